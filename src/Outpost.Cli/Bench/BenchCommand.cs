@@ -1,0 +1,50 @@
+using System.CommandLine;
+
+namespace Outpost.Cli.Bench;
+
+/// <summary><c>outpost bench</c>: end-to-end benchmarks that print their figure beside the physical limit.</summary>
+internal static class BenchCommand
+{
+    public static Command Create(TextWriter output)
+    {
+        var events = new Option<int>("--events") { Description = "Events to append in each throughput run.", DefaultValueFactory = _ => 1_000_000 };
+        var payload = new Option<int>("--payload") { Description = "Payload bytes per event.", DefaultValueFactory = _ => 200 };
+        var writers = new Option<int>("--writers") { Description = "Concurrent writers in the group-commit run.", DefaultValueFactory = _ => 16 };
+        var window = new Option<int>("--in-flight") { Description = "Appends each concurrent writer keeps in flight.", DefaultValueFactory = _ => 64 };
+        var dir = new Option<DirectoryInfo?>("--dir") { Description = "Folder for the benchmark's files (default: a new temp folder, deleted after)." };
+        var json = new Option<FileInfo>("--json") { Description = "Where to write the result as JSON.", DefaultValueFactory = _ => new FileInfo(Path.Combine("bench-results", "log.json")) };
+        var log = new Command("log", "Append throughput and latency of the event log beside raw SQLite inserts on this machine.");
+        foreach (var option in new Option[] { events, payload, writers, window, dir, json })
+        {
+            log.Options.Add(option);
+        }
+
+        log.SetAction(async (result, cancellationToken) =>
+        {
+            if (result.GetValue(events) < 1000 || result.GetValue(writers) < 1 || result.GetValue(window) < 1 || result.GetValue(payload) < 16)
+            {
+                output.WriteLine("--events must be at least 1000, --writers and --in-flight at least 1, --payload at least 16.");
+                return 2;
+            }
+
+            var directory = result.GetValue(dir)?.FullName ?? Path.Combine(Path.GetTempPath(), "outpost-bench-" + Guid.NewGuid().ToString("N")[..8]);
+            var benchmark = new LogBenchmark(output, directory, result.GetValue(events), result.GetValue(payload), result.GetValue(writers), result.GetValue(window));
+            try
+            {
+                var figures = await benchmark.RunAsync(cancellationToken);
+                var path = result.GetValue(json)!.FullName;
+                await LogBenchmark.WriteJsonAsync(figures, path, cancellationToken);
+                output.WriteLine($"written: {path}");
+                return 0;
+            }
+            finally
+            {
+                benchmark.Cleanup();
+            }
+        });
+
+        var bench = new Command("bench", "End-to-end benchmarks; each prints its figure beside the physical limit measured in the same run.");
+        bench.Subcommands.Add(log);
+        return bench;
+    }
+}

@@ -1,0 +1,49 @@
+using System.Text.Json.Serialization;
+
+namespace Outpost.Cli.Bench;
+
+/// <summary>What <c>outpost bench log</c> measured, written as JSON.</summary>
+internal sealed record LogBenchResult
+{
+    public required string Benchmark { get; init; }
+
+    public required DateTimeOffset At { get; init; }
+
+    public required string Machine { get; init; }
+
+    public required int Events { get; init; }
+
+    public required int PayloadBytes { get; init; }
+
+    public required double RawBatchInsertPerSecond { get; init; }
+
+    public required double RawCommitP50Ms { get; init; }
+
+    public required double RawCommitP99Ms { get; init; }
+
+    public required double LogBatchWriterPerSecond { get; init; }
+
+    public required double LogBatchWriterRatio { get; init; }
+
+    public required int ConcurrentWriters { get; init; }
+
+    public required int InFlightPerWriter { get; init; }
+
+    public required double LogConcurrentPerSecond { get; init; }
+
+    public required double LogConcurrentRatio { get; init; }
+
+    public required double SingleAppendP50Ms { get; init; }
+
+    public required double SingleAppendP99Ms { get; init; }
+
+    public required double SingleAppendP99InRawCommits { get; init; }
+
+    public required double TailAfterAckP50Ms { get; init; }
+
+    public required double TailAfterAckP99Ms { get; init; }
+}
+
+[JsonSourceGenerationOptions(WriteIndented = true, PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]
+[JsonSerializable(typeof(LogBenchResult))]
+internal sealed partial class BenchJsonContext : JsonSerializerContext;

@@ -1,0 +1,256 @@
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+using System.Text;
+using System.Text.Json;
+using Microsoft.Data.Sqlite;
+using Outpost.Core.Events;
+using Outpost.Core.Log;
+using Outpost.Core.Log.Sqlite;
+
+namespace Outpost.Cli.Bench;
+
+/// <summary>
+/// The log's append path beside the physical limit measured in the same run: raw SQLite batched inserts
+/// into a bare table (1,000 rows per transaction, synchronous=FULL) and raw single-row commits.
+/// </summary>
+internal sealed class LogBenchmark(TextWriter output, string directory, int events, int payloadBytes, int writers, int window)
+{
+    private const int RawBatch = 1000;
+    private const int LatencySamples = 1000;
+
+    public async Task<LogBenchResult> RunAsync(CancellationToken cancellationToken)
+    {
+        Directory.CreateDirectory(directory);
+        var payload = Payload(payloadBytes);
+        output.WriteLine($"outpost bench log: {events:N0} events of {payload.Length} payload bytes, in {directory}");
+        output.WriteLine($"machine: {Environment.ProcessorCount} cores, {RuntimeInformation.OSDescription}, .NET {Environment.Version}");
+
+        var raw = RawBatchInsert(payload, cancellationToken);
+        output.WriteLine($"  raw SQLite batched insert (1,000 rows/tx, FULL) {raw,12:N0} rows/s   (the physical limit)");
+        var rawCommit = RawSingleCommits(payload, cancellationToken);
+        output.WriteLine($"  raw SQLite single-row commit                     {rawCommit}   (one durable commit)");
+
+        var batched = await LogBatchWriterAsync(payload, cancellationToken);
+        output.WriteLine($"  log, 1 writer, 1,000-event batches             {batched,12:N0} events/s  {batched / raw,6:P0} of raw");
+        var concurrent = await LogConcurrentAsync(payload, cancellationToken);
+        output.WriteLine($"  log, {writers} writers x {window} appends in flight      {concurrent,12:N0} events/s  {concurrent / raw,6:P0} of raw");
+        var (single, tail) = await SingleAppendLatencyAsync(payload, cancellationToken);
+        output.WriteLine($"  log, 1 writer, one durable append at a time     {single}  p99 = {single.P99 / rawCommit.P50:F2} raw commits");
+        output.WriteLine($"  live tail, commit acknowledged -> tail woken     {tail}");
+
+        return new LogBenchResult
+        {
+            Benchmark = "log",
+            At = DateTimeOffset.UtcNow,
+            Machine = $"{Environment.ProcessorCount} cores, {RuntimeInformation.OSDescription}",
+            Events = events,
+            PayloadBytes = payload.Length,
+            RawBatchInsertPerSecond = Math.Round(raw),
+            RawCommitP50Ms = rawCommit.P50,
+            RawCommitP99Ms = rawCommit.P99,
+            LogBatchWriterPerSecond = Math.Round(batched),
+            LogBatchWriterRatio = Math.Round(batched / raw, 3),
+            ConcurrentWriters = writers,
+            InFlightPerWriter = window,
+            LogConcurrentPerSecond = Math.Round(concurrent),
+            LogConcurrentRatio = Math.Round(concurrent / raw, 3),
+            SingleAppendP50Ms = single.P50,
+            SingleAppendP99Ms = single.P99,
+            SingleAppendP99InRawCommits = Math.Round(single.P99 / rawCommit.P50, 2),
+            TailAfterAckP50Ms = tail.P50,
+            TailAfterAckP99Ms = tail.P99,
+        };
+    }
+
+    public static async Task WriteJsonAsync(LogBenchResult result, string path, CancellationToken cancellationToken)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+        await using var file = File.Create(path);
+        await JsonSerializer.SerializeAsync(file, result, BenchJsonContext.Default.LogBenchResult, cancellationToken);
+    }
+
+    private static byte[] Payload(int bytes)
+    {
+        const string head = "{\"till\":\"till-03\",\"total\":\"12.40\",\"currency\":\"EUR\",\"lines\":3,\"pad\":\"";
+        var pad = Math.Max(0, bytes - head.Length - 2);
+        return Encoding.UTF8.GetBytes(head + new string('x', pad) + "\"}");
+    }
+
+    private SqliteConnection RawConnection(string name)
+    {
+        var path = Path.Combine(directory, name);
+        DeleteDatabase(path);
+        var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Pooling = false }.ToString());
+        connection.Open();
+        using var setup = connection.CreateCommand();
+        setup.CommandText = """
+            PRAGMA journal_mode = WAL;
+            PRAGMA synchronous = FULL;
+            CREATE TABLE raw(id INTEGER PRIMARY KEY, topic TEXT NOT NULL, key TEXT NOT NULL, payload BLOB NOT NULL);
+            """;
+        setup.ExecuteNonQuery();
+        return connection;
+    }
+
+    private double RawBatchInsert(byte[] payload, CancellationToken cancellationToken)
+    {
+        using var connection = RawConnection("raw-batch.db");
+        using var insert = connection.CreateCommand();
+        insert.CommandText = "INSERT INTO raw(topic, key, payload) VALUES('sales', $key, $payload)";
+        var key = insert.Parameters.Add("$key", SqliteType.Text);
+        insert.Parameters.AddWithValue("$payload", payload);
+        var stopwatch = Stopwatch.StartNew();
+        for (var done = 0; done < events; done += RawBatch)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            using var tx = connection.BeginTransaction();
+            insert.Transaction = tx;
+            for (var i = done; i < Math.Min(events, done + RawBatch); i++)
+            {
+                key.Value = "k" + i;
+                insert.ExecuteNonQuery();
+            }
+
+            tx.Commit();
+        }
+
+        return events / stopwatch.Elapsed.TotalSeconds;
+    }
+
+    private Percentiles RawSingleCommits(byte[] payload, CancellationToken cancellationToken)
+    {
+        using var connection = RawConnection("raw-commit.db");
+        using var insert = connection.CreateCommand();
+        insert.CommandText = "INSERT INTO raw(topic, key, payload) VALUES('sales', 'k', $payload)";
+        insert.Parameters.AddWithValue("$payload", payload);
+        var samples = new double[LatencySamples];
+        for (var i = 0; i < samples.Length; i++)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var began = Stopwatch.GetTimestamp();
+            using var tx = connection.BeginTransaction();
+            insert.Transaction = tx;
+            insert.ExecuteNonQuery();
+            tx.Commit();
+            samples[i] = Stopwatch.GetElapsedTime(began).TotalMilliseconds;
+        }
+
+        return Percentiles.Of(samples);
+    }
+
+    private SqliteEventLog OpenLog(string name)
+    {
+        var path = Path.Combine(directory, name);
+        DeleteDatabase(path);
+        return SqliteEventLog.Open(new LogOptions { Path = path, NodeId = "bench-store" });
+    }
+
+    private static NewEvent Sale(byte[] payload, int i) => new() { Topic = "sales", Type = "SaleCompleted", Key = "k" + i, Payload = payload };
+
+    private async Task<double> LogBatchWriterAsync(byte[] payload, CancellationToken cancellationToken)
+    {
+        await using var log = OpenLog("log-batch.db");
+        var batch = new NewEvent[RawBatch];
+        var stopwatch = Stopwatch.StartNew();
+        for (var done = 0; done < events; done += RawBatch)
+        {
+            var size = Math.Min(RawBatch, events - done);
+            for (var i = 0; i < size; i++)
+            {
+                batch[i] = Sale(payload, done + i);
+            }
+
+            await log.AppendBatchAsync(size == RawBatch ? batch : batch[..size], cancellationToken: cancellationToken);
+        }
+
+        return events / stopwatch.Elapsed.TotalSeconds;
+    }
+
+    private async Task<double> LogConcurrentAsync(byte[] payload, CancellationToken cancellationToken)
+    {
+        await using var log = OpenLog("log-concurrent.db");
+        var next = -1;
+        var stopwatch = Stopwatch.StartNew();
+        await Task.WhenAll(Enumerable.Range(0, writers).Select(_ => Task.Run(async () =>
+        {
+            // Each writer keeps up to `window` appends in flight, as a busy till fleet or an ingest does.
+            var inFlight = new Queue<Task<AppendResult>>(window);
+            for (var i = Interlocked.Increment(ref next); i < events; i = Interlocked.Increment(ref next))
+            {
+                if (inFlight.Count == window)
+                {
+                    await inFlight.Dequeue();
+                }
+
+                inFlight.Enqueue(log.AppendAsync(Sale(payload, i), cancellationToken).AsTask());
+            }
+
+            while (inFlight.Count > 0)
+            {
+                await inFlight.Dequeue();
+            }
+        }, cancellationToken)));
+        var rate = events / stopwatch.Elapsed.TotalSeconds;
+        if (log.Head != events)
+        {
+            throw new InvalidOperationException($"The concurrent run ended with head {log.Head}, not {events}.");
+        }
+
+        return rate;
+    }
+
+    private async Task<(Percentiles Append, Percentiles Tail)> SingleAppendLatencyAsync(byte[] payload, CancellationToken cancellationToken)
+    {
+        await using var log = OpenLog("log-latency.db");
+        var acked = new long[LatencySamples + 1];
+        var woken = new long[LatencySamples + 1];
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var tail = Task.Run(async () =>
+        {
+            try
+            {
+                await foreach (var e in log.TailAsync(0, ReadFilter.All, stop.Token))
+                {
+                    woken[e.Seq] = Stopwatch.GetTimestamp();
+                    if (e.Seq == LatencySamples)
+                    {
+                        return;
+                    }
+                }
+            }
+            catch (OperationCanceledException)
+            {
+            }
+        }, cancellationToken);
+        var samples = new double[LatencySamples];
+        for (var i = 0; i < LatencySamples; i++)
+        {
+            var began = Stopwatch.GetTimestamp();
+            var result = await log.AppendAsync(Sale(payload, i), cancellationToken);
+            acked[result.Seq] = Stopwatch.GetTimestamp();
+            samples[i] = Stopwatch.GetElapsedTime(began, acked[result.Seq]).TotalMilliseconds;
+        }
+
+        await tail.WaitAsync(TimeSpan.FromSeconds(30), cancellationToken);
+        await stop.CancelAsync();
+        var wake = Enumerable.Range(1, LatencySamples).Select(s => Math.Max(0, Stopwatch.GetElapsedTime(acked[s], woken[s]).TotalMilliseconds));
+        return (Percentiles.Of(samples), Percentiles.Of(wake));
+    }
+
+    public void Cleanup()
+    {
+        foreach (var name in new[] { "raw-batch.db", "raw-commit.db", "log-batch.db", "log-concurrent.db", "log-latency.db" })
+        {
+            DeleteDatabase(Path.Combine(directory, name));
+        }
+    }
+
+    private static void DeleteDatabase(string path)
+    {
+        SqliteConnection.ClearAllPools();
+        foreach (var suffix in new[] { "", "-wal", "-shm", ".lock" })
+        {
+            File.Delete(path + suffix);
+        }
+    }
+}

@@ -1,0 +1,3 @@
+using Outpost.Cli;
+
+return await OutpostCommand.RunAsync(args, Console.Out, CancellationToken.None);

@@ -1,0 +1,202 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Outpost.Core.Diagnostics;
+using Outpost.Core.Events;
+using Outpost.Core.Log;
+
+namespace Outpost.Core.Consumers;
+
+/// <summary>
+/// Feeds a durable consumer from its checkpoint: a page of events per transaction; when a page fails,
+/// the events one by one with retries; an event that still fails after
+/// <see cref="ConsumerOptions.MaxAttempts"/> is parked in dead letters with its error, so one bad event
+/// never blocks the log.
+/// </summary>
+public sealed partial class ConsumerRunner
+{
+    private const long SkipPersistInterval = 10_000;
+    private readonly IEventLog _log;
+    private readonly IEventConsumer _consumer;
+    private readonly ConsumerOptions _options;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly string _cursor;
+    private long _position = -1;
+    private long _persisted;
+    private long _parked;
+    private string? _lastError;
+
+    /// <summary>Creates a runner.</summary>
+    public ConsumerRunner(IEventLog log, IEventConsumer consumer, ConsumerOptions? options = null, TimeProvider? time = null, ILogger<ConsumerRunner>? logger = null)
+    {
+        ArgumentNullException.ThrowIfNull(log);
+        ArgumentNullException.ThrowIfNull(consumer);
+        _log = log;
+        _consumer = consumer;
+        _options = options ?? new ConsumerOptions();
+        _time = time ?? TimeProvider.System;
+        _logger = (ILogger?)logger ?? NullLogger.Instance;
+        _cursor = CursorName(consumer.Name);
+    }
+
+    /// <summary>The cursor name of a consumer's checkpoint.</summary>
+    public static string CursorName(string consumer) => "consumer:" + consumer;
+
+    /// <summary>The consumer's current health.</summary>
+    public ConsumerStatus Status => new(_consumer.Name, Math.Max(0, Volatile.Read(ref _position)), Interlocked.Read(ref _parked), Volatile.Read(ref _lastError));
+
+    /// <summary>Handles events until cancelled, waiting for new ones without polling.</summary>
+    public async Task RunAsync(CancellationToken cancellationToken)
+    {
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            try
+            {
+                if (await StepAsync(cancellationToken) == 0)
+                {
+                    await _log.WaitForAppendAsync(_position, cancellationToken);
+                }
+
+                Volatile.Write(ref _lastError, null);
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                // The log itself failed (a corrupt record, a full disk): report it and try again later.
+                Volatile.Write(ref _lastError, ex.Message);
+                Log.ReadFailed(_logger, ex, _consumer.Name, _position);
+                await DelayAsync(_options.FaultDelay, cancellationToken);
+            }
+        }
+    }
+
+    /// <summary>Handles every event committed before the call; returns how many were handled or parked.</summary>
+    public async Task<long> CatchUpAsync(CancellationToken cancellationToken = default)
+    {
+        var target = _log.Head;
+        long handled = 0;
+        await EnsureStartedAsync(cancellationToken);
+        while (_position < target)
+        {
+            handled += await StepAsync(cancellationToken);
+        }
+
+        return handled;
+    }
+
+    private async ValueTask EnsureStartedAsync(CancellationToken cancellationToken)
+    {
+        if (_position >= 0)
+        {
+            return;
+        }
+
+        var checkpoint = await _log.GetCursorAsync(_cursor, cancellationToken);
+        if (checkpoint is null)
+        {
+            // Register at once, so retention keeps what this consumer has not read yet.
+            await _log.SetCursorAsync(_cursor, CursorKind.Consumer, 0, cancellationToken);
+        }
+
+        _position = _persisted = checkpoint ?? 0;
+    }
+
+    /// <summary>One page; returns how many events it handled or parked.</summary>
+    private async Task<int> StepAsync(CancellationToken cancellationToken)
+    {
+        await EnsureStartedAsync(cancellationToken);
+        var page = await _log.ReadAsync(_position, _consumer.Filter, _options.BatchSize, cancellationToken);
+        if (page.Events.Count == 0)
+        {
+            if (page.ScannedTo - _persisted >= SkipPersistInterval)
+            {
+                await _log.SetCursorAsync(_cursor, CursorKind.Consumer, page.ScannedTo, cancellationToken);
+                _persisted = page.ScannedTo;
+            }
+
+            Volatile.Write(ref _position, page.ScannedTo);
+            return 0;
+        }
+
+        try
+        {
+            await using var tx = await _log.BeginTransactionAsync(cancellationToken);
+            foreach (var e in page.Events)
+            {
+                await _consumer.HandleAsync(e, tx, cancellationToken);
+            }
+
+            await tx.SetCursorAsync(_cursor, CursorKind.Consumer, page.ScannedTo, cancellationToken);
+            await tx.CommitAsync(cancellationToken);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException and not OutOfMemoryException)
+        {
+            // Something in the page failed and nothing of it was kept: go event by event to find it.
+            Log.PageFailed(_logger, ex, _consumer.Name, page.Events[0].Seq, page.Events[^1].Seq);
+            foreach (var e in page.Events)
+            {
+                await HandleOneAsync(e, cancellationToken);
+            }
+
+            await _log.SetCursorAsync(_cursor, CursorKind.Consumer, page.ScannedTo, cancellationToken);
+        }
+
+        _persisted = page.ScannedTo;
+        Volatile.Write(ref _position, page.ScannedTo);
+        return page.Events.Count;
+    }
+
+    private async Task HandleOneAsync(StoredEvent e, CancellationToken cancellationToken)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await using var tx = await _log.BeginTransactionAsync(cancellationToken);
+                await _consumer.HandleAsync(e, tx, cancellationToken);
+                await tx.SetCursorAsync(_cursor, CursorKind.Consumer, e.Seq, cancellationToken);
+                await tx.CommitAsync(cancellationToken);
+                return;
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException and not OutOfMemoryException)
+            {
+                if (attempt < _options.MaxAttempts)
+                {
+                    Log.AttemptFailed(_logger, ex, _consumer.Name, e.Seq, attempt);
+                    await DelayAsync(_options.RetryDelay * Math.Pow(2, attempt - 1), cancellationToken);
+                    continue;
+                }
+
+                await using var park = await _log.BeginTransactionAsync(cancellationToken);
+                await park.ParkAsync(new DeadLetter(_consumer.Name, e.Seq, e.Topic, $"{e.Type}.v{e.Version}", attempt, ex.ToString(), _time.GetUtcNow()), cancellationToken);
+                await park.SetCursorAsync(_cursor, CursorKind.Consumer, e.Seq, cancellationToken);
+                await park.CommitAsync(cancellationToken);
+                Interlocked.Increment(ref _parked);
+                CoreMetrics.DeadLettered.Add(1, new KeyValuePair<string, object?>("consumer", _consumer.Name));
+                Log.Parked(_logger, ex, _consumer.Name, e.Seq, attempt);
+                return;
+            }
+        }
+    }
+
+    private Task DelayAsync(TimeSpan delay, CancellationToken cancellationToken) =>
+        delay <= TimeSpan.Zero ? Task.CompletedTask : Task.Delay(delay, _time, cancellationToken);
+
+    private static partial class Log
+    {
+        [LoggerMessage(1, LogLevel.Warning, "Consumer {Consumer} failed on events {First}..{Last}; retrying them one by one.")]
+        public static partial void PageFailed(ILogger logger, Exception exception, string consumer, long first, long last);
+
+        [LoggerMessage(2, LogLevel.Warning, "Consumer {Consumer} failed on event {Seq} (attempt {Attempt}).")]
+        public static partial void AttemptFailed(ILogger logger, Exception exception, string consumer, long seq, int attempt);
+
+        [LoggerMessage(3, LogLevel.Error, "Consumer {Consumer} parked event {Seq} in dead letters after {Attempts} attempts.")]
+        public static partial void Parked(ILogger logger, Exception exception, string consumer, long seq, int attempts);
+
+        [LoggerMessage(4, LogLevel.Error, "Consumer {Consumer} could not read the log after {Position}; it will try again.")]
+        public static partial void ReadFailed(ILogger logger, Exception exception, string consumer, long position);
+    }
+}

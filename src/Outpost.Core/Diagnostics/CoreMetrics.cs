@@ -1,0 +1,27 @@
+using System.Diagnostics.Metrics;
+
+namespace Outpost.Core.Diagnostics;
+
+/// <summary>The log's metrics, under the meter <c>Outpost.Core</c> (exported by the hosts through OpenTelemetry).</summary>
+public static class CoreMetrics
+{
+    /// <summary>The meter's name.</summary>
+    public const string MeterName = "Outpost.Core";
+
+    private static readonly Meter Meter = new(MeterName);
+
+    /// <summary>Events committed.</summary>
+    public static readonly Counter<long> Appended = Meter.CreateCounter<long>("outpost.log.appended", "{event}", "Events durably appended to the log.");
+
+    /// <summary>Events per group commit.</summary>
+    public static readonly Histogram<int> CommitSize = Meter.CreateHistogram<int>("outpost.log.commit.size", "{event}", "Events written per transaction by the group commit.");
+
+    /// <summary>Corrupt records met by reads.</summary>
+    public static readonly Counter<long> CorruptRecords = Meter.CreateCounter<long>("outpost.log.corrupt_records", "{record}", "Records that failed their checksum or could not be read; never served.");
+
+    /// <summary>Events parked in dead letters.</summary>
+    public static readonly Counter<long> DeadLettered = Meter.CreateCounter<long>("outpost.log.dead_lettered", "{event}", "Events a consumer parked after its attempts ran out.");
+
+    /// <summary>Events evicted by a byte budget.</summary>
+    public static readonly Counter<long> Evicted = Meter.CreateCounter<long>("outpost.log.evicted", "{event}", "Events evicted, oldest first, to keep a topic within its byte budget.");
+}

@@ -1,0 +1,11 @@
+namespace Outpost.Core.Log;
+
+/// <summary>An event a consumer could not handle after its attempts, parked so the consumer could go on.</summary>
+/// <param name="Consumer">The consumer's name.</param>
+/// <param name="Seq">The event's sequence.</param>
+/// <param name="Topic">The event's topic.</param>
+/// <param name="Type">The event's type and version, for example <c>SaleCompleted.v2</c>.</param>
+/// <param name="Attempts">How many times it was tried.</param>
+/// <param name="Error">The last error.</param>
+/// <param name="ParkedAt">When it was parked.</param>
+public sealed record DeadLetter(string Consumer, long Seq, string Topic, string Type, int Attempts, string Error, DateTimeOffset ParkedAt);

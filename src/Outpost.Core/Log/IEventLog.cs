@@ -1,0 +1,69 @@
+using Outpost.Core.Events;
+using Outpost.Core.Topics;
+
+namespace Outpost.Core.Log;
+
+/// <summary>
+/// A node's durable, ordered, idempotent event log: the store's local broker and HQ's ingest log.
+/// </summary>
+/// <remarks>
+/// Appends complete only once durable. Appending an event whose <c>(origin, origin seq)</c> the log
+/// already holds writes nothing and returns the existing sequence. Every record carries a checksum that
+/// is verified on read; a damaged record is never returned.
+/// </remarks>
+public interface IEventLog : IAsyncDisposable
+{
+    /// <summary>This node's id, the origin of events recorded here.</summary>
+    NodeId NodeId { get; }
+
+    /// <summary>The topic policies.</summary>
+    TopicCatalog Topics { get; }
+
+    /// <summary>The hybrid logical clock that stamps local events.</summary>
+    HybridLogicalClock Clock { get; }
+
+    /// <summary>The last committed sequence (0 for an empty log).</summary>
+    long Head { get; }
+
+    /// <summary>Appends one event; completes once it is durable.</summary>
+    /// <exception cref="InvalidEventException">The event is invalid; nothing was written.</exception>
+    ValueTask<AppendResult> AppendAsync(NewEvent e, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Appends events atomically (all or none), optionally moving a cursor in the same transaction;
+    /// completes once durable. Results are in the order of <paramref name="events"/>.
+    /// </summary>
+    /// <exception cref="InvalidEventException">An event is invalid; nothing was written.</exception>
+    ValueTask<IReadOnlyList<AppendResult>> AppendBatchAsync(IReadOnlyList<NewEvent> events, CursorUpdate? cursor = null, CancellationToken cancellationToken = default);
+
+    /// <summary>Reads up to <paramref name="maxCount"/> events after <paramref name="afterSeq"/> that pass the filter.</summary>
+    /// <exception cref="LogCorruptionException">A record in the range is damaged; it is not returned.</exception>
+    ValueTask<EventPage> ReadAsync(long afterSeq, ReadFilter filter, int maxCount, CancellationToken cancellationToken = default);
+
+    /// <summary>Completes once <see cref="Head"/> is past <paramref name="afterSeq"/>: no polling, woken by the commit.</summary>
+    ValueTask WaitForAppendAsync(long afterSeq, CancellationToken cancellationToken);
+
+    /// <summary>Every event after <paramref name="afterSeq"/> that passes the filter, then each new one as it is committed.</summary>
+    IAsyncEnumerable<StoredEvent> TailAsync(long afterSeq, ReadFilter filter, CancellationToken cancellationToken);
+
+    /// <summary>The position of a named cursor, or null if it was never set.</summary>
+    ValueTask<long?> GetCursorAsync(string name, CancellationToken cancellationToken = default);
+
+    /// <summary>Sets a named cursor durably.</summary>
+    ValueTask SetCursorAsync(string name, CursorKind kind, long value, CancellationToken cancellationToken = default);
+
+    /// <summary>The highest origin sequence this log holds from <paramref name="origin"/> with no gap below it (0 if none).</summary>
+    ValueTask<long> GetContiguousOriginSeqAsync(NodeId origin, CancellationToken cancellationToken = default);
+
+    /// <summary>Begins a write transaction for a consumer's read model and checkpoint.</summary>
+    ValueTask<ILogTransaction> BeginTransactionAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>The parked events, optionally of one consumer.</summary>
+    ValueTask<IReadOnlyList<DeadLetter>> GetDeadLettersAsync(string? consumer = null, CancellationToken cancellationToken = default);
+
+    /// <summary>Applies the topics' retention policies once.</summary>
+    ValueTask<RetentionReport> ApplyRetentionAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>Current figures.</summary>
+    ValueTask<LogStats> GetStatsAsync(CancellationToken cancellationToken = default);
+}

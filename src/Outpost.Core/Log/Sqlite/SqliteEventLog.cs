@@ -1,0 +1,548 @@
+using System.Data.Common;
+using System.Globalization;
+using System.Runtime.CompilerServices;
+using System.Threading.Channels;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Outpost.Core.Diagnostics;
+using Outpost.Core.Events;
+using Outpost.Core.Topics;
+
+namespace Outpost.Core.Log.Sqlite;
+
+/// <summary>
+/// The event log in one SQLite file (WAL). Appends go through a queue to a single writer that commits
+/// everything queued in one transaction (group commit) and completes each caller after the commit.
+/// Reads use their own pooled connections and never block the writer.
+/// </summary>
+/// <remarks>One process opens a log at a time: a lock file beside it refuses a second opener.</remarks>
+public sealed partial class SqliteEventLog : IEventLog
+{
+    private readonly LogOptions _options;
+    private readonly ILogger _logger;
+    private readonly FileStream _lockFile;
+    private readonly string _connectionString;
+    private readonly SqliteConnection _writeConnection;
+    private readonly SqliteLogWriter _writer;
+    private readonly Channel<AppendRequest> _queue;
+    private readonly Task _writeLoop;
+    private readonly CommitSignal _committed = new();
+    private long _head;
+    private long _corruptSeen;
+    private Exception? _writerFault;
+
+    private SqliteEventLog(LogOptions options, ILogger logger, FileStream lockFile, string connectionString, SqliteConnection writeConnection,
+        HybridLogicalClock clock, Dictionary<string, NodeState> nodes, NodeState self, long lastSeq)
+    {
+        _options = options;
+        _logger = logger;
+        _lockFile = lockFile;
+        _connectionString = connectionString;
+        _writeConnection = writeConnection;
+        Clock = clock;
+        NodeId = NodeId.Parse(self.Name);
+        _head = lastSeq;
+        _writer = new SqliteLogWriter(writeConnection, clock, nodes, self, lastSeq);
+        _queue = Channel.CreateUnbounded<AppendRequest>(new UnboundedChannelOptions { SingleReader = true, AllowSynchronousContinuations = false });
+        _writeLoop = Task.Run(WriteLoopAsync);
+    }
+
+    /// <inheritdoc />
+    public NodeId NodeId { get; }
+
+    /// <inheritdoc />
+    public TopicCatalog Topics => _options.Topics;
+
+    /// <inheritdoc />
+    public HybridLogicalClock Clock { get; }
+
+    /// <inheritdoc />
+    public long Head => Volatile.Read(ref _head);
+
+    /// <summary>The database file.</summary>
+    public string Path => _options.Path;
+
+    /// <summary>How many corrupt records reads have met since the log was opened (a health signal).</summary>
+    public long CorruptRecordsSeen => Interlocked.Read(ref _corruptSeen);
+
+    /// <summary>Opens (creating if needed) the log at <see cref="LogOptions.Path"/>.</summary>
+    /// <exception cref="IOException">Another process has the log open.</exception>
+    public static SqliteEventLog Open(LogOptions options, ILogger<SqliteEventLog>? logger = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var self = NodeId.Parse(options.NodeId);
+        var path = System.IO.Path.GetFullPath(options.Path);
+        Directory.CreateDirectory(System.IO.Path.GetDirectoryName(path)!);
+        FileStream lockFile;
+        try
+        {
+            lockFile = new FileStream(path + ".lock", FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+        }
+        catch (IOException ex)
+        {
+            throw new IOException($"Log '{path}' is open in another process (its lock file '{path}.lock' is held). Stop that process first.", ex);
+        }
+
+        SqliteConnection? connection = null;
+        try
+        {
+            var connectionString = new SqliteConnectionStringBuilder { DataSource = path, Pooling = true, Cache = SqliteCacheMode.Private }.ToString();
+            connection = OpenConnection(connectionString, options);
+            using (var wal = connection.CreateCommand())
+            {
+                wal.CommandText = "PRAGMA journal_mode = WAL";
+                var mode = (string?)wal.ExecuteScalar();
+                if (!string.Equals(mode, "wal", StringComparison.OrdinalIgnoreCase))
+                {
+                    throw new InvalidOperationException($"Log '{path}' could not be put in WAL mode (SQLite answered '{mode}').");
+                }
+            }
+
+            SqliteLogSchema.Apply(connection, path);
+            var nodes = LoadNodes(connection);
+            if (!nodes.TryGetValue(self.Value, out var selfState))
+            {
+                using var insert = connection.CreateCommand();
+                insert.CommandText = "INSERT INTO nodes(name) VALUES($name) RETURNING id";
+                insert.Parameters.AddWithValue("$name", self.Value);
+                selfState = new NodeState(Convert.ToInt32(insert.ExecuteScalar(), CultureInfo.InvariantCulture), self.Value, 0, 0);
+                nodes.Add(self.Value, selfState);
+            }
+
+            var lastSeq = Math.Max(Scalar(connection, "SELECT coalesce(max(seq), 0) FROM events"), Meta(connection, "last_seq"));
+            var clock = new HybridLogicalClock(options.Time, new HlcTimestamp(Math.Max(Meta(connection, "hlc_high"), Scalar(connection, "SELECT coalesce(max(hlc), 0) FROM events"))), options.MaxClockDrift);
+            return new SqliteEventLog(options, (ILogger?)logger ?? NullLogger.Instance, lockFile, connectionString, connection, clock, nodes, selfState, lastSeq);
+        }
+        catch
+        {
+            connection?.Dispose();
+            lockFile.Dispose();
+            throw;
+        }
+    }
+
+    /// <inheritdoc />
+    public async ValueTask<AppendResult> AppendAsync(NewEvent e, CancellationToken cancellationToken = default)
+    {
+        EventValidator.Validate(e, _options.MaxEventBytes);
+        var results = await EnqueueAsync(new AppendRequest([e], null), cancellationToken);
+        return results[0];
+    }
+
+    /// <inheritdoc />
+    public async ValueTask<IReadOnlyList<AppendResult>> AppendBatchAsync(IReadOnlyList<NewEvent> events, CursorUpdate? cursor = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(events);
+        for (var i = 0; i < events.Count; i++)
+        {
+            try
+            {
+                EventValidator.Validate(events[i], _options.MaxEventBytes);
+            }
+            catch (InvalidEventException ex)
+            {
+                throw new InvalidEventException($"Event {i} of the batch: {ex.Message} Nothing of the batch was written.", ex);
+            }
+        }
+
+        if (cursor is not null && string.IsNullOrWhiteSpace(cursor.Name))
+        {
+            throw new ArgumentException("A cursor needs a name.", nameof(cursor));
+        }
+
+        return events.Count == 0 && cursor is null ? [] : await EnqueueAsync(new AppendRequest(events, cursor), cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public async ValueTask SetCursorAsync(string name, CursorKind kind, long value, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(name);
+        await EnqueueAsync(new AppendRequest([], new CursorUpdate(name, kind, value)), cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public async ValueTask<long?> GetCursorAsync(string name, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await OpenReaderAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT value FROM cursors WHERE name = $name";
+        command.Parameters.AddWithValue("$name", name);
+        return await command.ExecuteScalarAsync(cancellationToken) is long value ? value : null;
+    }
+
+    /// <inheritdoc />
+    public ValueTask<long> GetContiguousOriginSeqAsync(NodeId origin, CancellationToken cancellationToken = default) =>
+        ReadContiguousAsync(origin, cancellationToken);
+
+    /// <inheritdoc />
+    public async ValueTask<EventPage> ReadAsync(long afterSeq, ReadFilter filter, int maxCount, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(filter);
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxCount, 1);
+        var head = Head;
+        await using var connection = await OpenReaderAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+        var sql = new System.Text.StringBuilder(SqliteLogCommands.SelectColumns).Append(" WHERE e.seq > $after");
+        command.Parameters.AddWithValue("$after", afterSeq);
+        if (filter.Topics is { } topics)
+        {
+            sql.Append(" AND e.topic IN (").Append(SqliteLogCommands.Placeholders("$t", topics.Count)).Append(')');
+            for (var i = 0; i < topics.Count; i++)
+            {
+                command.Parameters.AddWithValue("$t" + i.ToString(CultureInfo.InvariantCulture), topics[i]);
+            }
+        }
+
+        if (filter.Scopes is { } scopes)
+        {
+            sql.Append(" AND e.scope IN (").Append(SqliteLogCommands.Placeholders("$s", scopes.Count)).Append(')');
+            for (var i = 0; i < scopes.Count; i++)
+            {
+                command.Parameters.AddWithValue("$s" + i.ToString(CultureInfo.InvariantCulture), scopes[i].ToString());
+            }
+        }
+
+        sql.Append(" ORDER BY e.seq LIMIT $limit");
+        command.Parameters.AddWithValue("$limit", maxCount);
+        command.CommandText = sql.ToString();
+        var events = new List<StoredEvent>(Math.Min(maxCount, 1024));
+        var checksum = new EventChecksum();
+        try
+        {
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                events.Add(SqliteLogCommands.ReadEvent(reader, checksum));
+            }
+        }
+        catch (LogCorruptionException ex)
+        {
+            ReportCorruption(ex);
+            throw;
+        }
+        catch (SqliteException ex) when (SqliteLogCommands.IsCorruption(ex))
+        {
+            var from = events.Count > 0 ? events[^1].Seq : afterSeq;
+            var corruption = new LogCorruptionException(null, $"The log file is damaged after event {from}: SQLite reports '{ex.Message}'. Run 'outpost log verify {Path}'.", ex);
+            ReportCorruption(corruption);
+            throw corruption;
+        }
+
+        var scannedTo = events.Count == maxCount ? events[^1].Seq : Math.Max(head, events.Count > 0 ? events[^1].Seq : 0);
+        return new EventPage(events, Math.Max(afterSeq, scannedTo));
+    }
+
+    /// <inheritdoc />
+    public async ValueTask WaitForAppendAsync(long afterSeq, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            var next = _committed.Next;
+            if (Head > afterSeq)
+            {
+                return;
+            }
+
+            ThrowIfWriterFaulted();
+            await next.WaitAsync(cancellationToken);
+        }
+    }
+
+    /// <inheritdoc />
+    public async IAsyncEnumerable<StoredEvent> TailAsync(long afterSeq, ReadFilter filter, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var position = afterSeq;
+        while (true)
+        {
+            var page = await ReadAsync(position, filter, 1024, cancellationToken);
+            foreach (var e in page.Events)
+            {
+                yield return e;
+            }
+
+            position = page.ScannedTo;
+            if (page.Events.Count < 1024)
+            {
+                await WaitForAppendAsync(position, cancellationToken);
+            }
+        }
+    }
+
+    /// <inheritdoc />
+    public async ValueTask<ILogTransaction> BeginTransactionAsync(CancellationToken cancellationToken = default)
+    {
+        var connection = OpenConnection(_connectionString, _options);
+        try
+        {
+            var tx = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken);
+            return new SqliteLogTransaction(connection, tx, _options.Time);
+        }
+        catch
+        {
+            await connection.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <inheritdoc />
+    public async ValueTask<IReadOnlyList<DeadLetter>> GetDeadLettersAsync(string? consumer = null, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await OpenReaderAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT consumer, seq, topic, type, attempts, error, parked_at FROM dead_letters WHERE $consumer IS NULL OR consumer = $consumer ORDER BY consumer, seq";
+        command.Parameters.AddWithValue("$consumer", (object?)consumer ?? DBNull.Value);
+        var letters = new List<DeadLetter>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            letters.Add(new DeadLetter(reader.GetString(0), reader.GetInt64(1), reader.GetString(2), reader.GetString(3), reader.GetInt32(4), reader.GetString(5),
+                DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(6))));
+        }
+
+        return letters;
+    }
+
+    /// <inheritdoc />
+    public async ValueTask<LogStats> GetStatsAsync(CancellationToken cancellationToken = default)
+    {
+        await using var connection = await OpenReaderAsync(cancellationToken);
+        var topics = new List<TopicStats>();
+        await using (var command = connection.CreateCommand())
+        {
+            command.CommandText = """
+                SELECT t.topic, coalesce(h.events, 0), coalesce(h.bytes, 0), coalesce(v.events, 0), coalesce(v.bytes, 0)
+                FROM (SELECT DISTINCT topic FROM events UNION SELECT topic FROM topic_evictions) t
+                LEFT JOIN (SELECT topic, count(*) AS events, sum(length(payload)) AS bytes FROM events GROUP BY topic) h ON h.topic = t.topic
+                LEFT JOIN topic_evictions v ON v.topic = t.topic
+                ORDER BY t.topic
+                """;
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                topics.Add(new TopicStats(reader.GetString(0), reader.GetInt64(1), reader.GetInt64(2), reader.GetInt64(3), reader.GetInt64(4)));
+            }
+        }
+
+        var deadLetters = Scalar(connection, "SELECT count(*) FROM dead_letters");
+        return new LogStats(Head, topics.Sum(t => t.Events), topics, deadLetters, CorruptRecordsSeen);
+    }
+
+    /// <inheritdoc />
+    public async ValueTask<RetentionReport> ApplyRetentionAsync(CancellationToken cancellationToken = default)
+    {
+        await using var tx = (SqliteLogTransaction)await BeginTransactionAsync(cancellationToken);
+        var report = SqliteRetention.Apply(tx, _options.Topics, _options.Time.GetUtcNow());
+        await tx.CommitAsync(cancellationToken);
+        foreach (var (topic, count) in report.Evicted)
+        {
+            CoreMetrics.Evicted.Add(count, new KeyValuePair<string, object?>("topic", topic));
+        }
+
+        if (report.Total > 0)
+        {
+            Log.RetentionApplied(_logger, report.Deleted.Values.Sum(), report.Compacted.Values.Sum(), report.Evicted.Values.Sum());
+        }
+
+        return report;
+    }
+
+    /// <summary>Stops accepting appends, lets queued ones commit, and closes the file.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        _queue.Writer.TryComplete();
+        try
+        {
+            await _writeLoop;
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            Log.WriterStopped(_logger, ex);
+        }
+
+        _writer.Dispose();
+        await _writeConnection.DisposeAsync();
+        SqliteConnection.ClearPool(new SqliteConnection(_connectionString));
+        await _lockFile.DisposeAsync();
+    }
+
+    internal static SqliteConnection OpenConnection(string connectionString, LogOptions options)
+    {
+        var connection = new SqliteConnection(connectionString);
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = $"""
+            PRAGMA synchronous = {(options.Durability == LogDurability.Full ? "FULL" : "NORMAL")};
+            PRAGMA busy_timeout = {(int)options.BusyTimeout.TotalMilliseconds};
+            PRAGMA foreign_keys = OFF;
+            """;
+        command.ExecuteNonQuery();
+        return connection;
+    }
+
+    private async ValueTask<AppendResult[]> EnqueueAsync(AppendRequest request, CancellationToken cancellationToken)
+    {
+        ThrowIfWriterFaulted();
+        if (!_queue.Writer.TryWrite(request))
+        {
+            throw new ObjectDisposedException(nameof(SqliteEventLog), $"Log '{Path}' is closed.");
+        }
+
+        // Once queued, an append is committed whatever the caller does; cancellation only stops the wait.
+        return await request.Completion.Task.WaitAsync(cancellationToken);
+    }
+
+    private async Task WriteLoopAsync()
+    {
+        var reader = _queue.Reader;
+        var group = new List<AppendRequest>(256);
+        try
+        {
+            while (await reader.WaitToReadAsync())
+            {
+                var events = 0;
+                while (events < _options.MaxEventsPerCommit && reader.TryRead(out var request))
+                {
+                    group.Add(request);
+                    events += Math.Max(1, request.Events.Count);
+                }
+
+                CommitGroup(group);
+                group.Clear();
+            }
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            // Only a failure of the commit machinery itself lands here; fail everything still queued.
+            _writerFault = ex;
+            Log.WriterFailed(_logger, ex);
+            foreach (var request in group)
+            {
+                request.Completion.TrySetException(ex);
+            }
+
+            while (reader.TryRead(out var request))
+            {
+                request.Completion.TrySetException(ex);
+            }
+
+            _committed.Pulse();
+            throw;
+        }
+    }
+
+    private void CommitGroup(List<AppendRequest> group)
+    {
+        try
+        {
+            _writer.Commit(group);
+        }
+        catch (Exception ex) when (group.Count > 1 && ex is SqliteException or InvalidOperationException)
+        {
+            // One request must not fail its neighbours: retry each alone, so only the bad one fails.
+            foreach (var request in group)
+            {
+                CommitGroup([request]);
+            }
+
+            return;
+        }
+        catch (Exception ex) when (ex is SqliteException or InvalidOperationException)
+        {
+            Log.CommitFailed(_logger, ex, group[0].Events.Count);
+            group[0].Completion.TrySetException(ex);
+            return;
+        }
+
+        Volatile.Write(ref _head, _writer.LastSeq);
+        var count = 0;
+        foreach (var request in group)
+        {
+            count += request.Events.Count;
+            request.Completion.TrySetResult(request.Results);
+        }
+
+        CoreMetrics.Appended.Add(count);
+        CoreMetrics.CommitSize.Record(count);
+        _committed.Pulse();
+    }
+
+    private void ThrowIfWriterFaulted()
+    {
+        if (_writerFault is { } fault)
+        {
+            throw new InvalidOperationException($"Log '{Path}' stopped writing after an error: {fault.Message}", fault);
+        }
+    }
+
+    private void ReportCorruption(LogCorruptionException ex)
+    {
+        Interlocked.Increment(ref _corruptSeen);
+        CoreMetrics.CorruptRecords.Add(1);
+        Log.CorruptRecord(_logger, ex, ex.Seq ?? -1, Path);
+    }
+
+    private async ValueTask<SqliteConnection> OpenReaderAsync(CancellationToken cancellationToken)
+    {
+        var connection = new SqliteConnection(_connectionString);
+        await connection.OpenAsync(cancellationToken);
+        return connection;
+    }
+
+    private async ValueTask<long> ReadContiguousAsync(NodeId origin, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenReaderAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT contiguous_seq FROM nodes WHERE name = $name";
+        command.Parameters.AddWithValue("$name", origin.Value);
+        return await command.ExecuteScalarAsync(cancellationToken) is long value ? value : 0;
+    }
+
+    private static Dictionary<string, NodeState> LoadNodes(SqliteConnection connection)
+    {
+        var nodes = new Dictionary<string, NodeState>(StringComparer.Ordinal);
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT id, name, contiguous_seq, max_seq FROM nodes";
+        using var reader = command.ExecuteReader();
+        while (reader.Read())
+        {
+            var state = new NodeState(reader.GetInt32(0), reader.GetString(1), reader.GetInt64(2), reader.GetInt64(3));
+            nodes.Add(state.Name, state);
+        }
+
+        return nodes;
+    }
+
+    internal static long Scalar(DbConnection connection, string sql)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        return Convert.ToInt64(command.ExecuteScalar() ?? 0L, CultureInfo.InvariantCulture);
+    }
+
+    private static long Meta(SqliteConnection connection, string key)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT value FROM meta WHERE key = $key";
+        command.Parameters.AddWithValue("$key", key);
+        return command.ExecuteScalar() is long value ? value : 0;
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(1, LogLevel.Error, "Event log writer failed; appends are refused until the log is reopened.")]
+        public static partial void WriterFailed(ILogger logger, Exception exception);
+
+        [LoggerMessage(2, LogLevel.Warning, "Event log writer stopped with an error while closing.")]
+        public static partial void WriterStopped(ILogger logger, Exception exception);
+
+        [LoggerMessage(3, LogLevel.Error, "An append of {Count} events failed and wrote nothing.")]
+        public static partial void CommitFailed(ILogger logger, Exception exception, int count);
+
+        [LoggerMessage(4, LogLevel.Critical, "Corrupt record {Seq} in log {Path}; it is not served.")]
+        public static partial void CorruptRecord(ILogger logger, Exception exception, long seq, string path);
+
+        [LoggerMessage(5, LogLevel.Information, "Retention removed {Deleted} done, {Compacted} compacted and {Evicted} evicted events.")]
+        public static partial void RetentionApplied(ILogger logger, long deleted, long compacted, long evicted);
+    }
+}

@@ -1,0 +1,70 @@
+using Microsoft.Data.Sqlite;
+
+namespace Outpost.Core.Log.Sqlite;
+
+/// <summary>The log's tables. Schema changes add a step and bump <see cref="Version"/>; a newer file is refused.</summary>
+internal static class SqliteLogSchema
+{
+    public const int Version = 1;
+
+    private const string Create = """
+        CREATE TABLE IF NOT EXISTS meta(
+            key   TEXT PRIMARY KEY,
+            value INTEGER NOT NULL) WITHOUT ROWID;
+        CREATE TABLE IF NOT EXISTS nodes(
+            id             INTEGER PRIMARY KEY,
+            name           TEXT NOT NULL UNIQUE,
+            contiguous_seq INTEGER NOT NULL DEFAULT 0,
+            max_seq        INTEGER NOT NULL DEFAULT 0);
+        CREATE TABLE IF NOT EXISTS events(
+            seq            INTEGER PRIMARY KEY,
+            topic          TEXT    NOT NULL,
+            type           TEXT    NOT NULL,
+            version        INTEGER NOT NULL,
+            key            TEXT    NOT NULL,
+            origin_id      INTEGER NOT NULL,
+            origin_seq     INTEGER NOT NULL,
+            hlc            INTEGER NOT NULL,
+            scope          TEXT    NOT NULL,
+            correlation_id TEXT,
+            causation_id   TEXT,
+            payload        BLOB    NOT NULL,
+            checksum       INTEGER NOT NULL);
+        CREATE UNIQUE INDEX IF NOT EXISTS events_by_origin ON events(origin_id, origin_seq);
+
+        CREATE TABLE IF NOT EXISTS cursors(
+            name  TEXT PRIMARY KEY,
+            kind  INTEGER NOT NULL,
+            value INTEGER NOT NULL) WITHOUT ROWID;
+        CREATE TABLE IF NOT EXISTS dead_letters(
+            consumer  TEXT    NOT NULL,
+            seq       INTEGER NOT NULL,
+            topic     TEXT    NOT NULL,
+            type      TEXT    NOT NULL,
+            attempts  INTEGER NOT NULL,
+            error     TEXT    NOT NULL,
+            parked_at INTEGER NOT NULL,
+            PRIMARY KEY(consumer, seq)) WITHOUT ROWID;
+        CREATE TABLE IF NOT EXISTS topic_evictions(
+            topic  TEXT PRIMARY KEY,
+            events INTEGER NOT NULL,
+            bytes  INTEGER NOT NULL) WITHOUT ROWID;
+        """;
+
+    public static void Apply(SqliteConnection connection, string path)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = "PRAGMA user_version";
+        var version = Convert.ToInt32(command.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);
+        if (version > Version)
+        {
+            throw new InvalidOperationException($"Log '{path}' has schema version {version}; this software knows up to {Version}. Upgrade Outpost before opening it.");
+        }
+
+        using var tx = connection.BeginTransaction();
+        command.Transaction = tx;
+        command.CommandText = Create + $"\nPRAGMA user_version = {Version};";
+        command.ExecuteNonQuery();
+        tx.Commit();
+    }
+}

@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# Runs every test project of Outpost, installing what the tests need when it is missing.
+# Ends with one line of totals over all test projects: "N passed, N failed, N skipped".
+# Exit code: 0 only when tests ran and none failed.
+set -uo pipefail
+cd "$(dirname "$0")"
+
+say() { printf '%s\n' "$*" >&2; }
+
+if ! command -v dotnet >/dev/null 2>&1; then
+  say "test.sh: the .NET SDK 10 is required (https://dot.net): 'dotnet' is not on PATH."
+  exit 2
+fi
+
+# Components the tests use, installed when missing (Debian package names). Later test projects add to
+# this list (chromium for browser tests, postgresql for the HQ store).
+need_packages=()
+if ((${#need_packages[@]})); then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    say "test.sh: installing ${need_packages[*]}"
+    apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_packages[@]}" >/dev/null \
+      || { say "test.sh: could not install ${need_packages[*]}; install them with: apt-get install -y ${need_packages[*]}"; exit 2; }
+  else
+    say "test.sh: missing ${need_packages[*]}; install them with: sudo apt-get install -y ${need_packages[*]}"
+    exit 2
+  fi
+fi
+
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+
+if ! dotnet build Outpost.slnx -c Release -nologo -clp:NoSummary >"$log" 2>&1; then
+  cat "$log"
+  say "test.sh: the build failed (see above)."
+  echo "0 passed, 1 failed"
+  exit 1
+fi
+
+dotnet test --solution Outpost.slnx -c Release --no-build 2>&1 | tee "$log"
+status=${PIPESTATUS[0]}
+
+# The Microsoft.Testing.Platform summary: "total: N", "failed: N", "succeeded: N", "skipped: N".
+num() { grep -E "^\s*$1: [0-9]+" "$log" | tail -n 1 | grep -oE '[0-9]+' || echo 0; }
+total=$(num total); failed=$(num failed); passed=$(num succeeded); skipped=$(num skipped)
+
+echo "${passed} passed, ${failed} failed, ${skipped} skipped"
+if [ "$total" -eq 0 ]; then
+  say "test.sh: no test ran."
+  exit 1
+fi
+if [ "$status" -ne 0 ] || [ "$failed" -ne 0 ]; then
+  exit 1
+fi
+exit 0

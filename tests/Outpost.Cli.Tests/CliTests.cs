@@ -1,0 +1,99 @@
+using System.Text.Json;
+
+namespace Outpost.Cli.Tests;
+
+public sealed class CliTests : IDisposable
+{
+    private readonly string _directory = Path.Combine(Path.GetTempPath(), "outpost-cli-tests", Guid.NewGuid().ToString("N"));
+
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    private static async Task<(int Exit, string Output)> RunAsync(params string[] args)
+    {
+        using var output = new StringWriter();
+        var exit = await OutpostCommand.RunAsync(args, output, Ct);
+        return (exit, output.ToString());
+    }
+
+    [Fact]
+    public async Task Demo_records_sales_feeds_the_read_model_refuses_a_duplicate_and_verifies_healthy()
+    {
+        var (exit, output) = await RunAsync("demo", "--sales", "400", "--tills", "4", "--data", _directory);
+
+        Assert.Equal(0, exit);
+        Assert.Contains("the live tail saw 400 sales; the consumer is at #400 of #400", output, StringComparison.Ordinal);
+        Assert.Contains("duplicate=True", output, StringComparison.Ordinal);
+        Assert.Contains("Verification: ", output, StringComparison.Ordinal);
+        Assert.Contains("0 damaged: healthy", output, StringComparison.Ordinal);
+        Assert.Equal(4, output.Split('\n').Count(line => line.TrimStart().StartsWith("till-0", StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public async Task Log_verify_exits_0_on_a_healthy_log_and_1_on_a_damaged_one()
+    {
+        await RunAsync("demo", "--sales", "100", "--tills", "2", "--data", _directory);
+        var path = Path.Combine(_directory, "store-001.db");
+        var healthy = await RunAsync("log", "verify", path);
+        var bytes = await File.ReadAllBytesAsync(path, Ct);
+        // Every copy of one sale's key (SQLite leaves stale copies in free space), so the live one is hit.
+        var flipped = 0;
+        for (var at = bytes.AsSpan().IndexOf("-000000"u8); at >= 0; at = bytes.AsSpan().IndexOf("-000000"u8))
+        {
+            bytes[at + 5] ^= 0x04;
+            flipped++;
+        }
+
+        Assert.True(flipped > 0, "the sale's key was not found in the file");
+        await File.WriteAllBytesAsync(path, bytes, Ct);
+
+        var damaged = await RunAsync("log", "verify", path);
+
+        Assert.Equal(0, healthy.Exit);
+        Assert.EndsWith("healthy", healthy.Output.TrimEnd(), StringComparison.Ordinal);
+        Assert.Equal(1, damaged.Exit);
+        Assert.Contains("1 damaged", damaged.Output, StringComparison.Ordinal);
+        Assert.Contains("checksum", damaged.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Log_verify_of_a_missing_file_says_so_and_exits_2()
+    {
+        var (exit, output) = await RunAsync("log", "verify", Path.Combine(_directory, "nope.db"));
+
+        Assert.Equal(2, exit);
+        Assert.Contains("No log file at", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Bench_log_prints_each_figure_beside_the_raw_limit_and_writes_json()
+    {
+        var json = Path.Combine(_directory, "log.json");
+
+        var (exit, output) = await RunAsync("bench", "log", "--events", "2000", "--dir", _directory, "--json", json);
+
+        Assert.Equal(0, exit);
+        Assert.Contains("of raw", output, StringComparison.Ordinal);
+        var root = JsonDocument.Parse(await File.ReadAllTextAsync(json, Ct)).RootElement;
+        Assert.Equal(2000, root.GetProperty("events").GetInt32());
+        Assert.True(root.GetProperty("rawBatchInsertPerSecond").GetDouble() > 0);
+        Assert.True(root.GetProperty("logConcurrentRatio").GetDouble() > 0);
+        Assert.True(root.GetProperty("singleAppendP99Ms").GetDouble() > 0);
+    }
+
+    [Fact]
+    public async Task An_unknown_command_is_refused_with_a_non_zero_exit()
+    {
+        var (exit, _) = await RunAsync("fly");
+
+        Assert.NotEqual(0, exit);
+    }
+
+    public void Dispose()
+    {
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        if (Directory.Exists(_directory))
+        {
+            Directory.Delete(_directory, recursive: true);
+        }
+    }
+}
