@@ -15,6 +15,8 @@ internal sealed record LogBenchResult
 
     public required int PayloadBytes { get; init; }
 
+    public required double RawBareTablePerSecond { get; init; }
+
     public required double RawBatchInsertPerSecond { get; init; }
 
     public required double RawCommitP50Ms { get; init; }

@@ -5,57 +5,92 @@ using System.Text;
 namespace Outpost.Core.Events;
 
 /// <summary>
-/// XxHash64 over a stored event's envelope and payload, including its log sequence number, so that a
+/// XxHash64 over a stored event's envelope and payload, sealed with its log sequence number, so that a
 /// flipped bit, a torn record or a record moved to another position is noticed when it is read.
 /// </summary>
-/// <remarks>Not thread-safe: each reader or writer keeps its own instance.</remarks>
+/// <remarks>Not thread-safe: each thread uses its own instance (<see cref="Current"/>).</remarks>
 public sealed class EventChecksum
 {
     private readonly XxHash64 _hash = new();
     private byte[] _scratch = new byte[256];
 
-    /// <summary>Computes the checksum of one stored record.</summary>
+    [ThreadStatic]
+    private static EventChecksum? t_current;
+
+    /// <summary>This thread's instance, for producers that hash before they queue.</summary>
+    public static EventChecksum Current => t_current ??= new EventChecksum();
+
+    /// <summary>Computes the checksum of one stored record from its fields (what a reader checks).</summary>
     public ulong Compute(long seq, string topic, string type, int version, string key, string origin, long originSeq, long hlc,
-        string scope, string? correlationId, string? causationId, ReadOnlySpan<byte> payload)
+        string scope, string? correlationId, string? causationId, ReadOnlySpan<byte> payload) =>
+        Seal(Content(topic, type, version, key, origin, scope, correlationId, causationId, payload), seq, originSeq, hlc);
+
+    /// <summary>
+    /// The hash of everything an event carries before a log places it: computed by the appending thread,
+    /// so the single writer only has to <see cref="Seal"/> it.
+    /// </summary>
+    public ulong Content(string topic, string type, int version, string key, string origin, string scope, string? correlationId, string? causationId, ReadOnlySpan<byte> payload)
     {
         _hash.Reset();
-        Span<byte> numbers = stackalloc byte[28];
-        BinaryPrimitives.WriteInt64LittleEndian(numbers, seq);
-        BinaryPrimitives.WriteInt64LittleEndian(numbers[8..], originSeq);
-        BinaryPrimitives.WriteInt64LittleEndian(numbers[16..], hlc);
-        BinaryPrimitives.WriteInt32LittleEndian(numbers[24..], version);
-        _hash.Append(numbers);
-        AppendString(topic);
-        AppendString(type);
-        AppendString(key);
-        AppendString(origin);
-        AppendString(scope);
-        AppendString(correlationId);
-        AppendString(causationId);
+        Span<byte> number = stackalloc byte[4];
+        BinaryPrimitives.WriteInt32LittleEndian(number, version);
+        _hash.Append(number);
+        var fields = new Utf8Fields(this);
+        AppendField(fields.Add(topic), false);
+        AppendField(fields.Add(type), false);
+        AppendField(fields.Add(key), false);
+        AppendField(fields.Add(origin), false);
+        AppendField(fields.Add(scope), false);
+        AppendField(fields.Add(correlationId), correlationId is null);
+        AppendField(fields.Add(causationId), causationId is null);
         _hash.Append(payload);
         return _hash.GetCurrentHashAsUInt64();
     }
 
-    private void AppendString(string? value)
+    /// <summary>Binds a content hash to the record's place: its sequence, origin sequence and clock timestamp.</summary>
+    public static ulong Seal(ulong content, long seq, long originSeq, long hlc)
+    {
+        Span<byte> record = stackalloc byte[32];
+        BinaryPrimitives.WriteUInt64LittleEndian(record, content);
+        BinaryPrimitives.WriteInt64LittleEndian(record[8..], seq);
+        BinaryPrimitives.WriteInt64LittleEndian(record[16..], originSeq);
+        BinaryPrimitives.WriteInt64LittleEndian(record[24..], hlc);
+        return XxHash64.HashToUInt64(record);
+    }
+
+    private void AppendField(ReadOnlySpan<byte> utf8, bool isNull)
     {
         // Length-prefixed, so that ("ab","c") and ("a","bc") hash differently; -1 marks null.
         Span<byte> length = stackalloc byte[4];
-        if (value is null)
-        {
-            BinaryPrimitives.WriteInt32LittleEndian(length, -1);
-            _hash.Append(length);
-            return;
-        }
-
-        var max = Encoding.UTF8.GetMaxByteCount(value.Length);
-        if (_scratch.Length < max)
-        {
-            _scratch = new byte[Math.Max(max, _scratch.Length * 2)];
-        }
-
-        var written = Encoding.UTF8.GetBytes(value, _scratch);
-        BinaryPrimitives.WriteInt32LittleEndian(length, written);
+        BinaryPrimitives.WriteInt32LittleEndian(length, isNull ? -1 : utf8.Length);
         _hash.Append(length);
-        _hash.Append(_scratch.AsSpan(0, written));
+        _hash.Append(utf8);
+    }
+
+    /// <summary>Encodes strings one after another into the checksum's scratch buffer.</summary>
+    private ref struct Utf8Fields(EventChecksum owner)
+    {
+        private int _used;
+
+        public ReadOnlySpan<byte> Add(string? value)
+        {
+            if (value is null)
+            {
+                return default;
+            }
+
+            var max = Encoding.UTF8.GetMaxByteCount(value.Length);
+            if (owner._scratch.Length - _used < max)
+            {
+                var bigger = new byte[Math.Max(owner._scratch.Length * 2, _used + max)];
+                owner._scratch.AsSpan(0, _used).CopyTo(bigger);
+                owner._scratch = bigger;
+            }
+
+            var written = Encoding.UTF8.GetBytes(value, owner._scratch.AsSpan(_used));
+            var span = owner._scratch.AsSpan(_used, written);
+            _used += written;
+            return span;
+        }
     }
 }

@@ -204,4 +204,48 @@ public sealed class AppendTests
 
         Assert.Contains("open in another process", ex.Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task A_log_cannot_be_opened_as_another_node()
+    {
+        await using var temp = TempLog.Create("store-1");
+        await temp.CloseAsync();
+
+        var ex = Assert.Throws<InvalidOperationException>(() => Outpost.Core.Log.Sqlite.SqliteEventLog.Open(new LogOptions { Path = temp.Path, NodeId = "store-2" }));
+
+        Assert.Contains("belongs to node 'store-1'", ex.Message, StringComparison.Ordinal);
+        await temp.ReopenAsync();
+    }
+
+    [Fact]
+    public async Task This_nodes_own_event_coming_back_is_a_duplicate()
+    {
+        await using var temp = TempLog.Create("store-1");
+        await temp.Log.AppendAsync(TempLog.Event(key: "a"), Ct);
+        await temp.Log.AppendAsync(TempLog.Event(key: "b"), Ct);
+        var own = (await temp.ReadAllAsync())[1];
+
+        var again = await temp.Log.AppendAsync(own.ToReplica(), Ct);
+        var next = await temp.Log.AppendAsync(TempLog.Event(key: "c"), Ct);
+
+        Assert.Equal(new AppendResult(2, Duplicate: true), again);
+        Assert.Equal(3, next.Seq);
+        Assert.Equal(3, (await temp.ReadAllAsync())[^1].Origin.Seq);
+    }
+
+    [Fact]
+    public async Task Replicated_duplicates_are_found_through_the_origin_index_after_many_events()
+    {
+        await using var temp = TempLog.Create("hq");
+        var store = NodeId.Parse("store-9");
+        var batch = Enumerable.Range(1, 3000).Select(i => TempLog.Event(key: $"s{i}", origin: new EventOrigin(store, i, HlcTimestamp.From(1_700_000_000_000, 0)))).ToList();
+        await temp.Log.AppendBatchAsync(batch, cancellationToken: Ct);
+
+        var replay = await temp.Log.AppendBatchAsync(batch, cancellationToken: Ct);
+
+        Assert.All(replay, r => Assert.True(r.Duplicate));
+        Assert.Equal(Enumerable.Range(1, 3000).Select(i => (long)i), replay.Select(r => r.Seq));
+        Assert.Equal(3000, await temp.Log.GetContiguousOriginSeqAsync(store, Ct));
+        Assert.Equal(3000, temp.Log.Head);
+    }
 }

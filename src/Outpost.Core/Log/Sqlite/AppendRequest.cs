@@ -3,8 +3,11 @@ using Outpost.Core.Events;
 namespace Outpost.Core.Log.Sqlite;
 
 /// <summary>One caller's append, waiting in the writer's queue for its group commit.</summary>
-internal sealed class AppendRequest(IReadOnlyList<NewEvent> events, CursorUpdate? cursor)
+internal sealed class AppendRequest(IReadOnlyList<NewEvent> events, ulong[] contentHashes, CursorUpdate? cursor)
 {
+    /// <summary>Each event's <see cref="EventChecksum.Content"/>, computed by the appending thread.</summary>
+    public ulong[] ContentHashes { get; } = contentHashes;
+
     public IReadOnlyList<NewEvent> Events { get; } = events;
 
     public CursorUpdate? Cursor { get; } = cursor;

@@ -101,13 +101,20 @@ public sealed partial class SqliteEventLog : IEventLog
 
             SqliteLogSchema.Apply(connection, path);
             var nodes = LoadNodes(connection);
-            if (!nodes.TryGetValue(self.Value, out var selfState))
+            var selfState = nodes.Values.FirstOrDefault(n => n.Id == SqliteLogSchema.SelfId);
+            if (selfState is null)
             {
                 using var insert = connection.CreateCommand();
-                insert.CommandText = "INSERT INTO nodes(name) VALUES($name) RETURNING id";
+                insert.CommandText = "INSERT INTO nodes(id, name) VALUES($id, $name)";
+                insert.Parameters.AddWithValue("$id", SqliteLogSchema.SelfId);
                 insert.Parameters.AddWithValue("$name", self.Value);
-                selfState = new NodeState(Convert.ToInt32(insert.ExecuteScalar(), CultureInfo.InvariantCulture), self.Value, 0, 0);
+                insert.ExecuteNonQuery();
+                selfState = new NodeState(SqliteLogSchema.SelfId, self.Value, 0, 0);
                 nodes.Add(self.Value, selfState);
+            }
+            else if (selfState.Name != self.Value)
+            {
+                throw new InvalidOperationException($"Log '{path}' belongs to node '{selfState.Name}'; it cannot be opened as '{self}'. Each node keeps its own log.");
             }
 
             var lastSeq = Math.Max(Scalar(connection, "SELECT coalesce(max(seq), 0) FROM events"), Meta(connection, "last_seq"));
@@ -126,7 +133,7 @@ public sealed partial class SqliteEventLog : IEventLog
     public async ValueTask<AppendResult> AppendAsync(NewEvent e, CancellationToken cancellationToken = default)
     {
         EventValidator.Validate(e, _options.MaxEventBytes);
-        var results = await EnqueueAsync(new AppendRequest([e], null), cancellationToken);
+        var results = await EnqueueAsync(new AppendRequest([e], [ContentHash(e)], null), cancellationToken);
         return results[0];
     }
 
@@ -151,14 +158,25 @@ public sealed partial class SqliteEventLog : IEventLog
             throw new ArgumentException("A cursor needs a name.", nameof(cursor));
         }
 
-        return events.Count == 0 && cursor is null ? [] : await EnqueueAsync(new AppendRequest(events, cursor), cancellationToken);
+        if (events.Count == 0 && cursor is null)
+        {
+            return [];
+        }
+
+        var hashes = new ulong[events.Count];
+        for (var i = 0; i < hashes.Length; i++)
+        {
+            hashes[i] = ContentHash(events[i]);
+        }
+
+        return await EnqueueAsync(new AppendRequest(events, hashes, cursor), cancellationToken);
     }
 
     /// <inheritdoc />
     public async ValueTask SetCursorAsync(string name, CursorKind kind, long value, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
-        await EnqueueAsync(new AppendRequest([], new CursorUpdate(name, kind, value)), cancellationToken);
+        await EnqueueAsync(new AppendRequest([], [], new CursorUpdate(name, kind, value)), cancellationToken);
     }
 
     /// <inheritdoc />
@@ -379,6 +397,11 @@ public sealed partial class SqliteEventLog : IEventLog
         command.ExecuteNonQuery();
         return connection;
     }
+
+    /// <summary>Hashes on the appending thread, so the single writer only seals the hash with the record's place.</summary>
+    private ulong ContentHash(NewEvent e) =>
+        EventChecksum.Current.Content(e.Topic, e.Type, e.Version, e.Key, e.Origin?.Node.Value ?? NodeId.Value, e.Scope.ToString(),
+            e.CorrelationId, e.CausationId, e.Payload.Span);
 
     private async ValueTask<AppendResult[]> EnqueueAsync(AppendRequest request, CancellationToken cancellationToken)
     {

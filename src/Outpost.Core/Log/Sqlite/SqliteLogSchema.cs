@@ -7,6 +7,9 @@ internal static class SqliteLogSchema
 {
     public const int Version = 1;
 
+    /// <summary>The row id of the node that owns the log.</summary>
+    public const int SelfId = 1;
+
     private const string Create = """
         CREATE TABLE IF NOT EXISTS meta(
             key   TEXT PRIMARY KEY,
@@ -30,7 +33,9 @@ internal static class SqliteLogSchema
             causation_id   TEXT,
             payload        BLOB    NOT NULL,
             checksum       INTEGER NOT NULL);
-        CREATE UNIQUE INDEX IF NOT EXISTS events_by_origin ON events(origin_id, origin_seq);
+        -- Only replicated events need the index: a local event's origin seq is assigned by the writer and
+        -- cannot repeat, and this node is always nodes.id 1.
+        CREATE UNIQUE INDEX IF NOT EXISTS events_by_origin ON events(origin_id, origin_seq) WHERE origin_id > 1;
 
         CREATE TABLE IF NOT EXISTS cursors(
             name  TEXT PRIMARY KEY,

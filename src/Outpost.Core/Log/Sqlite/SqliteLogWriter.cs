@@ -1,4 +1,4 @@
-using System.Runtime.InteropServices;
+using System.Text;
 using Microsoft.Data.Sqlite;
 using Outpost.Core.Events;
 
@@ -13,11 +13,15 @@ internal sealed class SqliteLogWriter : IDisposable
 {
     private readonly SqliteConnection _connection;
     private readonly HybridLogicalClock _clock;
-    private readonly EventChecksum _checksum = new();
     private readonly Dictionary<string, NodeState> _nodes;
     private readonly NodeState _self;
-    private readonly SqliteCommand _insert;
+    private readonly RawStatement _insertLocal;
+    private readonly RawStatement _insertReplica;
+    private readonly Utf8Cache<string> _names = new(static s => s);
+    private readonly Utf8Cache<Scope> _scopes = new(static s => s.ToString());
+    private byte[] _scratch = new byte[1024];
     private readonly SqliteCommand _findByOrigin;
+    private readonly SqliteCommand _findOwn;
     private readonly SqliteCommand _insertNode;
     private readonly SqliteCommand _updateNode;
     private readonly SqliteCommand _writeMeta;
@@ -34,12 +38,15 @@ internal sealed class SqliteLogWriter : IDisposable
         _nodes = nodes;
         _self = self;
         _lastSeq = lastSeq;
-        _insert = Prepare("""
+        const string insert = """
             INSERT INTO events(seq, topic, type, version, key, origin_id, origin_seq, hlc, scope, correlation_id, causation_id, payload, checksum)
-            VALUES($seq, $topic, $type, $version, $key, $origin_id, $origin_seq, $hlc, $scope, $correlation_id, $causation_id, $payload, $checksum)
-            ON CONFLICT(origin_id, origin_seq) DO NOTHING
-            """, "$seq", "$topic", "$type", "$version", "$key", "$origin_id", "$origin_seq", "$hlc", "$scope", "$correlation_id", "$causation_id", "$payload", "$checksum");
-        _findByOrigin = Prepare("SELECT seq FROM events WHERE origin_id = $origin_id AND origin_seq = $origin_seq", "$origin_id", "$origin_seq");
+            VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
+            """;
+        _insertLocal = new RawStatement(connection, insert);
+        _insertReplica = new RawStatement(connection, insert + " ON CONFLICT(origin_id, origin_seq) WHERE origin_id > 1 DO NOTHING");
+        // "origin_id > 1" lets SQLite use the partial origin index (it holds replicated events only).
+        _findByOrigin = Prepare("SELECT seq FROM events WHERE origin_id = $origin_id AND origin_seq = $origin_seq AND origin_id > 1", "$origin_id", "$origin_seq");
+        _findOwn = Prepare("SELECT seq FROM events WHERE origin_id = 1 AND origin_seq = $origin_seq", "$origin_seq");
         _insertNode = Prepare("INSERT INTO nodes(name) VALUES($name) RETURNING id", "$name");
         _updateNode = Prepare("UPDATE nodes SET contiguous_seq = $contiguous, max_seq = $max WHERE id = $id", "$contiguous", "$max", "$id");
         _writeMeta = Prepare("""
@@ -66,7 +73,7 @@ internal sealed class SqliteLogWriter : IDisposable
             {
                 for (var i = 0; i < request.Events.Count; i++)
                 {
-                    request.Results[i] = Append(request.Events[i]);
+                    request.Results[i] = Append(request.Events[i], request.ContentHashes[i]);
                 }
 
                 if (request.Cursor is { } cursor)
@@ -109,7 +116,7 @@ internal sealed class SqliteLogWriter : IDisposable
 
     public long ContiguousOf(string node) => _nodes.TryGetValue(node, out var state) ? state.Contiguous : 0;
 
-    private AppendResult Append(NewEvent e)
+    private AppendResult Append(NewEvent e, ulong contentHash)
     {
         NodeState node;
         long originSeq;
@@ -120,6 +127,13 @@ internal sealed class SqliteLogWriter : IDisposable
             originSeq = origin.Seq;
             hlc = origin.Timestamp.Value;
             _clock.Observe(origin.Timestamp);
+            if (node == _self && originSeq <= _self.Max)
+            {
+                // This node's own event coming back (a store restored from HQ): every own origin seq up to
+                // Max was assigned here, so it is a duplicate. Own events are not in the origin index (they
+                // cannot repeat otherwise), so this rare path looks the sequence up by scanning.
+                return new AppendResult(FindOwn(originSeq), Duplicate: true);
+            }
         }
         else
         {
@@ -129,23 +143,30 @@ internal sealed class SqliteLogWriter : IDisposable
         }
 
         var seq = _lastSeq + 1;
-        var scope = e.Scope.ToString();
-        var checksum = _checksum.Compute(seq, e.Topic, e.Type, e.Version, e.Key, node.Name, originSeq, hlc, scope, e.CorrelationId, e.CausationId, e.Payload.Span);
-        var p = _insert.Parameters;
-        p[0].Value = seq;
-        p[1].Value = e.Topic;
-        p[2].Value = e.Type;
-        p[3].Value = e.Version;
-        p[4].Value = e.Key;
-        p[5].Value = node.Id;
-        p[6].Value = originSeq;
-        p[7].Value = hlc;
-        p[8].Value = scope;
-        p[9].Value = (object?)e.CorrelationId ?? DBNull.Value;
-        p[10].Value = (object?)e.CausationId ?? DBNull.Value;
-        p[11].Value = AsArray(e.Payload);
-        p[12].Value = unchecked((long)checksum);
-        if (_insert.ExecuteNonQuery() == 0)
+        var insert = node == _self ? _insertLocal : _insertReplica;
+        var topic = _names.Get(e.Topic);
+        var type = _names.Get(e.Type);
+        var scope = _scopes.Get(e.Scope);
+
+        // The unique strings go one after another into one scratch buffer.
+        var used = 0;
+        var key = Encode(e.Key, ref used);
+        var correlation = Encode(e.CorrelationId, ref used);
+        var causation = Encode(e.CausationId, ref used);
+        insert.Bind(1, seq);
+        insert.BindText(2, topic);
+        insert.BindText(3, type);
+        insert.Bind(4, e.Version);
+        insert.BindText(5, key);
+        insert.Bind(6, node.Id);
+        insert.Bind(7, originSeq);
+        insert.Bind(8, hlc);
+        insert.BindText(9, scope);
+        BindOptional(insert, 10, correlation, e.CorrelationId is null);
+        BindOptional(insert, 11, causation, e.CausationId is null);
+        insert.BindBlob(12, e.Payload.Span);
+        insert.Bind(13, unchecked((long)EventChecksum.Seal(contentHash, seq, originSeq, hlc)));
+        if (insert.Execute() == 0)
         {
             _findByOrigin.Parameters[0].Value = node.Id;
             _findByOrigin.Parameters[1].Value = originSeq;
@@ -156,6 +177,14 @@ internal sealed class SqliteLogWriter : IDisposable
         _lastSeq = seq;
         Advance(node, originSeq);
         return new AppendResult(seq, Duplicate: false);
+    }
+
+    private long FindOwn(long originSeq)
+    {
+        _findOwn.Parameters[0].Value = originSeq;
+
+        // Seq 0: recorded here once, since removed by retention; it is not appended again either way.
+        return _findOwn.ExecuteScalar() is long seq ? seq : 0;
     }
 
     private void Advance(NodeState node, long originSeq)
@@ -200,15 +229,43 @@ internal sealed class SqliteLogWriter : IDisposable
         return node;
     }
 
-    private static byte[] AsArray(ReadOnlyMemory<byte> memory) =>
-        MemoryMarshal.TryGetArray(memory, out var segment) && segment.Offset == 0 && segment.Count == segment.Array!.Length
-            ? segment.Array
-            : memory.ToArray();
+    private ReadOnlySpan<byte> Encode(string? value, ref int used)
+    {
+        if (value is null)
+        {
+            return default;
+        }
+
+        var max = Encoding.UTF8.GetMaxByteCount(value.Length);
+        if (_scratch.Length - used < max)
+        {
+            // Earlier spans keep the old buffer alive; later ones go in the new one.
+            _scratch = new byte[Math.Max(_scratch.Length * 2, max)];
+            used = 0;
+        }
+
+        var written = Encoding.UTF8.GetBytes(value, _scratch.AsSpan(used));
+        var span = new ReadOnlySpan<byte>(_scratch, used, written);
+        used += written;
+        return span;
+    }
+
+    private static void BindOptional(RawStatement insert, int index, ReadOnlySpan<byte> utf8, bool isNull)
+    {
+        if (isNull)
+        {
+            insert.BindNull(index);
+        }
+        else
+        {
+            insert.BindText(index, utf8);
+        }
+    }
 
     private void Enlist(SqliteTransaction tx)
     {
-        _insert.Transaction = tx;
         _findByOrigin.Transaction = tx;
+        _findOwn.Transaction = tx;
         _insertNode.Transaction = tx;
         _updateNode.Transaction = tx;
         _writeMeta.Transaction = tx;
@@ -229,8 +286,10 @@ internal sealed class SqliteLogWriter : IDisposable
 
     public void Dispose()
     {
-        _insert.Dispose();
+        _insertLocal.Dispose();
+        _insertReplica.Dispose();
         _findByOrigin.Dispose();
+        _findOwn.Dispose();
         _insertNode.Dispose();
         _updateNode.Dispose();
         _writeMeta.Dispose();
