@@ -40,6 +40,9 @@ public interface IEventLog : IAsyncDisposable
     /// <exception cref="LogCorruptionException">A record in the range is damaged; it is not returned.</exception>
     ValueTask<EventPage> ReadAsync(long afterSeq, ReadFilter filter, int maxCount, CancellationToken cancellationToken = default);
 
+    /// <summary>How many events after <paramref name="afterSeq"/> pass the filter (a backlog figure).</summary>
+    ValueTask<long> CountAsync(long afterSeq, ReadFilter filter, CancellationToken cancellationToken = default);
+
     /// <summary>Completes once <see cref="Head"/> is past <paramref name="afterSeq"/>: no polling, woken by the commit.</summary>
     ValueTask WaitForAppendAsync(long afterSeq, CancellationToken cancellationToken);
 
@@ -54,6 +57,9 @@ public interface IEventLog : IAsyncDisposable
 
     /// <summary>The highest origin sequence this log holds from <paramref name="origin"/> with no gap below it (0 if none).</summary>
     ValueTask<long> GetContiguousOriginSeqAsync(NodeId origin, CancellationToken cancellationToken = default);
+
+    /// <summary>Whether this log holds the event <c>(origin, originSeq)</c>.</summary>
+    ValueTask<bool> HoldsOriginAsync(NodeId origin, long originSeq, CancellationToken cancellationToken = default);
 
     /// <summary>Begins a write transaction for a consumer's read model and checkpoint.</summary>
     ValueTask<ILogTransaction> BeginTransactionAsync(CancellationToken cancellationToken = default);

@@ -194,6 +194,21 @@ public sealed partial class SqliteEventLog : IEventLog
         ReadContiguousAsync(origin, cancellationToken);
 
     /// <inheritdoc />
+    public async ValueTask<bool> HoldsOriginAsync(NodeId origin, long originSeq, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await OpenReaderAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+
+        // Replicated origins go through the partial origin index; this node's own events are not in it.
+        command.CommandText = origin == NodeId
+            ? "SELECT 1 FROM events WHERE origin_id = 1 AND origin_seq = $seq"
+            : "SELECT 1 FROM events WHERE origin_id = (SELECT id FROM nodes WHERE name = $name) AND origin_seq = $seq AND origin_id > 1";
+        command.Parameters.AddWithValue("$name", origin.Value);
+        command.Parameters.AddWithValue("$seq", originSeq);
+        return await command.ExecuteScalarAsync(cancellationToken) is not null;
+    }
+
+    /// <inheritdoc />
     public async ValueTask<EventPage> ReadAsync(long afterSeq, ReadFilter filter, int maxCount, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(filter);
@@ -201,26 +216,7 @@ public sealed partial class SqliteEventLog : IEventLog
         var head = Head;
         await using var connection = await OpenReaderAsync(cancellationToken);
         await using var command = connection.CreateCommand();
-        var sql = new System.Text.StringBuilder(SqliteLogCommands.SelectColumns).Append(" WHERE e.seq > $after");
-        command.Parameters.AddWithValue("$after", afterSeq);
-        if (filter.Topics is { } topics)
-        {
-            sql.Append(" AND e.topic IN (").Append(SqliteLogCommands.Placeholders("$t", topics.Count)).Append(')');
-            for (var i = 0; i < topics.Count; i++)
-            {
-                command.Parameters.AddWithValue("$t" + i.ToString(CultureInfo.InvariantCulture), topics[i]);
-            }
-        }
-
-        if (filter.Scopes is { } scopes)
-        {
-            sql.Append(" AND e.scope IN (").Append(SqliteLogCommands.Placeholders("$s", scopes.Count)).Append(')');
-            for (var i = 0; i < scopes.Count; i++)
-            {
-                command.Parameters.AddWithValue("$s" + i.ToString(CultureInfo.InvariantCulture), scopes[i].ToString());
-            }
-        }
-
+        var sql = FilteredQuery(command, SqliteLogCommands.SelectColumns, afterSeq, filter);
         sql.Append(" ORDER BY e.seq LIMIT $limit");
         command.Parameters.AddWithValue("$limit", maxCount);
         command.CommandText = sql.ToString();
@@ -249,6 +245,41 @@ public sealed partial class SqliteEventLog : IEventLog
 
         var scannedTo = events.Count == maxCount ? events[^1].Seq : Math.Max(head, events.Count > 0 ? events[^1].Seq : 0);
         return new EventPage(events, Math.Max(afterSeq, scannedTo));
+    }
+
+    /// <inheritdoc />
+    public async ValueTask<long> CountAsync(long afterSeq, ReadFilter filter, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(filter);
+        await using var connection = await OpenReaderAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+        command.CommandText = FilteredQuery(command, "SELECT count(*) FROM events e", afterSeq, filter).ToString();
+        return (long)(await command.ExecuteScalarAsync(cancellationToken))!;
+    }
+
+    private static System.Text.StringBuilder FilteredQuery(SqliteCommand command, string select, long afterSeq, ReadFilter filter)
+    {
+        var sql = new System.Text.StringBuilder(select).Append(" WHERE e.seq > $after");
+        command.Parameters.AddWithValue("$after", afterSeq);
+        if (filter.Topics is { } topics)
+        {
+            sql.Append(" AND e.topic IN (").Append(SqliteLogCommands.Placeholders("$t", topics.Count)).Append(')');
+            for (var i = 0; i < topics.Count; i++)
+            {
+                command.Parameters.AddWithValue("$t" + i.ToString(CultureInfo.InvariantCulture), topics[i]);
+            }
+        }
+
+        if (filter.Scopes is { } scopes)
+        {
+            sql.Append(" AND e.scope IN (").Append(SqliteLogCommands.Placeholders("$s", scopes.Count)).Append(')');
+            for (var i = 0; i < scopes.Count; i++)
+            {
+                command.Parameters.AddWithValue("$s" + i.ToString(CultureInfo.InvariantCulture), scopes[i].ToString());
+            }
+        }
+
+        return sql;
     }
 
     /// <inheritdoc />

@@ -1,0 +1,52 @@
+using Microsoft.Extensions.Options;
+using Outpost.Central.Admin;
+using Outpost.Central.Fleet;
+using Outpost.Central.Stores;
+using Outpost.Core.Log;
+using Outpost.Core.Log.Sqlite;
+using Outpost.Sync.Hq;
+
+namespace Outpost.Central;
+
+/// <summary>
+/// Builds an HQ node: its event log, the store registry, the sync endpoints stores connect to, the admin
+/// API and health. SQLite by default; the log sits behind <see cref="IEventLog"/> so a PostgreSQL one can
+/// take its place.
+/// </summary>
+public static class CentralHost
+{
+    /// <summary>Builds (does not start) an HQ node.</summary>
+    public static WebApplication Build(CentralOptions options, Action<WebApplicationBuilder>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        Directory.CreateDirectory(options.DataDirectory);
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls(options.Urls);
+        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        builder.Services.ConfigureHttpJsonOptions(json => json.SerializerOptions.TypeInfoResolverChain.Insert(0, AdminJsonContext.Default));
+        builder.Services.AddSingleton(options.Time);
+        builder.Services.AddSingleton<IEventLog>(services => SqliteEventLog.Open(new LogOptions
+        {
+            Path = Path.Combine(options.DataDirectory, "hq.db"),
+            NodeId = options.NodeId,
+            Topics = options.Topics,
+            Durability = options.Durability,
+            Time = options.Time,
+        }, services.GetService<ILogger<SqliteEventLog>>()));
+        builder.Services.AddSingleton(new SqliteStoreDirectory(Path.Combine(options.DataDirectory, "stores.db"), options.Time));
+        builder.Services.AddSingleton<IStoreDirectory>(services => services.GetRequiredService<SqliteStoreDirectory>());
+        builder.Services.AddSingleton<FleetTracker>();
+        builder.Services.AddSingleton<ISyncObserver>(services => services.GetRequiredService<FleetTracker>());
+        builder.Services.AddSingleton(Options.Create(options.Sync));
+        builder.Services.AddProblemDetails();
+        configure?.Invoke(builder);
+
+        var app = builder.Build();
+        app.UseStatusCodePages();
+        app.MapSyncEndpoints();
+        app.MapGroup("/admin").MapAdminApi(options.AdminToken);
+        app.MapGet("/health/live", () => TypedResults.Ok("live"));
+        app.MapGet("/health/ready", (IEventLog log) => TypedResults.Ok(new { head = log.Head }));
+        return app;
+    }
+}

@@ -1,0 +1,33 @@
+using Outpost.Core.Log;
+using Outpost.Core.Topics;
+using Outpost.Sync.Hq;
+
+namespace Outpost.Central;
+
+/// <summary>Settings of an HQ node.</summary>
+public sealed class CentralOptions
+{
+    /// <summary>Where HQ keeps its log (<c>hq.db</c>) and its store registry (<c>stores.db</c>).</summary>
+    public string DataDirectory { get; set; } = Path.Combine("data", "hq");
+
+    /// <summary>HQ's node id: the origin of master data events.</summary>
+    public string NodeId { get; set; } = "hq";
+
+    /// <summary>Addresses to listen on, for example <c>http://127.0.0.1:5080</c>.</summary>
+    public string Urls { get; set; } = "http://127.0.0.1:5080";
+
+    /// <summary>The token admin requests present as <c>Authorization: Bearer &lt;token&gt;</c>; null disables the admin API.</summary>
+    public string? AdminToken { get; set; }
+
+    /// <summary>Topic policies; down topics are what stores receive.</summary>
+    public TopicCatalog Topics { get; set; } = TopicCatalog.Empty;
+
+    /// <summary>Commit durability of HQ's log.</summary>
+    public LogDurability Durability { get; set; } = LogDurability.Full;
+
+    /// <summary>Sync limits and long-poll timing.</summary>
+    public SyncServerOptions Sync { get; set; } = new();
+
+    /// <summary>The clock.</summary>
+    public TimeProvider Time { get; set; } = TimeProvider.System;
+}

@@ -1,0 +1,51 @@
+using Microsoft.Extensions.Options;
+using Outpost.Core.Log;
+using Outpost.Core.Log.Sqlite;
+using Outpost.Sync.Agent;
+using Outpost.Sync.Protocol;
+
+namespace Outpost.Store;
+
+/// <summary>
+/// Builds a store server: its event log (the store's broker), the replication agent that keeps it in step
+/// with HQ whenever the link is up, and the endpoints devices and the back office use.
+/// </summary>
+public static class StoreHost
+{
+    /// <summary>Builds (does not start) a store server.</summary>
+    public static WebApplication Build(StoreOptions options, Action<WebApplicationBuilder>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        Directory.CreateDirectory(options.DataDirectory);
+        options.Sync.StoreId = options.StoreId;
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls(options.Urls);
+        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        builder.Services.ConfigureHttpJsonOptions(json => json.SerializerOptions.TypeInfoResolverChain.Insert(0, SyncJsonContext.Default));
+        builder.Services.AddSingleton(options.Time);
+        builder.Services.AddSingleton<IEventLog>(services => SqliteEventLog.Open(new LogOptions
+        {
+            Path = Path.Combine(options.DataDirectory, "store.db"),
+            NodeId = options.StoreId,
+            Topics = options.Topics,
+            Durability = options.Durability,
+            Time = options.Time,
+        }, services.GetService<ILogger<SqliteEventLog>>()));
+        builder.Services.AddSingleton(new ConnectivityMonitor(options.Time));
+        if (options.Sync.Central is not null)
+        {
+            builder.Services.AddSingleton(Options.Create(options.Sync));
+            builder.Services.AddSingleton(new SyncClient(options.Sync));
+            builder.Services.AddHostedService<ReplicationAgent>();
+        }
+
+        builder.Services.AddProblemDetails();
+        configure?.Invoke(builder);
+
+        var app = builder.Build();
+        app.UseStatusCodePages();
+        app.MapGet("/api/connectivity", (ConnectivityMonitor monitor) => TypedResults.Ok(monitor.Current));
+        app.MapGet("/health/live", () => TypedResults.Ok("live"));
+        return app;
+    }
+}

@@ -1,0 +1,90 @@
+using Microsoft.Extensions.Logging;
+using Outpost.Core.Events;
+using Outpost.Core.Log;
+
+namespace Outpost.Sync.Agent;
+
+/// <summary>
+/// Follows HQ's feed for this store: asks for the events after its cursor (HQ holds the request until it
+/// has some), appends them and moves the cursor <c>down:hq</c> in the same transaction, so a crash never
+/// loses or repeats one. Events of types this store does not know are stored all the same; its consumers
+/// park what they cannot read.
+/// </summary>
+internal sealed partial class DownLink(IEventLog log, SyncClient client, ConnectivityMonitor monitor, SyncClientOptions options, TimeProvider time, ILogger logger)
+{
+    public const string Cursor = "down:hq";
+    private readonly Backoff _backoff = new(options.BackoffBase, Random.Shared);
+
+    public async Task RunAsync(CancellationToken cancellationToken)
+    {
+        var cursor = await log.GetCursorAsync(Cursor, cancellationToken) ?? 0;
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            try
+            {
+                var page = await client.GetDownAsync(cursor, cancellationToken);
+                if (page.Events.Count > 0)
+                {
+                    await AppendAsync(page, cancellationToken);
+                }
+                else if (page.Next != cursor)
+                {
+                    await log.SetCursorAsync(Cursor, CursorKind.Remote, page.Next, cancellationToken);
+                }
+
+                cursor = page.Next;
+                _backoff.Reset();
+                monitor.Report(SyncLink.Down, null, downLag: Math.Max(0, page.Head - page.Next));
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                var refused = ex is SyncRefusedException;
+                monitor.Report(SyncLink.Down, ex is OperationCanceledException ? "HQ did not answer in time" : ex.Message);
+                var delay = _backoff.Next(refused ? options.RefusedBackoffCap : options.BackoffCap);
+                Log.Failed(logger, ex, _backoff.Failures, delay.TotalMilliseconds);
+                await Task.Delay(delay, time, cancellationToken);
+            }
+        }
+    }
+
+    private async Task AppendAsync(DownPage page, CancellationToken cancellationToken)
+    {
+        var update = new CursorUpdate(Cursor, CursorKind.Remote, page.Next);
+        try
+        {
+            await log.AppendBatchAsync(page.Events, update, cancellationToken);
+        }
+        catch (InvalidEventException)
+        {
+            // One event this store cannot hold must not stall the feed: keep the rest, log the refused one.
+            var valid = new List<NewEvent>(page.Events.Count);
+            foreach (var e in page.Events)
+            {
+                try
+                {
+                    EventValidator.Validate(e);
+                    valid.Add(e);
+                }
+                catch (InvalidEventException ex)
+                {
+                    Log.Refused(logger, ex, e.Origin?.Node.Value ?? "?", e.Origin?.Seq ?? 0);
+                }
+            }
+
+            await log.AppendBatchAsync(valid, update, cancellationToken);
+        }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(1, LogLevel.Warning, "Down link failed (failure {Failures}); retrying in {DelayMs:F0} ms.")]
+        public static partial void Failed(ILogger logger, Exception exception, int failures, double delayMs);
+
+        [LoggerMessage(2, LogLevel.Error, "A down event ({Origin}, {OriginSeq}) could not be stored here and was skipped.")]
+        public static partial void Refused(ILogger logger, Exception exception, string origin, long originSeq);
+    }
+}

@@ -1,0 +1,104 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using Outpost.Core.Events;
+using Outpost.Sync.Protocol;
+
+namespace Outpost.Sync.Agent;
+
+/// <summary>The store's HTTP calls to HQ. Always store-initiated: outbound HTTP only, through NAT and proxies.</summary>
+public sealed class SyncClient : IDisposable
+{
+    private readonly HttpClient _http;
+    private readonly SyncClientOptions _options;
+
+    /// <summary>Creates a client with its own connection pool.</summary>
+    public SyncClient(SyncClientOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        _options = options;
+        var handler = new SocketsHttpHandler
+        {
+            ConnectTimeout = TimeSpan.FromSeconds(5),
+            PooledConnectionLifetime = TimeSpan.FromMinutes(2),
+            AutomaticDecompression = DecompressionMethods.None,
+            MaxConnectionsPerServer = options.MaxInFlight + 2,
+        };
+        _http = new HttpClient(handler) { BaseAddress = options.Central, Timeout = Timeout.InfiniteTimeSpan };
+        _http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", $"{options.StoreId}:{options.Secret}");
+    }
+
+    /// <summary>Bytes of up request bodies sent, for the wire-size figure.</summary>
+    public long UpBytesSent => Interlocked.Read(ref _upBytes);
+
+    private long _upBytes;
+
+    /// <summary>Sends a batch of the store's events; returns HQ's acknowledgement once they are durable there.</summary>
+    public async Task<UpAck> SendUpAsync(IReadOnlyList<StoredEvent> events, IReadOnlyList<long>? previous, CancellationToken cancellationToken)
+    {
+        var body = WireCompression.Compress(EventBatchCodec.Encode(events, previous), _options.Compression);
+        Interlocked.Add(ref _upBytes, body.Length);
+        using var content = new ByteArrayContent(body);
+        content.Headers.ContentType = new MediaTypeHeaderValue(EventBatchCodec.MediaType);
+        if (_options.Compression != "identity")
+        {
+            content.Headers.ContentEncoding.Add(_options.Compression);
+        }
+
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(_options.RequestTimeout);
+        using var response = await _http.PostAsync(SyncWire.UpPath.TrimStart('/'), content, timeout.Token);
+        await ThrowIfRefusedAsync(response, timeout.Token);
+        return await response.Content.ReadFromJsonAsync(SyncJsonContext.Default.UpAck, timeout.Token)
+            ?? throw new HttpRequestException("HQ acknowledged with an empty body.");
+    }
+
+    /// <summary>Asks for the events after <paramref name="after"/>; HQ holds the request up to <see cref="SyncClientOptions.LongPoll"/>.</summary>
+    public async Task<DownPage> GetDownAsync(long after, CancellationToken cancellationToken)
+    {
+        var wait = (long)_options.LongPoll.TotalMilliseconds;
+        using var request = new HttpRequestMessage(HttpMethod.Get, string.Create(CultureInfo.InvariantCulture, $"{SyncWire.DownPath.TrimStart('/')}?after={after}&max={_options.MaxDownEvents}&wait={wait}"));
+        request.Headers.AcceptEncoding.ParseAdd("zstd, br, gzip");
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(_options.LongPoll + _options.RequestTimeout);
+        using var response = await _http.SendAsync(request, timeout.Token);
+        await ThrowIfRefusedAsync(response, timeout.Token);
+        var body = await response.Content.ReadAsByteArrayAsync(timeout.Token);
+        var batch = WireCompression.Decompress(body, response.Content.Headers.ContentEncoding.FirstOrDefault(), 64 * 1024 * 1024);
+        var events = EventBatchCodec.Decode(batch, int.MaxValue, 16 * 1024 * 1024);
+        return new DownPage(events, Header(response, SyncWire.NextHeader), Header(response, SyncWire.HeadHeader));
+    }
+
+    /// <inheritdoc />
+    public void Dispose() => _http.Dispose();
+
+    private static long Header(HttpResponseMessage response, string name) =>
+        response.Headers.TryGetValues(name, out var values) && long.TryParse(values.FirstOrDefault(), CultureInfo.InvariantCulture, out var value)
+            ? value
+            : throw new HttpRequestException($"HQ's answer lacks the {name} header.");
+
+    private static async Task ThrowIfRefusedAsync(HttpResponseMessage response, CancellationToken cancellationToken)
+    {
+        if (response.IsSuccessStatusCode)
+        {
+            return;
+        }
+
+        var detail = await response.Content.ReadAsStringAsync(cancellationToken);
+        var status = (int)response.StatusCode;
+        // 409: a batch overtook one that failed; sending again from the acknowledged position fixes it.
+        if (status is >= 400 and < 500 and not 408 and not 409 and not 429)
+        {
+            throw new SyncRefusedException(status, $"HQ refused the request ({status}): {detail}");
+        }
+
+        throw new HttpRequestException($"HQ answered {status}: {detail}", null, response.StatusCode);
+    }
+}
+
+/// <summary>One down answer: the events, where the cursor moves to, and HQ's head.</summary>
+/// <param name="Events">Events to append, with their origins.</param>
+/// <param name="Next">The cursor after them.</param>
+/// <param name="Head">HQ's log head.</param>
+public sealed record DownPage(IReadOnlyList<NewEvent> Events, long Next, long Head);

@@ -1,0 +1,59 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Outpost.Sync.Agent;
+
+/// <summary>How a store's replication agent talks to HQ. The defaults are right for a store.</summary>
+public sealed class SyncClientOptions
+{
+    /// <summary>HQ's base address, for example <c>https://hq.example.com/</c>.</summary>
+    [Required]
+    public Uri? Central { get; set; }
+
+    /// <summary>This store's id (the origin of its events).</summary>
+    [Required]
+    public string StoreId { get; set; } = "";
+
+    /// <summary>The secret HQ issued to this store.</summary>
+    [Required]
+    public string Secret { get; set; } = "";
+
+    /// <summary>Most events in one up batch.</summary>
+    [Range(1, 10_000)]
+    public int MaxBatchEvents { get; set; } = 2000;
+
+    /// <summary>Most payload bytes in one up batch (before compression).</summary>
+    [Range(1024, 32 * 1024 * 1024)]
+    public int MaxBatchBytes { get; set; } = 1024 * 1024;
+
+    /// <summary>How long a small batch waits for company while another is in flight.</summary>
+    public TimeSpan Linger { get; set; } = TimeSpan.FromMilliseconds(2);
+
+    /// <summary>Up batches in flight at once.</summary>
+    [Range(1, 64)]
+    public int MaxInFlight { get; set; } = 4;
+
+    /// <summary>Most events per down response.</summary>
+    [Range(1, 10_000)]
+    public int MaxDownEvents { get; set; } = 1000;
+
+    /// <summary>How long HQ may hold a down request open.</summary>
+    public TimeSpan LongPoll { get; set; } = TimeSpan.FromSeconds(25);
+
+    /// <summary>How long an up request may take before it counts as failed.</summary>
+    public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>First retry delay after a failure; doubles per failure, with full jitter.</summary>
+    public TimeSpan BackoffBase { get; set; } = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>The longest retry delay after a network failure.</summary>
+    public TimeSpan BackoffCap { get; set; } = TimeSpan.FromSeconds(3);
+
+    /// <summary>The longest retry delay after HQ refused a batch (a 4xx: someone must look).</summary>
+    public TimeSpan RefusedBackoffCap { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Content coding of up batches: zstd, br, gzip or identity.</summary>
+    public string Compression { get; set; } = "zstd";
+
+    /// <summary>An idle up link sends an empty batch this often, so a dead link is noticed while nothing sells.</summary>
+    public TimeSpan Heartbeat { get; set; } = TimeSpan.FromSeconds(5);
+}

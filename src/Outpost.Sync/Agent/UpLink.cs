@@ -1,0 +1,278 @@
+using Microsoft.Extensions.Logging;
+using Outpost.Core.Events;
+using Outpost.Core.Log;
+using Outpost.Core.Topics;
+using Outpost.Sync.Protocol;
+
+namespace Outpost.Sync.Agent;
+
+/// <summary>
+/// Sends the store's up-topic events to HQ. One lane per priority: a batch is filled from the most urgent
+/// lane first (sales and orders before stock, stock before telemetry). Several batches are in flight; a
+/// lane's checkpoint (cursor <c>up:hq:&lt;priority&gt;</c>, a replication cursor) moves over the batches HQ has
+/// acknowledged in order. After a failure everything unacknowledged is sent again; HQ drops what it has.
+/// </summary>
+internal sealed partial class UpLink(IEventLog log, SyncClient client, ConnectivityMonitor monitor, SyncClientOptions options, TimeProvider time, ILogger logger)
+{
+    private readonly Backoff _backoff = new(options.BackoffBase, Random.Shared);
+    private readonly List<Flight> _flights = [];
+    private List<Lane> _lanes = [];
+    private DateTimeOffset _lastBacklog = DateTimeOffset.MinValue;
+    private DateTimeOffset _lastSend = DateTimeOffset.MinValue;
+
+    public async Task RunAsync(CancellationToken cancellationToken)
+    {
+        _lanes = await LoadLanesAsync(cancellationToken);
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            try
+            {
+                while (_flights.Count < options.MaxInFlight && await NextBatchAsync(cancellationToken) is { } flight)
+                {
+                    _flights.Add(flight);
+                }
+
+                if (_flights.Count == 0)
+                {
+                    await IdleAsync(cancellationToken);
+                    continue;
+                }
+
+                await Task.WhenAny(_flights.Select(f => f.Send));
+                await HarvestAsync(cancellationToken);
+                _backoff.Reset();
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                await RecoverAsync(ex, cancellationToken);
+            }
+        }
+    }
+
+    private async Task<List<Lane>> LoadLanesAsync(CancellationToken cancellationToken)
+    {
+        var lanes = new List<Lane>();
+        foreach (var group in log.Topics.InDirection(TopicDirection.Up).GroupBy(p => p.Priority).OrderBy(g => g.Key))
+        {
+            var cursor = "up:hq:" + group.Key.ToString().ToLowerInvariant();
+            var acked = await log.GetCursorAsync(cursor, cancellationToken);
+            if (acked is null)
+            {
+                // Registered at once, so retention keeps what has not gone up yet.
+                await log.SetCursorAsync(cursor, CursorKind.Replication, 0, cancellationToken);
+            }
+
+            lanes.Add(new Lane(cursor, ReadFilter.ForTopics([.. group.Select(p => p.Topic)])) { Acked = acked ?? 0, Position = acked ?? 0 });
+        }
+
+        return lanes;
+    }
+
+    private async Task<Flight?> NextBatchAsync(CancellationToken cancellationToken)
+    {
+        if (_flights.Count > 0 && options.Linger > TimeSpan.Zero)
+        {
+            // Something is on its way already: let a few more events gather rather than send a tiny batch.
+            await Task.Delay(options.Linger, time, cancellationToken);
+        }
+
+        var events = new List<StoredEvent>();
+        var previous = new List<long>();
+        var through = new Dictionary<Lane, (long Seq, long OriginSeq)>();
+        var bytes = 0;
+        foreach (var lane in _lanes)
+        {
+            var room = options.MaxBatchEvents - events.Count;
+            if (room <= 0 || bytes >= options.MaxBatchBytes)
+            {
+                break;
+            }
+
+            var page = await log.ReadAsync(lane.Position, lane.Filter, room, cancellationToken);
+            var position = page.Events.Count < room ? page.ScannedTo : lane.Position;
+            foreach (var e in page.Events)
+            {
+                if (bytes > 0 && bytes + e.Payload.Length > options.MaxBatchBytes)
+                {
+                    position = e.Seq - 1;
+                    break;
+                }
+
+                // Only this store's own events go up; HQ refuses anything else, which would stall the lane.
+                if (e.Origin.Node == log.NodeId)
+                {
+                    events.Add(e);
+                    previous.Add(lane.LastOriginSeq);
+                    lane.LastOriginSeq = e.Origin.Seq;
+                    bytes += e.Payload.Length;
+                }
+
+                position = Math.Max(position, e.Seq);
+            }
+
+            if (position > lane.Position)
+            {
+                through[lane] = (position, lane.LastOriginSeq);
+                lane.Position = position;
+            }
+        }
+
+        if (events.Count == 0 && through.Count == 0)
+        {
+            return null;
+        }
+
+        _lastSend = time.GetUtcNow();
+        var send = events.Count == 0 ? Task.FromResult(new UpAck(0, 0, 0, 0)) : client.SendUpAsync(events, previous, cancellationToken);
+        return new Flight(send, through);
+    }
+
+    private async Task HarvestAsync(CancellationToken cancellationToken)
+    {
+        var moved = false;
+        while (_flights.Count > 0 && _flights[0].Send.IsCompleted)
+        {
+            var flight = _flights[0];
+            await flight.Send; // throws if it failed: RecoverAsync takes over
+            _flights.RemoveAt(0);
+            foreach (var (lane, through) in flight.Through)
+            {
+                lane.Acknowledge(through);
+                moved = true;
+            }
+        }
+
+        if (_flights.Any(f => f.Send.IsFaulted))
+        {
+            await _flights.First(f => f.Send.IsFaulted).Send;
+        }
+
+        if (moved)
+        {
+            foreach (var lane in _lanes.Where(l => l.Acked > l.Persisted))
+            {
+                await log.SetCursorAsync(lane.Cursor, CursorKind.Replication, lane.Acked, cancellationToken);
+                lane.Persisted = lane.Acked;
+            }
+
+            monitor.Report(SyncLink.Up, null, await BacklogAsync(force: false, cancellationToken));
+        }
+    }
+
+    private async Task IdleAsync(CancellationToken cancellationToken)
+    {
+        monitor.Report(SyncLink.Up, _backoff.Failures == 0 ? null : monitor.Current.LastError, await BacklogAsync(force: true, cancellationToken));
+        if (time.GetUtcNow() - _lastSend >= options.Heartbeat)
+        {
+            // An empty batch: proves the link works (or not) while the store has nothing to send.
+            _lastSend = time.GetUtcNow();
+            await client.SendUpAsync([], null, cancellationToken);
+            _backoff.Reset();
+            monitor.Report(SyncLink.Up, null);
+            return;
+        }
+
+        using var wake = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        wake.CancelAfter(options.Heartbeat);
+        try
+        {
+            await log.WaitForAppendAsync(_lanes.Count == 0 ? log.Head : _lanes.Min(l => l.Position), wake.Token);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+        }
+    }
+
+    private async Task RecoverAsync(Exception failure, CancellationToken cancellationToken)
+    {
+        // Let every batch in flight settle, keep what HQ acknowledged in order, and send the rest again.
+        try
+        {
+            await Task.WhenAll(_flights.Select(f => f.Send));
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+        }
+
+        while (_flights.Count > 0 && _flights[0].Send.IsCompletedSuccessfully)
+        {
+            foreach (var (lane, through) in _flights[0].Through)
+            {
+                lane.Acknowledge(through);
+            }
+
+            _flights.RemoveAt(0);
+        }
+
+        _flights.Clear();
+        foreach (var lane in _lanes)
+        {
+            lane.Position = lane.Acked;
+            lane.LastOriginSeq = lane.AckedOriginSeq;
+        }
+
+        var refused = failure is SyncRefusedException;
+        var reason = failure is OperationCanceledException ? "HQ did not answer in time" : failure.Message;
+        monitor.Report(SyncLink.Up, reason);
+        var delay = _backoff.Next(refused ? options.RefusedBackoffCap : options.BackoffCap);
+        Log.Failed(logger, failure, refused ? "refused" : "failed", _backoff.Failures, delay.TotalMilliseconds);
+        await Task.Delay(delay, time, cancellationToken);
+    }
+
+    private async Task<long> BacklogAsync(bool force, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        if (!force && now - _lastBacklog < TimeSpan.FromSeconds(1))
+        {
+            return monitor.Current.UpBacklog;
+        }
+
+        _lastBacklog = now;
+        long backlog = 0;
+        foreach (var lane in _lanes)
+        {
+            backlog += await log.CountAsync(lane.Acked, lane.Filter, cancellationToken);
+        }
+
+        return backlog;
+    }
+
+    private sealed class Lane(string cursor, ReadFilter filter)
+    {
+        public string Cursor { get; } = cursor;
+
+        public ReadFilter Filter { get; } = filter;
+
+        public long Acked { get; set; }
+
+        public long Persisted { get; set; }
+
+        public long Position { get; set; }
+
+        /// <summary>Origin seq of the last event put in a batch: the next one's predecessor (0: unknown after a restart).</summary>
+        public long LastOriginSeq { get; set; }
+
+        public long AckedOriginSeq { get; private set; }
+
+        public void Acknowledge((long Seq, long OriginSeq) through)
+        {
+            if (through.Seq > Acked)
+            {
+                Acked = through.Seq;
+                AckedOriginSeq = Math.Max(AckedOriginSeq, through.OriginSeq);
+            }
+        }
+    }
+
+    private sealed record Flight(Task<UpAck> Send, Dictionary<Lane, (long Seq, long OriginSeq)> Through);
+
+    private static partial class Log
+    {
+        [LoggerMessage(1, LogLevel.Warning, "Up link {Outcome} (failure {Failures}); retrying in {DelayMs:F0} ms.")]
+        public static partial void Failed(ILogger logger, Exception exception, string outcome, int failures, double delayMs);
+    }
+}

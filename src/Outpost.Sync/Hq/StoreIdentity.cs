@@ -1,0 +1,11 @@
+namespace Outpost.Sync.Hq;
+
+/// <summary>An authenticated store: its id and the region whose scope it receives.</summary>
+/// <param name="StoreId">The store's id, which is also the origin of its events.</param>
+/// <param name="Region">Its region.</param>
+public sealed record StoreIdentity(string StoreId, string Region);
+
+/// <summary>The outcome of checking a store's credential.</summary>
+/// <param name="Store">The store, when the credential is valid.</param>
+/// <param name="Revoked">True when the store is known but its credential was revoked.</param>
+public sealed record StoreAuthentication(StoreIdentity? Store, bool Revoked = false);

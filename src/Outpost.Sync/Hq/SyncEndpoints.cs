@@ -1,0 +1,276 @@
+using System.Net.Http.Headers;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+using Outpost.Core.Events;
+using Outpost.Core.Log;
+using Outpost.Core.Topics;
+using Outpost.Sync.Protocol;
+
+namespace Outpost.Sync.Hq;
+
+/// <summary>
+/// HQ's side of the sync protocol, as endpoints any ASP.NET Core host maps: <c>POST /sync/v1/up</c> stores a
+/// store's batch idempotently and answers once it is durable; <c>GET /sync/v1/down</c> serves the events
+/// after a cursor in the scopes the store is entitled to, holding the request until there are some.
+/// </summary>
+public static class SyncEndpoints
+{
+    /// <summary>Maps the sync endpoints. Needs <see cref="IEventLog"/> and <see cref="IStoreDirectory"/> in services.</summary>
+    public static IEndpointRouteBuilder MapSyncEndpoints(this IEndpointRouteBuilder app)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        app.MapPost(SyncWire.UpPath, UpAsync);
+        app.MapGet(SyncWire.DownPath, DownAsync);
+        return app;
+    }
+
+    private static async Task<IResult> UpAsync(HttpContext context, IEventLog log, IStoreDirectory directory, IOptions<SyncServerOptions> options,
+        TimeProvider time, CancellationToken cancellationToken)
+    {
+        var limits = options.Value;
+        var (store, refusal) = await AuthenticateAsync(context, directory, cancellationToken);
+        if (store is null)
+        {
+            return refusal!;
+        }
+
+        if (!MediaTypeHeaderValue.TryParse(context.Request.ContentType, out var mediaType) || mediaType.MediaType != EventBatchCodec.MediaType)
+        {
+            return Problem(StatusCodes.Status415UnsupportedMediaType, "Unsupported media type", $"Send the batch as '{EventBatchCodec.MediaType}'.");
+        }
+
+        var coding = context.Request.Headers.ContentEncoding.ToString();
+        if (!WireCompression.IsSupported(string.IsNullOrEmpty(coding) ? null : coding))
+        {
+            return Problem(StatusCodes.Status415UnsupportedMediaType, "Unsupported content encoding", $"Content-Encoding '{coding}' is not supported; use one of: {string.Join(", ", WireCompression.Supported)}.");
+        }
+
+        List<NewEvent> events;
+        long[] previous;
+        try
+        {
+            var body = await ReadBodyAsync(context, limits.MaxRequestBytes, cancellationToken);
+            var batch = WireCompression.Decompress(body, string.IsNullOrEmpty(coding) ? null : coding, limits.MaxBatchBytes);
+            events = EventBatchCodec.Decode(batch, limits.MaxEventsPerBatch, limits.MaxEventBytes, out previous);
+        }
+        catch (BatchTooLargeException ex)
+        {
+            return Problem(StatusCodes.Status413PayloadTooLarge, "Batch too large", ex.Message + " Nothing was applied; send smaller batches.");
+        }
+        catch (BatchFormatException ex)
+        {
+            return Problem(StatusCodes.Status400BadRequest, "Malformed batch", ex.Message);
+        }
+
+        for (var i = 0; i < events.Count; i++)
+        {
+            var e = events[i];
+            if (e.Origin!.Value.Node.Value != store.StoreId)
+            {
+                return Problem(StatusCodes.Status403Forbidden, "Foreign origin",
+                    $"Event {i} of the batch has origin '{e.Origin.Value.Node}', but this credential is store '{store.StoreId}''s: a store sends only its own events. Nothing was applied.");
+            }
+
+            if (log.Topics[e.Topic].Direction == TopicDirection.Down)
+            {
+                return Problem(StatusCodes.Status403Forbidden, "Topic written by HQ only",
+                    $"Event {i} of the batch is on topic '{e.Topic}', which only HQ writes. Nothing was applied.");
+            }
+        }
+
+        var origin = NodeId.Parse(store.StoreId);
+        if (await MissingPredecessorAsync(log, origin, events, previous, limits.PredecessorWait, time, cancellationToken) is { } missing)
+        {
+            return Problem(StatusCodes.Status409Conflict, "Predecessor missing",
+                $"The batch continues after event {missing} of store '{store.StoreId}', which HQ does not hold: an earlier batch failed. Send from the acknowledged position again.");
+        }
+
+        IReadOnlyList<AppendResult> results;
+        try
+        {
+            results = await log.AppendBatchAsync(events, cancellationToken: cancellationToken);
+        }
+        catch (InvalidEventException ex)
+        {
+            return Problem(StatusCodes.Status400BadRequest, "Invalid event", ex.Message);
+        }
+
+        var duplicates = results.Count(r => r.Duplicate);
+        var contiguous = await log.GetContiguousOriginSeqAsync(origin, cancellationToken);
+        var highest = events.Count == 0 ? 0 : events.Max(e => e.Origin!.Value.Seq);
+        context.RequestServices.GetService<ISyncObserver>()?.UpStored(store, events.Count - duplicates, contiguous);
+        return TypedResults.Json(new UpAck(events.Count - duplicates, duplicates, highest, contiguous), SyncJsonContext.Default.UpAck);
+    }
+
+    private static async Task<IResult> DownAsync(HttpContext context, IEventLog log, IStoreDirectory directory, IOptions<SyncServerOptions> options,
+        IHostApplicationLifetime lifetime, TimeProvider time, CancellationToken cancellationToken)
+    {
+        var (store, refusal) = await AuthenticateAsync(context, directory, cancellationToken);
+        if (store is null)
+        {
+            return refusal!;
+        }
+
+        var query = context.Request.Query;
+        if (query.TryGetValue("store", out var asked) && asked.ToString() != store.StoreId)
+        {
+            return Problem(StatusCodes.Status403Forbidden, "Another store's feed",
+                $"This credential is store '{store.StoreId}''s; it cannot read store '{asked}''s feed.");
+        }
+
+        if (!TryLong(query, "after", 0, 0, long.MaxValue, out var after) || !TryLong(query, "max", 1000, 1, 10_000, out var max)
+            || !TryLong(query, "wait", 0, 0, (long)options.Value.MaxLongPoll.TotalMilliseconds, out var waitMs))
+        {
+            return Problem(StatusCodes.Status400BadRequest, "Bad query",
+                $"Use after=<HQ log position, 0 or more>, max=<1-10000 events>, wait=<0-{(long)options.Value.MaxLongPoll.TotalMilliseconds} ms>.");
+        }
+
+        var filter = new ReadFilter
+        {
+            Topics = [.. log.Topics.InDirection(TopicDirection.Down).Select(p => p.Topic)],
+            Scopes = [Scope.All, Scope.Region(store.Region), Scope.Store(store.StoreId)],
+        };
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMilliseconds(waitMs), time);
+        using var hold = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, lifetime.ApplicationStopping, timeout.Token);
+        var page = await log.ReadAsync(after, filter, (int)max, cancellationToken);
+        while (page.Events.Count == 0 && !hold.IsCancellationRequested)
+        {
+            try
+            {
+                await log.WaitForAppendAsync(page.ScannedTo, hold.Token);
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                break;
+            }
+
+            page = await log.ReadAsync(page.ScannedTo, filter, (int)max, cancellationToken);
+        }
+
+        var coding = WireCompression.Choose(context.Request.Headers.AcceptEncoding);
+        var body = WireCompression.Compress(EventBatchCodec.Encode(page.Events), coding);
+        context.Response.Headers[SyncWire.NextHeader] = page.ScannedTo.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        context.Response.Headers[SyncWire.HeadHeader] = log.Head.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        if (coding != "identity")
+        {
+            context.Response.Headers.ContentEncoding = coding;
+        }
+
+        context.RequestServices.GetService<ISyncObserver>()?.DownServed(store, page.ScannedTo, log.Head);
+        return TypedResults.Bytes(body, EventBatchCodec.MediaType);
+    }
+
+    /// <summary>
+    /// Keeps a store's events in its order at HQ while several batches are in flight: an event whose lane
+    /// predecessor is neither in the batch nor stored means an earlier batch has not arrived. A batch that
+    /// merely overtook its predecessor waits for it a moment; one whose predecessor failed is refused (409).
+    /// </summary>
+    private static async Task<long?> MissingPredecessorAsync(IEventLog log, NodeId origin, List<NewEvent> events, long[] previous, TimeSpan wait, TimeProvider time, CancellationToken cancellationToken)
+    {
+        var inBatch = events.Select(e => e.Origin!.Value.Seq).ToHashSet();
+        var needed = previous.Where(p => p > 0 && !inBatch.Contains(p)).Distinct().ToList();
+        if (needed.Count == 0)
+        {
+            return null;
+        }
+
+        using var deadline = new CancellationTokenSource(wait, time);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, deadline.Token);
+        while (true)
+        {
+            var head = log.Head;
+            var missing = await FirstMissingAsync(log, origin, needed, cancellationToken);
+            if (missing is null || deadline.IsCancellationRequested)
+            {
+                return missing;
+            }
+
+            try
+            {
+                await log.WaitForAppendAsync(head, linked.Token);
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+            }
+        }
+    }
+
+    private static async Task<long?> FirstMissingAsync(IEventLog log, NodeId origin, List<long> needed, CancellationToken cancellationToken)
+    {
+        var contiguous = await log.GetContiguousOriginSeqAsync(origin, cancellationToken);
+        foreach (var seq in needed)
+        {
+            if (seq > contiguous && !await log.HoldsOriginAsync(origin, seq, cancellationToken))
+            {
+                return seq;
+            }
+        }
+
+        return null;
+    }
+
+    private static async Task<(StoreIdentity? Store, IResult? Refusal)> AuthenticateAsync(HttpContext context, IStoreDirectory directory, CancellationToken cancellationToken)
+    {
+        var header = context.Request.Headers.Authorization.ToString();
+        const string bearer = "Bearer ";
+        var colon = header.IndexOf(':', StringComparison.Ordinal);
+        if (!header.StartsWith(bearer, StringComparison.Ordinal) || colon < bearer.Length + 1 || colon == header.Length - 1)
+        {
+            return (null, Problem(StatusCodes.Status401Unauthorized, "No store credential", "Send 'Authorization: Bearer <store id>:<secret>' with the credential HQ issued to the store."));
+        }
+
+        var storeId = header[bearer.Length..colon];
+        var result = await directory.AuthenticateAsync(storeId, header[(colon + 1)..], cancellationToken);
+        if (result.Revoked)
+        {
+            return (null, Problem(StatusCodes.Status403Forbidden, "Credential revoked", $"Store '{storeId}''s credential was revoked at HQ; ask HQ for a new one."));
+        }
+
+        return result.Store is null
+            ? (null, Problem(StatusCodes.Status401Unauthorized, "Wrong store credential", $"Store '{storeId}' is unknown or the secret is wrong."))
+            : (result.Store, null);
+    }
+
+    private static async Task<byte[]> ReadBodyAsync(HttpContext context, int maxBytes, CancellationToken cancellationToken)
+    {
+        if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
+        {
+            limit.MaxRequestBodySize = maxBytes;
+        }
+
+        if (context.Request.ContentLength > maxBytes)
+        {
+            throw new BatchTooLargeException($"The request body is {context.Request.ContentLength} bytes; the limit is {maxBytes}.");
+        }
+
+        using var buffer = new MemoryStream();
+        try
+        {
+            await context.Request.Body.CopyToAsync(buffer, cancellationToken);
+        }
+        catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            throw new BatchTooLargeException($"The request body is over the limit of {maxBytes} bytes.", ex);
+        }
+
+        return buffer.ToArray();
+    }
+
+    private static bool TryLong(IQueryCollection query, string name, long fallback, long min, long max, out long value)
+    {
+        value = fallback;
+        if (!query.TryGetValue(name, out var text))
+        {
+            return true;
+        }
+
+        return long.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out value) && value >= min && value <= max;
+    }
+
+    private static Microsoft.AspNetCore.Http.HttpResults.ProblemHttpResult Problem(int status, string title, string detail) => TypedResults.Problem(detail, statusCode: status, title: title);
+}

@@ -1,0 +1,248 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using System.IO.Hashing;
+using System.Text;
+using Outpost.Core.Events;
+
+namespace Outpost.Sync.Protocol;
+
+/// <summary>
+/// The wire form of a batch of events: <c>OPB1</c>, a varint count, each event's envelope and payload
+/// (length-prefixed UTF-8 strings, varints), and an XxHash64 of everything before it. Compact before
+/// compression, and any flipped bit or truncation is caught by the trailer before anything is applied.
+/// </summary>
+public static class EventBatchCodec
+{
+    /// <summary>The media type of an encoded batch.</summary>
+    public const string MediaType = "application/vnd.outpost.batch";
+
+    private static ReadOnlySpan<byte> Magic => "OPB1"u8;
+
+    /// <summary>
+    /// Encodes events (with their origins) into a new array. <paramref name="previous"/> gives, for each
+    /// event, the origin seq of the event before it in its lane (0 when unknown), so the receiver can tell
+    /// a batch that overtook its predecessor.
+    /// </summary>
+    public static byte[] Encode(IReadOnlyList<StoredEvent> events, IReadOnlyList<long>? previous = null)
+    {
+        ArgumentNullException.ThrowIfNull(events);
+        var buffer = new ArrayBufferWriter<byte>(256 + events.Count * 96);
+        buffer.Write(Magic);
+        WriteVarint(buffer, (ulong)events.Count);
+        for (var i = 0; i < events.Count; i++)
+        {
+            var e = events[i];
+            WriteString(buffer, e.Topic);
+            WriteString(buffer, e.Type);
+            WriteVarint(buffer, (ulong)e.Version);
+            WriteString(buffer, e.Key);
+            WriteString(buffer, e.Scope.ToString());
+            WriteNullable(buffer, e.CorrelationId);
+            WriteNullable(buffer, e.CausationId);
+            WriteString(buffer, e.Origin.Node.Value);
+            WriteVarint(buffer, (ulong)e.Origin.Seq);
+            WriteVarint(buffer, (ulong)(previous?[i] ?? 0));
+            WriteVarint(buffer, (ulong)e.Origin.Timestamp.Value);
+            WriteVarint(buffer, (ulong)e.Payload.Length);
+            buffer.Write(e.Payload.Span);
+        }
+
+        var hash = XxHash64.HashToUInt64(buffer.WrittenSpan);
+        BinaryPrimitives.WriteUInt64LittleEndian(buffer.GetSpan(8), hash);
+        buffer.Advance(8);
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    /// <summary>Decodes a batch into events to append (each keeps its origin).</summary>
+    /// <exception cref="BatchFormatException">The batch is malformed, truncated, corrupted or over a limit.</exception>
+    public static List<NewEvent> Decode(ReadOnlySpan<byte> bytes, int maxEvents, int maxEventBytes) => Decode(bytes, maxEvents, maxEventBytes, out _);
+
+    /// <summary>Decodes a batch, with each event's predecessor in its lane (0 when unknown).</summary>
+    /// <exception cref="BatchFormatException">The batch is malformed, truncated, corrupted or over a limit.</exception>
+    public static List<NewEvent> Decode(ReadOnlySpan<byte> bytes, int maxEvents, int maxEventBytes, out long[] previous)
+    {
+        if (bytes.Length < Magic.Length + 1 + 8)
+        {
+            throw new BatchFormatException($"The batch is {bytes.Length} bytes: too short to be a batch (truncated?).");
+        }
+
+        if (!bytes[..Magic.Length].SequenceEqual(Magic))
+        {
+            throw new BatchFormatException(bytes[..3].SequenceEqual("OPB"u8)
+                ? $"Batch format '{Encoding.ASCII.GetString(bytes[..4])}' is not supported; this HQ reads OPB1."
+                : "The body is not an Outpost batch (it does not start with OPB1).");
+        }
+
+        var body = bytes[..^8];
+        var expected = BinaryPrimitives.ReadUInt64LittleEndian(bytes[^8..]);
+        if (XxHash64.HashToUInt64(body) != expected)
+        {
+            throw new BatchFormatException("The batch checksum does not match its content: it was corrupted or truncated on the way. Nothing was applied.");
+        }
+
+        var reader = new SpanReader(body[Magic.Length..]);
+        var count = reader.Varint();
+        if (count > (ulong)maxEvents)
+        {
+            throw new BatchFormatException($"The batch holds {count} events; the limit is {maxEvents}.");
+        }
+
+        var events = new List<NewEvent>((int)count);
+        previous = new long[(int)count];
+        for (var i = 0; i < (int)count; i++)
+        {
+            var topic = reader.String();
+            var type = reader.String();
+            var version = (int)Math.Min(reader.Varint(), int.MaxValue);
+            var key = reader.String();
+            var scopeText = reader.String();
+            var correlation = reader.NullableString();
+            var causation = reader.NullableString();
+            var origin = reader.String();
+            var originSeq = (long)Math.Min(reader.Varint(), long.MaxValue);
+            previous[i] = (long)Math.Min(reader.Varint(), long.MaxValue);
+            var hlc = (long)Math.Min(reader.Varint(), long.MaxValue);
+            var length = reader.Varint();
+            if (length > (ulong)maxEventBytes)
+            {
+                throw new BatchFormatException($"Event {i} of the batch has a {length}-byte payload; the limit is {maxEventBytes} bytes.");
+            }
+
+            var payload = reader.Bytes((int)length).ToArray();
+            if (!Scope.TryParse(scopeText, out var scope))
+            {
+                throw new BatchFormatException($"Event {i} of the batch has scope '{scopeText}', which is not of a known form ('*', 'region:<id>', 'store:<id>').");
+            }
+
+            if (!NodeId.TryParse(origin, out var node))
+            {
+                throw new BatchFormatException($"Event {i} of the batch has origin '{origin}', which is not a valid node id.");
+            }
+
+            events.Add(new NewEvent
+            {
+                Topic = topic,
+                Type = type,
+                Version = version,
+                Key = key,
+                Scope = scope,
+                CorrelationId = correlation,
+                CausationId = causation,
+                Payload = payload,
+                Origin = new EventOrigin(node, originSeq, new HlcTimestamp(hlc)),
+            });
+        }
+
+        if (!reader.AtEnd)
+        {
+            throw new BatchFormatException("The batch has bytes after its last event.");
+        }
+
+        return events;
+    }
+
+    private static void WriteVarint(ArrayBufferWriter<byte> writer, ulong value)
+    {
+        var span = writer.GetSpan(10);
+        var i = 0;
+        while (value >= 0x80)
+        {
+            span[i++] = (byte)(value | 0x80);
+            value >>= 7;
+        }
+
+        span[i++] = (byte)value;
+        writer.Advance(i);
+    }
+
+    private static void WriteString(ArrayBufferWriter<byte> writer, string value)
+    {
+        var length = Encoding.UTF8.GetByteCount(value);
+        WriteVarint(writer, (ulong)length);
+        Encoding.UTF8.GetBytes(value, writer.GetSpan(length));
+        writer.Advance(length);
+    }
+
+    private static void WriteNullable(ArrayBufferWriter<byte> writer, string? value)
+    {
+        // Length + 1, so that 0 means null and 1 the empty string.
+        if (value is null)
+        {
+            WriteVarint(writer, 0);
+            return;
+        }
+
+        var length = Encoding.UTF8.GetByteCount(value);
+        WriteVarint(writer, (ulong)length + 1);
+        Encoding.UTF8.GetBytes(value, writer.GetSpan(length));
+        writer.Advance(length);
+    }
+
+    private ref struct SpanReader(ReadOnlySpan<byte> bytes)
+    {
+        private readonly ReadOnlySpan<byte> _bytes = bytes;
+        private int _position;
+
+        public readonly bool AtEnd => _position == _bytes.Length;
+
+        public ulong Varint()
+        {
+            ulong value = 0;
+            for (var shift = 0; shift < 64; shift += 7)
+            {
+                if (_position >= _bytes.Length)
+                {
+                    throw new BatchFormatException("The batch ends in the middle of a number (truncated).");
+                }
+
+                var b = _bytes[_position++];
+                value |= (ulong)(b & 0x7F) << shift;
+                if (b < 0x80)
+                {
+                    return value;
+                }
+            }
+
+            throw new BatchFormatException("The batch has a number longer than 64 bits.");
+        }
+
+        public ReadOnlySpan<byte> Bytes(int length)
+        {
+            if (length < 0 || _bytes.Length - _position < length)
+            {
+                throw new BatchFormatException("The batch ends in the middle of a field (truncated).");
+            }
+
+            var span = _bytes.Slice(_position, length);
+            _position += length;
+            return span;
+        }
+
+        public string String()
+        {
+            var length = Varint();
+            if (length > 1024 * 1024)
+            {
+                throw new BatchFormatException($"The batch has a {length}-byte string field; the limit is 1 MiB.");
+            }
+
+            return Encoding.UTF8.GetString(Bytes((int)length));
+        }
+
+        public string? NullableString()
+        {
+            var length = Varint();
+            if (length == 0)
+            {
+                return null;
+            }
+
+            if (length > 1024 * 1024)
+            {
+                throw new BatchFormatException($"The batch has a {length - 1}-byte string field; the limit is 1 MiB.");
+            }
+
+            return Encoding.UTF8.GetString(Bytes((int)(length - 1)));
+        }
+    }
+}

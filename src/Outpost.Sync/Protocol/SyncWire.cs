@@ -1,0 +1,32 @@
+using System.Text.Json.Serialization;
+
+namespace Outpost.Sync.Protocol;
+
+/// <summary>Paths and headers of sync protocol version 1.</summary>
+public static class SyncWire
+{
+    /// <summary>POST a batch of the store's events.</summary>
+    public const string UpPath = "/sync/v1/up";
+
+    /// <summary>GET the events after a cursor (long poll).</summary>
+    public const string DownPath = "/sync/v1/down";
+
+    /// <summary>Down response: the HQ log position the store's cursor moves to.</summary>
+    public const string NextHeader = "X-Outpost-Next";
+
+    /// <summary>Down response: HQ's log head, for the store's lag figure.</summary>
+    public const string HeadHeader = "X-Outpost-Head";
+}
+
+/// <summary>HQ's answer to an up batch, once every event of it is durable.</summary>
+/// <param name="Accepted">Events newly stored.</param>
+/// <param name="Duplicates">Events HQ already held (a retry).</param>
+/// <param name="HighestOriginSeq">The highest origin seq of the batch.</param>
+/// <param name="ContiguousOriginSeq">The highest origin seq of this store HQ holds with no gap below it.</param>
+public sealed record UpAck(int Accepted, int Duplicates, long HighestOriginSeq, long ContiguousOriginSeq);
+
+/// <summary>Source-generated JSON for the sync protocol.</summary>
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, UseStringEnumConverter = true)]
+[JsonSerializable(typeof(UpAck))]
+[JsonSerializable(typeof(Agent.ConnectivityStatus))]
+public sealed partial class SyncJsonContext : JsonSerializerContext;

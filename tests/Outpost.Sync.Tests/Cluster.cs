@@ -1,0 +1,219 @@
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+using Outpost.Central;
+using Outpost.Central.Admin;
+using Outpost.Central.Stores;
+using Outpost.Core.Events;
+using Outpost.Core.Log;
+using Outpost.Core.Topics;
+using Outpost.Store;
+using Outpost.Sync.Agent;
+using Outpost.Sync.Hosting;
+
+namespace Outpost.Sync.Tests;
+
+/// <summary>A real HQ on 127.0.0.1 (free port, temp SQLite) and the stores a test starts against it.</summary>
+internal sealed class Cluster : IAsyncDisposable
+{
+    public const string AdminToken = "test-admin-token";
+
+    public static readonly TopicCatalog Topics = new([
+        new TopicPolicy("sales", TopicDirection.Up, TopicPriority.Critical, RetentionPolicy.KeepForever),
+        new TopicPolicy("stock", TopicDirection.Up, TopicPriority.High, RetentionPolicy.KeepForever),
+        new TopicPolicy("telemetry", TopicDirection.Up, TopicPriority.Low, RetentionPolicy.KeepForever),
+        new TopicPolicy("prices", TopicDirection.Down, TopicPriority.High, RetentionPolicy.KeepForever),
+        new TopicPolicy("config", TopicDirection.Down, TopicPriority.Normal, RetentionPolicy.KeepForever),
+    ]);
+
+    private readonly List<StoreNode> _stores = [];
+
+    private Cluster(string directory, WebApplication hq)
+    {
+        Directory = directory;
+        Hq = hq;
+        Admin = new HttpClient { BaseAddress = hq.Address() };
+        Admin.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", AdminToken);
+    }
+
+    public string Directory { get; }
+
+    public WebApplication Hq { get; }
+
+    public Uri HqAddress => Hq.Address();
+
+    public HttpClient Admin { get; }
+
+    public IEventLog HqLog => Hq.Services.GetRequiredService<IEventLog>();
+
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    public static async Task<Cluster> StartAsync()
+    {
+        var directory = Path.Combine(Path.GetTempPath(), "outpost-sync-tests", Guid.NewGuid().ToString("N"));
+        var hq = CentralHost.Build(new CentralOptions
+        {
+            DataDirectory = Path.Combine(directory, "hq"),
+            Urls = "http://127.0.0.1:0",
+            AdminToken = AdminToken,
+            Topics = Topics,
+            Sync = { MaxLongPoll = TimeSpan.FromSeconds(5), MaxRequestBytes = 4 * 1024 * 1024 },
+        });
+        await hq.StartAsync(Ct);
+        return new Cluster(directory, hq);
+    }
+
+    public async Task<IssuedCredential> RegisterAsync(string storeId, string region)
+    {
+        using var response = await Admin.PostAsJsonAsync("admin/stores", new RegisterStore(storeId, region), Ct);
+        response.EnsureSuccessStatusCode();
+        return (await response.Content.ReadFromJsonAsync<IssuedCredential>(Ct))!;
+    }
+
+    public static SyncClientOptions FastSync(Uri central, string secret) => new()
+    {
+        Central = central,
+        Secret = secret,
+        BackoffBase = TimeSpan.FromMilliseconds(20),
+        BackoffCap = TimeSpan.FromMilliseconds(300),
+        RefusedBackoffCap = TimeSpan.FromSeconds(1),
+        LongPoll = TimeSpan.FromSeconds(2),
+        RequestTimeout = TimeSpan.FromSeconds(3),
+        Heartbeat = TimeSpan.FromSeconds(1),
+    };
+
+    /// <summary>Registers a store (unless given a credential) and starts its server, talking to HQ directly or through <paramref name="via"/>.</summary>
+    public async Task<StoreNode> StartStoreAsync(string storeId, string region, Uri? via = null, string? secret = null, Action<SyncClientOptions>? tweak = null)
+    {
+        secret ??= (await RegisterAsync(storeId, region)).Secret;
+        var sync = FastSync(via ?? HqAddress, secret);
+        tweak?.Invoke(sync);
+        var node = new StoreNode(storeId, Path.Combine(Directory, storeId), sync);
+        await node.StartAsync();
+        _stores.Add(node);
+        return node;
+    }
+
+    public async Task<long> PublishAsync(string topic, string key, string scope, string json, string type = "PriceChanged", int version = 1)
+    {
+        using var response = await Admin.PostAsJsonAsync("admin/events",
+            new PublishEvent(topic, type, key, scope, System.Text.Json.JsonDocument.Parse(json).RootElement, version), Ct);
+        response.EnsureSuccessStatusCode();
+        return (await response.Content.ReadFromJsonAsync<Published>(Ct))!.Seq;
+    }
+
+    /// <summary>All events HQ holds from one origin, in HQ's order.</summary>
+    public async Task<List<StoredEvent>> HqEventsFromAsync(string origin) => (await ReadAllAsync(HqLog)).Where(e => e.Origin.Node.Value == origin).ToList();
+
+    public static async Task<List<StoredEvent>> ReadAllAsync(IEventLog log, ReadFilter? filter = null)
+    {
+        var all = new List<StoredEvent>();
+        for (long after = 0; ;)
+        {
+            var page = await log.ReadAsync(after, filter ?? ReadFilter.All, 5000, Ct);
+            all.AddRange(page.Events);
+            if (page.Events.Count < 5000)
+            {
+                return all;
+            }
+
+            after = page.ScannedTo;
+        }
+    }
+
+    public static NewEvent Sale(string key, string? json = null, string topic = "sales", int version = 1) => new()
+    {
+        Topic = topic,
+        Type = "SaleCompleted",
+        Version = version,
+        Key = key,
+        Payload = Encoding.UTF8.GetBytes(json ?? $$"""{"basket":"{{key}}","total":"12.40","currency":"EUR"}"""),
+    };
+
+    /// <summary>Waits (bounded) until a condition holds; returns whether it did.</summary>
+    public static async Task<bool> EventuallyAsync(Func<Task<bool>> condition, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (DateTime.UtcNow < deadline)
+        {
+            if (await condition())
+            {
+                return true;
+            }
+
+            await Task.Delay(20, Ct);
+        }
+
+        return await condition();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var store in _stores)
+        {
+            await store.DisposeAsync();
+        }
+
+        Admin.Dispose();
+        await Hq.StopAsync(CancellationToken.None);
+        await Hq.DisposeAsync();
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        try
+        {
+            System.IO.Directory.Delete(Directory, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+}
+
+/// <summary>A store server started by a test.</summary>
+internal sealed class StoreNode(string storeId, string directory, SyncClientOptions sync) : IAsyncDisposable
+{
+    private WebApplication? _app;
+
+    public string StoreId { get; } = storeId;
+
+    public SyncClientOptions Sync { get; } = sync;
+
+    public WebApplication App => _app ?? throw new InvalidOperationException("not started");
+
+    public IEventLog Log => App.Services.GetRequiredService<IEventLog>();
+
+    public ConnectivityMonitor Connectivity => App.Services.GetRequiredService<ConnectivityMonitor>();
+
+    public SyncClient Client => App.Services.GetRequiredService<SyncClient>();
+
+    public async Task StartAsync()
+    {
+        _app = StoreHost.Build(new StoreOptions
+        {
+            StoreId = StoreId,
+            DataDirectory = directory,
+            Urls = "http://127.0.0.1:0",
+            Topics = Cluster.Topics,
+            Sync = Sync,
+        });
+        await _app.StartAsync(TestContext.Current.CancellationToken);
+    }
+
+    /// <summary>Stops the server cleanly (a restart), keeping its data.</summary>
+    public async Task StopAsync()
+    {
+        if (_app is null)
+        {
+            return;
+        }
+
+        await _app.StopAsync(CancellationToken.None);
+        await _app.DisposeAsync();
+        _app = null;
+    }
+
+    public async Task<long> AckedUpAsync(string lane = "critical") => await Log.GetCursorAsync("up:hq:" + lane) ?? 0;
+
+    public async ValueTask DisposeAsync() => await StopAsync();
+}

@@ -1,0 +1,257 @@
+using System.Net;
+using System.Net.Sockets;
+
+namespace Outpost.Sync.Tests;
+
+/// <summary>What the proxy does to connections.</summary>
+public enum ProxyMode
+{
+    /// <summary>Forward bytes both ways (with <see cref="FaultProxy.Delay"/> and <see cref="FaultProxy.BytesPerSecond"/>).</summary>
+    Pass,
+
+    /// <summary>Close every connection at once: the link is cut.</summary>
+    Cut,
+
+    /// <summary>Accept and reset (RST) every connection.</summary>
+    Reset,
+
+    /// <summary>Accept, read, never answer: a dead route.</summary>
+    Blackhole,
+
+    /// <summary>Forward, but abort each connection after a random number of bytes (mid-request or mid-response).</summary>
+    DropMidStream,
+}
+
+/// <summary>
+/// A TCP proxy between a store and HQ on 127.0.0.1 that injects the failures of a store's internet link:
+/// cuts, resets, blackholes, drops in mid-stream, delay and throttling. Counts the bytes it forwards.
+/// </summary>
+public sealed class FaultProxy : IAsyncDisposable
+{
+    private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
+    private readonly IPEndPoint _upstream;
+    private readonly CancellationTokenSource _stop = new();
+    private readonly List<(TcpClient Client, TcpClient? Server)> _connections = [];
+    private readonly Lock _gate = new();
+    private readonly Random _random;
+    private readonly Task _accepting;
+    private long _bytesUp;
+    private long _bytesDown;
+    private volatile ProxyMode _mode = ProxyMode.Pass;
+
+    public FaultProxy(Uri upstream, int seed = 1)
+    {
+        _upstream = new IPEndPoint(IPAddress.Parse(upstream.Host), upstream.Port);
+        _random = new Random(seed);
+        _listener.Start();
+        _accepting = AcceptAsync();
+    }
+
+    /// <summary>Where stores connect.</summary>
+    public Uri Address => new($"http://127.0.0.1:{((IPEndPoint)_listener.LocalEndpoint).Port}/");
+
+    /// <summary>Bytes forwarded store → HQ.</summary>
+    public long BytesUp => Interlocked.Read(ref _bytesUp);
+
+    /// <summary>Bytes forwarded HQ → store.</summary>
+    public long BytesDown => Interlocked.Read(ref _bytesDown);
+
+    /// <summary>Added latency per forwarded chunk.</summary>
+    public TimeSpan Delay { get; set; }
+
+    /// <summary>Bandwidth limit per direction per connection; 0 is unlimited.</summary>
+    public int BytesPerSecond { get; set; }
+
+    public ProxyMode Mode
+    {
+        get => _mode;
+        set
+        {
+            _mode = value;
+            if (value != ProxyMode.Pass && value != ProxyMode.DropMidStream)
+            {
+                AbortAll();
+            }
+        }
+    }
+
+    /// <summary>Flaps the link at random (seeded) until <paramref name="until"/>: up, then a fault, then up, ….</summary>
+    public async Task FlapAsync(TimeSpan total, CancellationToken cancellationToken)
+    {
+        var modes = new[] { ProxyMode.Cut, ProxyMode.Reset, ProxyMode.Blackhole, ProxyMode.DropMidStream };
+        var end = DateTime.UtcNow + total;
+        while (DateTime.UtcNow < end && !cancellationToken.IsCancellationRequested)
+        {
+            Mode = ProxyMode.Pass;
+            await Task.Delay(_random.Next(100, 600), cancellationToken);
+            Mode = modes[_random.Next(modes.Length)];
+            await Task.Delay(_random.Next(50, 400), cancellationToken);
+        }
+
+        Mode = ProxyMode.Pass;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stop.CancelAsync();
+        _listener.Stop();
+        AbortAll();
+        try
+        {
+            await _accepting;
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or SocketException or ObjectDisposedException)
+        {
+        }
+
+        _stop.Dispose();
+    }
+
+    private async Task AcceptAsync()
+    {
+        while (!_stop.IsCancellationRequested)
+        {
+            var client = await _listener.AcceptTcpClientAsync(_stop.Token);
+            _ = Task.Run(() => HandleAsync(client));
+        }
+    }
+
+    private async Task HandleAsync(TcpClient client)
+    {
+        switch (_mode)
+        {
+            case ProxyMode.Cut:
+                client.Dispose();
+                return;
+            case ProxyMode.Reset:
+                client.LingerState = new LingerOption(true, 0);
+                client.Dispose();
+                return;
+            case ProxyMode.Blackhole:
+                Track(client, null);
+                try
+                {
+                    var sink = new byte[4096];
+                    while (await client.GetStream().ReadAsync(sink, _stop.Token) > 0)
+                    {
+                    }
+                }
+                catch (Exception ex) when (ex is IOException or OperationCanceledException or ObjectDisposedException or SocketException)
+                {
+                }
+
+                client.Dispose();
+                return;
+        }
+
+        var server = new TcpClient();
+        try
+        {
+            await server.ConnectAsync(_upstream, _stop.Token);
+        }
+        catch (Exception ex) when (ex is SocketException or OperationCanceledException)
+        {
+            client.Dispose();
+            server.Dispose();
+            return;
+        }
+
+        Track(client, server);
+        var dropAfter = _mode == ProxyMode.DropMidStream ? _random.Next(1, 6000) : long.MaxValue;
+        var budget = new StrongBox(dropAfter);
+        await Task.WhenAny(PumpAsync(client, server, up: true, budget), PumpAsync(server, client, up: false, budget));
+        Abort(client, server);
+    }
+
+    private async Task PumpAsync(TcpClient from, TcpClient to, bool up, StrongBox budget)
+    {
+        var buffer = new byte[16 * 1024];
+        try
+        {
+            var source = from.GetStream();
+            var target = to.GetStream();
+            while (true)
+            {
+                var read = await source.ReadAsync(buffer, _stop.Token);
+                if (read == 0 || _mode is ProxyMode.Cut or ProxyMode.Reset or ProxyMode.Blackhole)
+                {
+                    return;
+                }
+
+                if (Interlocked.Add(ref budget.Value, -read) < 0)
+                {
+                    return; // drop in mid-stream
+                }
+
+                if (Delay > TimeSpan.Zero)
+                {
+                    await Task.Delay(Delay, _stop.Token);
+                }
+
+                if (BytesPerSecond > 0)
+                {
+                    await Task.Delay(TimeSpan.FromSeconds((double)read / BytesPerSecond), _stop.Token);
+                }
+
+                await target.WriteAsync(buffer.AsMemory(0, read), _stop.Token);
+                Interlocked.Add(ref up ? ref _bytesUp : ref _bytesDown, read);
+            }
+        }
+        catch (Exception ex) when (ex is IOException or OperationCanceledException or ObjectDisposedException or SocketException or InvalidOperationException)
+        {
+        }
+    }
+
+    private void Track(TcpClient client, TcpClient? server)
+    {
+        lock (_gate)
+        {
+            _connections.Add((client, server));
+        }
+    }
+
+    private void AbortAll()
+    {
+        List<(TcpClient, TcpClient?)> all;
+        lock (_gate)
+        {
+            all = [.. _connections];
+            _connections.Clear();
+        }
+
+        foreach (var (client, server) in all)
+        {
+            Abort(client, server);
+        }
+    }
+
+    private static void Abort(TcpClient client, TcpClient? server)
+    {
+        foreach (var socket in new[] { client, server })
+        {
+            if (socket is null)
+            {
+                continue;
+            }
+
+            try
+            {
+                // Linger 0: the close is a reset, as when a link dies, not a polite FIN.
+                if (socket.Client is { } raw)
+                {
+                    raw.LingerState = new LingerOption(true, 0);
+                }
+            }
+            catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+            {
+            }
+
+            socket.Dispose();
+        }
+    }
+
+    private sealed class StrongBox(long value)
+    {
+        public long Value = value;
+    }
+}
