@@ -12,6 +12,8 @@ public static class OutpostCommand
     {
         var root = new RootCommand("Outpost: occasionally connected store servers. Run 'outpost demo' to see it work.");
         root.Subcommands.Add(DemoCommand.Create(output));
+        root.Subcommands.Add(CentralCommand.Create(output));
+        root.Subcommands.Add(StoreCommand.Create(output));
         root.Subcommands.Add(LogCommand.Create(output));
         root.Subcommands.Add(BenchCommand.Create(output));
         using var interrupt = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);

@@ -46,7 +46,7 @@ internal static class DemoCommand
     {
         var path = Path.Combine(directory, "store-001.db");
         output.WriteLine($"Outpost demo: the event log of store-001 at {path}");
-        await using var log = SqliteEventLog.Open(new LogOptions { Path = path, NodeId = "store-001", Topics = DemoTopics.Catalog });
+        await using var log = SqliteEventLog.Open(new LogOptions { Path = path, NodeId = "store-001", Topics = StandardTopics.Catalog });
         await SalesTotalsConsumer.CreateAsync(log, cancellationToken);
 
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);

@@ -14,6 +14,7 @@ internal sealed partial class DownLink(IEventLog log, SyncClient client, Connect
 {
     public const string Cursor = "down:hq";
     private readonly Backoff _backoff = new(options.BackoffBase, Random.Shared);
+    private bool _proven;
 
     public async Task RunAsync(CancellationToken cancellationToken)
     {
@@ -22,7 +23,9 @@ internal sealed partial class DownLink(IEventLog log, SyncClient client, Connect
         {
             try
             {
-                var page = await client.GetDownAsync(cursor, cancellationToken);
+                // After a start or a failure, ask without waiting: the answer proves the link at once.
+                var page = await client.GetDownAsync(cursor, _backoff.Failures == 0 && _proven ? options.LongPoll : TimeSpan.Zero, cancellationToken);
+                _proven = true;
                 if (page.Events.Count > 0)
                 {
                     await AppendAsync(page, cancellationToken);

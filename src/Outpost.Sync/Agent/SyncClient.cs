@@ -54,14 +54,13 @@ public sealed class SyncClient : IDisposable
             ?? throw new HttpRequestException("HQ acknowledged with an empty body.");
     }
 
-    /// <summary>Asks for the events after <paramref name="after"/>; HQ holds the request up to <see cref="SyncClientOptions.LongPoll"/>.</summary>
-    public async Task<DownPage> GetDownAsync(long after, CancellationToken cancellationToken)
+    /// <summary>Asks for the events after <paramref name="after"/>; HQ holds the request up to <paramref name="wait"/> when it has none.</summary>
+    public async Task<DownPage> GetDownAsync(long after, TimeSpan wait, CancellationToken cancellationToken)
     {
-        var wait = (long)_options.LongPoll.TotalMilliseconds;
-        using var request = new HttpRequestMessage(HttpMethod.Get, string.Create(CultureInfo.InvariantCulture, $"{SyncWire.DownPath.TrimStart('/')}?after={after}&max={_options.MaxDownEvents}&wait={wait}"));
+        using var request = new HttpRequestMessage(HttpMethod.Get, string.Create(CultureInfo.InvariantCulture, $"{SyncWire.DownPath.TrimStart('/')}?after={after}&max={_options.MaxDownEvents}&wait={(long)wait.TotalMilliseconds}"));
         request.Headers.AcceptEncoding.ParseAdd("zstd, br, gzip");
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(_options.LongPoll + _options.RequestTimeout);
+        timeout.CancelAfter(wait + _options.RequestTimeout);
         using var response = await _http.SendAsync(request, timeout.Token);
         await ThrowIfRefusedAsync(response, timeout.Token);
         var body = await response.Content.ReadAsByteArrayAsync(timeout.Token);

@@ -1,0 +1,59 @@
+using System.CommandLine;
+using Outpost.Central;
+using Outpost.Central.Stores;
+using Outpost.Sync.Hosting;
+
+namespace Outpost.Cli.Commands;
+
+/// <summary><c>outpost central</c>: runs an HQ node until stopped.</summary>
+internal static class CentralCommand
+{
+    public static Command Create(TextWriter output)
+    {
+        var data = new Option<DirectoryInfo>("--data") { Description = "HQ's data folder (log and store registry).", DefaultValueFactory = _ => new DirectoryInfo(Path.Combine("data", "hq")) };
+        var urls = new Option<string>("--urls") { Description = "Where to listen.", DefaultValueFactory = _ => "http://127.0.0.1:5080" };
+        var token = new Option<string?>("--admin-token") { Description = "The admin API's bearer token (also OUTPOST_ADMIN_TOKEN); without one the admin API refuses everything." };
+        var register = new Option<string[]>("--register") { Description = "Register STORE:REGION on start (skipped if registered) and print its secret.", AllowMultipleArgumentsPerToken = true };
+        var command = new Command("central", "Run an HQ node: the sync endpoints stores connect to, the admin API, health.");
+        foreach (var option in new Option[] { data, urls, token, register })
+        {
+            command.Options.Add(option);
+        }
+
+        command.SetAction(async (result, cancellationToken) =>
+        {
+            var options = new CentralOptions
+            {
+                DataDirectory = result.GetValue(data)!.FullName,
+                Urls = result.GetValue(urls)!,
+                AdminToken = result.GetValue(token) ?? Environment.GetEnvironmentVariable("OUTPOST_ADMIN_TOKEN"),
+                Topics = StandardTopics.Catalog,
+            };
+            await using var app = CentralHost.Build(options);
+            var stores = app.Services.GetRequiredService<SqliteStoreDirectory>();
+            foreach (var entry in result.GetValue(register) ?? [])
+            {
+                var parts = entry.Split(':');
+                if (parts.Length != 2)
+                {
+                    output.WriteLine($"--register takes STORE:REGION, not '{entry}'.");
+                    return 2;
+                }
+
+                if (stores.List().Any(s => s.StoreId == parts[0]))
+                {
+                    continue;
+                }
+
+                var issued = stores.Register(parts[0], parts[1]);
+                output.WriteLine($"store {issued.StoreId} region {issued.Region} secret {issued.Secret}");
+            }
+
+            await app.StartAsync(cancellationToken);
+            output.WriteLine($"outpost central listening on {app.Address()}");
+            await app.WaitForShutdownAsync(cancellationToken);
+            return 0;
+        });
+        return command;
+    }
+}
