@@ -20,7 +20,7 @@ public sealed class CliTests : IDisposable
     {
         var (exit, output) = await RunAsync("demo", "--sales", "400", "--tills", "4", "--data", _directory);
 
-        Assert.Equal(0, exit);
+        Assert.True(exit == 0, output);
         Assert.Contains("the live tail saw 400 sales; the consumer is at #400 of #400", output, StringComparison.Ordinal);
         Assert.Contains("duplicate=True", output, StringComparison.Ordinal);
         Assert.Contains("Verification: ", output, StringComparison.Ordinal);
@@ -29,10 +29,39 @@ public sealed class CliTests : IDisposable
     }
 
     [Fact]
+    public async Task Demo_replicates_both_ways_and_a_store_cut_off_catches_up_by_itself()
+    {
+        var (exit, output) = await RunAsync("demo", "--sales", "50", "--tills", "2", "--data", _directory);
+
+        Assert.True(exit == 0, output);
+        var lines = output.Split('\n').Select(l => l.Trim()).ToList();
+        Assert.Contains(lines, l => l.StartsWith("store-003: Offline since", StringComparison.Ordinal) && l.Contains("200 sales waiting to go up", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.StartsWith("Plug back in: store-003 was Online again", StringComparison.Ordinal));
+
+        // After the plug is back: every sale at HQ, every store exactly its prices, the newest one included.
+        Assert.Contains("store-001: 300 sales at HQ; prices received: 017=1.79, 024=0.89", lines);
+        Assert.Contains("store-002: 300 sales at HQ; prices received: 017=1.79, 024=0.89", lines);
+        Assert.Contains("store-003: 500 sales at HQ; prices received: 017=1.79, 031=4.49", lines);
+    }
+
+    [Fact]
     public async Task Log_verify_exits_0_on_a_healthy_log_and_1_on_a_damaged_one()
     {
-        await RunAsync("demo", "--sales", "100", "--tills", "2", "--data", _directory);
         var path = Path.Combine(_directory, "store-001.db");
+        await using (var log = Outpost.Core.Log.Sqlite.SqliteEventLog.Open(new Outpost.Core.Log.LogOptions { Path = path, NodeId = "store-001" }))
+        {
+            for (var i = 0; i < 100; i++)
+            {
+                await log.AppendAsync(new Outpost.Core.Events.NewEvent
+                {
+                    Topic = "sales",
+                    Type = "SaleCompleted",
+                    Key = $"till-01-{i:D6}",
+                    Payload = System.Text.Encoding.UTF8.GetBytes("""{"total":"1.00"}"""),
+                }, Ct);
+            }
+        }
+
         var healthy = await RunAsync("log", "verify", path);
         var bytes = await File.ReadAllBytesAsync(path, Ct);
         // Every copy of one sale's key (SQLite leaves stale copies in free space), so the live one is hit.

@@ -43,8 +43,43 @@ internal static class BenchCommand
             }
         });
 
+        var syncEvents = new Option<int>("--events") { Description = "Sales in the store's backlog for the catch-up run.", DefaultValueFactory = _ => 1_000_000 };
+        var syncJson = new Option<FileInfo>("--json") { Description = "Where to write the result as JSON.", DefaultValueFactory = _ => new FileInfo(Path.Combine("bench-results", "sync.json")) };
+        var batch = new Option<int>("--batch") { Description = "Most events per up batch.", DefaultValueFactory = _ => new Sync.Agent.SyncClientOptions().MaxBatchEvents };
+        var inFlight = new Option<int>("--in-flight") { Description = "Up batches in flight.", DefaultValueFactory = _ => new Sync.Agent.SyncClientOptions().MaxInFlight };
+        var sync = new Command("sync", "Replication store <-> HQ on this machine: catch-up rate beside raw SQLite, latencies both ways, bytes on the wire.");
+        sync.Options.Add(syncEvents);
+        sync.Options.Add(syncJson);
+        sync.Options.Add(batch);
+        sync.Options.Add(inFlight);
+        sync.SetAction(async (result, cancellationToken) =>
+        {
+            if (result.GetValue(syncEvents) < 1000)
+            {
+                output.WriteLine("--events must be at least 1000.");
+                return 2;
+            }
+
+            var benchmark = new SyncBenchmark(output, Path.Combine(Path.GetTempPath(), "outpost-bench-" + Guid.NewGuid().ToString("N")[..8]), result.GetValue(syncEvents), result.GetValue(batch), result.GetValue(inFlight));
+            try
+            {
+                var figures = await benchmark.RunAsync(cancellationToken);
+                var path = result.GetValue(syncJson)!.FullName;
+                Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+                await using var file = File.Create(path);
+                await System.Text.Json.JsonSerializer.SerializeAsync(file, figures, BenchJsonContext.Default.SyncBenchResult, cancellationToken);
+                output.WriteLine($"written: {path}");
+                return 0;
+            }
+            finally
+            {
+                benchmark.Cleanup();
+            }
+        });
+
         var bench = new Command("bench", "End-to-end benchmarks; each prints its figure beside the physical limit measured in the same run.");
         bench.Subcommands.Add(log);
+        bench.Subcommands.Add(sync);
         return bench;
     }
 }

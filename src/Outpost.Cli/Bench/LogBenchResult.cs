@@ -48,4 +48,5 @@ internal sealed record LogBenchResult
 
 [JsonSourceGenerationOptions(WriteIndented = true, PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]
 [JsonSerializable(typeof(LogBenchResult))]
+[JsonSerializable(typeof(SyncBenchResult))]
 internal sealed partial class BenchJsonContext : JsonSerializerContext;

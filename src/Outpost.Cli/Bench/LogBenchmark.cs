@@ -17,7 +17,7 @@ namespace Outpost.Cli.Bench;
 /// </summary>
 internal sealed class LogBenchmark(TextWriter output, string directory, int events, int payloadBytes, int writers, int window)
 {
-    private const int RawBatch = 1000;
+    private const int RawBatch = RawSqlite.Batch;
     private const int LatencySamples = 1000;
 
     public async Task<LogBenchResult> RunAsync(CancellationToken cancellationToken)
@@ -27,9 +27,9 @@ internal sealed class LogBenchmark(TextWriter output, string directory, int even
         output.WriteLine($"outpost bench log: {events:N0} events of {payload.Length} payload bytes, in {directory}");
         output.WriteLine($"machine: {Environment.ProcessorCount} cores, {RuntimeInformation.OSDescription}, .NET {Environment.Version}");
 
-        var bare = RawBatchInsert(payload, sameRows: false, cancellationToken);
+        var bare = RawSqlite.BatchInsert(directory, events, payload, sameRows: false, cancellationToken);
         output.WriteLine($"  raw SQLite, 3-column table, 1,000 rows/tx, FULL  {bare,12:N0} rows/s   (for context)");
-        var raw = RawBatchInsert(payload, sameRows: true, cancellationToken);
+        var raw = RawSqlite.BatchInsert(directory, events, payload, sameRows: true, cancellationToken);
         output.WriteLine($"  raw SQLite, the log's rows, no index, 1,000/tx   {raw,12:N0} rows/s   (the physical limit)");
         var rawCommit = RawSingleCommits(payload, cancellationToken);
         output.WriteLine($"  raw SQLite single-row commit                     {rawCommit}   (one durable commit)");
@@ -81,87 +81,9 @@ internal sealed class LogBenchmark(TextWriter output, string directory, int even
         return Encoding.UTF8.GetBytes(head + new string('x', pad) + "\"}");
     }
 
-    private SqliteConnection RawConnection(string name)
-    {
-        var path = Path.Combine(directory, name);
-        DeleteDatabase(path);
-        var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Pooling = false }.ToString());
-        connection.Open();
-        using var setup = connection.CreateCommand();
-        setup.CommandText = """
-            PRAGMA journal_mode = WAL;
-            PRAGMA synchronous = FULL;
-            CREATE TABLE raw(id INTEGER PRIMARY KEY, topic TEXT NOT NULL, key TEXT NOT NULL, payload BLOB NOT NULL);
-            CREATE TABLE rows(seq INTEGER PRIMARY KEY, topic TEXT NOT NULL, type TEXT NOT NULL, version INTEGER NOT NULL, key TEXT NOT NULL,
-                origin_id INTEGER NOT NULL, origin_seq INTEGER NOT NULL, hlc INTEGER NOT NULL, scope TEXT NOT NULL,
-                correlation_id TEXT, causation_id TEXT, payload BLOB NOT NULL, checksum INTEGER NOT NULL);
-            """;
-        setup.ExecuteNonQuery();
-        return connection;
-    }
-
-    /// <summary>
-    /// Native binding by index, the fastest way to insert through SQLite. With <paramref name="sameRows"/>
-    /// the table has the log's 13 columns and each row the same bytes as a log record, but no index, no
-    /// checksum, no validation and no queue: the limit the log is held to. Without it, a 3-column table.
-    /// </summary>
-    private double RawBatchInsert(byte[] payload, bool sameRows, CancellationToken cancellationToken)
-    {
-        using var connection = RawConnection(sameRows ? "raw-rows.db" : "raw-batch.db");
-        var db = connection.Handle!;
-        Check(db, raw.sqlite3_prepare_v2(db, sameRows
-            ? "INSERT INTO rows VALUES(?1, ?6, ?7, ?8, ?2, ?9, ?1, ?3, ?10, ?11, ?12, ?4, ?5)"
-            : "INSERT INTO raw(topic, key, payload) VALUES('sales', ?2, ?4)", out var insert));
-        using var statement = insert;
-        Span<byte> key = stackalloc byte[16];
-        var hlc = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() << 16;
-        var stopwatch = Stopwatch.StartNew();
-        for (var done = 0; done < events; done += RawBatch)
-        {
-            cancellationToken.ThrowIfCancellationRequested();
-            Check(db, raw.sqlite3_exec(db, "BEGIN IMMEDIATE"));
-            for (var i = done; i < Math.Min(events, done + RawBatch); i++)
-            {
-                key[0] = (byte)'k';
-                i.TryFormat(key[1..], out var written, provider: CultureInfo.InvariantCulture);
-                raw.sqlite3_bind_text(insert, 2, key[..(written + 1)]);
-                raw.sqlite3_bind_blob(insert, 4, payload);
-                if (sameRows)
-                {
-                    // Every value bound, as the log must: nothing comes free as a literal in the SQL.
-                    raw.sqlite3_bind_int64(insert, 1, i + 1);
-                    raw.sqlite3_bind_int64(insert, 3, hlc + i);
-                    raw.sqlite3_bind_int64(insert, 5, i * 7919L);
-                    raw.sqlite3_bind_text(insert, 6, "sales"u8);
-                    raw.sqlite3_bind_text(insert, 7, "SaleCompleted"u8);
-                    raw.sqlite3_bind_int64(insert, 8, 1);
-                    raw.sqlite3_bind_int64(insert, 9, 1);
-                    raw.sqlite3_bind_text(insert, 10, "*"u8);
-                    raw.sqlite3_bind_null(insert, 11);
-                    raw.sqlite3_bind_null(insert, 12);
-                }
-
-                Check(db, raw.sqlite3_step(insert));
-                raw.sqlite3_reset(insert);
-            }
-
-            Check(db, raw.sqlite3_exec(db, "COMMIT"));
-        }
-
-        return events / stopwatch.Elapsed.TotalSeconds;
-    }
-
-    private static void Check(sqlite3 db, int rc)
-    {
-        if (rc is not raw.SQLITE_OK and not raw.SQLITE_DONE)
-        {
-            throw new InvalidOperationException($"SQLite error {rc}: {raw.sqlite3_errmsg(db).utf8_to_string()}");
-        }
-    }
-
     private Percentiles RawSingleCommits(byte[] payload, CancellationToken cancellationToken)
     {
-        using var connection = RawConnection("raw-commit.db");
+        using var connection = RawSqlite.Connection(directory, "raw-commit.db");
         using var insert = connection.CreateCommand();
         insert.CommandText = "INSERT INTO raw(topic, key, payload) VALUES('sales', 'k', $payload)";
         insert.Parameters.AddWithValue("$payload", payload);
@@ -287,7 +209,7 @@ internal sealed class LogBenchmark(TextWriter output, string directory, int even
         }
     }
 
-    private static void DeleteDatabase(string path)
+    internal static void DeleteDatabase(string path)
     {
         SqliteConnection.ClearAllPools();
         foreach (var suffix in new[] { "", "-wal", "-shm", ".lock" })

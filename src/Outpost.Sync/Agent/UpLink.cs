@@ -17,7 +17,6 @@ internal sealed partial class UpLink(IEventLog log, SyncClient client, Connectiv
     private readonly Backoff _backoff = new(options.BackoffBase, Random.Shared);
     private readonly List<Flight> _flights = [];
     private List<Lane> _lanes = [];
-    private DateTimeOffset _lastBacklog = DateTimeOffset.MinValue;
     private DateTimeOffset _lastSend = DateTimeOffset.MinValue;
 
     public async Task RunAsync(CancellationToken cancellationToken)
@@ -74,9 +73,10 @@ internal sealed partial class UpLink(IEventLog log, SyncClient client, Connectiv
 
     private async Task<Flight?> NextBatchAsync(CancellationToken cancellationToken)
     {
-        if (_flights.Count > 0 && options.Linger > TimeSpan.Zero)
+        if (_flights.Count > 0 && options.Linger > TimeSpan.Zero && log.Head - _lanes.Min(l => l.Position) < options.MaxBatchEvents / 10)
         {
-            // Something is on its way already: let a few more events gather rather than send a tiny batch.
+            // Something is on its way already and little is waiting: let a few more events gather rather
+            // than send a tiny batch. A backlog fills batches without waiting.
             await Task.Delay(options.Linger, time, cancellationToken);
         }
 
@@ -159,13 +159,14 @@ internal sealed partial class UpLink(IEventLog log, SyncClient client, Connectiv
                 lane.Persisted = lane.Acked;
             }
 
-            monitor.Report(SyncLink.Up, null, await BacklogAsync(force: false, cancellationToken));
+            // While draining, the head is a cheap upper bound; idle and outage paths count exactly.
+            monitor.Report(SyncLink.Up, null, Math.Max(0, log.Head - _lanes.Min(l => l.Acked)));
         }
     }
 
     private async Task IdleAsync(CancellationToken cancellationToken)
     {
-        monitor.Report(SyncLink.Up, _backoff.Failures == 0 ? null : monitor.Current.LastError, await BacklogAsync(force: true, cancellationToken));
+        monitor.Report(SyncLink.Up, _backoff.Failures == 0 ? null : monitor.Current.LastError, await BacklogAsync(cancellationToken));
         if (time.GetUtcNow() - _lastSend >= options.Heartbeat)
         {
             // An empty batch: proves the link works (or not) while the store has nothing to send.
@@ -217,21 +218,14 @@ internal sealed partial class UpLink(IEventLog log, SyncClient client, Connectiv
 
         var refused = failure is SyncRefusedException;
         var reason = failure is OperationCanceledException ? "HQ did not answer in time" : failure.Message;
-        monitor.Report(SyncLink.Up, reason);
+        monitor.Report(SyncLink.Up, reason, await BacklogAsync(cancellationToken));
         var delay = _backoff.Next(refused ? options.RefusedBackoffCap : options.BackoffCap);
         Log.Failed(logger, failure, refused ? "refused" : "failed", _backoff.Failures, delay.TotalMilliseconds);
         await Task.Delay(delay, time, cancellationToken);
     }
 
-    private async Task<long> BacklogAsync(bool force, CancellationToken cancellationToken)
+    private async Task<long> BacklogAsync(CancellationToken cancellationToken)
     {
-        var now = time.GetUtcNow();
-        if (!force && now - _lastBacklog < TimeSpan.FromSeconds(1))
-        {
-            return monitor.Current.UpBacklog;
-        }
-
-        _lastBacklog = now;
         long backlog = 0;
         foreach (var lane in _lanes)
         {
