@@ -4,6 +4,7 @@ using Outpost.Central.Fleet;
 using Outpost.Central.Stores;
 using Outpost.Core.Log;
 using Outpost.Core.Log.Sqlite;
+using Outpost.Sync.Hosting;
 using Outpost.Sync.Hq;
 
 namespace Outpost.Central;
@@ -45,8 +46,7 @@ public static class CentralHost
         app.UseStatusCodePages();
         app.MapSyncEndpoints();
         app.MapGroup("/admin").MapAdminApi(options.AdminToken);
-        app.MapGet("/health/live", () => TypedResults.Ok("live"));
-        app.MapGet("/health/ready", (IEventLog log) => TypedResults.Ok(new { head = log.Head }));
+        app.MapLogHealth();
         return app;
     }
 }

@@ -2,6 +2,7 @@ using Microsoft.Extensions.Options;
 using Outpost.Core.Log;
 using Outpost.Core.Log.Sqlite;
 using Outpost.Sync.Agent;
+using Outpost.Sync.Hosting;
 using Outpost.Sync.Protocol;
 
 namespace Outpost.Store;
@@ -45,7 +46,7 @@ public static class StoreHost
         var app = builder.Build();
         app.UseStatusCodePages();
         app.MapGet("/api/connectivity", (ConnectivityMonitor monitor) => TypedResults.Ok(monitor.Current));
-        app.MapGet("/health/live", () => TypedResults.Ok("live"));
+        app.MapLogHealth();
         return app;
     }
 }

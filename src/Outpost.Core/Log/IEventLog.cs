@@ -25,6 +25,9 @@ public interface IEventLog : IAsyncDisposable
     /// <summary>The last committed sequence (0 for an empty log).</summary>
     long Head { get; }
 
+    /// <summary>How many corrupt records reads have met since the log was opened: a health signal.</summary>
+    long CorruptRecordsSeen { get; }
+
     /// <summary>Appends one event; completes once it is durable.</summary>
     /// <exception cref="InvalidEventException">The event is invalid; nothing was written.</exception>
     ValueTask<AppendResult> AppendAsync(NewEvent e, CancellationToken cancellationToken = default);

@@ -63,7 +63,7 @@ public sealed partial class SqliteEventLog : IEventLog
     /// <summary>The database file.</summary>
     public string Path => _options.Path;
 
-    /// <summary>How many corrupt records reads have met since the log was opened (a health signal).</summary>
+    /// <inheritdoc />
     public long CorruptRecordsSeen => Interlocked.Read(ref _corruptSeen);
 
     /// <summary>Opens (creating if needed) the log at <see cref="LogOptions.Path"/>.</summary>
