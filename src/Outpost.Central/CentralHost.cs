@@ -39,6 +39,8 @@ public static class CentralHost
         builder.Services.AddSingleton<FleetTracker>();
         builder.Services.AddSingleton<ISyncObserver>(services => services.GetRequiredService<FleetTracker>());
         builder.Services.AddSingleton(Options.Create(options.Sync));
+        builder.Services.AddHostedService(services => new RetentionService(services.GetRequiredService<IEventLog>(), options.Time,
+            services.GetRequiredService<ILogger<RetentionService>>(), options.RetentionInterval));
         builder.Services.AddProblemDetails();
         configure?.Invoke(builder);
 

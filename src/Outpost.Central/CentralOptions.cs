@@ -28,6 +28,9 @@ public sealed class CentralOptions
     /// <summary>Sync limits and long-poll timing.</summary>
     public SyncServerOptions Sync { get; set; } = new();
 
+    /// <summary>How often topic retention runs.</summary>
+    public TimeSpan RetentionInterval { get; set; } = TimeSpan.FromMinutes(5);
+
     /// <summary>The clock.</summary>
     public TimeProvider Time { get; set; } = TimeProvider.System;
 }

@@ -40,6 +40,8 @@ public static class StoreHost
             builder.Services.AddHostedService<ReplicationAgent>();
         }
 
+        builder.Services.AddHostedService(services => new RetentionService(services.GetRequiredService<IEventLog>(), options.Time,
+            services.GetRequiredService<ILogger<RetentionService>>(), options.RetentionInterval));
         builder.Services.AddProblemDetails();
         configure?.Invoke(builder);
 

@@ -25,6 +25,9 @@ public sealed class StoreOptions
     /// <summary>How to reach HQ; with no <see cref="SyncClientOptions.Central"/> the store runs alone.</summary>
     public SyncClientOptions Sync { get; set; } = new();
 
+    /// <summary>How often topic retention runs.</summary>
+    public TimeSpan RetentionInterval { get; set; } = TimeSpan.FromMinutes(5);
+
     /// <summary>The clock.</summary>
     public TimeProvider Time { get; set; } = TimeProvider.System;
 }

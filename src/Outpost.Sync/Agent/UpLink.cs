@@ -16,6 +16,7 @@ internal sealed partial class UpLink(IEventLog log, SyncClient client, Connectiv
 {
     private readonly Backoff _backoff = new(options.BackoffBase, Random.Shared);
     private readonly List<Flight> _flights = [];
+    private Task _persisting = Task.CompletedTask;
     private List<Lane> _lanes = [];
     private DateTimeOffset _lastSend = DateTimeOffset.MinValue;
 
@@ -153,10 +154,12 @@ internal sealed partial class UpLink(IEventLog log, SyncClient client, Connectiv
 
         if (moved)
         {
-            foreach (var lane in _lanes.Where(l => l.Acked > l.Persisted))
+            // Checkpoints are written behind the sending, one write at a time: a crash costs at most the
+            // last few batches sent again, which HQ drops as duplicates.
+            if (_persisting.IsCompleted)
             {
-                await log.SetCursorAsync(lane.Cursor, CursorKind.Replication, lane.Acked, cancellationToken);
-                lane.Persisted = lane.Acked;
+                await _persisting;
+                _persisting = PersistAsync(cancellationToken);
             }
 
             // While draining, the head is a cheap upper bound; idle and outage paths count exactly.
@@ -164,8 +167,25 @@ internal sealed partial class UpLink(IEventLog log, SyncClient client, Connectiv
         }
     }
 
+    private async Task PersistAsync(CancellationToken cancellationToken)
+    {
+        foreach (var lane in _lanes.Where(l => l.Acked > l.Persisted))
+        {
+            var acked = lane.Acked;
+            await log.SetCursorAsync(lane.Cursor, CursorKind.Replication, acked, cancellationToken);
+            lane.Persisted = acked;
+        }
+    }
+
     private async Task IdleAsync(CancellationToken cancellationToken)
     {
+        await _persisting;
+        if (_lanes.Any(l => l.Acked > l.Persisted))
+        {
+            _persisting = PersistAsync(cancellationToken);
+            await _persisting;
+        }
+
         monitor.Report(SyncLink.Up, _backoff.Failures == 0 ? null : monitor.Current.LastError, await BacklogAsync(cancellationToken));
         if (time.GetUtcNow() - _lastSend >= options.Heartbeat)
         {

@@ -80,7 +80,7 @@ public static class EventBatchCodec
             throw new BatchFormatException("The batch checksum does not match its content: it was corrupted or truncated on the way. Nothing was applied.");
         }
 
-        var reader = new SpanReader(body[Magic.Length..]);
+        var reader = new SpanReader(body[Magic.Length..], new Dictionary<string, string>(StringComparer.Ordinal));
         var count = reader.Varint();
         if (count > (ulong)maxEvents)
         {
@@ -91,14 +91,14 @@ public static class EventBatchCodec
         previous = new long[(int)count];
         for (var i = 0; i < (int)count; i++)
         {
-            var topic = reader.String();
-            var type = reader.String();
+            var topic = reader.Interned();
+            var type = reader.Interned();
             var version = (int)Math.Min(reader.Varint(), int.MaxValue);
             var key = reader.String();
-            var scopeText = reader.String();
+            var scopeText = reader.Interned();
             var correlation = reader.NullableString();
             var causation = reader.NullableString();
-            var origin = reader.String();
+            var origin = reader.Interned();
             var originSeq = (long)Math.Min(reader.Varint(), long.MaxValue);
             previous[i] = (long)Math.Min(reader.Varint(), long.MaxValue);
             var hlc = (long)Math.Min(reader.Varint(), long.MaxValue);
@@ -178,9 +178,10 @@ public static class EventBatchCodec
         writer.Advance(length);
     }
 
-    private ref struct SpanReader(ReadOnlySpan<byte> bytes)
+    private ref struct SpanReader(ReadOnlySpan<byte> bytes, Dictionary<string, string> strings)
     {
         private readonly ReadOnlySpan<byte> _bytes = bytes;
+        private readonly Dictionary<string, string>.AlternateLookup<ReadOnlySpan<char>> _strings = strings.GetAlternateLookup<ReadOnlySpan<char>>();
         private int _position;
 
         public readonly bool AtEnd => _position == _bytes.Length;
@@ -227,6 +228,27 @@ public static class EventBatchCodec
             }
 
             return Encoding.UTF8.GetString(Bytes((int)length));
+        }
+
+        /// <summary>A string that repeats across a batch (topic, type, scope, origin): one instance per value.</summary>
+        public string Interned()
+        {
+            var length = Varint();
+            if (length > 256)
+            {
+                return Encoding.UTF8.GetString(Bytes((int)length));
+            }
+
+            var bytes = Bytes((int)length);
+            Span<char> chars = stackalloc char[256];
+            var count = Encoding.UTF8.GetChars(bytes, chars);
+            if (!_strings.TryGetValue(chars[..count], out var value))
+            {
+                value = new string(chars[..count]);
+                _strings[value] = value;
+            }
+
+            return value;
         }
 
         public string? NullableString()

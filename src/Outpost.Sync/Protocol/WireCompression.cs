@@ -35,7 +35,8 @@ public static class WireCompression
             case "identity":
                 return data.ToArray();
             case "zstd":
-                using (var compressor = new Compressor(3))
+                // Level 1: the wire is already small (about 25 bytes a sale); CPU is what a backlog costs.
+                using (var compressor = new Compressor(1))
                 {
                     return compressor.Wrap(data).ToArray();
                 }
