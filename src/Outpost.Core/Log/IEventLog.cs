@@ -64,6 +64,9 @@ public interface IEventLog : IAsyncDisposable
     /// <summary>Whether this log holds the event <c>(origin, originSeq)</c>.</summary>
     ValueTask<bool> HoldsOriginAsync(NodeId origin, long originSeq, CancellationToken cancellationToken = default);
 
+    /// <summary>Opens a connection for reading read models kept in the log's database (never for writing).</summary>
+    ValueTask<System.Data.Common.DbConnection> OpenReadConnectionAsync(CancellationToken cancellationToken = default);
+
     /// <summary>Begins a write transaction for a consumer's read model and checkpoint.</summary>
     ValueTask<ILogTransaction> BeginTransactionAsync(CancellationToken cancellationToken = default);
 

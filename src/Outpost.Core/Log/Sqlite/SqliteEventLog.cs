@@ -319,6 +319,9 @@ public sealed partial class SqliteEventLog : IEventLog
     }
 
     /// <inheritdoc />
+    public async ValueTask<DbConnection> OpenReadConnectionAsync(CancellationToken cancellationToken = default) => await OpenReaderAsync(cancellationToken);
+
+    /// <inheritdoc />
     public async ValueTask<ILogTransaction> BeginTransactionAsync(CancellationToken cancellationToken = default)
     {
         var connection = OpenConnection(_connectionString, _options);
