@@ -5,7 +5,7 @@ namespace Outpost.Core.Log.Sqlite;
 /// <summary>One caller's append, waiting in the writer's queue for its group commit.</summary>
 internal sealed class AppendRequest(IReadOnlyList<NewEvent> events, ulong[] contentHashes, CursorUpdate? cursor)
 {
-    /// <summary>Each event's <see cref="EventChecksum.Content"/>, computed by the appending thread.</summary>
+    /// <summary>Each event's content hash (EventChecksum.Content), computed by the appending thread.</summary>
     public ulong[] ContentHashes { get; } = contentHashes;
 
     public IReadOnlyList<NewEvent> Events { get; } = events;

@@ -28,6 +28,7 @@ public sealed partial class SqliteEventLog : IEventLog
     private readonly Channel<AppendRequest> _queue;
     private readonly Task _writeLoop;
     private readonly CommitSignal _committed = new();
+    private readonly RowReader.Values _values = new();
     private long _head;
     private long _corruptSeen;
     private Exception? _writerFault;
@@ -215,19 +216,18 @@ public sealed partial class SqliteEventLog : IEventLog
         ArgumentOutOfRangeException.ThrowIfLessThan(maxCount, 1);
         var head = Head;
         await using var connection = await OpenReaderAsync(cancellationToken);
-        await using var command = connection.CreateCommand();
-        var sql = FilteredQuery(command, SqliteLogCommands.SelectColumns, afterSeq, filter);
-        sql.Append(" ORDER BY e.seq LIMIT $limit");
-        command.Parameters.AddWithValue("$limit", maxCount);
-        command.CommandText = sql.ToString();
         var events = new List<StoredEvent>(Math.Min(maxCount, 1024));
-        var checksum = new EventChecksum();
+        var checksum = EventChecksum.Current;
         try
         {
-            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-            while (await reader.ReadAsync(cancellationToken))
+            using var rows = new RowReader(connection, FilteredSql(SqliteLogCommands.SelectColumns, filter) + " ORDER BY e.seq LIMIT $limit", _values);
+            rows.Bind("$after", afterSeq);
+            BindFilter(rows, filter);
+            rows.Bind("$limit", maxCount);
+            while (rows.Next(checksum) is { } e)
             {
-                events.Add(SqliteLogCommands.ReadEvent(reader, checksum));
+                cancellationToken.ThrowIfCancellationRequested();
+                events.Add(e);
             }
         }
         catch (LogCorruptionException ex)
@@ -253,33 +253,49 @@ public sealed partial class SqliteEventLog : IEventLog
         ArgumentNullException.ThrowIfNull(filter);
         await using var connection = await OpenReaderAsync(cancellationToken);
         await using var command = connection.CreateCommand();
-        command.CommandText = FilteredQuery(command, "SELECT count(*) FROM events e", afterSeq, filter).ToString();
+        command.CommandText = FilteredSql("SELECT count(*) FROM events e", filter);
+        command.Parameters.AddWithValue("$after", afterSeq);
+        for (var i = 0; i < (filter.Topics?.Count ?? 0); i++)
+        {
+            command.Parameters.AddWithValue("$t" + i.ToString(CultureInfo.InvariantCulture), filter.Topics![i]);
+        }
+
+        for (var i = 0; i < (filter.Scopes?.Count ?? 0); i++)
+        {
+            command.Parameters.AddWithValue("$s" + i.ToString(CultureInfo.InvariantCulture), filter.Scopes![i].ToString());
+        }
+
         return (long)(await command.ExecuteScalarAsync(cancellationToken))!;
     }
 
-    private static System.Text.StringBuilder FilteredQuery(SqliteCommand command, string select, long afterSeq, ReadFilter filter)
+    /// <summary>The query for a filter, with parameters $after, $t0.. (topics) and $s0.. (scopes); never values in the text.</summary>
+    private static string FilteredSql(string select, ReadFilter filter)
     {
         var sql = new System.Text.StringBuilder(select).Append(" WHERE e.seq > $after");
-        command.Parameters.AddWithValue("$after", afterSeq);
         if (filter.Topics is { } topics)
         {
             sql.Append(" AND e.topic IN (").Append(SqliteLogCommands.Placeholders("$t", topics.Count)).Append(')');
-            for (var i = 0; i < topics.Count; i++)
-            {
-                command.Parameters.AddWithValue("$t" + i.ToString(CultureInfo.InvariantCulture), topics[i]);
-            }
         }
 
         if (filter.Scopes is { } scopes)
         {
             sql.Append(" AND e.scope IN (").Append(SqliteLogCommands.Placeholders("$s", scopes.Count)).Append(')');
-            for (var i = 0; i < scopes.Count; i++)
-            {
-                command.Parameters.AddWithValue("$s" + i.ToString(CultureInfo.InvariantCulture), scopes[i].ToString());
-            }
         }
 
-        return sql;
+        return sql.ToString();
+    }
+
+    private static void BindFilter(RowReader rows, ReadFilter filter)
+    {
+        for (var i = 0; i < (filter.Topics?.Count ?? 0); i++)
+        {
+            rows.Bind("$t" + i.ToString(CultureInfo.InvariantCulture), filter.Topics![i]);
+        }
+
+        for (var i = 0; i < (filter.Scopes?.Count ?? 0); i++)
+        {
+            rows.Bind("$s" + i.ToString(CultureInfo.InvariantCulture), filter.Scopes![i].ToString());
+        }
     }
 
     /// <inheritdoc />

@@ -41,27 +41,27 @@ public static class SqliteLogVerifier
         var lastSeq = Math.Max(TryScalar(connection, "SELECT value FROM meta WHERE key = 'last_seq'"), TryScalar(connection, "SELECT max(seq) FROM events"));
         var retained = TryScalar(connection, "SELECT value FROM meta WHERE key = 'deleted_events'");
         var checksum = new EventChecksum();
+        var values = new RowReader.Values();
         var seen = new System.Collections.BitArray((int)Math.Min(int.MaxValue - 1, lastSeq + 1));
         long ok = 0;
         var scanFailed = false;
         try
         {
-            using var scan = connection.CreateCommand();
-            scan.CommandText = SqliteLogCommands.SelectColumns + " ORDER BY e.seq";
-            using var reader = scan.ExecuteReader();
-            while (reader.Read())
+            using var scan = new RowReader(connection, SqliteLogCommands.SelectColumns + " ORDER BY e.seq", values);
+            while (true)
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                var seq = reader.GetInt64(0);
-                if (seq < seen.Length)
+                if (!Check(() => scan.Next(checksum), damaged, seen, out var more))
                 {
-                    seen[(int)seq] = true;
+                    continue;
                 }
 
-                if (Check(reader, checksum, damaged))
+                if (!more)
                 {
-                    ok++;
+                    break;
                 }
+
+                ok++;
             }
         }
         catch (SqliteException ex) when (SqliteLogCommands.IsCorruption(ex))
@@ -79,9 +79,6 @@ public static class SqliteLogVerifier
         // the scan did not confirm. A record that is not found was lost, unless retention ever deleted
         // anything (counted in meta); then the report gives the count that cannot be accounted for.
         long notFound = 0;
-        using var probe = connection.CreateCommand();
-        probe.CommandText = SqliteLogCommands.SelectColumns + " WHERE e.seq = $seq";
-        var seqParameter = probe.Parameters.Add("$seq", SqliteType.Integer);
         for (var seq = 1L; seq <= lastSeq; seq++)
         {
             cancellationToken.ThrowIfCancellationRequested();
@@ -90,24 +87,26 @@ public static class SqliteLogVerifier
                 continue;
             }
 
-            seqParameter.Value = seq;
             try
             {
-                using var reader = probe.ExecuteReader();
-                if (!reader.Read())
+                using var probe = new RowReader(connection, SqliteLogCommands.SelectColumns + " WHERE e.seq = $seq", values);
+                probe.Bind("$seq", seq);
+                if (!Check(() => probe.Next(checksum), damaged, seen, out var found))
                 {
-                    if (retained == 0)
-                    {
-                        damaged.Add(new DamagedRecord(seq, "missing: the file no longer leads to it"));
-                    }
-                    else
-                    {
-                        notFound++;
-                    }
+                    continue;
                 }
-                else if (Check(reader, checksum, damaged))
+
+                if (found)
                 {
                     ok++;
+                }
+                else if (retained == 0)
+                {
+                    damaged.Add(new DamagedRecord(seq, "missing: the file no longer leads to it"));
+                }
+                else
+                {
+                    notFound++;
                 }
             }
             catch (SqliteException ex) when (SqliteLogCommands.IsCorruption(ex))
@@ -125,21 +124,34 @@ public static class SqliteLogVerifier
         return new VerificationReport(path, lastSeq, ok, damaged, problems);
     }
 
-    private static bool Check(SqliteDataReader reader, EventChecksum checksum, List<DamagedRecord> damaged)
+    /// <summary>Reads one row: false when it was damaged (and recorded); otherwise whether there was a row.</summary>
+    private static bool Check(Func<StoredEvent?> next, List<DamagedRecord> damaged, System.Collections.BitArray seen, out bool found)
     {
+        found = false;
         try
         {
-            SqliteLogCommands.ReadEvent(reader, checksum);
+            var e = next();
+            if (e is null)
+            {
+                return true;
+            }
+
+            if (e.Seq < seen.Length)
+            {
+                seen[(int)e.Seq] = true;
+            }
+
+            found = true;
             return true;
         }
-        catch (LogCorruptionException ex)
+        catch (LogCorruptionException ex) when (ex.Seq is { } seq)
         {
-            damaged.Add(new DamagedRecord(ex.Seq ?? reader.GetInt64(0), ex.Message));
-            return false;
-        }
-        catch (InvalidCastException ex)
-        {
-            damaged.Add(new DamagedRecord(reader.GetInt64(0), $"a field has the wrong type: {ex.Message}"));
+            damaged.Add(new DamagedRecord(seq, ex.Message));
+            if (seq < seen.Length)
+            {
+                seen[(int)seq] = true;
+            }
+
             return false;
         }
     }
