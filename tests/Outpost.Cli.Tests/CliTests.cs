@@ -98,7 +98,7 @@ public sealed class CliTests : IDisposable
     {
         var json = Path.Combine(_directory, "log.json");
 
-        var (exit, output) = await RunAsync("bench", "log", "--events", "2000", "--dir", _directory, "--json", json);
+        var (exit, output) = await RunAsync("bench", "log", "--events", "2000", "--rounds", "1", "--dir", _directory, "--json", json);
 
         Assert.Equal(0, exit);
         Assert.Contains("of raw", output, StringComparison.Ordinal);

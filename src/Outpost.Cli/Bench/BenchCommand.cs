@@ -13,22 +13,23 @@ internal static class BenchCommand
         var window = new Option<int>("--in-flight") { Description = "Appends each concurrent writer keeps in flight.", DefaultValueFactory = _ => 64 };
         var dir = new Option<DirectoryInfo?>("--dir") { Description = "Folder for the benchmark's files (default: a new temp folder, deleted after)." };
         var json = new Option<FileInfo>("--json") { Description = "Where to write the result as JSON.", DefaultValueFactory = _ => new FileInfo(Path.Combine("bench-results", "log.json")) };
+        var rounds = new Option<int>("--rounds") { Description = "Rounds of limit-then-log measurements; the verdict is their median.", DefaultValueFactory = _ => 3 };
         var log = new Command("log", "Append throughput and latency of the event log beside raw SQLite inserts on this machine.");
-        foreach (var option in new Option[] { events, payload, writers, window, dir, json })
+        foreach (var option in new Option[] { events, payload, writers, window, dir, json, rounds })
         {
             log.Options.Add(option);
         }
 
         log.SetAction(async (result, cancellationToken) =>
         {
-            if (result.GetValue(events) < 1000 || result.GetValue(writers) < 1 || result.GetValue(window) < 1 || result.GetValue(payload) < 16)
+            if (result.GetValue(events) < 1000 || result.GetValue(writers) < 1 || result.GetValue(window) < 1 || result.GetValue(payload) < 16 || result.GetValue(rounds) < 1)
             {
-                output.WriteLine("--events must be at least 1000, --writers and --in-flight at least 1, --payload at least 16.");
+                output.WriteLine("--events must be at least 1000, --writers, --in-flight and --rounds at least 1, --payload at least 16.");
                 return 2;
             }
 
             var directory = result.GetValue(dir)?.FullName ?? Path.Combine(Path.GetTempPath(), "outpost-bench-" + Guid.NewGuid().ToString("N")[..8]);
-            var benchmark = new LogBenchmark(output, directory, result.GetValue(events), result.GetValue(payload), result.GetValue(writers), result.GetValue(window));
+            var benchmark = new LogBenchmark(output, directory, result.GetValue(events), result.GetValue(payload), result.GetValue(writers), result.GetValue(window), result.GetValue(rounds));
             try
             {
                 var figures = await benchmark.RunAsync(cancellationToken);

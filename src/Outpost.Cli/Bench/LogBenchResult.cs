@@ -15,6 +15,8 @@ internal sealed record LogBenchResult
 
     public required int PayloadBytes { get; init; }
 
+    public required int Rounds { get; init; }
+
     public required double RawBareTablePerSecond { get; init; }
 
     public required double RawBatchInsertPerSecond { get; init; }
@@ -35,11 +37,17 @@ internal sealed record LogBenchResult
 
     public required double LogConcurrentRatio { get; init; }
 
+    public required IReadOnlyList<double> ConcurrentRatioPerRound { get; init; }
+
     public required double SingleAppendP50Ms { get; init; }
 
     public required double SingleAppendP99Ms { get; init; }
 
     public required double SingleAppendP99InRawCommits { get; init; }
+
+    public required IReadOnlyList<double> SingleAppendP99InRawCommitsPerRound { get; init; }
+
+    public required double SingleAppendP99InRawCommitP99s { get; init; }
 
     public required double TailAfterAckP50Ms { get; init; }
 
@@ -49,4 +57,5 @@ internal sealed record LogBenchResult
 [JsonSourceGenerationOptions(WriteIndented = true, PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]
 [JsonSerializable(typeof(LogBenchResult))]
 [JsonSerializable(typeof(SyncBenchResult))]
+[JsonSerializable(typeof(IReadOnlyList<double>))]
 internal sealed partial class BenchJsonContext : JsonSerializerContext;

@@ -19,13 +19,13 @@ internal sealed class RawStatement : IDisposable
         Check(raw.sqlite3_prepare_v2(_db, sql, out _statement));
     }
 
-    public void Bind(int index, long value) => Check(raw.sqlite3_bind_int64(_statement, index, value));
+    public void Bind(int index, long value) => Check(NativeSqlite.sqlite3_bind_int64(_statement.DangerousGetHandle(), index, value));
 
-    public void BindText(int index, ReadOnlySpan<byte> utf8) => Check(raw.sqlite3_bind_text(_statement, index, utf8));
+    public void BindText(int index, ReadOnlySpan<byte> utf8) => Check(NativeSqlite.BindText(_statement.DangerousGetHandle(), index, utf8));
 
-    public void BindBlob(int index, ReadOnlySpan<byte> bytes) => Check(raw.sqlite3_bind_blob(_statement, index, bytes));
+    public void BindBlob(int index, ReadOnlySpan<byte> bytes) => Check(NativeSqlite.BindBlob(_statement.DangerousGetHandle(), index, bytes));
 
-    public void BindNull(int index) => Check(raw.sqlite3_bind_null(_statement, index));
+    public void BindNull(int index) => Check(NativeSqlite.sqlite3_bind_null(_statement.DangerousGetHandle(), index));
 
     /// <summary>Runs the statement to completion and returns how many rows it changed.</summary>
     public int Execute()

@@ -43,25 +43,33 @@ internal sealed class RowReader : IDisposable
             Check(rc);
         }
 
-        var s = _statement;
-        var seq = raw.sqlite3_column_int64(s, 0);
-        var version = raw.sqlite3_column_int(s, 3);
-        var originSeq = raw.sqlite3_column_int64(s, 6);
-        var hlc = raw.sqlite3_column_int64(s, 7);
-        var noCorrelation = raw.sqlite3_column_type(s, 9) == raw.SQLITE_NULL;
-        var noCausation = raw.sqlite3_column_type(s, 10) == raw.SQLITE_NULL;
-        var stored = unchecked((ulong)raw.sqlite3_column_int64(s, 12));
+        // Each column once, on the raw pointer: the spans stay valid until the next step.
+        var s = _statement.DangerousGetHandle();
+        var seq = NativeSqlite.sqlite3_column_int64(s, 0);
+        var topicBytes = NativeSqlite.Column(s, 1);
+        var typeBytes = NativeSqlite.Column(s, 2);
+        var version = (int)NativeSqlite.sqlite3_column_int64(s, 3);
+        var keyBytes = NativeSqlite.Column(s, 4);
+        var originBytes = NativeSqlite.Column(s, 5);
+        var originSeq = NativeSqlite.sqlite3_column_int64(s, 6);
+        var hlc = NativeSqlite.sqlite3_column_int64(s, 7);
+        var scopeBytes = NativeSqlite.Column(s, 8);
+        var noCorrelation = NativeSqlite.sqlite3_column_type(s, 9) == NativeSqlite.Null;
+        var correlationBytes = noCorrelation ? default : NativeSqlite.Column(s, 9);
+        var noCausation = NativeSqlite.sqlite3_column_type(s, 10) == NativeSqlite.Null;
+        var causationBytes = noCausation ? default : NativeSqlite.Column(s, 10);
+        var payload = NativeSqlite.Column(s, 11);
+        var stored = unchecked((ulong)NativeSqlite.sqlite3_column_int64(s, 12));
         var actual = EventChecksum.Seal(
-            checksum.Content(raw.sqlite3_column_blob(s, 1), raw.sqlite3_column_blob(s, 2), version, raw.sqlite3_column_blob(s, 4), raw.sqlite3_column_blob(s, 5),
-                raw.sqlite3_column_blob(s, 8), raw.sqlite3_column_blob(s, 9), noCorrelation, raw.sqlite3_column_blob(s, 10), noCausation, raw.sqlite3_column_blob(s, 11)),
+            checksum.Content(topicBytes, typeBytes, version, keyBytes, originBytes, scopeBytes, correlationBytes, noCorrelation, causationBytes, noCausation, payload),
             seq, originSeq, hlc);
         if (actual != stored)
         {
             throw new LogCorruptionException(seq, $"Event {seq} is corrupt: its checksum is {stored:x16} but its content hashes to {actual:x16}. It is not served; run 'outpost log verify' on the file.");
         }
 
-        var scopeText = _values.Text(raw.sqlite3_column_blob(s, 8));
-        var originText = _values.Text(raw.sqlite3_column_blob(s, 5));
+        var scopeText = _values.Text(scopeBytes);
+        var originText = _values.Text(originBytes);
         if (!_values.TryScope(scopeText, out var scope) || !_values.TryNode(originText, out var node))
         {
             throw new LogCorruptionException(seq, $"Event {seq} has an unreadable scope '{scopeText}' or origin '{originText}'.");
@@ -70,15 +78,15 @@ internal sealed class RowReader : IDisposable
         return new StoredEvent
         {
             Seq = seq,
-            Topic = _values.Text(raw.sqlite3_column_blob(s, 1)),
-            Type = _values.Text(raw.sqlite3_column_blob(s, 2)),
+            Topic = _values.Text(topicBytes),
+            Type = _values.Text(typeBytes),
             Version = version,
-            Key = Encoding.UTF8.GetString(raw.sqlite3_column_blob(s, 4)),
+            Key = Encoding.UTF8.GetString(keyBytes),
             Scope = scope,
             Origin = new EventOrigin(node, originSeq, new HlcTimestamp(hlc)),
-            CorrelationId = noCorrelation ? null : Encoding.UTF8.GetString(raw.sqlite3_column_blob(s, 9)),
-            CausationId = noCausation ? null : Encoding.UTF8.GetString(raw.sqlite3_column_blob(s, 10)),
-            Payload = raw.sqlite3_column_blob(s, 11).ToArray(),
+            CorrelationId = noCorrelation ? null : Encoding.UTF8.GetString(correlationBytes),
+            CausationId = noCausation ? null : Encoding.UTF8.GetString(causationBytes),
+            Payload = payload.ToArray(),
         };
     }
 

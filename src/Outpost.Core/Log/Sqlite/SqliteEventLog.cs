@@ -118,6 +118,11 @@ public sealed partial class SqliteEventLog : IEventLog
                 throw new InvalidOperationException($"Log '{path}' belongs to node '{selfState.Name}'; it cannot be opened as '{self}'. Each node keeps its own log.");
             }
 
+            // This node's own origin seqs rise with seq, so the newest own event holds the highest; retention
+            // saves it in nodes (and the last seq and clock in meta) before it deletes anything.
+            var ownNewest = Scalar(connection, "SELECT coalesce((SELECT origin_seq FROM events WHERE origin_id = 1 ORDER BY seq DESC LIMIT 1), 0)");
+            selfState.Max = Math.Max(selfState.Max, ownNewest);
+            selfState.Contiguous = Math.Max(selfState.Contiguous, ownNewest);
             var lastSeq = Math.Max(Scalar(connection, "SELECT coalesce(max(seq), 0) FROM events"), Meta(connection, "last_seq"));
             var clock = new HybridLogicalClock(options.Time, new HlcTimestamp(Math.Max(Meta(connection, "hlc_high"), Scalar(connection, "SELECT coalesce(max(hlc), 0) FROM events"))), options.MaxClockDrift);
             return new SqliteEventLog(options, (ILogger?)logger ?? NullLogger.Instance, lockFile, connectionString, connection, clock, nodes, selfState, lastSeq);

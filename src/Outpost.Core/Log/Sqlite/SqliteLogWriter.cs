@@ -24,8 +24,8 @@ internal sealed class SqliteLogWriter : IDisposable
     private readonly SqliteCommand _findOwn;
     private readonly SqliteCommand _insertNode;
     private readonly SqliteCommand _updateNode;
-    private readonly SqliteCommand _writeMeta;
     private readonly SqliteCommand _upsertCursor;
+    private readonly SqliteCommand _writeMeta;
     private readonly List<(NodeState Node, long Contiguous, long Max)> _undo = [];
     private readonly List<NodeState> _added = [];
     private readonly HashSet<NodeState> _dirty = [];
@@ -49,11 +49,11 @@ internal sealed class SqliteLogWriter : IDisposable
         _findOwn = Prepare("SELECT seq FROM events WHERE origin_id = 1 AND origin_seq = $origin_seq", "$origin_seq");
         _insertNode = Prepare("INSERT INTO nodes(name) VALUES($name) RETURNING id", "$name");
         _updateNode = Prepare("UPDATE nodes SET contiguous_seq = $contiguous, max_seq = $max WHERE id = $id", "$contiguous", "$max", "$id");
+        _upsertCursor = Prepare(SqliteLogCommands.UpsertCursor, "$name", "$kind", "$value");
         _writeMeta = Prepare("""
             INSERT INTO meta(key, value) VALUES('last_seq', $last_seq), ('hlc_high', $hlc_high)
             ON CONFLICT(key) DO UPDATE SET value = max(value, excluded.value)
             """, "$last_seq", "$hlc_high");
-        _upsertCursor = Prepare(SqliteLogCommands.UpsertCursor, "$name", "$kind", "$value");
     }
 
     public long LastSeq => _lastSeq;
@@ -82,8 +82,16 @@ internal sealed class SqliteLogWriter : IDisposable
                 }
             }
 
+            // Only replicated origins are written here: this node's own position is read back from its newest
+            // event at open (retention saves it before it deletes). The last sequence is kept in meta on every
+            // commit, because it is how verification knows which records a damaged file should still hold.
             foreach (var node in _dirty)
             {
+                if (node == _self)
+                {
+                    continue;
+                }
+
                 _updateNode.Parameters[0].Value = node.Contiguous;
                 _updateNode.Parameters[1].Value = node.Max;
                 _updateNode.Parameters[2].Value = node.Id;
@@ -268,8 +276,8 @@ internal sealed class SqliteLogWriter : IDisposable
         _findOwn.Transaction = tx;
         _insertNode.Transaction = tx;
         _updateNode.Transaction = tx;
-        _writeMeta.Transaction = tx;
         _upsertCursor.Transaction = tx;
+        _writeMeta.Transaction = tx;
     }
 
     private SqliteCommand Prepare(string sql, params string[] parameters)
@@ -292,7 +300,7 @@ internal sealed class SqliteLogWriter : IDisposable
         _findOwn.Dispose();
         _insertNode.Dispose();
         _updateNode.Dispose();
-        _writeMeta.Dispose();
         _upsertCursor.Dispose();
+        _writeMeta.Dispose();
     }
 }

@@ -13,6 +13,21 @@ internal static class SqliteRetention
 {
     public static RetentionReport Apply(SqliteLogTransaction tx, TopicCatalog catalog, DateTimeOffset now)
     {
+        // The writer does not record these: a log derives them from its newest events at open. Retention may
+        // delete those newest events, so it saves them first, in the same transaction as the deletes.
+        using (var save = tx.Command("""
+            INSERT INTO meta(key, value) VALUES
+                ('last_seq', (SELECT coalesce(max(seq), 0) FROM events)),
+                ('hlc_high', (SELECT coalesce(max(hlc), 0) FROM events))
+            ON CONFLICT(key) DO UPDATE SET value = max(value, excluded.value);
+            UPDATE nodes SET max_seq = max(max_seq, coalesce((SELECT origin_seq FROM events WHERE origin_id = 1 ORDER BY seq DESC LIMIT 1), 0)),
+                             contiguous_seq = max(contiguous_seq, coalesce((SELECT origin_seq FROM events WHERE origin_id = 1 ORDER BY seq DESC LIMIT 1), 0))
+            WHERE id = 1;
+            """))
+        {
+            save.ExecuteNonQuery();
+        }
+
         var consumersDone = long.MaxValue;
         var replicated = 0L;
         using (var cursors = tx.Command("SELECT kind, min(value) FROM cursors WHERE kind IN (0, 1) GROUP BY kind"))
