@@ -27,9 +27,12 @@ public sealed partial class SqliteEventLog : IEventLog
     private readonly SqliteLogWriter _writer;
     private readonly Channel<AppendRequest> _queue;
     private readonly Task _writeLoop;
+    private readonly Task _checkpointLoop;
+    private readonly CancellationTokenSource _closing = new();
     private readonly CommitSignal _committed = new();
     private readonly RowReader.Values _values = new();
     private long _head;
+    private int _disposed;
     private long _corruptSeen;
     private Exception? _writerFault;
 
@@ -47,6 +50,7 @@ public sealed partial class SqliteEventLog : IEventLog
         _writer = new SqliteLogWriter(writeConnection, clock, nodes, self, lastSeq);
         _queue = Channel.CreateUnbounded<AppendRequest>(new UnboundedChannelOptions { SingleReader = true, AllowSynchronousContinuations = false });
         _writeLoop = Task.Run(WriteLoopAsync);
+        _checkpointLoop = Task.Run(CheckpointLoopAsync);
     }
 
     /// <inheritdoc />
@@ -101,6 +105,14 @@ public sealed partial class SqliteEventLog : IEventLog
             }
 
             SqliteLogSchema.Apply(connection, path);
+            using (var manual = connection.CreateCommand())
+            {
+                // Checkpoints run on their own connection in the background (CheckpointLoopAsync), not inside
+                // whichever append commit happens to cross the WAL's size threshold.
+                manual.CommandText = "PRAGMA wal_autocheckpoint = 0";
+                manual.ExecuteNonQuery();
+            }
+
             var nodes = LoadNodes(connection);
             var selfState = nodes.Values.FirstOrDefault(n => n.Id == SqliteLogSchema.SelfId);
             if (selfState is null)
@@ -423,7 +435,15 @@ public sealed partial class SqliteEventLog : IEventLog
     /// <summary>Stops accepting appends, lets queued ones commit, and closes the file.</summary>
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return;
+        }
+
         _queue.Writer.TryComplete();
+        await _closing.CancelAsync();
+        await _checkpointLoop;
+        _closing.Dispose();
         try
         {
             await _writeLoop;
@@ -506,6 +526,44 @@ public sealed partial class SqliteEventLog : IEventLog
 
             _committed.Pulse();
             throw;
+        }
+    }
+
+    /// <summary>
+    /// Copies the WAL into the database file in the background, on its own connection, every 100 ms when
+    /// anything was committed. PASSIVE: it never blocks readers or the writer. Frequent checkpoints let the
+    /// writer restart the WAL from its beginning, so commits overwrite blocks the file already has instead of
+    /// growing it (a growing file makes every fsync flush its size too).
+    /// </summary>
+    private static readonly TimeSpan CheckpointInterval = TimeSpan.FromMilliseconds(100);
+
+    private async Task CheckpointLoopAsync()
+    {
+        try
+        {
+            await using var connection = OpenConnection(_connectionString, _options);
+            await using var checkpoint = connection.CreateCommand();
+            checkpoint.CommandText = "PRAGMA wal_checkpoint(PASSIVE)";
+            var done = 0L;
+            while (!_closing.IsCancellationRequested)
+            {
+                // A timer, not a wake-up per commit: single appends should not pay for a second thread.
+                await Task.Delay(CheckpointInterval, _closing.Token);
+                if (Head == done)
+                {
+                    continue;
+                }
+
+                done = Head;
+                await checkpoint.ExecuteNonQueryAsync(_closing.Token);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        catch (SqliteException ex)
+        {
+            Log.CheckpointFailed(_logger, ex);
         }
     }
 
@@ -619,6 +677,9 @@ public sealed partial class SqliteEventLog : IEventLog
 
         [LoggerMessage(4, LogLevel.Critical, "Corrupt record {Seq} in log {Path}; it is not served.")]
         public static partial void CorruptRecord(ILogger logger, Exception exception, long seq, string path);
+
+        [LoggerMessage(6, LogLevel.Warning, "Background WAL checkpoints stopped; SQLite will checkpoint when the log closes.")]
+        public static partial void CheckpointFailed(ILogger logger, Exception exception);
 
         [LoggerMessage(5, LogLevel.Information, "Retention removed {Deleted} done, {Compacted} compacted and {Evicted} evicted events.")]
         public static partial void RetentionApplied(ILogger logger, long deleted, long compacted, long evicted);
