@@ -15,6 +15,7 @@ fi
 # Components the tests use, installed when missing (Debian package names). Later test projects add to
 # this list (chromium for browser tests, postgresql for the HQ store).
 need_packages=()
+[ -e /usr/share/zoneinfo/Europe/Paris ] || need_packages+=(tzdata)   # store-local time in the pricing tests
 if ((${#need_packages[@]})); then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     say "test.sh: installing ${need_packages[*]}"
