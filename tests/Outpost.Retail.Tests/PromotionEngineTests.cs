@@ -1,0 +1,122 @@
+using FsCheck;
+using FsCheck.Fluent;
+using Outpost.Retail.Catalog;
+using Outpost.Retail.Pricing;
+using Outpost.Retail.Promotions;
+
+namespace Outpost.Retail.Tests;
+
+public sealed class PromotionEngineTests
+{
+    private static readonly Currency Eur = Currency.Eur;
+    private static readonly Gtin A = Gtin.Parse("96385074");        // snacks, 1.50
+    private static readonly Gtin B = Gtin.Parse("4006381333931");   // snacks, 2.00
+    private static readonly Gtin C = Gtin.Parse("036000291452");    // dairy, 0.90
+    private static readonly Gtin Apples = Gtin.Parse("2304567000007"); // fruit, 2.49 a kg
+    private static readonly DateTime Now = new(2026, 11, 23, 12, 0, 0);
+    private static readonly PromotionEngine Engine = new(MidpointRounding.ToEven);
+
+    private static Money M(decimal amount) => new(amount, Eur);
+
+    private static BasketLine Line(Gtin gtin, decimal quantity) => gtin == A ? new(A, "snacks", quantity, M(1.50m))
+        : gtin == B ? new(B, "snacks", quantity, M(2.00m))
+        : gtin == C ? new(C, "dairy", quantity, M(0.90m))
+        : new(Apples, "fruit", quantity, M(2.49m), Weighed: true);
+
+    private static HashSet<Gtin> Products(params Gtin[] gtins) => [.. gtins];
+
+    private static HashSet<string> Categories(params string[] names) => [.. names];
+
+    private static MultiBuy ThreeForTwo(string id = "3for2-A", Stacking stacking = Stacking.Exclusive, HashSet<Gtin>? products = null, HashSet<string>? categories = null) =>
+        new(id, "3 for 2", products ?? Products(A), categories ?? [], stacking, Buy: 3, Pay: 2);
+
+    private static PercentOff Percent(string id, decimal percent, Stacking stacking, HashSet<Gtin>? products = null, HashSet<string>? categories = null, int priority = 100) =>
+        new(id, $"{percent}% off", products ?? [], categories ?? [], stacking, percent, priority);
+
+    public static TheoryData<string, BasketLine[], Promotion[], decimal, decimal> Cases => new()
+    {
+        // name, basket, promotions, expected total, expected saving: worked out by hand.
+        { "no promotion: 2 A + 1 C = 3.00 + 0.90", [Line(A, 2), Line(C, 1)], [], 3.90m, 0m },
+        { "3 for 2 on A, 3 A: one free", [Line(A, 3)], [ThreeForTwo()], 3.00m, 1.50m },
+        { "3 for 2 on A, 4 A: one free, one paid", [Line(A, 4)], [ThreeForTwo()], 4.50m, 1.50m },
+        { "3 for 2 on A, 2 A: not enough", [Line(A, 2)], [ThreeForTwo()], 3.00m, 0m },
+        { "3 for 2 on snacks, A A B: the cheapest (A 1.50) free", [Line(A, 2), Line(B, 1)], [ThreeForTwo(products: [], categories: Categories("snacks"))], 3.50m, 1.50m },
+        { "3 for 2 on snacks, 3 B + 3 A: groups by price, B and A free", [Line(B, 3), Line(A, 3)], [ThreeForTwo(products: [], categories: Categories("snacks"))], 7.00m, 3.50m },
+        { "3 for 5.00 on B: 6.00 becomes 5.00", [Line(B, 3)], [new FixedPriceBundle("3for5-B", "3 for 5.00", Products(B), Categories(), Stacking.Exclusive, 3, M(5.00m))], 5.00m, 1.00m },
+        { "3 for 5.00 on A: 4.50 is cheaper, not applied", [Line(A, 3)], [new FixedPriceBundle("3for5-A", "3 for 5.00", Products(A), Categories(), Stacking.Exclusive, 3, M(5.00m))], 4.50m, 0m },
+        { "3 for 5.00 on snacks, B B B A: the three B", [Line(B, 3), Line(A, 1)], [new FixedPriceBundle("3for5", "3 for 5.00", Products(), Categories("snacks"), Stacking.Exclusive, 3, M(5.00m))], 6.50m, 1.00m },
+        { "20% off dairy, 2 C: 1.80 less 0.36", [Line(C, 2)], [Percent("20-dairy", 20, Stacking.Stackable, categories: Categories("dairy"))], 1.44m, 0.36m },
+        { "exclusive 3 for 2 beats exclusive 25% on 3 A (1.50 > 1.125)", [Line(A, 3)], [ThreeForTwo(), Percent("25-A", 25, Stacking.Exclusive, Products(A))], 3.00m, 1.50m },
+        { "4 A: 3 for 2 on three, 25% on the fourth (1.50 + 0.375 beats 4 x 0.375)", [Line(A, 4)], [ThreeForTwo(), Percent("25-A", 25, Stacking.Exclusive, Products(A))], 4.12m, 1.88m },
+        { "exclusive 3 for 2 on A keeps its units; stackable 10% on snacks gets only B", [Line(A, 3), Line(B, 1)], [ThreeForTwo(), Percent("10-snacks", 10, Stacking.Stackable, categories: Categories("snacks"))], 4.80m, 1.70m },
+        { "two stackable 10% on B: 0.20, then 10% of 1.80 = 0.18", [Line(B, 1)], [Percent("10-a", 10, Stacking.Stackable, Products(B), priority: 1), Percent("10-b", 10, Stacking.Stackable, Products(B), priority: 2)], 1.62m, 0.38m },
+        { "spend 10 get 1 off: 6 B = 12.00", [Line(B, 6)], [new BasketThreshold("spend10", "Spend 10, 1 off", M(10m), M(1m))], 11.00m, 1.00m },
+        { "threshold counts after item promotions: 12.00 - 4.00 = 8.00 < 10", [Line(B, 6)], [ThreeForTwo(products: Products(B)), new BasketThreshold("spend10", "Spend 10, 1 off", M(10m), M(1m))], 8.00m, 4.00m },
+        { "weighed apples 1.234 kg x 2.49 = 3.07266, not a multi-buy unit", [Line(Apples, 1.234m)], [ThreeForTwo(products: Products(Apples))], 3.07m, 0m },
+        { "weighed apples, 50% off fruit: 1.53633 rounds to 1.54", [Line(Apples, 1.234m)], [Percent("50-fruit", 50, Stacking.Stackable, categories: Categories("fruit"))], 1.53m, 1.54m },
+        { "rounding half to even: 25% of 1.50 = 0.375 -> 0.38", [Line(A, 1)], [Percent("25-A", 25, Stacking.Stackable, Products(A))], 1.12m, 0.38m },
+    };
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void Basket_totals_match_hand_worked_figures(string name, BasketLine[] basket, Promotion[] promotions, decimal total, decimal saving)
+    {
+        var priced = Engine.Price(basket, promotions, Now, Eur);
+
+        Assert.True(priced.Total == M(total) && priced.Saving == M(saving), $"{name}: total {priced.Total}, saving {priced.Saving}; applied: {string.Join(", ", priced.Applied.Select(a => $"{a.PromotionId} {a.Saving}"))}");
+    }
+
+    [Fact]
+    public void The_receipt_explains_each_promotion_with_the_units_it_used()
+    {
+        var priced = Engine.Price([Line(B, 1), Line(A, 4)], [ThreeForTwo(), Percent("10-snacks", 10, Stacking.Stackable, categories: Categories("snacks"))], Now, Eur);
+
+        var threeForTwo = priced.Applied.Single(a => a.PromotionId == "3for2-A");
+        Assert.Equal([new UnitsUsed(A, 3)], threeForTwo.Used);
+        Assert.Equal(M(1.50m), threeForTwo.Saving);
+        var tenPercent = priced.Applied.Single(a => a.PromotionId == "10-snacks");
+        Assert.Equal([new UnitsUsed(B, 1), new UnitsUsed(A, 1)], tenPercent.Used.OrderBy(u => u.Gtin.Value == A.Value).ToList());
+        Assert.Equal(M(0.35m), tenPercent.Saving); // 10% of 2.00 + 10% of 1.50
+    }
+
+    [Fact]
+    public void A_promotion_outside_its_window_does_not_apply()
+    {
+        var later = ThreeForTwo() with { FromLocal = Now.AddHours(1) };
+
+        Assert.Equal(M(4.50m), Engine.Price([Line(A, 3)], [later], Now, Eur).Total);
+        Assert.Equal(M(3.00m), Engine.Price([Line(A, 3)], [later], Now.AddHours(1), Eur).Total);
+    }
+
+    [Fact]
+    public void Property_the_result_does_not_depend_on_scan_order_or_on_how_lines_are_split()
+    {
+        Promotion[] promotions =
+        [
+            ThreeForTwo(products: [], categories: Categories("snacks")),
+            Percent("25-A", 25, Stacking.Exclusive, Products(A)),
+            new FixedPriceBundle("3for5-B", "3 for 5.00", Products(B), Categories(), Stacking.Exclusive, 3, M(5.00m)),
+            Percent("10-dairy", 10, Stacking.Stackable, categories: Categories("dairy")),
+            new BasketThreshold("spend10", "Spend 10, 1 off", M(10m), M(1m)),
+        ];
+        var counts = Gen.Choose(0, 5).ArrayOf(3).ToArbitrary();
+        Prop.ForAll(counts, Gen.Choose(0, int.MaxValue).ToArbitrary(), (quantities, seed) =>
+        {
+            // One line per unit, shuffled, against one line per product.
+            var products = new[] { A, B, C };
+            var grouped = products.Select((g, i) => Line(g, quantities[i])).Where(l => l.Quantity > 0).ToArray();
+            var singles = products.SelectMany((g, i) => Enumerable.Repeat(g, quantities[i])).Select(g => Line(g, 1)).ToArray();
+            new Random(seed).Shuffle(singles);
+            var one = Engine.Price(grouped, promotions, Now, Eur);
+            var other = Engine.Price(singles, promotions, Now, Eur);
+            return one.Total == other.Total && one.Applied.Select(a => (a.PromotionId, a.Saving)).OrderBy(x => x.PromotionId)
+                .SequenceEqual(other.Applied.Select(a => (a.PromotionId, a.Saving)).OrderBy(x => x.PromotionId));
+        }).QuickCheckThrowOnFailure();
+    }
+
+    [Fact]
+    public void A_fractional_quantity_of_a_counted_item_is_refused()
+    {
+        Assert.Throws<ArgumentException>(() => Engine.Price([Line(A, 1.5m)], [], Now, Eur));
+    }
+}
