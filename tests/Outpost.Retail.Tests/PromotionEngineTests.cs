@@ -55,7 +55,16 @@ public sealed class PromotionEngineTests
         { "weighed apples 1.234 kg x 2.49 = 3.07266, not a multi-buy unit", [Line(Apples, 1.234m)], [ThreeForTwo(products: Products(Apples))], 3.07m, 0m },
         { "weighed apples, 50% off fruit: 1.53633 rounds to 1.54", [Line(Apples, 1.234m)], [Percent("50-fruit", 50, Stacking.Stackable, categories: Categories("fruit"))], 1.53m, 1.54m },
         { "rounding half to even: 25% of 1.50 = 0.375 -> 0.38", [Line(A, 1)], [Percent("25-A", 25, Stacking.Stackable, Products(A))], 1.12m, 0.38m },
+        { "buy 2 crisps (A), get a milk (C) free: 3.00 + 0.90 - 0.90", [Line(A, 2), Line(C, 1)], [BuyGet("b2A-gC", Products(A), 2, Products(C), 1, 100)], 3.00m, 0.90m },
+        { "buy 2 crisps, get a milk free, only 1 crisps: nothing", [Line(A, 1), Line(C, 1)], [BuyGet("b2A-gC", Products(A), 2, Products(C), 1, 100)], 2.40m, 0m },
+        { "buy a chocolate (B), get crisps (A) half price: 2.00 + 1.50 - 0.75", [Line(B, 1), Line(A, 1)], [BuyGet("b1B-hA", Products(B), 1, Products(A), 1, 50)], 2.75m, 0.75m },
+        { "buy 2 snacks get 1 snack free gives the dearest (B 2.00): A A B", [Line(A, 2), Line(B, 1)], [BuyGet("b2g1", Products(), 2, Products(), 1, 100, Categories("snacks"))], 3.00m, 2.00m },
+        { "0.50 off each B: 2 B = 4.00 - 1.00", [Line(B, 2)], [new AmountOff("50c-B", "0.50 off", Products(B), Categories(), Stacking.Stackable, M(0.50m))], 3.00m, 1.00m },
+        { "2.00 off milk (0.90) never goes below zero", [Line(C, 1)], [new AmountOff("2-C", "2.00 off", Products(C), Categories(), Stacking.Stackable, M(2.00m))], 0.00m, 0.90m },
     };
+
+    private static BuyGet BuyGet(string id, HashSet<Gtin> buy, int buyUnits, HashSet<Gtin> reward, int get, decimal percent, HashSet<string>? categories = null) =>
+        new(id, id, buy, categories ?? Categories(), Stacking.Exclusive, buyUnits, reward, categories ?? Categories(), get, percent);
 
     [Theory]
     [MemberData(nameof(Cases))]
@@ -77,6 +86,23 @@ public sealed class PromotionEngineTests
         var tenPercent = priced.Applied.Single(a => a.PromotionId == "10-snacks");
         Assert.Equal([new UnitsUsed(B, 1), new UnitsUsed(A, 1)], tenPercent.Used.OrderBy(u => u.Gtin.Value == A.Value).ToList());
         Assert.Equal(M(0.35m), tenPercent.Saving); // 10% of 2.00 + 10% of 1.50
+    }
+
+    [Fact]
+    public void A_personal_offer_applies_only_to_its_members_or_segments()
+    {
+        var offer = Percent("20-dairy-members", 20, Stacking.Stackable, categories: Categories("dairy")) with
+        {
+            Audience = new Audience(new HashSet<string> { "m-1" }, new HashSet<string> { "students" }),
+        };
+        BasketLine[] basket = [Line(C, 2)];
+
+        var anonymous = Engine.Price(basket, [offer], Now, Eur);
+        var member = Engine.Price(basket, [offer], Now, Eur, new Customer("m-1", new HashSet<string>()));
+        var student = Engine.Price(basket, [offer], Now, Eur, new Customer("m-9", new HashSet<string> { "students" }));
+        var other = Engine.Price(basket, [offer], Now, Eur, new Customer("m-9", new HashSet<string> { "families" }));
+
+        Assert.Equal((1.80m, 1.44m, 1.44m, 1.80m), (anonymous.Total.Amount, member.Total.Amount, student.Total.Amount, other.Total.Amount));
     }
 
     [Fact]

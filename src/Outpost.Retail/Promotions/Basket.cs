@@ -9,7 +9,8 @@ namespace Outpost.Retail.Promotions;
 /// <param name="Quantity">Units, or kilograms for a weighed item.</param>
 /// <param name="UnitPrice">The shelf price per unit or per kilogram.</param>
 /// <param name="Weighed">Whether the quantity is a weight (weighed items take percentages, not multi-buys).</param>
-public sealed record BasketLine(Gtin Gtin, string Category, decimal Quantity, Money UnitPrice, bool Weighed = false);
+/// <param name="TaxClass">Its tax class (for example <c>standard</c>, <c>reduced</c>).</param>
+public sealed record BasketLine(Gtin Gtin, string Category, decimal Quantity, Money UnitPrice, bool Weighed = false, string TaxClass = "standard");
 
 /// <summary>How many units of a product a promotion used.</summary>
 /// <param name="Gtin">The product.</param>
@@ -27,7 +28,8 @@ public sealed record AppliedPromotion(string PromotionId, string Name, IReadOnly
 /// <param name="Subtotal">Sum of the lines at shelf prices.</param>
 /// <param name="Applied">Every promotion applied, in the order it was applied.</param>
 /// <param name="Total">What the customer pays.</param>
-public sealed record PricedBasket(Money Subtotal, IReadOnlyList<AppliedPromotion> Applied, Money Total)
+/// <param name="LineAmounts">What each input line costs after every promotion, in input order (unrounded).</param>
+public sealed record PricedBasket(Money Subtotal, IReadOnlyList<AppliedPromotion> Applied, Money Total, IReadOnlyList<decimal> LineAmounts)
 {
     /// <summary>The total saving.</summary>
     public Money Saving => Subtotal - Total;

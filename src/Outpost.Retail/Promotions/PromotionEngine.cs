@@ -23,14 +23,14 @@ public sealed class PromotionEngine(MidpointRounding rounding = MidpointRounding
     public const int MaxExhaustive = 6;
 
     /// <summary>Prices a basket.</summary>
-    public PricedBasket Price(IReadOnlyList<BasketLine> lines, IReadOnlyList<Promotion> promotions, DateTime local, Currency currency)
+    public PricedBasket Price(IReadOnlyList<BasketLine> lines, IReadOnlyList<Promotion> promotions, DateTime local, Currency currency, Customer? customer = null)
     {
         ArgumentNullException.ThrowIfNull(lines);
         ArgumentNullException.ThrowIfNull(promotions);
         var units = Units(lines, currency);
         var subtotal = new Money(units.Sum(u => u.Price), currency).Round(rounding);
-        var valid = promotions.Where(p => p.ValidAt(local)).OrderBy(p => p.Priority).ThenBy(p => p.Id, StringComparer.Ordinal).ToList();
-        var exclusive = valid.Where(p => p.Stacking == Stacking.Exclusive && units.Any(u => p.Targets(u.Gtin, u.Category))).ToList();
+        var valid = promotions.Where(p => p.ValidAt(local) && p.IsFor(customer)).OrderBy(p => p.Priority).ThenBy(p => p.Id, StringComparer.Ordinal).ToList();
+        var exclusive = valid.Where(p => p.Stacking == Stacking.Exclusive && units.Any(u => Touches(p, u))).ToList();
 
         (decimal Saving, List<Application> Applications) best = (-1, []);
         foreach (var order in Orders(exclusive))
@@ -60,6 +60,11 @@ public sealed class PromotionEngine(MidpointRounding rounding = MidpointRounding
 
         var applied = best.Applications.ToList();
         var prices = units.Select(u => u.Price).ToArray();
+        foreach (var application in applied)
+        {
+            Spread(application.Saving, application.Units, prices);
+        }
+
         foreach (var promotion in valid.Where(p => p.Stacking == Stacking.Stackable && p is not BasketThreshold))
         {
             if (Stack(promotion, units, used, prices) is { } application)
@@ -73,7 +78,9 @@ public sealed class PromotionEngine(MidpointRounding rounding = MidpointRounding
         {
             if (afterItems >= threshold.Spend)
             {
-                applied.Add(new Application(threshold, [], Math.Min(threshold.Off.Amount, afterItems.Amount)));
+                var off = Math.Min(threshold.Off.Amount, afterItems.Amount);
+                applied.Add(new Application(threshold, [], off));
+                Spread(off, [.. Enumerable.Range(0, units.Count)], prices);
                 afterItems -= threshold.Off;
             }
         }
@@ -82,14 +89,21 @@ public sealed class PromotionEngine(MidpointRounding rounding = MidpointRounding
             [.. a.Units.GroupBy(i => units[i].Gtin).OrderBy(g => g.Key.Value, StringComparer.Ordinal).Select(g => new UnitsUsed(g.Key, g.Count()))],
             new Money(a.Saving, currency).Round(rounding))).ToList();
         var total = subtotal - new Money(explained.Sum(a => a.Saving.Amount), currency);
-        return new PricedBasket(subtotal, explained, total);
+        var lineAmounts = new decimal[lines.Count];
+        for (var i = 0; i < units.Count; i++)
+        {
+            lineAmounts[units[i].Line] += prices[i];
+        }
+
+        return new PricedBasket(subtotal, explained, total, lineAmounts);
     }
 
     private static List<Unit> Units(IReadOnlyList<BasketLine> lines, Currency currency)
     {
         var units = new List<Unit>();
-        foreach (var line in lines)
+        for (var index = 0; index < lines.Count; index++)
         {
+            var line = lines[index];
             if (line.UnitPrice.Currency != currency)
             {
                 throw new InvalidOperationException($"Line {line.Gtin} is priced in {line.UnitPrice.Currency}, the basket in {currency}.");
@@ -97,7 +111,7 @@ public sealed class PromotionEngine(MidpointRounding rounding = MidpointRounding
 
             if (line.Weighed)
             {
-                units.Add(new Unit(line.Gtin, line.Category, line.UnitPrice.Amount * line.Quantity, Weighed: true));
+                units.Add(new Unit(line.Gtin, line.Category, line.UnitPrice.Amount * line.Quantity, Weighed: true, index));
                 continue;
             }
 
@@ -108,7 +122,7 @@ public sealed class PromotionEngine(MidpointRounding rounding = MidpointRounding
 
             for (var i = 0; i < (int)line.Quantity; i++)
             {
-                units.Add(new Unit(line.Gtin, line.Category, line.UnitPrice.Amount, Weighed: false));
+                units.Add(new Unit(line.Gtin, line.Category, line.UnitPrice.Amount, Weighed: false, index));
             }
         }
 
@@ -153,7 +167,7 @@ public sealed class PromotionEngine(MidpointRounding rounding = MidpointRounding
     /// <summary>An exclusive promotion claims the unclaimed units it can use, most saving first.</summary>
     private static Application? Apply(Promotion promotion, List<Unit> units, bool[] claimed, Currency currency)
     {
-        var eligible = Enumerable.Range(0, units.Count).Where(i => !claimed[i] && promotion.Targets(units[i].Gtin, units[i].Category)).ToList();
+        var eligible = Enumerable.Range(0, units.Count).Where(i => !claimed[i] && Touches(promotion, units[i])).ToList();
         var (used, saving) = Evaluate(promotion, units, eligible, i => units[i].Price, currency);
         if (used.Count == 0 || saving <= 0)
         {
@@ -167,16 +181,15 @@ public sealed class PromotionEngine(MidpointRounding rounding = MidpointRounding
     /// <summary>A stackable promotion applies to the units no exclusive one used, on their current price.</summary>
     private static Application? Stack(Promotion promotion, List<Unit> units, bool[] usedByExclusive, decimal[] prices)
     {
-        var eligible = Enumerable.Range(0, units.Count).Where(i => !usedByExclusive[i] && promotion.Targets(units[i].Gtin, units[i].Category)).ToList();
+        var eligible = Enumerable.Range(0, units.Count).Where(i => !usedByExclusive[i] && Touches(promotion, units[i])).ToList();
         var (used, saving) = Evaluate(promotion, units, eligible, i => prices[i], null);
         if (used.Count == 0 || saving <= 0)
         {
             return null;
         }
 
-        // Spread the saving over the units it used, so a later stackable promotion sees the reduced price.
-        var share = saving / used.Count;
-        used.ForEach(i => prices[i] -= share);
+        // A later stackable promotion sees the reduced price.
+        Spread(saving, used, prices);
         return new Application(promotion, used, saving);
     }
 
@@ -223,12 +236,53 @@ public sealed class PromotionEngine(MidpointRounding rounding = MidpointRounding
             case PercentOff percent:
                 return (eligible, eligible.Sum(i => price(i) * percent.Percent / 100m));
 
+            case AmountOff amount:
+                return (eligible, eligible.Sum(i => Math.Min(price(i), units[i].Weighed ? 0m : amount.Amount.Amount)));
+
+            case BuyGet buyGet:
+            {
+                // Rewards are the most expensive reward units; purchases the cheapest other qualifying units.
+                var used = new List<int>();
+                var saving = 0m;
+                var free = eligible.Where(i => !units[i].Weighed).ToList();
+                while (true)
+                {
+                    var rewards = free.Where(i => buyGet.Rewards(units[i].Gtin, units[i].Category)).Take(buyGet.Get).ToList();
+                    var purchases = free.Where(i => !rewards.Contains(i) && buyGet.Targets(units[i].Gtin, units[i].Category))
+                        .OrderBy(price).ThenByDescending(i => i).Take(buyGet.Buy).ToList();
+                    if (rewards.Count < buyGet.Get || purchases.Count < buyGet.Buy)
+                    {
+                        break;
+                    }
+
+                    saving += rewards.Sum(price) * buyGet.RewardPercent / 100m;
+                    used.AddRange(purchases);
+                    used.AddRange(rewards);
+                    free.RemoveAll(i => purchases.Contains(i) || rewards.Contains(i));
+                }
+
+                return (used, saving);
+            }
+
             default:
                 return ([], 0m);
         }
     }
 
-    private sealed record Unit(Gtin Gtin, string Category, decimal Price, bool Weighed);
+    /// <summary>Takes a saving off the units it was made on, in proportion to what each still costs.</summary>
+    private static void Spread(decimal saving, List<int> used, decimal[] prices)
+    {
+        var paid = used.Sum(i => prices[i]);
+        foreach (var i in used)
+        {
+            prices[i] -= paid == 0 ? 0 : saving * prices[i] / paid;
+        }
+    }
+
+    private static bool Touches(Promotion promotion, Unit unit) =>
+        promotion.Targets(unit.Gtin, unit.Category) || (promotion is BuyGet buyGet && buyGet.Rewards(unit.Gtin, unit.Category));
+
+    private sealed record Unit(Gtin Gtin, string Category, decimal Price, bool Weighed, int Line);
 
     private sealed record Application(Promotion Promotion, List<int> Units, decimal Saving);
 }
