@@ -93,6 +93,13 @@ internal sealed partial class UpLink(IEventLog log, SyncClient client, Connectiv
                 break;
             }
 
+            // Strict priority at HQ: a lane goes only when every more urgent lane has nothing unacknowledged,
+            // so a telemetry batch can never land before a stock batch sent ahead of it.
+            if (_lanes.TakeWhile(l => l != lane).Any(l => l.Position > l.Acked))
+            {
+                break;
+            }
+
             var page = await log.ReadAsync(lane.Position, lane.Filter, room, cancellationToken);
             var position = page.Events.Count < room ? page.ScannedTo : lane.Position;
             foreach (var e in page.Events)
