@@ -12,7 +12,17 @@ public sealed record ScenarioFile(
     IReadOnlyList<ScenarioCampaign>? Campaigns,
     IReadOnlyList<ScenarioPromotion>? Promotions,
     IReadOnlyList<ScenarioBasket> Baskets,
-    string Rounding = "halfEven");
+    string Rounding = "halfEven",
+    ScenarioTaxes? Taxes = null);
+
+/// <summary>Tax rates per class, and whether prices include tax (the default).</summary>
+public sealed record ScenarioTaxes(IReadOnlyDictionary<string, decimal> Rates, bool IncludedInPrices = true);
+
+/// <summary>An identified loyalty member, for personal offers.</summary>
+public sealed record ScenarioCustomer(string MemberId, IReadOnlyList<string>? Segments);
+
+/// <summary>Who a personal offer is for.</summary>
+public sealed record ScenarioAudience(IReadOnlyList<string>? Members, IReadOnlyList<string>? Segments);
 
 /// <summary>The store: id, region, IANA time zone, ISO 4217 currency.</summary>
 public sealed record ScenarioStore(string Id, string Region, string TimeZone, string Currency);
@@ -26,7 +36,10 @@ public sealed record ScenarioPrice(string Gtin, decimal Amount, string Scope, Da
 /// <summary>A store campaign price for a store-local window.</summary>
 public sealed record ScenarioCampaign(string Id, string Gtin, decimal Amount, DateTime From, DateTime To, string CreatedBy);
 
-/// <summary>A promotion: <c>type</c> is multiBuy (buy, pay), fixedPrice (quantity, price), percentOff (percent) or basketThreshold (spend, off).</summary>
+/// <summary>
+/// A promotion: <c>type</c> is multiBuy (buy, pay), fixedPrice (quantity, price), percentOff (percent), amountOff (amount),
+/// buyGet (buy, get, rewardProducts/rewardCategories, rewardPercent) or basketThreshold (spend, off); <c>audience</c> makes it personal.
+/// </summary>
 public sealed record ScenarioPromotion(
     string Id,
     string Name,
@@ -43,16 +56,26 @@ public sealed record ScenarioPromotion(
     decimal? Price = null,
     decimal? Percent = null,
     decimal? Spend = null,
-    decimal? Off = null);
+    decimal? Off = null,
+    decimal? Amount = null,
+    int? Get = null,
+    IReadOnlyList<string>? RewardProducts = null,
+    IReadOnlyList<string>? RewardCategories = null,
+    decimal RewardPercent = 100m,
+    ScenarioAudience? Audience = null);
 
 /// <summary>A basket: lines by GTIN with a quantity (or a weight in kg), or a scanned in-store barcode.</summary>
-public sealed record ScenarioBasket(string Name, IReadOnlyList<ScenarioLine> Lines);
+public sealed record ScenarioBasket(string Name, IReadOnlyList<ScenarioLine> Lines, ScenarioCustomer? Customer = null);
 
 /// <summary>One line: <c>gtin</c> and <c>quantity</c>, or <c>scan</c> (a price- or weight-embedded barcode).</summary>
 public sealed record ScenarioLine(string? Gtin, decimal? Quantity, string? Scan);
 
 /// <summary>A priced basket, as printed.</summary>
-public sealed record PricedScenarioBasket(string Name, IReadOnlyList<PricedScenarioLine> Lines, IReadOnlyList<ScenarioSaving> Promotions, decimal Subtotal, decimal Saving, decimal Total, string Currency);
+public sealed record PricedScenarioBasket(string Name, IReadOnlyList<PricedScenarioLine> Lines, IReadOnlyList<ScenarioSaving> Promotions, decimal Subtotal, decimal Saving, decimal Total, string Currency,
+    IReadOnlyList<ScenarioTax>? Taxes = null, decimal? TaxTotal = null);
+
+/// <summary>One tax class of a priced basket.</summary>
+public sealed record ScenarioTax(string TaxClass, decimal Rate, decimal Net, decimal Tax);
 
 /// <summary>A priced line.</summary>
 public sealed record PricedScenarioLine(string Gtin, string Name, decimal Quantity, decimal UnitPrice, decimal Amount, string PriceSource);

@@ -46,6 +46,15 @@ public static class ScenarioRunner
             _ => throw new ScenarioException($"$.rounding: '{scenario.Rounding}' is not a rounding rule; use 'halfEven' or 'halfUp'."),
         };
         var promotions = (scenario.Promotions ?? []).Select((p, i) => Promotion(p, $"$.promotions[{i}]", store.Currency)).ToList();
+        var taxes = scenario.Taxes is { } t ? new TaxTable(t.Rates ?? throw new ScenarioException("$.taxes.rates: missing; give a rate per tax class."), t.IncludedInPrices, rounding) : null;
+        foreach (var (product, i) in scenario.Products.Select((p, i) => (p, i)))
+        {
+            if (taxes is not null && !taxes.Rates.ContainsKey(product.TaxClass))
+            {
+                throw new ScenarioException($"$.products[{i}].taxClass: '{product.TaxClass}' has no rate in $.taxes.rates.");
+            }
+        }
+
         Directory.CreateDirectory(workDirectory);
         await using var log = SqliteEventLog.Open(new LogOptions { Path = Path.Combine(workDirectory, "scenario.db"), NodeId = store.StoreId, Durability = LogDurability.Normal });
         await AppendAsync(log, scenario, store, cancellationToken);
@@ -72,13 +81,16 @@ public static class ScenarioRunner
                 lines.Add(await LineAsync(basket.Lines[l], $"$.baskets[{b}].lines[{l}]", catalog, prices, scenario.Moment, store.Currency, cancellationToken));
             }
 
-            var priced = engine.Price([.. lines.Select(x => x.Line)], promotions, local, store.Currency);
+            var customer = basket.Customer is { } c ? new Customer(c.MemberId, (c.Segments ?? []).ToHashSet(StringComparer.Ordinal)) : null;
+            var priced = engine.Price([.. lines.Select(x => x.Line)], promotions, local, store.Currency, customer);
+            var tax = taxes?.Compute([.. lines.Select((x, i) => (x.Line.TaxClass, priced.LineAmounts[i]))], store.Currency);
             results.Add(new PricedScenarioBasket(
                 basket.Name,
                 [.. lines.Select(x => new PricedScenarioLine(x.Line.Gtin.ShortForm, x.Name, x.Line.Quantity, x.Line.UnitPrice.Amount,
                     (x.Line.UnitPrice * x.Line.Quantity).Round(rounding).Amount, x.Source))],
                 [.. priced.Applied.Select(a => new ScenarioSaving(a.PromotionId, a.Name, [.. a.Used.Select(u => new ScenarioUnits(u.Gtin.ShortForm, u.Units))], a.Saving.Amount))],
-                priced.Subtotal.Amount, priced.Saving.Amount, priced.Total.Amount, store.Currency.Code));
+                priced.Subtotal.Amount, priced.Saving.Amount, priced.Total.Amount, store.Currency.Code,
+                tax?.Classes.Select(x => new ScenarioTax(x.TaxClass, x.Rate, x.Net.Amount, x.Tax.Amount)).ToList(), tax?.Total.Amount));
         }
 
         return results;
@@ -105,6 +117,10 @@ public static class ScenarioRunner
             text.AppendLine(CultureInfo.InvariantCulture, $"{"Subtotal",-48} {basket.Subtotal,10:0.00}");
             text.AppendLine(CultureInfo.InvariantCulture, $"{"You saved",-48} {basket.Saving,10:0.00}");
             text.AppendLine(CultureInfo.InvariantCulture, $"{"TOTAL " + basket.Currency,-48} {basket.Total,10:0.00}");
+            foreach (var tax in basket.Taxes ?? [])
+            {
+                text.AppendLine(CultureInfo.InvariantCulture, $"  tax {tax.TaxClass} {tax.Rate:P1} on {tax.Net:0.00}: {tax.Tax:0.00}");
+            }
             text.AppendLine();
         }
 
@@ -220,7 +236,7 @@ public static class ScenarioRunner
             ?? throw new ScenarioException($"{path}: no product {measure?.Product.ShortForm ?? scanned} in the scenario's products.");
         if (measure is { Value: EmbeddedValue.Price })
         {
-            return (new BasketLine(product.Gtin, product.Category, 1, new Money(measure.Amount, currency)), product.Name, "barcode");
+            return (new BasketLine(product.Gtin, product.Category, 1, new Money(measure.Amount, currency), TaxClass: product.TaxClass), product.Name, "barcode");
         }
 
         var shelf = await prices.PriceAtAsync(product.Gtin, moment, cancellationToken)
@@ -238,7 +254,7 @@ public static class ScenarioRunner
         }
 
         var source = shelf.Source == PriceSource.StoreCampaign ? "campaign " + shelf.Reference : "hq";
-        return (new BasketLine(product.Gtin, product.Category, quantity, shelf.Price, weighed), product.Name, source);
+        return (new BasketLine(product.Gtin, product.Category, quantity, shelf.Price, weighed, product.TaxClass), product.Name, source);
     }
 
     private static Promotion Promotion(ScenarioPromotion p, string path, Currency currency)
@@ -263,9 +279,18 @@ public static class ScenarioRunner
                 ? new PercentOff(p.Id, p.Name, products, categories, stacking, p.Percent!.Value, p.Priority)
                 : throw new ScenarioException($"{path}.percent: {p.Percent} is not between 0 and 100."),
             "basketThreshold" => new BasketThreshold(p.Id, p.Name, new Money(Need(p.Spend, "spend"), currency), new Money(Need(p.Off, "off"), currency), p.Priority),
-            _ => throw new ScenarioException($"{path}.type: '{p.Type}' is not a promotion type; use multiBuy, fixedPrice, percentOff or basketThreshold."),
+            "amountOff" => new AmountOff(p.Id, p.Name, products, categories, stacking, new Money(Need(p.Amount, "amount"), currency), p.Priority),
+            "buyGet" => p.RewardPercent is > 0 and <= 100
+                ? new BuyGet(p.Id, p.Name, products, categories, stacking, Need(p.Buy, "buy"),
+                    (p.RewardProducts ?? []).Select((g, i) => Parse(g, $"{path}.rewardProducts[{i}]")).ToHashSet(),
+                    (p.RewardCategories ?? []).ToHashSet(StringComparer.Ordinal), Need(p.Get, "get"), p.RewardPercent, p.Priority)
+                : throw new ScenarioException($"{path}.rewardPercent: {p.RewardPercent} is not between 0 and 100."),
+            _ => throw new ScenarioException($"{path}.type: '{p.Type}' is not a promotion type; use multiBuy, fixedPrice, percentOff, amountOff, buyGet or basketThreshold."),
         };
-        return promotion with { FromLocal = p.From, ToLocal = p.To };
+        var audience = p.Audience is { } a
+            ? new Audience((a.Members ?? []).ToHashSet(StringComparer.Ordinal), (a.Segments ?? []).ToHashSet(StringComparer.Ordinal))
+            : null;
+        return promotion with { FromLocal = p.From, ToLocal = p.To, Audience = audience };
     }
 
     private static Gtin Parse(string? text, string path) =>
