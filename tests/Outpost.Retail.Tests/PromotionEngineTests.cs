@@ -141,6 +141,30 @@ public sealed class PromotionEngineTests
     }
 
     [Fact]
+    public void Property_pricing_through_the_index_equals_pricing_against_every_promotion()
+    {
+        Promotion[] promotions =
+        [
+            ThreeForTwo(products: [], categories: Categories("snacks")),
+            Percent("25-A", 25, Stacking.Exclusive, Products(A)),
+            BuyGet("b2A-gC", Products(A), 2, Products(C), 1, 100),
+            new FixedPriceBundle("3for5-B", "3 for 5.00", Products(B), Categories(), Stacking.Exclusive, 3, M(5.00m)),
+            Percent("10-fruit", 10, Stacking.Stackable, categories: Categories("fruit")),
+            Percent("50-other", 50, Stacking.Exclusive, Products(Gtin.Parse("10012345678902"))),
+            new BasketThreshold("spend10", "Spend 10, 1 off", M(10m), M(1m)),
+        ];
+        var index = new PromotionIndex(promotions);
+        Prop.ForAll(Gen.Choose(0, 4).ArrayOf(3).ToArbitrary(), quantities =>
+        {
+            var basket = new[] { A, B, C }.Select((g, i) => Line(g, quantities[i])).Where(l => l.Quantity > 0).ToArray();
+            var all = Engine.Price(basket, promotions, Now, Eur);
+            var indexed = Engine.Price(basket, index, Now, Eur);
+            return all.Total == indexed.Total && all.Applied.Count == indexed.Applied.Count;
+        }).QuickCheckThrowOnFailure();
+        Assert.DoesNotContain(index.For([Line(A, 1)]), p => p.Id == "50-other");
+    }
+
+    [Fact]
     public void A_fractional_quantity_of_a_counted_item_is_refused()
     {
         Assert.Throws<ArgumentException>(() => Engine.Price([Line(A, 1.5m)], [], Now, Eur));

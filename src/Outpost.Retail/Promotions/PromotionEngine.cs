@@ -22,6 +22,13 @@ public sealed class PromotionEngine(MidpointRounding rounding = MidpointRounding
     /// <summary>Up to this many exclusive promotions in one basket, every order is tried (6! = 720).</summary>
     public const int MaxExhaustive = 6;
 
+    /// <summary>Prices a basket against an index: only the promotions touching its products are considered.</summary>
+    public PricedBasket Price(IReadOnlyList<BasketLine> lines, PromotionIndex promotions, DateTime local, Currency currency, Customer? customer = null)
+    {
+        ArgumentNullException.ThrowIfNull(promotions);
+        return Price(lines, promotions.For(lines), local, currency, customer);
+    }
+
     /// <summary>Prices a basket.</summary>
     public PricedBasket Price(IReadOnlyList<BasketLine> lines, IReadOnlyList<Promotion> promotions, DateTime local, Currency currency, Customer? customer = null)
     {
@@ -167,7 +174,7 @@ public sealed class PromotionEngine(MidpointRounding rounding = MidpointRounding
     /// <summary>An exclusive promotion claims the unclaimed units it can use, most saving first.</summary>
     private static Application? Apply(Promotion promotion, List<Unit> units, bool[] claimed, Currency currency)
     {
-        var eligible = Enumerable.Range(0, units.Count).Where(i => !claimed[i] && Touches(promotion, units[i])).ToList();
+        var eligible = Eligible(promotion, units, claimed);
         var (used, saving) = Evaluate(promotion, units, eligible, i => units[i].Price, currency);
         if (used.Count == 0 || saving <= 0)
         {
@@ -181,7 +188,7 @@ public sealed class PromotionEngine(MidpointRounding rounding = MidpointRounding
     /// <summary>A stackable promotion applies to the units no exclusive one used, on their current price.</summary>
     private static Application? Stack(Promotion promotion, List<Unit> units, bool[] usedByExclusive, decimal[] prices)
     {
-        var eligible = Enumerable.Range(0, units.Count).Where(i => !usedByExclusive[i] && Touches(promotion, units[i])).ToList();
+        var eligible = Eligible(promotion, units, usedByExclusive);
         var (used, saving) = Evaluate(promotion, units, eligible, i => prices[i], null);
         if (used.Count == 0 || saving <= 0)
         {
@@ -267,6 +274,20 @@ public sealed class PromotionEngine(MidpointRounding rounding = MidpointRounding
             default:
                 return ([], 0m);
         }
+    }
+
+    private static List<int> Eligible(Promotion promotion, List<Unit> units, bool[] taken)
+    {
+        List<int>? eligible = null;
+        for (var i = 0; i < units.Count; i++)
+        {
+            if (!taken[i] && Touches(promotion, units[i]))
+            {
+                (eligible ??= []).Add(i);
+            }
+        }
+
+        return eligible ?? [];
     }
 
     /// <summary>Takes a saving off the units it was made on, in proportion to what each still costs.</summary>

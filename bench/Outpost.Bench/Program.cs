@@ -1,0 +1,3 @@
+using BenchmarkDotNet.Running;
+
+BenchmarkSwitcher.FromAssembly(typeof(Outpost.Bench.PricingBenchmarks).Assembly).Run(args);
