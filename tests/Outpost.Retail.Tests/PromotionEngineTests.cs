@@ -61,6 +61,22 @@ public sealed class PromotionEngineTests
         { "buy 2 snacks get 1 snack free gives the dearest (B 2.00): A A B", [Line(A, 2), Line(B, 1)], [BuyGet("b2g1", Products(), 2, Products(), 1, 100, Categories("snacks"))], 3.00m, 2.00m },
         { "0.50 off each B: 2 B = 4.00 - 1.00", [Line(B, 2)], [new AmountOff("50c-B", "0.50 off", Products(B), Categories(), Stacking.Stackable, M(0.50m))], 3.00m, 1.00m },
         { "2.00 off milk (0.90) never goes below zero", [Line(C, 1)], [new AmountOff("2-C", "2.00 off", Products(C), Categories(), Stacking.Stackable, M(2.00m))], 0.00m, 0.90m },
+        { "3 for 2 on A, 6 A: two free", [Line(A, 6)], [ThreeForTwo()], 6.00m, 3.00m },
+        { "3 for 2 on A, 5 A: one free", [Line(A, 5)], [ThreeForTwo()], 6.00m, 1.50m },
+        { "2 for 3.00 on B, 3 B: one pair (4.00 -> 3.00), one at 2.00", [Line(B, 3)], [new FixedPriceBundle("2for3-B", "2 for 3.00", Products(B), Categories(), Stacking.Exclusive, 2, M(3.00m))], 5.00m, 1.00m },
+        { "3 for 5.00 on B, 6 B: two bundles", [Line(B, 6)], [new FixedPriceBundle("3for5-B", "3 for 5.00", Products(B), Categories(), Stacking.Exclusive, 3, M(5.00m))], 10.00m, 2.00m },
+        { "mix and match any 3 of A or C for 4.00: A A C = 3.90, not applied", [Line(A, 2), Line(C, 1)], [new FixedPriceBundle("mm-AC", "any 3 for 4.00", Products(A, C), Categories(), Stacking.Exclusive, 3, M(4.00m))], 3.90m, 0m },
+        { "mix and match any 3 of A or B for 4.00: B A A = 5.00 -> 4.00", [Line(A, 2), Line(B, 1)], [new FixedPriceBundle("mm-AB", "any 3 for 4.00", Products(A, B), Categories(), Stacking.Exclusive, 3, M(4.00m))], 4.00m, 1.00m },
+        { "exclusive 20% on snacks keeps B; stackable 10% on B gets nothing", [Line(B, 1)], [Percent("20-snacks", 20, Stacking.Exclusive, categories: Categories("snacks")), Percent("10-B", 10, Stacking.Stackable, Products(B))], 1.60m, 0.40m },
+        { "stackables by priority: 0.50 off B, then 50% of 1.50", [Line(B, 1)], [new AmountOff("50c-B", "0.50 off", Products(B), Categories(), Stacking.Stackable, M(0.50m), Priority: 1), Percent("50-B", 50, Stacking.Stackable, Products(B), priority: 2)], 0.75m, 1.25m },
+        { "stackables by priority: 50% of B, then 0.50 off 1.00", [Line(B, 1)], [Percent("50-B", 50, Stacking.Stackable, Products(B), priority: 1), new AmountOff("50c-B", "0.50 off", Products(B), Categories(), Stacking.Stackable, M(0.50m), Priority: 2)], 0.50m, 1.50m },
+        { "threshold reached exactly: 5 B = 10.00", [Line(B, 5)], [new BasketThreshold("spend10", "Spend 10, 1 off", M(10m), M(1m))], 9.00m, 1.00m },
+        { "threshold just missed: 6 A = 9.00", [Line(A, 6)], [new BasketThreshold("spend10", "Spend 10, 1 off", M(10m), M(1m))], 9.00m, 0m },
+        { "two thresholds, by id: spend10 (12 -> 11), then spend5 (11 -> 10.50)", [Line(B, 6)], [new BasketThreshold("spend5", "Spend 5, 0.50 off", M(5m), M(0.50m)), new BasketThreshold("spend10", "Spend 10, 1 off", M(10m), M(1m))], 10.50m, 1.50m },
+        { "buy one A get one A free, 3 A: one pair", [Line(A, 3)], [BuyGet("bogof-A", Products(A), 1, Products(A), 1, 100)], 3.00m, 1.50m },
+        { "apples 0.5 kg = 1.245 -> 1.24 (half-even); 20% off saves 0.249 -> 0.25", [Line(Apples, 0.5m)], [Percent("20-fruit", 20, Stacking.Stackable, categories: Categories("fruit"))], 0.99m, 0.25m },
+        { "an amount off per unit does not apply to a weighed line", [Line(Apples, 1m)], [new AmountOff("20c-fruit", "0.20 off", Products(), Categories("fruit"), Stacking.Stackable, M(0.20m))], 2.49m, 0m },
+        { "50% off dairy touches only dairy: A + C = 2.40 - 0.45", [Line(A, 1), Line(C, 1)], [Percent("50-dairy", 50, Stacking.Stackable, categories: Categories("dairy"))], 1.95m, 0.45m },
     };
 
     private static BuyGet BuyGet(string id, HashSet<Gtin> buy, int buyUnits, HashSet<Gtin> reward, int get, decimal percent, HashSet<string>? categories = null) =>
