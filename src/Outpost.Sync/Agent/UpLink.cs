@@ -16,6 +16,7 @@ internal sealed partial class UpLink(IEventLog log, SyncClient client, Connectiv
 {
     private readonly Backoff _backoff = new(options.BackoffBase, Random.Shared);
     private readonly List<Flight> _flights = [];
+    private long _backlog;
     private Task _persisting = Task.CompletedTask;
     private List<Lane> _lanes = [];
     private DateTimeOffset _lastSend = DateTimeOffset.MinValue;
@@ -23,6 +24,7 @@ internal sealed partial class UpLink(IEventLog log, SyncClient client, Connectiv
     public async Task RunAsync(CancellationToken cancellationToken)
     {
         _lanes = await LoadLanesAsync(cancellationToken);
+        await BacklogAsync(cancellationToken);
         while (!cancellationToken.IsCancellationRequested)
         {
             try
@@ -136,7 +138,7 @@ internal sealed partial class UpLink(IEventLog log, SyncClient client, Connectiv
 
         _lastSend = time.GetUtcNow();
         var send = events.Count == 0 ? Task.FromResult(new UpAck(0, 0, 0, 0)) : client.SendUpAsync(events, previous, cancellationToken);
-        return new Flight(send, through);
+        return new Flight(send, through, events.Count);
     }
 
     private async Task HarvestAsync(CancellationToken cancellationToken)
@@ -147,6 +149,7 @@ internal sealed partial class UpLink(IEventLog log, SyncClient client, Connectiv
             var flight = _flights[0];
             await flight.Send; // throws if it failed: RecoverAsync takes over
             _flights.RemoveAt(0);
+            _backlog = Math.Max(0, _backlog - flight.Events);
             foreach (var (lane, through) in flight.Through)
             {
                 lane.Acknowledge(through);
@@ -169,8 +172,9 @@ internal sealed partial class UpLink(IEventLog log, SyncClient client, Connectiv
                 _persisting = PersistAsync(cancellationToken);
             }
 
-            // While draining, the head is a cheap upper bound; idle and outage paths count exactly.
-            monitor.Report(SyncLink.Up, null, Math.Max(0, log.Head - _lanes.Min(l => l.Acked)));
+            // While draining, the last exact count less what HQ has acknowledged since; idle and outage paths
+            // count exactly (local events, which never go up, are never counted).
+            monitor.Report(SyncLink.Up, null, _backlog);
         }
     }
 
@@ -253,6 +257,12 @@ internal sealed partial class UpLink(IEventLog log, SyncClient client, Connectiv
 
     private async Task<long> BacklogAsync(CancellationToken cancellationToken)
     {
+        _backlog = await CountBacklogAsync(cancellationToken);
+        return _backlog;
+    }
+
+    private async Task<long> CountBacklogAsync(CancellationToken cancellationToken)
+    {
         long backlog = 0;
         foreach (var lane in _lanes)
         {
@@ -289,7 +299,7 @@ internal sealed partial class UpLink(IEventLog log, SyncClient client, Connectiv
         }
     }
 
-    private sealed record Flight(Task<UpAck> Send, Dictionary<Lane, (long Seq, long OriginSeq)> Through);
+    private sealed record Flight(Task<UpAck> Send, Dictionary<Lane, (long Seq, long OriginSeq)> Through, int Events);
 
     private static partial class Log
     {
