@@ -122,10 +122,12 @@ public sealed class SyncFlowTests
         Assert.True(await Cluster.EventuallyAsync(() => Task.FromResult(store.Connectivity.Current.State == ConnectivityState.Online), Bound), "never came back online");
 
         Assert.NotNull(offline.LastError);
-        var changes = (await Cluster.ReadAllAsync(store.Log, ReadFilter.ForTopics(ReplicationAgent.ConnectivityTopic)))
-            .Select(e => JsonDocument.Parse(e.Payload).RootElement.GetProperty("state").GetString()).ToList();
-        Assert.Contains("Offline", changes);
-        Assert.Equal("Online", changes[^1]);
+
+        // Changes are recorded in the log right after they happen (by the agent's publisher): wait for the last.
+        async Task<List<string?>> ChangesAsync() => [.. (await Cluster.ReadAllAsync(store.Log, ReadFilter.ForTopics(ReplicationAgent.ConnectivityTopic)))
+            .Select(e => JsonDocument.Parse(e.Payload).RootElement.GetProperty("state").GetString())];
+        Assert.True(await Cluster.EventuallyAsync(async () => (await ChangesAsync()) is [.., "Online"], Bound), $"recorded: {string.Join(", ", await ChangesAsync())}");
+        Assert.Contains("Offline", await ChangesAsync());
         Assert.True(await Cluster.EventuallyAsync(async () => (await cluster.HqEventsFromAsync("s1")).Any(e => e.Key == "while-offline"), Bound));
     }
 
