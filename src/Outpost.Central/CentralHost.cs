@@ -3,7 +3,6 @@ using Outpost.Central.Admin;
 using Outpost.Central.Fleet;
 using Outpost.Central.Stores;
 using Outpost.Core.Log;
-using Outpost.Core.Log.Sqlite;
 using Outpost.Sync.Hosting;
 using Outpost.Sync.Hq;
 
@@ -25,22 +24,19 @@ public static class CentralHost
         builder.WebHost.UseUrls(options.Urls);
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         builder.Services.ConfigureHttpJsonOptions(json => json.SerializerOptions.TypeInfoResolverChain.Insert(0, AdminJsonContext.Default));
-        builder.Services.AddSingleton(options.Time);
-        builder.Services.AddSingleton<IEventLog>(services => SqliteEventLog.Open(new LogOptions
+        builder.Services.AddEventLog(new LogOptions
         {
             Path = Path.Combine(options.DataDirectory, "hq.db"),
             NodeId = options.NodeId,
             Topics = options.Topics,
             Durability = options.Durability,
             Time = options.Time,
-        }, services.GetService<ILogger<SqliteEventLog>>()));
+        }, options.RetentionInterval);
         builder.Services.AddSingleton(new SqliteStoreDirectory(Path.Combine(options.DataDirectory, "stores.db"), options.Time));
         builder.Services.AddSingleton<IStoreDirectory>(services => services.GetRequiredService<SqliteStoreDirectory>());
         builder.Services.AddSingleton<FleetTracker>();
         builder.Services.AddSingleton<ISyncObserver>(services => services.GetRequiredService<FleetTracker>());
         builder.Services.AddSingleton(Options.Create(options.Sync));
-        builder.Services.AddHostedService(services => new RetentionService(services.GetRequiredService<IEventLog>(), options.Time,
-            services.GetRequiredService<ILogger<RetentionService>>(), options.RetentionInterval));
         builder.Services.AddProblemDetails();
         configure?.Invoke(builder);
 

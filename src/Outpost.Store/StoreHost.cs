@@ -1,6 +1,5 @@
 using Microsoft.Extensions.Options;
 using Outpost.Core.Log;
-using Outpost.Core.Log.Sqlite;
 using Outpost.Sync.Agent;
 using Outpost.Sync.Hosting;
 using Outpost.Sync.Protocol;
@@ -23,15 +22,14 @@ public static class StoreHost
         builder.WebHost.UseUrls(options.Urls);
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         builder.Services.ConfigureHttpJsonOptions(json => json.SerializerOptions.TypeInfoResolverChain.Insert(0, SyncJsonContext.Default));
-        builder.Services.AddSingleton(options.Time);
-        builder.Services.AddSingleton<IEventLog>(services => SqliteEventLog.Open(new LogOptions
+        builder.Services.AddEventLog(new LogOptions
         {
             Path = Path.Combine(options.DataDirectory, "store.db"),
             NodeId = options.StoreId,
             Topics = options.Topics,
             Durability = options.Durability,
             Time = options.Time,
-        }, services.GetService<ILogger<SqliteEventLog>>()));
+        }, options.RetentionInterval);
         builder.Services.AddSingleton(new ConnectivityMonitor(options.Time));
         if (options.Sync.Central is not null)
         {
@@ -40,8 +38,6 @@ public static class StoreHost
             builder.Services.AddHostedService<ReplicationAgent>();
         }
 
-        builder.Services.AddHostedService(services => new RetentionService(services.GetRequiredService<IEventLog>(), options.Time,
-            services.GetRequiredService<ILogger<RetentionService>>(), options.RetentionInterval));
         builder.Services.AddProblemDetails();
         configure?.Invoke(builder);
 

@@ -43,22 +43,13 @@ internal sealed class SalesTotalsConsumer : IEventConsumer
 
         // Money is decimal, stored as text so SQLite never turns it into a double.
         await using var read = transaction.CreateCommand("SELECT total FROM demo_takings WHERE till = $till");
-        AddParameter(read, "$till", till);
+        read.With("$till", till);
         var before = await read.ExecuteScalarAsync(cancellationToken) is string text ? decimal.Parse(text, CultureInfo.InvariantCulture) : 0m;
         await using var write = transaction.CreateCommand("""
             INSERT INTO demo_takings(till, sales, total) VALUES($till, 1, $total)
             ON CONFLICT(till) DO UPDATE SET sales = sales + 1, total = $total
             """);
-        AddParameter(write, "$till", till);
-        AddParameter(write, "$total", (before + total).ToString(CultureInfo.InvariantCulture));
+        write.With("$till", till).With("$total", (before + total).ToString(CultureInfo.InvariantCulture));
         await write.ExecuteNonQueryAsync(cancellationToken);
-    }
-
-    private static void AddParameter(System.Data.Common.DbCommand command, string name, object value)
-    {
-        var p = command.CreateParameter();
-        p.ParameterName = name;
-        p.Value = value;
-        command.Parameters.Add(p);
     }
 }

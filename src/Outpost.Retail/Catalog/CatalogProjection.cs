@@ -1,4 +1,3 @@
-using System.Data.Common;
 using System.Text.Json;
 using Outpost.Core.Consumers;
 using Outpost.Core.Events;
@@ -77,21 +76,9 @@ public sealed class CatalogProjection : IEventConsumer
         await using var command = transaction.CreateCommand(sql);
         foreach (var (name, value) in parameters)
         {
-            var parameter = command.CreateParameter();
-            parameter.ParameterName = name;
-            parameter.Value = value ?? DBNull.Value;
-            command.Parameters.Add(parameter);
+            command.With(name, value);
         }
 
         await command.ExecuteNonQueryAsync(cancellationToken);
-    }
-
-    internal static DbParameter Parameter(DbCommand command, string name, object value)
-    {
-        var parameter = command.CreateParameter();
-        parameter.ParameterName = name;
-        parameter.Value = value;
-        command.Parameters.Add(parameter);
-        return parameter;
     }
 }

@@ -13,7 +13,7 @@ public sealed class CatalogQueries(IEventLog log, IReadOnlyList<VariableMeasureL
     {
         var gtin = VariableMeasureBarcode.TryRead(scanned, layouts)?.Product ?? Gtin.Parse(scanned);
         var found = await QueryAsync("SELECT gtin, name, category, tax_class, unit, image_url, attributes FROM catalog_products WHERE gtin = $gtin AND retired = 0",
-            command => CatalogProjection.Parameter(command, "$gtin", gtin.Value), 1, cancellationToken);
+            command => command.With("$gtin", gtin.Value), 1, cancellationToken);
         return found.Count == 0 ? null : found[0];
     }
 
@@ -23,11 +23,7 @@ public sealed class CatalogQueries(IEventLog log, IReadOnlyList<VariableMeasureL
         ArgumentException.ThrowIfNullOrWhiteSpace(text);
         var pattern = "%" + text.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("%", "\\%", StringComparison.Ordinal).Replace("_", "\\_", StringComparison.Ordinal) + "%";
         return QueryAsync("SELECT gtin, name, category, tax_class, unit, image_url, attributes FROM catalog_products WHERE retired = 0 AND name LIKE $pattern ESCAPE '\\' ORDER BY name LIMIT $limit",
-            command =>
-            {
-                CatalogProjection.Parameter(command, "$pattern", pattern);
-                CatalogProjection.Parameter(command, "$limit", limit);
-            }, limit, cancellationToken);
+            command => command.With("$pattern", pattern).With("$limit", limit), limit, cancellationToken);
     }
 
     private async Task<List<Product>> QueryAsync(string sql, Action<DbCommand> bind, int capacity, CancellationToken cancellationToken)

@@ -46,15 +46,5 @@ public sealed class PriceBook(IEventLog log, StoreContext store)
 
     private static Money Money(string amount, string currency) => new(decimal.Parse(amount, CultureInfo.InvariantCulture), Currency.Parse(currency));
 
-    private static void Bind(System.Data.Common.DbCommand command, Gtin gtin, string local)
-    {
-        var g = command.CreateParameter();
-        g.ParameterName = "$gtin";
-        g.Value = gtin.Value;
-        command.Parameters.Add(g);
-        var now = command.CreateParameter();
-        now.ParameterName = "$now";
-        now.Value = local;
-        command.Parameters.Add(now);
-    }
+    private static void Bind(System.Data.Common.DbCommand command, Gtin gtin, string local) => command.With("$gtin", gtin.Value).With("$now", local);
 }

@@ -111,10 +111,7 @@ public sealed class PriceBookProjection(StoreContext store) : IEventConsumer
     {
         foreach (var (name, value) in values)
         {
-            var parameter = command.CreateParameter();
-            parameter.ParameterName = name;
-            parameter.Value = value ?? DBNull.Value;
-            command.Parameters.Add(parameter);
+            command.With(name, value);
         }
     }
 }
