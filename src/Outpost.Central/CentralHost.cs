@@ -19,12 +19,7 @@ public static class CentralHost
     public static WebApplication Build(CentralOptions options, Action<WebApplicationBuilder>? configure = null)
     {
         ArgumentNullException.ThrowIfNull(options);
-        Directory.CreateDirectory(options.DataDirectory);
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls(options.Urls);
-        builder.Logging.SetMinimumLevel(LogLevel.Warning);
-        builder.Services.ConfigureHttpJsonOptions(json => json.SerializerOptions.TypeInfoResolverChain.Insert(0, AdminJsonContext.Default));
-        builder.Services.AddEventLog(new LogOptions
+        var builder = NodeHost.CreateBuilder(options.Urls, AdminJsonContext.Default, new LogOptions
         {
             Path = Path.Combine(options.DataDirectory, "hq.db"),
             NodeId = options.NodeId,
@@ -37,14 +32,9 @@ public static class CentralHost
         builder.Services.AddSingleton<FleetTracker>();
         builder.Services.AddSingleton<ISyncObserver>(services => services.GetRequiredService<FleetTracker>());
         builder.Services.AddSingleton(Options.Create(options.Sync));
-        builder.Services.AddProblemDetails();
-        configure?.Invoke(builder);
-
-        var app = builder.Build();
-        app.UseStatusCodePages();
+        var app = NodeHost.Build(builder, configure);
         app.MapSyncEndpoints();
         app.MapGroup("/admin").MapAdminApi(options.AdminToken);
-        app.MapLogHealth();
         return app;
     }
 }

@@ -16,13 +16,8 @@ public static class StoreHost
     public static WebApplication Build(StoreOptions options, Action<WebApplicationBuilder>? configure = null)
     {
         ArgumentNullException.ThrowIfNull(options);
-        Directory.CreateDirectory(options.DataDirectory);
         options.Sync.StoreId = options.StoreId;
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls(options.Urls);
-        builder.Logging.SetMinimumLevel(LogLevel.Warning);
-        builder.Services.ConfigureHttpJsonOptions(json => json.SerializerOptions.TypeInfoResolverChain.Insert(0, SyncJsonContext.Default));
-        builder.Services.AddEventLog(new LogOptions
+        var builder = NodeHost.CreateBuilder(options.Urls, SyncJsonContext.Default, new LogOptions
         {
             Path = Path.Combine(options.DataDirectory, "store.db"),
             NodeId = options.StoreId,
@@ -38,13 +33,8 @@ public static class StoreHost
             builder.Services.AddHostedService<ReplicationAgent>();
         }
 
-        builder.Services.AddProblemDetails();
-        configure?.Invoke(builder);
-
-        var app = builder.Build();
-        app.UseStatusCodePages();
+        var app = NodeHost.Build(builder, configure);
         app.MapGet("/api/connectivity", (ConnectivityMonitor monitor) => TypedResults.Ok(monitor.Current));
-        app.MapLogHealth();
         return app;
     }
 }

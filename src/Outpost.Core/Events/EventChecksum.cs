@@ -20,11 +20,6 @@ public sealed class EventChecksum
     /// <summary>This thread's instance, for producers that hash before they queue.</summary>
     public static EventChecksum Current => t_current ??= new EventChecksum();
 
-    /// <summary>Computes the checksum of one stored record from its fields (what a reader checks).</summary>
-    public ulong Compute(long seq, string topic, string type, int version, string key, string origin, long originSeq, long hlc,
-        string scope, string? correlationId, string? causationId, ReadOnlySpan<byte> payload) =>
-        Seal(Content(topic, type, version, key, origin, scope, correlationId, causationId, payload), seq, originSeq, hlc);
-
     /// <summary>
     /// The hash of everything an event carries before a log places it: computed by the appending thread,
     /// so the single writer only has to <see cref="Seal"/> it.

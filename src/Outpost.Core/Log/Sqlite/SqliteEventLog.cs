@@ -598,8 +598,9 @@ public sealed partial class SqliteEventLog : IEventLog
             request.Completion.TrySetResult(request.Results);
         }
 
-        CoreMetrics.Appended.Add(count);
-        CoreMetrics.CommitSize.Record(count);
+        var log = new KeyValuePair<string, object?>("log", Path);
+        CoreMetrics.Appended.Add(count, log);
+        CoreMetrics.CommitSize.Record(count, log);
         _committed.Pulse();
     }
 

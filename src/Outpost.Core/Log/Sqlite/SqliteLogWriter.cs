@@ -122,8 +122,6 @@ internal sealed class SqliteLogWriter : IDisposable
         }
     }
 
-    public long ContiguousOf(string node) => _nodes.TryGetValue(node, out var state) ? state.Contiguous : 0;
-
     private AppendResult Append(NewEvent e, ulong contentHash)
     {
         NodeState node;

@@ -1,0 +1,38 @@
+using System.Text.Json.Serialization.Metadata;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http.Json;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Outpost.Core.Log;
+
+namespace Outpost.Sync.Hosting;
+
+/// <summary>What every node's web host shares, HQ and store alike: Kestrel, JSON, the log, problem details and health.</summary>
+public static class NodeHost
+{
+    /// <summary>A builder listening on <paramref name="urls"/>, with the node's log (and its retention) registered.</summary>
+    public static WebApplicationBuilder CreateBuilder(string urls, IJsonTypeInfoResolver json, LogOptions log, TimeSpan retentionInterval)
+    {
+        ArgumentNullException.ThrowIfNull(log);
+        Directory.CreateDirectory(System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(log.Path))!);
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls(urls);
+        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        builder.Services.Configure<JsonOptions>(options => options.SerializerOptions.TypeInfoResolverChain.Insert(0, json));
+        builder.Services.AddEventLog(log, retentionInterval);
+        builder.Services.AddProblemDetails();
+        return builder;
+    }
+
+    /// <summary>Applies the caller's last changes, builds, and maps what every node serves (status pages, health).</summary>
+    public static WebApplication Build(WebApplicationBuilder builder, Action<WebApplicationBuilder>? configure)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        configure?.Invoke(builder);
+        var app = builder.Build();
+        app.UseStatusCodePages();
+        app.MapLogHealth();
+        return app;
+    }
+}
