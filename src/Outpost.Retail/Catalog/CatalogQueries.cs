@@ -7,6 +7,9 @@ namespace Outpost.Retail.Catalog;
 /// <summary>Lookups on the catalog's read model: by GTIN (including a weighed item's barcode) and by text.</summary>
 public sealed class CatalogQueries(IEventLog log, IReadOnlyList<VariableMeasureLayout> layouts)
 {
+    /// <summary>The store's in-store barcode layouts.</summary>
+    public IReadOnlyList<VariableMeasureLayout> Layouts => layouts;
+
     /// <summary>The product a scanned barcode stands for, or null if the store does not sell it (or it is retired).</summary>
     /// <exception cref="FormatException">The barcode is not a valid GTIN.</exception>
     public async Task<Product?> FindAsync(string scanned, CancellationToken cancellationToken)

@@ -102,6 +102,8 @@ public sealed class PriceBookProjection(StoreContext store) : IEventConsumer
                 }
 
                 break;
+            case ("StoreCampaignPromotionSet", _):
+                return; // the promotions context's
             default:
                 throw new NotSupportedException($"The price book reads PriceSet v1 and StoreCampaignPriceSet v1, not {e.Type} v{e.Version}; upgrade this node to read it.");
         }

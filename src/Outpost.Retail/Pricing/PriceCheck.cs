@@ -10,6 +10,12 @@ namespace Outpost.Retail.Pricing;
 /// <param name="Promotions">Those promotions.</param>
 public sealed record LabelPrice(Product Product, ShelfPrice Shelf, Money Price, IReadOnlyList<AppliedPromotion> Promotions);
 
+/// <summary>A scanned item resolved to a product, a quantity and a unit price, ready for a basket.</summary>
+/// <param name="Product">The product.</param>
+/// <param name="Line">The basket line.</param>
+/// <param name="Source"><c>hq</c>, <c>campaign &lt;id&gt;</c> or <c>barcode</c> (a price-embedded barcode).</param>
+public sealed record ResolvedItem(Product Product, BasketLine Line, string Source);
+
 /// <summary>
 /// One way to price, for every device: labels, price checks, tills, kiosks and receipts all go through the
 /// catalog, the price book and the promotions engine here, so they show the same price at the same moment.
@@ -47,6 +53,58 @@ public sealed class PriceCheck(CatalogQueries catalog, PriceBook prices, Promoti
 
         return engine.Price(lines, promotions, store.LocalTime(instant), store.Currency, customer);
     }
+
+    /// <summary>
+    /// Resolves what the till scanned (a GTIN or a price- or weight-embedded in-store barcode) with a quantity
+    /// (units, or kilograms for a weighed product; a weight-embedded barcode carries its own) at an instant.
+    /// </summary>
+    /// <exception cref="PricingException">The barcode, the product, its price or the quantity is not right; the message says which.</exception>
+    public async Task<ResolvedItem> ResolveAsync(string scanned, decimal? quantity, DateTimeOffset instant, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(scanned);
+        VariableMeasureBarcode? measure;
+        Product? product;
+        try
+        {
+            measure = VariableMeasureBarcode.TryRead(scanned, catalog.Layouts);
+            product = await catalog.FindAsync(scanned, cancellationToken);
+        }
+        catch (FormatException ex)
+        {
+            throw new PricingException(PricingProblem.BadBarcode, ex.Message, ex);
+        }
+
+        if (product is null)
+        {
+            throw new PricingException(PricingProblem.UnknownProduct, $"The store does not sell {measure?.Product.ShortForm ?? scanned}.");
+        }
+
+        if (measure is { Value: EmbeddedValue.Price })
+        {
+            return new ResolvedItem(product, new BasketLine(product.Gtin, product.Category, 1, new Money(measure.Amount, store.Currency), TaxClass: product.TaxClass), "barcode");
+        }
+
+        var shelf = await prices.PriceAtAsync(product.Gtin, instant, cancellationToken)
+            ?? throw new PricingException(PricingProblem.NoPrice, $"{product.Name} ({product.Gtin.ShortForm}) has no price in this store at {instant:o}.");
+        var amount = measure is { Value: EmbeddedValue.Weight } ? measure.Amount : quantity ?? 1m;
+        if (amount <= 0)
+        {
+            throw new PricingException(PricingProblem.BadQuantity, $"{amount} is not a positive quantity.");
+        }
+
+        var weighed = product.Unit == SaleUnit.Kilogram;
+        if (!weighed && amount != decimal.Truncate(amount))
+        {
+            throw new PricingException(PricingProblem.BadQuantity, $"{amount} of '{product.Name}', which is sold by the unit; give a whole number.");
+        }
+
+        var source = shelf.Source == PriceSource.StoreCampaign ? "campaign " + shelf.Reference : "hq";
+        return new ResolvedItem(product, Line(product, shelf, amount), source);
+    }
+
+    /// <summary>Prices resolved lines with the store's promotions at an instant.</summary>
+    public PricedBasket Price(IReadOnlyList<BasketLine> lines, PromotionIndex promotions, DateTimeOffset instant, Customer? customer = null) =>
+        engine.Price(lines, promotions, store.LocalTime(instant), store.Currency, customer);
 
     private static BasketLine Line(Product product, ShelfPrice shelf, decimal quantity) =>
         new(product.Gtin, product.Category, quantity, shelf.Price, product.Unit == SaleUnit.Kilogram, product.TaxClass);

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Outpost.Retail.Promotions;
 
 namespace Outpost.Retail.Scenarios;
 
@@ -10,7 +11,7 @@ public sealed record ScenarioFile(
     IReadOnlyList<ScenarioProduct> Products,
     IReadOnlyList<ScenarioPrice> Prices,
     IReadOnlyList<ScenarioCampaign>? Campaigns,
-    IReadOnlyList<ScenarioPromotion>? Promotions,
+    IReadOnlyList<PromotionDefinitionV1>? Promotions,
     IReadOnlyList<ScenarioBasket> Baskets,
     string Rounding = "halfEven",
     ScenarioTaxes? Taxes = null);
@@ -20,9 +21,6 @@ public sealed record ScenarioTaxes(IReadOnlyDictionary<string, decimal> Rates, b
 
 /// <summary>An identified loyalty member, for personal offers.</summary>
 public sealed record ScenarioCustomer(string MemberId, IReadOnlyList<string>? Segments);
-
-/// <summary>Who a personal offer is for.</summary>
-public sealed record ScenarioAudience(IReadOnlyList<string>? Members, IReadOnlyList<string>? Segments);
 
 /// <summary>The store: id, region, IANA time zone, ISO 4217 currency.</summary>
 public sealed record ScenarioStore(string Id, string Region, string TimeZone, string Currency);
@@ -35,34 +33,6 @@ public sealed record ScenarioPrice(string Gtin, decimal Amount, string Scope, Da
 
 /// <summary>A store campaign price for a store-local window.</summary>
 public sealed record ScenarioCampaign(string Id, string Gtin, decimal Amount, DateTime From, DateTime To, string CreatedBy);
-
-/// <summary>
-/// A promotion: <c>type</c> is multiBuy (buy, pay), fixedPrice (quantity, price), percentOff (percent), amountOff (amount),
-/// buyGet (buy, get, rewardProducts/rewardCategories, rewardPercent) or basketThreshold (spend, off); <c>audience</c> makes it personal.
-/// </summary>
-public sealed record ScenarioPromotion(
-    string Id,
-    string Name,
-    string Type,
-    IReadOnlyList<string>? Products,
-    IReadOnlyList<string>? Categories,
-    string Stacking = "exclusive",
-    int Priority = 100,
-    DateTime? From = null,
-    DateTime? To = null,
-    int? Buy = null,
-    int? Pay = null,
-    int? Quantity = null,
-    decimal? Price = null,
-    decimal? Percent = null,
-    decimal? Spend = null,
-    decimal? Off = null,
-    decimal? Amount = null,
-    int? Get = null,
-    IReadOnlyList<string>? RewardProducts = null,
-    IReadOnlyList<string>? RewardCategories = null,
-    decimal RewardPercent = 100m,
-    ScenarioAudience? Audience = null);
 
 /// <summary>A basket: lines by GTIN with a quantity (or a weight in kg), or a scanned in-store barcode.</summary>
 public sealed record ScenarioBasket(string Name, IReadOnlyList<ScenarioLine> Lines, ScenarioCustomer? Customer = null);

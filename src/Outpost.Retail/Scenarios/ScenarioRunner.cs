@@ -45,7 +45,12 @@ public static class ScenarioRunner
             "halfUp" or "awayFromZero" => MidpointRounding.AwayFromZero,
             _ => throw new ScenarioException($"$.rounding: '{scenario.Rounding}' is not a rounding rule; use 'halfEven' or 'halfUp'."),
         };
-        var promotions = (scenario.Promotions ?? []).Select((p, i) => Promotion(p, $"$.promotions[{i}]", store.Currency)).ToList();
+        var definitions = scenario.Promotions ?? [];
+        for (var i = 0; i < definitions.Count; i++)
+        {
+            Check(() => PromotionDefinitions.ToPromotion(definitions[i], $"$.promotions[{i}]", store.Currency));
+        }
+
         var taxes = scenario.Taxes is { } t ? new TaxTable(t.Rates ?? throw new ScenarioException("$.taxes.rates: missing; give a rate per tax class."), t.IncludedInPrices, rounding) : null;
         foreach (var (product, i) in scenario.Products.Select((p, i) => (p, i)))
         {
@@ -60,8 +65,10 @@ public static class ScenarioRunner
         await AppendAsync(log, scenario, store, cancellationToken);
         await CatalogProjection.CreateTablesAsync(log, cancellationToken);
         await PriceBookProjection.CreateTablesAsync(log, cancellationToken);
+        await PromotionsProjection.CreateTablesAsync(log, cancellationToken);
         await new ConsumerRunner(log, new CatalogProjection()).CatchUpAsync(cancellationToken);
         await new ConsumerRunner(log, new PriceBookProjection(store)).CatchUpAsync(cancellationToken);
+        await new ConsumerRunner(log, new PromotionsProjection(store)).CatchUpAsync(cancellationToken);
         if ((await log.GetDeadLettersAsync(cancellationToken: cancellationToken)) is { Count: > 0 } parked)
         {
             throw new ScenarioException($"$: the scenario could not be read into the store's read models: {parked[0].Error.Split('\n')[0]}");
@@ -69,8 +76,8 @@ public static class ScenarioRunner
 
         var catalog = new CatalogQueries(log, VariableMeasureLayout.Defaults);
         var prices = new PriceBook(log, store);
-        var engine = new PromotionEngine(rounding);
-        var local = store.LocalTime(scenario.Moment);
+        var pricing = new PriceCheck(catalog, prices, new PromotionEngine(rounding), store);
+        var promotions = await new PromotionCatalog(log, store).GetAsync(cancellationToken);
         var results = new List<PricedScenarioBasket>();
         for (var b = 0; b < scenario.Baskets.Count; b++)
         {
@@ -78,11 +85,11 @@ public static class ScenarioRunner
             var lines = new List<(BasketLine Line, string Name, string Source)>();
             for (var l = 0; l < basket.Lines.Count; l++)
             {
-                lines.Add(await LineAsync(basket.Lines[l], $"$.baskets[{b}].lines[{l}]", catalog, prices, scenario.Moment, store.Currency, cancellationToken));
+                lines.Add(await LineAsync(basket.Lines[l], $"$.baskets[{b}].lines[{l}]", pricing, scenario.Moment, cancellationToken));
             }
 
             var customer = basket.Customer is { } c ? new Customer(c.MemberId, (c.Segments ?? []).ToHashSet(StringComparer.Ordinal)) : null;
-            var priced = engine.Price([.. lines.Select(x => x.Line)], promotions, local, store.Currency, customer);
+            var priced = pricing.Price([.. lines.Select(x => x.Line)], promotions, scenario.Moment, customer);
             var tax = taxes?.Compute([.. lines.Select((x, i) => (x.Line.TaxClass, priced.LineAmounts[i]))], store.Currency);
             results.Add(new PricedScenarioBasket(
                 basket.Name,
@@ -215,82 +222,51 @@ public static class ScenarioRunner
             });
         }
 
+        foreach (var promotion in scenario.Promotions ?? [])
+        {
+            events.Add(new NewEvent
+            {
+                Topic = PromotionEvents.PromotionsTopic,
+                Type = PromotionEvents.PromotionSet,
+                Key = promotion.Id,
+                Payload = NewEvent.Json(promotion, PromotionJsonContext.Default.PromotionDefinitionV1),
+            });
+        }
+
         await log.AppendBatchAsync(events, cancellationToken: cancellationToken);
     }
 
-    private static async Task<(BasketLine Line, string Name, string Source)> LineAsync(ScenarioLine line, string path, CatalogQueries catalog, PriceBook prices,
-        DateTimeOffset moment, Currency currency, CancellationToken cancellationToken)
+    private static async Task<(BasketLine Line, string Name, string Source)> LineAsync(ScenarioLine line, string path, PriceCheck pricing, DateTimeOffset moment,
+        CancellationToken cancellationToken)
     {
         var scanned = line.Scan ?? line.Gtin ?? throw new ScenarioException($"{path}: give 'gtin' (with 'quantity') or 'scan'.");
-        VariableMeasureBarcode? measure;
         try
         {
-            measure = VariableMeasureBarcode.TryRead(scanned, VariableMeasureLayout.Defaults);
+            var item = await pricing.ResolveAsync(scanned, line.Quantity, moment, cancellationToken);
+            return (item.Line, item.Product.Name, item.Source);
+        }
+        catch (PricingException ex)
+        {
+            var field = ex.Problem switch
+            {
+                PricingProblem.BadQuantity => ".quantity",
+                PricingProblem.BadBarcode => line.Scan is null ? ".gtin" : ".scan",
+                _ => string.Empty,
+            };
+            throw new ScenarioException($"{path}{field}: {ex.Message}", ex);
+        }
+    }
+
+    private static void Check(Action validate)
+    {
+        try
+        {
+            validate();
         }
         catch (FormatException ex)
         {
-            throw new ScenarioException($"{path}.{(line.Scan is null ? "gtin" : "scan")}: {ex.Message}", ex);
+            throw new ScenarioException(ex.Message, ex);
         }
-
-        var product = await catalog.FindAsync(scanned, cancellationToken)
-            ?? throw new ScenarioException($"{path}: no product {measure?.Product.ShortForm ?? scanned} in the scenario's products.");
-        if (measure is { Value: EmbeddedValue.Price })
-        {
-            return (new BasketLine(product.Gtin, product.Category, 1, new Money(measure.Amount, currency), TaxClass: product.TaxClass), product.Name, "barcode");
-        }
-
-        var shelf = await prices.PriceAtAsync(product.Gtin, moment, cancellationToken)
-            ?? throw new ScenarioException($"{path}: product {product.Gtin.ShortForm} has no price for this store at {moment:o}.");
-        var quantity = measure is { Value: EmbeddedValue.Weight } ? measure.Amount : line.Quantity ?? 1m;
-        if (quantity <= 0)
-        {
-            throw new ScenarioException($"{path}.quantity: {quantity} is not a positive quantity.");
-        }
-
-        var weighed = product.Unit == SaleUnit.Kilogram;
-        if (!weighed && quantity != decimal.Truncate(quantity))
-        {
-            throw new ScenarioException($"{path}.quantity: {quantity} of '{product.Name}', which is sold by the unit; give a whole number.");
-        }
-
-        var source = shelf.Source == PriceSource.StoreCampaign ? "campaign " + shelf.Reference : "hq";
-        return (new BasketLine(product.Gtin, product.Category, quantity, shelf.Price, weighed, product.TaxClass), product.Name, source);
-    }
-
-    private static Promotion Promotion(ScenarioPromotion p, string path, Currency currency)
-    {
-        var products = (p.Products ?? []).Select((g, i) => Parse(g, $"{path}.products[{i}]")).ToHashSet();
-        var categories = (p.Categories ?? []).ToHashSet(StringComparer.Ordinal);
-        var stacking = p.Stacking switch
-        {
-            "exclusive" => Stacking.Exclusive,
-            "stackable" => Stacking.Stackable,
-            _ => throw new ScenarioException($"{path}.stacking: '{p.Stacking}' is neither 'exclusive' nor 'stackable'."),
-        };
-        T Need<T>(T? value, string field)
-            where T : struct => value ?? throw new ScenarioException($"{path}.{field}: a {p.Type} promotion needs it.");
-        Promotion promotion = p.Type switch
-        {
-            "multiBuy" => Need(p.Buy, "buy") > Need(p.Pay, "pay") && p.Pay >= 0
-                ? new MultiBuy(p.Id, p.Name, products, categories, stacking, p.Buy!.Value, p.Pay!.Value, p.Priority)
-                : throw new ScenarioException($"{path}.pay: must be less than buy ({p.Buy})."),
-            "fixedPrice" => new FixedPriceBundle(p.Id, p.Name, products, categories, stacking, Need(p.Quantity, "quantity"), new Money(Need(p.Price, "price"), currency), p.Priority),
-            "percentOff" => Need(p.Percent, "percent") is > 0 and <= 100
-                ? new PercentOff(p.Id, p.Name, products, categories, stacking, p.Percent!.Value, p.Priority)
-                : throw new ScenarioException($"{path}.percent: {p.Percent} is not between 0 and 100."),
-            "basketThreshold" => new BasketThreshold(p.Id, p.Name, new Money(Need(p.Spend, "spend"), currency), new Money(Need(p.Off, "off"), currency), p.Priority),
-            "amountOff" => new AmountOff(p.Id, p.Name, products, categories, stacking, new Money(Need(p.Amount, "amount"), currency), p.Priority),
-            "buyGet" => p.RewardPercent is > 0 and <= 100
-                ? new BuyGet(p.Id, p.Name, products, categories, stacking, Need(p.Buy, "buy"),
-                    (p.RewardProducts ?? []).Select((g, i) => Parse(g, $"{path}.rewardProducts[{i}]")).ToHashSet(),
-                    (p.RewardCategories ?? []).ToHashSet(StringComparer.Ordinal), Need(p.Get, "get"), p.RewardPercent, p.Priority)
-                : throw new ScenarioException($"{path}.rewardPercent: {p.RewardPercent} is not between 0 and 100."),
-            _ => throw new ScenarioException($"{path}.type: '{p.Type}' is not a promotion type; use multiBuy, fixedPrice, percentOff, amountOff, buyGet or basketThreshold."),
-        };
-        var audience = p.Audience is { } a
-            ? new Audience((a.Members ?? []).ToHashSet(StringComparer.Ordinal), (a.Segments ?? []).ToHashSet(StringComparer.Ordinal))
-            : null;
-        return promotion with { FromLocal = p.From, ToLocal = p.To, Audience = audience };
     }
 
     private static Gtin Parse(string? text, string path) =>

@@ -1,0 +1,50 @@
+using System.Text.Json;
+using Outpost.Core.Log;
+using Outpost.Retail.Pricing;
+
+namespace Outpost.Retail.Promotions;
+
+/// <summary>
+/// The store's promotions as an index, rebuilt only when the promotions context's tables change: pricing a
+/// basket costs one small version read, not a reload of thousands of promotions.
+/// </summary>
+public sealed class PromotionCatalog(IEventLog log, StoreContext store)
+{
+    private (long Version, PromotionIndex Index) _current = (-1, new PromotionIndex([]));
+
+    /// <summary>The current promotions (valid or not yet valid: the engine checks windows at pricing time).</summary>
+    public async ValueTask<PromotionIndex> GetAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await log.OpenReadConnectionAsync(cancellationToken);
+        var version = await VersionAsync(connection, cancellationToken);
+        var current = _current;
+        if (current.Version == version)
+        {
+            return current.Index;
+        }
+
+        // Two callers seeing a change at once may both rebuild; either result is the same index.
+        var promotions = new List<Promotion>();
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT id, definition FROM promotions_defs ORDER BY id";
+        await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
+        {
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                var definition = JsonSerializer.Deserialize(reader.GetString(1), PromotionJsonContext.Default.PromotionDefinitionV1)!;
+                promotions.Add(PromotionDefinitions.ToPromotion(definition, "promotion " + reader.GetString(0), store.Currency));
+            }
+        }
+
+        var index = new PromotionIndex(promotions);
+        _current = (version, index);
+        return index;
+    }
+
+    private static async Task<long> VersionAsync(System.Data.Common.DbConnection connection, CancellationToken cancellationToken)
+    {
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT seq FROM promotions_version WHERE k = 1";
+        return await command.ExecuteScalarAsync(cancellationToken) is long seq ? seq : 0;
+    }
+}
