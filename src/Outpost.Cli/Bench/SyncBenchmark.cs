@@ -1,3 +1,4 @@
+using Outpost.Retail;
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
@@ -33,11 +34,11 @@ internal sealed class SyncBenchmark(TextWriter output, string directory, int eve
         output.WriteLine($"  raw SQLite, the log's rows, no index, 1,000/tx    {raw,12:N0} rows/s   (the physical limit)");
 
         await FillBacklogAsync(sales, cancellationToken);
-        var hq = CentralHost.Build(new CentralOptions { DataDirectory = Path.Combine(directory, "hq"), Urls = "http://127.0.0.1:0", Topics = StandardTopics.Catalog }, Quiet);
+        var hq = CentralHost.Build(new CentralOptions { DataDirectory = Path.Combine(directory, "hq"), Urls = "http://127.0.0.1:0", Topics = RetailTopics.Catalog }, Quiet);
         await hq.StartAsync(cancellationToken);
         var secret = hq.Services.GetRequiredService<SqliteStoreDirectory>().Register(StoreId, "bench").Secret;
         await using var link = new LinkRelay(hq.Address());
-        var storeOptions = new StoreOptions { StoreId = StoreId, DataDirectory = Path.Combine(directory, "store"), Urls = "http://127.0.0.1:0", Topics = StandardTopics.Catalog };
+        var storeOptions = new StoreOptions { StoreId = StoreId, DataDirectory = Path.Combine(directory, "store"), Urls = "http://127.0.0.1:0", Topics = RetailTopics.Catalog };
         storeOptions.Sync.Central = link.Address;
         storeOptions.Sync.Secret = secret;
         storeOptions.Sync.MaxBatchEvents = batch;
@@ -112,7 +113,7 @@ internal sealed class SyncBenchmark(TextWriter output, string directory, int eve
 
     private async Task FillBacklogAsync(byte[][] sales, CancellationToken cancellationToken)
     {
-        await using var log = SqliteEventLog.Open(new LogOptions { Path = Path.Combine(directory, "store", "store.db"), NodeId = StoreId, Topics = StandardTopics.Catalog });
+        await using var log = SqliteEventLog.Open(new LogOptions { Path = Path.Combine(directory, "store", "store.db"), NodeId = StoreId, Topics = RetailTopics.Catalog });
         for (var done = 0; done < events; done += 1000)
         {
             var batch = Enumerable.Range(done, Math.Min(1000, events - done)).Select(i => Sale(i, sales[i % sales.Length])).ToList();

@@ -1,3 +1,4 @@
+using Outpost.Retail;
 using System.CommandLine;
 using Outpost.Central;
 using Outpost.Central.Stores;
@@ -27,7 +28,7 @@ internal static class CentralCommand
                 DataDirectory = result.GetValue(data)!.FullName,
                 Urls = result.GetValue(urls)!,
                 AdminToken = result.GetValue(token) ?? Environment.GetEnvironmentVariable("OUTPOST_ADMIN_TOKEN"),
-                Topics = StandardTopics.Catalog,
+                Topics = RetailTopics.Catalog,
             };
             await using var app = CentralHost.Build(options);
             var stores = app.Services.GetRequiredService<SqliteStoreDirectory>();

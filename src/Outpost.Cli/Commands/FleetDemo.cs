@@ -1,3 +1,4 @@
+using Outpost.Retail;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
@@ -25,7 +26,7 @@ internal static class FleetDemo
     public static async Task RunAsync(TextWriter output, string directory, CancellationToken cancellationToken)
     {
         output.WriteLine("Part 2. HQ and three stores on this machine");
-        await using var hq = CentralHost.Build(new CentralOptions { DataDirectory = Path.Combine(directory, "hq"), Urls = "http://127.0.0.1:0", Topics = StandardTopics.Catalog }, Quiet);
+        await using var hq = CentralHost.Build(new CentralOptions { DataDirectory = Path.Combine(directory, "hq"), Urls = "http://127.0.0.1:0", Topics = RetailTopics.Catalog }, Quiet);
         await hq.StartAsync(cancellationToken);
         var registry = hq.Services.GetRequiredService<SqliteStoreDirectory>();
         var hqLog = hq.Services.GetRequiredService<IEventLog>();
@@ -37,7 +38,7 @@ internal static class FleetDemo
         {
             foreach (var (id, region) in Stores)
             {
-                var options = new StoreOptions { StoreId = id, DataDirectory = Path.Combine(directory, id), Urls = "http://127.0.0.1:0", Topics = StandardTopics.Catalog };
+                var options = new StoreOptions { StoreId = id, DataDirectory = Path.Combine(directory, id), Urls = "http://127.0.0.1:0", Topics = RetailTopics.Catalog };
                 options.Sync.Central = id == "store-003" ? plug.Address : hq.Address();
                 options.Sync.Secret = (registry.List().Any(s => s.StoreId == id) ? registry.Rotate(id)! : registry.Register(id, region)).Secret;
                 options.Sync.BackoffCap = TimeSpan.FromSeconds(1);

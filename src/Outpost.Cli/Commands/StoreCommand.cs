@@ -1,3 +1,4 @@
+using Outpost.Retail;
 using System.CommandLine;
 using Outpost.Core.Log;
 using Outpost.Store;
@@ -31,7 +32,7 @@ internal static class StoreCommand
                 StoreId = storeId,
                 DataDirectory = result.GetValue(data)?.FullName ?? Path.Combine("data", storeId),
                 Urls = result.GetValue(urls)!,
-                Topics = StandardTopics.Catalog,
+                Topics = RetailTopics.Catalog,
             };
             if (result.GetValue(central) is { } address)
             {

@@ -19,21 +19,14 @@ public sealed class CatalogProjection : IEventConsumer
     public ReadFilter Filter { get; } = ReadFilter.ForTopics(CatalogEvents.ProductsTopic, CatalogEvents.MenuTopic);
 
     /// <summary>Creates the context's tables if needed.</summary>
-    public static async Task CreateTablesAsync(IEventLog log, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(log);
-        await using var tx = await log.BeginTransactionAsync(cancellationToken);
-        await using var command = tx.CreateCommand("""
+    public static Task CreateTablesAsync(IEventLog log, CancellationToken cancellationToken) => log.CreateTablesAsync("""
             CREATE TABLE IF NOT EXISTS catalog_products(
                 gtin TEXT PRIMARY KEY, name TEXT NOT NULL, category TEXT NOT NULL, tax_class TEXT NOT NULL,
                 unit INTEGER NOT NULL, image_url TEXT, attributes TEXT, retired INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;
             CREATE TABLE IF NOT EXISTS catalog_menu_items(
                 code TEXT PRIMARY KEY, name TEXT NOT NULL, category TEXT NOT NULL, tax_class TEXT NOT NULL,
                 recipe TEXT NOT NULL, image_url TEXT) WITHOUT ROWID;
-            """);
-        await command.ExecuteNonQueryAsync(cancellationToken);
-        await tx.CommitAsync(cancellationToken);
-    }
+            """, cancellationToken);
 
     /// <inheritdoc />
     public async ValueTask HandleAsync(StoredEvent e, ILogTransaction transaction, CancellationToken cancellationToken)
@@ -45,7 +38,7 @@ public sealed class CatalogProjection : IEventConsumer
             case (CatalogEvents.ProductUpserted, 1):
                 var product = e.Deserialize(CatalogJsonContext.Default.ProductUpsertedV1);
                 var gtin = Gtin.Parse(product.Gtin);
-                await ExecuteAsync(transaction, """
+                await transaction.ExecuteAsync("""
                     INSERT INTO catalog_products(gtin, name, category, tax_class, unit, image_url, attributes, retired)
                     VALUES($gtin, $name, $category, $tax, $unit, $image, $attributes, 0)
                     ON CONFLICT(gtin) DO UPDATE SET name = excluded.name, category = excluded.category, tax_class = excluded.tax_class,
@@ -55,11 +48,11 @@ public sealed class CatalogProjection : IEventConsumer
                 break;
             case (CatalogEvents.ProductRetired, 1):
                 var retired = e.Deserialize(CatalogJsonContext.Default.ProductRetiredV1);
-                await ExecuteAsync(transaction, "UPDATE catalog_products SET retired = 1 WHERE gtin = $gtin", cancellationToken, ("$gtin", Gtin.Parse(retired.Gtin).Value));
+                await transaction.ExecuteAsync("UPDATE catalog_products SET retired = 1 WHERE gtin = $gtin", cancellationToken, ("$gtin", Gtin.Parse(retired.Gtin).Value));
                 break;
             case (CatalogEvents.MenuItemUpserted, 1):
                 var item = e.Deserialize(CatalogJsonContext.Default.MenuItemUpsertedV1);
-                await ExecuteAsync(transaction, """
+                await transaction.ExecuteAsync("""
                     INSERT INTO catalog_menu_items(code, name, category, tax_class, recipe, image_url) VALUES($code, $name, $category, $tax, $recipe, $image)
                     ON CONFLICT(code) DO UPDATE SET name = excluded.name, category = excluded.category, tax_class = excluded.tax_class,
                         recipe = excluded.recipe, image_url = excluded.image_url
@@ -71,14 +64,4 @@ public sealed class CatalogProjection : IEventConsumer
         }
     }
 
-    private static async Task ExecuteAsync(ILogTransaction transaction, string sql, CancellationToken cancellationToken, params (string Name, object? Value)[] parameters)
-    {
-        await using var command = transaction.CreateCommand(sql);
-        foreach (var (name, value) in parameters)
-        {
-            command.With(name, value);
-        }
-
-        await command.ExecuteNonQueryAsync(cancellationToken);
-    }
 }

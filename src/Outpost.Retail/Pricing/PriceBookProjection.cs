@@ -19,11 +19,7 @@ public sealed class PriceBookProjection(StoreContext store) : IEventConsumer
     public ReadFilter Filter { get; } = ReadFilter.ForTopics(PricingEvents.PricesTopic, PricingEvents.CampaignsTopic);
 
     /// <summary>Creates the context's tables if needed.</summary>
-    public static async Task CreateTablesAsync(IEventLog log, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(log);
-        await using var tx = await log.BeginTransactionAsync(cancellationToken);
-        await using var command = tx.CreateCommand("""
+    public static Task CreateTablesAsync(IEventLog log, CancellationToken cancellationToken) => log.CreateTablesAsync("""
             CREATE TABLE IF NOT EXISTS pricing_prices(
                 gtin TEXT NOT NULL, scope_rank INTEGER NOT NULL, from_local TEXT NOT NULL, to_local TEXT,
                 amount TEXT NOT NULL, currency TEXT NOT NULL, seq INTEGER NOT NULL,
@@ -32,10 +28,7 @@ public sealed class PriceBookProjection(StoreContext store) : IEventConsumer
                 campaign_id TEXT PRIMARY KEY, gtin TEXT NOT NULL, amount TEXT NOT NULL, currency TEXT NOT NULL,
                 from_local TEXT NOT NULL, to_local TEXT NOT NULL, created_by TEXT NOT NULL, seq INTEGER NOT NULL) WITHOUT ROWID;
             CREATE INDEX IF NOT EXISTS pricing_campaigns_by_gtin ON pricing_campaigns(gtin, from_local);
-            """);
-        await command.ExecuteNonQueryAsync(cancellationToken);
-        await tx.CommitAsync(cancellationToken);
-    }
+            """, cancellationToken);
 
     /// <summary>0 for all stores, 1 for this store's region, 2 for this store; null when the scope is not this store's.</summary>
     public static int? Rank(Scope scope, StoreContext store)
@@ -67,19 +60,14 @@ public sealed class PriceBookProjection(StoreContext store) : IEventConsumer
                 }
 
                 var price = e.Deserialize(PricingJsonContext.Default.PriceSetV1);
-                await using (var command = transaction.CreateCommand("""
+                await transaction.ExecuteAsync("""
                     INSERT INTO pricing_prices(gtin, scope_rank, from_local, to_local, amount, currency, seq)
                     VALUES($gtin, $rank, $from, $to, $amount, $currency, $seq)
                     ON CONFLICT(gtin, scope_rank, from_local) DO UPDATE SET to_local = excluded.to_local, amount = excluded.amount,
                         currency = excluded.currency, seq = excluded.seq
-                    """))
-                {
-                    Bind(command, ("$gtin", Gtin.Parse(price.Gtin).Value), ("$rank", rank), ("$from", Local(price.FromLocal)),
+                    """, cancellationToken, ("$gtin", Gtin.Parse(price.Gtin).Value), ("$rank", rank), ("$from", Local(price.FromLocal)),
                         ("$to", price.ToLocal is { } to ? Local(to) : null), ("$amount", price.Amount.ToString(CultureInfo.InvariantCulture)),
                         ("$currency", Currency.Parse(price.Currency).Code), ("$seq", e.Seq));
-                    await command.ExecuteNonQueryAsync(cancellationToken);
-                }
-
                 break;
             case (PricingEvents.StoreCampaignPriceSet, 1):
                 if (Rank(e.Scope, store) != 2)
@@ -88,32 +76,19 @@ public sealed class PriceBookProjection(StoreContext store) : IEventConsumer
                 }
 
                 var campaign = e.Deserialize(PricingJsonContext.Default.StoreCampaignPriceSetV1);
-                await using (var command = transaction.CreateCommand("""
+                await transaction.ExecuteAsync("""
                     INSERT INTO pricing_campaigns(campaign_id, gtin, amount, currency, from_local, to_local, created_by, seq)
                     VALUES($id, $gtin, $amount, $currency, $from, $to, $by, $seq)
                     ON CONFLICT(campaign_id) DO UPDATE SET gtin = excluded.gtin, amount = excluded.amount, currency = excluded.currency,
                         from_local = excluded.from_local, to_local = excluded.to_local, created_by = excluded.created_by, seq = excluded.seq
-                    """))
-                {
-                    Bind(command, ("$id", campaign.CampaignId), ("$gtin", Gtin.Parse(campaign.Gtin).Value), ("$amount", campaign.Amount.ToString(CultureInfo.InvariantCulture)),
+                    """, cancellationToken, ("$id", campaign.CampaignId), ("$gtin", Gtin.Parse(campaign.Gtin).Value), ("$amount", campaign.Amount.ToString(CultureInfo.InvariantCulture)),
                         ("$currency", Currency.Parse(campaign.Currency).Code), ("$from", Local(campaign.FromLocal)), ("$to", Local(campaign.ToLocal)),
                         ("$by", campaign.CreatedBy), ("$seq", e.Seq));
-                    await command.ExecuteNonQueryAsync(cancellationToken);
-                }
-
                 break;
             case ("StoreCampaignPromotionSet", _):
                 return; // the promotions context's
             default:
                 throw new NotSupportedException($"The price book reads PriceSet v1 and StoreCampaignPriceSet v1, not {e.Type} v{e.Version}; upgrade this node to read it.");
-        }
-    }
-
-    private static void Bind(System.Data.Common.DbCommand command, params (string Name, object? Value)[] values)
-    {
-        foreach (var (name, value) in values)
-        {
-            command.With(name, value);
         }
     }
 }

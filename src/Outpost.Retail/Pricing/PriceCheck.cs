@@ -79,14 +79,15 @@ public sealed class PriceCheck(CatalogQueries catalog, PriceBook prices, Promoti
             throw new PricingException(PricingProblem.UnknownProduct, $"The store does not sell {measure?.Product.ShortForm ?? scanned}.");
         }
 
-        if (measure is { Value: EmbeddedValue.Price })
+        if (measure is { Value: EmbeddedValue.Price, Amount: > 0 })
         {
             return new ResolvedItem(product, new BasketLine(product.Gtin, product.Category, 1, new Money(measure.Amount, store.Currency), TaxClass: product.TaxClass), "barcode");
         }
 
         var shelf = await prices.PriceAtAsync(product.Gtin, instant, cancellationToken)
             ?? throw new PricingException(PricingProblem.NoPrice, $"{product.Name} ({product.Gtin.ShortForm}) has no price in this store at {instant:o}.");
-        var amount = measure is { Value: EmbeddedValue.Weight } ? measure.Amount : quantity ?? 1m;
+        // A weighed item's own code (value digits zero) is the product itself: the till's scale gives the weight.
+        var amount = measure is { Value: EmbeddedValue.Weight, Amount: > 0 } ? measure.Amount : quantity ?? 1m;
         if (amount <= 0)
         {
             throw new PricingException(PricingProblem.BadQuantity, $"{amount} is not a positive quantity.");

@@ -20,19 +20,12 @@ public sealed class PromotionsProjection(StoreContext store) : IEventConsumer
     public ReadFilter Filter { get; } = ReadFilter.ForTopics(PromotionEvents.PromotionsTopic, PricingEvents.CampaignsTopic);
 
     /// <summary>Creates the context's tables if needed.</summary>
-    public static async Task CreateTablesAsync(IEventLog log, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(log);
-        await using var tx = await log.BeginTransactionAsync(cancellationToken);
-        await using var command = tx.CreateCommand("""
+    public static Task CreateTablesAsync(IEventLog log, CancellationToken cancellationToken) => log.CreateTablesAsync("""
             CREATE TABLE IF NOT EXISTS promotions_defs(
                 id TEXT PRIMARY KEY, source TEXT NOT NULL, definition TEXT NOT NULL, created_by TEXT, seq INTEGER NOT NULL) WITHOUT ROWID;
             CREATE TABLE IF NOT EXISTS promotions_version(k INTEGER PRIMARY KEY CHECK (k = 1), seq INTEGER NOT NULL);
             INSERT OR IGNORE INTO promotions_version VALUES(1, 0);
-            """);
-        await command.ExecuteNonQueryAsync(cancellationToken);
-        await tx.CommitAsync(cancellationToken);
-    }
+            """, cancellationToken);
 
     /// <inheritdoc />
     public async ValueTask HandleAsync(StoredEvent e, ILogTransaction transaction, CancellationToken cancellationToken)
@@ -58,7 +51,7 @@ public sealed class PromotionsProjection(StoreContext store) : IEventConsumer
                 }
 
                 var withdrawn = e.Deserialize(PromotionJsonContext.Default.PromotionWithdrawnV1);
-                await ExecuteAsync(transaction, "DELETE FROM promotions_defs WHERE id = $id AND source = 'hq'", e.Seq, cancellationToken, ("$id", withdrawn.Id));
+                await ChangeAsync(transaction, "DELETE FROM promotions_defs WHERE id = $id AND source = 'hq'", e.Seq, cancellationToken, ("$id", withdrawn.Id));
                 break;
             case (PromotionEvents.StoreCampaignPromotionSet, 1):
                 if (PriceBookProjection.Rank(e.Scope, store) != 2)
@@ -78,26 +71,15 @@ public sealed class PromotionsProjection(StoreContext store) : IEventConsumer
     }
 
     private static Task UpsertAsync(ILogTransaction transaction, PromotionDefinitionV1 definition, string source, string? createdBy, long seq, CancellationToken cancellationToken) =>
-        ExecuteAsync(transaction, """
+        ChangeAsync(transaction, """
             INSERT INTO promotions_defs(id, source, definition, created_by, seq) VALUES($id, $source, $definition, $by, $seq)
             ON CONFLICT(id) DO UPDATE SET source = excluded.source, definition = excluded.definition, created_by = excluded.created_by, seq = excluded.seq
             """, seq, cancellationToken, ("$id", definition.Id), ("$source", source),
             ("$definition", JsonSerializer.Serialize(definition, PromotionJsonContext.Default.PromotionDefinitionV1)), ("$by", createdBy), ("$seq", seq));
 
-    private static async Task ExecuteAsync(ILogTransaction transaction, string sql, long seq, CancellationToken cancellationToken, params (string Name, object? Value)[] parameters)
+    private static async Task ChangeAsync(ILogTransaction transaction, string sql, long seq, CancellationToken cancellationToken, params (string Name, object? Value)[] parameters)
     {
-        await using (var command = transaction.CreateCommand(sql))
-        {
-            foreach (var (name, value) in parameters)
-            {
-                command.With(name, value);
-            }
-
-            await command.ExecuteNonQueryAsync(cancellationToken);
-        }
-
-        await using var version = transaction.CreateCommand("UPDATE promotions_version SET seq = $seq WHERE k = 1");
-        version.With("$seq", seq);
-        await version.ExecuteNonQueryAsync(cancellationToken);
+        await transaction.ExecuteAsync(sql, cancellationToken, parameters);
+        await transaction.ExecuteAsync("UPDATE promotions_version SET seq = $seq WHERE k = 1", cancellationToken, ("$seq", seq));
     }
 }

@@ -1,0 +1,69 @@
+using Outpost.Retail.Pricing;
+
+namespace Outpost.Retail.Checkout;
+
+/// <summary>A store's checkout rules.</summary>
+public sealed record CheckoutOptions
+{
+    /// <summary>Tax rates and whether prices include tax.</summary>
+    public TaxTable Taxes { get; init; } = new(new Dictionary<string, decimal>(StringComparer.Ordinal) { ["standard"] = 0.20m, ["reduced"] = 0.055m, ["zero"] = 0m });
+
+    /// <summary>Card payments up to this amount may be approved offline when the payment host is unreachable. Default 50.</summary>
+    public decimal OfflineFloorLimit { get; init; } = 50m;
+
+    /// <summary>The most a return without a receipt may refund. Default 30.</summary>
+    public decimal MaxRefundWithoutReceipt { get; init; } = 30m;
+
+    /// <summary>The largest quantity on one line (units or kilograms). Default 999.</summary>
+    public decimal MaxLineQuantity { get; init; } = 999m;
+
+    /// <summary>The most lines a basket may hold. Default 500.</summary>
+    public int MaxLines { get; init; } = 500;
+
+    /// <summary>The store's name for receipts.</summary>
+    public string StoreName { get; init; } = "Outpost store";
+}
+
+/// <summary>What kind of problem a checkout operation met, so a host can answer with the right status.</summary>
+public enum CheckoutProblem
+{
+    /// <summary>Bad input (quantity, amount, line number).</summary>
+    Invalid = 0,
+
+    /// <summary>No such basket, sale or line.</summary>
+    NotFound = 1,
+
+    /// <summary>Not allowed in the basket's current state (for example scanning after a tender).</summary>
+    Conflict = 2,
+
+    /// <summary>A payment or redemption was refused.</summary>
+    Refused = 3,
+}
+
+/// <summary>A checkout operation that cannot be done; the message is for the person at the till. Nothing changed.</summary>
+public sealed class CheckoutException : Exception
+{
+    /// <summary>Creates the exception.</summary>
+    public CheckoutException(CheckoutProblem problem, string message, Exception? innerException = null)
+        : base(message, innerException) => Problem = problem;
+
+    /// <summary>Creates the exception.</summary>
+    public CheckoutException()
+    {
+    }
+
+    /// <summary>Creates the exception.</summary>
+    public CheckoutException(string message)
+        : base(message)
+    {
+    }
+
+    /// <summary>Creates the exception.</summary>
+    public CheckoutException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+    }
+
+    /// <summary>What kind of problem.</summary>
+    public CheckoutProblem Problem { get; }
+}

@@ -1,0 +1,37 @@
+using Outpost.Core.Topics;
+using Outpost.Retail.Catalog;
+using Outpost.Retail.Checkout;
+using Outpost.Retail.Loyalty;
+using Outpost.Retail.Pricing;
+using Outpost.Retail.Promotions;
+
+namespace Outpost.Retail;
+
+/// <summary>
+/// The retail topics, their direction, drain priority and retention, declared once for stores and HQ: sales
+/// and orders drain first, stock before telemetry; master data comes down compacted by key.
+/// </summary>
+public static class RetailTopics
+{
+    /// <summary>Kept at a store after HQ acknowledged them, in case a till or HQ asks again.</summary>
+    public static readonly TimeSpan Grace = TimeSpan.FromDays(7);
+
+    /// <summary>Every retail topic.</summary>
+    public static TopicCatalog Catalog { get; } = new([
+        new TopicPolicy(CheckoutEvents.SalesTopic, TopicDirection.Up, TopicPriority.Critical, RetentionPolicy.UntilDone(Grace)),
+        new TopicPolicy("orders", TopicDirection.Up, TopicPriority.Critical, RetentionPolicy.UntilDone(Grace)),
+        new TopicPolicy(CheckoutEvents.PaymentsTopic, TopicDirection.Up, TopicPriority.Critical, RetentionPolicy.UntilDone(Grace)),
+        new TopicPolicy(LoyaltyEvents.LoyaltyTopic, TopicDirection.Up, TopicPriority.High, RetentionPolicy.UntilDone(Grace)),
+        new TopicPolicy("stock", TopicDirection.Up, TopicPriority.High, RetentionPolicy.UntilDone(Grace)),
+        new TopicPolicy(PricingEvents.CampaignsTopic, TopicDirection.Up, TopicPriority.High, RetentionPolicy.UntilDone(TimeSpan.FromDays(30))),
+        new TopicPolicy(CheckoutEvents.ReceiptsTopic, TopicDirection.Up, TopicPriority.Normal, RetentionPolicy.UntilDone(Grace)),
+        new TopicPolicy("telemetry", TopicDirection.Up, TopicPriority.Low, RetentionPolicy.Budget(64 * 1024 * 1024, TimeSpan.FromDays(1))),
+        new TopicPolicy(CatalogEvents.ProductsTopic, TopicDirection.Down, TopicPriority.High, RetentionPolicy.Compacted),
+        new TopicPolicy(CatalogEvents.MenuTopic, TopicDirection.Down, TopicPriority.High, RetentionPolicy.Compacted),
+        new TopicPolicy(PricingEvents.PricesTopic, TopicDirection.Down, TopicPriority.High, RetentionPolicy.Compacted),
+        new TopicPolicy(PromotionEvents.PromotionsTopic, TopicDirection.Down, TopicPriority.High, RetentionPolicy.Compacted),
+        new TopicPolicy(LoyaltyEvents.MembersTopic, TopicDirection.Down, TopicPriority.Normal, RetentionPolicy.Compacted),
+        new TopicPolicy(LoyaltyEvents.AllowanceTopic, TopicDirection.Down, TopicPriority.Normal, RetentionPolicy.Compacted),
+        new TopicPolicy("config", TopicDirection.Down, TopicPriority.Normal, RetentionPolicy.Compacted),
+    ]);
+}
