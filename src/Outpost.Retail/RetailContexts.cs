@@ -36,6 +36,7 @@ public sealed class RetailContexts : IDisposable
         Prices = new PriceBook(log, store);
         Pricing = new PriceCheck(Catalog, Prices, new PromotionEngine(options.Checkout.Taxes.Rounding), store);
         Promotions = new PromotionCatalog(log, store);
+        Campaigns = new StoreCampaigns(log, store, Catalog);
         Loyalty = new LoyaltyService(log, options.Loyalty);
         Checkout = new CheckoutService(log, store, Pricing, Promotions, Loyalty, terminal, options.Checkout, time);
         Consumers = [new CatalogProjection(), new PriceBookProjection(store), new PromotionsProjection(store), new LoyaltyProjection(store), new CheckoutProjection()];
@@ -55,6 +56,9 @@ public sealed class RetailContexts : IDisposable
 
     /// <summary>The one pricing function: labels, price checks, tills, kiosks, receipts.</summary>
     public PriceCheck Pricing { get; }
+
+    /// <summary>Store campaigns (store-only prices and promotions).</summary>
+    public StoreCampaigns Campaigns { get; }
 
     /// <summary>The store's promotions.</summary>
     public PromotionCatalog Promotions { get; }

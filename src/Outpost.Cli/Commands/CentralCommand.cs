@@ -1,7 +1,7 @@
-using Outpost.Retail;
 using System.CommandLine;
-using Outpost.Central;
 using Outpost.Central.Stores;
+using Outpost.Central;
+using Outpost.Retail;
 using Outpost.Sync.Hosting;
 
 namespace Outpost.Cli.Commands;

@@ -1,13 +1,13 @@
-using Outpost.Retail;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
-using Outpost.Central;
 using Outpost.Central.Fleet;
 using Outpost.Central.Stores;
+using Outpost.Central;
 using Outpost.Cli.Bench;
 using Outpost.Core.Events;
 using Outpost.Core.Log;
+using Outpost.Retail;
 using Outpost.Store;
 using Outpost.Sync.Agent;
 using Outpost.Sync.Hosting;

@@ -1,6 +1,6 @@
-using Outpost.Retail;
 using System.CommandLine;
 using Outpost.Core.Log;
+using Outpost.Retail;
 using Outpost.Store;
 using Outpost.Sync.Hosting;
 
