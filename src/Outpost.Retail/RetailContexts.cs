@@ -1,8 +1,11 @@
+using Microsoft.Extensions.Logging;
 using Outpost.Core.Consumers;
 using Outpost.Core.Log;
 using Outpost.Retail.Catalog;
 using Outpost.Retail.Checkout;
+using Outpost.Retail.Inventory;
 using Outpost.Retail.Loyalty;
+using Outpost.Retail.Orders;
 using Outpost.Retail.Pricing;
 using Outpost.Retail.Promotions;
 
@@ -17,6 +20,9 @@ public sealed record RetailOptions
     /// <summary>The loyalty scheme.</summary>
     public LoyaltyOptions Loyalty { get; init; } = new();
 
+    /// <summary>How the read models' consumers retry and batch.</summary>
+    public ConsumerOptions Consumers { get; init; } = new();
+
     /// <summary>In-store barcode layouts.</summary>
     public IReadOnlyList<VariableMeasureLayout> BarcodeLayouts { get; init; } = VariableMeasureLayout.Defaults;
 }
@@ -26,9 +32,13 @@ public sealed record RetailOptions
 /// models, and their services. A host runs <see cref="Consumers"/> as durable consumers and serves the services;
 /// tests and the scenario runner call <see cref="CatchUpAsync"/> instead.
 /// </summary>
-public sealed class RetailContexts : IDisposable
+public sealed class RetailContexts : IAsyncDisposable
 {
-    private RetailContexts(IEventLog log, StoreContext store, RetailOptions options, IPaymentTerminal terminal, TimeProvider time)
+    private readonly Dictionary<string, (ConsumerRunner Runner, SemaphoreSlim Gate)> _runners = new(StringComparer.Ordinal);
+    private CancellationTokenSource? _running;
+    private Task[] _loops = [];
+
+    private RetailContexts(IEventLog log, StoreContext store, RetailOptions options, IPaymentTerminal terminal, TimeProvider time, ILoggerFactory? loggers)
     {
         Log = log;
         Store = store;
@@ -39,7 +49,15 @@ public sealed class RetailContexts : IDisposable
         Campaigns = new StoreCampaigns(log, store, Catalog);
         Loyalty = new LoyaltyService(log, options.Loyalty);
         Checkout = new CheckoutService(log, store, Pricing, Promotions, Loyalty, terminal, options.Checkout, time);
-        Consumers = [new CatalogProjection(), new PriceBookProjection(store), new PromotionsProjection(store), new LoyaltyProjection(store), new CheckoutProjection()];
+        Inventory = new InventoryService(log, store, WaitForAsync);
+        Menu = new MenuService(Catalog, Pricing, Promotions, Inventory, time);
+        Orders = new OrderService(log, store, Menu, Pricing, Promotions, time, WaitForAsync);
+        Consumers = [new CatalogProjection(), new PriceBookProjection(store), new PromotionsProjection(store), new LoyaltyProjection(store), new CheckoutProjection(),
+            new InventoryProjection(), new OrdersProjection()];
+        foreach (var consumer in Consumers)
+        {
+            _runners[consumer.Name] = (new ConsumerRunner(log, consumer, options.Consumers, time, loggers?.CreateLogger<ConsumerRunner>()), new SemaphoreSlim(1, 1));
+        }
     }
 
     /// <summary>The store's log.</summary>
@@ -69,12 +87,24 @@ public sealed class RetailContexts : IDisposable
     /// <summary>Checkout.</summary>
     public CheckoutService Checkout { get; }
 
+    /// <summary>Stock counts and availability.</summary>
+    public InventoryService Inventory { get; }
+
+    /// <summary>The menu with availability.</summary>
+    public MenuService Menu { get; }
+
+    /// <summary>Kiosk, till and mobile orders.</summary>
+    public OrderService Orders { get; }
+
     /// <summary>The consumers that build the contexts' read models.</summary>
     public IReadOnlyList<IEventConsumer> Consumers { get; }
 
+    /// <summary>The read models' health: position, parked events, last error.</summary>
+    public IReadOnlyList<ConsumerStatus> Status => [.. _runners.Values.Select(r => r.Runner.Status)];
+
     /// <summary>Creates the contexts' tables and the services.</summary>
     public static async Task<RetailContexts> OpenAsync(IEventLog log, StoreContext store, RetailOptions options, IPaymentTerminal terminal, TimeProvider time,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken, ILoggerFactory? loggers = null)
     {
         ArgumentNullException.ThrowIfNull(log);
         ArgumentNullException.ThrowIfNull(options);
@@ -83,22 +113,74 @@ public sealed class RetailContexts : IDisposable
         await PromotionsProjection.CreateTablesAsync(log, cancellationToken);
         await LoyaltyProjection.CreateTablesAsync(log, cancellationToken);
         await CheckoutProjection.CreateTablesAsync(log, cancellationToken);
-        return new RetailContexts(log, store, options, terminal, time);
+        await InventoryProjection.CreateTablesAsync(log, cancellationToken);
+        await OrdersProjection.CreateTablesAsync(log, cancellationToken);
+        return new RetailContexts(log, store, options, terminal, time, loggers);
     }
 
-    /// <summary>Brings every read model up to the end of the log (for tests and one-shot tools; a host runs the consumers instead).</summary>
+    /// <summary>Starts the consumers: each read model follows the log until <see cref="DisposeAsync"/>.</summary>
+    public void Start()
+    {
+        if (_running is not null)
+        {
+            return;
+        }
+
+        _running = new CancellationTokenSource();
+        _loops = [.. _runners.Values.Select(r => Task.Run(() => r.Runner.RunAsync(_running.Token)))];
+    }
+
+    /// <summary>
+    /// Completes once a read model has handled every event up to a sequence: what a service waits for after
+    /// appending, so its next read sees its own write. Without <see cref="Start"/>, it catches the model up.
+    /// </summary>
+    public async Task WaitForAsync(string consumer, long seq, CancellationToken cancellationToken)
+    {
+        var (runner, gate) = _runners[consumer];
+        if (_running is not null)
+        {
+            await runner.WaitForPositionAsync(seq, cancellationToken);
+            return;
+        }
+
+        await gate.WaitAsync(cancellationToken);
+        try
+        {
+            await runner.CatchUpAsync(cancellationToken);
+        }
+        finally
+        {
+            gate.Release();
+        }
+    }
+
+    /// <summary>Brings every read model up to the end of the log.</summary>
     public async Task CatchUpAsync(CancellationToken cancellationToken)
     {
-        foreach (var consumer in Consumers)
+        var head = Log.Head;
+        foreach (var name in _runners.Keys)
         {
-            await new ConsumerRunner(Log, consumer, new ConsumerOptions { RetryDelay = TimeSpan.Zero, MaxAttempts = 1 }).CatchUpAsync(cancellationToken);
+            await WaitForAsync(name, head, cancellationToken);
         }
     }
 
     /// <inheritdoc />
-    public void Dispose()
+    public async ValueTask DisposeAsync()
     {
+        if (_running is { } running)
+        {
+            await running.CancelAsync();
+            await Task.WhenAll(_loops);
+            running.Dispose();
+        }
+
+        foreach (var (_, gate) in _runners.Values)
+        {
+            gate.Dispose();
+        }
+
         Loyalty.Dispose();
         Checkout.Dispose();
+        Orders.Dispose();
     }
 }

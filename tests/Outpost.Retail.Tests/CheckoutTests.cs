@@ -1,5 +1,6 @@
 using System.Text;
 using Outpost.Core.Log;
+using Outpost.Retail;
 using Outpost.Retail.Catalog;
 using Outpost.Retail.Checkout;
 using Outpost.Retail.Promotions;
@@ -98,8 +99,8 @@ public sealed class CheckoutTests : IAsyncLifetime
         Assert.Equal(Json(first.Sale), Json(afterCatchUp.Sale));
         Assert.Equal(first.Receipt, afterCatchUp.Receipt);
         Assert.Single(await _store.EventsAsync(CheckoutEvents.SalesTopic, CheckoutEvents.SaleCompleted));
-        var other = await Assert.ThrowsAsync<CheckoutException>(() => _store.Checkout.CompleteAsync(basket, "another-key", Ct));
-        Assert.Equal(CheckoutProblem.Conflict, other.Problem);
+        var other = await Assert.ThrowsAsync<RetailException>(() => _store.Checkout.CompleteAsync(basket, "another-key", Ct));
+        Assert.Equal(RetailProblem.Conflict, other.Problem);
     }
 
     [Fact]
@@ -144,12 +145,12 @@ public sealed class CheckoutTests : IAsyncLifetime
         var basket = await Checkout.OpenAsync("till-1", null, Ct);
         await Checkout.AddAsync(basket.Id, Wine, null, Ct); // 60.00, floor limit 50.00
 
-        var refused = await Assert.ThrowsAsync<CheckoutException>(() => Checkout.PayCardAsync(basket.Id, null, Ct));
+        var refused = await Assert.ThrowsAsync<RetailException>(() => Checkout.PayCardAsync(basket.Id, null, Ct));
         var after = await Checkout.GetAsync(basket.Id, Ct);
         var partial = await Checkout.PayCardAsync(basket.Id, 50m, Ct); // up to the limit is fine
         var rest = await Checkout.PayCashAsync(basket.Id, 10m, Ct);
 
-        Assert.Equal(CheckoutProblem.Refused, refused.Problem);
+        Assert.Equal(RetailProblem.Refused, refused.Problem);
         Assert.Contains("50.00 EUR", refused.Message, StringComparison.Ordinal);
         Assert.Equal((BasketStatus.Open, 0, 60.00m), (after.Status, after.Tenders.Count, after.Due));
         Assert.Equal(10m, partial.Due);
@@ -164,7 +165,7 @@ public sealed class CheckoutTests : IAsyncLifetime
         var basket = await Checkout.OpenAsync("till-1", null, Ct);
         await Checkout.AddAsync(basket.Id, Cola, null, Ct);
 
-        var declined = await Assert.ThrowsAsync<CheckoutException>(() => Checkout.PayCardAsync(basket.Id, null, Ct));
+        var declined = await Assert.ThrowsAsync<RetailException>(() => Checkout.PayCardAsync(basket.Id, null, Ct));
 
         Assert.Contains("****0119 declined", declined.Message, StringComparison.Ordinal);
         Assert.Empty((await Checkout.GetAsync(basket.Id, Ct)).Tenders);
@@ -200,11 +201,11 @@ public sealed class CheckoutTests : IAsyncLifetime
         basket = await Checkout.VoidLineAsync(basket.Id, 1, Ct);
         await Checkout.PayCashAsync(basket.Id, 2m, Ct);
 
-        var late = await Assert.ThrowsAsync<CheckoutException>(() => Checkout.AddAsync(basket.Id, Cola, null, Ct));
+        var late = await Assert.ThrowsAsync<RetailException>(() => Checkout.AddAsync(basket.Id, Cola, null, Ct));
         var sale = (await Checkout.CompleteAsync(basket.Id, "k-void-line", Ct)).Sale;
 
         Assert.Equal(1.20m, basket.Total);
-        Assert.Equal(CheckoutProblem.Conflict, late.Problem);
+        Assert.Equal(RetailProblem.Conflict, late.Problem);
         Assert.Equal(Crisps.PadLeft(14, '0'), Assert.Single(sale.Lines).Gtin);
         Assert.Equal(Cola.PadLeft(14, '0'), Assert.Single(sale.VoidedLines).Gtin);
     }
@@ -217,10 +218,10 @@ public sealed class CheckoutTests : IAsyncLifetime
         await Checkout.PayCardAsync(basket.Id, 20m, Ct);
 
         var voided = await Checkout.VoidAsync(basket.Id, "supervisor-2", "customer left", Ct);
-        var complete = await Assert.ThrowsAsync<CheckoutException>(() => Checkout.CompleteAsync(basket.Id, "k-x", Ct));
+        var complete = await Assert.ThrowsAsync<RetailException>(() => Checkout.CompleteAsync(basket.Id, "k-x", Ct));
 
         Assert.Equal(BasketStatus.Voided, voided.Status);
-        Assert.Equal(CheckoutProblem.Conflict, complete.Problem);
+        Assert.Equal(RetailProblem.Conflict, complete.Problem);
         var record = Assert.Single(await _store.EventsAsync(CheckoutEvents.SalesTopic, CheckoutEvents.SaleVoided)).Deserialize(CheckoutJsonContext.Default.SaleVoidedV1);
         Assert.Equal(("supervisor-2", "customer left", 20m), (record.StaffId, record.Reason, Assert.Single(record.Reversed).Amount));
         Assert.Empty(await _store.EventsAsync(CheckoutEvents.SalesTopic, CheckoutEvents.SaleCompleted));
@@ -235,14 +236,14 @@ public sealed class CheckoutTests : IAsyncLifetime
         var sale = (await Checkout.CompleteAsync(basket.Id, "k-r", Ct)).Sale;
 
         var first = await Checkout.ReturnAsync("till-2", "anna", sale.SaleId, [(1, 1)], "damaged", toCard: true, Ct);
-        var tooMany = await Assert.ThrowsAsync<CheckoutException>(() => Checkout.ReturnAsync("till-2", "anna", sale.SaleId, [(1, 3)], "changed mind", false, Ct));
+        var tooMany = await Assert.ThrowsAsync<RetailException>(() => Checkout.ReturnAsync("till-2", "anna", sale.SaleId, [(1, 3)], "changed mind", false, Ct));
         await _store.SyncAsync();
         var second = await Checkout.ReturnAsync("till-2", "anna", sale.SaleId, [(1, 2)], "changed mind", false, Ct);
-        var none = await Assert.ThrowsAsync<CheckoutException>(() => Checkout.ReturnAsync("till-2", "anna", sale.SaleId, [(1, 1)], "again", false, Ct));
+        var none = await Assert.ThrowsAsync<RetailException>(() => Checkout.ReturnAsync("till-2", "anna", sale.SaleId, [(1, 1)], "again", false, Ct));
 
         Assert.Equal((1.00m, "card", sale.Tenders[0].CardToken), (first.Return.Refund, first.Return.Tender.Kind, first.Return.Tender.CardToken));
         Assert.Equal(2.00m, second.Return.Refund);
-        Assert.Equal(CheckoutProblem.Invalid, tooMany.Problem);
+        Assert.Equal(RetailProblem.Invalid, tooMany.Problem);
         Assert.Contains("2 of it can", tooMany.Message, StringComparison.Ordinal);
         Assert.Contains("0 of it can", none.Message, StringComparison.Ordinal);
         Assert.Equal(2, (await _store.EventsAsync(CheckoutEvents.SalesTopic, CheckoutEvents.ReturnCompleted)).Count);
@@ -253,10 +254,10 @@ public sealed class CheckoutTests : IAsyncLifetime
     public async Task A_return_without_receipt_refunds_the_shelf_price_in_cash_up_to_a_limit()
     {
         var refund = await Checkout.ReturnWithoutReceiptAsync("till-2", "anna", [(Cola, 2)], "no receipt", Ct);
-        var tooMuch = await Assert.ThrowsAsync<CheckoutException>(() => Checkout.ReturnWithoutReceiptAsync("till-2", "anna", [(Wine, 1)], "no receipt", Ct));
+        var tooMuch = await Assert.ThrowsAsync<RetailException>(() => Checkout.ReturnWithoutReceiptAsync("till-2", "anna", [(Wine, 1)], "no receipt", Ct));
 
         Assert.Equal((3.00m, "cash", null), (refund.Return.Refund, refund.Return.Tender.Kind, refund.Return.OriginalSaleId));
-        Assert.Equal(CheckoutProblem.Refused, tooMuch.Problem);
+        Assert.Equal(RetailProblem.Refused, tooMuch.Problem);
         Assert.Single(await _store.EventsAsync(CheckoutEvents.SalesTopic, CheckoutEvents.ReturnCompleted));
     }
 
@@ -308,17 +309,17 @@ public sealed class CheckoutTests : IAsyncLifetime
     }
 
     [Theory]
-    [InlineData("12345678", null, CheckoutProblem.Invalid)] // bad check digit
-    [InlineData("4006381333948", null, CheckoutProblem.NotFound)] // valid GTIN the store does not sell
-    [InlineData(Cola, "-1", CheckoutProblem.Invalid)]
-    [InlineData(Cola, "0", CheckoutProblem.Invalid)]
-    [InlineData(Cola, "1.5", CheckoutProblem.Invalid)] // sold by the unit
-    [InlineData(Cola, "100000", CheckoutProblem.Invalid)]
-    public async Task Bad_scans_are_refused_with_a_clear_message_and_change_nothing(string scanned, string? quantity, CheckoutProblem problem)
+    [InlineData("12345678", null, RetailProblem.Invalid)] // bad check digit
+    [InlineData("4006381333948", null, RetailProblem.NotFound)] // valid GTIN the store does not sell
+    [InlineData(Cola, "-1", RetailProblem.Invalid)]
+    [InlineData(Cola, "0", RetailProblem.Invalid)]
+    [InlineData(Cola, "1.5", RetailProblem.Invalid)] // sold by the unit
+    [InlineData(Cola, "100000", RetailProblem.Invalid)]
+    public async Task Bad_scans_are_refused_with_a_clear_message_and_change_nothing(string scanned, string? quantity, RetailProblem problem)
     {
         var basket = await Checkout.OpenAsync("till-1", null, Ct);
 
-        var refused = await Assert.ThrowsAsync<CheckoutException>(() =>
+        var refused = await Assert.ThrowsAsync<RetailException>(() =>
             Checkout.AddAsync(basket.Id, scanned, quantity is null ? null : decimal.Parse(quantity, System.Globalization.CultureInfo.InvariantCulture), Ct));
 
         Assert.Equal(problem, refused.Problem);
@@ -333,12 +334,12 @@ public sealed class CheckoutTests : IAsyncLifetime
         var unpaid = await Checkout.OpenAsync("till-1", null, Ct);
         await Checkout.AddAsync(unpaid.Id, Cola, null, Ct);
 
-        var unknown = await Assert.ThrowsAsync<CheckoutException>(() => Checkout.CompleteAsync("nope", "k", Ct));
-        var nothing = await Assert.ThrowsAsync<CheckoutException>(() => Checkout.CompleteAsync(empty.Id, "k1", Ct));
-        var due = await Assert.ThrowsAsync<CheckoutException>(() => Checkout.CompleteAsync(unpaid.Id, "k2", Ct));
-        var noKey = await Assert.ThrowsAsync<CheckoutException>(() => Checkout.CompleteAsync(unpaid.Id, " ", Ct));
+        var unknown = await Assert.ThrowsAsync<RetailException>(() => Checkout.CompleteAsync("nope", "k", Ct));
+        var nothing = await Assert.ThrowsAsync<RetailException>(() => Checkout.CompleteAsync(empty.Id, "k1", Ct));
+        var due = await Assert.ThrowsAsync<RetailException>(() => Checkout.CompleteAsync(unpaid.Id, "k2", Ct));
+        var noKey = await Assert.ThrowsAsync<RetailException>(() => Checkout.CompleteAsync(unpaid.Id, " ", Ct));
 
-        Assert.Equal([CheckoutProblem.NotFound, CheckoutProblem.Conflict, CheckoutProblem.Conflict, CheckoutProblem.Invalid],
+        Assert.Equal([RetailProblem.NotFound, RetailProblem.Conflict, RetailProblem.Conflict, RetailProblem.Invalid],
             new[] { unknown, nothing, due, noKey }.Select(e => e.Problem));
         Assert.Contains("1.50 EUR is still due", due.Message, StringComparison.Ordinal);
         Assert.Empty(await _store.EventsAsync(CheckoutEvents.SalesTopic));

@@ -1,3 +1,4 @@
+using Outpost.Retail;
 using Outpost.Retail.Checkout;
 using Outpost.Retail.Loyalty;
 using Outpost.Retail.Promotions;
@@ -98,18 +99,18 @@ public sealed class LoyaltyTests : IAsyncLifetime
         var basket = await Checkout.OpenAsync("till-1", null, Ct);
         await Checkout.AddAsync(basket.Id, Coffee, 2, Ct);
         await Checkout.IdentifyMemberAsync(basket.Id, "6000100020004", Ct);
-        var overBalance = await Assert.ThrowsAsync<CheckoutException>(() => Checkout.PayPointsAsync(basket.Id, 81, Ct));
+        var overBalance = await Assert.ThrowsAsync<RetailException>(() => Checkout.PayPointsAsync(basket.Id, 81, Ct));
 
         _store.Allowance(20);
         await _store.SyncAsync();
-        var overAllowance = await Assert.ThrowsAsync<CheckoutException>(() => Checkout.PayPointsAsync(basket.Id, 21, Ct));
+        var overAllowance = await Assert.ThrowsAsync<RetailException>(() => Checkout.PayPointsAsync(basket.Id, 21, Ct));
 
         var stranger = await Checkout.OpenAsync("till-1", null, Ct);
         await Checkout.AddAsync(stranger.Id, Coffee, null, Ct);
         await Checkout.IdentifyMemberAsync(stranger.Id, "6000100099999", Ct);
-        var unknown = await Assert.ThrowsAsync<CheckoutException>(() => Checkout.PayPointsAsync(stranger.Id, 10, Ct));
+        var unknown = await Assert.ThrowsAsync<RetailException>(() => Checkout.PayPointsAsync(stranger.Id, 10, Ct));
 
-        Assert.All(new[] { overBalance, overAllowance, unknown }, e => Assert.Equal(CheckoutProblem.Refused, e.Problem));
+        Assert.All(new[] { overBalance, overAllowance, unknown }, e => Assert.Equal(RetailProblem.Refused, e.Problem));
         Assert.Contains("has 80 points", overBalance.Message, StringComparison.Ordinal);
         Assert.Contains("20 more points", overAllowance.Message, StringComparison.Ordinal);
         Assert.Empty((await Checkout.GetAsync(basket.Id, Ct)).Tenders);
@@ -130,9 +131,9 @@ public sealed class LoyaltyTests : IAsyncLifetime
         }
 
         await Checkout.CompleteAsync(baskets[0], "k-a", Ct);
-        var second = await Assert.ThrowsAsync<CheckoutException>(() => Checkout.CompleteAsync(baskets[1], "k-b", Ct));
+        var second = await Assert.ThrowsAsync<RetailException>(() => Checkout.CompleteAsync(baskets[1], "k-b", Ct));
 
-        Assert.Equal(CheckoutProblem.Refused, second.Problem);
+        Assert.Equal(RetailProblem.Refused, second.Problem);
         Assert.Single(await _store.EventsAsync(LoyaltyEvents.LoyaltyTopic, LoyaltyEvents.PointsRedeemed));
         Assert.Single(await _store.EventsAsync(CheckoutEvents.SalesTopic, CheckoutEvents.SaleCompleted));
     }

@@ -51,7 +51,11 @@ internal sealed class TestStore : IAsyncDisposable
     /// <summary>Closes the log and opens it again, as a restarted store server would.</summary>
     public async Task ReopenAsync(RetailOptions? options = null)
     {
-        Retail?.Dispose();
+        if (Retail is not null)
+        {
+            await Retail.DisposeAsync();
+        }
+
         if (Log is not null)
         {
             await Log.DisposeAsync();
@@ -66,6 +70,13 @@ internal sealed class TestStore : IAsyncDisposable
         Add(CatalogEvents.ProductsTopic, CatalogEvents.ProductUpserted, gtin, Scope.All,
             NewEvent.Json(new ProductUpsertedV1(gtin, name, category, taxClass, unit, null, null), CatalogJsonContext.Default.ProductUpsertedV1));
         return Price(gtin, price, new DateTime(2026, 1, 1));
+    }
+
+    public TestStore MenuItem(string gtin, string name, decimal price, string category, params (string Ingredient, bool Required)[] recipe)
+    {
+        Product(gtin, name, price, category);
+        return Add(CatalogEvents.MenuTopic, CatalogEvents.MenuItemUpserted, gtin, Scope.All,
+            NewEvent.Json(new MenuItemUpsertedV1(gtin, name, category, "standard", [.. recipe.Select(r => new RecipeLine(r.Ingredient, r.Required))], null), CatalogJsonContext.Default.MenuItemUpsertedV1));
     }
 
     public TestStore Price(string gtin, decimal amount, DateTime fromLocal, Scope? scope = null) =>
@@ -109,7 +120,7 @@ internal sealed class TestStore : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        Retail.Dispose();
+        await Retail.DisposeAsync();
         await Log.DisposeAsync();
         try
         {

@@ -21,6 +21,7 @@ public sealed partial class ConsumerRunner
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly string _cursor;
+    private readonly CommitSignal _moved = new();
     private long _position = -1;
     private long _persisted;
     private long _parked;
@@ -44,6 +45,24 @@ public sealed partial class ConsumerRunner
 
     /// <summary>The consumer's current health.</summary>
     public ConsumerStatus Status => new(_consumer.Name, Math.Max(0, Volatile.Read(ref _position)), Interlocked.Read(ref _parked), Volatile.Read(ref _lastError));
+
+    /// <summary>The sequence up to which every event was handled (or skipped by the filter); -1 before the start.</summary>
+    public long Position => Volatile.Read(ref _position);
+
+    /// <summary>Completes once the consumer has handled every event up to <paramref name="seq"/> (read-your-writes for its read model).</summary>
+    public async Task WaitForPositionAsync(long seq, CancellationToken cancellationToken)
+    {
+        while (Volatile.Read(ref _position) < seq)
+        {
+            var moved = _moved.Next;
+            if (Volatile.Read(ref _position) >= seq)
+            {
+                return;
+            }
+
+            await moved.WaitAsync(cancellationToken);
+        }
+    }
 
     /// <summary>Handles events until cancelled, waiting for new ones without polling.</summary>
     public async Task RunAsync(CancellationToken cancellationToken)
@@ -101,7 +120,9 @@ public sealed partial class ConsumerRunner
             await _log.SetCursorAsync(_cursor, CursorKind.Consumer, 0, cancellationToken);
         }
 
-        _position = _persisted = checkpoint ?? 0;
+        _persisted = checkpoint ?? 0;
+        Volatile.Write(ref _position, _persisted);
+        _moved.Pulse();
     }
 
     /// <summary>One page; returns how many events it handled or parked.</summary>
@@ -118,6 +139,7 @@ public sealed partial class ConsumerRunner
             }
 
             Volatile.Write(ref _position, page.ScannedTo);
+            _moved.Pulse();
             return 0;
         }
 
@@ -146,6 +168,7 @@ public sealed partial class ConsumerRunner
 
         _persisted = page.ScannedTo;
         Volatile.Write(ref _position, page.ScannedTo);
+        _moved.Pulse();
         return page.Events.Count;
     }
 

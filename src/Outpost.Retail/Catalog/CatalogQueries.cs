@@ -29,6 +29,23 @@ public sealed class CatalogQueries(IEventLog log, IReadOnlyList<VariableMeasureL
             command => command.With("$pattern", pattern).With("$limit", limit), limit, cancellationToken);
     }
 
+    /// <summary>The menu items (food service) with their recipes, by category then name.</summary>
+    public async Task<IReadOnlyList<MenuItemUpsertedV1>> MenuAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await log.OpenReadConnectionAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT code, name, category, tax_class, recipe, image_url FROM catalog_menu_items ORDER BY category, name";
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var items = new List<MenuItemUpsertedV1>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            items.Add(new MenuItemUpsertedV1(reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetString(3),
+                JsonSerializer.Deserialize(reader.GetString(4), CatalogJsonContext.Default.IReadOnlyListRecipeLine) ?? [], reader.IsDBNull(5) ? null : reader.GetString(5)));
+        }
+
+        return items;
+    }
+
     private async Task<List<Product>> QueryAsync(string sql, Action<DbCommand> bind, int capacity, CancellationToken cancellationToken)
     {
         await using var connection = await log.OpenReadConnectionAsync(cancellationToken);

@@ -4,6 +4,7 @@ using System.Text.Json;
 using Outpost.Core.Consumers;
 using Outpost.Core.Events;
 using Outpost.Core.Log;
+using Outpost.Retail;
 using Outpost.Retail.Catalog;
 using Outpost.Retail.Loyalty;
 using Outpost.Retail.Pricing;
@@ -69,19 +70,19 @@ public sealed class CheckoutService(
     }
 
     /// <summary>Scans an item: a GTIN or an in-store barcode, with a quantity (units, or kilograms when weighed).</summary>
-    /// <exception cref="CheckoutException">Unknown product, no price, bad quantity, or the basket is past scanning.</exception>
+    /// <exception cref="RetailException">Unknown product, no price, bad quantity, or the basket is past scanning.</exception>
     public Task<BasketView> AddAsync(string basketId, string scanned, decimal? quantity, CancellationToken cancellationToken) =>
         ChangeAsync(basketId, async state =>
         {
             RequireStatus(state, BasketStatus.Open, "scan more items");
             if (quantity is { } q && q > options.MaxLineQuantity)
             {
-                throw new CheckoutException(CheckoutProblem.Invalid, $"{q} is more than the {options.MaxLineQuantity} a line may hold.");
+                throw new RetailException(RetailProblem.Invalid, $"{q} is more than the {options.MaxLineQuantity} a line may hold.");
             }
 
             if (state.Items.Count >= options.MaxLines)
             {
-                throw new CheckoutException(CheckoutProblem.Invalid, $"A basket holds at most {options.MaxLines} lines; complete this one and open another.");
+                throw new RetailException(RetailProblem.Invalid, $"A basket holds at most {options.MaxLines} lines; complete this one and open another.");
             }
 
             ResolvedItem item;
@@ -91,7 +92,7 @@ public sealed class CheckoutService(
             }
             catch (PricingException ex)
             {
-                throw new CheckoutException(ex.Problem == PricingProblem.UnknownProduct ? CheckoutProblem.NotFound : CheckoutProblem.Invalid, ex.Message, ex);
+                throw new RetailException(ex.Problem == PricingProblem.UnknownProduct ? RetailProblem.NotFound : RetailProblem.Invalid, ex.Message, ex);
             }
 
             var line = item.Line;
@@ -108,7 +109,7 @@ public sealed class CheckoutService(
             var item = Line(state, lineNo);
             if (quantity <= 0 || quantity > options.MaxLineQuantity || (!item.Weighed && quantity != decimal.Truncate(quantity)))
             {
-                throw new CheckoutException(CheckoutProblem.Invalid, $"{quantity} is not a quantity of '{item.Name}': give {(item.Weighed ? "a weight in kg" : "a whole number")} from 1 to {options.MaxLineQuantity}.");
+                throw new RetailException(RetailProblem.Invalid, $"{quantity} is not a quantity of '{item.Name}': give {(item.Weighed ? "a weight in kg" : "a whole number")} from 1 to {options.MaxLineQuantity}.");
             }
 
             return Task.FromResult(state with { Items = [.. state.Items.Select(i => i.No == lineNo ? i with { Quantity = quantity } : i)] });
@@ -131,7 +132,7 @@ public sealed class CheckoutService(
             var code = presented?.Trim();
             if (string.IsNullOrEmpty(code) || code.Length > 64)
             {
-                throw new CheckoutException(CheckoutProblem.Invalid, "A loyalty card number or app code is 1 to 64 characters.");
+                throw new RetailException(RetailProblem.Invalid, "A loyalty card number or app code is 1 to 64 characters.");
             }
 
             return Task.FromResult(state with { MemberPresented = code });
@@ -143,13 +144,13 @@ public sealed class CheckoutService(
         {
             if (tendered <= 0 || decimal.Round(tendered, Currency.Decimals) != tendered)
             {
-                throw new CheckoutException(CheckoutProblem.Invalid, $"{tendered} is not an amount of cash in {Currency.Code}.");
+                throw new RetailException(RetailProblem.Invalid, $"{tendered} is not an amount of cash in {Currency.Code}.");
             }
 
             var (frozen, due) = await FreezeForTenderAsync(state, cancellationToken);
             if (due <= 0)
             {
-                throw new CheckoutException(CheckoutProblem.Conflict, "Nothing is left to pay: complete the sale.");
+                throw new RetailException(RetailProblem.Conflict, "Nothing is left to pay: complete the sale.");
             }
 
             return frozen with { Tenders = [.. frozen.Tenders, new SaleTenderV1("cash", Math.Min(tendered, due), Tendered: tendered)] };
@@ -167,7 +168,7 @@ public sealed class CheckoutService(
             var pay = amount ?? due;
             if (pay <= 0 || pay > due || decimal.Round(pay, Currency.Decimals) != pay)
             {
-                throw new CheckoutException(CheckoutProblem.Invalid, $"{pay} is not a card amount: give up to the {due.ToString("0.00", CultureInfo.InvariantCulture)} due.");
+                throw new RetailException(RetailProblem.Invalid, $"{pay} is not a card amount: give up to the {due.ToString("0.00", CultureInfo.InvariantCulture)} due.");
             }
 
             var answer = await terminal.AuthorizeAsync(new PaymentRequest(new Money(pay, Currency), state.Id, pay <= options.OfflineFloorLimit), cancellationToken);
@@ -178,8 +179,8 @@ public sealed class CheckoutService(
                     Tenders = [.. frozen.Tenders, new SaleTenderV1("card", pay, CardToken: answer.CardToken, CardLast4: answer.Last4, AuthCode: answer.AuthCode,
                         Offline: answer.Outcome == CardOutcome.ApprovedOffline)],
                 },
-                CardOutcome.Declined => throw new CheckoutException(CheckoutProblem.Refused, $"Card ****{answer.Last4} declined: {answer.Message}."),
-                _ => throw new CheckoutException(CheckoutProblem.Refused,
+                CardOutcome.Declined => throw new RetailException(RetailProblem.Refused, $"Card ****{answer.Last4} declined: {answer.Message}."),
+                _ => throw new RetailException(RetailProblem.Refused,
                     $"The payment host cannot be reached, and card payments above {options.OfflineFloorLimit.ToString("0.00", CultureInfo.InvariantCulture)} {Currency.Code} cannot be approved offline. Take cash, or a card payment up to the limit."),
             };
         }, cancellationToken);
@@ -190,13 +191,13 @@ public sealed class CheckoutService(
         {
             if (points <= 0)
             {
-                throw new CheckoutException(CheckoutProblem.Invalid, $"{points} is not a number of points to redeem.");
+                throw new RetailException(RetailProblem.Invalid, $"{points} is not a number of points to redeem.");
             }
 
             var member = state.MemberPresented is { } presented ? await loyalty.IdentifyAsync(presented, cancellationToken) : null;
             if (member is null)
             {
-                throw new CheckoutException(CheckoutProblem.Refused, state.MemberPresented is null
+                throw new RetailException(RetailProblem.Refused, state.MemberPresented is null
                     ? "Scan the member's loyalty card before paying with points."
                     : "This member is not known in this store yet, so their points cannot be redeemed here today.");
             }
@@ -205,7 +206,7 @@ public sealed class CheckoutService(
             var value = Math.Round(points * loyalty.Options.PointValue, Currency.Decimals, MidpointRounding.ToZero);
             if (value > due)
             {
-                throw new CheckoutException(CheckoutProblem.Invalid, $"{points} points are worth {value:0.00}, more than the {due:0.00} due.");
+                throw new RetailException(RetailProblem.Invalid, $"{points} points are worth {value:0.00}, more than the {due:0.00} due.");
             }
 
             try
@@ -214,7 +215,7 @@ public sealed class CheckoutService(
             }
             catch (LoyaltyException ex)
             {
-                throw new CheckoutException(CheckoutProblem.Refused, ex.Message, ex);
+                throw new RetailException(RetailProblem.Refused, ex.Message, ex);
             }
 
             return frozen with { Tenders = [.. frozen.Tenders, new SaleTenderV1("points", value, Points: points)] };
@@ -229,7 +230,7 @@ public sealed class CheckoutService(
     {
         if (string.IsNullOrWhiteSpace(idempotencyKey) || idempotencyKey.Length > 100)
         {
-            throw new CheckoutException(CheckoutProblem.Invalid, "An idempotency key is 1 to 100 characters, the same for every retry of one completion.");
+            throw new RetailException(RetailProblem.Invalid, "An idempotency key is 1 to 100 characters, the same for every retry of one completion.");
         }
 
         var gate = Gate(basketId);
@@ -240,24 +241,24 @@ public sealed class CheckoutService(
             {
                 return done.BasketId == basketId
                     ? new SaleReceipt(done, Receipt.Of(done, options.StoreName))
-                    : throw new CheckoutException(CheckoutProblem.Conflict, $"Idempotency key '{idempotencyKey}' already completed another basket ({done.BasketId}).");
+                    : throw new RetailException(RetailProblem.Conflict, $"Idempotency key '{idempotencyKey}' already completed another basket ({done.BasketId}).");
             }
 
             var state = await LoadAsync(basketId, cancellationToken);
             if (state.Status is BasketStatus.Completed or BasketStatus.Voided)
             {
-                throw new CheckoutException(CheckoutProblem.Conflict, $"Basket {basketId} is already {state.Status.ToString().ToLowerInvariant()}{(state.SaleId is { } id ? " as sale " + id : string.Empty)}.");
+                throw new RetailException(RetailProblem.Conflict, $"Basket {basketId} is already {state.Status.ToString().ToLowerInvariant()}{(state.SaleId is { } id ? " as sale " + id : string.Empty)}.");
             }
 
             if (!state.Items.Any(i => !i.Voided))
             {
-                throw new CheckoutException(CheckoutProblem.Conflict, "The basket has no items to sell.");
+                throw new RetailException(RetailProblem.Conflict, "The basket has no items to sell.");
             }
 
             var (frozen, due) = await FreezeForTenderAsync(state, cancellationToken);
             if (due > 0)
             {
-                throw new CheckoutException(CheckoutProblem.Conflict, $"{due.ToString("0.00", CultureInfo.InvariantCulture)} {Currency.Code} is still due.");
+                throw new RetailException(RetailProblem.Conflict, $"{due.ToString("0.00", CultureInfo.InvariantCulture)} {Currency.Code} is still due.");
             }
 
             var priced = frozen.Frozen!;
@@ -285,7 +286,7 @@ public sealed class CheckoutService(
                 }
                 catch (LoyaltyException ex)
                 {
-                    throw new CheckoutException(CheckoutProblem.Refused, ex.Message + " Remove the points tender and take another.", ex);
+                    throw new RetailException(RetailProblem.Refused, ex.Message + " Remove the points tender and take another.", ex);
                 }
             }
             else
@@ -311,7 +312,7 @@ public sealed class CheckoutService(
         {
             if (state.Status is BasketStatus.Completed or BasketStatus.Voided)
             {
-                throw new CheckoutException(CheckoutProblem.Conflict, $"Basket {basketId} is already {state.Status.ToString().ToLowerInvariant()}.");
+                throw new RetailException(RetailProblem.Conflict, $"Basket {basketId} is already {state.Status.ToString().ToLowerInvariant()}.");
             }
 
             var reversed = new List<SaleTenderV1>();
@@ -319,7 +320,7 @@ public sealed class CheckoutService(
             {
                 if (!card.Offline && !await terminal.ReverseAsync(card.CardToken!, card.AuthCode!, new Money(card.Amount, Currency), cancellationToken))
                 {
-                    throw new CheckoutException(CheckoutProblem.Refused, $"The card payment ****{card.CardLast4} could not be reversed; try again or refund it as a return.");
+                    throw new RetailException(RetailProblem.Refused, $"The card payment ****{card.CardLast4} could not be reversed; try again or refund it as a return.");
                 }
 
                 reversed.Add(card);
@@ -357,24 +358,24 @@ public sealed class CheckoutService(
         ArgumentNullException.ThrowIfNull(lines);
         if (lines.Count == 0)
         {
-            throw new CheckoutException(CheckoutProblem.Invalid, "Name at least one line of the receipt to return.");
+            throw new RetailException(RetailProblem.Invalid, "Name at least one line of the receipt to return.");
         }
 
         var gate = Gate("sale:" + saleId);
         await gate.WaitAsync(cancellationToken);
         try
         {
-            var sale = await FindSaleAsync(saleId, cancellationToken) ?? throw new CheckoutException(CheckoutProblem.NotFound, $"No sale {saleId} in this store.");
+            var sale = await FindSaleAsync(saleId, cancellationToken) ?? throw new RetailException(RetailProblem.NotFound, $"No sale {saleId} in this store.");
             var before = await ReturnedAsync(saleId, cancellationToken);
             var returned = new List<SaleLineV1>();
             foreach (var (no, quantity) in lines)
             {
-                var line = sale.Lines.FirstOrDefault(l => l.No == no) ?? throw new CheckoutException(CheckoutProblem.NotFound, $"Sale {saleId} has no line {no}.");
+                var line = sale.Lines.FirstOrDefault(l => l.No == no) ?? throw new RetailException(RetailProblem.NotFound, $"Sale {saleId} has no line {no}.");
                 var left = line.Quantity - before.GetValueOrDefault(no) - returned.Where(r => r.No == no).Sum(r => r.Quantity);
                 var isWeighed = line.Quantity != decimal.Truncate(line.Quantity);
                 if (quantity <= 0 || quantity > left || (!isWeighed && quantity != decimal.Truncate(quantity)))
                 {
-                    throw new CheckoutException(CheckoutProblem.Invalid, $"Line {no} ({line.Name}): {quantity} cannot be returned; {left:0.###} of it can.");
+                    throw new RetailException(RetailProblem.Invalid, $"Line {no} ({line.Name}): {quantity} cannot be returned; {left:0.###} of it can.");
                 }
 
                 var paid = Math.Round(line.Paid * quantity / line.Quantity, Currency.Decimals, options.Taxes.Rounding);
@@ -385,7 +386,7 @@ public sealed class CheckoutService(
             SaleTenderV1 tender;
             if (toCard)
             {
-                var card = sale.Tenders.FirstOrDefault(t => t.Kind == "card") ?? throw new CheckoutException(CheckoutProblem.Invalid, $"Sale {saleId} was not paid by card; refund in cash.");
+                var card = sale.Tenders.FirstOrDefault(t => t.Kind == "card") ?? throw new RetailException(RetailProblem.Invalid, $"Sale {saleId} was not paid by card; refund in cash.");
                 tender = new SaleTenderV1("card", refund, CardToken: card.CardToken, CardLast4: card.CardLast4);
             }
             else
@@ -413,7 +414,7 @@ public sealed class CheckoutService(
         ArgumentNullException.ThrowIfNull(items);
         if (items.Count == 0)
         {
-            throw new CheckoutException(CheckoutProblem.Invalid, "Scan at least one item to return.");
+            throw new RetailException(RetailProblem.Invalid, "Scan at least one item to return.");
         }
 
         var lines = new List<SaleLineV1>();
@@ -426,7 +427,7 @@ public sealed class CheckoutService(
             }
             catch (PricingException ex)
             {
-                throw new CheckoutException(ex.Problem == PricingProblem.UnknownProduct ? CheckoutProblem.NotFound : CheckoutProblem.Invalid, ex.Message, ex);
+                throw new RetailException(ex.Problem == PricingProblem.UnknownProduct ? RetailProblem.NotFound : RetailProblem.Invalid, ex.Message, ex);
             }
 
             var amount = Math.Round(item.Line.UnitPrice.Amount * item.Line.Quantity, Currency.Decimals, options.Taxes.Rounding);
@@ -436,7 +437,7 @@ public sealed class CheckoutService(
         var refund = lines.Sum(l => l.Paid);
         if (refund > options.MaxRefundWithoutReceipt)
         {
-            throw new CheckoutException(CheckoutProblem.Refused,
+            throw new RetailException(RetailProblem.Refused,
                 $"A return without receipt refunds at most {options.MaxRefundWithoutReceipt.ToString("0.00", CultureInfo.InvariantCulture)} {Currency.Code}; these items come to {refund.ToString("0.00", CultureInfo.InvariantCulture)}.");
         }
 
@@ -572,7 +573,7 @@ public sealed class CheckoutService(
     {
         if (state.Status is BasketStatus.Completed or BasketStatus.Voided)
         {
-            throw new CheckoutException(CheckoutProblem.Conflict, $"Basket {state.Id} is already {state.Status.ToString().ToLowerInvariant()}.");
+            throw new RetailException(RetailProblem.Conflict, $"Basket {state.Id} is already {state.Status.ToString().ToLowerInvariant()}.");
         }
 
         var frozen = state;
@@ -580,7 +581,7 @@ public sealed class CheckoutService(
         {
             if (!state.Items.Any(i => !i.Voided))
             {
-                throw new CheckoutException(CheckoutProblem.Conflict, "The basket is empty: scan items before taking payment.");
+                throw new RetailException(RetailProblem.Conflict, "The basket is empty: scan items before taking payment.");
             }
 
             var at = time.GetUtcNow();
@@ -606,7 +607,7 @@ public sealed class CheckoutService(
         }
         catch (InvalidOperationException ex)
         {
-            throw new CheckoutException(CheckoutProblem.Conflict, ex.Message + " Fix the store's tax table.", ex);
+            throw new RetailException(RetailProblem.Conflict, ex.Message + " Fix the store's tax table.", ex);
         }
 
         return new PricedSnapshot(
@@ -664,7 +665,7 @@ public sealed class CheckoutService(
         command.With("$id", basketId ?? string.Empty);
         return await command.ExecuteScalarAsync(cancellationToken) is string json
             ? JsonSerializer.Deserialize(json, CheckoutJsonContext.Default.BasketState)!
-            : throw new CheckoutException(CheckoutProblem.NotFound, $"No basket {basketId} in this store.");
+            : throw new RetailException(RetailProblem.NotFound, $"No basket {basketId} in this store.");
     }
 
     private async Task SaveAsync(BasketState state, CancellationToken cancellationToken)
@@ -758,7 +759,7 @@ public sealed class CheckoutService(
     }
 
     private static BasketItem Line(BasketState state, int lineNo) =>
-        state.Items.FirstOrDefault(i => i.No == lineNo && !i.Voided) ?? throw new CheckoutException(CheckoutProblem.NotFound, $"Basket {state.Id} has no live line {lineNo}.");
+        state.Items.FirstOrDefault(i => i.No == lineNo && !i.Voided) ?? throw new RetailException(RetailProblem.NotFound, $"Basket {state.Id} has no live line {lineNo}.");
 
     private static long PointsOf(BasketState state) => state.Tenders.Where(t => t.Kind == "points").Sum(t => t.Points ?? 0);
 
@@ -766,7 +767,7 @@ public sealed class CheckoutService(
     {
         if (state.Status != status)
         {
-            throw new CheckoutException(CheckoutProblem.Conflict, state.Status == BasketStatus.Tendering
+            throw new RetailException(RetailProblem.Conflict, state.Status == BasketStatus.Tendering
                 ? $"Payment has started on basket {state.Id}: void the basket to {action}."
                 : $"Basket {state.Id} is {state.Status.ToString().ToLowerInvariant()}: it is too late to {action}.");
         }
@@ -776,7 +777,7 @@ public sealed class CheckoutService(
     {
         if (string.IsNullOrWhiteSpace(value) || value.Length > 100)
         {
-            throw new CheckoutException(CheckoutProblem.Invalid, $"A {what} is required (1 to 100 characters).");
+            throw new RetailException(RetailProblem.Invalid, $"A {what} is required (1 to 100 characters).");
         }
     }
 }

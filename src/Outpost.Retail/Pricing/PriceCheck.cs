@@ -37,6 +37,20 @@ public sealed class PriceCheck(CatalogQueries catalog, PriceBook prices, Promoti
         return new LabelPrice(product, shelf, priced.Total, priced.Applied);
     }
 
+    /// <summary>The label of a product at an instant with the store's promotion index; null when the store does not sell it or has no price.</summary>
+    public async Task<LabelPrice?> LabelAsync(Gtin gtin, PromotionIndex promotions, DateTimeOffset instant, CancellationToken cancellationToken, Customer? customer = null)
+    {
+        ArgumentNullException.ThrowIfNull(promotions);
+        if (await catalog.FindAsync(gtin.Value, cancellationToken) is not { } product
+            || await prices.PriceAtAsync(product.Gtin, instant, cancellationToken) is not { } shelf)
+        {
+            return null;
+        }
+
+        var priced = engine.Price([Line(product, shelf, 1m)], promotions, store.LocalTime(instant), store.Currency, customer);
+        return new LabelPrice(product, shelf, priced.Total, priced.Applied);
+    }
+
     /// <summary>A basket of products and quantities (kilograms for weighed products) at an instant.</summary>
     /// <exception cref="InvalidOperationException">A product is unknown or has no price then.</exception>
     public async Task<PricedBasket> BasketAsync(IReadOnlyList<(Gtin Gtin, decimal Quantity)> items, IReadOnlyList<Promotion> promotions, DateTimeOffset instant,
