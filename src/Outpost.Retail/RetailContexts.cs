@@ -4,6 +4,7 @@ using Outpost.Core.Log;
 using Outpost.Retail.Catalog;
 using Outpost.Retail.Checkout;
 using Outpost.Retail.Inventory;
+using Outpost.Retail.Labels;
 using Outpost.Retail.Loyalty;
 using Outpost.Retail.Orders;
 using Outpost.Retail.Pricing;
@@ -51,6 +52,7 @@ public sealed class RetailContexts : IAsyncDisposable
         Checkout = new CheckoutService(log, store, Pricing, Promotions, Loyalty, terminal, options.Checkout, time);
         Inventory = new InventoryService(log, store, WaitForAsync);
         Menu = new MenuService(Catalog, Pricing, Promotions, Inventory, time);
+        Labels = new LabelService(log, Catalog, Pricing, Promotions, time);
         Orders = new OrderService(log, store, Menu, Pricing, Promotions, time, WaitForAsync);
         Consumers = [new CatalogProjection(), new PriceBookProjection(store), new PromotionsProjection(store), new LoyaltyProjection(store), new CheckoutProjection(),
             new InventoryProjection(), new OrdersProjection()];
@@ -93,6 +95,9 @@ public sealed class RetailContexts : IAsyncDisposable
     /// <summary>The menu with availability.</summary>
     public MenuService Menu { get; }
 
+    /// <summary>Shelf labels and the ones to re-print.</summary>
+    public LabelService Labels { get; }
+
     /// <summary>Kiosk, till and mobile orders.</summary>
     public OrderService Orders { get; }
 
@@ -115,6 +120,7 @@ public sealed class RetailContexts : IAsyncDisposable
         await CheckoutProjection.CreateTablesAsync(log, cancellationToken);
         await InventoryProjection.CreateTablesAsync(log, cancellationToken);
         await OrdersProjection.CreateTablesAsync(log, cancellationToken);
+        await LabelService.CreateTablesAsync(log, cancellationToken);
         return new RetailContexts(log, store, options, terminal, time, loggers);
     }
 
@@ -151,6 +157,15 @@ public sealed class RetailContexts : IAsyncDisposable
         finally
         {
             gate.Release();
+        }
+    }
+
+    /// <summary>Completes once every read model has handled every event up to a sequence.</summary>
+    public async Task CatchUpToAsync(long seq, CancellationToken cancellationToken)
+    {
+        foreach (var name in _runners.Keys)
+        {
+            await WaitForAsync(name, seq, cancellationToken);
         }
     }
 

@@ -1,5 +1,12 @@
+using Microsoft.AspNetCore.Diagnostics;
+using Microsoft.AspNetCore.Http.Json;
 using Microsoft.Extensions.Options;
+using OpenTelemetry.Metrics;
+using Outpost.Core.Diagnostics;
 using Outpost.Core.Log;
+using Outpost.Store.Api;
+using Outpost.Store.Devices;
+using Outpost.Store.Feed;
 using Outpost.Sync.Agent;
 using Outpost.Sync.Hosting;
 using Outpost.Sync.Protocol;
@@ -7,8 +14,9 @@ using Outpost.Sync.Protocol;
 namespace Outpost.Store;
 
 /// <summary>
-/// Builds a store server: its event log (the store's broker), the replication agent that keeps it in step
-/// with HQ whenever the link is up, and the endpoints devices and the back office use.
+/// Builds a store server: its event log (the store's broker), the retail contexts and their read models, the
+/// replication agent that keeps it in step with HQ whenever the link is up, the device endpoints (per context,
+/// by role), the live feed, the device pages, health, metrics and an OpenAPI document.
 /// </summary>
 public static class StoreHost
 {
@@ -25,16 +33,57 @@ public static class StoreHost
             Durability = options.Durability,
             Time = options.Time,
         }, options.RetentionInterval);
-        builder.Services.AddSingleton(new ConnectivityMonitor(options.Time));
+        var services = builder.Services;
+        services.Configure<JsonOptions>(json => json.SerializerOptions.TypeInfoResolverChain.Insert(0, StoreJsonContext.Default));
+        services.Configure<RouteHandlerOptions>(route => route.ThrowOnBadRequest = true);
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = options.MaxRequestBodyBytes);
+        services.AddSingleton(options);
+        services.AddSingleton(new ConnectivityMonitor(options.Time));
+        services.AddSingleton<StoreServices>();
+        services.AddHostedService<StoreStartup>();
+        services.AddSingleton<StoreFeed>();
+        services.AddHostedService(provider => provider.GetRequiredService<StoreFeed>());
+        services.AddAuthentication(DeviceAuthenticationHandler.SchemeName)
+            .AddScheme<DeviceAuthenticationOptions, DeviceAuthenticationHandler>(DeviceAuthenticationHandler.SchemeName, auth => auth.AdminToken = options.AdminToken);
+        services.AddAuthorization();
+        services.AddOpenApi();
+        services.AddOpenTelemetry().WithMetrics(metrics => metrics
+            .AddMeter(CoreMetrics.MeterName, "Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel")
+            .AddPrometheusExporter());
         if (options.Sync.Central is not null)
         {
-            builder.Services.AddSingleton(Options.Create(options.Sync));
-            builder.Services.AddSingleton(new SyncClient(options.Sync));
-            builder.Services.AddHostedService<ReplicationAgent>();
+            services.AddSingleton(Options.Create(options.Sync));
+            services.AddSingleton(new SyncClient(options.Sync));
+            services.AddHostedService<ReplicationAgent>();
         }
 
         var app = NodeHost.Build(builder, configure);
-        app.MapGet("/api/connectivity", (ConnectivityMonitor monitor) => TypedResults.Ok(monitor.Current));
+        app.UseExceptionHandler(errors => errors.Run(WriteErrorAsync));
+        var pages = new Microsoft.Extensions.FileProviders.EmbeddedFileProvider(typeof(StoreHost).Assembly, "wwwroot");
+        app.UseDefaultFiles(new DefaultFilesOptions { FileProvider = pages });
+        app.UseStaticFiles(new StaticFileOptions { FileProvider = pages });
+        app.UseAuthentication();
+        app.UseAuthorization();
+        app.MapOpenApi();
+        app.MapPrometheusScrapingEndpoint("/metrics");
+        app.MapStoreApi();
+        app.MapStoreFeed();
         return app;
+    }
+
+    /// <summary>Malformed JSON, a body too large, a wrong content type: a 4xx that says what is wrong.</summary>
+    private static async Task WriteErrorAsync(HttpContext context)
+    {
+        var error = context.Features.Get<IExceptionHandlerFeature>()?.Error;
+        var (status, title, detail) = error switch
+        {
+            BadHttpRequestException bad when bad.StatusCode == StatusCodes.Status413PayloadTooLarge =>
+                (bad.StatusCode, "Request too large", "The request body is larger than the store server accepts from a device."),
+            BadHttpRequestException bad => (bad.StatusCode, "Bad request", (bad.InnerException?.Message ?? bad.Message).Split(" Path:", 2)[0]),
+            _ => (StatusCodes.Status500InternalServerError, "Store server error", "The store server could not do this; it is logged. Try again."),
+        };
+        context.Response.StatusCode = status;
+        await context.Response.WriteAsJsonAsync(new Microsoft.AspNetCore.Mvc.ProblemDetails { Status = status, Title = title, Detail = detail },
+            StoreJsonContext.Default.ProblemDetails, "application/problem+json");
     }
 }

@@ -1,5 +1,7 @@
 using Outpost.Core.Log;
 using Outpost.Core.Topics;
+using Outpost.Retail;
+using Outpost.Retail.Checkout;
 using Outpost.Sync.Agent;
 
 namespace Outpost.Store;
@@ -10,6 +12,30 @@ public sealed class StoreOptions
     /// <summary>The store's id: its node id and the origin of its events.</summary>
     public string StoreId { get; set; } = "store-001";
 
+    /// <summary>The store's region (for regional prices, promotions and members).</summary>
+    public string Region { get; set; } = "default";
+
+    /// <summary>The store's IANA time zone: prices change at store-local times.</summary>
+    public string TimeZone { get; set; } = TimeZoneInfo.Local.Id;
+
+    /// <summary>The store's ISO 4217 currency.</summary>
+    public string Currency { get; set; } = "EUR";
+
+    /// <summary>A token that acts as the back office, to enrol the first devices; null: none (every device needs an enrolled token).</summary>
+    public string? AdminToken { get; set; }
+
+    /// <summary>Checkout, loyalty and barcode rules.</summary>
+    public RetailOptions Retail { get; set; } = new();
+
+    /// <summary>The payment terminal; the simulated one by default.</summary>
+    public IPaymentTerminal PaymentTerminal { get; set; } = new SimulatedPaymentTerminal();
+
+    /// <summary>How often offline card approvals are forwarded to the payment host.</summary>
+    public TimeSpan ForwardInterval { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>The largest request body a device may send (bytes).</summary>
+    public long MaxRequestBodyBytes { get; set; } = 64 * 1024;
+
     /// <summary>Where the store keeps its log (<c>store.db</c>).</summary>
     public string DataDirectory { get; set; } = Path.Combine("data", "store");
 
@@ -17,7 +43,7 @@ public sealed class StoreOptions
     public string Urls { get; set; } = "http://127.0.0.1:5090";
 
     /// <summary>Topic policies: up topics go to HQ, by priority.</summary>
-    public TopicCatalog Topics { get; set; } = TopicCatalog.Empty;
+    public TopicCatalog Topics { get; set; } = RetailTopics.Catalog;
 
     /// <summary>Commit durability of the store's log.</summary>
     public LogDurability Durability { get; set; } = LogDurability.Full;

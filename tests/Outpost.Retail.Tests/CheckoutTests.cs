@@ -345,6 +345,21 @@ public sealed class CheckoutTests : IAsyncLifetime
         Assert.Empty(await _store.EventsAsync(CheckoutEvents.SalesTopic));
     }
 
+    [Fact]
+    public async Task Read_models_skip_types_they_do_not_read_and_park_newer_versions_of_types_they_do()
+    {
+        await _store.Log.AppendBatchAsync(
+        [
+            new Core.Events.NewEvent { Topic = CheckoutEvents.SalesTopic, Type = "SimulatedSale", Key = "x", Payload = "{}"u8.ToArray() },
+            new Core.Events.NewEvent { Topic = CheckoutEvents.SalesTopic, Type = CheckoutEvents.SaleCompleted, Version = 2, Key = "y", Payload = "{}"u8.ToArray() },
+        ], cancellationToken: Ct);
+        await _store.Retail.CatchUpAsync(Ct);
+
+        var parked = await _store.Log.GetDeadLettersAsync(cancellationToken: Ct);
+        Assert.Equal(["checkout", "inventory"], parked.Select(p => p.Consumer).Order(StringComparer.Ordinal));
+        Assert.All(parked, p => Assert.Equal("SaleCompleted.v2", p.Type));
+    }
+
     private static string Json(SaleCompletedV1 sale) => System.Text.Json.JsonSerializer.Serialize(sale, CheckoutJsonContext.Default.SaleCompletedV1);
 
     private async Task<string> PaidBasketAsync()

@@ -126,7 +126,7 @@ internal sealed class Cluster : IAsyncDisposable
     public static NewEvent Sale(string key, string? json = null, string topic = "sales", int version = 1) => new()
     {
         Topic = topic,
-        Type = "SaleCompleted",
+        Type = "SimulatedSale",
         Version = version,
         Key = key,
         Payload = Encoding.UTF8.GetBytes(json ?? $$"""{"basket":"{{key}}","total":"12.40","currency":"EUR"}"""),
@@ -183,6 +183,9 @@ internal sealed class StoreNode(string storeId, string directory, SyncClientOpti
 
     public IEventLog Log => App.Services.GetRequiredService<IEventLog>();
 
+    /// <summary>The back-office token of test stores.</summary>
+    public const string AdminToken = "store-admin";
+
     public ConnectivityMonitor Connectivity => App.Services.GetRequiredService<ConnectivityMonitor>();
 
     public SyncClient Client => App.Services.GetRequiredService<SyncClient>();
@@ -196,6 +199,7 @@ internal sealed class StoreNode(string storeId, string directory, SyncClientOpti
             Urls = "http://127.0.0.1:0",
             Topics = Cluster.Topics,
             Sync = Sync,
+            AdminToken = AdminToken,
         });
         await _app.StartAsync(TestContext.Current.CancellationToken);
     }

@@ -66,6 +66,7 @@ public sealed class CrashTests
             }
 
             using var http = new HttpClient();
+            http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", StoreNode.AdminToken);
             var converged = await Cluster.EventuallyAsync(async () =>
             {
                 foreach (var (id, url) in storeUrls)
@@ -136,7 +137,7 @@ public sealed class CrashTests
     private static async Task<ChildProcess> StartStoreAsync(string directory, string id, string hqUrl, string url, string secret)
     {
         var store = ChildProcess.Start("store", "--id", id, "--central", hqUrl + "/", "--secret", secret, "--data", Path.Combine(directory, id),
-            "--urls", url, "--generate", SalesPerStore.ToString(System.Globalization.CultureInfo.InvariantCulture), "--rate", "400");
+            "--urls", url, "--admin-token", StoreNode.AdminToken, "--generate", SalesPerStore.ToString(System.Globalization.CultureInfo.InvariantCulture), "--rate", "400");
         await store.WaitForLineAsync(l => l.StartsWith($"outpost store {id} listening", StringComparison.Ordinal), TimeSpan.FromSeconds(30));
         return store;
     }

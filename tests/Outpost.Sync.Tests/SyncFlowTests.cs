@@ -138,9 +138,12 @@ public sealed class SyncFlowTests
         var store = await cluster.StartStoreAsync("s1", "north");
         Assert.True(await Cluster.EventuallyAsync(() => Task.FromResult(store.Connectivity.Current.State == ConnectivityState.Online), Bound));
         using var http = new HttpClient { BaseAddress = Outpost.Sync.Hosting.HostAddress.Address(store.App) };
+        using var anonymous = await http.GetAsync("api/connectivity", Ct);
+        http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", StoreNode.AdminToken);
 
         var json = JsonDocument.Parse(await http.GetStringAsync("api/connectivity", Ct)).RootElement;
 
+        Assert.Equal(System.Net.HttpStatusCode.Unauthorized, anonymous.StatusCode); // the back office sees it, not anonymous callers
         Assert.Equal("Online", json.GetProperty("state").GetString());
         Assert.Equal(0, json.GetProperty("upBacklog").GetInt64());
         Assert.True(json.TryGetProperty("since", out _));

@@ -53,7 +53,7 @@ public sealed class VersionSkewTests
 
         Assert.Equal(["old-1", "old-2"], readModel.Read);
         var parked = Assert.Single(await cluster.HqLog.GetDeadLettersAsync(cancellationToken: Ct));
-        Assert.Equal("SaleCompleted.v2", parked.Type);
+        Assert.Equal("SimulatedSale.v2", parked.Type);
         Assert.Contains("newer than this software", parked.Error, StringComparison.Ordinal);
     }
 

@@ -3,12 +3,12 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Text;
-using Outpost.Central.Stores;
 using Outpost.Central;
+using Outpost.Central.Stores;
 using Outpost.Cli.Commands;
 using Outpost.Core.Events;
-using Outpost.Core.Log.Sqlite;
 using Outpost.Core.Log;
+using Outpost.Core.Log.Sqlite;
 using Outpost.Retail;
 using Outpost.Store;
 using Outpost.Sync.Agent;
@@ -124,7 +124,7 @@ internal sealed class SyncBenchmark(TextWriter output, string directory, int eve
     private static NewEvent Sale(int i, byte[] payload) => new()
     {
         Topic = "sales",
-        Type = "SaleCompleted",
+        Type = "SimulatedSale",
         Key = "b" + i.ToString(CultureInfo.InvariantCulture),
         Scope = Scope.Store(StoreId),
         Payload = payload,

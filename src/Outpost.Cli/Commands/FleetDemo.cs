@@ -1,9 +1,9 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
+using Outpost.Central;
 using Outpost.Central.Fleet;
 using Outpost.Central.Stores;
-using Outpost.Central;
 using Outpost.Cli.Bench;
 using Outpost.Core.Events;
 using Outpost.Core.Log;
@@ -107,7 +107,7 @@ internal static class FleetDemo
             await log.AppendAsync(new NewEvent
             {
                 Topic = "sales",
-                Type = "SaleCompleted",
+                Type = "SimulatedSale",
                 Key = $"{log.NodeId}-{n.ToString(CultureInfo.InvariantCulture)}",
                 Scope = Scope.Store(log.NodeId.Value),
                 Payload = Encoding.UTF8.GetBytes($$"""{"basket":{{n}},"total":"{{n % 40 + 1.5m}}","currency":"EUR"}"""),

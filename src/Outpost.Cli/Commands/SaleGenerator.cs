@@ -22,7 +22,7 @@ internal sealed class SaleGenerator(IEventLog log, int target, int perSecond, Ti
             var batch = Enumerable.Range(0, count).Select(i => new NewEvent
             {
                 Topic = "sales",
-                Type = "SaleCompleted",
+                Type = "SimulatedSale",
                 Key = $"{log.NodeId}-{(held + i).ToString(CultureInfo.InvariantCulture)}",
                 Scope = Scope.Store(log.NodeId.Value),
                 Payload = Encoding.UTF8.GetBytes($$"""{"basket":{{held + i}},"total":"{{(held + i) % 50 + 0.99m}}","currency":"EUR"}"""),

@@ -59,8 +59,10 @@ public sealed class CatalogProjection : IEventConsumer
                     """, cancellationToken, ("$code", item.Code), ("$name", item.Name), ("$category", item.Category), ("$tax", item.TaxClass),
                     ("$recipe", JsonSerializer.Serialize(item.Recipe, CatalogJsonContext.Default.IReadOnlyListRecipeLine)), ("$image", item.ImageUrl));
                 break;
-            default:
+            case (CatalogEvents.ProductUpserted or CatalogEvents.ProductRetired or CatalogEvents.MenuItemUpserted, _):
                 throw new NotSupportedException($"The catalog reads ProductUpserted v1, ProductRetired v1 and MenuItemUpserted v1, not {e.Type} v{e.Version}; upgrade this node to read it.");
+            default:
+                return; // another context's type on this topic, or one newer software added: not this read model's
         }
     }
 

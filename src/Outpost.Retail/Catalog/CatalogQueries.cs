@@ -29,6 +29,11 @@ public sealed class CatalogQueries(IEventLog log, IReadOnlyList<VariableMeasureL
             command => command.With("$pattern", pattern).With("$limit", limit), limit, cancellationToken);
     }
 
+    /// <summary>Products on sale, by name, at most <paramref name="limit"/>.</summary>
+    public Task<List<Product>> AllAsync(int limit, CancellationToken cancellationToken) =>
+        QueryAsync("SELECT gtin, name, category, tax_class, unit, image_url, attributes FROM catalog_products WHERE retired = 0 ORDER BY name LIMIT $limit",
+            command => command.With("$limit", limit), limit, cancellationToken);
+
     /// <summary>The menu items (food service) with their recipes, by category then name.</summary>
     public async Task<IReadOnlyList<MenuItemUpsertedV1>> MenuAsync(CancellationToken cancellationToken)
     {

@@ -80,8 +80,10 @@ public sealed class CheckoutProjection : IEventConsumer
                 break;
             case (CheckoutEvents.SaleVoided, 1):
                 return;
-            default:
+            case (CheckoutEvents.SaleCompleted or CheckoutEvents.ReturnCompleted or CheckoutEvents.OfflineApprovalForwarded or CheckoutEvents.SaleVoided, _):
                 throw new NotSupportedException($"The checkout context reads SaleCompleted, SaleVoided, ReturnCompleted and OfflineApprovalForwarded v1, not {e.Type} v{e.Version}; upgrade this node to read it.");
+            default:
+                return; // another context's type on this topic, or one newer software added: not this read model's
         }
     }
 

@@ -64,10 +64,10 @@ public sealed class InventoryProjection : IEventConsumer
                 }
 
                 break;
-            case (CheckoutEvents.SaleVoided or CheckoutEvents.ReturnCompleted, 1):
-                return;
-            default:
+            case (InventoryEvents.StockCounted or InventoryEvents.AvailabilityMarked or CheckoutEvents.SaleCompleted, _):
                 throw new NotSupportedException($"Inventory reads StockCounted, AvailabilityMarked and SaleCompleted v1, not {e.Type} v{e.Version}; upgrade this node to read it.");
+            default:
+                return; // another context's type on this topic, or one newer software added: not this read model's
         }
     }
 

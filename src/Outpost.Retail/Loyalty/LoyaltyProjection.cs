@@ -81,8 +81,10 @@ public sealed class LoyaltyProjection(StoreContext store) : IEventConsumer
                     ON CONFLICT(k) DO UPDATE SET allowance_id = excluded.allowance_id, points = excluded.points, since_seq = excluded.since_seq
                     """, cancellationToken, ("$id", allowance.AllowanceId), ("$points", allowance.Points), ("$seq", e.Seq));
                 break;
-            default:
+            case (LoyaltyEvents.MemberUpserted or LoyaltyEvents.PointsEarned or LoyaltyEvents.PointsRedeemed or LoyaltyEvents.SaleToSettle or LoyaltyEvents.RedemptionAllowanceSet, _):
                 throw new NotSupportedException($"The loyalty context reads MemberUpserted, PointsEarned, PointsRedeemed, SaleToSettle and RedemptionAllowanceSet v1, not {e.Type} v{e.Version}; upgrade this node to read it.");
+            default:
+                return; // another context's type on this topic, or one newer software added: not this read model's
         }
     }
 

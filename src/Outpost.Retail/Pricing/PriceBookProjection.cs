@@ -85,10 +85,10 @@ public sealed class PriceBookProjection(StoreContext store) : IEventConsumer
                         ("$currency", Currency.Parse(campaign.Currency).Code), ("$from", Local(campaign.FromLocal)), ("$to", Local(campaign.ToLocal)),
                         ("$by", campaign.CreatedBy), ("$seq", e.Seq));
                 break;
-            case ("StoreCampaignPromotionSet", _):
-                return; // the promotions context's
-            default:
+            case (PricingEvents.PriceSet or PricingEvents.StoreCampaignPriceSet, _):
                 throw new NotSupportedException($"The price book reads PriceSet v1 and StoreCampaignPriceSet v1, not {e.Type} v{e.Version}; upgrade this node to read it.");
+            default:
+                return; // another context's type on this topic, or one newer software added: not this read model's
         }
     }
 }

@@ -63,10 +63,10 @@ public sealed class PromotionsProjection(StoreContext store) : IEventConsumer
                 PromotionDefinitions.ToPromotion(campaign.Promotion, "$.promotion", store.Currency);
                 await UpsertAsync(transaction, campaign.Promotion, "campaign:" + campaign.CampaignId, campaign.CreatedBy, e.Seq, cancellationToken);
                 break;
-            case (PricingEvents.StoreCampaignPriceSet, _):
-                return; // the price book's
-            default:
+            case (PromotionEvents.PromotionSet or PromotionEvents.PromotionWithdrawn or PromotionEvents.StoreCampaignPromotionSet, _):
                 throw new NotSupportedException($"The promotions context reads PromotionSet v1, PromotionWithdrawn v1 and StoreCampaignPromotionSet v1, not {e.Type} v{e.Version}; upgrade this node to read it.");
+            default:
+                return; // another context's type on this topic, or one newer software added: not this read model's
         }
     }
 

@@ -1,0 +1,26 @@
+namespace Outpost.Store.Devices;
+
+/// <summary>The roles a store device can hold; each endpoint names the roles it accepts.</summary>
+public static class DeviceRoles
+{
+    /// <summary>A till (point of sale).</summary>
+    public const string Till = "till";
+
+    /// <summary>A self-order kiosk, or the gateway that posts mobile-app orders.</summary>
+    public const string Kiosk = "kiosk";
+
+    /// <summary>A menu board or collection screen: read only.</summary>
+    public const string Signage = "signage";
+
+    /// <summary>A kitchen display.</summary>
+    public const string Kitchen = "kitchen";
+
+    /// <summary>A staff handheld (scanner): price checks, stock counts, out-of-stock marks, the entrance gate.</summary>
+    public const string Handheld = "handheld";
+
+    /// <summary>The back office: everything, including enrolling devices.</summary>
+    public const string BackOffice = "backoffice";
+
+    /// <summary>Every role.</summary>
+    public static IReadOnlyList<string> All { get; } = [Till, Kiosk, Signage, Kitchen, Handheld, BackOffice];
+}

@@ -1,0 +1,53 @@
+using System.Globalization;
+using System.Net.ServerSentEvents;
+using System.Runtime.CompilerServices;
+using System.Security.Claims;
+using Outpost.Store.Devices;
+
+namespace Outpost.Store.Feed;
+
+/// <summary><c>GET /api/feed</c>: one Server-Sent Events stream per device, with the channels its role needs.</summary>
+public static class FeedEndpoint
+{
+    /// <summary>Maps the feed.</summary>
+    public static IEndpointRouteBuilder MapStoreFeed(this IEndpointRouteBuilder app)
+    {
+        app.MapGet("/api/feed", (HttpContext http, ClaimsPrincipal user, StoreFeed feed, IHostApplicationLifetime lifetime) =>
+        {
+            var resume = http.Request.Headers["Last-Event-ID"].ToString() is { Length: > 0 } header ? header : http.Request.Query["lastEventId"].ToString();
+            long? after = long.TryParse(resume, NumberStyles.None, CultureInfo.InvariantCulture, out var seq) ? seq : null;
+            return TypedResults.ServerSentEvents(StreamAsync(feed, after, StoreFeed.ChannelsFor(user.Role()), http.RequestAborted, lifetime.ApplicationStopping));
+        }).WithTags("Live feed").Roles([.. DeviceRoles.All]);
+        return app;
+    }
+
+    private static async IAsyncEnumerable<SseItem<string>> StreamAsync(StoreFeed feed, long? after, IReadOnlyList<string> channels, CancellationToken aborted, CancellationToken stopping,
+        [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(aborted, stopping, cancellationToken);
+        var first = true;
+        await using var messages = feed.SubscribeAsync(after, channels, linked.Token).GetAsyncEnumerator(linked.Token);
+        while (true)
+        {
+            try
+            {
+                if (!await messages.MoveNextAsync())
+                {
+                    yield break;
+                }
+            }
+            catch (OperationCanceledException)
+            {
+                yield break;
+            }
+
+            var message = messages.Current;
+            yield return new SseItem<string>(message.Json, message.Channel)
+            {
+                EventId = message.Seq.ToString(CultureInfo.InvariantCulture),
+                ReconnectionInterval = first ? TimeSpan.FromSeconds(1) : null,
+            };
+            first = false;
+        }
+    }
+}

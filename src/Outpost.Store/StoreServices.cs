@@ -1,0 +1,63 @@
+using Outpost.Core.Log;
+using Outpost.Retail;
+using Outpost.Retail.Pricing;
+using Outpost.Store.Devices;
+
+namespace Outpost.Store;
+
+/// <summary>The store server's services, ready once the host has started (before it accepts a request).</summary>
+public sealed class StoreServices
+{
+    /// <summary>The enrolled devices.</summary>
+    public DeviceRegistry Devices { get; internal set; } = null!;
+
+    /// <summary>The retail contexts.</summary>
+    public RetailContexts Retail { get; internal set; } = null!;
+}
+
+/// <summary>Opens the devices and the retail contexts at start-up, runs their consumers, forwards offline card approvals, and closes them at shutdown.</summary>
+internal sealed partial class StoreStartup(StoreServices services, IEventLog log, StoreOptions options, ILoggerFactory loggers, ILogger<StoreStartup> logger) : BackgroundService
+{
+    public override async Task StartAsync(CancellationToken cancellationToken)
+    {
+        var store = new StoreContext(options.StoreId, options.Region, TimeZoneInfo.FindSystemTimeZoneById(options.TimeZone), Currency.Parse(options.Currency));
+        services.Devices = await DeviceRegistry.OpenAsync(log, options.Time, cancellationToken);
+        services.Retail = await RetailContexts.OpenAsync(log, store, options.Retail, options.PaymentTerminal, options.Time, cancellationToken, loggers);
+        services.Retail.Start();
+        await base.StartAsync(cancellationToken);
+    }
+
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await base.StopAsync(cancellationToken);
+        if (services.Retail is { } retail)
+        {
+            await retail.DisposeAsync();
+        }
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(options.ForwardInterval, options.Time);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(stoppingToken))
+            {
+                try
+                {
+                    await services.Retail.Checkout.ForwardOfflineApprovalsAsync(stoppingToken);
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException)
+                {
+                    LogForwardFailed(logger, ex);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Forwarding offline card approvals failed; the next run tries again")]
+    private static partial void LogForwardFailed(ILogger logger, Exception exception);
+}

@@ -1,0 +1,259 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using Outpost.Retail.Checkout;
+using Outpost.Retail.Orders;
+
+namespace Outpost.Store.Tests;
+
+public sealed class StoreApiTests : IAsyncLifetime
+{
+    private static readonly string[] Bacon = ["bacon"];
+    private StoreServer _server = null!;
+
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    public async ValueTask InitializeAsync() => _server = await StoreServer.StartAsync();
+
+    public async ValueTask DisposeAsync() => await _server.DisposeAndDeleteAsync();
+
+    [Fact]
+    public async Task A_till_sells_three_colas_under_3_for_2_and_a_retried_completion_is_recorded_once()
+    {
+        var (till, _, _) = await _server.DeviceAsync("till");
+        var basket = await ReadAsync(await till.PostAsJsonAsync("/api/baskets", new { staffId = "anna" }, Ct), HttpStatusCode.Created);
+        var id = basket.GetProperty("id").GetString();
+        await ReadAsync(await till.PostAsJsonAsync($"/api/baskets/{id}/lines", new { code = StoreServer.Cola, quantity = 3 }, Ct));
+        var paid = await ReadAsync(await till.PostAsJsonAsync($"/api/baskets/{id}/payments", new { method = "cash", amount = 5 }, Ct));
+        var first = await ReadAsync(await till.PostAsJsonAsync($"/api/baskets/{id}/complete", new { idempotencyKey = "till-1:42" }, Ct));
+        var retry = await ReadAsync(await till.PostAsJsonAsync($"/api/baskets/{id}/complete", new { idempotencyKey = "till-1:42" }, Ct));
+
+        Assert.Equal(3.00m, paid.GetProperty("total").GetDecimal());
+        Assert.Equal(1.50m, paid.GetProperty("saving").GetDecimal());
+        Assert.Equal(first.GetProperty("sale").GetProperty("saleId").GetString(), retry.GetProperty("sale").GetProperty("saleId").GetString());
+        Assert.Contains("Cola 3 for 2", first.GetProperty("receipt").GetString(), StringComparison.Ordinal);
+        Assert.Equal(2.00m, first.GetProperty("sale").GetProperty("change").GetDecimal());
+        Assert.Equal(1, await _server.CountAsync(CheckoutEvents.SalesTopic, CheckoutEvents.SaleCompleted));
+    }
+
+    [Fact]
+    public async Task Unknown_missing_and_revoked_tokens_get_401_with_a_message()
+    {
+        using var anonymous = _server.Client(null);
+        using var stranger = _server.Client("not-a-token");
+        var (till, tillId, _) = await _server.DeviceAsync("till");
+        using var admin = _server.Client();
+
+        var none = await anonymous.GetAsync($"/api/products/{StoreServer.Cola}", Ct);
+        var unknown = await stranger.GetAsync($"/api/products/{StoreServer.Cola}", Ct);
+        var before = await till.GetAsync($"/api/products/{StoreServer.Cola}", Ct);
+        Assert.Equal(HttpStatusCode.NoContent, (await admin.DeleteAsync($"/api/devices/{tillId}", Ct)).StatusCode);
+        var revoked = await till.GetAsync($"/api/products/{StoreServer.Cola}", Ct);
+
+        Assert.Equal(HttpStatusCode.OK, before.StatusCode);
+        foreach (var response in new[] { none, unknown, revoked })
+        {
+            Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+            Assert.Contains("device token", await response.Content.ReadAsStringAsync(Ct), StringComparison.OrdinalIgnoreCase);
+        }
+    }
+
+    [Theory]
+    [InlineData("kiosk", "POST", "/api/campaigns/prices")]
+    [InlineData("signage", "POST", "/api/baskets")]
+    [InlineData("signage", "POST", "/api/orders")]
+    [InlineData("signage", "POST", "/api/stock/availability")]
+    [InlineData("kitchen", "POST", "/api/baskets")]
+    [InlineData("handheld", "POST", "/api/orders")]
+    [InlineData("till", "POST", "/api/devices")]
+    [InlineData("kiosk", "GET", "/api/connectivity")]
+    [InlineData("till", "POST", "/api/stock/counts")]
+    public async Task Each_endpoint_refuses_roles_it_does_not_accept_with_403(string role, string method, string path)
+    {
+        var (device, _, _) = await _server.DeviceAsync(role);
+
+        var response = await device.SendAsync(new HttpRequestMessage(new HttpMethod(method), path)
+        {
+            Content = method == "GET" ? null : new StringContent("{}", Encoding.UTF8, "application/json"),
+        }, Ct);
+
+        Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+        Assert.Contains($"A {role} device cannot do this", await response.Content.ReadAsStringAsync(Ct), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("till")]
+    [InlineData("kiosk")]
+    [InlineData("signage")]
+    [InlineData("kitchen")]
+    [InlineData("handheld")]
+    [InlineData("backoffice")]
+    public async Task Every_role_can_check_a_price_and_read_the_menu(string role)
+    {
+        var (device, _, _) = await _server.DeviceAsync(role);
+
+        var label = await ReadAsync(await device.GetAsync($"/api/products/{StoreServer.Cola}", Ct));
+        var menu = await ReadAsync(await device.GetAsync("/api/menu", Ct));
+
+        Assert.Equal((1.50m, "Cola 1.5L"), (label.GetProperty("price").GetDecimal(), label.GetProperty("name").GetString()));
+        Assert.Equal(2, menu.GetArrayLength());
+    }
+
+    [Fact]
+    public async Task Bad_input_gets_a_4xx_that_says_what_is_wrong_and_changes_nothing()
+    {
+        var (till, _, _) = await _server.DeviceAsync("till");
+        var basket = await ReadAsync(await till.PostAsJsonAsync("/api/baskets", new { }, Ct), HttpStatusCode.Created);
+        var lines = $"/api/baskets/{basket.GetProperty("id").GetString()}/lines";
+
+        var malformed = await till.PostAsync(lines, new StringContent("{\"code\": ", Encoding.UTF8, "application/json"), Ct);
+        var unknown = await till.PostAsJsonAsync(lines, new { code = "4006381333948" }, Ct);
+        var badDigit = await till.PostAsJsonAsync(lines, new { code = "4006381333932" }, Ct);
+        var negative = await till.PostAsJsonAsync(lines, new { code = StoreServer.Cola, quantity = -2 }, Ct);
+        var missing = await till.PostAsJsonAsync(lines, new { quantity = 1 }, Ct);
+        var huge = await till.PostAsync(lines, new StringContent("{\"code\":\"" + new string('9', 100_000) + "\"}", Encoding.UTF8, "application/json"), Ct);
+        var noBasket = await till.PostAsJsonAsync("/api/baskets/nope/lines", new { code = StoreServer.Cola }, Ct);
+        var badMethod = await till.PostAsJsonAsync($"/api/baskets/{basket.GetProperty("id").GetString()}/payments", new { method = "cheque", amount = 1 }, Ct);
+
+        Assert.Equal(HttpStatusCode.BadRequest, malformed.StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
+        Assert.Contains("does not sell", await unknown.Content.ReadAsStringAsync(Ct), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.BadRequest, badDigit.StatusCode);
+        Assert.Contains("check digit", await badDigit.Content.ReadAsStringAsync(Ct), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.BadRequest, negative.StatusCode);
+        Assert.Contains("not a positive quantity", await negative.Content.ReadAsStringAsync(Ct), StringComparison.Ordinal);
+        Assert.Contains("'code' is required", await missing.Content.ReadAsStringAsync(Ct), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, huge.StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, noBasket.StatusCode);
+        Assert.Contains("not a payment method", await badMethod.Content.ReadAsStringAsync(Ct), StringComparison.Ordinal);
+        foreach (var response in new[] { malformed, unknown, badDigit, negative, missing, huge, noBasket, badMethod })
+        {
+            Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        }
+
+        var after = await ReadAsync(await till.GetAsync($"/api/baskets/{basket.GetProperty("id").GetString()}", Ct));
+        Assert.Equal(0, after.GetProperty("lines").GetArrayLength());
+        Assert.Equal(0, await _server.CountAsync(CheckoutEvents.SalesTopic));
+    }
+
+    [Fact]
+    public async Task A_kiosk_order_reaches_the_kitchen_feed_and_the_kitchen_moves_it_on_but_cannot_hand_it_over()
+    {
+        var (kiosk, _, _) = await _server.DeviceAsync("kiosk");
+        var (kitchen, _, kitchenToken) = await _server.DeviceAsync("kitchen");
+        using var feed = await FeedReader.OpenAsync(_server.Address, kitchenToken, null);
+        var hello = await feed.NextAsync();
+
+        var placed = await ReadAsync(await kiosk.PostAsJsonAsync("/api/orders", new { lines = new[] { new { code = StoreServer.Salad, quantity = 1, without = Bacon } }, customerName = "Sam" }, Ct), HttpStatusCode.Created);
+        var orderId = placed.GetProperty("order").GetProperty("orderId").GetString();
+        var message = await feed.NextAsync();
+        var queue = await ReadAsync(await kitchen.GetAsync("/api/orders?status=placed", Ct));
+        var preparing = await kitchen.PostAsJsonAsync($"/api/orders/{orderId}/status", new { status = "preparing" }, Ct);
+        var handOver = await kitchen.PostAsJsonAsync($"/api/orders/{orderId}/status", new { status = "collected" }, Ct);
+
+        Assert.Equal("hello", hello.Event);
+        Assert.Equal("orders", message.Event);
+        Assert.Equal(orderId, JsonDocument.Parse(message.Data).RootElement.GetProperty("order").GetProperty("orderId").GetString());
+        Assert.True(long.Parse(message.Id, System.Globalization.CultureInfo.InvariantCulture) > long.Parse(hello.Id, System.Globalization.CultureInfo.InvariantCulture));
+        Assert.Equal(orderId, queue[0].GetProperty("order").GetProperty("orderId").GetString());
+        Assert.Equal(HttpStatusCode.OK, preparing.StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, handOver.StatusCode);
+        Assert.Equal(OrderStatus.Preparing, (await ReadAsync(await kitchen.GetAsync($"/api/orders/{orderId}", Ct))).GetProperty("status").GetString());
+    }
+
+    [Fact]
+    public async Task A_feed_reconnecting_with_Last_Event_ID_gets_what_it_missed_and_nothing_twice()
+    {
+        var (kiosk, _, _) = await _server.DeviceAsync("kiosk");
+        var (_, _, signageToken) = await _server.DeviceAsync("signage");
+        long position;
+        using (var first = await FeedReader.OpenAsync(_server.Address, signageToken, null))
+        {
+            position = long.Parse((await first.NextAsync()).Id, System.Globalization.CultureInfo.InvariantCulture);
+        }
+
+        var ids = new List<string>();
+        for (var i = 0; i < 3; i++)
+        {
+            var placed = await ReadAsync(await kiosk.PostAsJsonAsync("/api/orders", new { lines = new[] { new { code = StoreServer.Burger, quantity = 1 } } }, Ct), HttpStatusCode.Created);
+            ids.Add(placed.GetProperty("order").GetProperty("orderId").GetString()!);
+        }
+
+        using var resumed = await FeedReader.OpenAsync(_server.Address, signageToken, position);
+        var greeting = await resumed.NextAsync();
+        var missed = new List<string>();
+        for (var i = 0; i < 3; i++)
+        {
+            missed.Add(JsonDocument.Parse((await resumed.NextAsync()).Data).RootElement.GetProperty("order").GetProperty("orderId").GetString()!);
+        }
+
+        Assert.Equal("resume", greeting.Event);
+        Assert.Equal(ids, missed);
+    }
+
+    [Fact]
+    public async Task Marking_bacon_out_from_a_handheld_hides_the_burger_and_strips_the_salad_and_tells_the_menu_boards()
+    {
+        var (handheld, _, _) = await _server.DeviceAsync("handheld");
+        var (signage, _, signageToken) = await _server.DeviceAsync("signage");
+        using var feed = await FeedReader.OpenAsync(_server.Address, signageToken, null);
+        await feed.NextAsync();
+
+        var marked = await handheld.PostAsJsonAsync("/api/stock/availability", new { kind = "ingredient", id = "bacon", available = false }, Ct);
+        var message = await feed.NextAsync();
+        var menu = await ReadAsync(await signage.GetAsync("/api/menu", Ct));
+
+        Assert.Equal(HttpStatusCode.NoContent, marked.StatusCode);
+        Assert.Equal("availability", message.Event);
+        var items = menu.EnumerateArray().ToDictionary(e => e.GetProperty("name").GetString()!);
+        Assert.False(items["Bacon Cheeseburger"].GetProperty("available").GetBoolean());
+        Assert.Equal("bacon", items["Chicken Salad"].GetProperty("without")[0].GetString());
+    }
+
+    [Fact]
+    public async Task Health_metrics_and_the_openapi_document_are_served()
+    {
+        using var client = _server.Client(null);
+
+        var live = await client.GetAsync("/health/live", Ct);
+        var ready = await client.GetAsync("/health/ready", Ct);
+        var metrics = await client.GetStringAsync("/metrics", Ct);
+        var openApi = await client.GetStringAsync("/openapi/v1.json", Ct);
+
+        Assert.Equal(HttpStatusCode.OK, live.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, ready.StatusCode);
+        Assert.Contains("# TYPE", metrics, StringComparison.Ordinal);
+        Assert.Contains("outpost_log", metrics, StringComparison.Ordinal);
+        Assert.Contains("/api/baskets/{id}/complete", openApi, StringComparison.Ordinal);
+        Assert.Contains("/api/orders", openApi, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("/", "Outpost store server")]
+    [InlineData("/till.html", "till.js")]
+    [InlineData("/kiosk.html", "Place order")]
+    [InlineData("/menu.html", "/api/menu")]
+    [InlineData("/kitchen.html", "Kitchen")]
+    [InlineData("/collection.html", "Ready to collect")]
+    [InlineData("/backoffice.html", "Link to HQ")]
+    [InlineData("/labels.html", "re-print")]
+    [InlineData("/app.js", "EventSource")]
+    [InlineData("/style.css", "--accent")]
+    public async Task The_device_pages_are_served_as_static_files(string path, string expected)
+    {
+        using var client = _server.Client(null);
+
+        var response = await client.GetAsync(path, Ct);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Contains(expected, await response.Content.ReadAsStringAsync(Ct), StringComparison.Ordinal);
+    }
+
+    private static async Task<JsonElement> ReadAsync(HttpResponseMessage response, HttpStatusCode expected = HttpStatusCode.OK)
+    {
+        var body = await response.Content.ReadAsStringAsync(Ct);
+        Assert.True(response.StatusCode == expected, $"{(int)response.StatusCode} {response.StatusCode}: {body}");
+        return JsonDocument.Parse(body).RootElement.Clone();
+    }
+}
