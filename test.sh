@@ -12,10 +12,10 @@ if ! command -v dotnet >/dev/null 2>&1; then
   exit 2
 fi
 
-# Components the tests use, installed when missing (Debian package names). Later test projects add to
-# this list (chromium for browser tests, postgresql for the HQ store).
+# Components the tests use, installed when missing (Debian package names).
 need_packages=()
 [ -e /usr/share/zoneinfo/Europe/Paris ] || need_packages+=(tzdata)   # store-local time in the pricing tests
+[ -x /usr/bin/chromium ] || need_packages+=(chromium)                  # the browser tests (Playwright drives Debian's Chromium)
 if ((${#need_packages[@]})); then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     say "test.sh: installing ${need_packages[*]}"
