@@ -124,6 +124,39 @@ public sealed class RetailContexts : IAsyncDisposable
         return new RetailContexts(log, store, options, terminal, time, loggers);
     }
 
+    /// <summary>
+    /// The next instant at which a price, a store campaign or a promotion starts or ends (what a label, a till or a
+    /// menu board shows changes then, with no event arriving); null when nothing is scheduled. Store-local times
+    /// that do not exist (skipped by a daylight-saving change) count from the first minute after the gap.
+    /// </summary>
+    public async Task<DateTimeOffset?> NextPriceChangeAsync(DateTimeOffset after, CancellationToken cancellationToken)
+    {
+        var local = Store.LocalTime(after);
+        var candidates = new List<DateTime>();
+        if (await Prices.NextChangeAsync(local, cancellationToken) is { } price)
+        {
+            candidates.Add(price);
+        }
+
+        foreach (var promotion in (await Promotions.GetAsync(cancellationToken)).All)
+        {
+            candidates.AddRange(new[] { promotion.FromLocal, promotion.ToLocal }.OfType<DateTime>().Where(t => t > local));
+        }
+
+        if (candidates.Count == 0)
+        {
+            return null;
+        }
+
+        var next = DateTime.SpecifyKind(candidates.Min(), DateTimeKind.Unspecified);
+        while (Store.TimeZone.IsInvalidTime(next))
+        {
+            next = next.AddMinutes(1);
+        }
+
+        return new DateTimeOffset(next, Store.TimeZone.GetUtcOffset(next));
+    }
+
     /// <summary>Starts the consumers: each read model follows the log until <see cref="DisposeAsync"/>.</summary>
     public void Start()
     {

@@ -32,6 +32,7 @@ public static class RetailTopics
         new TopicPolicy(PromotionEvents.PromotionsTopic, TopicDirection.Down, TopicPriority.High, RetentionPolicy.Compacted),
         new TopicPolicy(LoyaltyEvents.MembersTopic, TopicDirection.Down, TopicPriority.Normal, RetentionPolicy.Compacted),
         new TopicPolicy(LoyaltyEvents.AllowanceTopic, TopicDirection.Down, TopicPriority.Normal, RetentionPolicy.Compacted),
+        new TopicPolicy("schedule", TopicDirection.Local, TopicPriority.Low, RetentionPolicy.Compacted),
         new TopicPolicy("config", TopicDirection.Down, TopicPriority.Normal, RetentionPolicy.Compacted),
     ]);
 }

@@ -41,6 +41,7 @@ public static class StoreHost
         services.AddSingleton(new ConnectivityMonitor(options.Time));
         services.AddSingleton<StoreServices>();
         services.AddHostedService<StoreStartup>();
+        services.AddHostedService<PriceSchedule>();
         services.AddSingleton<StoreFeed>();
         services.AddHostedService(provider => provider.GetRequiredService<StoreFeed>());
         services.AddAuthentication(DeviceAuthenticationHandler.SchemeName)

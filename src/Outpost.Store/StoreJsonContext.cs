@@ -46,6 +46,7 @@ namespace Outpost.Store;
 [JsonSerializable(typeof(ConnectivityStatus))]
 [JsonSerializable(typeof(ChangeNotice))]
 [JsonSerializable(typeof(SaleNotice))]
+[JsonSerializable(typeof(ScheduleTick))]
 [JsonSerializable(typeof(ProblemDetails))]
 [JsonSerializable(typeof(HttpValidationProblemDetails))]
 public sealed partial class StoreJsonContext : JsonSerializerContext;

@@ -44,6 +44,24 @@ public sealed class PriceBook(IEventLog log, StoreContext store)
             : null;
     }
 
+    /// <summary>The first store-local moment after <paramref name="afterLocal"/> at which an HQ price or a store campaign starts or ends; null when none is scheduled.</summary>
+    public async Task<DateTime?> NextChangeAsync(DateTime afterLocal, CancellationToken cancellationToken)
+    {
+        await using var connection = await log.OpenReadConnectionAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+        command.CommandText = """
+            SELECT min(t) FROM (
+                SELECT min(from_local) AS t FROM pricing_prices WHERE from_local > $now
+                UNION ALL SELECT min(to_local) FROM pricing_prices WHERE to_local > $now
+                UNION ALL SELECT min(from_local) FROM pricing_campaigns WHERE from_local > $now
+                UNION ALL SELECT min(to_local) FROM pricing_campaigns WHERE to_local > $now)
+            """;
+        command.With("$now", PriceBookProjection.Local(afterLocal));
+        return await command.ExecuteScalarAsync(cancellationToken) is string next
+            ? DateTime.ParseExact(next, "s", CultureInfo.InvariantCulture, DateTimeStyles.None)
+            : null;
+    }
+
     private static Money Money(string amount, string currency) => new(decimal.Parse(amount, CultureInfo.InvariantCulture), Currency.Parse(currency));
 
     private static void Bind(System.Data.Common.DbCommand command, Gtin gtin, string local) => command.With("$gtin", gtin.Value).With("$now", local);

@@ -12,6 +12,10 @@ public sealed class PromotionIndex
     private readonly Dictionary<Gtin, List<Promotion>> _byProduct = [];
     private readonly Dictionary<string, List<Promotion>> _byCategory = new(StringComparer.Ordinal);
     private readonly List<Promotion> _basketWide = [];
+    private readonly List<Promotion> _all = [];
+
+    /// <summary>Every promotion indexed.</summary>
+    public IReadOnlyList<Promotion> All => _all;
 
     /// <summary>Indexes a set of promotions.</summary>
     public PromotionIndex(IEnumerable<Promotion> promotions)
@@ -20,6 +24,7 @@ public sealed class PromotionIndex
         foreach (var promotion in promotions)
         {
             Count++;
+            _all.Add(promotion);
             if (promotion is BasketThreshold)
             {
                 _basketWide.Add(promotion);

@@ -33,7 +33,7 @@ public sealed partial class StoreFeed(IEventLog log, StoreServices services, ILo
     public const int Capacity = 8192;
 
     private static readonly ReadFilter Topics = ReadFilter.ForTopics(OrderEvents.OrdersTopic, InventoryEvents.StockTopic, CheckoutEvents.SalesTopic, CatalogEvents.ProductsTopic,
-        CatalogEvents.MenuTopic, PricingEvents.PricesTopic, PricingEvents.CampaignsTopic, PromotionEvents.PromotionsTopic, ReplicationAgent.ConnectivityTopic);
+        CatalogEvents.MenuTopic, PricingEvents.PricesTopic, PricingEvents.CampaignsTopic, PromotionEvents.PromotionsTopic, ReplicationAgent.ConnectivityTopic, PriceSchedule.Topic);
 
     private static readonly Dictionary<string, string[]> ChannelsByRole = new(StringComparer.Ordinal)
     {

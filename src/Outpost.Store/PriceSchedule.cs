@@ -1,0 +1,72 @@
+using Outpost.Core.Events;
+using Outpost.Core.Log;
+
+namespace Outpost.Store;
+
+/// <summary>
+/// Wakes live views when a scheduled price, store campaign or promotion starts or ends: at that store-local
+/// moment it records a local <c>PricesChanged</c> event (topic <c>schedule</c>, never replicated), which the feed
+/// announces on the <c>menu</c> channel, so shelf labels, menu boards and kiosks show the new price from its
+/// start even with no event arriving from HQ and the link down.
+/// </summary>
+internal sealed partial class PriceSchedule(StoreServices services, IEventLog log, StoreOptions options, ILogger<PriceSchedule> logger) : BackgroundService
+{
+    /// <summary>The local topic of schedule ticks.</summary>
+    public const string Topic = "schedule";
+
+    /// <summary>Re-read the schedule at least this often (new prices may have arrived).</summary>
+    private static readonly TimeSpan Recheck = TimeSpan.FromMinutes(1);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var time = options.Time;
+        var checkedUpTo = time.GetUtcNow();
+        for (var ticks = 0L; !stoppingToken.IsCancellationRequested && ticks < long.MaxValue; ticks++)
+        {
+            try
+            {
+                // Read models first, so a price that just arrived is in the schedule.
+                var head = log.Head;
+                await services.Retail.CatchUpToAsync(head, stoppingToken);
+                var now = time.GetUtcNow();
+                var next = await services.Retail.NextPriceChangeAsync(checkedUpTo, stoppingToken);
+                if (next is { } due && due <= now)
+                {
+                    await log.AppendAsync(new NewEvent
+                    {
+                        Topic = Topic,
+                        Type = "PricesChanged",
+                        Key = "prices",
+                        Payload = NewEvent.Json(new ScheduleTick(due), StoreJsonContext.Default.ScheduleTick),
+                    }, stoppingToken);
+                    checkedUpTo = now;
+                    continue;
+                }
+
+                checkedUpTo = now;
+                var wait = next is { } at && at - now < Recheck ? at - now : Recheck;
+                using var woken = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+                var arrival = log.WaitForAppendAsync(head, woken.Token).AsTask();
+                var timer = Task.Delay(wait, time, woken.Token);
+                await Task.WhenAny(arrival, timer);
+                await woken.CancelAsync();
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                LogFailed(logger, ex);
+                await Task.Delay(TimeSpan.FromSeconds(5), time, stoppingToken);
+            }
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The price schedule failed; retrying")]
+    private static partial void LogFailed(ILogger logger, Exception exception);
+}
+
+/// <summary>A scheduled price change took effect.</summary>
+/// <param name="At">When.</param>
+public sealed record ScheduleTick(DateTimeOffset At);
