@@ -3,6 +3,7 @@ using Outpost.Core.Consumers;
 using Outpost.Core.Log;
 using Outpost.Retail.Catalog;
 using Outpost.Retail.Checkout;
+using Outpost.Retail.Gate;
 using Outpost.Retail.Inventory;
 using Outpost.Retail.Labels;
 using Outpost.Retail.Loyalty;
@@ -52,6 +53,7 @@ public sealed class RetailContexts : IAsyncDisposable
         Checkout = new CheckoutService(log, store, Pricing, Promotions, Loyalty, terminal, options.Checkout, time);
         Inventory = new InventoryService(log, store, WaitForAsync);
         Menu = new MenuService(Catalog, Pricing, Promotions, Inventory, time);
+        Gate = new GateService(log, store, Loyalty, Checkout, time);
         Labels = new LabelService(log, Catalog, Pricing, Promotions, time);
         Orders = new OrderService(log, store, Menu, Pricing, Promotions, time, WaitForAsync);
         Consumers = [new CatalogProjection(), new PriceBookProjection(store), new PromotionsProjection(store), new LoyaltyProjection(store), new CheckoutProjection(),
@@ -94,6 +96,9 @@ public sealed class RetailContexts : IAsyncDisposable
 
     /// <summary>The menu with availability.</summary>
     public MenuService Menu { get; }
+
+    /// <summary>The walk-out gate.</summary>
+    public GateService Gate { get; }
 
     /// <summary>Shelf labels and the ones to re-print.</summary>
     public LabelService Labels { get; }

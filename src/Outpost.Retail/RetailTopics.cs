@@ -24,6 +24,7 @@ public static class RetailTopics
         new TopicPolicy(LoyaltyEvents.LoyaltyTopic, TopicDirection.Up, TopicPriority.High, RetentionPolicy.UntilDone(Grace)),
         new TopicPolicy("stock", TopicDirection.Up, TopicPriority.High, RetentionPolicy.UntilDone(Grace)),
         new TopicPolicy(PricingEvents.CampaignsTopic, TopicDirection.Up, TopicPriority.High, RetentionPolicy.UntilDone(TimeSpan.FromDays(30))),
+        new TopicPolicy("gate", TopicDirection.Up, TopicPriority.Normal, RetentionPolicy.UntilDone(Grace)),
         new TopicPolicy(CheckoutEvents.ReceiptsTopic, TopicDirection.Up, TopicPriority.Normal, RetentionPolicy.UntilDone(Grace)),
         new TopicPolicy("telemetry", TopicDirection.Up, TopicPriority.Low, RetentionPolicy.Budget(64 * 1024 * 1024, TimeSpan.FromDays(1))),
         new TopicPolicy(CatalogEvents.ProductsTopic, TopicDirection.Down, TopicPriority.High, RetentionPolicy.Compacted),

@@ -17,6 +17,9 @@ internal sealed partial class PriceSchedule(StoreServices services, IEventLog lo
     /// <summary>Re-read the schedule at least this often (new prices may have arrived).</summary>
     private static readonly TimeSpan Recheck = TimeSpan.FromMinutes(1);
 
+    /// <summary>The least time between two looks at the schedule when events keep arriving.</summary>
+    private static readonly TimeSpan Debounce = TimeSpan.FromSeconds(1);
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var time = options.Time;
@@ -48,8 +51,13 @@ internal sealed partial class PriceSchedule(StoreServices services, IEventLog lo
                 using var woken = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
                 var arrival = log.WaitForAppendAsync(head, woken.Token).AsTask();
                 var timer = Task.Delay(wait, time, woken.Token);
-                await Task.WhenAny(arrival, timer);
+                var first = await Task.WhenAny(arrival, timer);
                 await woken.CancelAsync();
+                if (first == arrival)
+                {
+                    // Events arrive all the time (every sale): look at the schedule again at most once a second.
+                    await Task.Delay(Debounce, time, stoppingToken);
+                }
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {

@@ -47,6 +47,9 @@ namespace Outpost.Store;
 [JsonSerializable(typeof(ChangeNotice))]
 [JsonSerializable(typeof(SaleNotice))]
 [JsonSerializable(typeof(ScheduleTick))]
+[JsonSerializable(typeof(GateEnterRequest))]
+[JsonSerializable(typeof(GateExitRequest))]
+[JsonSerializable(typeof(Outpost.Retail.Gate.GateVisit))]
 [JsonSerializable(typeof(ProblemDetails))]
 [JsonSerializable(typeof(HttpValidationProblemDetails))]
 public sealed partial class StoreJsonContext : JsonSerializerContext;

@@ -62,7 +62,9 @@ internal sealed class TestStore : IAsyncDisposable
         }
 
         Log = SqliteEventLog.Open(new LogOptions { Path = DatabasePath, NodeId = Context.StoreId, Time = Time, Topics = RetailTopics.Catalog });
-        Retail = await RetailContexts.OpenAsync(Log, Context, options ?? new RetailOptions(), Terminal, Time, TestContext.Current.CancellationToken);
+        // Consumer retries wait on the clock; this clock is fake, so retry at once.
+        var retail = (options ?? new RetailOptions()) with { Consumers = new Core.Consumers.ConsumerOptions { RetryDelay = TimeSpan.Zero, MaxAttempts = 2 } };
+        Retail = await RetailContexts.OpenAsync(Log, Context, retail, Terminal, Time, TestContext.Current.CancellationToken);
     }
 
     public TestStore Product(string gtin, string name, decimal price, string category = "grocery", string taxClass = "standard", SaleUnit unit = SaleUnit.Each)

@@ -227,6 +227,7 @@ public sealed class StoreApiTests : IAsyncLifetime
         Assert.Contains("outpost_log", metrics, StringComparison.Ordinal);
         Assert.Contains("/api/baskets/{id}/complete", openApi, StringComparison.Ordinal);
         Assert.Contains("/api/orders", openApi, StringComparison.Ordinal);
+        Assert.Contains("/api/gate/exit", openApi, StringComparison.Ordinal);
     }
 
     [Theory]

@@ -78,9 +78,46 @@ internal static class BenchCommand
             }
         });
 
+        var storeDevices = new Option<int>("--devices") { Description = "Simulated tills.", DefaultValueFactory = _ => 50 };
+        var storeSeconds = new Option<int>("--seconds") { Description = "Seconds of load online, and again with the HQ link cut.", DefaultValueFactory = _ => 60 };
+        var storeBoards = new Option<int>("--boards") { Description = "Menu boards on the live feed for the fan-out.", DefaultValueFactory = _ => 100 };
+        var storeJson = new Option<FileInfo>("--json") { Description = "Where to write the result as JSON.", DefaultValueFactory = _ => new FileInfo(Path.Combine("bench-results", "store.json")) };
+        var store = new Command("store", "One store server under its devices: price checks, basket updates and checkouts online and with the HQ link cut; SSE fan-out to menu boards.");
+        foreach (var option in new Option[] { storeDevices, storeSeconds, storeBoards, storeJson })
+        {
+            store.Options.Add(option);
+        }
+
+        store.SetAction(async (result, cancellationToken) =>
+        {
+            if (result.GetValue(storeDevices) is < 1 or > 1000 || result.GetValue(storeSeconds) is < 1 or > 3600 || result.GetValue(storeBoards) is < 1 or > 2000)
+            {
+                output.WriteLine("--devices 1-1000, --seconds 1-3600, --boards 1-2000.");
+                return 2;
+            }
+
+            var benchmark = new StoreBenchmark(output, Path.Combine(Path.GetTempPath(), "outpost-bench-" + Guid.NewGuid().ToString("N")[..8]), result.GetValue(storeDevices),
+                TimeSpan.FromSeconds(result.GetValue(storeSeconds)), result.GetValue(storeBoards));
+            try
+            {
+                var figures = await benchmark.RunAsync(cancellationToken);
+                var path = result.GetValue(storeJson)!.FullName;
+                Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+                await using var file = File.Create(path);
+                await System.Text.Json.JsonSerializer.SerializeAsync(file, figures, BenchJsonContext.Default.StoreBenchResult, cancellationToken);
+                output.WriteLine($"written: {path}");
+                return 0;
+            }
+            finally
+            {
+                benchmark.Cleanup();
+            }
+        });
+
         var bench = new Command("bench", "End-to-end benchmarks; each prints its figure beside the physical limit measured in the same run.");
         bench.Subcommands.Add(log);
         bench.Subcommands.Add(sync);
+        bench.Subcommands.Add(store);
         return bench;
     }
 }

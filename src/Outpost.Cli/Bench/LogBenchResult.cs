@@ -57,5 +57,6 @@ internal sealed record LogBenchResult
 [JsonSourceGenerationOptions(WriteIndented = true, PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]
 [JsonSerializable(typeof(LogBenchResult))]
 [JsonSerializable(typeof(SyncBenchResult))]
+[JsonSerializable(typeof(StoreBenchResult))]
 [JsonSerializable(typeof(IReadOnlyList<double>))]
 internal sealed partial class BenchJsonContext : JsonSerializerContext;

@@ -70,6 +70,13 @@ public interface IEventLog : IAsyncDisposable
     /// <summary>Begins a write transaction for a consumer's read model and checkpoint.</summary>
     ValueTask<ILogTransaction> BeginTransactionAsync(CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// A write transaction on the log's database with its own commit durability: <see cref="LogDurability.Normal"/>
+    /// for working state that must survive a process crash but may lose its last commits to a power cut (a basket
+    /// being scanned), without an fsync per change. Events and read models keep the log's durability.
+    /// </summary>
+    ValueTask<ILogTransaction> BeginTransactionAsync(LogDurability durability, CancellationToken cancellationToken = default);
+
     /// <summary>The parked events, optionally of one consumer.</summary>
     ValueTask<IReadOnlyList<DeadLetter>> GetDeadLettersAsync(string? consumer = null, CancellationToken cancellationToken = default);
 

@@ -222,6 +222,31 @@ public sealed class CheckoutService(
         }, cancellationToken);
 
     /// <summary>
+    /// Pays what is due as a deferred charge to a known member's card on file (walk-out stores): recorded at once,
+    /// even offline, and charged by <see cref="ForwardOfflineApprovalsAsync"/> when the payment path is available.
+    /// </summary>
+    public Task<BasketView> PayDeferredAsync(string basketId, CancellationToken cancellationToken) =>
+        ChangeAsync(basketId, async state =>
+        {
+            var member = state.MemberPresented is { } presented ? await loyalty.IdentifyAsync(presented, cancellationToken) : null;
+            if (member is null)
+            {
+                throw new RetailException(RetailProblem.Refused, "A deferred charge needs a member this store knows (their card on file is charged later).");
+            }
+
+            var (frozen, due) = await FreezeForTenderAsync(state, cancellationToken);
+            if (due <= 0)
+            {
+                throw new RetailException(RetailProblem.Conflict, "Nothing is left to pay: complete the sale.");
+            }
+
+            return frozen with
+            {
+                Tenders = [.. frozen.Tenders, new SaleTenderV1("deferred", due, CardToken: "member:" + member.MemberId, AuthCode: "D-" + state.Id, Offline: true)],
+            };
+        }, cancellationToken);
+
+    /// <summary>
     /// Completes the sale once it is paid: the sale, its electronic receipt and the loyalty deltas are appended
     /// atomically and durably, then the till gets the receipt. A retry with the same idempotency key returns
     /// the same sale and records nothing.
@@ -671,7 +696,9 @@ public sealed class CheckoutService(
     private async Task SaveAsync(BasketState state, CancellationToken cancellationToken)
     {
         state = state with { Version = state.Version + 1 };
-        await using var tx = await log.BeginTransactionAsync(cancellationToken);
+
+        // A basket survives a crash of the server (WAL); only a power cut may lose its last scans, never a sale.
+        await using var tx = await log.BeginTransactionAsync(LogDurability.Normal, cancellationToken);
         await using (var command = tx.CreateCommand("""
             INSERT INTO checkout_baskets(id, till_id, status, state, updated_at) VALUES($id, $till, $status, $state, $at)
             ON CONFLICT(id) DO UPDATE SET status = excluded.status, state = excluded.state, updated_at = excluded.updated_at

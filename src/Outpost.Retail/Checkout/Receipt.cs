@@ -42,6 +42,7 @@ public static class Receipt
             {
                 "card" => $"Card ****{tender.CardLast4}{(tender.Offline ? " (offline)" : string.Empty)}",
                 "points" => $"Points ({tender.Points})",
+                "deferred" => "Card on file (charged later)",
                 _ => "Cash",
             };
             Row(text, label, Amount(tender.Tendered ?? tender.Amount));

@@ -118,3 +118,12 @@ public sealed record ProductLabel(string Gtin, string Name, string Category, str
 /// <param name="Gtin">The product.</param>
 /// <param name="Price">The price printed on it.</param>
 public sealed record PrintedLabel(string Gtin, decimal Price);
+
+/// <summary>A card tapped at the entrance gate.</summary>
+/// <param name="Code">The loyalty card number or app code.</param>
+public sealed record GateEnterRequest(string Code);
+
+/// <summary>A shopper leaving with what the store's sensors saw them take.</summary>
+/// <param name="VisitId">The visit from the entrance.</param>
+/// <param name="Items">What they took.</param>
+public sealed record GateExitRequest(string VisitId, IReadOnlyList<ReturnItem>? Items);

@@ -32,6 +32,12 @@ public static class StoreApi
             await s.Retail.Labels.MarkPrintedAsync([.. (body ?? []).Select(l => (Required(l.Gtin, "gtin"), l.Price))], ct);
             return TypedResults.NoContent();
         }).WithTags("Labels").Roles(BackOffice, Handheld);
+        api.MapPost("/gate/enter", async (GateEnterRequest body, ClaimsPrincipal user, StoreServices s, CancellationToken ct) =>
+            TypedResults.Ok(await s.Retail.Gate.EnterAsync(user.DeviceId(), Required(body?.Code, "code"), ct))).WithTags("Walk-out gate").Roles(Handheld, BackOffice);
+        api.MapPost("/gate/exit", async (GateExitRequest body, ClaimsPrincipal user, StoreServices s, CancellationToken ct) =>
+            await s.Retail.Gate.ExitAsync(user.DeviceId(), Required(body?.VisitId, "visitId"), [.. (body!.Items ?? []).Select(i => (Required(i.Code, "items[].code"), i.Quantity))], ct) is { } sale
+                ? Results.Ok(sale)
+                : Results.NoContent()).WithTags("Walk-out gate").Roles(Handheld, BackOffice);
         api.MapGet("/connectivity", (ConnectivityMonitor monitor) => TypedResults.Ok(monitor.Current)).WithTags("Connectivity").Roles(BackOffice);
         return app;
     }

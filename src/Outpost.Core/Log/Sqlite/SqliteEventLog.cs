@@ -355,9 +355,18 @@ public sealed partial class SqliteEventLog : IEventLog
     public async ValueTask<DbConnection> OpenReadConnectionAsync(CancellationToken cancellationToken = default) => await OpenReaderAsync(cancellationToken);
 
     /// <inheritdoc />
-    public async ValueTask<ILogTransaction> BeginTransactionAsync(CancellationToken cancellationToken = default)
+    public ValueTask<ILogTransaction> BeginTransactionAsync(CancellationToken cancellationToken = default) => BeginTransactionAsync(_options.Durability, cancellationToken);
+
+    /// <inheritdoc />
+    public async ValueTask<ILogTransaction> BeginTransactionAsync(LogDurability durability, CancellationToken cancellationToken = default)
     {
-        var connection = OpenConnection(_connectionString, _options);
+        var connection = OpenConnection(_connectionString, _options.Durability == durability ? _options : new LogOptions
+        {
+            Path = _options.Path,
+            NodeId = _options.NodeId,
+            Durability = durability,
+            BusyTimeout = _options.BusyTimeout,
+        });
         try
         {
             var tx = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken);
