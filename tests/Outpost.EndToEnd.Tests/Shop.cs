@@ -7,12 +7,9 @@ using Outpost.Central;
 using Outpost.Central.Admin;
 using Outpost.Central.Stores;
 using Outpost.Cli.Bench;
-using Outpost.Core.Events;
+using Outpost.Cli.Commands;
 using Outpost.Core.Log;
 using Outpost.Retail;
-using Outpost.Retail.Catalog;
-using Outpost.Retail.Pricing;
-using Outpost.Retail.Promotions;
 using Outpost.Store;
 using Outpost.Sync.Agent;
 using Outpost.Sync.Hosting;
@@ -27,9 +24,9 @@ internal sealed class Shop : IAsyncDisposable
 {
     public const string AdminToken = "e2e-store-admin";
     public const string StoreId = "s-042";
-    public const string Cola = "04006381333931";
-    public const string Burger = "00000020000011";
-    public const string Salad = "00000020000028";
+    public const string Cola = DemoCatalog.Cola;
+    public const string Burger = DemoCatalog.Burger;
+    public const string Salad = DemoCatalog.Salad;
 
     private Shop(string directory, WebApplication hq, LinkRelay link, WebApplication store)
     {
@@ -98,7 +95,7 @@ internal sealed class Shop : IAsyncDisposable
         var arrived = await EventuallyAsync(async () =>
         {
             var menu = await client.GetAsync("/api/menu", Ct);
-            return menu.IsSuccessStatusCode && JsonDocument.Parse(await menu.Content.ReadAsStringAsync(Ct)).RootElement.GetArrayLength() == 2
+            return menu.IsSuccessStatusCode && JsonDocument.Parse(await menu.Content.ReadAsStringAsync(Ct)).RootElement.GetArrayLength() == 3
                 && (await client.GetAsync($"/api/products/{Cola}", Ct)).IsSuccessStatusCode;
         }, TimeSpan.FromSeconds(30));
         Assert.True(arrived, "HQ's master data did not reach the store within 30 s.");
@@ -153,27 +150,5 @@ internal sealed class Shop : IAsyncDisposable
         }
     }
 
-    private static async Task PublishMasterDataAsync(IEventLog hq)
-    {
-        var events = new List<NewEvent>();
-        void Product(string gtin, string name, decimal price, string category)
-        {
-            events.Add(new NewEvent { Topic = CatalogEvents.ProductsTopic, Type = CatalogEvents.ProductUpserted, Key = gtin,
-                Payload = NewEvent.Json(new ProductUpsertedV1(gtin, name, category, "standard", SaleUnit.Each, null, null), CatalogJsonContext.Default.ProductUpsertedV1) });
-            var from = new DateTime(2026, 1, 1);
-            events.Add(new NewEvent { Topic = PricingEvents.PricesTopic, Type = PricingEvents.PriceSet, Key = PricingEvents.PriceKey(gtin, from),
-                Payload = NewEvent.Json(new PriceSetV1(gtin, price, "EUR", from, null), PricingJsonContext.Default.PriceSetV1) });
-        }
-
-        Product(Cola, "Cola 1.5L", 1.50m, "drinks");
-        Product(Burger, "Bacon Cheeseburger", 8.90m, "burgers");
-        Product(Salad, "Chicken Salad", 7.50m, "salads");
-        events.Add(new NewEvent { Topic = CatalogEvents.MenuTopic, Type = CatalogEvents.MenuItemUpserted, Key = Burger,
-            Payload = NewEvent.Json(new MenuItemUpsertedV1(Burger, "Bacon Cheeseburger", "burgers", "standard", [new("bun", true), new("beef", true), new("bacon", true), new("cheese", false)], null), CatalogJsonContext.Default.MenuItemUpsertedV1) });
-        events.Add(new NewEvent { Topic = CatalogEvents.MenuTopic, Type = CatalogEvents.MenuItemUpserted, Key = Salad,
-            Payload = NewEvent.Json(new MenuItemUpsertedV1(Salad, "Chicken Salad", "salads", "standard", [new("lettuce", true), new("chicken", true), new("bacon", false)], null), CatalogJsonContext.Default.MenuItemUpsertedV1) });
-        events.Add(new NewEvent { Topic = PromotionEvents.PromotionsTopic, Type = PromotionEvents.PromotionSet, Key = "p-cola", Scope = Scope.Region("north"),
-            Payload = NewEvent.Json(new PromotionDefinitionV1("p-cola", "Cola 3 for 2", "multiBuy", [Cola], null, Buy: 3, Pay: 2), PromotionJsonContext.Default.PromotionDefinitionV1) });
-        await hq.AppendBatchAsync(events, cancellationToken: Ct);
-    }
+    private static async Task PublishMasterDataAsync(IEventLog hq) => await hq.AppendBatchAsync(DemoCatalog.Events("north"), cancellationToken: Ct);
 }

@@ -82,8 +82,9 @@ internal static class BenchCommand
         var storeSeconds = new Option<int>("--seconds") { Description = "Seconds of load online, and again with the HQ link cut.", DefaultValueFactory = _ => 60 };
         var storeBoards = new Option<int>("--boards") { Description = "Menu boards on the live feed for the fan-out.", DefaultValueFactory = _ => 100 };
         var storeJson = new Option<FileInfo>("--json") { Description = "Where to write the result as JSON.", DefaultValueFactory = _ => new FileInfo(Path.Combine("bench-results", "store.json")) };
+        var storePace = new Option<int>("--pace-ms") { Description = "Milliseconds a till waits after each answer before its next request (0: none, the server saturated).", DefaultValueFactory = _ => 100 };
         var store = new Command("store", "One store server under its devices: price checks, basket updates and checkouts online and with the HQ link cut; SSE fan-out to menu boards.");
-        foreach (var option in new Option[] { storeDevices, storeSeconds, storeBoards, storeJson })
+        foreach (var option in new Option[] { storeDevices, storeSeconds, storeBoards, storeJson, storePace })
         {
             store.Options.Add(option);
         }
@@ -97,7 +98,7 @@ internal static class BenchCommand
             }
 
             var benchmark = new StoreBenchmark(output, Path.Combine(Path.GetTempPath(), "outpost-bench-" + Guid.NewGuid().ToString("N")[..8]), result.GetValue(storeDevices),
-                TimeSpan.FromSeconds(result.GetValue(storeSeconds)), result.GetValue(storeBoards));
+                TimeSpan.FromSeconds(result.GetValue(storeSeconds)), result.GetValue(storeBoards), TimeSpan.FromMilliseconds(Math.Max(0, result.GetValue(storePace))));
             try
             {
                 var figures = await benchmark.RunAsync(cancellationToken);

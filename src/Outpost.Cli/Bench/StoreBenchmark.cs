@@ -24,7 +24,7 @@ namespace Outpost.Cli.Bench;
 /// fan-out of an out-of-stock event to connected menu boards. The limit beside it: the same server's
 /// <c>/health/live</c> round trip measured in the same run.
 /// </summary>
-internal sealed class StoreBenchmark(TextWriter output, string directory, int devices, TimeSpan phase, int boards)
+internal sealed class StoreBenchmark(TextWriter output, string directory, int devices, TimeSpan phase, int boards, TimeSpan pace)
 {
     private const string StoreId = "bench-store";
     private const string AdminToken = "bench-admin";
@@ -33,7 +33,7 @@ internal sealed class StoreBenchmark(TextWriter output, string directory, int de
     public async Task<StoreBenchResult> RunAsync(CancellationToken cancellationToken)
     {
         Directory.CreateDirectory(directory);
-        output.WriteLine($"outpost bench store: {devices} simulated tills for {phase.TotalSeconds:F0} s online, then {phase.TotalSeconds:F0} s with the HQ link cut; {boards} menu boards on the feed");
+        output.WriteLine($"outpost bench store: {devices} simulated tills, {pace.TotalMilliseconds:F0} ms between a till's requests (0: as fast as answers come), {phase.TotalSeconds:F0} s online, then {phase.TotalSeconds:F0} s with the HQ link cut; {boards} menu boards on the feed");
         output.WriteLine($"machine: {Environment.ProcessorCount} cores, {RuntimeInformation.OSDescription}, .NET {Environment.Version}");
         var hq = CentralHost.Build(new CentralOptions { DataDirectory = Path.Combine(directory, "hq"), Urls = "http://127.0.0.1:0", Topics = RetailTopics.Catalog }, Quiet);
         await hq.StartAsync(cancellationToken);
@@ -80,6 +80,7 @@ internal sealed class StoreBenchmark(TextWriter output, string directory, int de
                 At = DateTimeOffset.UtcNow,
                 Machine = $"{Environment.ProcessorCount} cores, {RuntimeInformation.OSDescription}",
                 Devices = devices,
+                PaceMs = pace.TotalMilliseconds,
                 PhaseSeconds = phase.TotalSeconds,
                 LimitP50Ms = limit.P50,
                 LimitP99Ms = limit.P99,
@@ -125,7 +126,15 @@ internal sealed class StoreBenchmark(TextWriter output, string directory, int de
     private async Task<Dictionary<string, Figures>> LoadAsync(List<HttpClient> tills, CancellationToken cancellationToken)
     {
         var samples = new ConcurrentDictionary<string, ConcurrentBag<double>>();
-        void Record(string operation, double ms) => samples.GetOrAdd(operation, _ => []).Add(ms);
+        async Task Record(string operation, double ms)
+        {
+            samples.GetOrAdd(operation, _ => []).Add(ms);
+            if (pace > TimeSpan.Zero)
+            {
+                await Task.Delay(pace, cancellationToken);
+            }
+        }
+
         var stop = DateTime.UtcNow + phase;
         await Task.WhenAll(tills.Select((till, t) => Task.Run(async () =>
         {
@@ -134,20 +143,20 @@ internal sealed class StoreBenchmark(TextWriter output, string directory, int de
             {
                 var watch = Stopwatch.StartNew();
                 (await till.GetAsync($"/api/products/{Gtin(random.Next(Products))}", cancellationToken)).EnsureSuccessStatusCode();
-                Record("price check", watch.Elapsed.TotalMilliseconds);
+                await Record("price check", watch.Elapsed.TotalMilliseconds);
                 var basket = await ReadAsync(await till.PostAsJsonAsync("/api/baskets", new { }, cancellationToken), cancellationToken);
                 var id = basket.GetProperty("id").GetString();
                 for (var line = 0; line < 3; line++)
                 {
                     watch.Restart();
                     await ReadAsync(await till.PostAsJsonAsync($"/api/baskets/{id}/lines", new { code = Gtin(random.Next(Products)), quantity = 1 + random.Next(3) }, cancellationToken), cancellationToken);
-                    Record("basket update", watch.Elapsed.TotalMilliseconds);
+                    await Record("basket update", watch.Elapsed.TotalMilliseconds);
                 }
 
                 await ReadAsync(await till.PostAsJsonAsync($"/api/baskets/{id}/payments", new { method = "card" }, cancellationToken), cancellationToken);
                 watch.Restart();
                 await ReadAsync(await till.PostAsJsonAsync($"/api/baskets/{id}/complete", new { idempotencyKey = id }, cancellationToken), cancellationToken);
-                Record("checkout", watch.Elapsed.TotalMilliseconds);
+                await Record("checkout", watch.Elapsed.TotalMilliseconds);
             }
         }, cancellationToken)));
         return samples.ToDictionary(s => s.Key, s => Figures.Of(s.Value));
@@ -295,6 +304,8 @@ internal sealed record StoreBenchResult
     public required string Machine { get; init; }
 
     public required int Devices { get; init; }
+
+    public required double PaceMs { get; init; }
 
     public required double PhaseSeconds { get; init; }
 

@@ -13,10 +13,12 @@ internal static class DemoCommand
         var sales = new Option<int>("--sales") { Description = "How many sales the tills of part 1 record.", DefaultValueFactory = _ => 5000 };
         var tills = new Option<int>("--tills") { Description = "How many tills sell at once in part 1.", DefaultValueFactory = _ => 8 };
         var data = new Option<DirectoryInfo?>("--data") { Description = "Where to keep the logs (default: a new temp folder)." };
+        var serve = new Option<bool>("--serve") { Description = "Instead: keep HQ and two stores up with the device pages, and print their addresses (Ctrl+C ends)." };
         var command = new Command("demo", "See Outpost work: a store's event log, then HQ and three stores replicating, one of them cut off and back.");
         command.Options.Add(sales);
         command.Options.Add(tills);
         command.Options.Add(data);
+        command.Options.Add(serve);
         command.SetAction(async (result, cancellationToken) =>
         {
             var count = result.GetValue(sales);
@@ -28,6 +30,12 @@ internal static class DemoCommand
             }
 
             var directory = result.GetValue(data)?.FullName ?? Path.Combine(Path.GetTempPath(), "outpost-demo-" + Guid.NewGuid().ToString("N")[..8]);
+            if (result.GetValue(serve))
+            {
+                await ServeDemo.RunAsync(output, Console.In, directory, cancellationToken);
+                return 0;
+            }
+
             await LogDemo.RunAsync(output, directory, count, tillCount, cancellationToken);
             output.WriteLine();
             await FleetDemo.RunAsync(output, Path.Combine(directory, "fleet"), cancellationToken);
