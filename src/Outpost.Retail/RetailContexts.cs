@@ -48,7 +48,7 @@ public sealed class RetailContexts : IAsyncDisposable
         Prices = new PriceBook(log, store);
         Pricing = new PriceCheck(Catalog, Prices, new PromotionEngine(options.Checkout.Taxes.Rounding), store);
         Promotions = new PromotionCatalog(log, store);
-        Campaigns = new StoreCampaigns(log, store, Catalog);
+        Campaigns = new StoreCampaigns(log, store, Catalog, WaitForAsync);
         Loyalty = new LoyaltyService(log, options.Loyalty);
         Checkout = new CheckoutService(log, store, Pricing, Promotions, Loyalty, terminal, options.Checkout, time);
         Inventory = new InventoryService(log, store, WaitForAsync);

@@ -212,6 +212,36 @@ public sealed class StoreApiTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_back_office_store_promotion_prices_the_label_from_its_start_and_bad_ones_are_refused()
+    {
+        using var office = _server.Client();
+        var created = await office.PostAsJsonAsync("/api/campaigns/promotions", new
+        {
+            id = "crisps-half",
+            promotion = new { id = "x", name = "Crisps half price", type = "percentOff", products = new[] { StoreServer.Crisps }, percent = 50 },
+            from = DateTime.UtcNow.Date.AddDays(-2),
+            to = DateTime.UtcNow.Date.AddDays(30),
+            createdBy = "manager-7",
+        }, Ct);
+        var bad = await office.PostAsJsonAsync("/api/campaigns/promotions", new
+        {
+            id = "bad",
+            promotion = new { id = "x", name = "Broken", type = "percentOff", products = new[] { StoreServer.Crisps }, percent = 150 },
+            from = DateTime.UtcNow.Date.AddDays(-2),
+            to = DateTime.UtcNow.Date.AddDays(30),
+            createdBy = "manager-7",
+        }, Ct);
+        var label = await ReadAsync(await office.GetAsync($"/api/products/{StoreServer.Crisps}", Ct));
+
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+        Assert.Contains("percent", await bad.Content.ReadAsStringAsync(Ct), StringComparison.Ordinal);
+        Assert.Equal((1.20m, 0.60m), (label.GetProperty("shelfPrice").GetDecimal(), label.GetProperty("price").GetDecimal()));
+        Assert.Equal("Crisps half price", label.GetProperty("promotions")[0].GetString());
+        Assert.Equal(1, await _server.CountAsync(Outpost.Retail.Pricing.PricingEvents.CampaignsTopic));
+    }
+
+    [Fact]
     public async Task Health_metrics_and_the_openapi_document_are_served()
     {
         using var client = _server.Client(null);

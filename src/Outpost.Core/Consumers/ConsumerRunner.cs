@@ -21,6 +21,13 @@ public sealed partial class ConsumerRunner
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly string _cursor;
+    /// <summary>
+    /// Read models commit without an fsync of their own: they are rebuilt from the log, and a checkpoint commits
+    /// with its model in one transaction, so a power cut can only take both back together and the events are
+    /// applied again, exactly once. The log's own appends stay as durable as configured.
+    /// </summary>
+    private const LogDurability ReadModelDurability = LogDurability.Normal;
+
     private readonly CommitSignal _moved = new();
     private long _position = -1;
     private long _persisted;
@@ -145,7 +152,7 @@ public sealed partial class ConsumerRunner
 
         try
         {
-            await using var tx = await _log.BeginTransactionAsync(cancellationToken);
+            await using var tx = await _log.BeginTransactionAsync(ReadModelDurability, cancellationToken);
             foreach (var e in page.Events)
             {
                 await _consumer.HandleAsync(e, tx, cancellationToken);
@@ -178,7 +185,7 @@ public sealed partial class ConsumerRunner
         {
             try
             {
-                await using var tx = await _log.BeginTransactionAsync(cancellationToken);
+                await using var tx = await _log.BeginTransactionAsync(ReadModelDurability, cancellationToken);
                 await _consumer.HandleAsync(e, tx, cancellationToken);
                 await tx.SetCursorAsync(_cursor, CursorKind.Consumer, e.Seq, cancellationToken);
                 await tx.CommitAsync(cancellationToken);
@@ -193,7 +200,7 @@ public sealed partial class ConsumerRunner
                     continue;
                 }
 
-                await using var park = await _log.BeginTransactionAsync(cancellationToken);
+                await using var park = await _log.BeginTransactionAsync(ReadModelDurability, cancellationToken);
                 await park.ParkAsync(new DeadLetter(_consumer.Name, e.Seq, e.Topic, $"{e.Type}.v{e.Version}", attempt, ex.ToString(), _time.GetUtcNow()), cancellationToken);
                 await park.SetCursorAsync(_cursor, CursorKind.Consumer, e.Seq, cancellationToken);
                 await park.CommitAsync(cancellationToken);

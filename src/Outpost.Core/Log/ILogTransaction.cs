@@ -5,7 +5,8 @@ namespace Outpost.Core.Log;
 /// <summary>
 /// A write transaction on the log's database, for a consumer that keeps its read model in the same
 /// database: its table writes, its checkpoint and any dead letter commit together or not at all, so each
-/// event affects the read model exactly once.
+/// event affects the read model exactly once. Writers of one log take turns: hold a transaction briefly, and never
+/// append to the log while holding one (the append would wait for the transaction, which waits for it).
 /// </summary>
 public interface ILogTransaction : IAsyncDisposable
 {

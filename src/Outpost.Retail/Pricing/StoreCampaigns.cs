@@ -10,7 +10,7 @@ namespace Outpost.Retail.Pricing;
 /// window. They are events owned by the store (scoped to it, replicated up to HQ) and win over HQ's prices in
 /// their window; who created each is recorded.
 /// </summary>
-public sealed class StoreCampaigns(IEventLog log, StoreContext store, CatalogQueries catalog)
+public sealed class StoreCampaigns(IEventLog log, StoreContext store, CatalogQueries catalog, Func<string, long, CancellationToken, Task> projected)
 {
     /// <summary>The longest a campaign may run.</summary>
     public static readonly TimeSpan MaxLength = TimeSpan.FromDays(366);
@@ -44,6 +44,7 @@ public sealed class StoreCampaigns(IEventLog log, StoreContext store, CatalogQue
             Payload = NewEvent.Json(new StoreCampaignPriceSetV1(campaignId, parsed.Value, amount, store.Currency.Code, fromLocal, toLocal, createdBy),
                 PricingJsonContext.Default.StoreCampaignPriceSetV1),
         }, cancellationToken);
+        await projected("price-book", result.Seq, cancellationToken); // the till and the labels show it once this returns
         return result.Seq;
     }
 
@@ -71,6 +72,7 @@ public sealed class StoreCampaigns(IEventLog log, StoreContext store, CatalogQue
             Scope = Scope.Store(store.StoreId),
             Payload = NewEvent.Json(new StoreCampaignPromotionSetV1(campaignId, windowed, createdBy), PromotionJsonContext.Default.StoreCampaignPromotionSetV1),
         }, cancellationToken);
+        await projected("promotions", result.Seq, cancellationToken);
         return result.Seq;
     }
 

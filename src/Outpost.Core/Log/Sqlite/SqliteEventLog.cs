@@ -25,6 +25,7 @@ public sealed partial class SqliteEventLog : IEventLog
     private readonly string _connectionString;
     private readonly SqliteConnection _writeConnection;
     private readonly SqliteLogWriter _writer;
+    private readonly SemaphoreSlim _writeGate = new(1, 1);
     private readonly Channel<AppendRequest> _queue;
     private readonly Task _writeLoop;
     private readonly Task _checkpointLoop;
@@ -47,7 +48,7 @@ public sealed partial class SqliteEventLog : IEventLog
         Clock = clock;
         NodeId = NodeId.Parse(self.Name);
         _head = lastSeq;
-        _writer = new SqliteLogWriter(writeConnection, clock, nodes, self, lastSeq);
+        _writer = new SqliteLogWriter(writeConnection, clock, nodes, self, lastSeq, _writeGate);
         _queue = Channel.CreateUnbounded<AppendRequest>(new UnboundedChannelOptions { SingleReader = true, AllowSynchronousContinuations = false });
         _writeLoop = Task.Run(WriteLoopAsync);
         _checkpointLoop = Task.Run(CheckpointLoopAsync);
@@ -360,21 +361,31 @@ public sealed partial class SqliteEventLog : IEventLog
     /// <inheritdoc />
     public async ValueTask<ILogTransaction> BeginTransactionAsync(LogDurability durability, CancellationToken cancellationToken = default)
     {
-        var connection = OpenConnection(_connectionString, _options.Durability == durability ? _options : new LogOptions
-        {
-            Path = _options.Path,
-            NodeId = _options.NodeId,
-            Durability = durability,
-            BusyTimeout = _options.BusyTimeout,
-        });
+        // One writer at a time, in this process: the appends' writer and these transactions queue here instead of
+        // sleeping in SQLite's busy handler (which waits 1, 2, 5, 10... ms between tries). The transaction's
+        // disposal lets the next writer in; nothing may append while holding one.
+        await _writeGate.WaitAsync(cancellationToken);
+        SqliteConnection? connection = null;
         try
         {
+            connection = OpenConnection(_connectionString, _options.Durability == durability ? _options : new LogOptions
+            {
+                Path = _options.Path,
+                NodeId = _options.NodeId,
+                Durability = durability,
+                BusyTimeout = _options.BusyTimeout,
+            });
             var tx = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken);
-            return new SqliteLogTransaction(connection, tx, _options.Time);
+            return new SqliteLogTransaction(connection, tx, _options.Time, () => _writeGate.Release());
         }
         catch
         {
-            await connection.DisposeAsync();
+            if (connection is not null)
+            {
+                await connection.DisposeAsync();
+            }
+
+            _writeGate.Release();
             throw;
         }
     }

@@ -4,7 +4,7 @@ using Microsoft.Data.Sqlite;
 namespace Outpost.Core.Log.Sqlite;
 
 /// <summary>A write transaction on the log's database (BEGIN IMMEDIATE) for read models and checkpoints.</summary>
-internal sealed class SqliteLogTransaction(SqliteConnection connection, SqliteTransaction transaction, TimeProvider time) : ILogTransaction
+internal sealed class SqliteLogTransaction(SqliteConnection connection, SqliteTransaction transaction, TimeProvider time, Action release) : ILogTransaction
 {
     private bool _committed;
 
@@ -63,12 +63,26 @@ internal sealed class SqliteLogTransaction(SqliteConnection connection, SqliteTr
 
     public async ValueTask DisposeAsync()
     {
-        if (!_committed)
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
         {
-            await transaction.RollbackAsync();
+            return;
         }
 
-        await transaction.DisposeAsync();
-        await connection.DisposeAsync();
+        try
+        {
+            if (!_committed)
+            {
+                await transaction.RollbackAsync();
+            }
+
+            await transaction.DisposeAsync();
+            await connection.DisposeAsync();
+        }
+        finally
+        {
+            release();
+        }
     }
+
+    private int _disposed;
 }

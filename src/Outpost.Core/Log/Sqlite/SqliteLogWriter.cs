@@ -31,8 +31,9 @@ internal sealed class SqliteLogWriter : IDisposable
     private readonly HashSet<NodeState> _dirty = [];
     private long _lastSeq;
 
-    public SqliteLogWriter(SqliteConnection connection, HybridLogicalClock clock, Dictionary<string, NodeState> nodes, NodeState self, long lastSeq)
+    public SqliteLogWriter(SqliteConnection connection, HybridLogicalClock clock, Dictionary<string, NodeState> nodes, NodeState self, long lastSeq, SemaphoreSlim writeGate)
     {
+        _writeGate = writeGate;
         _connection = connection;
         _clock = clock;
         _nodes = nodes;
@@ -58,6 +59,8 @@ internal sealed class SqliteLogWriter : IDisposable
 
     public long LastSeq => _lastSeq;
 
+    private readonly SemaphoreSlim _writeGate;
+
     /// <summary>Writes every request of the group in one transaction; on failure nothing of it stays.</summary>
     public void Commit(IReadOnlyList<AppendRequest> group)
     {
@@ -65,6 +68,21 @@ internal sealed class SqliteLogWriter : IDisposable
         _undo.Clear();
         _added.Clear();
         _dirty.Clear();
+
+        // Every writer of the file takes turns here, so none of them sleeps in SQLite's busy handler.
+        _writeGate.Wait();
+        try
+        {
+            CommitLocked(group, lastSeq);
+        }
+        finally
+        {
+            _writeGate.Release();
+        }
+    }
+
+    private void CommitLocked(IReadOnlyList<AppendRequest> group, long lastSeq)
+    {
         using var tx = _connection.BeginTransaction();
         try
         {
