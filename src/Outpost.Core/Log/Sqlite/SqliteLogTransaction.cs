@@ -6,6 +6,8 @@ namespace Outpost.Core.Log.Sqlite;
 /// <summary>A write transaction on the log's database (BEGIN IMMEDIATE) for read models and checkpoints.</summary>
 internal sealed class SqliteLogTransaction(SqliteConnection connection, SqliteTransaction transaction, TimeProvider time, Action release) : ILogTransaction
 {
+    private int _disposed;
+
     private bool _committed;
 
     public DbConnection Connection => connection;
@@ -83,6 +85,4 @@ internal sealed class SqliteLogTransaction(SqliteConnection connection, SqliteTr
             release();
         }
     }
-
-    private int _disposed;
 }
