@@ -5,12 +5,16 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Runtime.InteropServices;
 using System.Text.Json;
+using Outpost.Central;
+using Outpost.Central.Stores;
 using Outpost.Core.Events;
 using Outpost.Core.Log;
 using Outpost.Retail;
 using Outpost.Retail.Catalog;
 using Outpost.Retail.Pricing;
 using Outpost.Retail.Promotions;
+using Outpost.Store;
+using Outpost.Sync.Hosting;
 
 namespace Outpost.Cli.Bench;
 
@@ -30,80 +34,73 @@ internal sealed class StoreBenchmark(TextWriter output, string directory, int de
     {
         Directory.CreateDirectory(directory);
         output.WriteLine($"outpost bench store: {devices} simulated tills, {pace.TotalMilliseconds:F0} ms between a till's requests (0: as fast as answers come), {phase.TotalSeconds:F0} s online, then {phase.TotalSeconds:F0} s with the HQ link cut; {boards} menu boards on the feed");
-        output.WriteLine("HQ, the store server and the devices each run in their own process, as they do in a real store");
         output.WriteLine($"machine: {Environment.ProcessorCount} cores, {RuntimeInformation.OSDescription}, .NET {Environment.Version}");
-
-        // HQ's master data is in its log before it starts; it replicates to the store like any other.
-        var hqData = Path.Combine(directory, "hq");
-        Directory.CreateDirectory(hqData);
-        await using (var seed = Core.Log.Sqlite.SqliteEventLog.Open(new LogOptions { Path = Path.Combine(hqData, "hq.db"), NodeId = "hq", Topics = RetailTopics.Catalog }))
+        var hq = CentralHost.Build(new CentralOptions { DataDirectory = Path.Combine(directory, "hq"), Urls = "http://127.0.0.1:0", Topics = RetailTopics.Catalog }, Quiet);
+        await hq.StartAsync(cancellationToken);
+        var secret = hq.Services.GetRequiredService<SqliteStoreDirectory>().Register(StoreId, "bench").Secret;
+        await PublishAsync(hq.Services.GetRequiredService<IEventLog>(), cancellationToken);
+        await using var link = new LinkRelay(hq.Address());
+        var options = new StoreOptions { StoreId = StoreId, Region = "bench", TimeZone = "Europe/Paris", DataDirectory = Path.Combine(directory, "store"), Urls = "http://127.0.0.1:0", AdminToken = AdminToken };
+        options.Sync.Central = link.Address;
+        options.Sync.Secret = secret;
+        var store = StoreHost.Build(options, Quiet);
+        await store.StartAsync(cancellationToken);
+        try
         {
-            await PublishAsync(seed, cancellationToken);
+            using var admin = Client(store.Address(), AdminToken);
+            await UntilAsync(async () => (await admin.GetAsync($"/api/products/{Gtin(Products - 1)}", cancellationToken)).IsSuccessStatusCode, TimeSpan.FromMinutes(2), cancellationToken);
+            var tills = new List<HttpClient>();
+            for (var i = 0; i < devices; i++)
+            {
+                tills.Add(Client(store.Address(), await EnrolAsync(admin, "till", cancellationToken)));
+            }
+
+            var limit = await RoundTripAsync(admin, cancellationToken);
+            output.WriteLine($"  limit: GET /health/live round trip              {limit}");
+            var online = await LoadAsync(tills, cancellationToken);
+            Print("online", online);
+            link.Up = false;
+            var offline = await LoadAsync(tills, cancellationToken);
+            Print("HQ link cut", offline);
+            link.Up = true;
+            var ratio = offline["checkout"].P99 / online["checkout"].P99;
+            var priceRatio = offline["price check"].P99 / online["price check"].P99;
+            output.WriteLine($"  offline/online p99: price check {priceRatio:F2}, checkout {ratio:F2}   (target under 1.2)");
+            output.WriteLine($"  price check p99 / limit p99: {online["price check"].P99 / limit.P99:F1}x");
+            var fanOut = await FanOutAsync(admin, store.Address(), cancellationToken);
+            output.WriteLine($"  out-of-stock -> {boards} menu boards (SSE)        {fanOut}   (target p99 under 50 ms)");
+            foreach (var till in tills)
+            {
+                till.Dispose();
+            }
+
+            return new StoreBenchResult
+            {
+                Benchmark = "store",
+                At = DateTimeOffset.UtcNow,
+                Machine = $"{Environment.ProcessorCount} cores, {RuntimeInformation.OSDescription}",
+                Devices = devices,
+                PaceMs = pace.TotalMilliseconds,
+                PhaseSeconds = phase.TotalSeconds,
+                LimitP50Ms = limit.P50,
+                LimitP99Ms = limit.P99,
+                Online = online.ToDictionary(o => o.Key, o => new[] { o.Value.P50, o.Value.P99 }),
+                Offline = offline.ToDictionary(o => o.Key, o => new[] { o.Value.P50, o.Value.P99 }),
+                OperationsOnline = online.Sum(o => o.Value.Count),
+                OperationsOffline = offline.Sum(o => o.Value.Count),
+                OfflineOnlineP99Ratio = Math.Max(ratio, priceRatio),
+                Boards = boards,
+                FanOutP50Ms = fanOut.P50,
+                FanOutP99Ms = fanOut.P99,
+            };
         }
-
-        var hqUrl = $"http://127.0.0.1:{FreePort()}";
-        using var hq = Child.Start(["central", "--data", hqData, "--urls", hqUrl, "--admin-token", "bench-hq", "--register", StoreId + ":bench"]);
-        await hq.WaitForAsync("outpost central listening", cancellationToken);
-        var secret = hq.Lines.First(l => l.StartsWith("store " + StoreId, StringComparison.Ordinal)).Split(' ')[5];
-        await using var link = new LinkRelay(new Uri(hqUrl));
-        var storeUrl = $"http://127.0.0.1:{FreePort()}";
-        using var store = Child.Start(["store", "--id", StoreId, "--region", "bench", "--time-zone", "Europe/Paris", "--central", link.Address.ToString(), "--secret", secret,
-            "--data", Path.Combine(directory, "store"), "--urls", storeUrl, "--admin-token", AdminToken]);
-        await store.WaitForAsync($"outpost store {StoreId} listening", cancellationToken);
-        var address = new Uri(storeUrl + "/");
-        using var admin = Client(address, AdminToken);
-        await UntilAsync(async () => (await admin.GetAsync($"/api/products/{Gtin(Products - 1)}", cancellationToken)).IsSuccessStatusCode, TimeSpan.FromMinutes(2), cancellationToken);
-        var tills = new List<HttpClient>();
-        for (var i = 0; i < devices; i++)
+        finally
         {
-            tills.Add(Client(address, await EnrolAsync(admin, "till", cancellationToken)));
+            await store.StopAsync(CancellationToken.None);
+            await store.DisposeAsync();
+            await hq.StopAsync(CancellationToken.None);
+            await hq.DisposeAsync();
         }
-
-        var limit = await RoundTripAsync(admin, cancellationToken);
-        output.WriteLine($"  limit: GET /health/live round trip              {limit}");
-        var online = await LoadAsync(tills, cancellationToken);
-        Print("online", online);
-        link.Up = false;
-        var offline = await LoadAsync(tills, cancellationToken);
-        Print("HQ link cut", offline);
-        link.Up = true;
-        var ratio = offline["checkout"].P99 / online["checkout"].P99;
-        var priceRatio = offline["price check"].P99 / online["price check"].P99;
-        output.WriteLine($"  offline/online p99: price check {priceRatio:F2}, checkout {ratio:F2}   (target under 1.2)");
-        output.WriteLine($"  price check p99 / limit p99: {online["price check"].P99 / limit.P99:F1}x");
-        var fanOut = await FanOutAsync(admin, address, cancellationToken);
-        output.WriteLine($"  out-of-stock -> {boards} menu boards (SSE)        {fanOut}   (target p99 under 50 ms)");
-        foreach (var till in tills)
-        {
-            till.Dispose();
-        }
-
-        return new StoreBenchResult
-        {
-            Benchmark = "store",
-            At = DateTimeOffset.UtcNow,
-            Machine = $"{Environment.ProcessorCount} cores, {RuntimeInformation.OSDescription}",
-            Devices = devices,
-            PaceMs = pace.TotalMilliseconds,
-            PhaseSeconds = phase.TotalSeconds,
-            LimitP50Ms = limit.P50,
-            LimitP99Ms = limit.P99,
-            Online = online.ToDictionary(o => o.Key, o => new[] { o.Value.P50, o.Value.P99 }),
-            Offline = offline.ToDictionary(o => o.Key, o => new[] { o.Value.P50, o.Value.P99 }),
-            OperationsOnline = online.Sum(o => o.Value.Count),
-            OperationsOffline = offline.Sum(o => o.Value.Count),
-            OfflineOnlineP99Ratio = Math.Max(ratio, priceRatio),
-            Boards = boards,
-            FanOutP50Ms = fanOut.P50,
-            FanOutP99Ms = fanOut.P99,
-        };
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        listener.Start();
-        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     public void Cleanup()
@@ -248,7 +245,7 @@ internal sealed class StoreBenchmark(TextWriter output, string directory, int de
         return body + Retail.Catalog.Gtin.CheckDigit(body).ToString(CultureInfo.InvariantCulture);
     }
 
-    private static async Task PublishAsync(Core.Log.Sqlite.SqliteEventLog hq, CancellationToken cancellationToken)
+    private static async Task PublishAsync(IEventLog hq, CancellationToken cancellationToken)
     {
         var events = new List<NewEvent>();
         var from = new DateTime(2026, 1, 1);
@@ -284,69 +281,7 @@ internal sealed class StoreBenchmark(TextWriter output, string directory, int de
         }
     }
 
-    /// <summary>An <c>outpost</c> command in its own process, killed at the end.</summary>
-    private sealed class Child : IDisposable
-    {
-        private readonly Process _process;
-        private readonly ConcurrentQueue<string> _lines = new();
-
-        private Child(Process process)
-        {
-            _process = process;
-            _process.OutputDataReceived += (_, e) =>
-            {
-                if (e.Data is not null)
-                {
-                    _lines.Enqueue(e.Data);
-                }
-            };
-            _process.BeginOutputReadLine();
-        }
-
-        public IEnumerable<string> Lines => _lines;
-
-        public static Child Start(string[] args)
-        {
-            var self = Environment.ProcessPath ?? "dotnet";
-            var start = Path.GetFileNameWithoutExtension(self) == "dotnet"
-                ? new ProcessStartInfo(self, [typeof(Child).Assembly.Location, .. args])
-                : new ProcessStartInfo(self, args);
-            start.RedirectStandardOutput = true;
-            start.UseShellExecute = false;
-            return new Child(Process.Start(start)!);
-        }
-
-        public async Task WaitForAsync(string prefix, CancellationToken cancellationToken)
-        {
-            for (var i = 0; i < 600; i++)
-            {
-                if (_lines.Any(l => l.StartsWith(prefix, StringComparison.Ordinal)))
-                {
-                    return;
-                }
-
-                if (_process.HasExited)
-                {
-                    throw new InvalidOperationException($"'{prefix}' never came; the process exited: {string.Join(" | ", _lines)}");
-                }
-
-                await Task.Delay(100, cancellationToken);
-            }
-
-            throw new TimeoutException($"'{prefix}' did not come within 60 s.");
-        }
-
-        public void Dispose()
-        {
-            if (!_process.HasExited)
-            {
-                _process.Kill(entireProcessTree: true);
-                _process.WaitForExit(10_000);
-            }
-
-            _process.Dispose();
-        }
-    }
+    private static void Quiet(WebApplicationBuilder builder) => builder.Logging.SetMinimumLevel(LogLevel.Error);
 
     private readonly record struct Figures(int Count, double P50, double P99)
     {
