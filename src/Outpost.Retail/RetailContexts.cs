@@ -49,8 +49,8 @@ public sealed class RetailContexts : IAsyncDisposable
         Pricing = new PriceCheck(Catalog, Prices, new PromotionEngine(options.Checkout.Taxes.Rounding), store);
         Promotions = new PromotionCatalog(log, store);
         Campaigns = new StoreCampaigns(log, store, Catalog, WaitForAsync);
-        Loyalty = new LoyaltyService(log, options.Loyalty);
-        Checkout = new CheckoutService(log, store, Pricing, Promotions, Loyalty, terminal, options.Checkout, time);
+        Loyalty = new LoyaltyService(log, options.Loyalty, WaitForAsync);
+        Checkout = new CheckoutService(log, store, Pricing, Promotions, Loyalty, terminal, options.Checkout, time, WaitForAsync);
         Inventory = new InventoryService(log, store, WaitForAsync);
         Menu = new MenuService(Catalog, Pricing, Promotions, Inventory, time);
         Gate = new GateService(log, store, Loyalty, Checkout, time);
@@ -208,14 +208,7 @@ public sealed class RetailContexts : IAsyncDisposable
     }
 
     /// <summary>Brings every read model up to the end of the log.</summary>
-    public async Task CatchUpAsync(CancellationToken cancellationToken)
-    {
-        var head = Log.Head;
-        foreach (var name in _runners.Keys)
-        {
-            await WaitForAsync(name, head, cancellationToken);
-        }
-    }
+    public Task CatchUpAsync(CancellationToken cancellationToken) => CatchUpToAsync(Log.Head, cancellationToken);
 
     /// <inheritdoc />
     public async ValueTask DisposeAsync()

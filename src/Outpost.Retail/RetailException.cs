@@ -20,8 +20,16 @@ public enum RetailProblem
 public sealed class RetailException : Exception
 {
     /// <summary>Creates the exception.</summary>
-    public RetailException(RetailProblem problem, string message, Exception? innerException = null)
-        : base(message, innerException) => Problem = problem;
+    /// <param name="problem">What kind of problem.</param>
+    /// <param name="message">What is wrong, for the person at the device.</param>
+    /// <param name="innerException">The cause, if any.</param>
+    /// <param name="field">The input at fault (<c>code</c>, <c>quantity</c>), when it is one.</param>
+    public RetailException(RetailProblem problem, string message, Exception? innerException = null, string? field = null)
+        : base(message, innerException)
+    {
+        Problem = problem;
+        Field = field;
+    }
 
     /// <summary>Creates the exception.</summary>
     public RetailException()
@@ -42,4 +50,7 @@ public sealed class RetailException : Exception
 
     /// <summary>What kind of problem.</summary>
     public RetailProblem Problem { get; }
+
+    /// <summary>The input at fault (<c>code</c>: the scanned barcode, <c>quantity</c>), or null.</summary>
+    public string? Field { get; }
 }

@@ -34,7 +34,7 @@ internal static class BenchCommand
             {
                 var figures = await benchmark.RunAsync(cancellationToken);
                 var path = result.GetValue(json)!.FullName;
-                await LogBenchmark.WriteJsonAsync(figures, path, cancellationToken);
+                await LogBenchmark.WriteJsonAsync(figures, BenchJsonContext.Default.LogBenchResult, path, cancellationToken);
                 output.WriteLine($"written: {path}");
                 return 0;
             }
@@ -66,9 +66,7 @@ internal static class BenchCommand
             {
                 var figures = await benchmark.RunAsync(cancellationToken);
                 var path = result.GetValue(syncJson)!.FullName;
-                Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-                await using var file = File.Create(path);
-                await System.Text.Json.JsonSerializer.SerializeAsync(file, figures, BenchJsonContext.Default.SyncBenchResult, cancellationToken);
+                await LogBenchmark.WriteJsonAsync(figures, BenchJsonContext.Default.SyncBenchResult, path, cancellationToken);
                 output.WriteLine($"written: {path}");
                 return 0;
             }
@@ -103,9 +101,7 @@ internal static class BenchCommand
             {
                 var figures = await benchmark.RunAsync(cancellationToken);
                 var path = result.GetValue(storeJson)!.FullName;
-                Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-                await using var file = File.Create(path);
-                await System.Text.Json.JsonSerializer.SerializeAsync(file, figures, BenchJsonContext.Default.StoreBenchResult, cancellationToken);
+                await LogBenchmark.WriteJsonAsync(figures, BenchJsonContext.Default.StoreBenchResult, path, cancellationToken);
                 output.WriteLine($"written: {path}");
                 return 0;
             }

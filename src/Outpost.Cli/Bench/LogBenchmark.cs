@@ -89,11 +89,12 @@ internal sealed class LogBenchmark(TextWriter output, string directory, int even
 
     private sealed record Round(double Raw, double Batched, double Concurrent, Percentiles RawCommit, Percentiles Single, Percentiles Tail);
 
-    public static async Task WriteJsonAsync(LogBenchResult result, string path, CancellationToken cancellationToken)
+    /// <summary>Writes a benchmark's figures as JSON, creating the folder.</summary>
+    public static async Task WriteJsonAsync<T>(T result, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> type, string path, CancellationToken cancellationToken)
     {
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
         await using var file = File.Create(path);
-        await JsonSerializer.SerializeAsync(file, result, BenchJsonContext.Default.LogBenchResult, cancellationToken);
+        await JsonSerializer.SerializeAsync(file, result, type, cancellationToken);
     }
 
     private static byte[] Payload(int bytes)

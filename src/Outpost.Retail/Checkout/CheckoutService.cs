@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using System.Globalization;
 using System.Text.Json;
-using Outpost.Core.Consumers;
 using Outpost.Core.Events;
 using Outpost.Core.Log;
 using Outpost.Retail;
@@ -21,8 +20,8 @@ namespace Outpost.Retail.Checkout;
 /// <remarks>
 /// Operations on one basket are serialised. A completion carries the till's idempotency key: a retry with the
 /// same key (after a timeout, a crash of the till or of the server) returns the sale already recorded. The key
-/// is looked up in the checkout read model and in the log's sales the read model has not yet reached, so the
-/// answer is right even just after a restart.
+/// is looked up in the checkout read model after it has caught up with the log, so the answer is right even
+/// just after a restart.
 /// </remarks>
 public sealed class CheckoutService(
     IEventLog log,
@@ -32,10 +31,10 @@ public sealed class CheckoutService(
     LoyaltyService loyalty,
     IPaymentTerminal terminal,
     CheckoutOptions options,
-    TimeProvider time) : IDisposable
+    TimeProvider time,
+    Func<string, long, CancellationToken, Task> projected) : IDisposable
 {
     private readonly ConcurrentDictionary<string, SemaphoreSlim> _locks = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, byte> _forwarded = new(StringComparer.Ordinal);
 
     private Currency Currency => store.Currency;
 
@@ -85,16 +84,7 @@ public sealed class CheckoutService(
                 throw new RetailException(RetailProblem.Invalid, $"A basket holds at most {options.MaxLines} lines; complete this one and open another.");
             }
 
-            ResolvedItem item;
-            try
-            {
-                item = await pricing.ResolveAsync(scanned, quantity, time.GetUtcNow(), cancellationToken);
-            }
-            catch (PricingException ex)
-            {
-                throw new RetailException(ex.Problem == PricingProblem.UnknownProduct ? RetailProblem.NotFound : RetailProblem.Invalid, ex.Message, ex);
-            }
-
+            var item = await pricing.ResolveAsync(scanned, quantity, time.GetUtcNow(), cancellationToken);
             var line = item.Line;
             var added = new BasketItem(state.Items.Count + 1, scanned, line.Gtin.Value, item.Product.Name, line.Category, line.TaxClass, line.Quantity, line.UnitPrice.Amount,
                 line.Weighed, item.Source);
@@ -194,7 +184,7 @@ public sealed class CheckoutService(
                 throw new RetailException(RetailProblem.Invalid, $"{points} is not a number of points to redeem.");
             }
 
-            var member = state.MemberPresented is { } presented ? await loyalty.IdentifyAsync(presented, cancellationToken) : null;
+            var member = await MemberAsync(state, cancellationToken);
             if (member is null)
             {
                 throw new RetailException(RetailProblem.Refused, state.MemberPresented is null
@@ -228,7 +218,7 @@ public sealed class CheckoutService(
     public Task<BasketView> PayDeferredAsync(string basketId, CancellationToken cancellationToken) =>
         ChangeAsync(basketId, async state =>
         {
-            var member = state.MemberPresented is { } presented ? await loyalty.IdentifyAsync(presented, cancellationToken) : null;
+            var member = await MemberAsync(state, cancellationToken);
             if (member is null)
             {
                 throw new RetailException(RetailProblem.Refused, "A deferred charge needs a member this store knows (their card on file is charged later).");
@@ -262,7 +252,7 @@ public sealed class CheckoutService(
         await gate.WaitAsync(cancellationToken);
         try
         {
-            if (await FindSaleAsync(s => s.IdempotencyKey == idempotencyKey, "idempotency_key", idempotencyKey, cancellationToken) is { } done)
+            if (await FindSaleAsync("idempotency_key", idempotencyKey, cancellationToken) is { } done)
             {
                 return done.BasketId == basketId
                     ? new SaleReceipt(done, Receipt.Of(done, options.StoreName))
@@ -288,7 +278,7 @@ public sealed class CheckoutService(
 
             var priced = frozen.Frozen!;
             var now = time.GetUtcNow();
-            var member = frozen.MemberPresented is { } presented ? await loyalty.IdentifyAsync(presented, cancellationToken) : null;
+            var member = await MemberAsync(frozen, cancellationToken);
             var redeemed = PointsOf(frozen);
             var eligible = priced.Total - frozen.Tenders.Where(t => t.Kind == "points").Sum(t => t.Amount);
             var earned = member is null ? 0 : (long)decimal.Floor(eligible) * loyalty.Options.PointsPerUnit;
@@ -367,7 +357,7 @@ public sealed class CheckoutService(
 
     /// <summary>A completed sale by its id (the receipt number), or null.</summary>
     public Task<SaleCompletedV1?> FindSaleAsync(string saleId, CancellationToken cancellationToken) =>
-        FindSaleAsync(s => s.SaleId == saleId, "sale_id", saleId, cancellationToken);
+        FindSaleAsync("sale_id", saleId, cancellationToken);
 
     /// <summary>
     /// Takes goods back against a receipt: each line at what it cost after promotions, never more than was sold
@@ -445,16 +435,7 @@ public sealed class CheckoutService(
         var lines = new List<SaleLineV1>();
         foreach (var (scanned, quantity) in items)
         {
-            ResolvedItem item;
-            try
-            {
-                item = await pricing.ResolveAsync(scanned, quantity, time.GetUtcNow(), cancellationToken);
-            }
-            catch (PricingException ex)
-            {
-                throw new RetailException(ex.Problem == PricingProblem.UnknownProduct ? RetailProblem.NotFound : RetailProblem.Invalid, ex.Message, ex);
-            }
-
+            var item = await pricing.ResolveAsync(scanned, quantity, time.GetUtcNow(), cancellationToken);
             var amount = Math.Round(item.Line.UnitPrice.Amount * item.Line.Quantity, Currency.Decimals, options.Taxes.Rounding);
             lines.Add(new SaleLineV1(0, item.Line.Gtin.Value, item.Product.Name, item.Line.Quantity, item.Line.UnitPrice.Amount, amount, amount, item.Line.TaxClass, item.Source));
         }
@@ -490,17 +471,12 @@ public sealed class CheckoutService(
         var count = 0;
         foreach (var (saleId, token, code, amount) in pending)
         {
-            if (_forwarded.ContainsKey(saleId + "|" + code))
-            {
-                continue;
-            }
-
             if (await terminal.ForwardAsync(token, code, new Money(amount, Currency), cancellationToken) is not { } accepted)
             {
                 break;
             }
 
-            await log.AppendAsync(new NewEvent
+            var forwarded = await log.AppendAsync(new NewEvent
             {
                 Topic = CheckoutEvents.PaymentsTopic,
                 Type = CheckoutEvents.OfflineApprovalForwarded,
@@ -509,7 +485,7 @@ public sealed class CheckoutService(
                 Payload = NewEvent.Json(new OfflineApprovalForwardedV1(saleId, token, amount, accepted, accepted ? "accepted" : "declined by the host"),
                     CheckoutJsonContext.Default.OfflineApprovalForwardedV1),
             }, cancellationToken);
-            _forwarded.TryAdd(saleId + "|" + code, 0);
+            await projected(CheckoutProjection.ConsumerName, forwarded.Seq, cancellationToken); // so the next run does not forward it again
             count++;
         }
 
@@ -610,18 +586,21 @@ public sealed class CheckoutService(
             }
 
             var at = time.GetUtcNow();
-            frozen = state with { Status = BasketStatus.Tendering, FrozenAt = at, Frozen = await PriceAsync(state, at, cancellationToken) };
+            frozen = state with { Status = BasketStatus.Tendering, FrozenAt = at, Frozen = await PriceAsync(state, at, await MemberAsync(state, cancellationToken), cancellationToken) };
         }
 
         var due = frozen.Frozen!.Total - frozen.Tenders.Sum(t => t.Amount);
         return (frozen, due);
     }
 
-    private async Task<PricedSnapshot> PriceAsync(BasketState state, DateTimeOffset at, CancellationToken cancellationToken)
+    /// <summary>The basket's member as this store knows them; null when none was presented or the card is unknown here.</summary>
+    private Task<KnownMember?> MemberAsync(BasketState state, CancellationToken cancellationToken) =>
+        state.MemberPresented is { } presented ? loyalty.IdentifyAsync(presented, cancellationToken) : Task.FromResult<KnownMember?>(null);
+
+    private async Task<PricedSnapshot> PriceAsync(BasketState state, DateTimeOffset at, KnownMember? member, CancellationToken cancellationToken)
     {
         var live = state.Items.Where(i => !i.Voided).ToList();
         var lines = live.Select(i => new BasketLine(Gtin.Parse(i.Gtin), i.Category, i.Quantity, new Money(i.UnitPrice, Currency), i.Weighed, i.TaxClass)).ToList();
-        var member = state.MemberPresented is { } presented ? await loyalty.IdentifyAsync(presented, cancellationToken) : null;
         var customer = member is null ? null : new Customer(member.MemberId, member.Segments);
         var priced = pricing.Price(lines, await promotions.GetAsync(cancellationToken), at, customer);
         var rounding = options.Taxes.Rounding;
@@ -647,8 +626,8 @@ public sealed class CheckoutService(
 
     private async Task<BasketView> ViewAsync(BasketState state, CancellationToken cancellationToken)
     {
-        var priced = state.Frozen ?? await PriceAsync(state, time.GetUtcNow(), cancellationToken);
-        var member = state.MemberPresented is { } presented ? await loyalty.IdentifyAsync(presented, cancellationToken) : null;
+        var member = await MemberAsync(state, cancellationToken);
+        var priced = state.Frozen ?? await PriceAsync(state, time.GetUtcNow(), member, cancellationToken);
         var paid = state.Tenders.Sum(t => t.Amount);
         var notices = new List<string>();
         if (state.MemberPresented is not null && member is null)
@@ -712,77 +691,33 @@ public sealed class CheckoutService(
         await tx.CommitAsync(cancellationToken);
     }
 
-    /// <summary>A sale from the read model, or from the sales the read model has not reached yet.</summary>
-    private async Task<SaleCompletedV1?> FindSaleAsync(Func<SaleCompletedV1, bool> match, string column, string value, CancellationToken cancellationToken)
+    /// <summary>A completed sale, from the read model once it has caught up with the log (so a sale recorded just before a restart counts).</summary>
+    private async Task<SaleCompletedV1?> FindSaleAsync(string column, string value, CancellationToken cancellationToken)
     {
-        await using (var connection = await log.OpenReadConnectionAsync(cancellationToken))
-        {
-            await using var command = connection.CreateCommand();
-            command.CommandText = $"SELECT sale FROM checkout_sales WHERE {column} = $value";
-            command.With("$value", value);
-            if (await command.ExecuteScalarAsync(cancellationToken) is string json)
-            {
-                return CheckoutProjection.ReadSale(json);
-            }
-        }
-
-        SaleCompletedV1? found = null;
-        await ForUnprojectedAsync(CheckoutEvents.SaleCompleted, e =>
-        {
-            var sale = e.Deserialize(CheckoutJsonContext.Default.SaleCompletedV1);
-            found ??= match(sale) ? sale : null;
-        }, cancellationToken);
-        return found;
+        await projected(CheckoutProjection.ConsumerName, log.Head, cancellationToken);
+        await using var connection = await log.OpenReadConnectionAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+        command.CommandText = $"SELECT sale FROM checkout_sales WHERE {column} = $value";
+        command.With("$value", value);
+        return await command.ExecuteScalarAsync(cancellationToken) is string json ? CheckoutProjection.ReadSale(json) : null;
     }
 
+    /// <summary>What came back of each line of a sale so far.</summary>
     private async Task<Dictionary<int, decimal>> ReturnedAsync(string saleId, CancellationToken cancellationToken)
     {
+        await projected(CheckoutProjection.ConsumerName, log.Head, cancellationToken);
         var returned = new Dictionary<int, decimal>();
-        await using (var connection = await log.OpenReadConnectionAsync(cancellationToken))
+        await using var connection = await log.OpenReadConnectionAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT line_no, quantity FROM checkout_returned WHERE sale_id = $id";
+        command.With("$id", saleId);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
         {
-            await using var command = connection.CreateCommand();
-            command.CommandText = "SELECT line_no, quantity FROM checkout_returned WHERE sale_id = $id";
-            command.With("$id", saleId);
-            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-            while (await reader.ReadAsync(cancellationToken))
-            {
-                returned[reader.GetInt32(0)] = decimal.Parse(reader.GetString(1), CultureInfo.InvariantCulture);
-            }
+            returned[reader.GetInt32(0)] = decimal.Parse(reader.GetString(1), CultureInfo.InvariantCulture);
         }
 
-        await ForUnprojectedAsync(CheckoutEvents.ReturnCompleted, e =>
-        {
-            var refund = e.Deserialize(CheckoutJsonContext.Default.ReturnCompletedV1);
-            if (refund.OriginalSaleId == saleId)
-            {
-                foreach (var line in refund.Lines)
-                {
-                    returned[line.No] = returned.GetValueOrDefault(line.No) + line.Quantity;
-                }
-            }
-        }, cancellationToken);
         return returned;
-    }
-
-    private async Task ForUnprojectedAsync(string type, Action<StoredEvent> visit, CancellationToken cancellationToken)
-    {
-        var after = await log.GetCursorAsync(ConsumerRunner.CursorName(CheckoutProjection.ConsumerName), cancellationToken) ?? 0;
-        var filter = ReadFilter.ForTopics(CheckoutEvents.SalesTopic);
-        for (var pages = 0; pages < 10_000; pages++)
-        {
-            var page = await log.ReadAsync(after, filter, 500, cancellationToken);
-            foreach (var e in page.Events.Where(e => e.Type == type && e.Origin.Node.Value == store.StoreId))
-            {
-                visit(e);
-            }
-
-            if (page.ScannedTo <= after)
-            {
-                return;
-            }
-
-            after = page.ScannedTo;
-        }
     }
 
     private static BasketItem Line(BasketState state, int lineNo) =>

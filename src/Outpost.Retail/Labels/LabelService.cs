@@ -51,7 +51,7 @@ public sealed class LabelService(IEventLog log, CatalogQueries catalog, PriceChe
         var labels = new List<ShelfLabel>();
         foreach (var product in await catalog.AllAsync(5000, cancellationToken))
         {
-            if (await pricing.LabelAsync(product.Gtin, index, now, cancellationToken) is not { } label)
+            if (await pricing.LabelAsync(product.Gtin.Value, index, now, cancellationToken) is not { } label)
             {
                 continue;
             }

@@ -34,18 +34,22 @@ public sealed class LoyaltyException : Exception
 
 /// <summary>
 /// The loyalty context's service at a store: identifies members from the replicated cache, and guards
-/// redemptions so that, across concurrent tills and before the projection has caught up, no member redeems
-/// more than their balance and the store never redeems more than the allowance HQ granted it.
+/// redemptions so that, across concurrent tills, no member redeems more than their balance and the store never
+/// redeems more than the allowance HQ granted it: redemptions take turns, each checked against the read model
+/// once it has caught up with the log, and each waits for the read model to record it before the next.
 /// </summary>
 /// <remarks>
 /// The balance is HQ's figure plus this store's deltas recorded after that figure arrived. Deltas recorded
 /// before it are taken to be included in it; while HQ lags, that undercounts recent store activity, and the
 /// allowance bounds what an out-of-date balance can cost.
 /// </remarks>
-public sealed class LoyaltyService(IEventLog log, LoyaltyOptions options) : IDisposable
+public sealed class LoyaltyService(IEventLog log, LoyaltyOptions options, Func<string, long, CancellationToken, Task> projected) : IDisposable
 {
+    private const string BalanceSql = """
+        m.hq_balance + coalesce((SELECT sum(points) FROM loyalty_deltas d WHERE d.member_id = m.member_id AND d.seq > m.snapshot_seq), 0)
+        """;
+
     private readonly SemaphoreSlim _redemptions = new(1, 1);
-    private readonly List<(long Seq, string MemberId, long Points)> _unprojected = [];
 
     /// <summary>The scheme's options.</summary>
     public LoyaltyOptions Options => options;
@@ -56,11 +60,7 @@ public sealed class LoyaltyService(IEventLog log, LoyaltyOptions options) : IDis
         ArgumentException.ThrowIfNullOrWhiteSpace(presented);
         await using var connection = await log.OpenReadConnectionAsync(cancellationToken);
         await using var command = connection.CreateCommand();
-        command.CommandText = """
-            SELECT m.member_id, m.name, m.segments,
-                   m.hq_balance + coalesce((SELECT sum(points) FROM loyalty_deltas d WHERE d.member_id = m.member_id AND d.seq > m.snapshot_seq), 0)
-            FROM loyalty_members m WHERE m.card_number = $code OR m.app_token = $code LIMIT 1
-            """;
+        command.CommandText = $"SELECT m.member_id, m.name, m.segments, {BalanceSql} FROM loyalty_members m WHERE m.card_number = $code OR m.app_token = $code LIMIT 1";
         command.With("$code", presented.Trim());
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         if (!await reader.ReadAsync(cancellationToken))
@@ -68,10 +68,8 @@ public sealed class LoyaltyService(IEventLog log, LoyaltyOptions options) : IDis
             return null;
         }
 
-        var memberId = reader.GetString(0);
         var segments = JsonSerializer.Deserialize(reader.GetString(2), LoyaltyJsonContext.Default.IReadOnlyListString) ?? [];
-        var balance = reader.GetInt64(3) - await PendingAsync(memberId, cancellationToken);
-        return new KnownMember(memberId, reader.GetString(1), segments.ToHashSet(StringComparer.Ordinal), balance);
+        return new KnownMember(reader.GetString(0), reader.GetString(1), segments.ToHashSet(StringComparer.Ordinal), reader.GetInt64(3));
     }
 
     /// <summary>Points the store may still let members redeem.</summary>
@@ -81,7 +79,7 @@ public sealed class LoyaltyService(IEventLog log, LoyaltyOptions options) : IDis
         return await AllowanceLeftAsync(connection, cancellationToken);
     }
 
-    /// <summary>Checks that a member can redeem points now (a till asks before taking points as a tender).</summary>
+    /// <summary>Checks that a member can redeem points now (a till asks before taking points as a tender; completion checks again).</summary>
     /// <exception cref="LoyaltyException">The balance or the store's allowance is too small.</exception>
     public async Task CheckAsync(string memberId, long points, CancellationToken cancellationToken)
     {
@@ -102,17 +100,10 @@ public sealed class LoyaltyService(IEventLog log, LoyaltyOptions options) : IDis
         await _redemptions.WaitAsync(cancellationToken);
         try
         {
-            await using (var connection = await log.OpenReadConnectionAsync(cancellationToken))
-            {
-                await CheckAsync(connection, memberId, points, cancellationToken);
-            }
-
+            await projected(LoyaltyProjection.ConsumerName, log.Head, cancellationToken);
+            await CheckAsync(memberId, points, cancellationToken);
             var (result, seq) = await commit(cancellationToken);
-            lock (_unprojected)
-            {
-                _unprojected.Add((seq, memberId, points));
-            }
-
+            await projected(LoyaltyProjection.ConsumerName, seq, cancellationToken);
             return result;
         }
         finally
@@ -124,15 +115,12 @@ public sealed class LoyaltyService(IEventLog log, LoyaltyOptions options) : IDis
     /// <inheritdoc />
     public void Dispose() => _redemptions.Dispose();
 
-    private async Task CheckAsync(DbConnection connection, string memberId, long points, CancellationToken cancellationToken)
+    private static async Task CheckAsync(DbConnection connection, string memberId, long points, CancellationToken cancellationToken)
     {
         await using var command = connection.CreateCommand();
-        command.CommandText = """
-            SELECT m.hq_balance + coalesce((SELECT sum(points) FROM loyalty_deltas d WHERE d.member_id = m.member_id AND d.seq > m.snapshot_seq), 0)
-            FROM loyalty_members m WHERE m.member_id = $id
-            """;
+        command.CommandText = $"SELECT {BalanceSql} FROM loyalty_members m WHERE m.member_id = $id";
         command.With("$id", memberId);
-        var balance = await command.ExecuteScalarAsync(cancellationToken) is long b ? b - await PendingAsync(memberId, cancellationToken)
+        var balance = await command.ExecuteScalarAsync(cancellationToken) is long b ? b
             : throw new LoyaltyException($"Member {memberId} is not known at this store; points can be redeemed once HQ has sent the member.");
         if (points > balance)
         {
@@ -148,40 +136,13 @@ public sealed class LoyaltyService(IEventLog log, LoyaltyOptions options) : IDis
         }
     }
 
-    private async Task<long> AllowanceLeftAsync(DbConnection connection, CancellationToken cancellationToken)
+    private static async Task<long> AllowanceLeftAsync(DbConnection connection, CancellationToken cancellationToken)
     {
         await using var command = connection.CreateCommand();
         command.CommandText = """
-            SELECT a.points + coalesce((SELECT sum(points) FROM loyalty_deltas d WHERE d.redeemed = 1 AND d.seq > a.since_seq), 0), a.since_seq
+            SELECT a.points + coalesce((SELECT sum(points) FROM loyalty_deltas d WHERE d.redeemed = 1 AND d.seq > a.since_seq), 0)
             FROM loyalty_allowance a WHERE k = 1
             """;
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        if (!await reader.ReadAsync(cancellationToken))
-        {
-            return 0;
-        }
-
-        var left = reader.GetInt64(0);
-        var since = reader.GetInt64(1);
-        var projected = await ProjectedToAsync(cancellationToken);
-        lock (_unprojected)
-        {
-            _unprojected.RemoveAll(u => u.Seq <= projected);
-            return left - _unprojected.Where(u => u.Seq > since).Sum(u => u.Points);
-        }
+        return await command.ExecuteScalarAsync(cancellationToken) is long left ? left : 0;
     }
-
-    /// <summary>Redemptions this service committed that the projection has not yet recorded, for one member.</summary>
-    private async Task<long> PendingAsync(string memberId, CancellationToken cancellationToken)
-    {
-        var projected = await ProjectedToAsync(cancellationToken);
-        lock (_unprojected)
-        {
-            _unprojected.RemoveAll(u => u.Seq <= projected);
-            return _unprojected.Where(u => u.MemberId == memberId).Sum(u => u.Points);
-        }
-    }
-
-    private async Task<long> ProjectedToAsync(CancellationToken cancellationToken) =>
-        await log.GetCursorAsync(Core.Consumers.ConsumerRunner.CursorName(LoyaltyProjection.ConsumerName), cancellationToken) ?? 0;
 }

@@ -38,7 +38,7 @@ public sealed class MenuService(CatalogQueries catalog, PriceCheck pricing, Prom
         var entries = new List<MenuEntry>();
         foreach (var item in await catalog.MenuAsync(cancellationToken))
         {
-            if (!Gtin.TryParse(item.Code, out var gtin, out _) || await pricing.LabelAsync(gtin, index, now, cancellationToken) is not { } label)
+            if (!Gtin.TryParse(item.Code, out var gtin, out _) || await pricing.LabelAsync(gtin.Value, index, now, cancellationToken) is not { } label)
             {
                 continue; // a menu item is sold under its GTIN; without a price it is not on the menu
             }

@@ -125,8 +125,7 @@ public sealed class OrderService(IEventLog log, StoreContext store, MenuService 
     public async Task<IReadOnlyList<OrderView>> ListAsync(IReadOnlyCollection<string> statuses, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(statuses);
-        var all = await QueryAsync("WHERE status IN (SELECT value FROM json_each($p))", JsonSerializer.Serialize(statuses.ToArray(), OrderListJson.Default.StringArray), cancellationToken);
-        return all;
+        return await QueryAsync("WHERE status IN (SELECT value FROM json_each($p))", JsonSerializer.Serialize(statuses.ToArray(), OrderListJson.Default.StringArray), cancellationToken);
     }
 
     /// <inheritdoc />

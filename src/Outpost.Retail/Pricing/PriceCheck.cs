@@ -24,24 +24,15 @@ public sealed record ResolvedItem(Product Product, BasketLine Line, string Sourc
 public sealed class PriceCheck(CatalogQueries catalog, PriceBook prices, PromotionEngine engine, StoreContext store)
 {
     /// <summary>The label of a product at an instant; null when the store does not sell it or has no price.</summary>
-    public async Task<LabelPrice?> LabelAsync(Gtin gtin, IReadOnlyList<Promotion> promotions, DateTimeOffset instant, CancellationToken cancellationToken, Customer? customer = null)
-    {
-        ArgumentNullException.ThrowIfNull(store);
-        if (await catalog.FindAsync(gtin.Value, cancellationToken) is not { } product
-            || await prices.PriceAtAsync(product.Gtin, instant, cancellationToken) is not { } shelf)
-        {
-            return null;
-        }
+    public Task<LabelPrice?> LabelAsync(Gtin gtin, IReadOnlyList<Promotion> promotions, DateTimeOffset instant, CancellationToken cancellationToken, Customer? customer = null) =>
+        LabelAsync(gtin.Value, new PromotionIndex(promotions), instant, cancellationToken, customer);
 
-        var priced = engine.Price([Line(product, shelf, 1m)], promotions, store.LocalTime(instant), store.Currency, customer);
-        return new LabelPrice(product, shelf, priced.Total, priced.Applied);
-    }
-
-    /// <summary>The label of a product at an instant with the store's promotion index; null when the store does not sell it or has no price.</summary>
-    public async Task<LabelPrice?> LabelAsync(Gtin gtin, PromotionIndex promotions, DateTimeOffset instant, CancellationToken cancellationToken, Customer? customer = null)
+    /// <summary>The label of what was scanned (a GTIN or an in-store barcode) at an instant; null when the store does not sell it or has no price.</summary>
+    /// <exception cref="RetailException">The code is not a valid GTIN (<see cref="RetailProblem.Invalid"/>).</exception>
+    public async Task<LabelPrice?> LabelAsync(string scanned, PromotionIndex promotions, DateTimeOffset instant, CancellationToken cancellationToken, Customer? customer = null)
     {
         ArgumentNullException.ThrowIfNull(promotions);
-        if (await catalog.FindAsync(gtin.Value, cancellationToken) is not { } product
+        if (await FindAsync(scanned, cancellationToken) is not { } product
             || await prices.PriceAtAsync(product.Gtin, instant, cancellationToken) is not { } shelf)
         {
             return null;
@@ -72,25 +63,16 @@ public sealed class PriceCheck(CatalogQueries catalog, PriceBook prices, Promoti
     /// Resolves what the till scanned (a GTIN or a price- or weight-embedded in-store barcode) with a quantity
     /// (units, or kilograms for a weighed product; a weight-embedded barcode carries its own) at an instant.
     /// </summary>
-    /// <exception cref="PricingException">The barcode, the product, its price or the quantity is not right; the message says which.</exception>
+    /// <exception cref="RetailException">The barcode or the quantity is invalid (<see cref="RetailProblem.Invalid"/>, with the field), the store does not sell the product
+    /// (<see cref="RetailProblem.NotFound"/>) or has no price for it then (<see cref="RetailProblem.Invalid"/>); the message says which.</exception>
     public async Task<ResolvedItem> ResolveAsync(string scanned, decimal? quantity, DateTimeOffset instant, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(scanned);
-        VariableMeasureBarcode? measure;
-        Product? product;
-        try
-        {
-            measure = VariableMeasureBarcode.TryRead(scanned, catalog.Layouts);
-            product = await catalog.FindAsync(scanned, cancellationToken);
-        }
-        catch (FormatException ex)
-        {
-            throw new PricingException(PricingProblem.BadBarcode, ex.Message, ex);
-        }
-
+        var product = await FindAsync(scanned, cancellationToken);
+        var measure = VariableMeasureBarcode.TryRead(scanned, catalog.Layouts);
         if (product is null)
         {
-            throw new PricingException(PricingProblem.UnknownProduct, $"The store does not sell {measure?.Product.ShortForm ?? scanned}.");
+            throw new RetailException(RetailProblem.NotFound, $"The store does not sell {measure?.Product.ShortForm ?? scanned}.");
         }
 
         if (measure is { Value: EmbeddedValue.Price, Amount: > 0 })
@@ -99,27 +81,38 @@ public sealed class PriceCheck(CatalogQueries catalog, PriceBook prices, Promoti
         }
 
         var shelf = await prices.PriceAtAsync(product.Gtin, instant, cancellationToken)
-            ?? throw new PricingException(PricingProblem.NoPrice, $"{product.Name} ({product.Gtin.ShortForm}) has no price in this store at {instant:o}.");
+            ?? throw new RetailException(RetailProblem.Invalid, $"{product.Name} ({product.Gtin.ShortForm}) has no price in this store at {instant:o}.");
         // A weighed item's own code (value digits zero) is the product itself: the till's scale gives the weight.
         var amount = measure is { Value: EmbeddedValue.Weight, Amount: > 0 } ? measure.Amount : quantity ?? 1m;
         if (amount <= 0)
         {
-            throw new PricingException(PricingProblem.BadQuantity, $"{amount} is not a positive quantity.");
+            throw new RetailException(RetailProblem.Invalid, $"{amount} is not a positive quantity.", field: "quantity");
         }
 
         var weighed = product.Unit == SaleUnit.Kilogram;
         if (!weighed && amount != decimal.Truncate(amount))
         {
-            throw new PricingException(PricingProblem.BadQuantity, $"{amount} of '{product.Name}', which is sold by the unit; give a whole number.");
+            throw new RetailException(RetailProblem.Invalid, $"{amount} of '{product.Name}', which is sold by the unit; give a whole number.", field: "quantity");
         }
 
-        var source = shelf.Source == PriceSource.StoreCampaign ? "campaign " + shelf.Reference : "hq";
-        return new ResolvedItem(product, Line(product, shelf, amount), source);
+        return new ResolvedItem(product, Line(product, shelf, amount), shelf.SourceName);
     }
 
     /// <summary>Prices resolved lines with the store's promotions at an instant.</summary>
     public PricedBasket Price(IReadOnlyList<BasketLine> lines, PromotionIndex promotions, DateTimeOffset instant, Customer? customer = null) =>
         engine.Price(lines, promotions, store.LocalTime(instant), store.Currency, customer);
+
+    private async Task<Product?> FindAsync(string scanned, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await catalog.FindAsync(scanned, cancellationToken);
+        }
+        catch (FormatException ex)
+        {
+            throw new RetailException(RetailProblem.Invalid, ex.Message, ex, "code");
+        }
+    }
 
     private static BasketLine Line(Product product, ShelfPrice shelf, decimal quantity) =>
         new(product.Gtin, product.Category, quantity, shelf.Price, product.Unit == SaleUnit.Kilogram, product.TaxClass);

@@ -17,4 +17,8 @@ public enum PriceSource
 /// <param name="Price">The price.</param>
 /// <param name="Source">HQ or a store campaign.</param>
 /// <param name="Reference">The campaign id, or the scope rank (0 all, 1 region, 2 store) of HQ's price.</param>
-public sealed record ShelfPrice(Gtin Gtin, Money Price, PriceSource Source, string Reference);
+public sealed record ShelfPrice(Gtin Gtin, Money Price, PriceSource Source, string Reference)
+{
+    /// <summary>Where the price comes from, as receipts and screens show it: <c>hq</c> or <c>campaign &lt;id&gt;</c>.</summary>
+    public string SourceName => Source == PriceSource.StoreCampaign ? "campaign " + Reference : "hq";
+}

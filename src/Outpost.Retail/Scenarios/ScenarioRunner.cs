@@ -245,12 +245,12 @@ public static class ScenarioRunner
             var item = await pricing.ResolveAsync(scanned, line.Quantity, moment, cancellationToken);
             return (item.Line, item.Product.Name, item.Source);
         }
-        catch (PricingException ex)
+        catch (RetailException ex)
         {
-            var field = ex.Problem switch
+            var field = ex.Field switch
             {
-                PricingProblem.BadQuantity => ".quantity",
-                PricingProblem.BadBarcode => line.Scan is null ? ".gtin" : ".scan",
+                "quantity" => ".quantity",
+                "code" => line.Scan is null ? ".gtin" : ".scan",
                 _ => string.Empty,
             };
             throw new ScenarioException($"{path}{field}: {ex.Message}", ex);

@@ -196,25 +196,15 @@ public static class StoreApi
     private static async Task<ProductLabel?> LabelAsync(StoreServices s, string code, TimeProvider time, CancellationToken ct)
     {
         var retail = s.Retail;
-        Product? product;
-        try
-        {
-            product = await retail.Catalog.FindAsync(code, ct);
-        }
-        catch (FormatException ex)
-        {
-            throw new RetailException(RetailProblem.Invalid, ex.Message, ex);
-        }
-
-        if (product is null || await retail.Pricing.LabelAsync(product.Gtin, await retail.Promotions.GetAsync(ct), time.GetUtcNow(), ct) is not { } label)
+        if (await retail.Pricing.LabelAsync(code, await retail.Promotions.GetAsync(ct), time.GetUtcNow(), ct) is not { } label)
         {
             return null;
         }
 
+        var product = label.Product;
         var unavailable = await retail.Inventory.UnavailableAsync(ct);
         return new ProductLabel(product.Gtin.Value, product.Name, product.Category, product.Unit == SaleUnit.Kilogram ? "kg" : "each", label.Shelf.Price.Amount, label.Price.Amount,
-            label.Price.Currency.Code, label.Shelf.Source == Retail.Pricing.PriceSource.StoreCampaign ? "campaign " + label.Shelf.Reference : "hq",
-            [.. label.Promotions.Select(p => p.Name)], !unavailable.Products.Contains(product.Gtin.Value));
+            label.Price.Currency.Code, label.Shelf.SourceName, [.. label.Promotions.Select(p => p.Name)], !unavailable.Products.Contains(product.Gtin.Value));
     }
 
     private static string Required(string? value, string field) =>
