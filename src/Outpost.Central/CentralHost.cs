@@ -3,6 +3,7 @@ using Outpost.Central.Admin;
 using Outpost.Central.Fleet;
 using Outpost.Central.Stores;
 using Outpost.Core.Log;
+using Outpost.Core.Postgres;
 using Outpost.Sync.Hosting;
 using Outpost.Sync.Hq;
 
@@ -10,8 +11,8 @@ namespace Outpost.Central;
 
 /// <summary>
 /// Builds an HQ node: its event log, the store registry, the sync endpoints stores connect to, the admin
-/// API and health. SQLite by default; the log sits behind <see cref="IEventLog"/> so a PostgreSQL one can
-/// take its place.
+/// API and health. SQLite by default; on PostgreSQL (<see cref="CentralOptions.Postgres"/>) nodes are stateless
+/// and any number of them can serve the same fleet.
 /// </summary>
 public static class CentralHost
 {
@@ -19,16 +20,20 @@ public static class CentralHost
     public static WebApplication Build(CentralOptions options, Action<WebApplicationBuilder>? configure = null)
     {
         ArgumentNullException.ThrowIfNull(options);
-        var builder = NodeHost.CreateBuilder(options.Urls, AdminJsonContext.Default, new LogOptions
+        var log = new LogOptions
         {
             Path = Path.Combine(options.DataDirectory, "hq.db"),
             NodeId = options.NodeId,
             Topics = options.Topics,
             Durability = options.Durability,
             Time = options.Time,
-        }, options.RetentionInterval);
-        builder.Services.AddSingleton(new SqliteStoreDirectory(Path.Combine(options.DataDirectory, "stores.db"), options.Time));
-        builder.Services.AddSingleton<IStoreDirectory>(services => services.GetRequiredService<SqliteStoreDirectory>());
+        };
+        Func<IServiceProvider, IEventLog>? openLog = options.Postgres is { } postgres
+            ? services => PostgresEventLog.OpenAsync(postgres, log, services.GetService<ILogger<PostgresEventLog>>()).GetAwaiter().GetResult()
+            : null;
+        var builder = NodeHost.CreateBuilder(options.Urls, AdminJsonContext.Default, log, options.RetentionInterval, openLog);
+        builder.Services.AddSingleton<StoreDirectory>();
+        builder.Services.AddSingleton<IStoreDirectory>(services => services.GetRequiredService<StoreDirectory>());
         builder.Services.AddSingleton<FleetTracker>();
         builder.Services.AddSingleton<ISyncObserver>(services => services.GetRequiredService<FleetTracker>());
         builder.Services.AddSingleton(Options.Create(options.Sync));

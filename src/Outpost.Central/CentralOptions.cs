@@ -7,8 +7,14 @@ namespace Outpost.Central;
 /// <summary>Settings of an HQ node.</summary>
 public sealed class CentralOptions
 {
-    /// <summary>Where HQ keeps its log (<c>hq.db</c>) and its store registry (<c>stores.db</c>).</summary>
+    /// <summary>Where HQ keeps its SQLite database (<c>hq.db</c>: the log, the store registry and the read models) when <see cref="Postgres"/> is not set.</summary>
     public string DataDirectory { get; set; } = Path.Combine("data", "hq");
+
+    /// <summary>
+    /// A PostgreSQL connection string (for example <c>Host=db;Database=outpost;Username=outpost</c>): HQ keeps its log,
+    /// registry and read models there, and several HQ nodes may share it. Null keeps HQ on SQLite.
+    /// </summary>
+    public string? Postgres { get; set; }
 
     /// <summary>HQ's node id: the origin of master data events.</summary>
     public string NodeId { get; set; } = "hq";

@@ -15,7 +15,7 @@ using Outpost.Sync.Hosting;
 
 namespace Outpost.Sync.Tests;
 
-/// <summary>A real HQ on 127.0.0.1 (free port, temp SQLite) and the stores a test starts against it.</summary>
+/// <summary>A real HQ on 127.0.0.1 (free port; temp SQLite, or a PostgreSQL database when given one) and the stores a test starts against it.</summary>
 internal sealed class Cluster : IAsyncDisposable
 {
     public const string AdminToken = "test-admin-token";
@@ -50,12 +50,13 @@ internal sealed class Cluster : IAsyncDisposable
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
-    public static async Task<Cluster> StartAsync()
+    public static async Task<Cluster> StartAsync(string? postgres = null)
     {
         var directory = Path.Combine(Path.GetTempPath(), "outpost-sync-tests", Guid.NewGuid().ToString("N"));
         var hq = CentralHost.Build(new CentralOptions
         {
             DataDirectory = Path.Combine(directory, "hq"),
+            Postgres = postgres,
             Urls = "http://127.0.0.1:0",
             AdminToken = AdminToken,
             Topics = Topics,

@@ -29,7 +29,7 @@ public enum ProxyMode
 public sealed class FaultProxy : IAsyncDisposable
 {
     private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
-    private readonly IPEndPoint _upstream;
+    private volatile IPEndPoint _upstream;
     private readonly CancellationTokenSource _stop = new();
     private readonly List<(TcpClient Client, TcpClient? Server)> _connections = [];
     private readonly Lock _gate = new();
@@ -49,6 +49,14 @@ public sealed class FaultProxy : IAsyncDisposable
 
     /// <summary>Where stores connect.</summary>
     public Uri Address => new($"http://127.0.0.1:{((IPEndPoint)_listener.LocalEndpoint).Port}/");
+
+    /// <summary>Sends new connections to another HQ node and drops the open ones, as a load balancer failing over does.</summary>
+    public void SwitchTo(Uri upstream)
+    {
+        ArgumentNullException.ThrowIfNull(upstream);
+        _upstream = new IPEndPoint(IPAddress.Parse(upstream.Host), upstream.Port);
+        AbortAll();
+    }
 
     /// <summary>Bytes forwarded store → HQ.</summary>
     public long BytesUp => Interlocked.Read(ref _bytesUp);

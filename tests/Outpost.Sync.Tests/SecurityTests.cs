@@ -8,8 +8,14 @@ using Outpost.Sync.Protocol;
 
 namespace Outpost.Sync.Tests;
 
-public sealed class SecurityTests
+/// <summary>Run against HQ on SQLite and on PostgreSQL: the same behaviour on both.</summary>
+public abstract class SecurityTests
 {
+    /// <summary>A fresh HQ database: null for SQLite, or a PostgreSQL connection string.</summary>
+    protected abstract Task<string?> HqDatabaseAsync();
+
+    private async Task<Cluster> StartClusterAsync() => await Cluster.StartAsync(await HqDatabaseAsync());
+
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     private static StoredEvent Event(string origin, long originSeq, string topic = "sales") => new()
@@ -66,7 +72,7 @@ public sealed class SecurityTests
     [Fact]
     public async Task A_valid_batch_is_stored_and_a_replay_of_it_is_harmless()
     {
-        await using var cluster = await Cluster.StartAsync();
+        await using var cluster = await StartClusterAsync();
         var s1 = await cluster.RegisterAsync("s1", "north");
         var batch = EventBatchCodec.Encode([Event("s1", 1), Event("s1", 2)]);
 
@@ -83,7 +89,7 @@ public sealed class SecurityTests
     [Fact]
     public async Task No_credential_or_a_wrong_secret_is_refused_with_401_and_nothing_applied()
     {
-        await using var cluster = await Cluster.StartAsync();
+        await using var cluster = await StartClusterAsync();
         await cluster.RegisterAsync("s1", "north");
         var batch = EventBatchCodec.Encode([Event("s1", 1)]);
 
@@ -101,7 +107,7 @@ public sealed class SecurityTests
     [Fact]
     public async Task A_revoked_credential_is_refused_at_once_and_a_rotated_one_replaces_it()
     {
-        await using var cluster = await Cluster.StartAsync();
+        await using var cluster = await StartClusterAsync();
         var s1 = await cluster.RegisterAsync("s1", "north");
         (await cluster.Admin.PostAsync("admin/stores/s1/revoke", null, Ct)).EnsureSuccessStatusCode();
 
@@ -119,7 +125,7 @@ public sealed class SecurityTests
     [Fact]
     public async Task A_batch_with_another_stores_origin_is_refused_whole_with_403()
     {
-        await using var cluster = await Cluster.StartAsync();
+        await using var cluster = await StartClusterAsync();
         var s1 = await cluster.RegisterAsync("s1", "north");
         await cluster.RegisterAsync("s2", "north");
 
@@ -133,7 +139,7 @@ public sealed class SecurityTests
     [Fact]
     public async Task A_store_may_not_write_a_topic_only_hq_writes()
     {
-        await using var cluster = await Cluster.StartAsync();
+        await using var cluster = await StartClusterAsync();
         var s1 = await cluster.RegisterAsync("s1", "north");
 
         using var response = await PostAsync(cluster, $"s1:{s1.Secret}", EventBatchCodec.Encode([Event("s1", 1, topic: "prices")]));
@@ -145,7 +151,7 @@ public sealed class SecurityTests
     [Fact]
     public async Task A_store_cannot_read_another_stores_feed()
     {
-        await using var cluster = await Cluster.StartAsync();
+        await using var cluster = await StartClusterAsync();
         var s1 = await cluster.RegisterAsync("s1", "north");
         await cluster.RegisterAsync("s2", "south");
 
@@ -158,7 +164,7 @@ public sealed class SecurityTests
     [Fact]
     public async Task A_corrupted_batch_is_refused_with_400_and_nothing_applied()
     {
-        await using var cluster = await Cluster.StartAsync();
+        await using var cluster = await StartClusterAsync();
         var s1 = await cluster.RegisterAsync("s1", "north");
         var batch = EventBatchCodec.Encode([Event("s1", 1), Event("s1", 2)]);
         batch[20] ^= 0x10;
@@ -172,7 +178,7 @@ public sealed class SecurityTests
     [Fact]
     public async Task A_truncated_or_foreign_body_is_refused_with_400()
     {
-        await using var cluster = await Cluster.StartAsync();
+        await using var cluster = await StartClusterAsync();
         var s1 = await cluster.RegisterAsync("s1", "north");
         var batch = EventBatchCodec.Encode([Event("s1", 1), Event("s1", 2)]);
 
@@ -191,7 +197,7 @@ public sealed class SecurityTests
     [Fact]
     public async Task An_oversized_batch_is_refused_with_413_and_nothing_applied()
     {
-        await using var cluster = await Cluster.StartAsync();
+        await using var cluster = await StartClusterAsync();
         var s1 = await cluster.RegisterAsync("s1", "north");
         var random = new Random(7);
         var noise = new byte[5 * 1024 * 1024];
@@ -206,7 +212,7 @@ public sealed class SecurityTests
     [Fact]
     public async Task An_invalid_event_inside_a_valid_batch_is_refused_naming_it()
     {
-        await using var cluster = await Cluster.StartAsync();
+        await using var cluster = await StartClusterAsync();
         var s1 = await cluster.RegisterAsync("s1", "north");
         var bad = Event("s1", 2) with { Payload = Encoding.UTF8.GetBytes("{not json") };
 
@@ -219,7 +225,7 @@ public sealed class SecurityTests
     [Fact]
     public async Task A_bad_down_query_is_refused_with_400_saying_what_is_allowed()
     {
-        await using var cluster = await Cluster.StartAsync();
+        await using var cluster = await StartClusterAsync();
         var s1 = await cluster.RegisterAsync("s1", "north");
 
         var (status, body) = await GetDownAsync(cluster, $"s1:{s1.Secret}", "?after=-5");
@@ -231,7 +237,7 @@ public sealed class SecurityTests
     [Fact]
     public async Task The_admin_api_refuses_requests_without_the_admin_token()
     {
-        await using var cluster = await Cluster.StartAsync();
+        await using var cluster = await StartClusterAsync();
         using var anonymous = new HttpClient { BaseAddress = cluster.HqAddress };
 
         using var response = await anonymous.PostAsJsonAsync("admin/stores", new { storeId = "s1", region = "north" }, Ct);
@@ -243,7 +249,7 @@ public sealed class SecurityTests
     [Fact]
     public async Task A_refused_batch_puts_the_link_in_an_error_state_with_the_reason()
     {
-        await using var cluster = await Cluster.StartAsync();
+        await using var cluster = await StartClusterAsync();
         var s1 = await cluster.RegisterAsync("s1", "north");
         var store = await cluster.StartStoreAsync("s1", "north", secret: s1.Secret);
         Assert.True(await Cluster.EventuallyAsync(() => Task.FromResult(store.Connectivity.Current.State == Agent.ConnectivityState.Online), TimeSpan.FromSeconds(30)));
@@ -255,4 +261,14 @@ public sealed class SecurityTests
             $"state: {store.Connectivity.Current}");
         Assert.NotEqual(Agent.ConnectivityState.Online, store.Connectivity.Current.State);
     }
+}
+
+public sealed class SecurityTestsOnSqlite : SecurityTests
+{
+    protected override Task<string?> HqDatabaseAsync() => Task.FromResult<string?>(null);
+}
+
+public sealed class SecurityTestsOnPostgres(Outpost.Testing.PostgresServer server) : SecurityTests
+{
+    protected override async Task<string?> HqDatabaseAsync() => await server.CreateDatabaseAsync(TestContext.Current.CancellationToken);
 }

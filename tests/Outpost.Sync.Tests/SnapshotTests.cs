@@ -36,7 +36,7 @@ public sealed class SnapshotTests
 
             Assert.True(await Cluster.EventuallyAsync(async () => (await Cluster.ReadAllAsync(hqLog)).Count == 100, TimeSpan.FromSeconds(30)), "HQ did not compact its price history");
 
-            var secret = hq.Services.GetRequiredService<SqliteStoreDirectory>().Register("new-store", "north").Secret;
+            var secret = (await hq.Services.GetRequiredService<StoreDirectory>().RegisterAsync("new-store", "north", Ct)).Secret;
             var store = StoreHost.Build(new StoreOptions { StoreId = "new-store", DataDirectory = Path.Combine(directory, "store"), Urls = "http://127.0.0.1:0", Topics = topics, Sync = Cluster.FastSync(hq.Address(), secret) });
             await store.StartAsync(Ct);
             var storeLog = store.Services.GetRequiredService<IEventLog>();

@@ -5,15 +5,21 @@ using Outpost.Sync.Agent;
 
 namespace Outpost.Sync.Tests;
 
-public sealed class SyncFlowTests
+/// <summary>Run against HQ on SQLite and on PostgreSQL: the same behaviour on both.</summary>
+public abstract class SyncFlowTests
 {
+    /// <summary>A fresh HQ database: null for SQLite, or a PostgreSQL connection string.</summary>
+    protected abstract Task<string?> HqDatabaseAsync();
+
+    private async Task<Cluster> StartClusterAsync() => await Cluster.StartAsync(await HqDatabaseAsync());
+
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
     private static readonly TimeSpan Bound = TimeSpan.FromSeconds(30);
 
     [Fact]
     public async Task Store_events_reach_hq_once_each_and_the_store_checkpoints_what_hq_acknowledged()
     {
-        await using var cluster = await Cluster.StartAsync();
+        await using var cluster = await StartClusterAsync();
         var store = await cluster.StartStoreAsync("s1", "north");
 
         for (var i = 0; i < 500; i++)
@@ -34,7 +40,7 @@ public sealed class SyncFlowTests
     [Fact]
     public async Task A_price_change_at_hq_reaches_an_online_store_without_waiting_for_a_poll()
     {
-        await using var cluster = await Cluster.StartAsync();
+        await using var cluster = await StartClusterAsync();
         var store = await cluster.StartStoreAsync("s1", "north", tweak: o => o.LongPoll = TimeSpan.FromSeconds(5));
         Assert.True(await Cluster.EventuallyAsync(() => Task.FromResult(store.Connectivity.Current.State == ConnectivityState.Online), Bound));
         await Task.Delay(300, Ct); // the store's long poll is now held open at HQ
@@ -50,7 +56,7 @@ public sealed class SyncFlowTests
     [Fact]
     public async Task A_store_receives_exactly_the_scopes_it_is_entitled_to()
     {
-        await using var cluster = await Cluster.StartAsync();
+        await using var cluster = await StartClusterAsync();
         var north1 = await cluster.StartStoreAsync("n1", "north");
         var north2 = await cluster.StartStoreAsync("n2", "north");
         var south1 = await cluster.StartStoreAsync("s1", "south");
@@ -76,7 +82,7 @@ public sealed class SyncFlowTests
     [Fact]
     public async Task After_an_outage_the_upload_resumes_from_the_acknowledged_checkpoint_not_from_the_start()
     {
-        await using var cluster = await Cluster.StartAsync();
+        await using var cluster = await StartClusterAsync();
         await using var proxy = new FaultProxy(cluster.HqAddress);
         var store = await cluster.StartStoreAsync("s1", "north", via: proxy.Address, tweak: o => o.Compression = "identity");
         for (var i = 0; i < 2000; i++)
@@ -109,7 +115,7 @@ public sealed class SyncFlowTests
     [Fact]
     public async Task The_store_reports_offline_while_the_link_is_cut_and_online_when_it_returns_as_local_events()
     {
-        await using var cluster = await Cluster.StartAsync();
+        await using var cluster = await StartClusterAsync();
         await using var proxy = new FaultProxy(cluster.HqAddress);
         var store = await cluster.StartStoreAsync("s1", "north", via: proxy.Address);
         Assert.True(await Cluster.EventuallyAsync(() => Task.FromResult(store.Connectivity.Current.State == ConnectivityState.Online), Bound));
@@ -134,7 +140,7 @@ public sealed class SyncFlowTests
     [Fact]
     public async Task The_connectivity_endpoint_shows_state_backlog_and_lag()
     {
-        await using var cluster = await Cluster.StartAsync();
+        await using var cluster = await StartClusterAsync();
         var store = await cluster.StartStoreAsync("s1", "north");
         Assert.True(await Cluster.EventuallyAsync(() => Task.FromResult(store.Connectivity.Current.State == ConnectivityState.Online), Bound));
         using var http = new HttpClient { BaseAddress = Outpost.Sync.Hosting.HostAddress.Address(store.App) };
@@ -152,7 +158,7 @@ public sealed class SyncFlowTests
     [Fact]
     public async Task Sales_drain_before_stock_and_stock_before_telemetry_and_each_topic_keeps_the_store_order()
     {
-        await using var cluster = await Cluster.StartAsync();
+        await using var cluster = await StartClusterAsync();
         await using var proxy = new FaultProxy(cluster.HqAddress);
         proxy.Mode = ProxyMode.Cut;
         var store = await cluster.StartStoreAsync("s1", "north", via: proxy.Address, tweak: o => o.MaxBatchEvents = 100);
@@ -178,4 +184,14 @@ public sealed class SyncFlowTests
             Assert.Equal(seqs.Order(), seqs);
         }
     }
+}
+
+public sealed class SyncFlowTestsOnSqlite : SyncFlowTests
+{
+    protected override Task<string?> HqDatabaseAsync() => Task.FromResult<string?>(null);
+}
+
+public sealed class SyncFlowTestsOnPostgres(Outpost.Testing.PostgresServer server) : SyncFlowTests
+{
+    protected override async Task<string?> HqDatabaseAsync() => await server.CreateDatabaseAsync(TestContext.Current.CancellationToken);
 }

@@ -30,15 +30,21 @@ internal sealed class VersionOneOnly(string topic) : IEventConsumer
     }
 }
 
-public sealed class VersionSkewTests
+/// <summary>Run against HQ on SQLite and on PostgreSQL: the same behaviour on both.</summary>
+public abstract class VersionSkewTests
 {
+    /// <summary>A fresh HQ database: null for SQLite, or a PostgreSQL connection string.</summary>
+    protected abstract Task<string?> HqDatabaseAsync();
+
+    private async Task<Cluster> StartClusterAsync() => await Cluster.StartAsync(await HqDatabaseAsync());
+
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
     private static readonly ConsumerOptions Fast = new() { RetryDelay = TimeSpan.Zero, MaxAttempts = 2 };
 
     [Fact]
     public async Task A_store_on_newer_software_syncs_to_an_older_hq_which_parks_what_it_cannot_read_and_keeps_going()
     {
-        await using var cluster = await Cluster.StartAsync();
+        await using var cluster = await StartClusterAsync();
         var store = await cluster.StartStoreAsync("s1", "north");
 
         await store.Log.AppendAsync(Cluster.Sale("old-1"), Ct);
@@ -60,7 +66,7 @@ public sealed class VersionSkewTests
     [Fact]
     public async Task An_older_store_receives_a_newer_hq_event_parks_it_and_keeps_following_the_feed()
     {
-        await using var cluster = await Cluster.StartAsync();
+        await using var cluster = await StartClusterAsync();
         var store = await cluster.StartStoreAsync("s1", "north");
 
         await cluster.PublishAsync("prices", "a", "*", """{"price":"1.00"}""");
@@ -76,4 +82,14 @@ public sealed class VersionSkewTests
         Assert.Equal(["a", "c", "d"], readModel.Read);
         Assert.Equal("PriceChanged.v3", Assert.Single(await store.Log.GetDeadLettersAsync(cancellationToken: Ct)).Type);
     }
+}
+
+public sealed class VersionSkewTestsOnSqlite : VersionSkewTests
+{
+    protected override Task<string?> HqDatabaseAsync() => Task.FromResult<string?>(null);
+}
+
+public sealed class VersionSkewTestsOnPostgres(Outpost.Testing.PostgresServer server) : VersionSkewTests
+{
+    protected override async Task<string?> HqDatabaseAsync() => await server.CreateDatabaseAsync(TestContext.Current.CancellationToken);
 }

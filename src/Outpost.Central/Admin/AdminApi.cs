@@ -43,20 +43,20 @@ public static class AdminApi
 
             return await next(context);
         });
-        group.MapPost("/stores", Register);
-        group.MapGet("/stores", (SqliteStoreDirectory stores) => TypedResults.Ok(stores.List()));
-        group.MapPost("/stores/{storeId}/rotate", Rotate);
-        group.MapPost("/stores/{storeId}/revoke", Revoke);
+        group.MapPost("/stores", RegisterAsync);
+        group.MapGet("/stores", async (StoreDirectory stores, CancellationToken cancellationToken) => TypedResults.Ok(await stores.ListAsync(cancellationToken)));
+        group.MapPost("/stores/{storeId}/rotate", RotateAsync);
+        group.MapPost("/stores/{storeId}/revoke", RevokeAsync);
         group.MapPost("/events", PublishAsync);
         group.MapGet("/fleet", (FleetTracker fleet) => TypedResults.Ok(fleet.Links));
         return group;
     }
 
-    private static Results<Created<IssuedCredential>, ProblemHttpResult> Register(RegisterStore request, SqliteStoreDirectory stores)
+    private static async Task<Results<Created<IssuedCredential>, ProblemHttpResult>> RegisterAsync(RegisterStore request, StoreDirectory stores, CancellationToken cancellationToken)
     {
         try
         {
-            var issued = stores.Register(request.StoreId, request.Region);
+            var issued = await stores.RegisterAsync(request.StoreId, request.Region, cancellationToken);
             return TypedResults.Created($"/admin/stores/{issued.StoreId}", issued);
         }
         catch (ArgumentException ex)
@@ -69,11 +69,11 @@ public static class AdminApi
         }
     }
 
-    private static Results<Ok<IssuedCredential>, NotFound> Rotate(string storeId, SqliteStoreDirectory stores) =>
-        stores.Rotate(storeId) is { } issued ? TypedResults.Ok(issued) : TypedResults.NotFound();
+    private static async Task<Results<Ok<IssuedCredential>, NotFound>> RotateAsync(string storeId, StoreDirectory stores, CancellationToken cancellationToken) =>
+        await stores.RotateAsync(storeId, cancellationToken) is { } issued ? TypedResults.Ok(issued) : TypedResults.NotFound();
 
-    private static Results<NoContent, NotFound> Revoke(string storeId, SqliteStoreDirectory stores) =>
-        stores.Revoke(storeId) ? TypedResults.NoContent() : TypedResults.NotFound();
+    private static async Task<Results<NoContent, NotFound>> RevokeAsync(string storeId, StoreDirectory stores, CancellationToken cancellationToken) =>
+        await stores.RevokeAsync(storeId, cancellationToken) ? TypedResults.NoContent() : TypedResults.NotFound();
 
     private static async Task<Results<Created<Published>, ProblemHttpResult>> PublishAsync(PublishEvent request, IEventLog log, CancellationToken cancellationToken)
     {

@@ -37,7 +37,7 @@ internal sealed class StoreBenchmark(TextWriter output, string directory, int de
         output.WriteLine($"machine: {Environment.ProcessorCount} cores, {RuntimeInformation.OSDescription}, .NET {Environment.Version}");
         var hq = CentralHost.Build(new CentralOptions { DataDirectory = Path.Combine(directory, "hq"), Urls = "http://127.0.0.1:0", Topics = RetailTopics.Catalog }, Quiet);
         await hq.StartAsync(cancellationToken);
-        var secret = hq.Services.GetRequiredService<SqliteStoreDirectory>().Register(StoreId, "bench").Secret;
+        var secret = (await hq.Services.GetRequiredService<StoreDirectory>().RegisterAsync(StoreId, "bench", cancellationToken)).Secret;
         await PublishAsync(hq.Services.GetRequiredService<IEventLog>(), cancellationToken);
         await using var link = new LinkRelay(hq.Address());
         var options = new StoreOptions { StoreId = StoreId, Region = "bench", TimeZone = "Europe/Paris", DataDirectory = Path.Combine(directory, "store"), Urls = "http://127.0.0.1:0", AdminToken = AdminToken };

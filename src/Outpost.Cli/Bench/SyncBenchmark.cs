@@ -36,7 +36,7 @@ internal sealed class SyncBenchmark(TextWriter output, string directory, int eve
         await FillBacklogAsync(sales, cancellationToken);
         var hq = CentralHost.Build(new CentralOptions { DataDirectory = Path.Combine(directory, "hq"), Urls = "http://127.0.0.1:0", Topics = RetailTopics.Catalog }, Quiet);
         await hq.StartAsync(cancellationToken);
-        var secret = hq.Services.GetRequiredService<SqliteStoreDirectory>().Register(StoreId, "bench").Secret;
+        var secret = (await hq.Services.GetRequiredService<StoreDirectory>().RegisterAsync(StoreId, "bench", cancellationToken)).Secret;
         await using var link = new LinkRelay(hq.Address());
         var storeOptions = new StoreOptions { StoreId = StoreId, DataDirectory = Path.Combine(directory, "store"), Urls = "http://127.0.0.1:0", Topics = RetailTopics.Catalog };
         storeOptions.Sync.Central = link.Address;

@@ -11,12 +11,16 @@ internal static class CentralCommand
 {
     public static Command Create(TextWriter output)
     {
-        var data = new Option<DirectoryInfo>("--data") { Description = "HQ's data folder (log and store registry).", DefaultValueFactory = _ => new DirectoryInfo(Path.Combine("data", "hq")) };
+        var data = new Option<DirectoryInfo>("--data") { Description = "HQ's data folder (its SQLite database), when not on PostgreSQL.", DefaultValueFactory = _ => new DirectoryInfo(Path.Combine("data", "hq")) };
         var urls = new Option<string>("--urls") { Description = "Where to listen.", DefaultValueFactory = _ => "http://127.0.0.1:5080" };
         var token = new Option<string?>("--admin-token") { Description = "The admin API's bearer token (also OUTPOST_ADMIN_TOKEN); without one the admin API refuses everything." };
+        var postgres = new Option<string?>("--postgres")
+        {
+            Description = "A PostgreSQL connection string (also OUTPOST_POSTGRES): HQ keeps everything there and several nodes may share it. Without it HQ uses SQLite in --data.",
+        };
         var register = new Option<string[]>("--register") { Description = "Register STORE:REGION on start (skipped if registered) and print its secret.", AllowMultipleArgumentsPerToken = true };
         var command = new Command("central", "Run an HQ node: the sync endpoints stores connect to, the admin API, health.");
-        foreach (var option in new Option[] { data, urls, token, register })
+        foreach (var option in new Option[] { data, urls, token, postgres, register })
         {
             command.Options.Add(option);
         }
@@ -28,10 +32,11 @@ internal static class CentralCommand
                 DataDirectory = result.GetValue(data)!.FullName,
                 Urls = result.GetValue(urls)!,
                 AdminToken = result.GetValue(token) ?? Environment.GetEnvironmentVariable("OUTPOST_ADMIN_TOKEN"),
+                Postgres = result.GetValue(postgres) ?? Environment.GetEnvironmentVariable("OUTPOST_POSTGRES"),
                 Topics = RetailTopics.Catalog,
             };
             await using var app = CentralHost.Build(options);
-            var stores = app.Services.GetRequiredService<SqliteStoreDirectory>();
+            var stores = app.Services.GetRequiredService<StoreDirectory>();
             foreach (var entry in result.GetValue(register) ?? [])
             {
                 var parts = entry.Split(':');
@@ -41,12 +46,12 @@ internal static class CentralCommand
                     return 2;
                 }
 
-                if (stores.List().Any(s => s.StoreId == parts[0]))
+                if ((await stores.ListAsync(cancellationToken)).Any(s => s.StoreId == parts[0]))
                 {
                     continue;
                 }
 
-                var issued = stores.Register(parts[0], parts[1]);
+                var issued = await stores.RegisterAsync(parts[0], parts[1], cancellationToken);
                 output.WriteLine($"store {issued.StoreId} region {issued.Region} secret {issued.Secret}");
             }
 

@@ -28,7 +28,7 @@ internal static class FleetDemo
         output.WriteLine("Part 2. HQ and three stores on this machine");
         await using var hq = CentralHost.Build(new CentralOptions { DataDirectory = Path.Combine(directory, "hq"), Urls = "http://127.0.0.1:0", Topics = RetailTopics.Catalog }, Quiet);
         await hq.StartAsync(cancellationToken);
-        var registry = hq.Services.GetRequiredService<SqliteStoreDirectory>();
+        var registry = hq.Services.GetRequiredService<StoreDirectory>();
         var hqLog = hq.Services.GetRequiredService<IEventLog>();
         output.WriteLine($"  HQ listening on {hq.Address()}");
 
@@ -40,7 +40,7 @@ internal static class FleetDemo
             {
                 var options = new StoreOptions { StoreId = id, DataDirectory = Path.Combine(directory, id), Urls = "http://127.0.0.1:0", Topics = RetailTopics.Catalog };
                 options.Sync.Central = id == "store-003" ? plug.Address : hq.Address();
-                options.Sync.Secret = (registry.List().Any(s => s.StoreId == id) ? registry.Rotate(id)! : registry.Register(id, region)).Secret;
+                options.Sync.Secret = (await registry.RegisterOrRotateAsync(id, region, cancellationToken)).Secret;
                 options.Sync.BackoffCap = TimeSpan.FromSeconds(1);
                 var store = StoreHost.Build(options, Quiet);
                 await store.StartAsync(cancellationToken);

@@ -23,7 +23,7 @@ internal static class ServeDemo
         output.WriteLine("outpost demo --serve: HQ and two stores that stay up until Ctrl+C");
         await using var hq = CentralHost.Build(new CentralOptions { DataDirectory = Path.Combine(directory, "hq"), Urls = "http://127.0.0.1:0", Topics = RetailTopics.Catalog }, Quiet);
         await hq.StartAsync(cancellationToken);
-        var registry = hq.Services.GetRequiredService<SqliteStoreDirectory>();
+        var registry = hq.Services.GetRequiredService<StoreDirectory>();
         var hqLog = hq.Services.GetRequiredService<IEventLog>();
         if (await hqLog.CountAsync(0, ReadFilter.ForTopics("products"), cancellationToken) == 0)
         {
@@ -42,7 +42,7 @@ internal static class ServeDemo
                     AdminToken = "demo-" + id,
                 };
                 options.Sync.Central = id == "store-002" ? plug.Address : hq.Address();
-                options.Sync.Secret = (registry.List().Any(s => s.StoreId == id) ? registry.Rotate(id)! : registry.Register(id, "north")).Secret;
+                options.Sync.Secret = (await registry.RegisterOrRotateAsync(id, "north", cancellationToken)).Secret;
                 options.Sync.BackoffCap = TimeSpan.FromSeconds(1);
                 var store = StoreHost.Build(options, Quiet);
                 await store.StartAsync(cancellationToken);

@@ -12,5 +12,21 @@ internal sealed class CommitSignal
 
     public void Pulse() => Interlocked.Exchange(ref _next, NewSource()).TrySetResult();
 
+    /// <summary>Completes once <paramref name="head"/> reads past <paramref name="afterSeq"/>; <paramref name="check"/> may throw to stop waiting on a broken log.</summary>
+    public async ValueTask WaitPastAsync(Func<long> head, long afterSeq, Action? check, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            var next = Next;
+            if (head() > afterSeq)
+            {
+                return;
+            }
+
+            check?.Invoke();
+            await next.WaitAsync(cancellationToken);
+        }
+    }
+
     private static TaskCompletionSource NewSource() => new(TaskCreationOptions.RunContinuationsAsynchronously);
 }

@@ -11,8 +11,8 @@ namespace Outpost.Sync.Hosting;
 /// <summary>What every node's web host shares, HQ and store alike: Kestrel, JSON, the log, problem details and health.</summary>
 public static class NodeHost
 {
-    /// <summary>A builder listening on <paramref name="urls"/>, with the node's log (and its retention) registered.</summary>
-    public static WebApplicationBuilder CreateBuilder(string urls, IJsonTypeInfoResolver json, LogOptions log, TimeSpan retentionInterval)
+    /// <summary>A builder listening on <paramref name="urls"/>, with the node's log (and its retention) registered; <paramref name="openLog"/> replaces the SQLite log.</summary>
+    public static WebApplicationBuilder CreateBuilder(string urls, IJsonTypeInfoResolver json, LogOptions log, TimeSpan retentionInterval, Func<IServiceProvider, IEventLog>? openLog = null)
     {
         ArgumentNullException.ThrowIfNull(log);
         Directory.CreateDirectory(System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(log.Path))!);
@@ -20,7 +20,7 @@ public static class NodeHost
         builder.WebHost.UseUrls(urls);
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         builder.Services.Configure<JsonOptions>(options => options.SerializerOptions.TypeInfoResolverChain.Insert(0, json));
-        builder.Services.AddEventLog(log, retentionInterval);
+        builder.Services.AddEventLog(log, retentionInterval, openLog);
         builder.Services.AddProblemDetails();
         return builder;
     }

@@ -151,61 +151,23 @@ public sealed partial class SqliteEventLog : IEventLog
     /// <inheritdoc />
     public async ValueTask<AppendResult> AppendAsync(NewEvent e, CancellationToken cancellationToken = default)
     {
-        EventValidator.Validate(e, _options.MaxEventBytes);
-        var results = await EnqueueAsync(new AppendRequest([e], [ContentHash(e)], null), cancellationToken);
+        var results = await EnqueueAsync(AppendRequest.One(e, _options.MaxEventBytes, NodeId), cancellationToken);
         return results[0];
     }
 
     /// <inheritdoc />
-    public async ValueTask<IReadOnlyList<AppendResult>> AppendBatchAsync(IReadOnlyList<NewEvent> events, CursorUpdate? cursor = null, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(events);
-        for (var i = 0; i < events.Count; i++)
-        {
-            try
-            {
-                EventValidator.Validate(events[i], _options.MaxEventBytes);
-            }
-            catch (InvalidEventException ex)
-            {
-                throw new InvalidEventException($"Event {i} of the batch: {ex.Message} Nothing of the batch was written.", ex);
-            }
-        }
-
-        if (cursor is not null && string.IsNullOrWhiteSpace(cursor.Name))
-        {
-            throw new ArgumentException("A cursor needs a name.", nameof(cursor));
-        }
-
-        if (events.Count == 0 && cursor is null)
-        {
-            return [];
-        }
-
-        var hashes = new ulong[events.Count];
-        for (var i = 0; i < hashes.Length; i++)
-        {
-            hashes[i] = ContentHash(events[i]);
-        }
-
-        return await EnqueueAsync(new AppendRequest(events, hashes, cursor), cancellationToken);
-    }
+    public async ValueTask<IReadOnlyList<AppendResult>> AppendBatchAsync(IReadOnlyList<NewEvent> events, CursorUpdate? cursor = null, CancellationToken cancellationToken = default) =>
+        AppendRequest.Batch(events, cursor, _options.MaxEventBytes, NodeId) is { } request ? await EnqueueAsync(request, cancellationToken) : [];
 
     /// <inheritdoc />
-    public async ValueTask SetCursorAsync(string name, CursorKind kind, long value, CancellationToken cancellationToken = default)
-    {
-        ArgumentException.ThrowIfNullOrWhiteSpace(name);
-        await EnqueueAsync(new AppendRequest([], [], new CursorUpdate(name, kind, value)), cancellationToken);
-    }
+    public async ValueTask SetCursorAsync(string name, CursorKind kind, long value, CancellationToken cancellationToken = default) =>
+        await EnqueueAsync(AppendRequest.CursorOnly(name, kind, value), cancellationToken);
 
     /// <inheritdoc />
     public async ValueTask<long?> GetCursorAsync(string name, CancellationToken cancellationToken = default)
     {
         await using var connection = await OpenReaderAsync(cancellationToken);
-        await using var command = connection.CreateCommand();
-        command.CommandText = "SELECT value FROM cursors WHERE name = $name";
-        command.Parameters.AddWithValue("$name", name);
-        return await command.ExecuteScalarAsync(cancellationToken) is long value ? value : null;
+        return await LogQueries.CursorAsync(connection, name, cancellationToken);
     }
 
     /// <inheritdoc />
@@ -317,40 +279,10 @@ public sealed partial class SqliteEventLog : IEventLog
     }
 
     /// <inheritdoc />
-    public async ValueTask WaitForAppendAsync(long afterSeq, CancellationToken cancellationToken)
-    {
-        while (true)
-        {
-            var next = _committed.Next;
-            if (Head > afterSeq)
-            {
-                return;
-            }
-
-            ThrowIfWriterFaulted();
-            await next.WaitAsync(cancellationToken);
-        }
-    }
+    public ValueTask WaitForAppendAsync(long afterSeq, CancellationToken cancellationToken) => _committed.WaitPastAsync(() => Head, afterSeq, ThrowIfWriterFaulted, cancellationToken);
 
     /// <inheritdoc />
-    public async IAsyncEnumerable<StoredEvent> TailAsync(long afterSeq, ReadFilter filter, [EnumeratorCancellation] CancellationToken cancellationToken)
-    {
-        var position = afterSeq;
-        while (true)
-        {
-            var page = await ReadAsync(position, filter, 1024, cancellationToken);
-            foreach (var e in page.Events)
-            {
-                yield return e;
-            }
-
-            position = page.ScannedTo;
-            if (page.Events.Count < 1024)
-            {
-                await WaitForAppendAsync(position, cancellationToken);
-            }
-        }
-    }
+    public IAsyncEnumerable<StoredEvent> TailAsync(long afterSeq, ReadFilter filter, CancellationToken cancellationToken) => LogTail.TailAsync(this, afterSeq, filter, cancellationToken);
 
     /// <inheritdoc />
     public async ValueTask<DbConnection> OpenReadConnectionAsync(CancellationToken cancellationToken = default) => await OpenReaderAsync(cancellationToken);
@@ -394,50 +326,21 @@ public sealed partial class SqliteEventLog : IEventLog
     public async ValueTask<IReadOnlyList<DeadLetter>> GetDeadLettersAsync(string? consumer = null, CancellationToken cancellationToken = default)
     {
         await using var connection = await OpenReaderAsync(cancellationToken);
-        await using var command = connection.CreateCommand();
-        command.CommandText = "SELECT consumer, seq, topic, type, attempts, error, parked_at FROM dead_letters WHERE $consumer IS NULL OR consumer = $consumer ORDER BY consumer, seq";
-        command.Parameters.AddWithValue("$consumer", (object?)consumer ?? DBNull.Value);
-        var letters = new List<DeadLetter>();
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            letters.Add(new DeadLetter(reader.GetString(0), reader.GetInt64(1), reader.GetString(2), reader.GetString(3), reader.GetInt32(4), reader.GetString(5),
-                DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(6))));
-        }
-
-        return letters;
+        return await LogQueries.DeadLettersAsync(connection, consumer, cancellationToken);
     }
 
     /// <inheritdoc />
     public async ValueTask<LogStats> GetStatsAsync(CancellationToken cancellationToken = default)
     {
         await using var connection = await OpenReaderAsync(cancellationToken);
-        var topics = new List<TopicStats>();
-        await using (var command = connection.CreateCommand())
-        {
-            command.CommandText = """
-                SELECT t.topic, coalesce(h.events, 0), coalesce(h.bytes, 0), coalesce(v.events, 0), coalesce(v.bytes, 0)
-                FROM (SELECT DISTINCT topic FROM events UNION SELECT topic FROM topic_evictions) t
-                LEFT JOIN (SELECT topic, count(*) AS events, sum(length(payload)) AS bytes FROM events GROUP BY topic) h ON h.topic = t.topic
-                LEFT JOIN topic_evictions v ON v.topic = t.topic
-                ORDER BY t.topic
-                """;
-            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-            while (await reader.ReadAsync(cancellationToken))
-            {
-                topics.Add(new TopicStats(reader.GetString(0), reader.GetInt64(1), reader.GetInt64(2), reader.GetInt64(3), reader.GetInt64(4)));
-            }
-        }
-
-        var deadLetters = Scalar(connection, "SELECT count(*) FROM dead_letters");
-        return new LogStats(Head, topics.Sum(t => t.Events), topics, deadLetters, CorruptRecordsSeen);
+        return await LogQueries.StatsAsync(connection, Head, CorruptRecordsSeen, cancellationToken);
     }
 
     /// <inheritdoc />
     public async ValueTask<RetentionReport> ApplyRetentionAsync(CancellationToken cancellationToken = default)
     {
         await using var tx = (SqliteLogTransaction)await BeginTransactionAsync(cancellationToken);
-        var report = SqliteRetention.Apply(tx, _options.Topics, _options.Time.GetUtcNow());
+        var report = await SqliteRetention.ApplyAsync(tx, _options.Topics, _options.Time.GetUtcNow(), cancellationToken);
         await tx.CommitAsync(cancellationToken);
         foreach (var (topic, count) in report.Evicted)
         {
@@ -492,11 +395,6 @@ public sealed partial class SqliteEventLog : IEventLog
         command.ExecuteNonQuery();
         return connection;
     }
-
-    /// <summary>Hashes on the appending thread, so the single writer only seals the hash with the record's place.</summary>
-    private ulong ContentHash(NewEvent e) =>
-        EventChecksum.Current.Content(e.Topic, e.Type, e.Version, e.Key, e.Origin?.Node.Value ?? NodeId.Value, e.Scope.ToString(),
-            e.CorrelationId, e.CausationId, e.Payload.Span);
 
     private async ValueTask<AppendResult[]> EnqueueAsync(AppendRequest request, CancellationToken cancellationToken)
     {

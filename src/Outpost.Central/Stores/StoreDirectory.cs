@@ -1,0 +1,120 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using Outpost.Core.Events;
+using Outpost.Core.Log;
+using Outpost.Sync.Hq;
+
+namespace Outpost.Central.Stores;
+
+/// <summary>
+/// HQ's registry of stores, in a table of HQ's own database (SQLite or PostgreSQL, whichever holds the log, so
+/// every HQ node sees the same credentials): id, region, and the SHA-256 of the store's secret (32 random bytes,
+/// so a plain hash is enough), compared in constant time. Issuing, rotating and revoking take effect on the next
+/// request, on every node.
+/// </summary>
+public sealed class StoreDirectory(IEventLog log, TimeProvider time) : IStoreDirectory
+{
+    private const string Schema = """
+        CREATE TABLE IF NOT EXISTS stores(
+            id          TEXT   PRIMARY KEY,
+            region      TEXT   NOT NULL,
+            secret_hash TEXT   NOT NULL,
+            revoked     BIGINT NOT NULL DEFAULT 0,
+            issued_at   BIGINT NOT NULL)
+        """;
+
+    private readonly Lazy<Task> _created = new(() => log.CreateTablesAsync(Schema, CancellationToken.None));
+
+    /// <inheritdoc />
+    public async ValueTask<StoreAuthentication> AuthenticateAsync(string storeId, string secret, CancellationToken cancellationToken)
+    {
+        await _created.Value;
+        await using var connection = await log.OpenReadConnectionAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT region, secret_hash, revoked FROM stores WHERE id = @id";
+        command.With("@id", storeId);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        if (!await reader.ReadAsync(cancellationToken))
+        {
+            return new StoreAuthentication(null);
+        }
+
+        if (!CryptographicOperations.FixedTimeEquals(Convert.FromHexString(reader.GetString(1)), SHA256.HashData(Encoding.UTF8.GetBytes(secret))))
+        {
+            return new StoreAuthentication(null);
+        }
+
+        return Convert.ToInt64(reader.GetValue(2), CultureInfo.InvariantCulture) != 0
+            ? new StoreAuthentication(null, Revoked: true)
+            : new StoreAuthentication(new StoreIdentity(storeId, reader.GetString(0)));
+    }
+
+    /// <summary>Registers a store and issues its first credential.</summary>
+    /// <exception cref="ArgumentException">The id or region is not valid.</exception>
+    /// <exception cref="InvalidOperationException">The store exists already.</exception>
+    public async Task<IssuedCredential> RegisterAsync(string storeId, string region, CancellationToken cancellationToken = default)
+    {
+        if (!Scope.IsValidId(storeId) || !Scope.IsValidId(region))
+        {
+            throw new ArgumentException("Store id and region must be 1-64 letters, digits, '-', '_' or '.'.");
+        }
+
+        var secret = NewSecret();
+        var inserted = await WriteAsync("INSERT INTO stores(id, region, secret_hash, issued_at) VALUES(@id, @region, @hash, @at) ON CONFLICT(id) DO NOTHING", cancellationToken,
+            ("@id", storeId), ("@region", region), ("@hash", Hash(secret)), ("@at", time.GetUtcNow().ToUnixTimeMilliseconds()));
+        return inserted == 1
+            ? new IssuedCredential(storeId, region, secret)
+            : throw new InvalidOperationException($"Store '{storeId}' is registered already; rotate its credential instead.");
+    }
+
+    /// <summary>Issues a new secret; the old one stops working at once. Also lifts a revocation. Null for an unknown store.</summary>
+    public async Task<IssuedCredential?> RotateAsync(string storeId, CancellationToken cancellationToken = default)
+    {
+        var secret = NewSecret();
+        var changed = await WriteAsync("UPDATE stores SET secret_hash = @hash, revoked = 0, issued_at = @at WHERE id = @id", cancellationToken,
+            ("@id", storeId), ("@hash", Hash(secret)), ("@at", time.GetUtcNow().ToUnixTimeMilliseconds()));
+        return changed == 1 && (await ListAsync(cancellationToken)).FirstOrDefault(s => s.StoreId == storeId) is { } store
+            ? new IssuedCredential(storeId, store.Region, secret)
+            : null;
+    }
+
+    /// <summary>Registers the store, or issues it a new secret if it is registered already (demos and first set-up).</summary>
+    public async Task<IssuedCredential> RegisterOrRotateAsync(string storeId, string region, CancellationToken cancellationToken = default) =>
+        await RotateAsync(storeId, cancellationToken) ?? await RegisterAsync(storeId, region, cancellationToken);
+
+    /// <summary>Revokes a store's credential: its next request is refused.</summary>
+    public async Task<bool> RevokeAsync(string storeId, CancellationToken cancellationToken = default) =>
+        await WriteAsync("UPDATE stores SET revoked = 1 WHERE id = @id", cancellationToken, ("@id", storeId)) == 1;
+
+    /// <summary>Every registered store.</summary>
+    public async Task<IReadOnlyList<StoreRecord>> ListAsync(CancellationToken cancellationToken = default)
+    {
+        await _created.Value;
+        await using var connection = await log.OpenReadConnectionAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT id, region, revoked, issued_at FROM stores ORDER BY id";
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var stores = new List<StoreRecord>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            stores.Add(new StoreRecord(reader.GetString(0), reader.GetString(1), Convert.ToInt64(reader.GetValue(2), CultureInfo.InvariantCulture) != 0,
+                DateTimeOffset.FromUnixTimeMilliseconds(Convert.ToInt64(reader.GetValue(3), CultureInfo.InvariantCulture))));
+        }
+
+        return stores;
+    }
+
+    private async Task<int> WriteAsync(string sql, CancellationToken cancellationToken, params (string Name, object? Value)[] parameters)
+    {
+        await _created.Value;
+        await using var tx = await log.BeginTransactionAsync(cancellationToken);
+        var changed = await tx.ExecuteAsync(sql, cancellationToken, parameters);
+        await tx.CommitAsync(cancellationToken);
+        return changed;
+    }
+
+    private static string NewSecret() => Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+
+    private static string Hash(string secret) => Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(secret)));
+}

@@ -1,0 +1,529 @@
+using System.Data.Common;
+using System.Globalization;
+using System.Runtime.CompilerServices;
+using System.Text;
+using System.Threading.Channels;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Npgsql;
+using Outpost.Core.Diagnostics;
+using Outpost.Core.Events;
+using Outpost.Core.Log;
+using Outpost.Core.Log.Sqlite;
+using Outpost.Core.Topics;
+
+namespace Outpost.Core.Postgres;
+
+/// <summary>
+/// The event log on PostgreSQL, for HQ: several stateless nodes may open the same database at once. Appends of
+/// one node go through a queue to its writer, which commits everything queued in one transaction (group commit)
+/// with binary COPY; writers of all nodes take turns on the <c>log_head</c> row, so the sequence is one total
+/// order committed in order. Every commit notifies the <c>outpost_log</c> channel, and each node listens on it,
+/// so a long poll on one node wakes when another node appends.
+/// </summary>
+/// <remarks>
+/// <see cref="LogOptions.Path"/> is not used: the connection string names the database. Migrations are applied
+/// when the log opens.
+/// </remarks>
+public sealed partial class PostgresEventLog : IEventLog
+{
+    private const string Channel = "outpost_log";
+    private static readonly TimeSpan HeadRefresh = TimeSpan.FromSeconds(5);
+    private readonly NpgsqlDataSource _source;
+    private readonly LogOptions _options;
+    private readonly ILogger _logger;
+    private readonly PostgresLogWriter _writer;
+    private readonly Channel<AppendRequest> _queue;
+    private readonly Task _writeLoop;
+    private readonly Task _listenLoop;
+    private readonly CancellationTokenSource _closing = new();
+    private readonly CommitSignal _committed = new();
+    private readonly RowReader.Values _values = new();
+    private readonly string _name;
+    private long _head;
+    private long _corruptSeen;
+    private int _disposed;
+
+    private PostgresEventLog(NpgsqlDataSource source, LogOptions options, ILogger logger, HybridLogicalClock clock, long head)
+    {
+        _source = source;
+        _options = options;
+        _logger = logger;
+        Clock = clock;
+        NodeId = NodeId.Parse(options.NodeId);
+        _head = head;
+        _name = "postgresql:" + new NpgsqlConnectionStringBuilder(source.ConnectionString).Database;
+        _writer = new PostgresLogWriter(source, clock, NodeId, options.Durability);
+        _queue = System.Threading.Channels.Channel.CreateUnbounded<AppendRequest>(new UnboundedChannelOptions { SingleReader = true });
+        _writeLoop = Task.Run(WriteLoopAsync);
+        _listenLoop = Task.Run(ListenLoopAsync);
+    }
+
+    /// <inheritdoc />
+    public NodeId NodeId { get; }
+
+    /// <inheritdoc />
+    public TopicCatalog Topics => _options.Topics;
+
+    /// <inheritdoc />
+    public HybridLogicalClock Clock { get; }
+
+    /// <inheritdoc />
+    public long Head => Volatile.Read(ref _head);
+
+    /// <inheritdoc />
+    public long CorruptRecordsSeen => Interlocked.Read(ref _corruptSeen);
+
+    /// <summary>The data source, for read models and tools that keep their tables in the log's database.</summary>
+    public NpgsqlDataSource DataSource => _source;
+
+    /// <summary>Opens the log in the database named by <paramref name="connectionString"/>, applying migrations first.</summary>
+    /// <exception cref="NpgsqlException">The server cannot be reached.</exception>
+    /// <exception cref="InvalidOperationException">The database was migrated by newer software.</exception>
+    public static async Task<PostgresEventLog> OpenAsync(string connectionString, LogOptions options, ILogger<PostgresEventLog>? logger = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(connectionString);
+        ArgumentNullException.ThrowIfNull(options);
+        NodeId.Parse(options.NodeId);
+        var builder = new NpgsqlDataSourceBuilder(connectionString);
+        builder.ConnectionStringBuilder.ApplicationName ??= "outpost:" + options.NodeId;
+        var source = builder.Build();
+        try
+        {
+            await PostgresLogSchema.MigrateAsync(source, cancellationToken);
+            await using var connection = await source.OpenConnectionAsync(cancellationToken);
+            await using var command = new NpgsqlCommand("SELECT seq, hlc FROM log_head WHERE id = 1", connection);
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            await reader.ReadAsync(cancellationToken);
+            var head = reader.GetInt64(0);
+            var clock = new HybridLogicalClock(options.Time, new HlcTimestamp(reader.GetInt64(1)), options.MaxClockDrift);
+            return new PostgresEventLog(source, options, (ILogger?)logger ?? NullLogger.Instance, clock, head);
+        }
+        catch
+        {
+            await source.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <inheritdoc />
+    public async ValueTask<AppendResult> AppendAsync(NewEvent e, CancellationToken cancellationToken = default)
+    {
+        var results = await EnqueueAsync(AppendRequest.One(e, _options.MaxEventBytes, NodeId), cancellationToken);
+        return results[0];
+    }
+
+    /// <inheritdoc />
+    public async ValueTask<IReadOnlyList<AppendResult>> AppendBatchAsync(IReadOnlyList<NewEvent> events, CursorUpdate? cursor = null, CancellationToken cancellationToken = default) =>
+        AppendRequest.Batch(events, cursor, _options.MaxEventBytes, NodeId) is { } request ? await EnqueueAsync(request, cancellationToken) : [];
+
+    /// <inheritdoc />
+    public async ValueTask<EventPage> ReadAsync(long afterSeq, ReadFilter filter, int maxCount, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(filter);
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxCount, 1);
+        var head = Head;
+        await using var connection = await _source.OpenConnectionAsync(cancellationToken);
+        await using var command = FilteredQuery(connection, filter, afterSeq, maxCount);
+        var events = new List<StoredEvent>(Math.Min(maxCount, 1024));
+        await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
+        {
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                // The hasher is per thread and its scratch buffer is shared: take it after each await, never across one.
+                events.Add(ReadEvent(reader, EventChecksum.Current));
+            }
+        }
+
+        var scannedTo = events.Count == maxCount ? events[^1].Seq : Math.Max(head, events.Count > 0 ? events[^1].Seq : 0);
+        return new EventPage(events, Math.Max(afterSeq, scannedTo));
+    }
+
+    /// <inheritdoc />
+    public async ValueTask<long> CountAsync(long afterSeq, ReadFilter filter, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(filter);
+        await using var connection = await _source.OpenConnectionAsync(cancellationToken);
+        var sql = new StringBuilder("SELECT count(*) FROM events WHERE seq > $1");
+        await using var command = new NpgsqlCommand { Connection = connection };
+        command.Parameters.AddWithValue(afterSeq);
+        if (filter.Topics is { } topics)
+        {
+            command.Parameters.AddWithValue(topics.ToArray());
+            sql.Append(CultureInfo.InvariantCulture, $" AND topic = ANY(${command.Parameters.Count})");
+        }
+
+        if (filter.Scopes is { } scopes)
+        {
+            command.Parameters.AddWithValue(scopes.Select(s => s.ToString()).ToArray());
+            sql.Append(CultureInfo.InvariantCulture, $" AND scope = ANY(${command.Parameters.Count})");
+        }
+
+        command.CommandText = sql.ToString();
+        return (long)(await command.ExecuteScalarAsync(cancellationToken))!;
+    }
+
+    /// <inheritdoc />
+    public ValueTask WaitForAppendAsync(long afterSeq, CancellationToken cancellationToken) => _committed.WaitPastAsync(() => Head, afterSeq, null, cancellationToken);
+
+    /// <inheritdoc />
+    public IAsyncEnumerable<StoredEvent> TailAsync(long afterSeq, ReadFilter filter, CancellationToken cancellationToken) => LogTail.TailAsync(this, afterSeq, filter, cancellationToken);
+
+    /// <inheritdoc />
+    public async ValueTask<long?> GetCursorAsync(string name, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await _source.OpenConnectionAsync(cancellationToken);
+        return await LogQueries.CursorAsync(connection, name, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public async ValueTask SetCursorAsync(string name, CursorKind kind, long value, CancellationToken cancellationToken = default) =>
+        await EnqueueAsync(AppendRequest.CursorOnly(name, kind, value), cancellationToken);
+
+    /// <inheritdoc />
+    public async ValueTask<long> GetContiguousOriginSeqAsync(NodeId origin, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await _source.OpenConnectionAsync(cancellationToken);
+        await using var command = new NpgsqlCommand("SELECT contiguous_seq FROM nodes WHERE name = $1", connection);
+        command.Parameters.AddWithValue(origin.Value);
+        return await command.ExecuteScalarAsync(cancellationToken) is long value ? value : 0;
+    }
+
+    /// <inheritdoc />
+    public async ValueTask<bool> HoldsOriginAsync(NodeId origin, long originSeq, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await _source.OpenConnectionAsync(cancellationToken);
+        await using var command = new NpgsqlCommand("SELECT 1 FROM events WHERE origin_id = (SELECT id FROM nodes WHERE name = $1) AND origin_seq = $2", connection);
+        command.Parameters.AddWithValue(origin.Value);
+        command.Parameters.AddWithValue(originSeq);
+        return await command.ExecuteScalarAsync(cancellationToken) is not null;
+    }
+
+    /// <inheritdoc />
+    public async ValueTask<DbConnection> OpenReadConnectionAsync(CancellationToken cancellationToken = default) => await _source.OpenConnectionAsync(cancellationToken);
+
+    /// <inheritdoc />
+    public ValueTask<ILogTransaction> BeginTransactionAsync(CancellationToken cancellationToken = default) => BeginTransactionAsync(_options.Durability, cancellationToken);
+
+    /// <inheritdoc />
+    public async ValueTask<ILogTransaction> BeginTransactionAsync(LogDurability durability, CancellationToken cancellationToken = default)
+    {
+        var connection = await _source.OpenConnectionAsync(cancellationToken);
+        try
+        {
+            var tx = await connection.BeginTransactionAsync(cancellationToken);
+            if (durability == LogDurability.Normal)
+            {
+                await using var relaxed = new NpgsqlCommand("SET LOCAL synchronous_commit = off", connection, tx);
+                await relaxed.ExecuteNonQueryAsync(cancellationToken);
+            }
+
+            return new PostgresLogTransaction(connection, tx, _options.Time);
+        }
+        catch
+        {
+            await connection.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <inheritdoc />
+    public async ValueTask<IReadOnlyList<DeadLetter>> GetDeadLettersAsync(string? consumer = null, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await _source.OpenConnectionAsync(cancellationToken);
+        return await LogQueries.DeadLettersAsync(connection, consumer, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public async ValueTask<RetentionReport> ApplyRetentionAsync(CancellationToken cancellationToken = default)
+    {
+        RetentionReport report;
+        await using (var tx = await BeginTransactionAsync(cancellationToken))
+        {
+            report = await LogRetention.ApplyAsync(tx, _options.Topics, _options.Time.GetUtcNow(), cancellationToken);
+            await tx.CommitAsync(cancellationToken);
+        }
+
+        foreach (var (topic, count) in report.Evicted)
+        {
+            CoreMetrics.Evicted.Add(count, new KeyValuePair<string, object?>("topic", topic));
+        }
+
+        return report;
+    }
+
+    /// <inheritdoc />
+    public async ValueTask<LogStats> GetStatsAsync(CancellationToken cancellationToken = default)
+    {
+        await using var connection = await _source.OpenConnectionAsync(cancellationToken);
+        return await LogQueries.StatsAsync(connection, Head, CorruptRecordsSeen, cancellationToken);
+    }
+
+    /// <summary>Stops accepting appends, lets queued ones commit, stops listening and closes the pool.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return;
+        }
+
+        _queue.Writer.TryComplete();
+        await _writeLoop;
+        await _closing.CancelAsync();
+        await _listenLoop;
+        _closing.Dispose();
+        await _source.DisposeAsync();
+    }
+
+    /// <summary>
+    /// The read query. With topics and scopes (a store's down feed), one index range per (scope, topic) pair,
+    /// merged: the cost follows what the store receives, not how many other events the log holds.
+    /// </summary>
+    private static NpgsqlCommand FilteredQuery(NpgsqlConnection connection, ReadFilter filter, long afterSeq, int maxCount)
+    {
+        var command = new NpgsqlCommand { Connection = connection };
+        command.Parameters.AddWithValue(afterSeq);
+        command.Parameters.AddWithValue(maxCount);
+        var sql = new StringBuilder(PostgresLogCommands.SelectColumns);
+        var topics = filter.Topics;
+        var scopes = filter.Scopes?.Select(s => s.ToString()).ToArray();
+        if (topics is { Count: > 0 } && scopes is { Length: > 0 } && topics.Count * scopes.Length <= 64)
+        {
+            sql.Append(" WHERE e.seq IN (SELECT seq FROM (");
+            var first = true;
+            foreach (var scope in scopes)
+            {
+                command.Parameters.AddWithValue(scope);
+                var scopeParameter = command.Parameters.Count;
+                foreach (var topic in topics)
+                {
+                    command.Parameters.AddWithValue(topic);
+                    sql.Append(first ? "" : " UNION ALL ").Append(CultureInfo.InvariantCulture,
+                        $"(SELECT seq FROM events WHERE scope = ${scopeParameter} AND topic = ${command.Parameters.Count} AND seq > $1 ORDER BY seq LIMIT $2)");
+                    first = false;
+                }
+            }
+
+            sql.Append(") AS matching ORDER BY seq LIMIT $2)");
+        }
+        else
+        {
+            sql.Append(" WHERE e.seq > $1");
+            if (topics is not null)
+            {
+                command.Parameters.AddWithValue(topics.ToArray());
+                sql.Append(CultureInfo.InvariantCulture, $" AND e.topic = ANY(${command.Parameters.Count})");
+            }
+
+            if (scopes is not null)
+            {
+                command.Parameters.AddWithValue(scopes);
+                sql.Append(CultureInfo.InvariantCulture, $" AND e.scope = ANY(${command.Parameters.Count})");
+            }
+        }
+
+        command.CommandText = sql.Append(" ORDER BY e.seq LIMIT $2").ToString();
+        return command;
+    }
+
+    private StoredEvent ReadEvent(NpgsqlDataReader reader, EventChecksum checksum)
+    {
+        var seq = reader.GetInt64(0);
+        var topic = reader.GetString(1);
+        var type = reader.GetString(2);
+        var version = reader.GetInt32(3);
+        var key = reader.GetString(4);
+        var origin = reader.GetString(5);
+        var originSeq = reader.GetInt64(6);
+        var hlc = reader.GetInt64(7);
+        var scopeText = reader.GetString(8);
+        var correlation = reader.IsDBNull(9) ? null : reader.GetString(9);
+        var causation = reader.IsDBNull(10) ? null : reader.GetString(10);
+        var payload = reader.GetFieldValue<byte[]>(11);
+        var stored = unchecked((ulong)reader.GetInt64(12));
+        var actual = EventChecksum.Seal(checksum.Content(topic, type, version, key, origin, scopeText, correlation, causation, payload), seq, originSeq, hlc);
+        if (actual != stored)
+        {
+            throw Corrupt(new LogCorruptionException(seq, $"Event {seq} is corrupt: its checksum is {stored:x16} but its content hashes to {actual:x16}. It is not served."));
+        }
+
+        if (!_values.TryScope(scopeText, out var scope) || !_values.TryNode(origin, out var node))
+        {
+            throw Corrupt(new LogCorruptionException(seq, $"Event {seq} has an unreadable scope '{scopeText}' or origin '{origin}'."));
+        }
+
+        return new StoredEvent
+        {
+            Seq = seq,
+            Topic = topic,
+            Type = type,
+            Version = version,
+            Key = key,
+            Scope = scope,
+            Origin = new EventOrigin(node, originSeq, new HlcTimestamp(hlc)),
+            CorrelationId = correlation,
+            CausationId = causation,
+            Payload = payload,
+        };
+    }
+
+    private LogCorruptionException Corrupt(LogCorruptionException ex)
+    {
+        Interlocked.Increment(ref _corruptSeen);
+        CoreMetrics.CorruptRecords.Add(1);
+        Log.CorruptRecord(_logger, ex, ex.Seq ?? -1, _name);
+        return ex;
+    }
+
+    private async ValueTask<AppendResult[]> EnqueueAsync(AppendRequest request, CancellationToken cancellationToken)
+    {
+        if (!_queue.Writer.TryWrite(request))
+        {
+            throw new ObjectDisposedException(nameof(PostgresEventLog), $"Log '{_name}' is closed.");
+        }
+
+        // Once queued, an append is committed whatever the caller does; cancellation only stops the wait.
+        return await request.Completion.Task.WaitAsync(cancellationToken);
+    }
+
+    private async Task WriteLoopAsync()
+    {
+        var reader = _queue.Reader;
+        var group = new List<AppendRequest>(256);
+        while (await reader.WaitToReadAsync())
+        {
+            var events = 0;
+            while (events < _options.MaxEventsPerCommit && reader.TryRead(out var request))
+            {
+                group.Add(request);
+                events += Math.Max(1, request.Events.Count);
+            }
+
+            await CommitGroupAsync(group);
+            group.Clear();
+        }
+    }
+
+    private async Task CommitGroupAsync(List<AppendRequest> group)
+    {
+        long head;
+        try
+        {
+            head = await _writer.CommitAsync(group, CancellationToken.None);
+        }
+        catch (Exception ex) when (group.Count > 1 && ex is NpgsqlException or InvalidOperationException or TimeoutException)
+        {
+            // One request must not fail its neighbours: retry each alone, so only the bad one fails.
+            foreach (var request in group)
+            {
+                await CommitGroupAsync([request]);
+            }
+
+            return;
+        }
+        catch (Exception ex) when (ex is NpgsqlException or InvalidOperationException or TimeoutException)
+        {
+            // The database is unreachable or refused the write: the caller hears it, the writer carries on.
+            Log.CommitFailed(_logger, ex, group[0].Events.Count);
+            group[0].Completion.TrySetException(ex);
+            return;
+        }
+
+        AdvanceHead(head);
+        var count = 0;
+        foreach (var request in group)
+        {
+            count += request.Events.Count;
+            request.Completion.TrySetResult(request.Results);
+        }
+
+        var log = new KeyValuePair<string, object?>("log", _name);
+        CoreMetrics.Appended.Add(count, log);
+        CoreMetrics.CommitSize.Record(count, log);
+    }
+
+    private void AdvanceHead(long head)
+    {
+        var current = Volatile.Read(ref _head);
+        while (head > current)
+        {
+            var seen = Interlocked.CompareExchange(ref _head, head, current);
+            if (seen == current)
+            {
+                _committed.Pulse();
+                return;
+            }
+
+            current = seen;
+        }
+    }
+
+    /// <summary>
+    /// Follows other nodes' commits: LISTEN on the log's channel, and re-read the head on (re)connect and every
+    /// few seconds, so a notification lost with a dropped connection delays a wake-up, never loses it.
+    /// </summary>
+    private async Task ListenLoopAsync()
+    {
+        var closing = _closing.Token;
+        var backoff = TimeSpan.FromMilliseconds(100);
+        while (!closing.IsCancellationRequested)
+        {
+            try
+            {
+                await using var connection = await _source.OpenConnectionAsync(closing);
+                connection.Notification += (_, args) =>
+                {
+                    if (long.TryParse(args.Payload, NumberStyles.None, CultureInfo.InvariantCulture, out var head))
+                    {
+                        AdvanceHead(head);
+                    }
+                };
+                await using (var listen = new NpgsqlCommand($"LISTEN {Channel}", connection))
+                {
+                    await listen.ExecuteNonQueryAsync(closing);
+                }
+
+                await using var read = new NpgsqlCommand("SELECT seq FROM log_head WHERE id = 1", connection);
+                AdvanceHead((long)(await read.ExecuteScalarAsync(closing))!);
+                backoff = TimeSpan.FromMilliseconds(100);
+                while (!closing.IsCancellationRequested)
+                {
+                    if (!await connection.WaitAsync(HeadRefresh, closing))
+                    {
+                        AdvanceHead((long)(await read.ExecuteScalarAsync(closing))!);
+                    }
+                }
+            }
+            catch (OperationCanceledException) when (closing.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception ex) when (ex is NpgsqlException or TimeoutException or InvalidOperationException)
+            {
+                Log.ListenFailed(_logger, ex, backoff.TotalMilliseconds);
+                try
+                {
+                    await Task.Delay(backoff, closing);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+
+                backoff = TimeSpan.FromMilliseconds(Math.Min(backoff.TotalMilliseconds * 2, 5000));
+            }
+        }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(1, LogLevel.Error, "An append of {Count} events failed and wrote nothing.")]
+        public static partial void CommitFailed(ILogger logger, Exception exception, int count);
+
+        [LoggerMessage(2, LogLevel.Critical, "Corrupt record {Seq} in log {Name}; it is not served.")]
+        public static partial void CorruptRecord(ILogger logger, Exception exception, long seq, string name);
+
+        [LoggerMessage(3, LogLevel.Warning, "Listening for other nodes' commits failed; retrying in {DelayMs} ms.")]
+        public static partial void ListenFailed(ILogger logger, Exception exception, double delayMs);
+    }
+}

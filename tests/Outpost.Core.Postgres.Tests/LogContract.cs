@@ -1,0 +1,314 @@
+using System.Text;
+using Outpost.Core.Events;
+using Outpost.Core.Log;
+using Outpost.Core.Topics;
+using Outpost.Testing;
+
+namespace Outpost.Core.Postgres.Tests;
+
+/// <summary>
+/// What every log under Outpost promises, run on SQLite and on PostgreSQL alike: one behaviour, two databases.
+/// </summary>
+public abstract class LogContract : IAsyncLifetime
+{
+    private Backend? _backend;
+
+    protected static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    protected Backend Db => _backend ?? throw new InvalidOperationException("not initialised");
+
+    public async ValueTask InitializeAsync() => _backend = await CreateBackendAsync();
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_backend is not null)
+        {
+            await _backend.DisposeAsync();
+        }
+
+        GC.SuppressFinalize(this);
+    }
+
+    protected abstract Task<Backend> CreateBackendAsync();
+
+    internal static NewEvent Event(string topic = "sales", string key = "k1", string json = """{"total":"9.99"}""", Scope? scope = null, EventOrigin? origin = null) => new()
+    {
+        Topic = topic,
+        Type = "SaleCompleted",
+        Key = key,
+        Scope = scope ?? Scope.All,
+        Payload = Encoding.UTF8.GetBytes(json),
+        Origin = origin,
+    };
+
+    internal static EventOrigin From(string store, long seq) => new(NodeId.Parse(store), seq, HlcTimestamp.From(1_790_000_000_000 + seq, 0));
+
+    internal static async Task<List<StoredEvent>> ReadAllAsync(IEventLog log, ReadFilter? filter = null, int page = 100)
+    {
+        var all = new List<StoredEvent>();
+        long after = 0;
+        while (true)
+        {
+            var read = await log.ReadAsync(after, filter ?? ReadFilter.All, page, Ct);
+            all.AddRange(read.Events);
+            if (read.Events.Count < page)
+            {
+                return all;
+            }
+
+            after = read.ScannedTo;
+        }
+    }
+
+    [Fact]
+    public async Task Local_events_get_consecutive_sequences_and_keep_every_envelope_field()
+    {
+        var log = await Db.OpenAsync("hq");
+        var a = await log.AppendAsync(Event(key: "a"), Ct);
+        var b = await log.AppendAsync(Event(topic: "prices", key: "p-1", json: """{"price":"1.25"}""", scope: Scope.Region("north")) with
+        {
+            Version = 3,
+            CorrelationId = "corr-1",
+            CausationId = "cause-1",
+        }, Ct);
+
+        var events = await ReadAllAsync(log);
+        Assert.Equal([1L, 2L], [a.Seq, b.Seq]);
+        Assert.Equal(2, log.Head);
+        Assert.Equal([1L, 2L], events.Select(e => e.Origin.Seq));
+        Assert.All(events, e => Assert.Equal("hq", e.Origin.Node.Value));
+        Assert.True(events[1].Origin.Timestamp > events[0].Origin.Timestamp);
+        var stored = events[1];
+        Assert.Equal(("prices", "SaleCompleted", 3, "p-1", "region:north", "corr-1", "cause-1", """{"price":"1.25"}"""),
+            (stored.Topic, stored.Type, stored.Version, stored.Key, stored.Scope.ToString(), stored.CorrelationId, stored.CausationId, Encoding.UTF8.GetString(stored.Payload.Span)));
+    }
+
+    [Fact]
+    public async Task A_replicated_event_is_stored_once_however_often_it_arrives_also_after_a_restart()
+    {
+        var log = await Db.OpenAsync("hq");
+        var first = await log.AppendAsync(Event(origin: From("store-3", 1)), Ct);
+        var batch = await log.AppendBatchAsync([Event(origin: From("store-3", 2)), Event(origin: From("store-3", 2)), Event(origin: From("store-3", 1))], cancellationToken: Ct);
+        Assert.Equal([new AppendResult(2, false), new AppendResult(2, true), new AppendResult(first.Seq, true)], batch);
+
+        await Db.CloseAsync(log);
+        log = await Db.OpenAsync("hq");
+        var again = await log.AppendAsync(Event(origin: From("store-3", 2), json: """{"total":"1.00"}"""), Ct);
+        var next = await log.AppendAsync(Event(), Ct);
+
+        Assert.Equal(new AppendResult(2, true), again);
+        Assert.Equal(3, next.Seq);
+        var events = await ReadAllAsync(log);
+        Assert.Equal(3, events.Count);
+        Assert.Equal("""{"total":"9.99"}""", Encoding.UTF8.GetString(events[1].Payload.Span));
+        Assert.True(await log.HoldsOriginAsync(NodeId.Parse("store-3"), 2, Ct));
+        Assert.False(await log.HoldsOriginAsync(NodeId.Parse("store-3"), 3, Ct));
+    }
+
+    [Fact]
+    public async Task The_gap_free_origin_position_closes_when_a_late_event_arrives()
+    {
+        var log = await Db.OpenAsync("hq");
+        var store = NodeId.Parse("store-9");
+        await log.AppendBatchAsync([Event(origin: From("store-9", 1)), Event(origin: From("store-9", 3)), Event(origin: From("store-9", 4))], cancellationToken: Ct);
+        Assert.Equal(1, await log.GetContiguousOriginSeqAsync(store, Ct));
+
+        await log.AppendAsync(Event(origin: From("store-9", 2)), Ct);
+
+        Assert.Equal(4, await log.GetContiguousOriginSeqAsync(store, Ct));
+        Assert.Equal(0, await log.GetContiguousOriginSeqAsync(NodeId.Parse("store-unknown"), Ct));
+    }
+
+    [Fact]
+    public async Task Concurrent_writers_get_one_total_order_with_no_gap()
+    {
+        var log = await Db.OpenAsync("hq");
+        await Task.WhenAll(Enumerable.Range(0, 8).Select(w => Task.Run(async () =>
+        {
+            for (var n = 0; n < 50; n++)
+            {
+                await log.AppendAsync(Event(key: $"w{w}", json: $$"""{"n":{{n}}}"""), Ct);
+            }
+        }, Ct)));
+
+        var events = await ReadAllAsync(log);
+        Assert.Equal(Enumerable.Range(1, 400).Select(i => (long)i), events.Select(e => e.Seq));
+        Assert.Equal(events.Select(e => e.Seq), events.Select(e => e.Origin.Seq));
+        foreach (var writer in events.GroupBy(e => e.Key))
+        {
+            Assert.Equal(Enumerable.Range(0, 50), writer.Select(e => System.Text.Json.JsonDocument.Parse(e.Payload).RootElement.GetProperty("n").GetInt32()));
+        }
+    }
+
+    [Fact]
+    public async Task A_batch_moves_its_cursor_in_the_same_commit_and_an_invalid_event_writes_nothing()
+    {
+        var log = await Db.OpenAsync("store-1");
+        await log.AppendBatchAsync([Event(origin: From("hq", 1)), Event(origin: From("hq", 2))], new CursorUpdate("down:hq", CursorKind.Remote, 2), Ct);
+        Assert.Equal(2, await log.GetCursorAsync("down:hq", Ct));
+
+        var bad = Event() with { Topic = "" };
+        await Assert.ThrowsAsync<InvalidEventException>(async () =>
+            await log.AppendBatchAsync([Event(origin: From("hq", 3)), bad], new CursorUpdate("down:hq", CursorKind.Remote, 3), Ct));
+
+        Assert.Equal(2, await log.GetCursorAsync("down:hq", Ct));
+        Assert.Equal(2, (await ReadAllAsync(log)).Count);
+        Assert.Null(await log.GetCursorAsync("never-set", Ct));
+    }
+
+    [Fact]
+    public async Task A_store_down_feed_reads_exactly_its_scopes_and_topics_in_order_across_pages()
+    {
+        var log = await Db.OpenAsync("hq");
+        var scopes = new[] { Scope.All, Scope.Region("north"), Scope.Region("south"), Scope.Store("s1"), Scope.Store("s2") };
+        var events = new List<NewEvent>();
+        for (var i = 0; i < 300; i++)
+        {
+            events.Add(Event(topic: i % 3 == 0 ? "sales" : "prices", key: $"k{i}", scope: scopes[i % scopes.Length]));
+        }
+
+        await log.AppendBatchAsync(events, cancellationToken: Ct);
+        var filter = new ReadFilter { Topics = ["prices", "promotions"], Scopes = [Scope.All, Scope.Region("north"), Scope.Store("s1")] };
+
+        var read = await ReadAllAsync(log, filter, page: 17);
+
+        var expected = Enumerable.Range(0, 300).Where(i => i % 3 != 0 && i % scopes.Length is 0 or 1 or 3).Select(i => (long)(i + 1)).ToList();
+        Assert.Equal(expected, read.Select(e => e.Seq));
+        Assert.Equal(expected.Count, await log.CountAsync(0, filter, Ct));
+        Assert.Equal(expected.Count(s => s > 150), await log.CountAsync(150, filter, Ct));
+        var last = await log.ReadAsync(expected[^1], filter, 10, Ct);
+        Assert.Empty(last.Events);
+        Assert.Equal(300, last.ScannedTo);
+    }
+
+    [Fact]
+    public async Task A_tail_is_woken_by_a_commit()
+    {
+        var log = await Db.OpenAsync("hq");
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+        timeout.CancelAfter(TimeSpan.FromSeconds(20));
+        var tail = Task.Run(async () =>
+        {
+            var seen = new List<long>();
+            await foreach (var e in log.TailAsync(0, ReadFilter.ForTopics("prices"), timeout.Token))
+            {
+                seen.Add(e.Seq);
+                if (seen.Count == 2)
+                {
+                    return seen;
+                }
+            }
+
+            return seen;
+        }, Ct);
+
+        await log.AppendAsync(Event(topic: "sales"), Ct);
+        await log.AppendAsync(Event(topic: "prices"), Ct);
+        await Task.Delay(100, Ct);
+        await log.AppendAsync(Event(topic: "prices"), Ct);
+
+        Assert.Equal([2L, 3L], await tail);
+    }
+
+    [Fact]
+    public async Task A_read_model_and_its_checkpoint_commit_together_or_not_at_all()
+    {
+        var log = await Db.OpenAsync("hq");
+        await log.CreateTablesAsync("CREATE TABLE IF NOT EXISTS totals(store TEXT PRIMARY KEY, amount BIGINT NOT NULL)", Ct);
+        await using (var tx = await log.BeginTransactionAsync(Ct))
+        {
+            await tx.ExecuteAsync("INSERT INTO totals(store, amount) VALUES(@store, @amount)", Ct, ("@store", "s1"), ("@amount", 5L));
+            await tx.SetCursorAsync("consumer:totals", CursorKind.Consumer, 7, Ct);
+            await tx.CommitAsync(Ct);
+        }
+
+        await using (var tx = await log.BeginTransactionAsync(LogDurability.Normal, Ct))
+        {
+            await tx.ExecuteAsync("UPDATE totals SET amount = amount + 1 WHERE store = @store", Ct, ("@store", "s1"));
+            await tx.SetCursorAsync("consumer:totals", CursorKind.Consumer, 8, Ct);
+            await tx.ParkAsync(new DeadLetter("totals", 8, "sales", "SaleCompleted.v1", 3, "boom", default), Ct);
+
+            // Disposed without commit: rolled back.
+        }
+
+        await using var connection = await log.OpenReadConnectionAsync(Ct);
+        await using var read = connection.CreateCommand();
+        read.CommandText = "SELECT amount FROM totals WHERE store = 's1'";
+        Assert.Equal(5L, Convert.ToInt64(await read.ExecuteScalarAsync(Ct), System.Globalization.CultureInfo.InvariantCulture));
+        Assert.Equal(7, await log.GetCursorAsync("consumer:totals", Ct));
+        Assert.Empty(await log.GetDeadLettersAsync(cancellationToken: Ct));
+    }
+
+    [Fact]
+    public async Task Parked_events_are_listed_and_counted()
+    {
+        var log = await Db.OpenAsync("hq");
+        await log.AppendAsync(Event(), Ct);
+        await using (var tx = await log.BeginTransactionAsync(Ct))
+        {
+            await tx.ParkAsync(new DeadLetter("totals", 1, "sales", "SaleCompleted.v9", 3, "version 9 is newer than this software", default), Ct);
+            await tx.ParkAsync(new DeadLetter("other", 1, "sales", "SaleCompleted.v9", 1, "no", default), Ct);
+            await tx.CommitAsync(Ct);
+        }
+
+        var letter = Assert.Single(await log.GetDeadLettersAsync("totals", Ct));
+        Assert.Equal(("totals", 1L, "SaleCompleted.v9", 3, Db.Time.GetUtcNow()), (letter.Consumer, letter.Seq, letter.Type, letter.Attempts, letter.ParkedAt));
+        Assert.Equal(2, (await log.GetDeadLettersAsync(cancellationToken: Ct)).Count);
+        var stats = await log.GetStatsAsync(Ct);
+        Assert.Equal((1L, 1L, 2L), (stats.Head, stats.Events, stats.DeadLetters));
+        Assert.Equal(("sales", 1L), (stats.Topics[0].Topic, stats.Topics[0].Events));
+    }
+
+    [Fact]
+    public async Task Retention_compacts_a_state_topic_to_the_newest_event_per_key_and_evicts_over_budget()
+    {
+        var topics = new TopicCatalog([
+            new TopicPolicy("prices", TopicDirection.Down, TopicPriority.Normal, RetentionPolicy.Compacted),
+            new TopicPolicy("telemetry", TopicDirection.Local, TopicPriority.Low, RetentionPolicy.Budget(100, TimeSpan.FromDays(365)))]);
+        var log = await Db.OpenAsync("hq", topics);
+        for (var i = 0; i < 6; i++)
+        {
+            await log.AppendAsync(Event(topic: "prices", key: $"p{i % 2}", json: $$"""{"v":{{i}}}"""), Ct);
+        }
+
+        await log.AppendBatchAsync([.. Enumerable.Range(0, 10).Select(i => Event(topic: "telemetry", key: $"d{i}", json: $$"""{"pad":"{{new string('x', 20)}}"}"""))], cancellationToken: Ct);
+        await log.SetCursorAsync("consumer:all", CursorKind.Consumer, log.Head, Ct);
+
+        var report = await log.ApplyRetentionAsync(Ct);
+
+        Assert.Equal(4, report.Compacted["prices"]);
+        Assert.True(report.Evicted["telemetry"] >= 7);
+        var prices = await ReadAllAsync(log, ReadFilter.ForTopics("prices"));
+        Assert.Equal([5L, 6L], prices.Select(e => e.Seq));
+        var stats = await log.GetStatsAsync(Ct);
+        var telemetry = stats.Topics.Single(t => t.Topic == "telemetry");
+        Assert.True(telemetry.PayloadBytes <= 100);
+        Assert.Equal(report.Evicted["telemetry"], telemetry.EvictedEvents);
+    }
+
+    [Fact]
+    public async Task A_damaged_record_is_refused_by_name_and_counted_never_served()
+    {
+        var log = await Db.OpenAsync("hq");
+        await log.AppendBatchAsync([Event(key: "a"), Event(key: "b"), Event(key: "c")], cancellationToken: Ct);
+
+        await Db.TamperAsync(log, 2);
+
+        var ex = await Assert.ThrowsAsync<LogCorruptionException>(async () => await log.ReadAsync(0, ReadFilter.All, 10, Ct));
+        Assert.Equal(2, ex.Seq);
+        Assert.Contains("Event 2 is corrupt", ex.Message, StringComparison.Ordinal);
+        Assert.Equal(1, log.CorruptRecordsSeen);
+        var first = await log.ReadAsync(0, ReadFilter.All, 1, Ct);
+        Assert.Equal("a", Assert.Single(first.Events).Key);
+    }
+}
+
+public sealed class SqliteLogContract : LogContract
+{
+    protected override Task<Backend> CreateBackendAsync() => Task.FromResult<Backend>(new SqliteBackend());
+}
+
+public sealed class PostgresLogContract(PostgresServer server) : LogContract
+{
+    protected override async Task<Backend> CreateBackendAsync() => new PostgresBackend(await server.CreateDatabaseAsync(Ct));
+}
