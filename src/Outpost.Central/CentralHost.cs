@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Options;
 using Outpost.Central.Admin;
 using Outpost.Central.Fleet;
+using Outpost.Central.Ingest;
 using Outpost.Central.Stores;
 using Outpost.Core.Log;
 using Outpost.Core.Postgres;
@@ -27,19 +28,33 @@ public static class CentralHost
             Topics = options.Topics,
             Durability = options.Durability,
             Time = options.Time,
+
+            // HQ commits what many stores send at once: bigger groups, fewer commits.
+            MaxEventsPerCommit = 16_384,
         };
         Func<IServiceProvider, IEventLog>? openLog = options.Postgres is { } postgres
             ? services => PostgresEventLog.OpenAsync(postgres, log, services.GetService<ILogger<PostgresEventLog>>()).GetAwaiter().GetResult()
             : null;
-        var builder = NodeHost.CreateBuilder(options.Urls, AdminJsonContext.Default, log, options.RetentionInterval, openLog);
+        var builder = NodeHost.CreateBuilder(options.Urls, System.Text.Json.Serialization.Metadata.JsonTypeInfoResolver.Combine(AdminJsonContext.Default, MasterData.MasterDataJsonContext.Default),
+            log, options.RetentionInterval, openLog);
         builder.Services.AddSingleton<StoreDirectory>();
+        builder.Services.AddSingleton(services => new DownFeed(services.GetRequiredService<IEventLog>()));
+        builder.Services.AddSingleton<HqReadModels>();
+        builder.Services.AddSingleton<ReadModelHost>();
+        builder.Services.AddHostedService(services => services.GetRequiredService<ReadModelHost>());
         builder.Services.AddSingleton<IStoreDirectory>(services => services.GetRequiredService<StoreDirectory>());
         builder.Services.AddSingleton<FleetTracker>();
         builder.Services.AddSingleton<ISyncObserver>(services => services.GetRequiredService<FleetTracker>());
         builder.Services.AddSingleton(Options.Create(options.Sync));
         var app = NodeHost.Build(builder, configure);
         app.MapSyncEndpoints();
-        app.MapGroup("/admin").MapAdminApi(options.AdminToken);
+        var tokens = new Dictionary<string, string>(options.AdminTokens, StringComparer.Ordinal);
+        if (options.AdminToken is { } single)
+        {
+            tokens.TryAdd("admin", single);
+        }
+
+        app.MapGroup("/admin").MapAdminApi(tokens);
         return app;
     }
 }

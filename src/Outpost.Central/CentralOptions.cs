@@ -22,8 +22,11 @@ public sealed class CentralOptions
     /// <summary>Addresses to listen on, for example <c>http://127.0.0.1:5080</c>.</summary>
     public string Urls { get; set; } = "http://127.0.0.1:5080";
 
-    /// <summary>The token admin requests present as <c>Authorization: Bearer &lt;token&gt;</c>; null disables the admin API.</summary>
+    /// <summary>The token admin requests present as <c>Authorization: Bearer &lt;token&gt;</c> (its holder is "admin" in the audit trail).</summary>
     public string? AdminToken { get; set; }
+
+    /// <summary>More admin tokens, by the name the audit trail records for each. With neither, the admin API refuses everything.</summary>
+    public Dictionary<string, string> AdminTokens { get; } = new(StringComparer.Ordinal);
 
     /// <summary>Topic policies; down topics are what stores receive.</summary>
     public TopicCatalog Topics { get; set; } = TopicCatalog.Empty;

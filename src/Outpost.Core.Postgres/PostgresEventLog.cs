@@ -53,9 +53,9 @@ public sealed partial class PostgresEventLog : IEventLog
         NodeId = NodeId.Parse(options.NodeId);
         _head = head;
         _name = "postgresql:" + new NpgsqlConnectionStringBuilder(source.ConnectionString).Database;
-        _writer = new PostgresLogWriter(source, clock, NodeId, options.Durability);
+        _writer = new PostgresLogWriter(source, clock, NodeId, options.Durability, options.Topics);
         _queue = System.Threading.Channels.Channel.CreateUnbounded<AppendRequest>(new UnboundedChannelOptions { SingleReader = true });
-        _writeLoop = Task.Run(WriteLoopAsync);
+        _writeLoop = Task.Factory.StartNew(WriteLoop, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
         _listenLoop = Task.Run(ListenLoopAsync);
     }
 
@@ -124,7 +124,7 @@ public sealed partial class PostgresEventLog : IEventLog
         ArgumentOutOfRangeException.ThrowIfLessThan(maxCount, 1);
         var head = Head;
         await using var connection = await _source.OpenConnectionAsync(cancellationToken);
-        await using var command = FilteredQuery(connection, filter, afterSeq, maxCount);
+        await using var command = FilteredQuery(connection, filter, afterSeq, maxCount, _options.Topics);
         var events = new List<StoredEvent>(Math.Min(maxCount, 1024));
         await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
         {
@@ -276,10 +276,10 @@ public sealed partial class PostgresEventLog : IEventLog
     }
 
     /// <summary>
-    /// The read query. With topics and scopes (a store's down feed), one index range per (scope, topic) pair,
-    /// merged: the cost follows what the store receives, not how many other events the log holds.
+    /// The read query. For down topics in given scopes (a store's down feed), one range of the down-feed index per
+    /// (scope, topic) pair, merged: the cost follows what the store receives, not how many other events the log holds.
     /// </summary>
-    private static NpgsqlCommand FilteredQuery(NpgsqlConnection connection, ReadFilter filter, long afterSeq, int maxCount)
+    private static NpgsqlCommand FilteredQuery(NpgsqlConnection connection, ReadFilter filter, long afterSeq, int maxCount, TopicCatalog catalog)
     {
         var command = new NpgsqlCommand { Connection = connection };
         command.Parameters.AddWithValue(afterSeq);
@@ -287,7 +287,7 @@ public sealed partial class PostgresEventLog : IEventLog
         var sql = new StringBuilder(PostgresLogCommands.SelectColumns);
         var topics = filter.Topics;
         var scopes = filter.Scopes?.Select(s => s.ToString()).ToArray();
-        if (topics is { Count: > 0 } && scopes is { Length: > 0 } && topics.Count * scopes.Length <= 64)
+        if (topics is { Count: > 0 } && scopes is { Length: > 0 } && topics.Count * scopes.Length <= 64 && topics.All(t => catalog[t].Direction == TopicDirection.Down))
         {
             sql.Append(" WHERE e.seq IN (SELECT seq FROM (");
             var first = true;
@@ -299,7 +299,7 @@ public sealed partial class PostgresEventLog : IEventLog
                 {
                     command.Parameters.AddWithValue(topic);
                     sql.Append(first ? "" : " UNION ALL ").Append(CultureInfo.InvariantCulture,
-                        $"(SELECT seq FROM events WHERE scope = ${scopeParameter} AND topic = ${command.Parameters.Count} AND seq > $1 ORDER BY seq LIMIT $2)");
+                        $"(SELECT seq FROM events WHERE down AND scope = ${scopeParameter} AND topic = ${command.Parameters.Count} AND seq > $1 ORDER BY seq LIMIT $2)");
                     first = false;
                 }
             }
@@ -386,11 +386,12 @@ public sealed partial class PostgresEventLog : IEventLog
         return await request.Completion.Task.WaitAsync(cancellationToken);
     }
 
-    private async Task WriteLoopAsync()
+    /// <summary>The writer, on its own thread: groups what is queued and commits it (see <see cref="PostgresLogWriter"/>).</summary>
+    private void WriteLoop()
     {
         var reader = _queue.Reader;
         var group = new List<AppendRequest>(256);
-        while (await reader.WaitToReadAsync())
+        while (reader.WaitToReadAsync().AsTask().GetAwaiter().GetResult())
         {
             var events = 0;
             while (events < _options.MaxEventsPerCommit && reader.TryRead(out var request))
@@ -399,24 +400,24 @@ public sealed partial class PostgresEventLog : IEventLog
                 events += Math.Max(1, request.Events.Count);
             }
 
-            await CommitGroupAsync(group);
+            CommitGroup(group);
             group.Clear();
         }
     }
 
-    private async Task CommitGroupAsync(List<AppendRequest> group)
+    private void CommitGroup(List<AppendRequest> group)
     {
         long head;
         try
         {
-            head = await _writer.CommitAsync(group, CancellationToken.None);
+            head = _writer.Commit(group);
         }
         catch (Exception ex) when (group.Count > 1 && ex is NpgsqlException or InvalidOperationException or TimeoutException)
         {
             // One request must not fail its neighbours: retry each alone, so only the bad one fails.
             foreach (var request in group)
             {
-                await CommitGroupAsync([request]);
+                CommitGroup([request]);
             }
 
             return;

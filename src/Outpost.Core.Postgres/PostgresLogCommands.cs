@@ -12,12 +12,14 @@ internal static class PostgresLogCommands
         FROM events e JOIN nodes n ON n.id = e.origin_id
         """;
 
+    public const string UpsertCursor = """
+        INSERT INTO cursors(name, kind, value) VALUES($1, $2, $3)
+        ON CONFLICT (name) DO UPDATE SET kind = excluded.kind, value = excluded.value
+        """;
+
     public static async Task SetCursorAsync(NpgsqlConnection connection, NpgsqlTransaction? tx, string name, CursorKind kind, long value, CancellationToken cancellationToken)
     {
-        await using var command = new NpgsqlCommand("""
-            INSERT INTO cursors(name, kind, value) VALUES($1, $2, $3)
-            ON CONFLICT (name) DO UPDATE SET kind = excluded.kind, value = excluded.value
-            """, connection, tx);
+        await using var command = new NpgsqlCommand(UpsertCursor, connection, tx);
         command.Parameters.AddWithValue(name);
         command.Parameters.AddWithValue((int)kind);
         command.Parameters.AddWithValue(value);

@@ -39,13 +39,14 @@ internal static class PostgresLogSchema
             correlation_id text,
             causation_id   text,
             payload        bytea    NOT NULL,
-            checksum       bigint   NOT NULL);
+            checksum       bigint   NOT NULL,
+            down           boolean  NOT NULL DEFAULT false);
         -- Idempotence: one row per (origin, origin seq), whoever appended it.
         CREATE UNIQUE INDEX events_by_origin ON events(origin_id, origin_seq);
-        -- A store's down feed reads a few scopes of a few topics after its cursor, one index range per pair,
-        -- however many millions of other stores' events the log holds.
-        CREATE INDEX events_by_scope_topic ON events(scope, topic, seq);
-        CREATE INDEX events_by_topic ON events(topic, seq);
+        -- A store's down feed reads a few scopes of a few down topics after its cursor, one index range per pair,
+        -- however many millions of store events the log holds. Only down events are in the index (a topic's
+        -- direction is fixed once shipped), so ingesting a store's events does not pay for it.
+        CREATE INDEX events_down_feed ON events(scope, topic, seq) WHERE down;
         CREATE TABLE cursors(
             name  text    PRIMARY KEY,
             kind  integer NOT NULL,

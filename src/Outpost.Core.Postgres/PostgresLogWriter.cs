@@ -2,6 +2,7 @@ using Npgsql;
 using NpgsqlTypes;
 using Outpost.Core.Events;
 using Outpost.Core.Log;
+using Outpost.Core.Topics;
 using Outpost.Core.Log.Sqlite;
 
 namespace Outpost.Core.Postgres;
@@ -12,34 +13,21 @@ namespace Outpost.Core.Postgres;
 /// nodes: a reader that has seen sequence N has seen every sequence below it. Node positions are read inside
 /// that lock, so nodes sharing one node id (several HQ nodes) never hand out the same origin sequence.
 /// </summary>
-internal sealed class PostgresLogWriter(NpgsqlDataSource source, HybridLogicalClock clock, NodeId self, LogDurability durability)
+internal sealed class PostgresLogWriter(NpgsqlDataSource source, HybridLogicalClock clock, NodeId self, LogDurability durability, TopicCatalog topics)
 {
-    private const string Columns = "seq, topic, type, version, key, origin_id, origin_seq, hlc, scope, correlation_id, causation_id, payload, checksum";
+    private const string Columns = "seq, topic, type, version, key, origin_id, origin_seq, hlc, scope, correlation_id, causation_id, payload, checksum, down";
+    private readonly Dictionary<Scope, string> _scopes = [];
 
     /// <summary>Writes every request of the group in one transaction; returns the new head. On failure nothing of it stays.</summary>
-    public async Task<long> CommitAsync(IReadOnlyList<AppendRequest> group, CancellationToken cancellationToken)
+    public long Commit(IReadOnlyList<AppendRequest> group)
     {
-        await using var connection = await source.OpenConnectionAsync(cancellationToken);
-        await using var tx = await connection.BeginTransactionAsync(cancellationToken);
-        if (durability == LogDurability.Normal)
-        {
-            await ExecuteAsync(connection, tx, "SET LOCAL synchronous_commit = off", cancellationToken);
-        }
-
-        long head;
-        await using (var lockHead = new NpgsqlCommand("SELECT seq, hlc FROM log_head WHERE id = 1 FOR UPDATE", connection, tx))
-        await using (var reader = await lockHead.ExecuteReaderAsync(cancellationToken))
-        {
-            await reader.ReadAsync(cancellationToken);
-            head = reader.GetInt64(0);
-            clock.Observe(new HlcTimestamp(reader.GetInt64(1)));
-        }
-
-        var nodes = await LoadNodesAsync(connection, tx, group, cancellationToken);
-        var existing = await FindExistingAsync(connection, tx, group, nodes, cancellationToken);
+        using var connection = source.OpenConnection();
+        using var tx = connection.BeginTransaction();
+        var (head, nodes) = Lock(connection, tx, group);
+        var existing = FindExisting(connection, tx, group, nodes);
         var rows = new List<Row>();
         var placed = new Dictionary<(int Node, long OriginSeq), long>();
-        var added = new Dictionary<int, SortedSet<long>>();
+        var added = new Dictionary<int, HashSet<long>>();
         var selfNode = nodes[self.Value];
         var startHead = head;
         foreach (var request in group)
@@ -93,43 +81,53 @@ internal sealed class PostgresLogWriter(NpgsqlDataSource source, HybridLogicalCl
 
         if (rows.Count > 0)
         {
-            await CopyAsync(connection, rows, cancellationToken);
+            Copy(connection, rows, topics, _scopes);
             foreach (var node in nodes.Values.Where(n => n.Dirty))
             {
-                await AdvanceContiguousAsync(connection, tx, node, added[node.Id], cancellationToken);
+                AdvanceContiguous(connection, tx, node, added[node.Id]);
             }
+        }
 
-            await UpdateNodesAsync(connection, tx, [.. nodes.Values.Where(n => n.Dirty)], cancellationToken);
+        // One round trip: the nodes' positions, cursors, the head, and the notification other nodes wake on.
+        using var finish = new NpgsqlBatch(connection, tx);
+        var dirty = nodes.Values.Where(n => n.Dirty).ToArray();
+        if (dirty.Length > 0)
+        {
+            finish.BatchCommands.Add(new NpgsqlBatchCommand("""
+                UPDATE nodes SET contiguous_seq = u.contiguous, max_seq = u.max
+                FROM unnest($1::integer[], $2::bigint[], $3::bigint[]) AS u(id, contiguous, max)
+                WHERE nodes.id = u.id
+                """)
+            {
+                Parameters = { new() { Value = dirty.Select(n => n.Id).ToArray() }, new() { Value = dirty.Select(n => n.Contiguous).ToArray() }, new() { Value = dirty.Select(n => n.Max).ToArray() } },
+            });
         }
 
         foreach (var request in group)
         {
             if (request.Cursor is { } cursor)
             {
-                await PostgresLogCommands.SetCursorAsync(connection, tx, cursor.Name, cursor.Kind, cursor.Value, cancellationToken);
+                finish.BatchCommands.Add(new NpgsqlBatchCommand(PostgresLogCommands.UpsertCursor) { Parameters = { new() { Value = cursor.Name }, new() { Value = (int)cursor.Kind }, new() { Value = cursor.Value } } });
             }
         }
 
-        await using (var moveHead = new NpgsqlCommand("UPDATE log_head SET seq = $1, hlc = greatest(hlc, $2) WHERE id = 1", connection, tx))
-        {
-            moveHead.Parameters.AddWithValue(head);
-            moveHead.Parameters.AddWithValue(clock.Last.Value);
-            await moveHead.ExecuteNonQueryAsync(cancellationToken);
-        }
-
+        finish.BatchCommands.Add(new NpgsqlBatchCommand("UPDATE log_head SET seq = $1, hlc = greatest(hlc, $2) WHERE id = 1") { Parameters = { new() { Value = head }, new() { Value = clock.Last.Value } } });
         if (head > startHead)
         {
             // Delivered to every listening node when (and only if) the transaction commits.
-            await using var notify = new NpgsqlCommand("SELECT pg_notify('outpost_log', $1)", connection, tx);
-            notify.Parameters.AddWithValue(head.ToString(System.Globalization.CultureInfo.InvariantCulture));
-            await notify.ExecuteNonQueryAsync(cancellationToken);
+            finish.BatchCommands.Add(new NpgsqlBatchCommand("SELECT pg_notify('outpost_log', $1)") { Parameters = { new() { Value = head.ToString(System.Globalization.CultureInfo.InvariantCulture) } } });
         }
 
-        await tx.CommitAsync(cancellationToken);
+        finish.ExecuteNonQuery();
+        tx.Commit();
         return head;
     }
 
-    private async Task<Dictionary<string, Node>> LoadNodesAsync(NpgsqlConnection connection, NpgsqlTransaction tx, IReadOnlyList<AppendRequest> group, CancellationToken cancellationToken)
+    /// <summary>
+    /// One round trip: the durability of this transaction, the head row's lock (every writer on every node waits
+    /// here), and the positions of the nodes this group appends for (registering new ones).
+    /// </summary>
+    private (long Head, Dictionary<string, Node> Nodes) Lock(NpgsqlConnection connection, NpgsqlTransaction tx, IReadOnlyList<AppendRequest> group)
     {
         var names = new HashSet<string>(StringComparer.Ordinal) { self.Value };
         foreach (var request in group)
@@ -143,26 +141,27 @@ internal sealed class PostgresLogWriter(NpgsqlDataSource source, HybridLogicalCl
             }
         }
 
-        await using (var insert = new NpgsqlCommand("INSERT INTO nodes(name) SELECT unnest($1::text[]) ON CONFLICT (name) DO NOTHING", connection, tx))
-        {
-            insert.Parameters.AddWithValue(names.ToArray());
-            await insert.ExecuteNonQueryAsync(cancellationToken);
-        }
-
+        var nameArray = names.ToArray();
+        using var batch = new NpgsqlBatch(connection, tx);
+        batch.BatchCommands.Add(new NpgsqlBatchCommand(durability == LogDurability.Normal ? "SET LOCAL synchronous_commit = off" : "SET LOCAL synchronous_commit = on"));
+        batch.BatchCommands.Add(new NpgsqlBatchCommand("SELECT seq, hlc FROM log_head WHERE id = 1 FOR UPDATE"));
+        batch.BatchCommands.Add(new NpgsqlBatchCommand("INSERT INTO nodes(name) SELECT unnest($1::text[]) ON CONFLICT (name) DO NOTHING") { Parameters = { new() { Value = nameArray } } });
+        batch.BatchCommands.Add(new NpgsqlBatchCommand("SELECT id, name, contiguous_seq, max_seq FROM nodes WHERE name = ANY($1)") { Parameters = { new() { Value = nameArray } } });
+        using var reader = batch.ExecuteReader();
+        reader.Read();
+        var head = reader.GetInt64(0);
+        clock.Observe(new HlcTimestamp(reader.GetInt64(1)));
+        reader.NextResult();
         var nodes = new Dictionary<string, Node>(StringComparer.Ordinal);
-        await using var select = new NpgsqlCommand("SELECT id, name, contiguous_seq, max_seq FROM nodes WHERE name = ANY($1)", connection, tx);
-        select.Parameters.AddWithValue(names.ToArray());
-        await using var reader = await select.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken))
+        while (reader.Read())
         {
             nodes.Add(reader.GetString(1), new Node(reader.GetInt32(0)) { Contiguous = reader.GetInt64(2), Max = reader.GetInt64(3) });
         }
 
-        return nodes;
+        return (head, nodes);
     }
 
-    private static async Task<Dictionary<(int, long), long>> FindExistingAsync(NpgsqlConnection connection, NpgsqlTransaction tx, IReadOnlyList<AppendRequest> group,
-        Dictionary<string, Node> nodes, CancellationToken cancellationToken)
+    private static Dictionary<(int, long), long> FindExisting(NpgsqlConnection connection, NpgsqlTransaction tx, IReadOnlyList<AppendRequest> group, Dictionary<string, Node> nodes)
     {
         var ids = new List<int>();
         var seqs = new List<long>();
@@ -170,7 +169,8 @@ internal sealed class PostgresLogWriter(NpgsqlDataSource source, HybridLogicalCl
         {
             foreach (var e in request.Events)
             {
-                if (e.Origin is { } origin)
+                // Above a node's highest origin seq nothing can be held yet: a store sending in order costs no lookup.
+                if (e.Origin is { } origin && origin.Seq <= nodes[origin.Node.Value].Max)
                 {
                     ids.Add(nodes[origin.Node.Value].Id);
                     seqs.Add(origin.Seq);
@@ -184,15 +184,15 @@ internal sealed class PostgresLogWriter(NpgsqlDataSource source, HybridLogicalCl
             return existing;
         }
 
-        await using var find = new NpgsqlCommand("""
+        using var find = new NpgsqlCommand("""
             SELECT e.origin_id, e.origin_seq, e.seq
             FROM unnest($1::integer[], $2::bigint[]) AS u(origin_id, origin_seq)
             JOIN events e ON e.origin_id = u.origin_id AND e.origin_seq = u.origin_seq
             """, connection, tx);
         find.Parameters.AddWithValue(ids.ToArray());
         find.Parameters.AddWithValue(seqs.ToArray());
-        await using var reader = await find.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken))
+        using var reader = find.ExecuteReader();
+        while (reader.Read())
         {
             existing[(reader.GetInt32(0), reader.GetInt64(1))] = reader.GetInt64(2);
         }
@@ -204,7 +204,7 @@ internal sealed class PostgresLogWriter(NpgsqlDataSource source, HybridLogicalCl
     /// Moves a node's gap-free position over what this commit added, then, if events beyond it arrived earlier
     /// out of order, over those too (one indexed query, only when there is such a gap to close).
     /// </summary>
-    private static async Task AdvanceContiguousAsync(NpgsqlConnection connection, NpgsqlTransaction tx, Node node, SortedSet<long> added, CancellationToken cancellationToken)
+    private static void AdvanceContiguous(NpgsqlConnection connection, NpgsqlTransaction tx, Node node, HashSet<long> added)
     {
         while (added.Contains(node.Contiguous + 1))
         {
@@ -216,82 +216,69 @@ internal sealed class PostgresLogWriter(NpgsqlDataSource source, HybridLogicalCl
             return;
         }
 
-        await using var run = new NpgsqlCommand("""
+        using var run = new NpgsqlCommand("""
             SELECT min(e.origin_seq) FROM events e
             WHERE e.origin_id = $1 AND e.origin_seq > $2
               AND NOT EXISTS (SELECT 1 FROM events x WHERE x.origin_id = $1 AND x.origin_seq = e.origin_seq + 1)
             """, connection, tx);
         run.Parameters.AddWithValue(node.Id);
         run.Parameters.AddWithValue(node.Contiguous);
-        if (await run.ExecuteScalarAsync(cancellationToken) is long end && await HoldsAsync(connection, tx, node.Id, node.Contiguous + 1, cancellationToken))
+        if (run.ExecuteScalar() is long end && Holds(connection, tx, node.Id, node.Contiguous + 1))
         {
             node.Contiguous = end;
         }
     }
 
-    private static async Task<bool> HoldsAsync(NpgsqlConnection connection, NpgsqlTransaction tx, int nodeId, long originSeq, CancellationToken cancellationToken)
+    private static bool Holds(NpgsqlConnection connection, NpgsqlTransaction tx, int nodeId, long originSeq)
     {
-        await using var holds = new NpgsqlCommand("SELECT 1 FROM events WHERE origin_id = $1 AND origin_seq = $2", connection, tx);
+        using var holds = new NpgsqlCommand("SELECT 1 FROM events WHERE origin_id = $1 AND origin_seq = $2", connection, tx);
         holds.Parameters.AddWithValue(nodeId);
         holds.Parameters.AddWithValue(originSeq);
-        return await holds.ExecuteScalarAsync(cancellationToken) is not null;
+        return holds.ExecuteScalar() is not null;
     }
 
-    private static async Task UpdateNodesAsync(NpgsqlConnection connection, NpgsqlTransaction tx, Node[] dirty, CancellationToken cancellationToken)
+    /// <summary>Binary COPY: the fastest way into PostgreSQL.</summary>
+    private static void Copy(NpgsqlConnection connection, List<Row> rows, TopicCatalog topics, Dictionary<Scope, string> scopes)
     {
-        await using var update = new NpgsqlCommand("""
-            UPDATE nodes SET contiguous_seq = u.contiguous, max_seq = u.max
-            FROM unnest($1::integer[], $2::bigint[], $3::bigint[]) AS u(id, contiguous, max)
-            WHERE nodes.id = u.id
-            """, connection, tx);
-        update.Parameters.AddWithValue(dirty.Select(n => n.Id).ToArray());
-        update.Parameters.AddWithValue(dirty.Select(n => n.Contiguous).ToArray());
-        update.Parameters.AddWithValue(dirty.Select(n => n.Max).ToArray());
-        await update.ExecuteNonQueryAsync(cancellationToken);
-    }
-
-    /// <summary>Binary COPY: the fastest way into PostgreSQL, and the reason ingest keeps up with raw COPY.</summary>
-    private static async Task CopyAsync(NpgsqlConnection connection, List<Row> rows, CancellationToken cancellationToken)
-    {
-        await using var import = await connection.BeginBinaryImportAsync($"COPY events({Columns}) FROM STDIN (FORMAT BINARY)", cancellationToken);
+        using var import = connection.BeginBinaryImport($"COPY events({Columns}) FROM STDIN (FORMAT BINARY)");
         foreach (var row in rows)
         {
             var e = row.Event;
-            await import.StartRowAsync(cancellationToken);
-            await import.WriteAsync(row.Seq, NpgsqlDbType.Bigint, cancellationToken);
-            await import.WriteAsync(e.Topic, NpgsqlDbType.Text, cancellationToken);
-            await import.WriteAsync(e.Type, NpgsqlDbType.Text, cancellationToken);
-            await import.WriteAsync(e.Version, NpgsqlDbType.Integer, cancellationToken);
-            await import.WriteAsync(e.Key, NpgsqlDbType.Text, cancellationToken);
-            await import.WriteAsync(row.NodeId, NpgsqlDbType.Integer, cancellationToken);
-            await import.WriteAsync(row.OriginSeq, NpgsqlDbType.Bigint, cancellationToken);
-            await import.WriteAsync(row.Hlc, NpgsqlDbType.Bigint, cancellationToken);
-            await import.WriteAsync(e.Scope.ToString(), NpgsqlDbType.Text, cancellationToken);
-            await WriteOptionalAsync(import, e.CorrelationId, cancellationToken);
-            await WriteOptionalAsync(import, e.CausationId, cancellationToken);
-            await import.WriteAsync(e.Payload, NpgsqlDbType.Bytea, cancellationToken);
-            await import.WriteAsync(row.Checksum, NpgsqlDbType.Bigint, cancellationToken);
+            import.StartRow();
+            import.Write(row.Seq, NpgsqlDbType.Bigint);
+            import.Write(e.Topic, NpgsqlDbType.Text);
+            import.Write(e.Type, NpgsqlDbType.Text);
+            import.Write(e.Version, NpgsqlDbType.Integer);
+            import.Write(e.Key, NpgsqlDbType.Text);
+            import.Write(row.NodeId, NpgsqlDbType.Integer);
+            import.Write(row.OriginSeq, NpgsqlDbType.Bigint);
+            import.Write(row.Hlc, NpgsqlDbType.Bigint);
+            if (!scopes.TryGetValue(e.Scope, out var scope))
+            {
+                scopes[e.Scope] = scope = e.Scope.ToString();
+            }
+
+            import.Write(scope, NpgsqlDbType.Text);
+            WriteOptional(import, e.CorrelationId);
+            WriteOptional(import, e.CausationId);
+            import.Write(e.Payload, NpgsqlDbType.Bytea);
+            import.Write(row.Checksum, NpgsqlDbType.Bigint);
+            import.Write(topics[e.Topic].Direction == TopicDirection.Down, NpgsqlDbType.Boolean);
         }
 
-        await import.CompleteAsync(cancellationToken);
+        import.Complete();
     }
 
-    private static async Task WriteOptionalAsync(NpgsqlBinaryImporter import, string? value, CancellationToken cancellationToken)
+    private static void WriteOptional(NpgsqlBinaryImporter import, string? value)
     {
         if (value is null)
         {
-            await import.WriteNullAsync(cancellationToken);
+            import.WriteNull();
         }
         else
         {
-            await import.WriteAsync(value, NpgsqlDbType.Text, cancellationToken);
+            import.Write(value, NpgsqlDbType.Text);
         }
-    }
-
-    private static async Task ExecuteAsync(NpgsqlConnection connection, NpgsqlTransaction tx, string sql, CancellationToken cancellationToken)
-    {
-        await using var command = new NpgsqlCommand(sql, connection, tx);
-        await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
     private sealed record Row(long Seq, NewEvent Event, int NodeId, long OriginSeq, long Hlc, long Checksum);

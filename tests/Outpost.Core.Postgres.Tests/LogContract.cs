@@ -159,7 +159,10 @@ public abstract class LogContract : IAsyncLifetime
     [Fact]
     public async Task A_store_down_feed_reads_exactly_its_scopes_and_topics_in_order_across_pages()
     {
-        var log = await Db.OpenAsync("hq");
+        var log = await Db.OpenAsync("hq", new TopicCatalog([
+            new TopicPolicy("sales", TopicDirection.Up, TopicPriority.Critical, RetentionPolicy.KeepForever),
+            new TopicPolicy("prices", TopicDirection.Down, TopicPriority.High, RetentionPolicy.KeepForever),
+            new TopicPolicy("promotions", TopicDirection.Down, TopicPriority.High, RetentionPolicy.KeepForever)]));
         var scopes = new[] { Scope.All, Scope.Region("north"), Scope.Region("south"), Scope.Store("s1"), Scope.Store("s2") };
         var events = new List<NewEvent>();
         for (var i = 0; i < 300; i++)

@@ -32,7 +32,7 @@ public sealed class CampaignTests(Browser browser) : IClassFixture<Browser>
             [
                 new NewEvent { Topic = CatalogEvents.ProductsTopic, Type = CatalogEvents.ProductUpserted, Key = Shop.Cola,
                     Payload = NewEvent.Json(new ProductUpsertedV1(Shop.Cola, "Cola 1.5L", "drinks", "standard", SaleUnit.Each, null, null), CatalogJsonContext.Default.ProductUpsertedV1) },
-                new NewEvent { Topic = PricingEvents.PricesTopic, Type = PricingEvents.PriceSet, Key = PricingEvents.PriceKey(Shop.Cola, from),
+                new NewEvent { Topic = PricingEvents.PricesTopic, Type = PricingEvents.PriceSet, Key = PricingEvents.PriceKey(Scope.All, Shop.Cola, from),
                     Payload = NewEvent.Json(new PriceSetV1(Shop.Cola, 1.50m, "EUR", from, null), PricingJsonContext.Default.PriceSetV1) },
             ], cancellationToken: Ct);
             await store.Services.GetRequiredService<StoreServices>().Retail.CatchUpToAsync(seeded[^1].Seq, Ct);

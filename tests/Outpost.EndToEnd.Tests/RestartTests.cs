@@ -93,7 +93,7 @@ public sealed class RestartTests(Browser browser) : IClassFixture<Browser>
         {
             events.Add(new NewEvent { Topic = CatalogEvents.ProductsTopic, Type = CatalogEvents.ProductUpserted, Key = gtin,
                 Payload = NewEvent.Json(new ProductUpsertedV1(gtin, name, "food", "standard", SaleUnit.Each, null, null), CatalogJsonContext.Default.ProductUpsertedV1) });
-            events.Add(new NewEvent { Topic = PricingEvents.PricesTopic, Type = PricingEvents.PriceSet, Key = PricingEvents.PriceKey(gtin, from),
+            events.Add(new NewEvent { Topic = PricingEvents.PricesTopic, Type = PricingEvents.PriceSet, Key = PricingEvents.PriceKey(Scope.All, gtin, from),
                 Payload = NewEvent.Json(new PriceSetV1(gtin, price, "EUR", from, null), PricingJsonContext.Default.PriceSetV1) });
         }
 

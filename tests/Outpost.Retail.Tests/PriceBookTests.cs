@@ -28,7 +28,7 @@ public sealed class PriceBookTests : IAsyncDisposable
         {
             Topic = PricingEvents.PricesTopic,
             Type = PricingEvents.PriceSet,
-            Key = PricingEvents.PriceKey(gtin, from),
+            Key = PricingEvents.PriceKey(scope, gtin, from),
             Scope = scope,
             Payload = NewEvent.Json(new PriceSetV1(gtin, decimal.Parse(amount, System.Globalization.CultureInfo.InvariantCulture), "EUR", from, to), PricingJsonContext.Default.PriceSetV1),
         }, Ct).AsTask();

@@ -47,7 +47,7 @@ public sealed class PriceCheckTests : IAsyncDisposable
                 {
                     Topic = PricingEvents.PricesTopic,
                     Type = PricingEvents.PriceSet,
-                    Key = PricingEvents.PriceKey(Products[i].Value, from),
+                    Key = PricingEvents.PriceKey(scope, Products[i].Value, from),
                     Scope = scope,
                     Payload = NewEvent.Json(new PriceSetV1(Products[i].Value, amount, "EUR", from, null), PricingJsonContext.Default.PriceSetV1),
                 });

@@ -82,7 +82,7 @@ internal sealed class TestStore : IAsyncDisposable
     }
 
     public TestStore Price(string gtin, decimal amount, DateTime fromLocal, Scope? scope = null) =>
-        Add(PricingEvents.PricesTopic, PricingEvents.PriceSet, PricingEvents.PriceKey(gtin, fromLocal), scope ?? Scope.All,
+        Add(PricingEvents.PricesTopic, PricingEvents.PriceSet, PricingEvents.PriceKey(scope ?? Scope.All, gtin, fromLocal), scope ?? Scope.All,
             NewEvent.Json(new PriceSetV1(gtin, amount, "EUR", fromLocal, null), PricingJsonContext.Default.PriceSetV1));
 
     public TestStore Campaign(string id, string gtin, decimal amount, DateTime fromLocal, DateTime toLocal, string by = "manager-7") =>

@@ -117,7 +117,7 @@ internal sealed class StoreServer : IAsyncDisposable
             events.Add(new NewEvent { Topic = CatalogEvents.ProductsTopic, Type = CatalogEvents.ProductUpserted, Key = gtin,
                 Payload = NewEvent.Json(new ProductUpsertedV1(gtin, name, category, "standard", SaleUnit.Each, null, null), CatalogJsonContext.Default.ProductUpsertedV1) });
             var from = new DateTime(2026, 1, 1);
-            events.Add(new NewEvent { Topic = PricingEvents.PricesTopic, Type = PricingEvents.PriceSet, Key = PricingEvents.PriceKey(gtin, from),
+            events.Add(new NewEvent { Topic = PricingEvents.PricesTopic, Type = PricingEvents.PriceSet, Key = PricingEvents.PriceKey(Scope.All, gtin, from),
                 Payload = NewEvent.Json(new PriceSetV1(gtin, price, "EUR", from, null), PricingJsonContext.Default.PriceSetV1) });
         }
 

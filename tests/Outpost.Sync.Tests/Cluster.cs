@@ -30,8 +30,9 @@ internal sealed class Cluster : IAsyncDisposable
 
     private readonly List<StoreNode> _stores = [];
 
-    private Cluster(string directory, WebApplication hq)
+    private Cluster(string directory, WebApplication hq, TopicCatalog catalog)
     {
+        Catalog = catalog;
         Directory = directory;
         Hq = hq;
         Admin = new HttpClient { BaseAddress = hq.Address() };
@@ -39,6 +40,9 @@ internal sealed class Cluster : IAsyncDisposable
     }
 
     public string Directory { get; }
+
+    /// <summary>The topic policies HQ and the stores of this cluster run with.</summary>
+    public TopicCatalog Catalog { get; }
 
     public WebApplication Hq { get; }
 
@@ -50,8 +54,9 @@ internal sealed class Cluster : IAsyncDisposable
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
-    public static async Task<Cluster> StartAsync(string? postgres = null)
+    public static async Task<Cluster> StartAsync(string? postgres = null, TopicCatalog? topics = null)
     {
+        topics ??= Topics;
         var directory = Path.Combine(Path.GetTempPath(), "outpost-sync-tests", Guid.NewGuid().ToString("N"));
         var hq = CentralHost.Build(new CentralOptions
         {
@@ -59,11 +64,11 @@ internal sealed class Cluster : IAsyncDisposable
             Postgres = postgres,
             Urls = "http://127.0.0.1:0",
             AdminToken = AdminToken,
-            Topics = Topics,
+            Topics = topics,
             Sync = { MaxLongPoll = TimeSpan.FromSeconds(5), MaxRequestBytes = 4 * 1024 * 1024 },
         });
         await hq.StartAsync(Ct);
-        return new Cluster(directory, hq);
+        return new Cluster(directory, hq, topics);
     }
 
     public async Task<IssuedCredential> RegisterAsync(string storeId, string region)
@@ -91,7 +96,7 @@ internal sealed class Cluster : IAsyncDisposable
         secret ??= (await RegisterAsync(storeId, region)).Secret;
         var sync = FastSync(via ?? HqAddress, secret);
         tweak?.Invoke(sync);
-        var node = new StoreNode(storeId, Path.Combine(Directory, storeId), sync);
+        var node = new StoreNode(storeId, Path.Combine(Directory, storeId), sync, Catalog, region);
         await node.StartAsync();
         _stores.Add(node);
         return node;
@@ -172,7 +177,7 @@ internal sealed class Cluster : IAsyncDisposable
 }
 
 /// <summary>A store server started by a test.</summary>
-internal sealed class StoreNode(string storeId, string directory, SyncClientOptions sync) : IAsyncDisposable
+internal sealed class StoreNode(string storeId, string directory, SyncClientOptions sync, TopicCatalog? topics = null, string? region = null) : IAsyncDisposable
 {
     private WebApplication? _app;
 
@@ -198,7 +203,8 @@ internal sealed class StoreNode(string storeId, string directory, SyncClientOpti
             StoreId = StoreId,
             DataDirectory = directory,
             Urls = "http://127.0.0.1:0",
-            Topics = Cluster.Topics,
+            Topics = topics ?? Cluster.Topics,
+            Region = region ?? new StoreOptions().Region,
             Sync = Sync,
             AdminToken = AdminToken,
         });

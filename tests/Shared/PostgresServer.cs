@@ -1,138 +1,22 @@
-using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
-using Npgsql;
+using Outpost.Core.Postgres;
 
 namespace Outpost.Testing;
 
 /// <summary>
-/// A real, throwaway PostgreSQL 15 server for one test run: initdb into a temp dir, pg_ctl start on a free
-/// loopback port, one fresh database per test, and a stop by the postmaster's PID at the end. As root the
-/// server binaries run as the <c>postgres</c> user (initdb refuses root). Durability is relaxed (fsync off):
-/// these tests are about behaviour, not about surviving a power cut of the test machine.
+/// One real, throwaway PostgreSQL 15 server for a test run (<see cref="LocalPostgresServer"/>, fsync off: these
+/// tests are about behaviour, not power cuts), and a fresh database per test.
 /// </summary>
 public sealed class PostgresServer : IAsyncLifetime
 {
-    public const string Bin = "/usr/lib/postgresql/15/bin";
-    private readonly string _directory = Path.Combine(Path.GetTempPath(), "outpost-pg-" + Guid.NewGuid().ToString("N")[..12]);
-    private int _databases;
+    private readonly LocalPostgresServer _server = new(durable: false);
 
-    public int Port { get; private set; }
+    public string AdminConnectionString => _server.AdminConnectionString;
 
-    /// <summary>A connection string to the server's maintenance database.</summary>
-    public string AdminConnectionString => Connection("postgres");
+    public ValueTask InitializeAsync() => new(_server.StartAsync());
 
-    public async ValueTask InitializeAsync()
-    {
-        if (!File.Exists(Path.Combine(Bin, "initdb")))
-        {
-            throw new InvalidOperationException(
-                $"The PostgreSQL 15 server binaries are missing ({Bin}/initdb). Install them with 'apt-get install -y postgresql' (./test.sh does this when run as root).");
-        }
+    /// <summary>Creates an empty database and returns its connection string (pool of 30, enough for one test).</summary>
+    public async Task<string> CreateDatabaseAsync(CancellationToken cancellationToken = default) =>
+        await _server.CreateDatabaseAsync(cancellationToken) + ";Maximum Pool Size=30";
 
-        if (!OperatingSystem.IsLinux())
-        {
-            throw new PlatformNotSupportedException("The PostgreSQL fixture runs on Linux (Debian's postgresql package).");
-        }
-
-        Directory.CreateDirectory(_directory);
-        File.SetUnixFileMode(_directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-        if (IsRoot)
-        {
-            await RunAsync("chown", "-R", "postgres:postgres", _directory);
-        }
-
-        await RunServerAsync("initdb", "-D", DataDirectory, "-A", "trust", "-U", "postgres", "--no-sync", "-E", "UTF8", "--locale=C");
-        for (var attempt = 1; ; attempt++)
-        {
-            Port = FreePort();
-            try
-            {
-                await RunServerAsync("pg_ctl", "-D", DataDirectory, "-l", Path.Combine(_directory, "server.log"), "-w", "-t", "60", "-o",
-                    $"-p {Port} -k {_directory} -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off -c max_connections=400 -c shared_buffers=64MB", "start");
-                return;
-            }
-            catch (InvalidOperationException) when (attempt < 5)
-            {
-                // Another process took the port between the probe and the start.
-            }
-        }
-    }
-
-    /// <summary>Creates an empty database and returns its connection string.</summary>
-    public async Task<string> CreateDatabaseAsync(CancellationToken cancellationToken = default)
-    {
-        var name = $"t{Interlocked.Increment(ref _databases)}_{Guid.NewGuid():N}"[..24];
-        await using var connection = new NpgsqlConnection(AdminConnectionString);
-        await connection.OpenAsync(cancellationToken);
-        await using var create = new NpgsqlCommand($"CREATE DATABASE {name}", connection);
-        await create.ExecuteNonQueryAsync(cancellationToken);
-        return Connection(name);
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        var pidFile = Path.Combine(DataDirectory, "postmaster.pid");
-        if (File.Exists(pidFile) && int.TryParse((await File.ReadAllLinesAsync(pidFile))[0], out var pid))
-        {
-            try
-            {
-                // SIGINT: PostgreSQL's "fast" shutdown; then make sure it is gone.
-                using var postmaster = Process.GetProcessById(pid);
-                await RunAsync("kill", "-INT", pid.ToString(System.Globalization.CultureInfo.InvariantCulture));
-                if (!postmaster.WaitForExit(TimeSpan.FromSeconds(20)))
-                {
-                    postmaster.Kill(entireProcessTree: true);
-                }
-            }
-            catch (ArgumentException)
-            {
-                // Already gone.
-            }
-        }
-
-        try
-        {
-            Directory.Delete(_directory, recursive: true);
-        }
-        catch (IOException)
-        {
-        }
-    }
-
-    private string DataDirectory => Path.Combine(_directory, "data");
-
-    private static bool IsRoot => Environment.UserName == "root";
-
-    private string Connection(string database) =>
-        $"Host=127.0.0.1;Port={Port};Username=postgres;Database={database};Maximum Pool Size=30;Timeout=15;Command Timeout=60";
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
-    private static Task RunServerAsync(string tool, params string[] arguments) =>
-        IsRoot ? RunAsync("runuser", ["-u", "postgres", "--", Path.Combine(Bin, tool), .. arguments]) : RunAsync(Path.Combine(Bin, tool), arguments);
-
-    private static async Task RunAsync(string file, params string[] arguments)
-    {
-        var start = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = "/tmp" };
-        foreach (var argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(90));
-        await process.WaitForExitAsync(timeout.Token);
-        if (process.ExitCode != 0)
-        {
-            throw new InvalidOperationException($"'{file} {string.Join(' ', arguments)}' failed ({process.ExitCode}): {await error}{await output}");
-        }
-    }
+    public ValueTask DisposeAsync() => _server.DisposeAsync();
 }

@@ -2,6 +2,8 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Outpost.Central.Fleet;
+using Outpost.Central.Ingest;
+using Outpost.Central.MasterData;
 using Outpost.Central.Stores;
 using Outpost.Core.Events;
 using Outpost.Core.Log;
@@ -11,7 +13,17 @@ namespace Outpost.Central.Admin;
 /// <summary>Registering a store.</summary>
 /// <param name="StoreId">The store's id.</param>
 /// <param name="Region">Its region.</param>
-public sealed record RegisterStore(string StoreId, string Region);
+/// <param name="Latitude">Where it is (with <paramref name="Longitude"/>), for "nearest store with stock".</param>
+/// <param name="Longitude">Where it is.</param>
+public sealed record RegisterStore(string StoreId, string Region, double? Latitude = null, double? Longitude = null);
+
+/// <summary>A product's stock at another store, for "which store near me has it".</summary>
+/// <param name="StoreId">The store.</param>
+/// <param name="Region">Its region.</param>
+/// <param name="Quantity">On hand, as HQ last heard.</param>
+/// <param name="AsOf">When that figure was last changed at the store.</param>
+/// <param name="DistanceKm">Distance from the asking store, when both locations are known.</param>
+public sealed record StockElsewhere(string StoreId, string Region, decimal Quantity, DateTimeOffset AsOf, double? DistanceKm);
 
 /// <summary>An event HQ publishes (master data: a price, a product, a configuration).</summary>
 /// <param name="Topic">The topic, usually a down topic.</param>
@@ -30,17 +42,30 @@ public sealed record Published(long Seq);
 public static class AdminApi
 {
     /// <summary>Maps the endpoints under the group it is given (for example <c>/admin</c>); every one needs the admin token.</summary>
-    public static RouteGroupBuilder MapAdminApi(this RouteGroupBuilder group, string? adminToken)
+    public static RouteGroupBuilder MapAdminApi(this RouteGroupBuilder group, string? adminToken) =>
+        MapAdminApi(group, adminToken is null ? new Dictionary<string, string>() : new Dictionary<string, string> { ["admin"] = adminToken });
+
+    /// <summary>
+    /// Maps the endpoints; every one needs one of the named admin tokens (<c>Authorization: Bearer &lt;token&gt;</c>), and
+    /// the token's name is who the audit trail says made the change.
+    /// </summary>
+    public static RouteGroupBuilder MapAdminApi(this RouteGroupBuilder group, IReadOnlyDictionary<string, string> adminTokens)
     {
         ArgumentNullException.ThrowIfNull(group);
+        ArgumentNullException.ThrowIfNull(adminTokens);
+        var tokens = adminTokens.Select(t => (Name: t.Key, Hash: System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(t.Value)))).ToList();
         group.AddEndpointFilter(async (context, next) =>
         {
             var header = context.HttpContext.Request.Headers.Authorization.ToString();
-            if (adminToken is null || header != "Bearer " + adminToken)
+            var presented = header.StartsWith("Bearer ", StringComparison.Ordinal) ? System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(header[7..])) : null;
+            var actor = presented is null ? null : tokens.FirstOrDefault(t => System.Security.Cryptography.CryptographicOperations.FixedTimeEquals(t.Hash, presented)).Name;
+            if (actor is null)
             {
-                return TypedResults.Problem("Send 'Authorization: Bearer <admin token>' (the token HQ was started with).", statusCode: StatusCodes.Status401Unauthorized, title: "Admin token required");
+                return TypedResults.Problem(tokens.Count == 0 ? "This HQ was started without an admin token, so its admin API refuses everything." : "Send 'Authorization: Bearer <admin token>' (a token HQ was started with).",
+                    statusCode: StatusCodes.Status401Unauthorized, title: "Admin token required");
             }
 
+            context.HttpContext.Items[MasterData.MasterDataApi.ActorItem] = actor;
             return await next(context);
         });
         group.MapPost("/stores", RegisterAsync);
@@ -49,14 +74,30 @@ public static class AdminApi
         group.MapPost("/stores/{storeId}/revoke", RevokeAsync);
         group.MapPost("/events", PublishAsync);
         group.MapGet("/fleet", (FleetTracker fleet) => TypedResults.Ok(fleet.Links));
+        group.MapMasterData();
+        group.MapGet("/sales", SalesAsync);
+        group.MapGet("/stock/{gtin}", StockAsync);
+        group.MapGet("/campaigns", async (string? store, IEventLog log, HqReadModels models, CancellationToken cancellationToken) =>
+        {
+            await models.EnsureCreatedAsync();
+            return TypedResults.Ok(await CampaignList.ListAsync(log, store, cancellationToken));
+        });
         return group;
     }
 
-    private static async Task<Results<Created<IssuedCredential>, ProblemHttpResult>> RegisterAsync(RegisterStore request, StoreDirectory stores, CancellationToken cancellationToken)
+    private static async Task<Results<Created<IssuedCredential>, ProblemHttpResult>> RegisterAsync(RegisterStore request, StoreDirectory stores, HttpContext context, IEventLog log,
+        CancellationToken cancellationToken)
     {
         try
         {
-            var issued = await stores.RegisterAsync(request.StoreId, request.Region, cancellationToken);
+            if (request.Latitude is null != request.Longitude is null)
+            {
+                return TypedResults.Problem("Give both latitude and longitude, or neither.", statusCode: StatusCodes.Status400BadRequest, title: "Invalid store");
+            }
+
+            var location = request.Latitude is { } lat && request.Longitude is { } lon ? new GeoPoint(lat, lon) : null;
+            var issued = await stores.RegisterAsync(request.StoreId, request.Region, location, cancellationToken);
+            await AuditAsync(context, log, "StoreRegistered", issued.StoreId, cancellationToken);
             return TypedResults.Created($"/admin/stores/{issued.StoreId}", issued);
         }
         catch (ArgumentException ex)
@@ -69,13 +110,88 @@ public static class AdminApi
         }
     }
 
-    private static async Task<Results<Ok<IssuedCredential>, NotFound>> RotateAsync(string storeId, StoreDirectory stores, CancellationToken cancellationToken) =>
-        await stores.RotateAsync(storeId, cancellationToken) is { } issued ? TypedResults.Ok(issued) : TypedResults.NotFound();
+    private static async Task<Results<Ok<IssuedCredential>, NotFound>> RotateAsync(string storeId, StoreDirectory stores, HttpContext context, IEventLog log, CancellationToken cancellationToken)
+    {
+        if (await stores.RotateAsync(storeId, cancellationToken) is not { } issued)
+        {
+            return TypedResults.NotFound();
+        }
 
-    private static async Task<Results<NoContent, NotFound>> RevokeAsync(string storeId, StoreDirectory stores, CancellationToken cancellationToken) =>
-        await stores.RevokeAsync(storeId, cancellationToken) ? TypedResults.NoContent() : TypedResults.NotFound();
+        await AuditAsync(context, log, "CredentialRotated", storeId, cancellationToken);
+        return TypedResults.Ok(issued);
+    }
 
-    private static async Task<Results<Created<Published>, ProblemHttpResult>> PublishAsync(PublishEvent request, IEventLog log, CancellationToken cancellationToken)
+    private static async Task<Results<NoContent, NotFound>> RevokeAsync(string storeId, StoreDirectory stores, HttpContext context, IEventLog log, CancellationToken cancellationToken)
+    {
+        if (!await stores.RevokeAsync(storeId, cancellationToken))
+        {
+            return TypedResults.NotFound();
+        }
+
+        await AuditAsync(context, log, "CredentialRevoked", storeId, cancellationToken);
+        return TypedResults.NoContent();
+    }
+
+    /// <summary>Records a credential change for the audit trail (the store and who did it; never the secret).</summary>
+    private static async Task AuditAsync(HttpContext context, IEventLog log, string type, string storeId, CancellationToken cancellationToken) =>
+        await log.AppendAsync(new NewEvent
+        {
+            Topic = MasterData.AuditTrail.AuditTopic,
+            Type = type,
+            Key = storeId,
+            Scope = Scope.Store(storeId),
+            Payload = NewEvent.Json(new MasterData.StoreCredentialChangedV1(storeId), MasterData.MasterDataJsonContext.Default.StoreCredentialChangedV1),
+            CorrelationId = "admin:" + (context.Items[MasterData.MasterDataApi.ActorItem] as string ?? "admin"),
+        }, cancellationToken);
+
+    private static async Task<Results<Ok<IReadOnlyList<StoreDay>>, ProblemHttpResult>> SalesAsync(string? store, string? from, string? to, IEventLog log, HqReadModels models,
+        TimeProvider time, CancellationToken cancellationToken)
+    {
+        var today = DateOnly.FromDateTime(time.GetUtcNow().UtcDateTime);
+        if (!TryDay(from, today.AddDays(-6), out var first) || !TryDay(to, today.AddDays(1), out var last))
+        {
+            return TypedResults.Problem("Days are yyyy-MM-dd, for example ?from=2026-11-01&to=2026-11-23 (default: the last seven days).",
+                statusCode: StatusCodes.Status400BadRequest, title: "Invalid day");
+        }
+
+        await models.EnsureCreatedAsync();
+        return TypedResults.Ok(await SalesByDay.QueryAsync(log, store, first, last, cancellationToken));
+    }
+
+    /// <summary>A product's stock at other stores: in one region if asked, nearest to the asking store first.</summary>
+    private static async Task<Results<Ok<IReadOnlyList<StockElsewhere>>, ProblemHttpResult>> StockAsync(string gtin, string? near, string? region, IEventLog log, HqReadModels models,
+        StoreDirectory directory, CancellationToken cancellationToken)
+    {
+        await models.EnsureCreatedAsync();
+        var stores = (await directory.ListAsync(cancellationToken)).ToDictionary(s => s.StoreId, StringComparer.Ordinal);
+        GeoPoint? origin = null;
+        if (near is not null)
+        {
+            if (!stores.TryGetValue(near, out var asking))
+            {
+                return TypedResults.Problem($"Store '{near}' is not registered.", statusCode: StatusCodes.Status404NotFound, title: "Unknown store");
+            }
+
+            origin = asking.Location;
+        }
+
+        IReadOnlyList<StockElsewhere> found = [.. (await StockByStore.ForProductAsync(log, gtin, cancellationToken))
+            .Where(s => s.StoreId != near && stores.ContainsKey(s.StoreId) && (region is null || stores[s.StoreId].Region == region))
+            .Select(s => new StockElsewhere(s.StoreId, stores[s.StoreId].Region, s.Quantity, s.AsOf,
+                origin is not null && stores[s.StoreId].Location is { } there ? Math.Round(origin.KilometresTo(there), 1) : null))
+            .OrderBy(s => s.DistanceKm ?? double.MaxValue).ThenBy(s => s.StoreId, StringComparer.Ordinal)];
+        return TypedResults.Ok(found);
+    }
+
+    private static bool TryDay(string? text, DateOnly fallback, out string day)
+    {
+        var parsed = fallback;
+        var ok = text is null || DateOnly.TryParseExact(text, "yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.None, out parsed);
+        day = parsed.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture);
+        return ok;
+    }
+
+    private static async Task<Results<Created<Published>, ProblemHttpResult>> PublishAsync(PublishEvent request, IEventLog log, HttpContext context, CancellationToken cancellationToken)
     {
         if (!Scope.TryParse(request.Scope, out var scope))
         {
@@ -86,6 +202,7 @@ public static class AdminApi
         {
             var result = await log.AppendAsync(new NewEvent
             {
+                CorrelationId = "admin:" + (context.Items[MasterData.MasterDataApi.ActorItem] as string ?? "admin"),
                 Topic = request.Topic,
                 Type = request.Type,
                 Version = request.Version,
@@ -110,6 +227,9 @@ public static class AdminApi
 [JsonSerializable(typeof(IssuedCredential))]
 [JsonSerializable(typeof(IReadOnlyList<StoreRecord>))]
 [JsonSerializable(typeof(IReadOnlyList<StoreLink>))]
+[JsonSerializable(typeof(IReadOnlyList<StoreDay>))]
+[JsonSerializable(typeof(IReadOnlyList<StockElsewhere>))]
+[JsonSerializable(typeof(IReadOnlyList<CampaignRecord>))]
 [JsonSerializable(typeof(JsonElement))]
 [JsonSerializable(typeof(Microsoft.AspNetCore.Mvc.ProblemDetails))]
 public sealed partial class AdminJsonContext : JsonSerializerContext;

@@ -21,7 +21,9 @@ public sealed class StoreDirectory(IEventLog log, TimeProvider time) : IStoreDir
             region      TEXT   NOT NULL,
             secret_hash TEXT   NOT NULL,
             revoked     BIGINT NOT NULL DEFAULT 0,
-            issued_at   BIGINT NOT NULL)
+            issued_at   BIGINT NOT NULL,
+            latitude    DOUBLE PRECISION,
+            longitude   DOUBLE PRECISION)
         """;
 
     private readonly Lazy<Task> _created = new(() => log.CreateTablesAsync(Schema, CancellationToken.None));
@@ -53,16 +55,28 @@ public sealed class StoreDirectory(IEventLog log, TimeProvider time) : IStoreDir
     /// <summary>Registers a store and issues its first credential.</summary>
     /// <exception cref="ArgumentException">The id or region is not valid.</exception>
     /// <exception cref="InvalidOperationException">The store exists already.</exception>
-    public async Task<IssuedCredential> RegisterAsync(string storeId, string region, CancellationToken cancellationToken = default)
+    public async Task<IssuedCredential> RegisterAsync(string storeId, string region, CancellationToken cancellationToken = default) =>
+        await RegisterAsync(storeId, region, null, cancellationToken);
+
+    /// <summary>Registers a store with where it is (for "nearest store with stock"), and issues its first credential.</summary>
+    /// <exception cref="ArgumentException">The id, region or location is not valid.</exception>
+    /// <exception cref="InvalidOperationException">The store exists already.</exception>
+    public async Task<IssuedCredential> RegisterAsync(string storeId, string region, GeoPoint? location, CancellationToken cancellationToken = default)
     {
         if (!Scope.IsValidId(storeId) || !Scope.IsValidId(region))
         {
             throw new ArgumentException("Store id and region must be 1-64 letters, digits, '-', '_' or '.'.");
         }
 
+        if (location is { } point && (point.Latitude is < -90 or > 90 || point.Longitude is < -180 or > 180 || double.IsNaN(point.Latitude) || double.IsNaN(point.Longitude)))
+        {
+            throw new ArgumentException("Latitude must be within -90..90 and longitude within -180..180 degrees.");
+        }
+
         var secret = NewSecret();
-        var inserted = await WriteAsync("INSERT INTO stores(id, region, secret_hash, issued_at) VALUES(@id, @region, @hash, @at) ON CONFLICT(id) DO NOTHING", cancellationToken,
-            ("@id", storeId), ("@region", region), ("@hash", Hash(secret)), ("@at", time.GetUtcNow().ToUnixTimeMilliseconds()));
+        var inserted = await WriteAsync("INSERT INTO stores(id, region, secret_hash, issued_at, latitude, longitude) VALUES(@id, @region, @hash, @at, @lat, @lon) ON CONFLICT(id) DO NOTHING", cancellationToken,
+            ("@id", storeId), ("@region", region), ("@hash", Hash(secret)), ("@at", time.GetUtcNow().ToUnixTimeMilliseconds()),
+            ("@lat", location?.Latitude), ("@lon", location?.Longitude));
         return inserted == 1
             ? new IssuedCredential(storeId, region, secret)
             : throw new InvalidOperationException($"Store '{storeId}' is registered already; rotate its credential instead.");
@@ -93,13 +107,14 @@ public sealed class StoreDirectory(IEventLog log, TimeProvider time) : IStoreDir
         await _created.Value;
         await using var connection = await log.OpenReadConnectionAsync(cancellationToken);
         await using var command = connection.CreateCommand();
-        command.CommandText = "SELECT id, region, revoked, issued_at FROM stores ORDER BY id";
+        command.CommandText = "SELECT id, region, revoked, issued_at, latitude, longitude FROM stores ORDER BY id";
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         var stores = new List<StoreRecord>();
         while (await reader.ReadAsync(cancellationToken))
         {
             stores.Add(new StoreRecord(reader.GetString(0), reader.GetString(1), Convert.ToInt64(reader.GetValue(2), CultureInfo.InvariantCulture) != 0,
-                DateTimeOffset.FromUnixTimeMilliseconds(Convert.ToInt64(reader.GetValue(3), CultureInfo.InvariantCulture))));
+                DateTimeOffset.FromUnixTimeMilliseconds(Convert.ToInt64(reader.GetValue(3), CultureInfo.InvariantCulture)),
+                reader.IsDBNull(4) || reader.IsDBNull(5) ? null : new GeoPoint(Convert.ToDouble(reader.GetValue(4), CultureInfo.InvariantCulture), Convert.ToDouble(reader.GetValue(5), CultureInfo.InvariantCulture))));
         }
 
         return stores;

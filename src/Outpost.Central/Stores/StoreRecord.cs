@@ -5,7 +5,27 @@ namespace Outpost.Central.Stores;
 /// <param name="Region">Its region.</param>
 /// <param name="Revoked">Whether its credential is revoked.</param>
 /// <param name="IssuedAt">When its current credential was issued.</param>
-public sealed record StoreRecord(string StoreId, string Region, bool Revoked, DateTimeOffset IssuedAt);
+/// <param name="Location">Where it is, when registered with a location.</param>
+public sealed record StoreRecord(string StoreId, string Region, bool Revoked, DateTimeOffset IssuedAt, GeoPoint? Location = null);
+
+/// <summary>A place on Earth, in degrees (WGS 84).</summary>
+/// <param name="Latitude">-90 to 90.</param>
+/// <param name="Longitude">-180 to 180.</param>
+public sealed record GeoPoint(double Latitude, double Longitude)
+{
+    /// <summary>Great-circle distance in kilometres (haversine, mean Earth radius).</summary>
+    public double KilometresTo(GeoPoint other)
+    {
+        ArgumentNullException.ThrowIfNull(other);
+        const double radius = 6371.0088;
+        var dLat = Radians(other.Latitude - Latitude);
+        var dLon = Radians(other.Longitude - Longitude);
+        var a = Math.Pow(Math.Sin(dLat / 2), 2) + Math.Cos(Radians(Latitude)) * Math.Cos(Radians(other.Latitude)) * Math.Pow(Math.Sin(dLon / 2), 2);
+        return 2 * radius * Math.Asin(Math.Min(1, Math.Sqrt(a)));
+    }
+
+    private static double Radians(double degrees) => degrees * Math.PI / 180;
+}
 
 /// <summary>A newly issued credential: the secret is shown once and stored only as a hash.</summary>
 /// <param name="StoreId">The store's id.</param>

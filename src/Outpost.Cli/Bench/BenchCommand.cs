@@ -111,10 +111,39 @@ internal static class BenchCommand
             }
         });
 
+        var hqEvents = new Option<int>("--events") { Description = "Store events to ingest through HQ's sync endpoint.", DefaultValueFactory = _ => 1_000_000 };
+        var hqSenders = new Option<int>("--senders") { Description = "Stores sending those events at once.", DefaultValueFactory = _ => 16 };
+        var hqPollers = new Option<int>("--stores") { Description = "Stores holding down-feed long polls.", DefaultValueFactory = _ => 2000 };
+        var hqChanges = new Option<int>("--changes") { Description = "Price changes HQ publishes while they wait, one a second.", DefaultValueFactory = _ => 20 };
+        var hqPostgres = new Option<string?>("--postgres") { Description = "A PostgreSQL connection string to use (default: a throwaway local PostgreSQL 15 server)." };
+        var hqJson = new Option<FileInfo>("--json") { Description = "Where to write the result as JSON.", DefaultValueFactory = _ => new FileInfo(Path.Combine("bench-results", "hq.json")) };
+        var hq = new Command("hq", "HQ on PostgreSQL: ingest through the sync endpoint beside raw binary COPY; thousands of held long polls and price-change delivery, HQ memory and CPU.");
+        foreach (var option in new Option[] { hqEvents, hqSenders, hqPollers, hqChanges, hqPostgres, hqJson })
+        {
+            hq.Options.Add(option);
+        }
+
+        hq.SetAction(async (result, cancellationToken) =>
+        {
+            if (result.GetValue(hqEvents) < 1000 || result.GetValue(hqSenders) is < 1 or > 256 || result.GetValue(hqPollers) is < 1 or > 20_000 || result.GetValue(hqChanges) is < 1 or > 600)
+            {
+                output.WriteLine("--events at least 1000, --senders 1-256, --stores 1-20000, --changes 1-600.");
+                return 2;
+            }
+
+            var benchmark = new HqBenchmark(output, result.GetValue(hqPostgres), result.GetValue(hqEvents), result.GetValue(hqSenders), result.GetValue(hqPollers), result.GetValue(hqChanges));
+            var figures = await benchmark.RunAsync(cancellationToken);
+            var path = result.GetValue(hqJson)!.FullName;
+            await LogBenchmark.WriteJsonAsync(figures, BenchJsonContext.Default.HqBenchResult, path, cancellationToken);
+            output.WriteLine($"written: {path}");
+            return 0;
+        });
+
         var bench = new Command("bench", "End-to-end benchmarks; each prints its figure beside the physical limit measured in the same run.");
         bench.Subcommands.Add(log);
         bench.Subcommands.Add(sync);
         bench.Subcommands.Add(store);
+        bench.Subcommands.Add(hq);
         return bench;
     }
 }

@@ -2,15 +2,20 @@ using System.Text.Json.Serialization;
 
 namespace Outpost.Cli.Bench;
 
-/// <summary>What <c>outpost bench log</c> measured, written as JSON.</summary>
-internal sealed record LogBenchResult
+/// <summary>What every benchmark's JSON starts with: which benchmark, when, on what machine.</summary>
+/// <param name="Benchmark">The benchmark's name (<c>log</c>, <c>sync</c>, <c>store</c>, <c>hq</c>).</param>
+internal abstract record BenchResult(string Benchmark)
 {
-    public required string Benchmark { get; init; }
+    /// <summary>When it ran.</summary>
+    public DateTimeOffset At { get; init; } = DateTimeOffset.UtcNow;
 
-    public required DateTimeOffset At { get; init; }
+    /// <summary>The machine it ran on.</summary>
+    public string Machine { get; init; } = $"{Environment.ProcessorCount} cores, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}";
+}
 
-    public required string Machine { get; init; }
-
+/// <summary>What <c>outpost bench log</c> measured, written as JSON.</summary>
+internal sealed record LogBenchResult() : BenchResult("log")
+{
     public required int Events { get; init; }
 
     public required int PayloadBytes { get; init; }
@@ -58,5 +63,6 @@ internal sealed record LogBenchResult
 [JsonSerializable(typeof(LogBenchResult))]
 [JsonSerializable(typeof(SyncBenchResult))]
 [JsonSerializable(typeof(StoreBenchResult))]
+[JsonSerializable(typeof(HqBenchResult))]
 [JsonSerializable(typeof(IReadOnlyList<double>))]
 internal sealed partial class BenchJsonContext : JsonSerializerContext;

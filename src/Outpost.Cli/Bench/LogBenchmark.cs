@@ -60,9 +60,6 @@ internal sealed class LogBenchmark(TextWriter output, string directory, int even
             + $"({rounds.Select(r => r.Single.P99 / r.RawCommit.P99).Order().ElementAt(rounds.Count / 2):F2} raw commit p99s)");
         return new LogBenchResult
         {
-            Benchmark = "log",
-            At = DateTimeOffset.UtcNow,
-            Machine = $"{Environment.ProcessorCount} cores, {RuntimeInformation.OSDescription}",
             Events = events,
             PayloadBytes = payload.Length,
             Rounds = rounds.Count,

@@ -76,9 +76,6 @@ internal sealed class StoreBenchmark(TextWriter output, string directory, int de
 
             return new StoreBenchResult
             {
-                Benchmark = "store",
-                At = DateTimeOffset.UtcNow,
-                Machine = $"{Environment.ProcessorCount} cores, {RuntimeInformation.OSDescription}",
                 Devices = devices,
                 PaceMs = pace.TotalMilliseconds,
                 PhaseSeconds = phase.TotalSeconds,
@@ -254,7 +251,7 @@ internal sealed class StoreBenchmark(TextWriter output, string directory, int de
             var gtin = Gtin(i);
             events.Add(new NewEvent { Topic = CatalogEvents.ProductsTopic, Type = CatalogEvents.ProductUpserted, Key = gtin,
                 Payload = NewEvent.Json(new ProductUpsertedV1(gtin, "Product " + i, "cat" + (i % 20), "standard", SaleUnit.Each, null, null), CatalogJsonContext.Default.ProductUpsertedV1) });
-            events.Add(new NewEvent { Topic = PricingEvents.PricesTopic, Type = PricingEvents.PriceSet, Key = PricingEvents.PriceKey(gtin, from),
+            events.Add(new NewEvent { Topic = PricingEvents.PricesTopic, Type = PricingEvents.PriceSet, Key = PricingEvents.PriceKey(Scope.All, gtin, from),
                 Payload = NewEvent.Json(new PriceSetV1(gtin, 1m + i % 50, "EUR", from, null), PricingJsonContext.Default.PriceSetV1) });
         }
 
@@ -295,14 +292,8 @@ internal sealed class StoreBenchmark(TextWriter output, string directory, int de
 }
 
 /// <summary>What <c>outpost bench store</c> measured, written as JSON.</summary>
-internal sealed record StoreBenchResult
+internal sealed record StoreBenchResult() : BenchResult("store")
 {
-    public required string Benchmark { get; init; }
-
-    public required DateTimeOffset At { get; init; }
-
-    public required string Machine { get; init; }
-
     public required int Devices { get; init; }
 
     public required double PaceMs { get; init; }

@@ -1,14 +1,8 @@
 namespace Outpost.Cli.Bench;
 
 /// <summary>What <c>outpost bench sync</c> measured, written as JSON.</summary>
-internal sealed record SyncBenchResult
+internal sealed record SyncBenchResult() : BenchResult("sync")
 {
-    public required string Benchmark { get; init; }
-
-    public required DateTimeOffset At { get; init; }
-
-    public required string Machine { get; init; }
-
     public required int Events { get; init; }
 
     public required int PayloadBytes { get; init; }

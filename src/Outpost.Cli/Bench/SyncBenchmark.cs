@@ -64,9 +64,6 @@ internal sealed class SyncBenchmark(TextWriter output, string directory, int eve
             output.WriteLine($"  link restored -> first waiting sale acknowledged {restored,9:F0} ms   (backoff cap 3 s, jittered)");
             return new SyncBenchResult
             {
-                Benchmark = "sync",
-                At = DateTimeOffset.UtcNow,
-                Machine = $"{Environment.ProcessorCount} cores, {RuntimeInformation.OSDescription}",
                 Events = events,
                 PayloadBytes = (int)sales.Average(s => s.Length),
                 RawBatchInsertPerSecond = Math.Round(raw),

@@ -14,13 +14,18 @@ internal static class CentralCommand
         var data = new Option<DirectoryInfo>("--data") { Description = "HQ's data folder (its SQLite database), when not on PostgreSQL.", DefaultValueFactory = _ => new DirectoryInfo(Path.Combine("data", "hq")) };
         var urls = new Option<string>("--urls") { Description = "Where to listen.", DefaultValueFactory = _ => "http://127.0.0.1:5080" };
         var token = new Option<string?>("--admin-token") { Description = "The admin API's bearer token (also OUTPOST_ADMIN_TOKEN); without one the admin API refuses everything." };
+        var admins = new Option<string[]>("--admin")
+        {
+            Description = "A named admin token, NAME=TOKEN (repeatable): the audit trail records NAME for that token's changes.",
+            AllowMultipleArgumentsPerToken = true,
+        };
         var postgres = new Option<string?>("--postgres")
         {
             Description = "A PostgreSQL connection string (also OUTPOST_POSTGRES): HQ keeps everything there and several nodes may share it. Without it HQ uses SQLite in --data.",
         };
         var register = new Option<string[]>("--register") { Description = "Register STORE:REGION on start (skipped if registered) and print its secret.", AllowMultipleArgumentsPerToken = true };
         var command = new Command("central", "Run an HQ node: the sync endpoints stores connect to, the admin API, health.");
-        foreach (var option in new Option[] { data, urls, token, postgres, register })
+        foreach (var option in new Option[] { data, urls, token, admins, postgres, register })
         {
             command.Options.Add(option);
         }
@@ -35,6 +40,18 @@ internal static class CentralCommand
                 Postgres = result.GetValue(postgres) ?? Environment.GetEnvironmentVariable("OUTPOST_POSTGRES"),
                 Topics = RetailTopics.Catalog,
             };
+            foreach (var entry in result.GetValue(admins) ?? [])
+            {
+                var at = entry.IndexOf('=', StringComparison.Ordinal);
+                if (at < 1 || at == entry.Length - 1)
+                {
+                    output.WriteLine($"--admin takes NAME=TOKEN, not '{entry}'.");
+                    return 2;
+                }
+
+                options.AdminTokens[entry[..at]] = entry[(at + 1)..];
+            }
+
             await using var app = CentralHost.Build(options);
             var stores = app.Services.GetRequiredService<StoreDirectory>();
             foreach (var entry in result.GetValue(register) ?? [])

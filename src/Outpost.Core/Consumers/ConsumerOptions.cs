@@ -18,4 +18,12 @@ public sealed class ConsumerOptions
 
     /// <summary>Delay before reading again after the log itself failed (for example a corrupt record).</summary>
     public TimeSpan FaultDelay { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// Called first in every transaction that moves the checkpoint. Where several nodes could run the same consumer
+    /// (HQ on one PostgreSQL), it proves this node still holds the consumer's lease and keeps a new holder from
+    /// taking over until the transaction ends, or throws <see cref="LeaseLostException"/>: the transaction is
+    /// rolled back and the runner stops. Null (a store, one process): no check.
+    /// </summary>
+    public Func<Log.ILogTransaction, CancellationToken, ValueTask>? Fence { get; set; }
 }

@@ -15,6 +15,7 @@ namespace Outpost.Core.Consumers;
 public sealed partial class ConsumerRunner
 {
     private const long SkipPersistInterval = 10_000;
+    private static readonly TimeSpan IdlePersistDelay = TimeSpan.FromSeconds(1);
     private readonly IEventLog _log;
     private readonly IEventConsumer _consumer;
     private readonly ConsumerOptions _options;
@@ -80,7 +81,7 @@ public sealed partial class ConsumerRunner
             {
                 if (await StepAsync(cancellationToken) == 0)
                 {
-                    await _log.WaitForAppendAsync(_position, cancellationToken);
+                    await IdleAsync(cancellationToken);
                 }
 
                 Volatile.Write(ref _lastError, null);
@@ -88,6 +89,12 @@ public sealed partial class ConsumerRunner
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
                 return;
+            }
+            catch (LeaseLostException)
+            {
+                // Another node runs this consumer now: forget the position, so a later run starts from the checkpoint.
+                Volatile.Write(ref _position, -1);
+                throw;
             }
             catch (Exception ex) when (ex is not OutOfMemoryException)
             {
@@ -141,7 +148,7 @@ public sealed partial class ConsumerRunner
         {
             if (page.ScannedTo - _persisted >= SkipPersistInterval)
             {
-                await _log.SetCursorAsync(_cursor, CursorKind.Consumer, page.ScannedTo, cancellationToken);
+                await PersistAsync(page.ScannedTo, cancellationToken);
                 _persisted = page.ScannedTo;
             }
 
@@ -152,7 +159,7 @@ public sealed partial class ConsumerRunner
 
         try
         {
-            await using var tx = await _log.BeginTransactionAsync(ReadModelDurability, cancellationToken);
+            await using var tx = await BeginAsync(cancellationToken);
             foreach (var e in page.Events)
             {
                 await _consumer.HandleAsync(e, tx, cancellationToken);
@@ -161,7 +168,7 @@ public sealed partial class ConsumerRunner
             await tx.SetCursorAsync(_cursor, CursorKind.Consumer, page.ScannedTo, cancellationToken);
             await tx.CommitAsync(cancellationToken);
         }
-        catch (Exception ex) when (ex is not OperationCanceledException and not OutOfMemoryException)
+        catch (Exception ex) when (ex is not OperationCanceledException and not OutOfMemoryException and not LeaseLostException)
         {
             // Something in the page failed and nothing of it was kept: go event by event to find it.
             Log.PageFailed(_logger, ex, _consumer.Name, page.Events[0].Seq, page.Events[^1].Seq);
@@ -170,7 +177,7 @@ public sealed partial class ConsumerRunner
                 await HandleOneAsync(e, cancellationToken);
             }
 
-            await _log.SetCursorAsync(_cursor, CursorKind.Consumer, page.ScannedTo, cancellationToken);
+            await PersistAsync(page.ScannedTo, cancellationToken);
         }
 
         _persisted = page.ScannedTo;
@@ -185,13 +192,13 @@ public sealed partial class ConsumerRunner
         {
             try
             {
-                await using var tx = await _log.BeginTransactionAsync(ReadModelDurability, cancellationToken);
+                await using var tx = await BeginAsync(cancellationToken);
                 await _consumer.HandleAsync(e, tx, cancellationToken);
                 await tx.SetCursorAsync(_cursor, CursorKind.Consumer, e.Seq, cancellationToken);
                 await tx.CommitAsync(cancellationToken);
                 return;
             }
-            catch (Exception ex) when (ex is not OperationCanceledException and not OutOfMemoryException)
+            catch (Exception ex) when (ex is not OperationCanceledException and not OutOfMemoryException and not LeaseLostException)
             {
                 if (attempt < _options.MaxAttempts)
                 {
@@ -200,7 +207,7 @@ public sealed partial class ConsumerRunner
                     continue;
                 }
 
-                await using var park = await _log.BeginTransactionAsync(ReadModelDurability, cancellationToken);
+                await using var park = await BeginAsync(cancellationToken);
                 await park.ParkAsync(new DeadLetter(_consumer.Name, e.Seq, e.Topic, $"{e.Type}.v{e.Version}", attempt, ex.ToString(), _time.GetUtcNow()), cancellationToken);
                 await park.SetCursorAsync(_cursor, CursorKind.Consumer, e.Seq, cancellationToken);
                 await park.CommitAsync(cancellationToken);
@@ -210,6 +217,67 @@ public sealed partial class ConsumerRunner
                 return;
             }
         }
+    }
+
+    /// <summary>
+    /// Waits for the next append. A consumer that skipped events its filter does not take saves that progress every
+    /// 10,000 events, not per event; when the log then goes quiet for a second it saves it too, so its checkpoint does
+    /// not hold back retention of topics it never reads (HQ's price history, say) until 10,000 more events pass.
+    /// </summary>
+    private async Task IdleAsync(CancellationToken cancellationToken)
+    {
+        if (_position <= _persisted)
+        {
+            await _log.WaitForAppendAsync(_position, cancellationToken);
+            return;
+        }
+
+        using var quiet = new CancellationTokenSource(IdlePersistDelay, _time);
+        using var wait = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, quiet.Token);
+        try
+        {
+            await _log.WaitForAppendAsync(_position, wait.Token);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            var position = _position;
+            await PersistAsync(position, cancellationToken);
+            _persisted = position;
+        }
+    }
+
+    /// <summary>A read-model transaction, fenced first when the consumer runs under a lease.</summary>
+    private async ValueTask<ILogTransaction> BeginAsync(CancellationToken cancellationToken)
+    {
+        var tx = await _log.BeginTransactionAsync(ReadModelDurability, cancellationToken);
+        if (_options.Fence is { } fence)
+        {
+            try
+            {
+                await fence(tx, cancellationToken);
+            }
+            catch
+            {
+                await tx.DisposeAsync();
+                throw;
+            }
+        }
+
+        return tx;
+    }
+
+    /// <summary>Moves the checkpoint alone (past events the filter skipped, or after a page handled one by one).</summary>
+    private async ValueTask PersistAsync(long position, CancellationToken cancellationToken)
+    {
+        if (_options.Fence is null)
+        {
+            await _log.SetCursorAsync(_cursor, CursorKind.Consumer, position, cancellationToken);
+            return;
+        }
+
+        await using var tx = await BeginAsync(cancellationToken);
+        await tx.SetCursorAsync(_cursor, CursorKind.Consumer, position, cancellationToken);
+        await tx.CommitAsync(cancellationToken);
     }
 
     private Task DelayAsync(TimeSpan delay, CancellationToken cancellationToken) =>

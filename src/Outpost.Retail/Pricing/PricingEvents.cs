@@ -6,7 +6,7 @@ namespace Outpost.Retail.Pricing;
 /// <summary>Topics and event types of the pricing context.</summary>
 public static class PricingEvents
 {
-    /// <summary>Base prices from HQ, scoped to all stores, a region or one store; key <c>gtin|from</c>.</summary>
+    /// <summary>Base prices from HQ, scoped to all stores, a region or one store; key <c>scope|gtin|from</c>.</summary>
     public const string PricesTopic = "prices";
 
     /// <summary>Store campaigns, written by the store and sent up; key: the campaign id.</summary>
@@ -18,8 +18,12 @@ public static class PricingEvents
     /// <summary>A store-only price for a period, set by store staff.</summary>
     public const string StoreCampaignPriceSet = "StoreCampaignPriceSet";
 
-    /// <summary>The key of a price event: several scheduled prices of one product coexist.</summary>
-    public static string PriceKey(string gtin, DateTime fromLocal) => gtin + "|" + fromLocal.ToString("s", System.Globalization.CultureInfo.InvariantCulture);
+    /// <summary>
+    /// The key of a price event: several scheduled prices of one product coexist, and so do a national, a regional and
+    /// a store price from the same moment (compaction keeps the newest per key, so the scope is part of it).
+    /// </summary>
+    public static string PriceKey(Outpost.Core.Events.Scope scope, string gtin, DateTime fromLocal) =>
+        scope + "|" + gtin + "|" + fromLocal.ToString("s", System.Globalization.CultureInfo.InvariantCulture);
 }
 
 /// <summary>Version 1 of <c>PriceSet</c>: the price of a product, in the scope of the event, from a store-local moment.</summary>

@@ -201,7 +201,7 @@ public static class ScenarioRunner
             {
                 Topic = PricingEvents.PricesTopic,
                 Type = PricingEvents.PriceSet,
-                Key = PricingEvents.PriceKey(gtin.Value, p.From),
+                Key = PricingEvents.PriceKey(scope, gtin.Value, p.From),
                 Scope = scope,
                 Payload = NewEvent.Json(new PriceSetV1(gtin.Value, p.Amount, store.Currency.Code, p.From, p.To), PricingJsonContext.Default.PriceSetV1),
             });

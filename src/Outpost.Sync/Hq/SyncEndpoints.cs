@@ -21,6 +21,7 @@ namespace Outpost.Sync.Hq;
 public static class SyncEndpoints
 {
     /// <summary>Maps the sync endpoints. Needs <see cref="IEventLog"/> and <see cref="IStoreDirectory"/> in services.</summary>
+    /// <remarks>The host registers a <see cref="DownFeed"/> over its log (one per node).</remarks>
     public static IEndpointRouteBuilder MapSyncEndpoints(this IEndpointRouteBuilder app)
     {
         ArgumentNullException.ThrowIfNull(app);
@@ -107,7 +108,7 @@ public static class SyncEndpoints
         return TypedResults.Json(new UpAck(events.Count - duplicates, duplicates, highest, contiguous), SyncJsonContext.Default.UpAck);
     }
 
-    private static async Task<IResult> DownAsync(HttpContext context, IEventLog log, IStoreDirectory directory, IOptions<SyncServerOptions> options,
+    private static async Task<IResult> DownAsync(HttpContext context, IEventLog log, DownFeed feed, IStoreDirectory directory, IOptions<SyncServerOptions> options,
         IHostApplicationLifetime lifetime, TimeProvider time, CancellationToken cancellationToken)
     {
         var (store, refusal) = await AuthenticateAsync(context, directory, cancellationToken);
@@ -130,14 +131,10 @@ public static class SyncEndpoints
                 $"Use after=<HQ log position, 0 or more>, max=<1-10000 events>, wait=<0-{(long)options.Value.MaxLongPoll.TotalMilliseconds} ms>.");
         }
 
-        var filter = new ReadFilter
-        {
-            Topics = [.. log.Topics.InDirection(TopicDirection.Down).Select(p => p.Topic)],
-            Scopes = [Scope.All, Scope.Region(store.Region), Scope.Store(store.StoreId)],
-        };
+        Scope[] scopes = [Scope.All, Scope.Region(store.Region), Scope.Store(store.StoreId)];
         using var timeout = new CancellationTokenSource(TimeSpan.FromMilliseconds(waitMs), time);
         using var hold = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, lifetime.ApplicationStopping, timeout.Token);
-        var page = await log.ReadAsync(after, filter, (int)max, cancellationToken);
+        var page = await feed.ReadAsync(after, scopes, (int)max, cancellationToken);
         while (page.Events.Count == 0 && !hold.IsCancellationRequested)
         {
             try
@@ -149,7 +146,7 @@ public static class SyncEndpoints
                 break;
             }
 
-            page = await log.ReadAsync(page.ScannedTo, filter, (int)max, cancellationToken);
+            page = await feed.ReadAsync(page.ScannedTo, scopes, (int)max, cancellationToken);
         }
 
         var coding = WireCompression.Choose(context.Request.Headers.AcceptEncoding);

@@ -29,6 +29,35 @@ public sealed class ConsumerRunnerTests
     }
 
     [Fact]
+    public async Task A_consumer_that_skips_every_event_saves_its_position_once_the_log_is_quiet_so_retention_is_not_held_back()
+    {
+        var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var temp = TempLog.Create(time: time);
+        await SalesCountConsumer.CreateTableAsync(temp.Log);
+        var runner = new ConsumerRunner(temp.Log, new SalesCountConsumer(), Fast, time);
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+        var run = runner.RunAsync(stop.Token);
+        for (var i = 0; i < 5; i++)
+        {
+            await temp.Log.AppendAsync(TempLog.Event(topic: "prices", key: $"p{i}"), Ct);
+        }
+
+        await runner.WaitForPositionAsync(5, Ct);
+        Assert.Equal(0, await temp.Log.GetCursorAsync(ConsumerRunner.CursorName("sales-count"), Ct)); // not per skipped event
+
+        // A quiet second later the skipped progress is saved.
+        for (var i = 0; i < 200 && await temp.Log.GetCursorAsync(ConsumerRunner.CursorName("sales-count"), Ct) != 5; i++)
+        {
+            time.Advance(TimeSpan.FromMilliseconds(100));
+            await Task.Delay(10, Ct);
+        }
+
+        Assert.Equal(5, await temp.Log.GetCursorAsync(ConsumerRunner.CursorName("sales-count"), Ct));
+        await stop.CancelAsync();
+        await run;
+    }
+
+    [Fact]
     public async Task A_failure_after_writing_rolls_back_so_each_event_counts_exactly_once()
     {
         await using var temp = TempLog.Create();

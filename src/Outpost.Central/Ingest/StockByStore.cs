@@ -1,0 +1,85 @@
+using System.Globalization;
+using Outpost.Core.Consumers;
+using Outpost.Core.Events;
+using Outpost.Core.Log;
+using Outpost.Retail.Checkout;
+using Outpost.Retail.Inventory;
+
+namespace Outpost.Central.Ingest;
+
+/// <summary>A product's stock at one store, as HQ last heard it.</summary>
+/// <param name="StoreId">The store.</param>
+/// <param name="Gtin">The product.</param>
+/// <param name="Quantity">On hand: the last count, less what the store sold since.</param>
+/// <param name="AsOf">When the store last reported a change (count or sale), by the store's clock.</param>
+public sealed record StoreStock(string StoreId, string Gtin, decimal Quantity, DateTimeOffset AsOf);
+
+/// <summary>
+/// Current stock by store and product: a store's <c>StockCounted</c> sets it, its <c>SaleCompleted</c> lines take
+/// from it. A product never counted at a store has no figure there (HQ does not guess from sales alone).
+/// </summary>
+public sealed class StockByStore : IEventConsumer
+{
+    internal const string Schema = """
+        CREATE TABLE IF NOT EXISTS hq_stock(
+            store          TEXT   NOT NULL,
+            gtin           TEXT   NOT NULL,
+            quantity_milli BIGINT NOT NULL,
+            as_of          BIGINT NOT NULL,
+            PRIMARY KEY(store, gtin))
+        """;
+
+    /// <inheritdoc />
+    public string Name => "hq-stock";
+
+    /// <inheritdoc />
+    public ReadFilter Filter { get; } = ReadFilter.ForTopics(InventoryEvents.StockTopic, CheckoutEvents.SalesTopic);
+
+    /// <inheritdoc />
+    public async ValueTask HandleAsync(StoredEvent e, ILogTransaction transaction, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(e);
+        var store = e.Origin.Node.Value;
+        var at = e.Origin.Timestamp.PhysicalMilliseconds;
+        switch (e.Type, e.Version)
+        {
+            case (InventoryEvents.StockCounted, 1):
+                var count = e.Deserialize(InventoryJsonContext.Default.StockCountedV1);
+                await transaction.ExecuteAsync("""
+                    INSERT INTO hq_stock(store, gtin, quantity_milli, as_of) VALUES(@store, @gtin, @quantity, @at)
+                    ON CONFLICT(store, gtin) DO UPDATE SET quantity_milli = excluded.quantity_milli, as_of = excluded.as_of
+                    """, cancellationToken, ("@store", store), ("@gtin", count.Gtin), ("@quantity", HqAmounts.ToMilli(count.Quantity)), ("@at", at));
+                break;
+            case (CheckoutEvents.SaleCompleted, 1):
+                var sale = e.Deserialize(CheckoutJsonContext.Default.SaleCompletedV1);
+                foreach (var line in sale.Lines)
+                {
+                    await transaction.ExecuteAsync("UPDATE hq_stock SET quantity_milli = quantity_milli - @sold, as_of = @at WHERE store = @store AND gtin = @gtin",
+                        cancellationToken, ("@sold", HqAmounts.ToMilli(line.Quantity)), ("@at", at), ("@store", store), ("@gtin", line.Gtin));
+                }
+
+                break;
+            case (InventoryEvents.StockCounted or CheckoutEvents.SaleCompleted, _):
+                throw new NotSupportedException($"HQ's stock read model reads {e.Type} v1, not v{e.Version}; upgrade HQ to read it.");
+        }
+    }
+
+    /// <summary>A product's stock at every store that counted it.</summary>
+    public static async Task<IReadOnlyList<StoreStock>> ForProductAsync(IEventLog log, string gtin, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(log);
+        await using var connection = await log.OpenReadConnectionAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT store, gtin, quantity_milli, as_of FROM hq_stock WHERE gtin = @gtin ORDER BY store";
+        command.With("@gtin", gtin);
+        var stock = new List<StoreStock>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            stock.Add(new StoreStock(reader.GetString(0), reader.GetString(1), HqAmounts.FromMilli(Convert.ToInt64(reader.GetValue(2), CultureInfo.InvariantCulture)),
+                DateTimeOffset.FromUnixTimeMilliseconds(Convert.ToInt64(reader.GetValue(3), CultureInfo.InvariantCulture))));
+        }
+
+        return stock;
+    }
+}

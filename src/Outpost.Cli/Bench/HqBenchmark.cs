@@ -1,0 +1,489 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Globalization;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Runtime.InteropServices;
+using System.Text;
+using Npgsql;
+using NpgsqlTypes;
+using Outpost.Central.Admin;
+using Outpost.Central.Stores;
+using Outpost.Core.Events;
+using Outpost.Core.Postgres;
+using Outpost.Sync.Agent;
+
+namespace Outpost.Cli.Bench;
+
+/// <summary>
+/// HQ on PostgreSQL, as its own process (<c>outpost central --postgres</c>) on this machine: ingest of store
+/// events through the sync endpoint beside raw binary COPY of the same rows (the limit), then thousands of stores
+/// holding down-feed long polls while HQ publishes price changes: delivery latency, HQ memory and CPU.
+/// </summary>
+internal sealed class HqBenchmark(TextWriter output, string? postgres, int events, int senders, int pollers, int changes)
+{
+    private const string AdminToken = "bench-admin";
+    private const int Batch = 1000;
+    private const int InFlight = 4;
+    private static readonly byte[] Payload = Encoding.UTF8.GetBytes(
+        """{"basket":"b0000042","till":"till-03","lines":[{"gtin":"5012345678900","qty":2,"price":"1.25"},{"gtin":"5098765432109","qty":1,"price":"3.49"}],"total":"5.99","currency":"EUR","tender":"card"}""");
+
+    public async Task<HqBenchResult> RunAsync(CancellationToken cancellationToken)
+    {
+        output.WriteLine($"outpost bench hq: {events:N0} store events through HQ's sync endpoint from {senders} stores, then {pollers:N0} stores holding long polls while HQ publishes {changes} price changes");
+        output.WriteLine($"machine: {Environment.ProcessorCount} cores, {RuntimeInformation.OSDescription}, .NET {Environment.Version}");
+        await using var local = postgres is null ? new LocalPostgresServer(durable: true) : null;
+        string database;
+        string rawDatabase;
+        if (local is not null)
+        {
+            await local.StartAsync();
+            output.WriteLine($"  PostgreSQL: a throwaway server on 127.0.0.1:{local.Port} (PostgreSQL defaults: fsync on, synchronous_commit on)");
+            database = await local.CreateDatabaseAsync(cancellationToken);
+            rawDatabase = await local.CreateDatabaseAsync(cancellationToken);
+        }
+        else
+        {
+            database = rawDatabase = postgres!;
+            output.WriteLine("  PostgreSQL: the given server (its data is left in place)");
+        }
+
+        var raw = await RawCopyAsync(rawDatabase, indexed: false, cancellationToken);
+        output.WriteLine($"  raw binary COPY, the log's rows, no index, one stream {raw,12:N0} rows/s   (the physical limit)");
+        var rawIndexed = await RawCopyAsync(rawDatabase, indexed: true, cancellationToken);
+        output.WriteLine($"  the same with the log's two unique indexes            {rawIndexed,12:N0} rows/s   (sequence, and (origin, origin seq) for idempotence)");
+
+        var alone = await LogAloneAsync(rawDatabase, cancellationToken);
+        output.WriteLine($"  the PostgreSQL log alone, {senders} writers, in process   {alone,12:N0} events/s  {alone / raw,6:P0} of raw COPY   (no HTTP: what the log itself costs)");
+
+        var url = $"http://127.0.0.1:{FreePort()}";
+        using var hq = StartHq(database, url);
+        try
+        {
+            return await MeasureAsync(hq, url, database, raw, rawIndexed, cancellationToken);
+        }
+        finally
+        {
+            hq.Kill(entireProcessTree: true);
+            await hq.WaitForExitAsync(CancellationToken.None);
+        }
+    }
+
+    private async Task<HqBenchResult> MeasureAsync(Process hq, string url, string database, double raw, double rawIndexed, CancellationToken cancellationToken)
+    {
+        using var admin = new HttpClient { BaseAddress = new Uri(url) };
+        admin.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", AdminToken);
+        await WaitUntilUpAsync(admin, hq, cancellationToken);
+        var stores = Math.Max(senders * 2, pollers);
+        var secrets = await RegisterAsync(admin, stores, cancellationToken);
+        output.WriteLine($"  HQ: process {hq.Id} on {url}; {stores:N0} stores registered");
+
+        // A long-running HQ has its hot paths compiled and optimised; a fresh process spends its first seconds in
+        // the JIT (tiered compilation with profile-guided re-compilation). Warm it up untimed on other stores first.
+        await IngestAsync(new Uri(url), secrets.Skip(senders).Take(senders).ToList(), Math.Max(senders * Batch, events / 5), cancellationToken);
+        var ingestUsage = new ProcessUsage(hq);
+        var ingest = await IngestAsync(new Uri(url), secrets, events, cancellationToken);
+        var ingestCpu = ingestUsage.CpuPercent;
+        var held = await CountAsync(database, "sales", cancellationToken);
+        var sent = (long)(events / senders * senders) + Math.Max(senders * Batch, events / 5) / senders * senders;
+        if (held != sent)
+        {
+            throw new InvalidOperationException($"HQ holds {held:N0} sales; the stores sent {sent:N0} distinct ones.");
+        }
+
+        output.WriteLine($"  ingest through POST /sync/v1/up, {senders} stores x {InFlight} in flight {ingest,8:N0} events/s  {ingest / raw,6:P0} of raw COPY, {ingest / rawIndexed:P0} of indexed   (HQ CPU {ingestCpu:F0}% of one core)");
+
+        var pollUsage = new ProcessUsage(hq);
+        var (delivery, missing, heldRss) = await LongPollsAsync(admin, new Uri(url), secrets, pollUsage, cancellationToken);
+        var pollCpu = pollUsage.CpuPercent;
+        output.WriteLine($"  {pollers:N0} long polls held, price change -> at every store {delivery}{(missing > 0 ? $", {missing} deliveries missing" : "")}");
+        output.WriteLine($"  HQ while holding them: {heldRss / 1048576.0,8:F0} MiB resident, CPU {pollCpu:F0}% of one core");
+        return new HqBenchResult
+        {
+            Events = events,
+            PayloadBytes = Payload.Length,
+            RawCopyPerSecond = Math.Round(raw),
+            RawIndexedCopyPerSecond = Math.Round(rawIndexed),
+            IngestIndexedRatio = Math.Round(ingest / rawIndexed, 3),
+            IngestPerSecond = Math.Round(ingest),
+            IngestRatio = Math.Round(ingest / raw, 3),
+            IngestHqCpuPercent = Math.Round(ingestCpu),
+            Pollers = pollers,
+            Changes = changes,
+            DeliveryP50Ms = delivery.P50,
+            DeliveryP99Ms = delivery.P99,
+            DeliveryMaxMs = delivery.Max,
+            DeliveriesMissing = missing,
+            HeldResidentMiB = Math.Round(heldRss / 1048576.0),
+            HeldHqCpuPercent = Math.Round(pollCpu),
+        };
+    }
+
+    /// <summary>The limit: the same rows, binary COPY in one stream into a table with no index (or with the log's unique indexes).</summary>
+    private async Task<double> RawCopyAsync(string connectionString, bool indexed, CancellationToken cancellationToken)
+    {
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync(cancellationToken);
+        await using (var create = new NpgsqlCommand("""
+            DROP TABLE IF EXISTS raw_events;
+            CREATE TABLE raw_events(seq bigint, topic text, type text, version integer, key text, origin_id integer, origin_seq bigint, hlc bigint,
+                                    scope text, correlation_id text, causation_id text, payload bytea, checksum bigint, down boolean)
+            """ + (indexed ? "; ALTER TABLE raw_events ADD PRIMARY KEY (seq); CREATE UNIQUE INDEX ON raw_events(origin_id, origin_seq)" : ""), connection))
+        {
+            await create.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        var clock = Stopwatch.StartNew();
+        await using (var import = await connection.BeginBinaryImportAsync("COPY raw_events FROM STDIN (FORMAT BINARY)", cancellationToken))
+        {
+            for (var i = 1; i <= events; i++)
+            {
+                var store = (i % senders).ToString(CultureInfo.InvariantCulture);
+                await import.StartRowAsync(cancellationToken);
+                await import.WriteAsync((long)i, NpgsqlDbType.Bigint, cancellationToken);
+                await import.WriteAsync("sales", NpgsqlDbType.Text, cancellationToken);
+                await import.WriteAsync("SimulatedSale", NpgsqlDbType.Text, cancellationToken);
+                await import.WriteAsync(1, NpgsqlDbType.Integer, cancellationToken);
+                await import.WriteAsync("b" + i.ToString(CultureInfo.InvariantCulture), NpgsqlDbType.Text, cancellationToken);
+                await import.WriteAsync(i % senders + 2, NpgsqlDbType.Integer, cancellationToken);
+                await import.WriteAsync((long)(i / senders + 1), NpgsqlDbType.Bigint, cancellationToken);
+                await import.WriteAsync(HlcTimestamp.From(1_790_000_000_000 + i, 0).Value, NpgsqlDbType.Bigint, cancellationToken);
+                await import.WriteAsync("store:s" + store, NpgsqlDbType.Text, cancellationToken);
+                await import.WriteNullAsync(cancellationToken);
+                await import.WriteNullAsync(cancellationToken);
+                await import.WriteAsync(Payload, NpgsqlDbType.Bytea, cancellationToken);
+                await import.WriteAsync((long)i * 7919, NpgsqlDbType.Bigint, cancellationToken);
+                await import.WriteAsync(false, NpgsqlDbType.Boolean, cancellationToken);
+            }
+
+            await import.CompleteAsync(cancellationToken);
+        }
+
+        return events / clock.Elapsed.TotalSeconds;
+    }
+
+    /// <summary>The same store events appended straight into a <see cref="PostgresEventLog"/> by concurrent writers, no HTTP.</summary>
+    private async Task<double> LogAloneAsync(string connectionString, CancellationToken cancellationToken)
+    {
+        await using (var connection = new NpgsqlConnection(connectionString))
+        {
+            await connection.OpenAsync(cancellationToken);
+            await using var reset = new NpgsqlCommand("DROP TABLE IF EXISTS raw_events", connection);
+            await reset.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        await using var log = await PostgresEventLog.OpenAsync(connectionString, new Core.Log.LogOptions { NodeId = "hq", MaxEventsPerCommit = 16_384 }, cancellationToken: cancellationToken);
+        var perStore = events / senders;
+        var clock = Stopwatch.StartNew();
+        await Task.WhenAll(Enumerable.Range(0, senders).Select(store => Task.Run(async () =>
+        {
+            var node = NodeId.Parse("s" + store.ToString(CultureInfo.InvariantCulture));
+            for (var from = 1; from <= perStore; from += Batch)
+            {
+                var batch = new List<NewEvent>(Batch);
+                for (var seq = from; seq < from + Batch && seq <= perStore; seq++)
+                {
+                    batch.Add(new NewEvent
+                    {
+                        Topic = "sales",
+                        Type = "SimulatedSale",
+                        Key = "b" + seq.ToString(CultureInfo.InvariantCulture),
+                        Scope = Scope.Store(node.Value),
+                        Origin = new EventOrigin(node, seq, HlcTimestamp.From(1_790_000_000_000 + seq, 0)),
+                        Payload = Payload,
+                    });
+                }
+
+                await log.AppendBatchAsync(batch, cancellationToken: cancellationToken);
+            }
+        }, cancellationToken)));
+        return perStore * senders / clock.Elapsed.TotalSeconds;
+    }
+
+    /// <summary>
+    /// Each sending store posts its events in batches of 1,000 (zstd, as the agent sends them), one after another, all
+    /// stores at once. The bodies are encoded before the clock starts: encoding is the stores' work, not HQ's, and
+    /// here they share HQ's two cores.
+    /// </summary>
+    private async Task<double> IngestAsync(Uri hq, IReadOnlyList<IssuedCredential> secrets, int count, CancellationToken cancellationToken)
+    {
+        var perStore = count / senders;
+        var bodies = secrets.Take(senders).Select(credential =>
+        {
+            var node = NodeId.Parse(credential.StoreId);
+            var list = new List<(byte[] Body, long Last)>();
+            for (var from = 1; from <= perStore; from += Batch)
+            {
+                var batch = new List<StoredEvent>(Batch);
+                for (var seq = from; seq < from + Batch && seq <= perStore; seq++)
+                {
+                    batch.Add(new StoredEvent
+                    {
+                        Seq = seq,
+                        Topic = "sales",
+                        Type = "SimulatedSale",
+                        Version = 1,
+                        Key = "b" + seq.ToString(CultureInfo.InvariantCulture),
+                        Scope = Scope.Store(credential.StoreId),
+                        Origin = new EventOrigin(node, seq, HlcTimestamp.From(1_790_000_000_000 + seq, 0)),
+                        Payload = Payload,
+                    });
+                }
+
+                list.Add((Sync.Protocol.WireCompression.Compress(Sync.Protocol.EventBatchCodec.Encode(batch), "zstd"), batch[^1].Origin.Seq));
+            }
+
+            return (credential, list);
+        }).ToList();
+
+        var clock = Stopwatch.StartNew();
+        await Task.WhenAll(bodies.Select(store => Task.Run(async () =>
+        {
+            // As the store's agent does: several batches in flight, HQ acknowledging each once it is durable.
+            using var http = new HttpClient { BaseAddress = hq, Timeout = TimeSpan.FromMinutes(2) };
+            http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", $"{store.credential.StoreId}:{store.credential.Secret}");
+            using var window = new SemaphoreSlim(InFlight);
+            var sends = new List<Task>();
+            foreach (var (body, _) in store.list)
+            {
+                await window.WaitAsync(cancellationToken);
+                sends.Add(SendAsync(http, body, window, cancellationToken));
+            }
+
+            await Task.WhenAll(sends);
+        }, cancellationToken)));
+        return perStore * senders / clock.Elapsed.TotalSeconds;
+    }
+
+    private static async Task SendAsync(HttpClient http, byte[] body, SemaphoreSlim window, CancellationToken cancellationToken)
+    {
+        try
+        {
+            using var content = new ByteArrayContent(body);
+            content.Headers.ContentType = new MediaTypeHeaderValue(Sync.Protocol.EventBatchCodec.MediaType);
+            content.Headers.ContentEncoding.Add("zstd");
+            using var response = await http.PostAsync(Sync.Protocol.SyncWire.UpPath.TrimStart('/'), content, cancellationToken);
+            response.EnsureSuccessStatusCode();
+        }
+        finally
+        {
+            window.Release();
+        }
+    }
+
+    /// <summary>Counts what HQ holds of a topic, straight from its database: the check that nothing was lost or doubled.</summary>
+    private static async Task<long> CountAsync(string connectionString, string topic, CancellationToken cancellationToken)
+    {
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync(cancellationToken);
+        await using var count = new NpgsqlCommand("SELECT count(*) FROM events WHERE topic = $1", connection) { Parameters = { new() { Value = topic } } };
+        return (long)(await count.ExecuteScalarAsync(cancellationToken))!;
+    }
+
+    private async Task<(Percentiles Delivery, int Missing, long HeldRss)> LongPollsAsync(HttpClient admin, Uri hq, IReadOnlyList<IssuedCredential> secrets, ProcessUsage usage,
+        CancellationToken cancellationToken)
+    {
+        var published = new ConcurrentDictionary<string, long>();
+        var latencies = new ConcurrentBag<double>();
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var ready = 0;
+        var loops = secrets.Take(pollers).Select(credential => Task.Run(async () =>
+        {
+            using var client = new SyncClient(new SyncClientOptions { Central = hq, StoreId = credential.StoreId, Secret = credential.Secret, RequestTimeout = TimeSpan.FromSeconds(30) });
+            var page = await client.GetDownAsync(long.MaxValue / 2, TimeSpan.Zero, stop.Token);
+            var after = page.Head;
+            Interlocked.Increment(ref ready);
+            while (!stop.IsCancellationRequested)
+            {
+                try
+                {
+                    page = await client.GetDownAsync(after, TimeSpan.FromSeconds(20), stop.Token);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+
+                var now = Stopwatch.GetTimestamp();
+                foreach (var e in page.Events)
+                {
+                    if (published.TryGetValue(e.Key, out var at))
+                    {
+                        latencies.Add(Stopwatch.GetElapsedTime(at, now).TotalMilliseconds);
+                    }
+                }
+
+                after = page.Next;
+            }
+        }, CancellationToken.None)).ToList();
+
+        for (var i = 0; i < 600 && Volatile.Read(ref ready) < pollers; i++)
+        {
+            await Task.Delay(100, cancellationToken);
+        }
+
+        // Let the last ones be held, then publish one change a second.
+        await Task.Delay(2000, cancellationToken);
+        long heldRss = usage.ResidentBytes;
+        for (var change = 0; change < changes; change++)
+        {
+            var key = $"bench-price-{change}";
+            published[key] = Stopwatch.GetTimestamp();
+            using var response = await admin.PostAsJsonAsync("admin/events",
+                new PublishEvent("prices", "PriceChanged", key, "*", System.Text.Json.JsonDocument.Parse("""{"gtin":"5012345678900","price":"1.29"}""").RootElement), cancellationToken);
+            response.EnsureSuccessStatusCode();
+            await Task.Delay(1000, cancellationToken);
+            heldRss = Math.Max(heldRss, usage.ResidentBytes);
+        }
+
+        var expected = pollers * changes;
+        for (var i = 0; i < 300 && latencies.Count < expected; i++)
+        {
+            await Task.Delay(100, cancellationToken);
+        }
+
+        await stop.CancelAsync();
+        await Task.WhenAll(loops);
+        return (Percentiles.Of(latencies), expected - latencies.Count, heldRss);
+    }
+
+    private static async Task<IReadOnlyList<IssuedCredential>> RegisterAsync(HttpClient admin, int count, CancellationToken cancellationToken)
+    {
+        var issued = new IssuedCredential[count];
+        await Parallel.ForAsync(0, count, new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = cancellationToken }, async (i, ct) =>
+        {
+            var id = "s" + i.ToString(CultureInfo.InvariantCulture);
+            using var response = await admin.PostAsJsonAsync("admin/stores", new RegisterStore(id, "region-" + (i % 20).ToString(CultureInfo.InvariantCulture)), ct);
+            response.EnsureSuccessStatusCode();
+            issued[i] = (await response.Content.ReadFromJsonAsync<IssuedCredential>(ct))!;
+        });
+        return issued;
+    }
+
+    private static Process StartHq(string database, string url)
+    {
+        var self = Environment.ProcessPath!;
+        var start = new ProcessStartInfo(self) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        if (Path.GetFileNameWithoutExtension(self) == "dotnet")
+        {
+            start.ArgumentList.Add(typeof(HqBenchmark).Assembly.Location);
+        }
+
+        foreach (var argument in new[] { "central", "--postgres", database + ";Maximum Pool Size=200", "--urls", url, "--admin-token", AdminToken })
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        start.Environment["DOTNET_gcServer"] = "0";
+        var process = Process.Start(start)!;
+        process.OutputDataReceived += (_, _) => { };
+        process.ErrorDataReceived += (_, e) => { if (e.Data?.Contains("PROFILE") == true) { Console.Error.WriteLine(e.Data); } };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return process;
+    }
+
+    private static async Task WaitUntilUpAsync(HttpClient admin, Process hq, CancellationToken cancellationToken)
+    {
+        for (var i = 0; i < 300; i++)
+        {
+            if (hq.HasExited)
+            {
+                throw new InvalidOperationException($"The HQ process exited with code {hq.ExitCode}.");
+            }
+
+            try
+            {
+                using var response = await admin.GetAsync("health/ready", cancellationToken);
+                if (response.IsSuccessStatusCode)
+                {
+                    return;
+                }
+            }
+            catch (HttpRequestException)
+            {
+            }
+
+            await Task.Delay(100, cancellationToken);
+        }
+
+        throw new TimeoutException("HQ did not answer /health/ready within 30 s.");
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    /// <summary>Another process's resident memory and CPU time, from /proc.</summary>
+    private sealed class ProcessUsage
+    {
+        private readonly Process _process;
+        private readonly TimeSpan _cpuAtStart;
+        private readonly long _startedAt = Stopwatch.GetTimestamp();
+
+        public ProcessUsage(Process process)
+        {
+            _process = process;
+            _process.Refresh();
+            _cpuAtStart = _process.TotalProcessorTime;
+        }
+
+        public long ResidentBytes
+        {
+            get
+            {
+                _process.Refresh();
+                return _process.WorkingSet64;
+            }
+        }
+
+        /// <summary>CPU used since this was created, in percent of one core.</summary>
+        public double CpuPercent
+        {
+            get
+            {
+                _process.Refresh();
+                return (_process.TotalProcessorTime - _cpuAtStart).TotalMilliseconds / Stopwatch.GetElapsedTime(_startedAt).TotalMilliseconds * 100;
+            }
+        }
+    }
+}
+
+/// <summary>What <c>outpost bench hq</c> measured, written as JSON.</summary>
+internal sealed record HqBenchResult() : BenchResult("hq")
+{
+    public required int Events { get; init; }
+
+    public required int PayloadBytes { get; init; }
+
+    public required double RawCopyPerSecond { get; init; }
+
+    public required double RawIndexedCopyPerSecond { get; init; }
+
+    public required double IngestIndexedRatio { get; init; }
+
+    public required double IngestPerSecond { get; init; }
+
+    public required double IngestRatio { get; init; }
+
+    public required double IngestHqCpuPercent { get; init; }
+
+    public required int Pollers { get; init; }
+
+    public required int Changes { get; init; }
+
+    public required double DeliveryP50Ms { get; init; }
+
+    public required double DeliveryP99Ms { get; init; }
+
+    public required double DeliveryMaxMs { get; init; }
+
+    public required int DeliveriesMissing { get; init; }
+
+    public required double HeldResidentMiB { get; init; }
+
+    public required double HeldHqCpuPercent { get; init; }
+}
