@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using OpenTelemetry.Metrics;
 using Outpost.Central.Admin;
 using Outpost.Central.Fleet;
 using Outpost.Central.Ingest;
@@ -42,12 +43,25 @@ public static class CentralHost
         builder.Services.AddSingleton<HqReadModels>();
         builder.Services.AddSingleton<ReadModelHost>();
         builder.Services.AddHostedService(services => services.GetRequiredService<ReadModelHost>());
+        builder.Services.AddSingleton(services => ActivatorUtilities.CreateInstance<StockSummaryPublisher>(services, options.StockSummaryInterval));
+        builder.Services.AddHostedService(services => services.GetRequiredService<StockSummaryPublisher>());
         builder.Services.AddSingleton<IStoreDirectory>(services => services.GetRequiredService<StoreDirectory>());
-        builder.Services.AddSingleton<FleetTracker>();
-        builder.Services.AddSingleton<ISyncObserver>(services => services.GetRequiredService<FleetTracker>());
+        builder.Services.AddSingleton<FleetHealth>();
+        builder.Services.AddSingleton<ISyncObserver>(services => services.GetRequiredService<FleetHealth>());
+        builder.Services.AddHostedService(services => services.GetRequiredService<FleetHealth>());
+        builder.Services.AddSingleton(Options.Create(options.Alerts));
+        builder.Services.AddSingleton<AlertService>();
+        builder.Services.AddHostedService(services => services.GetRequiredService<AlertService>());
+        builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics
+            .AddMeter(Outpost.Core.Diagnostics.CoreMetrics.MeterName, "Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel")
+            .AddPrometheusExporter());
         builder.Services.AddSingleton(Options.Create(options.Sync));
         var app = NodeHost.Build(builder, configure);
         app.MapSyncEndpoints();
+        var pages = new Microsoft.Extensions.FileProviders.EmbeddedFileProvider(typeof(CentralHost).Assembly, "wwwroot");
+        app.UseDefaultFiles(new DefaultFilesOptions { FileProvider = pages, DefaultFileNames = ["fleet.html"] });
+        app.UseStaticFiles(new StaticFileOptions { FileProvider = pages });
+        app.MapPrometheusScrapingEndpoint("/metrics");
         var tokens = new Dictionary<string, string>(options.AdminTokens, StringComparer.Ordinal);
         if (options.AdminToken is { } single)
         {

@@ -37,6 +37,12 @@ public sealed class CentralOptions
     /// <summary>Sync limits and long-poll timing.</summary>
     public SyncServerOptions Sync { get; set; } = new();
 
+    /// <summary>Store alerts and where they go.</summary>
+    public Fleet.AlertOptions Alerts { get; set; } = new();
+
+    /// <summary>How often changed stock is summarised by region and sent down to the stores of the region.</summary>
+    public TimeSpan StockSummaryInterval { get; set; } = TimeSpan.FromMinutes(1);
+
     /// <summary>How often topic retention runs.</summary>
     public TimeSpan RetentionInterval { get; set; } = TimeSpan.FromMinutes(5);
 

@@ -57,7 +57,7 @@ public sealed class RetailContexts : IAsyncDisposable
         Labels = new LabelService(log, Catalog, Pricing, Promotions, time);
         Orders = new OrderService(log, store, Menu, Pricing, Promotions, time, WaitForAsync);
         Consumers = [new CatalogProjection(), new PriceBookProjection(store), new PromotionsProjection(store), new LoyaltyProjection(store), new CheckoutProjection(),
-            new InventoryProjection(), new OrdersProjection()];
+            new InventoryProjection(), new OrdersProjection(), new NearbyStockProjection(store)];
         foreach (var consumer in Consumers)
         {
             _runners[consumer.Name] = (new ConsumerRunner(log, consumer, options.Consumers, time, loggers?.CreateLogger<ConsumerRunner>()), new SemaphoreSlim(1, 1));
@@ -124,6 +124,7 @@ public sealed class RetailContexts : IAsyncDisposable
         await LoyaltyProjection.CreateTablesAsync(log, cancellationToken);
         await CheckoutProjection.CreateTablesAsync(log, cancellationToken);
         await InventoryProjection.CreateTablesAsync(log, cancellationToken);
+        await NearbyStockProjection.CreateTablesAsync(log, cancellationToken);
         await OrdersProjection.CreateTablesAsync(log, cancellationToken);
         await LabelService.CreateTablesAsync(log, cancellationToken);
         return new RetailContexts(log, store, options, terminal, time, loggers);

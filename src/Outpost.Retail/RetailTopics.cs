@@ -1,4 +1,5 @@
 using Outpost.Core.Topics;
+using Outpost.Retail.Inventory;
 using Outpost.Retail.Catalog;
 using Outpost.Retail.Checkout;
 using Outpost.Retail.Loyalty;
@@ -35,5 +36,6 @@ public static class RetailTopics
         new TopicPolicy(LoyaltyEvents.AllowanceTopic, TopicDirection.Down, TopicPriority.Normal, RetentionPolicy.Compacted),
         new TopicPolicy("schedule", TopicDirection.Local, TopicPriority.Low, RetentionPolicy.Compacted),
         new TopicPolicy("config", TopicDirection.Down, TopicPriority.Normal, RetentionPolicy.Compacted),
+        new TopicPolicy(NearbyStockEvents.Topic, TopicDirection.Down, TopicPriority.Low, RetentionPolicy.Compacted),
     ]);
 }

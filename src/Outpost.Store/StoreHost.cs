@@ -54,7 +54,7 @@ public static class StoreHost
         if (options.Sync.Central is not null)
         {
             services.AddSingleton(Options.Create(options.Sync));
-            services.AddSingleton(new SyncClient(options.Sync));
+            services.AddSingleton(provider => new SyncClient(options.Sync, provider.GetRequiredService<ConnectivityMonitor>()));
             services.AddHostedService<ReplicationAgent>();
         }
 

@@ -32,6 +32,7 @@ namespace Outpost.Store;
 [JsonSerializable(typeof(IReadOnlyList<PrintedLabel>))]
 [JsonSerializable(typeof(IReadOnlyList<Outpost.Retail.Labels.ShelfLabel>))]
 [JsonSerializable(typeof(Outpost.Retail.Inventory.Unavailable))]
+[JsonSerializable(typeof(IReadOnlyList<Outpost.Retail.Inventory.NearbyStock>))]
 [JsonSerializable(typeof(List<ProductLabel>))]
 [JsonSerializable(typeof(BasketView))]
 [JsonSerializable(typeof(SaleReceipt))]

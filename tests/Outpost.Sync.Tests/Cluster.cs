@@ -54,11 +54,11 @@ internal sealed class Cluster : IAsyncDisposable
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
-    public static async Task<Cluster> StartAsync(string? postgres = null, TopicCatalog? topics = null)
+    public static async Task<Cluster> StartAsync(string? postgres = null, TopicCatalog? topics = null, Action<CentralOptions>? configure = null)
     {
         topics ??= Topics;
         var directory = Path.Combine(Path.GetTempPath(), "outpost-sync-tests", Guid.NewGuid().ToString("N"));
-        var hq = CentralHost.Build(new CentralOptions
+        var options = new CentralOptions
         {
             DataDirectory = Path.Combine(directory, "hq"),
             Postgres = postgres,
@@ -66,7 +66,9 @@ internal sealed class Cluster : IAsyncDisposable
             AdminToken = AdminToken,
             Topics = topics,
             Sync = { MaxLongPoll = TimeSpan.FromSeconds(5), MaxRequestBytes = 4 * 1024 * 1024 },
-        });
+        };
+        configure?.Invoke(options);
+        var hq = CentralHost.Build(options);
         await hq.StartAsync(Ct);
         return new Cluster(directory, hq, topics);
     }

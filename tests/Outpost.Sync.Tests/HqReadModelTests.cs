@@ -156,6 +156,47 @@ public abstract class HqReadModelTests
         Assert.Equal(System.Net.HttpStatusCode.Unauthorized, refused.StatusCode);
     }
 
+    [Fact]
+    public async Task A_store_answers_offline_which_nearby_store_has_a_product_from_the_regional_summary_with_its_age()
+    {
+        await using var cluster = await Cluster.StartAsync(await HqDatabaseAsync(), Outpost.Retail.RetailTopics.Catalog, o => o.StockSummaryInterval = TimeSpan.FromMilliseconds(200));
+        string? secret = null;
+        foreach (var (id, region, lat, lon) in new[] { ("paris-1", "north", 48.8566, 2.3522), ("lille-1", "north", 50.6292, 3.0573), ("rouen-1", "north", 49.4432, 1.0999), ("nice-1", "south", 43.7102, 7.2620) })
+        {
+            using var response = await cluster.Admin.PostAsJsonAsync("admin/stores", new RegisterStore(id, region, lat, lon), Ct);
+            response.EnsureSuccessStatusCode();
+            var issued = await response.Content.ReadFromJsonAsync<Central.Stores.IssuedCredential>(Ct);
+            secret = id == "paris-1" ? issued!.Secret : secret;
+        }
+
+        await using var proxy = new FaultProxy(cluster.HqAddress);
+        var paris = await cluster.StartStoreAsync("paris-1", "north", via: proxy.Address, secret: secret);
+        var gtin = Outpost.Retail.Catalog.Gtin.Parse("4006381333931").Value;
+        await cluster.HqLog.AppendBatchAsync([
+            Count("lille-1", gtin, 10) with { Origin = Origin("lille-1", 1) },
+            Count("rouen-1", gtin, 4) with { Origin = Origin("rouen-1", 1) },
+            Count("nice-1", gtin, 50) with { Origin = Origin("nice-1", 1) },
+        ], cancellationToken: Ct);
+
+        using var backOffice = new HttpClient { BaseAddress = paris.App.Address() };
+        backOffice.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", StoreNode.AdminToken);
+        List<Outpost.Retail.Inventory.NearbyStock>? nearby = null;
+        async Task<bool> ShowsAsync(decimal lille) =>
+            (nearby = await backOffice.GetFromJsonAsync<List<Outpost.Retail.Inventory.NearbyStock>>($"api/stock/{gtin}/nearby", Ct))!.Any(s => s.StoreId == "lille-1" && s.Quantity == lille);
+        Assert.True(await Cluster.EventuallyAsync(() => ShowsAsync(10), Bound), "the store never received its region's stock");
+        Assert.Equal(["rouen-1", "lille-1"], nearby!.Select(s => s.StoreId)); // nearest first; nice-1 is in another region
+        Assert.InRange(nearby![0].DistanceKm!.Value, 100, 130);
+
+        // Offline, the store still answers, with the figure's age; HQ's newer figure arrives when the link returns.
+        proxy.Mode = ProxyMode.Cut;
+        await cluster.HqLog.AppendAsync(Sale("lille-1", 1, 1.00m, quantity: 3, gtin: gtin) with { Origin = Origin("lille-1", 2) }, Ct);
+        await Task.Delay(1000, Ct);
+        Assert.True(await ShowsAsync(10), "offline, the store should answer from its last summary");
+        Assert.All(nearby!, s => Assert.True(s.PublishedAt <= DateTimeOffset.UtcNow && s.AsOf <= s.PublishedAt));
+        proxy.Mode = ProxyMode.Pass;
+        Assert.True(await Cluster.EventuallyAsync(() => ShowsAsync(7), Bound), "the newer figure never arrived");
+    }
+
     internal static EventOrigin Origin(string store, long seq) => new(NodeId.Parse(store), seq, HlcTimestamp.From(1_790_000_000_000 + seq, 0));
 }
 

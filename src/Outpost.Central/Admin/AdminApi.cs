@@ -73,7 +73,7 @@ public static class AdminApi
         group.MapPost("/stores/{storeId}/rotate", RotateAsync);
         group.MapPost("/stores/{storeId}/revoke", RevokeAsync);
         group.MapPost("/events", PublishAsync);
-        group.MapGet("/fleet", (FleetTracker fleet) => TypedResults.Ok(fleet.Links));
+        group.MapGet("/fleet", async (FleetHealth fleet, CancellationToken cancellationToken) => TypedResults.Ok(await fleet.ListAsync(cancellationToken)));
         group.MapMasterData();
         group.MapGet("/sales", SalesAsync);
         group.MapGet("/stock/{gtin}", StockAsync);
@@ -226,7 +226,7 @@ public static class AdminApi
 [JsonSerializable(typeof(Published))]
 [JsonSerializable(typeof(IssuedCredential))]
 [JsonSerializable(typeof(IReadOnlyList<StoreRecord>))]
-[JsonSerializable(typeof(IReadOnlyList<StoreLink>))]
+[JsonSerializable(typeof(IReadOnlyList<StoreHealth>))]
 [JsonSerializable(typeof(IReadOnlyList<StoreDay>))]
 [JsonSerializable(typeof(IReadOnlyList<StockElsewhere>))]
 [JsonSerializable(typeof(IReadOnlyList<CampaignRecord>))]

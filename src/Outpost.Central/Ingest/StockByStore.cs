@@ -26,7 +26,10 @@ public sealed class StockByStore : IEventConsumer
             gtin           TEXT   NOT NULL,
             quantity_milli BIGINT NOT NULL,
             as_of          BIGINT NOT NULL,
-            PRIMARY KEY(store, gtin))
+            changed_seq    BIGINT NOT NULL,
+            PRIMARY KEY(store, gtin));
+        CREATE INDEX IF NOT EXISTS hq_stock_by_change ON hq_stock(changed_seq);
+        CREATE INDEX IF NOT EXISTS hq_stock_by_gtin ON hq_stock(gtin)
         """;
 
     /// <inheritdoc />
@@ -46,16 +49,16 @@ public sealed class StockByStore : IEventConsumer
             case (InventoryEvents.StockCounted, 1):
                 var count = e.Deserialize(InventoryJsonContext.Default.StockCountedV1);
                 await transaction.ExecuteAsync("""
-                    INSERT INTO hq_stock(store, gtin, quantity_milli, as_of) VALUES(@store, @gtin, @quantity, @at)
-                    ON CONFLICT(store, gtin) DO UPDATE SET quantity_milli = excluded.quantity_milli, as_of = excluded.as_of
-                    """, cancellationToken, ("@store", store), ("@gtin", count.Gtin), ("@quantity", HqAmounts.ToMilli(count.Quantity)), ("@at", at));
+                    INSERT INTO hq_stock(store, gtin, quantity_milli, as_of, changed_seq) VALUES(@store, @gtin, @quantity, @at, @seq)
+                    ON CONFLICT(store, gtin) DO UPDATE SET quantity_milli = excluded.quantity_milli, as_of = excluded.as_of, changed_seq = excluded.changed_seq
+                    """, cancellationToken, ("@store", store), ("@gtin", Normal(count.Gtin)), ("@quantity", HqAmounts.ToMilli(count.Quantity)), ("@at", at), ("@seq", e.Seq));
                 break;
             case (CheckoutEvents.SaleCompleted, 1):
                 var sale = e.Deserialize(CheckoutJsonContext.Default.SaleCompletedV1);
                 foreach (var line in sale.Lines)
                 {
-                    await transaction.ExecuteAsync("UPDATE hq_stock SET quantity_milli = quantity_milli - @sold, as_of = @at WHERE store = @store AND gtin = @gtin",
-                        cancellationToken, ("@sold", HqAmounts.ToMilli(line.Quantity)), ("@at", at), ("@store", store), ("@gtin", line.Gtin));
+                    await transaction.ExecuteAsync("UPDATE hq_stock SET quantity_milli = quantity_milli - @sold, as_of = @at, changed_seq = @seq WHERE store = @store AND gtin = @gtin",
+                        cancellationToken, ("@sold", HqAmounts.ToMilli(line.Quantity)), ("@at", at), ("@seq", e.Seq), ("@store", store), ("@gtin", Normal(line.Gtin)));
                 }
 
                 break;
@@ -64,6 +67,9 @@ public sealed class StockByStore : IEventConsumer
         }
     }
 
+    /// <summary>GTINs as one form (GTIN-14), whichever form a store or a caller wrote.</summary>
+    public static string Normal(string gtin) => Outpost.Retail.Catalog.Gtin.TryParse(gtin, out var parsed) ? parsed.Value : gtin;
+
     /// <summary>A product's stock at every store that counted it.</summary>
     public static async Task<IReadOnlyList<StoreStock>> ForProductAsync(IEventLog log, string gtin, CancellationToken cancellationToken)
     {
@@ -71,7 +77,7 @@ public sealed class StockByStore : IEventConsumer
         await using var connection = await log.OpenReadConnectionAsync(cancellationToken);
         await using var command = connection.CreateCommand();
         command.CommandText = "SELECT store, gtin, quantity_milli, as_of FROM hq_stock WHERE gtin = @gtin ORDER BY store";
-        command.With("@gtin", gtin);
+        command.With("@gtin", Normal(gtin));
         var stock = new List<StoreStock>();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))

@@ -17,14 +17,8 @@ public sealed record GeoPoint(double Latitude, double Longitude)
     public double KilometresTo(GeoPoint other)
     {
         ArgumentNullException.ThrowIfNull(other);
-        const double radius = 6371.0088;
-        var dLat = Radians(other.Latitude - Latitude);
-        var dLon = Radians(other.Longitude - Longitude);
-        var a = Math.Pow(Math.Sin(dLat / 2), 2) + Math.Cos(Radians(Latitude)) * Math.Cos(Radians(other.Latitude)) * Math.Pow(Math.Sin(dLon / 2), 2);
-        return 2 * radius * Math.Asin(Math.Min(1, Math.Sqrt(a)));
+        return Outpost.Retail.Inventory.NearbyStockProjection.Kilometres(Latitude, Longitude, other.Latitude, other.Longitude);
     }
-
-    private static double Radians(double degrees) => degrees * Math.PI / 180;
 }
 
 /// <summary>A newly issued credential: the secret is shown once and stored only as a hash.</summary>

@@ -19,13 +19,14 @@ internal static class CentralCommand
             Description = "A named admin token, NAME=TOKEN (repeatable): the audit trail records NAME for that token's changes.",
             AllowMultipleArgumentsPerToken = true,
         };
+        var webhook = new Option<Uri?>("--alert-webhook") { Description = "Where to send store alerts (StoreOffline, BacklogGrowing), as Prometheus Alertmanager webhook JSON." };
         var postgres = new Option<string?>("--postgres")
         {
             Description = "A PostgreSQL connection string (also OUTPOST_POSTGRES): HQ keeps everything there and several nodes may share it. Without it HQ uses SQLite in --data.",
         };
         var register = new Option<string[]>("--register") { Description = "Register STORE:REGION on start (skipped if registered) and print its secret.", AllowMultipleArgumentsPerToken = true };
         var command = new Command("central", "Run an HQ node: the sync endpoints stores connect to, the admin API, health.");
-        foreach (var option in new Option[] { data, urls, token, admins, postgres, register })
+        foreach (var option in new Option[] { data, urls, token, admins, postgres, webhook, register })
         {
             command.Options.Add(option);
         }
@@ -52,6 +53,8 @@ internal static class CentralCommand
                 options.AdminTokens[entry[..at]] = entry[(at + 1)..];
             }
 
+            options.Alerts.Webhook = result.GetValue(webhook);
+            options.Alerts.ExternalUrl = new Uri(options.Urls.Split(';')[0].TrimEnd('/') + "/");
             await using var app = CentralHost.Build(options);
             var stores = app.Services.GetRequiredService<StoreDirectory>();
             foreach (var entry in result.GetValue(register) ?? [])

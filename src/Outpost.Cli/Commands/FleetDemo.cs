@@ -78,9 +78,11 @@ internal static class FleetDemo
             await ReportAsync(output, hqLog, stores, cancellationToken);
 
             output.WriteLine("  HQ's fleet view:");
-            foreach (var link in hq.Services.GetRequiredService<FleetTracker>().Links)
+            var fleet = hq.Services.GetRequiredService<FleetHealth>();
+            await fleet.FlushAsync(cancellationToken);
+            foreach (var store in await fleet.ListAsync(cancellationToken))
             {
-                output.WriteLine($"    {link.StoreId}  last seen {link.LastSeen:HH:mm:ss.fff}  events received {link.EventsReceived,4}  down lag {link.DownLag}");
+                output.WriteLine($"    {store.StoreId}  {(store.Connected ? "connected" : "not connected")}, last seen {store.LastSeen:HH:mm:ss}, version {store.Version}, events today {store.EventsToday,4}, backlog {store.Backlog}, lag {store.Lag}");
             }
         }
         finally

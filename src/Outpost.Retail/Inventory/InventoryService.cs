@@ -53,6 +53,12 @@ public sealed class InventoryService(IEventLog log, StoreContext store, Func<str
     }
 
     /// <summary>Everything out of stock now.</summary>
+    public async Task<IReadOnlyList<NearbyStock>> NearbyAsync(string gtin, CancellationToken cancellationToken) =>
+        Catalog.Gtin.TryParse(gtin, out var parsed, out var problem)
+            ? await NearbyStockProjection.NearbyAsync(log, store, parsed.Value, cancellationToken)
+            : throw new RetailException(RetailProblem.Invalid, problem, null, "gtin");
+
+    /// <summary>What is out of stock now: products and ingredients.</summary>
     public async Task<Unavailable> UnavailableAsync(CancellationToken cancellationToken)
     {
         var products = new HashSet<string>(StringComparer.Ordinal);

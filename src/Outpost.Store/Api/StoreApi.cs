@@ -153,6 +153,8 @@ public static class StoreApi
             return TypedResults.NoContent();
         }).Roles(Handheld, Kitchen, BackOffice);
         group.MapGet("/unavailable", async (StoreServices s, CancellationToken ct) => TypedResults.Ok(await s.Retail.Inventory.UnavailableAsync(ct))).Roles([.. All]);
+        group.MapGet("/{gtin}/nearby", async (string gtin, StoreServices s, CancellationToken ct) => TypedResults.Ok(await s.Retail.Inventory.NearbyAsync(gtin, ct)))
+            .Roles(Till, Handheld, Kiosk, BackOffice);
     }
 
     private static void MapCampaigns(RouteGroupBuilder group)

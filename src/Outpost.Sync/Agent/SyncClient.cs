@@ -13,9 +13,18 @@ public sealed class SyncClient : IDisposable
     private readonly HttpClient _http;
     private readonly SyncClientOptions _options;
 
-    /// <summary>Creates a client with its own connection pool.</summary>
-    public SyncClient(SyncClientOptions options)
+    private readonly ConnectivityMonitor? _monitor;
+
+    /// <summary>The store software's version, sent with every request.</summary>
+    public static string SoftwareVersion { get; } =
+        typeof(SyncClient).Assembly.GetCustomAttributes(typeof(System.Reflection.AssemblyInformationalVersionAttribute), false) is [System.Reflection.AssemblyInformationalVersionAttribute info, ..]
+            ? info.InformationalVersion.Split('+')[0]
+            : "0.0.0";
+
+    /// <summary>Creates a client with its own connection pool; with a <paramref name="monitor"/>, every request reports the store's backlog, lag and last error to HQ.</summary>
+    public SyncClient(SyncClientOptions options, ConnectivityMonitor? monitor = null)
     {
+        _monitor = monitor;
         ArgumentNullException.ThrowIfNull(options);
         _options = options;
         var handler = new SocketsHttpHandler
@@ -27,6 +36,25 @@ public sealed class SyncClient : IDisposable
         };
         _http = new HttpClient(handler) { BaseAddress = options.Central, Timeout = Timeout.InfiniteTimeSpan };
         _http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", $"{options.StoreId}:{options.Secret}");
+        _http.DefaultRequestHeaders.Add(SyncWire.VersionHeader, SoftwareVersion);
+    }
+
+    /// <summary>The store's own figures, as headers of a request to HQ.</summary>
+    private void Report(HttpRequestMessage request)
+    {
+        if (_monitor?.Current is not { } status)
+        {
+            return;
+        }
+
+        request.Headers.Add(SyncWire.BacklogHeader, status.UpBacklog.ToString(CultureInfo.InvariantCulture));
+        request.Headers.Add(SyncWire.LagHeader, status.DownLag.ToString(CultureInfo.InvariantCulture));
+        if (status.LastError is { } error && status.State != ConnectivityState.Online)
+        {
+            // Header values are ASCII on one line.
+            var clean = new string([.. error.Take(200).Select(c => c is >= ' ' and < (char)127 ? c : ' ')]);
+            request.Headers.TryAddWithoutValidation(SyncWire.ErrorHeader, clean);
+        }
     }
 
     /// <summary>Bytes of up request bodies sent, for the wire-size figure.</summary>
@@ -48,7 +76,9 @@ public sealed class SyncClient : IDisposable
 
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(_options.RequestTimeout);
-        using var response = await _http.PostAsync(SyncWire.UpPath.TrimStart('/'), content, timeout.Token);
+        using var up = new HttpRequestMessage(HttpMethod.Post, SyncWire.UpPath.TrimStart('/')) { Content = content };
+        Report(up);
+        using var response = await _http.SendAsync(up, timeout.Token);
         await ThrowIfRefusedAsync(response, timeout.Token);
         return await response.Content.ReadFromJsonAsync(SyncJsonContext.Default.UpAck, timeout.Token)
             ?? throw new HttpRequestException("HQ acknowledged with an empty body.");
@@ -59,6 +89,7 @@ public sealed class SyncClient : IDisposable
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, string.Create(CultureInfo.InvariantCulture, $"{SyncWire.DownPath.TrimStart('/')}?after={after}&max={_options.MaxDownEvents}&wait={(long)wait.TotalMilliseconds}"));
         request.Headers.AcceptEncoding.ParseAdd("zstd, br, gzip");
+        Report(request);
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(wait + _options.RequestTimeout);
         using var response = await _http.SendAsync(request, timeout.Token);

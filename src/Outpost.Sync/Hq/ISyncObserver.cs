@@ -8,4 +8,7 @@ public interface ISyncObserver
 
     /// <summary>A store asked for its down feed from <paramref name="cursor"/> while HQ's log was at <paramref name="head"/>.</summary>
     void DownServed(StoreIdentity store, long cursor, long head);
+
+    /// <summary>An authenticated store request arrived, with what the store reports about itself.</summary>
+    void Reported(StoreIdentity store, Protocol.StoreReport report);
 }

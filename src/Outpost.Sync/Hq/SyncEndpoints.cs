@@ -40,6 +40,8 @@ public static class SyncEndpoints
             return refusal!;
         }
 
+        ReportOf(context, store);
+
         if (!MediaTypeHeaderValue.TryParse(context.Request.ContentType, out var mediaType) || mediaType.MediaType != EventBatchCodec.MediaType)
         {
             return Problem(StatusCodes.Status415UnsupportedMediaType, "Unsupported media type", $"Send the batch as '{EventBatchCodec.MediaType}'.");
@@ -116,6 +118,8 @@ public static class SyncEndpoints
         {
             return refusal!;
         }
+
+        ReportOf(context, store);
 
         var query = context.Request.Query;
         if (query.TryGetValue("store", out var asked) && asked.ToString() != store.StoreId)
@@ -209,6 +213,21 @@ public static class SyncEndpoints
         }
 
         return null;
+    }
+
+    /// <summary>Passes what the store says about itself (version, backlog, lag, error) to the fleet view; unreadable figures are ignored.</summary>
+    private static void ReportOf(HttpContext context, StoreIdentity store)
+    {
+        if (context.RequestServices.GetService<ISyncObserver>() is not { } observer)
+        {
+            return;
+        }
+
+        var headers = context.Request.Headers;
+        static long? Number(string? text) => long.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var n) ? n : null;
+        static string? Text(string? text, int max) => string.IsNullOrWhiteSpace(text) ? null : text.Length > max ? text[..max] : text;
+        observer.Reported(store, new StoreReport(Text(headers[SyncWire.VersionHeader], 50), Number(headers[SyncWire.BacklogHeader]), Number(headers[SyncWire.LagHeader]),
+            Text(headers[SyncWire.ErrorHeader], 200)));
     }
 
     private static async Task<(StoreIdentity? Store, IResult? Refusal)> AuthenticateAsync(HttpContext context, IStoreDirectory directory, CancellationToken cancellationToken)

@@ -16,7 +16,26 @@ public static class SyncWire
 
     /// <summary>Down response: HQ's log head, for the store's lag figure.</summary>
     public const string HeadHeader = "X-Outpost-Head";
+
+    /// <summary>Every store request: the store's software version (for the fleet view).</summary>
+    public const string VersionHeader = "X-Outpost-Version";
+
+    /// <summary>Every store request: events waiting at the store to go up.</summary>
+    public const string BacklogHeader = "X-Outpost-Backlog";
+
+    /// <summary>Every store request: HQ events the store has not received yet, as it last knew.</summary>
+    public const string LagHeader = "X-Outpost-Lag";
+
+    /// <summary>Every store request: the store's last sync error, if it has one now (at most 200 characters).</summary>
+    public const string ErrorHeader = "X-Outpost-Error";
 }
+
+/// <summary>What a store reports about itself with each sync request.</summary>
+/// <param name="Version">Its software version.</param>
+/// <param name="Backlog">Events waiting to go up.</param>
+/// <param name="Lag">HQ events not received yet.</param>
+/// <param name="Error">Its last sync error, when it has one.</param>
+public sealed record StoreReport(string? Version, long? Backlog, long? Lag, string? Error);
 
 /// <summary>HQ's answer to an up batch, once every event of it is durable.</summary>
 /// <param name="Accepted">Events newly stored.</param>

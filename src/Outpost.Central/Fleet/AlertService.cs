@@ -1,0 +1,228 @@
+using System.Globalization;
+using System.Net.Http.Json;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json.Serialization;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Outpost.Central.Ingest;
+using Outpost.Core.Log;
+
+namespace Outpost.Central.Fleet;
+
+/// <summary>
+/// Raises and resolves store alerts (<c>StoreOffline</c>, <c>BacklogGrowing</c>) from the fleet figures and sends each
+/// change once to the configured webhook in the Prometheus Alertmanager format: one notification when a condition
+/// starts, one when it clears, per store and condition (a notification that fails is retried on the next pass).
+/// With several HQ nodes only the holder of the <c>hq-alerts</c> lease evaluates, so nothing is sent twice.
+/// </summary>
+public sealed partial class AlertService(IEventLog log, FleetHealth fleet, IOptions<AlertOptions> options, TimeProvider time, ILogger<AlertService> logger) : BackgroundService
+{
+    private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(10) };
+
+    /// <summary>Alert names.</summary>
+    public const string StoreOffline = "StoreOffline";
+
+    /// <summary>Alert names.</summary>
+    public const string BacklogGrowing = "BacklogGrowing";
+
+    private readonly string _holder = $"{Environment.MachineName}:{Environment.ProcessId}:{Guid.NewGuid().ToString("N")[..8]}";
+
+    /// <summary>One pass: evaluate every store, record changes, send what is not sent yet. Returns the notifications sent.</summary>
+    public async Task<int> EvaluateAsync(CancellationToken cancellationToken)
+    {
+        var settings = options.Value;
+        await fleet.EnsureCreatedAsync();
+        var now = time.GetUtcNow();
+        var health = (await fleet.ListAsync(cancellationToken)).ToDictionary(h => h.StoreId, StringComparer.Ordinal);
+        var rising = await RisingSinceAsync(cancellationToken);
+        await using (var tx = await log.BeginTransactionAsync(cancellationToken))
+        {
+            foreach (var store in health.Values.Where(h => h.LastSeen is not null && !h.Revoked))
+            {
+                var silent = now - store.LastSeen!.Value;
+                await SetAsync(tx, store.StoreId, StoreOffline, silent > settings.OfflineAfter, now,
+                    $"Store {store.StoreId} ({store.Region}) has not synced for {silent.TotalMinutes:F0} min (since {store.LastSeen:u}).", cancellationToken);
+                var growing = rising.TryGetValue(store.StoreId, out var since) && store.Backlog > 0 && now - since > settings.BacklogWindow;
+                await SetAsync(tx, store.StoreId, BacklogGrowing, growing, now,
+                    $"Store {store.StoreId} ({store.Region}) has an upload backlog of {store.Backlog} events that has kept growing since {since:u}.", cancellationToken);
+            }
+
+            await tx.CommitAsync(cancellationToken);
+        }
+
+        return settings.Webhook is null ? 0 : await NotifyAsync(settings, health, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        await log.CreateTablesAsync(ConsumerLease.Schema, stoppingToken);
+        var lease = new ConsumerLease(log, "hq-alerts", _holder, time, TimeSpan.FromTicks(Math.Max(options.Value.Interval.Ticks * 4, TimeSpan.FromSeconds(10).Ticks)));
+        long? epoch = null;
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                await Task.Delay(options.Value.Interval, time, stoppingToken);
+                epoch = epoch is { } held && await lease.RenewAsync(held, stoppingToken) ? held : await lease.TryAcquireAsync(stoppingToken);
+                if (epoch is not null)
+                {
+                    await EvaluateAsync(stoppingToken);
+                }
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                Log.PassFailed(logger, ex);
+            }
+        }
+    }
+
+    private async Task<Dictionary<string, DateTimeOffset>> RisingSinceAsync(CancellationToken cancellationToken)
+    {
+        var rising = new Dictionary<string, DateTimeOffset>(StringComparer.Ordinal);
+        await using var connection = await log.OpenReadConnectionAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT store, backlog_rising_since FROM hq_fleet WHERE backlog_rising_since IS NOT NULL";
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            rising[reader.GetString(0)] = DateTimeOffset.FromUnixTimeMilliseconds(Convert.ToInt64(reader.GetValue(1), CultureInfo.InvariantCulture));
+        }
+
+        return rising;
+    }
+
+    /// <summary>Starts an alert that is not firing, or resolves one that no longer holds; leaves the rest alone (deduplication).</summary>
+    private static async Task SetAsync(ILogTransaction tx, string store, string alert, bool active, DateTimeOffset now, string summary, CancellationToken cancellationToken)
+    {
+        await using var find = tx.CreateCommand("SELECT starts_at FROM hq_alerts WHERE store = @store AND alert = @alert AND status = 'firing'").With("@store", store).With("@alert", alert);
+        var firing = await find.ExecuteScalarAsync(cancellationToken) is { } value and not DBNull ? Convert.ToInt64(value, CultureInfo.InvariantCulture) : (long?)null;
+        if (active && firing is null)
+        {
+            await tx.ExecuteAsync("INSERT INTO hq_alerts(store, alert, starts_at, status, ends_at, notified, summary) VALUES(@store, @alert, @at, 'firing', NULL, 0, @summary)",
+                cancellationToken, ("@store", store), ("@alert", alert), ("@at", now.ToUnixTimeMilliseconds()), ("@summary", summary));
+        }
+        else if (!active && firing is { } startsAt)
+        {
+            await tx.ExecuteAsync("UPDATE hq_alerts SET status = 'resolved', ends_at = @at, notified = 0 WHERE store = @store AND alert = @alert AND starts_at = @starts",
+                cancellationToken, ("@at", now.ToUnixTimeMilliseconds()), ("@store", store), ("@alert", alert), ("@starts", startsAt));
+        }
+    }
+
+    private async Task<int> NotifyAsync(AlertOptions settings, Dictionary<string, StoreHealth> health, CancellationToken cancellationToken)
+    {
+        var pending = new List<(string Store, string Alert, long StartsAt, string Status, long? EndsAt, string Summary)>();
+        await using (var connection = await log.OpenReadConnectionAsync(cancellationToken))
+        await using (var command = connection.CreateCommand())
+        {
+            command.CommandText = "SELECT store, alert, starts_at, status, ends_at, summary FROM hq_alerts WHERE notified = 0 ORDER BY starts_at";
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                pending.Add((reader.GetString(0), reader.GetString(1), Convert.ToInt64(reader.GetValue(2), CultureInfo.InvariantCulture), reader.GetString(3),
+                    reader.IsDBNull(4) ? null : Convert.ToInt64(reader.GetValue(4), CultureInfo.InvariantCulture), reader.GetString(5)));
+            }
+        }
+
+        var sent = 0;
+        foreach (var alert in pending)
+        {
+            var region = health.TryGetValue(alert.Store, out var store) ? store.Region : "";
+            var labels = new Dictionary<string, string> { ["alertname"] = alert.Alert, ["store"] = alert.Store, ["region"] = region, ["severity"] = "warning", ["service"] = "outpost" };
+            var annotations = new Dictionary<string, string> { ["summary"] = alert.Summary, ["description"] = Describe(alert.Alert) };
+            var body = new AlertmanagerMessage(
+                Version: "4",
+                GroupKey: $"{{}}:{{alertname=\"{alert.Alert}\",store=\"{alert.Store}\"}}",
+                TruncatedAlerts: 0,
+                Status: alert.Status,
+                Receiver: "outpost",
+                GroupLabels: new Dictionary<string, string> { ["alertname"] = alert.Alert, ["store"] = alert.Store },
+                CommonLabels: labels,
+                CommonAnnotations: annotations,
+                ExternalUrl: settings.ExternalUrl?.ToString() ?? "",
+                Alerts: [new AlertmanagerAlert(alert.Status, labels, annotations, DateTimeOffset.FromUnixTimeMilliseconds(alert.StartsAt),
+                    alert.EndsAt is { } ends ? DateTimeOffset.FromUnixTimeMilliseconds(ends) : DateTimeOffset.MinValue,
+                    settings.ExternalUrl is { } url ? new Uri(url, "fleet.html").ToString() : "", Fingerprint(alert.Store, alert.Alert))]);
+            try
+            {
+                using var response = await _http.PostAsJsonAsync(settings.Webhook, body, AlertJsonContext.Default.AlertmanagerMessage, cancellationToken);
+                if (!response.IsSuccessStatusCode)
+                {
+                    Log.WebhookRefused(logger, (int)response.StatusCode, alert.Alert, alert.Store);
+                    continue;
+                }
+            }
+            catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
+            {
+                Log.WebhookFailed(logger, ex, alert.Alert, alert.Store);
+                continue;
+            }
+
+            await using var tx = await log.BeginTransactionAsync(cancellationToken);
+            await tx.ExecuteAsync("UPDATE hq_alerts SET notified = 1 WHERE store = @store AND alert = @alert AND starts_at = @starts AND status = @status", cancellationToken,
+                ("@store", alert.Store), ("@alert", alert.Alert), ("@starts", alert.StartsAt), ("@status", alert.Status));
+            await tx.CommitAsync(cancellationToken);
+            sent++;
+        }
+
+        return sent;
+    }
+
+    /// <inheritdoc />
+    public override void Dispose()
+    {
+        _http.Dispose();
+        base.Dispose();
+    }
+
+    private static string Describe(string alert) => alert == StoreOffline
+        ? "The store keeps trading offline; its sales wait in its log and reach HQ when the link returns. Check the store's internet link."
+        : "The store is producing events faster than its link uploads them. Check the link's bandwidth or errors on the fleet page.";
+
+    private static string Fingerprint(string store, string alert) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(store + "|" + alert)))[..16];
+
+    private static partial class Log
+    {
+        [LoggerMessage(1, LogLevel.Warning, "An alert pass failed; it runs again at the next interval.")]
+        public static partial void PassFailed(ILogger logger, Exception exception);
+
+        [LoggerMessage(2, LogLevel.Warning, "The alert webhook refused {Alert} for {Store} with {Status}; retrying at the next pass.")]
+        public static partial void WebhookRefused(ILogger logger, int status, string alert, string store);
+
+        [LoggerMessage(3, LogLevel.Warning, "The alert webhook could not be reached for {Alert} of {Store}; retrying at the next pass.")]
+        public static partial void WebhookFailed(ILogger logger, Exception exception, string alert, string store);
+    }
+}
+
+/// <summary>The Prometheus Alertmanager webhook body (version 4), which operations tools take.</summary>
+public sealed record AlertmanagerMessage(
+    [property: JsonPropertyName("version")] string Version,
+    [property: JsonPropertyName("groupKey")] string GroupKey,
+    [property: JsonPropertyName("truncatedAlerts")] int TruncatedAlerts,
+    [property: JsonPropertyName("status")] string Status,
+    [property: JsonPropertyName("receiver")] string Receiver,
+    [property: JsonPropertyName("groupLabels")] IReadOnlyDictionary<string, string> GroupLabels,
+    [property: JsonPropertyName("commonLabels")] IReadOnlyDictionary<string, string> CommonLabels,
+    [property: JsonPropertyName("commonAnnotations")] IReadOnlyDictionary<string, string> CommonAnnotations,
+    [property: JsonPropertyName("externalURL")] string ExternalUrl,
+    [property: JsonPropertyName("alerts")] IReadOnlyList<AlertmanagerAlert> Alerts);
+
+/// <summary>One alert of an Alertmanager webhook body; <c>endsAt</c> is 0001-01-01 while it fires.</summary>
+public sealed record AlertmanagerAlert(
+    [property: JsonPropertyName("status")] string Status,
+    [property: JsonPropertyName("labels")] IReadOnlyDictionary<string, string> Labels,
+    [property: JsonPropertyName("annotations")] IReadOnlyDictionary<string, string> Annotations,
+    [property: JsonPropertyName("startsAt")] DateTimeOffset StartsAt,
+    [property: JsonPropertyName("endsAt")] DateTimeOffset EndsAt,
+    [property: JsonPropertyName("generatorURL")] string GeneratorUrl,
+    [property: JsonPropertyName("fingerprint")] string Fingerprint);
+
+/// <summary>Source-generated JSON for alerts.</summary>
+[JsonSerializable(typeof(AlertmanagerMessage))]
+public sealed partial class AlertJsonContext : JsonSerializerContext;

@@ -1,0 +1,263 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Outpost.Central.Stores;
+using Outpost.Core.Log;
+using Outpost.Sync.Hq;
+using Outpost.Sync.Protocol;
+
+namespace Outpost.Central.Fleet;
+
+/// <summary>One store as the fleet view shows it.</summary>
+/// <param name="StoreId">The store.</param>
+/// <param name="Region">Its region.</param>
+/// <param name="Connected">Whether it made a sync request lately (it holds a long poll while online).</param>
+/// <param name="LastSeen">Its last sync request, on any HQ node.</param>
+/// <param name="Version">Its software version.</param>
+/// <param name="Backlog">Events waiting at the store to go up, as it reported.</param>
+/// <param name="Lag">HQ events it had not received, as it reported.</param>
+/// <param name="EventsToday">Events HQ stored from it today (UTC).</param>
+/// <param name="Error">Its last sync error, while it has one.</param>
+/// <param name="Revoked">Whether its credential is revoked.</param>
+/// <param name="Alerts">Alerts firing for it now.</param>
+public sealed record StoreHealth(string StoreId, string Region, bool Connected, DateTimeOffset? LastSeen, string? Version, long? Backlog, long? Lag, long EventsToday,
+    string? Error, bool Revoked, IReadOnlyList<string> Alerts);
+
+/// <summary>
+/// What HQ knows of each store's link: every sync request (on whichever node) updates it in memory, and every two
+/// seconds the node writes what changed to <c>hq_fleet</c> in its database, so all nodes share one view and a request
+/// costs no write of its own. The fleet view and the alerts read that table.
+/// </summary>
+public sealed partial class FleetHealth(IEventLog log, StoreDirectory stores, TimeProvider time, ILogger<FleetHealth> logger) : BackgroundService, ISyncObserver
+{
+    internal const string Schema = """
+        CREATE TABLE IF NOT EXISTS hq_fleet(
+            store                TEXT   PRIMARY KEY,
+            last_seen            BIGINT NOT NULL,
+            version              TEXT,
+            backlog              BIGINT,
+            lag                  BIGINT,
+            error                TEXT,
+            day                  TEXT   NOT NULL,
+            events_today         BIGINT NOT NULL,
+            backlog_rising_since BIGINT);
+        CREATE TABLE IF NOT EXISTS hq_alerts(
+            store     TEXT   NOT NULL,
+            alert     TEXT   NOT NULL,
+            starts_at BIGINT NOT NULL,
+            status    TEXT   NOT NULL,
+            ends_at   BIGINT,
+            notified  BIGINT NOT NULL,
+            summary   TEXT   NOT NULL,
+            PRIMARY KEY(store, alert, starts_at))
+        """;
+
+    private static readonly TimeSpan FlushInterval = TimeSpan.FromSeconds(2);
+    private readonly ConcurrentDictionary<string, Pending> _pending = new(StringComparer.Ordinal);
+    private readonly Lazy<Task> _created = new(() => log.CreateTablesAsync(Schema, CancellationToken.None));
+
+    /// <summary>How recent a store's last request must be for it to count as connected (it renews a long poll at least every 25 s).</summary>
+    public static TimeSpan ConnectedWithin { get; } = TimeSpan.FromSeconds(60);
+
+    /// <inheritdoc />
+    public void UpStored(StoreIdentity store, int accepted, long contiguousOriginSeq)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        var pending = Touch(store.StoreId);
+        Interlocked.Add(ref pending.Accepted, accepted);
+    }
+
+    /// <inheritdoc />
+    public void DownServed(StoreIdentity store, long cursor, long head)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        Touch(store.StoreId);
+    }
+
+    /// <inheritdoc />
+    public void Reported(StoreIdentity store, StoreReport report)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        ArgumentNullException.ThrowIfNull(report);
+        Touch(store.StoreId).Report = report;
+    }
+
+    /// <summary>Completes once the fleet tables exist.</summary>
+    public Task EnsureCreatedAsync() => _created.Value;
+
+    /// <summary>Writes what changed since the last flush (also called by tests and at shutdown).</summary>
+    public async Task FlushAsync(CancellationToken cancellationToken)
+    {
+        await EnsureCreatedAsync();
+        var batch = new List<(string Store, Pending Pending)>();
+        foreach (var store in _pending.Keys)
+        {
+            if (_pending.TryRemove(store, out var pending))
+            {
+                batch.Add((store, pending));
+            }
+        }
+
+        if (batch.Count == 0)
+        {
+            return;
+        }
+
+        try
+        {
+            await WriteAsync(batch, cancellationToken);
+        }
+        catch
+        {
+            // Put them back (a newer report of the same store wins; the counts add up), for the next flush.
+            foreach (var (store, pending) in batch)
+            {
+                _pending.AddOrUpdate(store, pending, (_, newer) =>
+                {
+                    Interlocked.Add(ref newer.Accepted, Interlocked.Read(ref pending.Accepted));
+                    newer.Report ??= pending.Report;
+                    return newer;
+                });
+            }
+
+            throw;
+        }
+    }
+
+    private async Task WriteAsync(List<(string Store, Pending Pending)> batch, CancellationToken cancellationToken)
+    {
+        var day = time.GetUtcNow().ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+        await using var tx = await log.BeginTransactionAsync(LogDurability.Normal, cancellationToken);
+        foreach (var (store, pending) in batch)
+        {
+            var report = pending.Report;
+            await tx.ExecuteAsync("""
+                INSERT INTO hq_fleet(store, last_seen, version, backlog, lag, error, day, events_today, backlog_rising_since)
+                VALUES(@store, @seen, @version, @backlog, @lag, @error, @day, @events, NULL)
+                ON CONFLICT(store) DO UPDATE SET
+                    last_seen = CASE WHEN excluded.last_seen > hq_fleet.last_seen THEN excluded.last_seen ELSE hq_fleet.last_seen END,
+                    version = COALESCE(excluded.version, hq_fleet.version),
+                    backlog_rising_since = CASE
+                        WHEN excluded.backlog IS NULL OR hq_fleet.backlog IS NULL THEN hq_fleet.backlog_rising_since
+                        WHEN excluded.backlog > hq_fleet.backlog THEN COALESCE(hq_fleet.backlog_rising_since, excluded.last_seen)
+                        WHEN excluded.backlog < hq_fleet.backlog THEN NULL
+                        ELSE hq_fleet.backlog_rising_since END,
+                    backlog = COALESCE(excluded.backlog, hq_fleet.backlog),
+                    lag = COALESCE(excluded.lag, hq_fleet.lag),
+                    error = excluded.error,
+                    events_today = CASE WHEN hq_fleet.day = excluded.day THEN hq_fleet.events_today + excluded.events_today ELSE excluded.events_today END,
+                    day = excluded.day
+                """, cancellationToken, ("@store", store), ("@seen", pending.LastSeen), ("@version", report?.Version), ("@backlog", report?.Backlog), ("@lag", report?.Lag),
+                ("@error", report?.Error), ("@day", day), ("@events", Interlocked.Read(ref pending.Accepted)));
+        }
+
+        await tx.CommitAsync(cancellationToken);
+    }
+
+    /// <summary>Every registered store with its health, in id order.</summary>
+    public async Task<IReadOnlyList<StoreHealth>> ListAsync(CancellationToken cancellationToken)
+    {
+        await EnsureCreatedAsync();
+        var rows = new Dictionary<string, (long Seen, string? Version, long? Backlog, long? Lag, string? Error, string Day, long Events)>(StringComparer.Ordinal);
+        var alerts = new Dictionary<string, List<string>>(StringComparer.Ordinal);
+        await using (var connection = await log.OpenReadConnectionAsync(cancellationToken))
+        {
+            await using (var command = connection.CreateCommand())
+            {
+                command.CommandText = "SELECT store, last_seen, version, backlog, lag, error, day, events_today FROM hq_fleet";
+                await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+                while (await reader.ReadAsync(cancellationToken))
+                {
+                    rows[reader.GetString(0)] = (Long(reader, 1)!.Value, reader.IsDBNull(2) ? null : reader.GetString(2), Long(reader, 3), Long(reader, 4),
+                        reader.IsDBNull(5) ? null : reader.GetString(5), reader.GetString(6), Long(reader, 7)!.Value);
+                }
+            }
+
+            await using (var command = connection.CreateCommand())
+            {
+                command.CommandText = "SELECT store, alert FROM hq_alerts WHERE status = 'firing' ORDER BY alert";
+                await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+                while (await reader.ReadAsync(cancellationToken))
+                {
+                    if (!alerts.TryGetValue(reader.GetString(0), out var list))
+                    {
+                        alerts[reader.GetString(0)] = list = [];
+                    }
+
+                    list.Add(reader.GetString(1));
+                }
+            }
+        }
+
+        var now = time.GetUtcNow();
+        var today = now.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+        return [.. (await stores.ListAsync(cancellationToken)).Select(s =>
+        {
+            var firing = alerts.GetValueOrDefault(s.StoreId) ?? [];
+            if (!rows.TryGetValue(s.StoreId, out var row))
+            {
+                return new StoreHealth(s.StoreId, s.Region, false, null, null, null, null, 0, null, s.Revoked, firing);
+            }
+
+            var seen = DateTimeOffset.FromUnixTimeMilliseconds(row.Seen);
+            return new StoreHealth(s.StoreId, s.Region, !s.Revoked && now - seen <= ConnectedWithin, seen, row.Version, row.Backlog, row.Lag,
+                row.Day == today ? row.Events : 0, row.Error, s.Revoked, firing);
+        })];
+    }
+
+    /// <inheritdoc />
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                await Task.Delay(FlushInterval, time, stoppingToken);
+                await FlushAsync(stoppingToken);
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                break;
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                Log.FlushFailed(logger, ex);
+            }
+        }
+
+        try
+        {
+            await FlushAsync(CancellationToken.None);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            Log.FlushFailed(logger, ex);
+        }
+    }
+
+    private Pending Touch(string store)
+    {
+        var pending = _pending.GetOrAdd(store, _ => new Pending());
+        pending.LastSeen = time.GetUtcNow().ToUnixTimeMilliseconds();
+        return pending;
+    }
+
+    private static long? Long(System.Data.Common.DbDataReader reader, int column) =>
+        reader.IsDBNull(column) ? null : Convert.ToInt64(reader.GetValue(column), CultureInfo.InvariantCulture);
+
+    private sealed class Pending
+    {
+        public long Accepted;
+
+        public long LastSeen { get; set; }
+
+        public StoreReport? Report { get; set; }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(1, LogLevel.Warning, "Could not write the fleet's link figures; they are kept for the next try.")]
+        public static partial void FlushFailed(ILogger logger, Exception exception);
+    }
+}

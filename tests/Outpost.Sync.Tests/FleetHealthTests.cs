@@ -1,0 +1,171 @@
+using System.Collections.Concurrent;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Outpost.Central.Fleet;
+using Outpost.Sync.Agent;
+using Outpost.Sync.Hosting;
+using Outpost.Sync.Protocol;
+
+namespace Outpost.Sync.Tests;
+
+/// <summary>A real HTTP receiver standing in for Alertmanager, PagerDuty or a chat bridge: it keeps what it is sent.</summary>
+internal sealed class AlertReceiver : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+
+    private AlertReceiver(WebApplication app) => _app = app;
+
+    public ConcurrentQueue<JsonElement> Received { get; } = new();
+
+    public Uri Url => new(_app.Address(), "alerts");
+
+    public static async Task<AlertReceiver> StartAsync()
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        var app = builder.Build();
+        var receiver = new AlertReceiver(app);
+        app.MapPost("/alerts", async (HttpRequest request) =>
+        {
+            receiver.Received.Enqueue((await JsonDocument.ParseAsync(request.Body)).RootElement.Clone());
+            return Results.Ok();
+        });
+        await app.StartAsync(TestContext.Current.CancellationToken);
+        return receiver;
+    }
+
+    public List<(string Status, string Alert, string Store)> Messages() =>
+        [.. Received.Select(m => (m.GetProperty("status").GetString()!, m.GetProperty("alerts")[0].GetProperty("labels").GetProperty("alertname").GetString()!,
+            m.GetProperty("alerts")[0].GetProperty("labels").GetProperty("store").GetString()!))];
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+    }
+}
+
+/// <summary>Fleet health and alerts, on SQLite and on PostgreSQL.</summary>
+public abstract class FleetHealthTests
+{
+    private static readonly TimeSpan Bound = TimeSpan.FromSeconds(30);
+
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    /// <summary>A fresh HQ database: null for SQLite, or a PostgreSQL connection string.</summary>
+    protected abstract Task<string?> HqDatabaseAsync();
+
+    [Fact]
+    public async Task The_fleet_view_shows_each_store_connected_with_its_version_and_figures_and_an_outage_alerts_once_then_resolves()
+    {
+        await using var receiver = await AlertReceiver.StartAsync();
+        await using var cluster = await Cluster.StartAsync(await HqDatabaseAsync(), configure: o =>
+        {
+            o.Alerts.Webhook = receiver.Url;
+            // Above the test stores' 2 s long poll plus the fleet figures' 2 s flush, as 10 min is above 25 s + 2 s in production.
+            o.Alerts.OfflineAfter = TimeSpan.FromSeconds(6);
+            o.Alerts.Interval = TimeSpan.FromMilliseconds(200);
+            o.Alerts.ExternalUrl = new Uri("http://hq.example/");
+        });
+        await using var proxy = new FaultProxy(cluster.HqAddress);
+        var store = await cluster.StartStoreAsync("s1", "north", via: proxy.Address);
+        await cluster.RegisterAsync("s2", "south"); // registered, never seen: listed, not alerted
+        for (var i = 0; i < 5; i++)
+        {
+            await store.Log.AppendAsync(Cluster.Sale($"b{i}"), Ct);
+        }
+
+        List<StoreHealth>? fleet = null;
+        Assert.True(await Cluster.EventuallyAsync(async () =>
+            (fleet = await cluster.Admin.GetFromJsonAsync<List<StoreHealth>>("admin/fleet", Ct))!.Any(s => s.StoreId == "s1" && s.Connected && s.EventsToday >= 5 && s.Backlog == 0),
+            Bound), "the fleet view never showed s1 connected with its 5 sales");
+        var s1 = fleet!.Single(s => s.StoreId == "s1");
+        Assert.Equal((SyncClient.SoftwareVersion, "north", 0L), (s1.Version, s1.Region, s1.Lag));
+        var s2 = fleet!.Single(s => s.StoreId == "s2");
+        Assert.Equal((false, (DateTimeOffset?)null, 0), (s2.Connected, s2.LastSeen, s2.Alerts.Count));
+
+        // The link goes down: one firing notification, not one per pass.
+        proxy.Mode = ProxyMode.Cut;
+        Assert.True(await Cluster.EventuallyAsync(() => Task.FromResult(receiver.Messages().Count >= 1), Bound), "no alert arrived");
+        await Task.Delay(1000, Ct);
+        Assert.Equal([("firing", AlertService.StoreOffline, "s1")], receiver.Messages());
+        var firing = receiver.Received.First();
+        Assert.Equal("4", firing.GetProperty("version").GetString());
+        var alert = firing.GetProperty("alerts")[0];
+        Assert.Equal(("north", "0001-01-01T00:00:00+00:00", "http://hq.example/fleet.html"),
+            (alert.GetProperty("labels").GetProperty("region").GetString(), alert.GetProperty("endsAt").GetString(), alert.GetProperty("generatorURL").GetString()));
+        Assert.Contains("has not synced", alert.GetProperty("annotations").GetProperty("summary").GetString(), StringComparison.Ordinal);
+        Assert.Contains(AlertService.StoreOffline, (await cluster.Admin.GetFromJsonAsync<List<StoreHealth>>("admin/fleet", Ct))!.Single(s => s.StoreId == "s1").Alerts);
+
+        // It comes back: one resolved notification, and no new alert while it stays online.
+        proxy.Mode = ProxyMode.Pass;
+        Assert.True(await Cluster.EventuallyAsync(() => Task.FromResult(receiver.Messages().Count >= 2), Bound), "no resolved message arrived");
+        await Task.Delay(8000, Ct);
+        Assert.Equal([("firing", AlertService.StoreOffline, "s1"), ("resolved", AlertService.StoreOffline, "s1")], receiver.Messages());
+        Assert.NotEqual("0001-01-01T00:00:00+00:00", receiver.Received.Last().GetProperty("alerts")[0].GetProperty("endsAt").GetString());
+    }
+
+    [Fact]
+    public async Task A_backlog_that_keeps_growing_alerts_and_a_draining_one_resolves()
+    {
+        await using var receiver = await AlertReceiver.StartAsync();
+        await using var cluster = await Cluster.StartAsync(await HqDatabaseAsync(), configure: o =>
+        {
+            o.Alerts.Webhook = receiver.Url;
+            o.Alerts.BacklogWindow = TimeSpan.FromSeconds(3);
+            o.Alerts.Interval = TimeSpan.FromMilliseconds(200);
+        });
+        var credential = await cluster.RegisterAsync("s3", "east");
+        using var http = new HttpClient { BaseAddress = cluster.HqAddress };
+        http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", $"s3:{credential.Secret}");
+
+        async Task ReportAsync(long backlog)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, "sync/v1/down?after=0&wait=0");
+            request.Headers.Add(SyncWire.BacklogHeader, backlog.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            request.Headers.Add(SyncWire.VersionHeader, "9.9.9");
+            using var response = await http.SendAsync(request, Ct);
+            response.EnsureSuccessStatusCode();
+        }
+
+        for (var backlog = 100; receiver.Messages().Count == 0 && backlog < 100 + 40 * 100; backlog += 100)
+        {
+            await ReportAsync(backlog);
+            await Task.Delay(250, Ct);
+        }
+
+        Assert.Equal([("firing", AlertService.BacklogGrowing, "s3")], receiver.Messages());
+        await ReportAsync(0);
+        Assert.True(await Cluster.EventuallyAsync(() => Task.FromResult(receiver.Messages().Count == 2), Bound), "the backlog alert never resolved");
+        Assert.Equal(("resolved", AlertService.BacklogGrowing), (receiver.Messages()[1].Status, receiver.Messages()[1].Alert));
+        var s3 = (await cluster.Admin.GetFromJsonAsync<List<StoreHealth>>("admin/fleet", Ct))!.Single(s => s.StoreId == "s3");
+        Assert.Equal(("9.9.9", 0L), (s3.Version, s3.Backlog));
+    }
+
+    [Fact]
+    public async Task Hq_serves_its_fleet_page_and_prometheus_metrics()
+    {
+        await using var cluster = await Cluster.StartAsync(await HqDatabaseAsync());
+        using var http = new HttpClient { BaseAddress = cluster.HqAddress };
+        var page = await http.GetStringAsync("fleet.html", Ct);
+        Assert.Contains("<table id=\"fleet\">", page, StringComparison.Ordinal);
+        Assert.Contains("export async function api", await http.GetStringAsync("hq.js", Ct), StringComparison.Ordinal);
+        await cluster.HqLog.AppendAsync(Cluster.Sale("m1", topic: "prices"), Ct);
+        var metrics = await http.GetStringAsync("metrics", Ct);
+        Assert.Contains("outpost_log_appended", metrics, StringComparison.Ordinal);
+    }
+}
+
+public sealed class FleetHealthTestsOnSqlite : FleetHealthTests
+{
+    protected override Task<string?> HqDatabaseAsync() => Task.FromResult<string?>(null);
+}
+
+public sealed class FleetHealthTestsOnPostgres(Outpost.Testing.PostgresServer server) : FleetHealthTests
+{
+    protected override async Task<string?> HqDatabaseAsync() => await server.CreateDatabaseAsync(TestContext.Current.CancellationToken);
+}
