@@ -14,9 +14,13 @@ namespace Outpost.Sync.Agent;
 /// </summary>
 internal sealed partial class UpLink(IEventLog log, SyncClient client, ConnectivityMonitor monitor, SyncClientOptions options, TimeProvider time, ILogger logger)
 {
+    /// <summary>The size of the batch that probes a link after a failure.</summary>
+    private const int ProbeEvents = 100;
     private readonly Backoff _backoff = new(options.BackoffBase, Random.Shared);
     private readonly List<Flight> _flights = [];
     private long _backlog;
+    private long _countedTo;
+    private DateTimeOffset _countedAt;
     private Task _persisting = Task.CompletedTask;
     private List<Lane> _lanes = [];
     private DateTimeOffset _lastSend = DateTimeOffset.MinValue;
@@ -29,7 +33,11 @@ internal sealed partial class UpLink(IEventLog log, SyncClient client, Connectiv
         {
             try
             {
-                while (_flights.Count < options.MaxInFlight && await NextBatchAsync(cancellationToken) is { } flight)
+                // After a failure the link is probed with one small batch, not several full ones: a store that is offline
+                // for hours retries every few seconds, and re-reading and compressing megabytes each time would take
+                // CPU from the tills. The first acknowledgement restores full speed.
+                var window = _backoff.Failures > 0 ? 1 : options.MaxInFlight;
+                while (_flights.Count < window && await NextBatchAsync(cancellationToken) is { } flight)
                 {
                     _flights.Add(flight);
                 }
@@ -87,9 +95,10 @@ internal sealed partial class UpLink(IEventLog log, SyncClient client, Connectiv
         var previous = new List<long>();
         var through = new Dictionary<Lane, (long Seq, long OriginSeq)>();
         var bytes = 0;
+        var limit = _backoff.Failures > 0 ? Math.Min(ProbeEvents, options.MaxBatchEvents) : options.MaxBatchEvents;
         foreach (var lane in _lanes)
         {
-            var room = options.MaxBatchEvents - events.Count;
+            var room = limit - events.Count;
             if (room <= 0 || bytes >= options.MaxBatchBytes)
             {
                 break;
@@ -255,9 +264,28 @@ internal sealed partial class UpLink(IEventLog log, SyncClient client, Connectiv
         await Task.Delay(delay, time, cancellationToken);
     }
 
+    /// <summary>
+    /// The events waiting to go up. Counting a long backlog scans it, and an offline store asks at every retry, so
+    /// while nothing is acknowledged only what was appended since the last count is counted and added; a full
+    /// count runs once acknowledgements move past it, and at least once a minute.
+    /// </summary>
     private async Task<long> BacklogAsync(CancellationToken cancellationToken)
     {
-        _backlog = await CountBacklogAsync(cancellationToken);
+        var now = time.GetUtcNow();
+        if (_countedTo == 0 || _lanes.Any(l => l.Acked > _countedTo) || now - _countedAt >= TimeSpan.FromMinutes(1))
+        {
+            _backlog = await CountBacklogAsync(cancellationToken);
+            (_countedTo, _countedAt) = (log.Head, now);
+            return _backlog;
+        }
+
+        foreach (var lane in _lanes)
+        {
+            _backlog += await log.CountAsync(Math.Max(_countedTo, lane.Acked), lane.Filter, cancellationToken);
+        }
+
+        // Read after counting: an event appended meanwhile is left for the next full count rather than counted twice.
+        _countedTo = log.Head;
         return _backlog;
     }
 
