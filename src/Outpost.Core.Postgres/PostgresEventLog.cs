@@ -159,6 +159,12 @@ public sealed partial class PostgresEventLog : IEventLog
             sql.Append(CultureInfo.InvariantCulture, $" AND scope = ANY(${command.Parameters.Count})");
         }
 
+        if (filter.Types is { } types)
+        {
+            command.Parameters.AddWithValue(types.ToArray());
+            sql.Append(CultureInfo.InvariantCulture, $" AND type = ANY(${command.Parameters.Count})");
+        }
+
         command.CommandText = sql.ToString();
         return (long)(await command.ExecuteScalarAsync(cancellationToken))!;
     }
@@ -287,7 +293,7 @@ public sealed partial class PostgresEventLog : IEventLog
         var sql = new StringBuilder(PostgresLogCommands.SelectColumns);
         var topics = filter.Topics;
         var scopes = filter.Scopes?.Select(s => s.ToString()).ToArray();
-        if (topics is { Count: > 0 } && scopes is { Length: > 0 } && topics.Count * scopes.Length <= 64 && topics.All(t => catalog[t].Direction == TopicDirection.Down))
+        if (topics is { Count: > 0 } && scopes is { Length: > 0 } && filter.Types is null && topics.Count * scopes.Length <= 64 && topics.All(t => catalog[t].Direction == TopicDirection.Down))
         {
             sql.Append(" WHERE e.seq IN (SELECT seq FROM (");
             var first = true;
@@ -319,6 +325,12 @@ public sealed partial class PostgresEventLog : IEventLog
             {
                 command.Parameters.AddWithValue(scopes);
                 sql.Append(CultureInfo.InvariantCulture, $" AND e.scope = ANY(${command.Parameters.Count})");
+            }
+
+            if (filter.Types is { } types)
+            {
+                command.Parameters.AddWithValue(types.ToArray());
+                sql.Append(CultureInfo.InvariantCulture, $" AND e.type = ANY(${command.Parameters.Count})");
             }
         }
 

@@ -185,6 +185,21 @@ public abstract class LogContract : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_read_model_can_ask_for_only_the_types_it_reads()
+    {
+        var log = await Db.OpenAsync("hq");
+        await log.AppendBatchAsync([.. Enumerable.Range(1, 30).Select(i => Event(key: $"k{i}") with { Type = i % 3 == 0 ? "SaleCompleted" : "SimulatedSale", Version = i % 2 + 1 })], cancellationToken: Ct);
+        var filter = new ReadFilter { Topics = ["sales"], Types = ["SaleCompleted"] };
+
+        var read = await ReadAllAsync(log, filter, page: 4);
+
+        Assert.Equal(Enumerable.Range(1, 30).Where(i => i % 3 == 0).Select(i => (long)i), read.Select(e => e.Seq));
+        Assert.Equal([2, 1, 2, 1, 2, 1, 2, 1, 2, 1], read.Select(e => e.Version)); // every version of the type
+        Assert.Equal(10, await log.CountAsync(0, filter, Ct));
+        Assert.True(read.All(filter.Matches));
+    }
+
+    [Fact]
     public async Task A_tail_is_woken_by_a_commit()
     {
         var log = await Db.OpenAsync("hq");

@@ -43,7 +43,7 @@ public sealed class SalesByDay : IEventConsumer
     public string Name => "hq-sales-daily";
 
     /// <inheritdoc />
-    public ReadFilter Filter { get; } = ReadFilter.ForTopics(CheckoutEvents.SalesTopic);
+    public ReadFilter Filter { get; } = new() { Topics = [CheckoutEvents.SalesTopic], Types = [CheckoutEvents.SaleCompleted, CheckoutEvents.ReturnCompleted] };
 
     /// <inheritdoc />
     public async ValueTask HandleAsync(StoredEvent e, ILogTransaction transaction, CancellationToken cancellationToken)

@@ -36,7 +36,7 @@ public sealed class StockByStore : IEventConsumer
     public string Name => "hq-stock";
 
     /// <inheritdoc />
-    public ReadFilter Filter { get; } = ReadFilter.ForTopics(InventoryEvents.StockTopic, CheckoutEvents.SalesTopic);
+    public ReadFilter Filter { get; } = new() { Topics = [InventoryEvents.StockTopic, CheckoutEvents.SalesTopic], Types = [InventoryEvents.StockCounted, CheckoutEvents.SaleCompleted] };
 
     /// <inheritdoc />
     public async ValueTask HandleAsync(StoredEvent e, ILogTransaction transaction, CancellationToken cancellationToken)

@@ -245,10 +245,15 @@ public sealed partial class SqliteEventLog : IEventLog
             command.Parameters.AddWithValue("$s" + i.ToString(CultureInfo.InvariantCulture), filter.Scopes![i].ToString());
         }
 
+        for (var i = 0; i < (filter.Types?.Count ?? 0); i++)
+        {
+            command.Parameters.AddWithValue("$y" + i.ToString(CultureInfo.InvariantCulture), filter.Types![i]);
+        }
+
         return (long)(await command.ExecuteScalarAsync(cancellationToken))!;
     }
 
-    /// <summary>The query for a filter, with parameters $after, $t0.. (topics) and $s0.. (scopes); never values in the text.</summary>
+    /// <summary>The query for a filter, with parameters $after, $t0.. (topics), $s0.. (scopes) and $y0.. (types); never values in the text.</summary>
     private static string FilteredSql(string select, ReadFilter filter)
     {
         var sql = new System.Text.StringBuilder(select).Append(" WHERE e.seq > $after");
@@ -260,6 +265,11 @@ public sealed partial class SqliteEventLog : IEventLog
         if (filter.Scopes is { } scopes)
         {
             sql.Append(" AND e.scope IN (").Append(SqliteLogCommands.Placeholders("$s", scopes.Count)).Append(')');
+        }
+
+        if (filter.Types is { } types)
+        {
+            sql.Append(" AND e.type IN (").Append(SqliteLogCommands.Placeholders("$y", types.Count)).Append(')');
         }
 
         return sql.ToString();
@@ -275,6 +285,11 @@ public sealed partial class SqliteEventLog : IEventLog
         for (var i = 0; i < (filter.Scopes?.Count ?? 0); i++)
         {
             rows.Bind("$s" + i.ToString(CultureInfo.InvariantCulture), filter.Scopes![i].ToString());
+        }
+
+        for (var i = 0; i < (filter.Types?.Count ?? 0); i++)
+        {
+            rows.Bind("$y" + i.ToString(CultureInfo.InvariantCulture), filter.Types![i]);
         }
     }
 
