@@ -69,8 +69,8 @@ public sealed class HqPagesTests(Browser browser) : IClassFixture<Browser>
             await page.FillAsync("#price [name=from]", "2026-12-01T06:00");
             await page.FillAsync("#price [name=scope]", "region:region-3");
             await page.ClickAsync("#price button");
-            await Expect(page.Locator("#done")).ToContainTextAsync("Published 1 event(s)");
-            await Expect(page.Locator("#audit tbody tr").First).ToContainTextAsync("PriceSet");
+            await Expect(page.Locator("#done")).ToContainTextAsync("Published 1 event(s)", new() { Timeout = 15_000 });
+            await Expect(page.Locator("#audit tbody tr").First).ToContainTextAsync("PriceSet", new() { Timeout = 15_000 });
             await Expect(page.Locator("#audit tbody tr").First).ToContainTextAsync("admin");
 
             // A bad price is refused in words, field by field.

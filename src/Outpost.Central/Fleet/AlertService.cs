@@ -37,16 +37,45 @@ public sealed partial class AlertService(IEventLog log, FleetHealth fleet, IOpti
         var now = time.GetUtcNow();
         var health = (await fleet.ListAsync(cancellationToken)).ToDictionary(h => h.StoreId, StringComparer.Ordinal);
         var rising = await RisingSinceAsync(cancellationToken);
-        await using (var tx = await log.BeginTransactionAsync(cancellationToken))
+        var firing = await FiringAsync(cancellationToken);
+
+        // Decide in memory, then write only what changed: the log's writers take turns, and a pass over 2,000 stores
+        // must not hold the write turn while it reads.
+        var changes = new List<(string Store, string Alert, bool Start, long StartsAt, string Summary)>();
+        void Decide(string store, string alert, bool active, string summary)
         {
-            foreach (var store in health.Values.Where(h => h.LastSeen is not null && !h.Revoked))
+            var isFiring = firing.TryGetValue((store, alert), out var startsAt);
+            if (active != isFiring)
             {
-                var silent = now - store.LastSeen!.Value;
-                await SetAsync(tx, store.StoreId, StoreOffline, silent > settings.OfflineAfter, now,
-                    $"Store {store.StoreId} ({store.Region}) has not synced for {silent.TotalMinutes:F0} min (since {store.LastSeen:u}).", cancellationToken);
-                var growing = rising.TryGetValue(store.StoreId, out var since) && store.Backlog > 0 && now - since > settings.BacklogWindow;
-                await SetAsync(tx, store.StoreId, BacklogGrowing, growing, now,
-                    $"Store {store.StoreId} ({store.Region}) has an upload backlog of {store.Backlog} events that has kept growing since {since:u}.", cancellationToken);
+                changes.Add((store, alert, active, startsAt, summary));
+            }
+        }
+
+        foreach (var store in health.Values.Where(h => h.LastSeen is not null && !h.Revoked))
+        {
+            var silent = now - store.LastSeen!.Value;
+            Decide(store.StoreId, StoreOffline, silent > settings.OfflineAfter,
+                $"Store {store.StoreId} ({store.Region}) has not synced for {silent.TotalMinutes:F0} min (since {store.LastSeen:u}).");
+            var growing = rising.TryGetValue(store.StoreId, out var since) && store.Backlog > 0 && now - since > settings.BacklogWindow;
+            Decide(store.StoreId, BacklogGrowing, growing,
+                $"Store {store.StoreId} ({store.Region}) has an upload backlog of {store.Backlog} events that has kept growing since {since:u}.");
+        }
+
+        if (changes.Count > 0)
+        {
+            await using var tx = await log.BeginTransactionAsync(cancellationToken);
+            foreach (var change in changes)
+            {
+                if (change.Start)
+                {
+                    await tx.ExecuteAsync("INSERT INTO hq_alerts(store, alert, starts_at, status, ends_at, notified, summary) VALUES(@store, @alert, @at, 'firing', NULL, 0, @summary)",
+                        cancellationToken, ("@store", change.Store), ("@alert", change.Alert), ("@at", now.ToUnixTimeMilliseconds()), ("@summary", change.Summary));
+                }
+                else
+                {
+                    await tx.ExecuteAsync("UPDATE hq_alerts SET status = 'resolved', ends_at = @at, notified = 0 WHERE store = @store AND alert = @alert AND starts_at = @starts AND status = 'firing'",
+                        cancellationToken, ("@at", now.ToUnixTimeMilliseconds()), ("@store", change.Store), ("@alert", change.Alert), ("@starts", change.StartsAt));
+                }
             }
 
             await tx.CommitAsync(cancellationToken);
@@ -98,21 +127,20 @@ public sealed partial class AlertService(IEventLog log, FleetHealth fleet, IOpti
         return rising;
     }
 
-    /// <summary>Starts an alert that is not firing, or resolves one that no longer holds; leaves the rest alone (deduplication).</summary>
-    private static async Task SetAsync(ILogTransaction tx, string store, string alert, bool active, DateTimeOffset now, string summary, CancellationToken cancellationToken)
+    /// <summary>The alerts firing now, with when each started (a condition is raised once: deduplication).</summary>
+    private async Task<Dictionary<(string Store, string Alert), long>> FiringAsync(CancellationToken cancellationToken)
     {
-        await using var find = tx.CreateCommand("SELECT starts_at FROM hq_alerts WHERE store = @store AND alert = @alert AND status = 'firing'").With("@store", store).With("@alert", alert);
-        var firing = await find.ExecuteScalarAsync(cancellationToken) is { } value and not DBNull ? Convert.ToInt64(value, CultureInfo.InvariantCulture) : (long?)null;
-        if (active && firing is null)
+        var firing = new Dictionary<(string, string), long>();
+        await using var connection = await log.OpenReadConnectionAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT store, alert, starts_at FROM hq_alerts WHERE status = 'firing'";
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
         {
-            await tx.ExecuteAsync("INSERT INTO hq_alerts(store, alert, starts_at, status, ends_at, notified, summary) VALUES(@store, @alert, @at, 'firing', NULL, 0, @summary)",
-                cancellationToken, ("@store", store), ("@alert", alert), ("@at", now.ToUnixTimeMilliseconds()), ("@summary", summary));
+            firing[(reader.GetString(0), reader.GetString(1))] = Convert.ToInt64(reader.GetValue(2), CultureInfo.InvariantCulture);
         }
-        else if (!active && firing is { } startsAt)
-        {
-            await tx.ExecuteAsync("UPDATE hq_alerts SET status = 'resolved', ends_at = @at, notified = 0 WHERE store = @store AND alert = @alert AND starts_at = @starts",
-                cancellationToken, ("@at", now.ToUnixTimeMilliseconds()), ("@store", store), ("@alert", alert), ("@starts", startsAt));
-        }
+
+        return firing;
     }
 
     private async Task<int> NotifyAsync(AlertOptions settings, Dictionary<string, StoreHealth> health, CancellationToken cancellationToken)
