@@ -28,6 +28,7 @@ namespace Outpost.Core.Postgres;
 public sealed partial class PostgresEventLog : IEventLog
 {
     private const string Channel = "outpost_log";
+    private const long FilteredWindow = 50_000;
     private static readonly TimeSpan HeadRefresh = TimeSpan.FromSeconds(5);
     private readonly NpgsqlDataSource _source;
     private readonly LogOptions _options;
@@ -124,7 +125,11 @@ public sealed partial class PostgresEventLog : IEventLog
         ArgumentOutOfRangeException.ThrowIfLessThan(maxCount, 1);
         var head = Head;
         await using var connection = await _source.OpenConnectionAsync(cancellationToken);
-        await using var command = FilteredQuery(connection, filter, afterSeq, maxCount, _options.Topics);
+        // A filtered read looks at a bounded stretch of the log at a time: the range on the primary key keeps the
+        // plan an index range scan however few rows match (a read model reading two types among millions of
+        // sales would otherwise be planned as a scan of the table), and the next read goes on from there.
+        var upper = filter == ReadFilter.All ? long.MaxValue : Math.Min(head, afterSeq + FilteredWindow);
+        await using var command = FilteredQuery(connection, filter, afterSeq, maxCount, _options.Topics, upper);
         var events = new List<StoredEvent>(Math.Min(maxCount, 1024));
         await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
         {
@@ -135,7 +140,7 @@ public sealed partial class PostgresEventLog : IEventLog
             }
         }
 
-        var scannedTo = events.Count == maxCount ? events[^1].Seq : Math.Max(head, events.Count > 0 ? events[^1].Seq : 0);
+        var scannedTo = events.Count == maxCount ? events[^1].Seq : Math.Max(Math.Min(head, upper), events.Count > 0 ? events[^1].Seq : 0);
         return new EventPage(events, Math.Max(afterSeq, scannedTo));
     }
 
@@ -285,7 +290,7 @@ public sealed partial class PostgresEventLog : IEventLog
     /// The read query. For down topics in given scopes (a store's down feed), one range of the down-feed index per
     /// (scope, topic) pair, merged: the cost follows what the store receives, not how many other events the log holds.
     /// </summary>
-    private static NpgsqlCommand FilteredQuery(NpgsqlConnection connection, ReadFilter filter, long afterSeq, int maxCount, TopicCatalog catalog)
+    private static NpgsqlCommand FilteredQuery(NpgsqlConnection connection, ReadFilter filter, long afterSeq, int maxCount, TopicCatalog catalog, long upper)
     {
         var command = new NpgsqlCommand { Connection = connection };
         command.Parameters.AddWithValue(afterSeq);
@@ -315,6 +320,11 @@ public sealed partial class PostgresEventLog : IEventLog
         else
         {
             sql.Append(" WHERE e.seq > $1");
+            if (upper != long.MaxValue)
+            {
+                command.Parameters.AddWithValue(upper);
+                sql.Append(CultureInfo.InvariantCulture, $" AND e.seq <= ${command.Parameters.Count}");
+            }
             if (topics is not null)
             {
                 command.Parameters.AddWithValue(topics.ToArray());

@@ -211,22 +211,23 @@ internal sealed class PostgresLogWriter(NpgsqlDataSource source, HybridLogicalCl
             node.Contiguous++;
         }
 
-        if (node.Contiguous >= node.Max)
+        // Nothing to close while the next origin seq is still missing: one indexed probe, not a scan.
+        if (node.Contiguous >= node.Max || !Holds(connection, tx, node.Id, node.Contiguous + 1))
         {
             return;
         }
 
-        using var run = new NpgsqlCommand("""
-            SELECT min(e.origin_seq) FROM events e
-            WHERE e.origin_id = $1 AND e.origin_seq > $2
-              AND NOT EXISTS (SELECT 1 FROM events x WHERE x.origin_id = $1 AND x.origin_seq = e.origin_seq + 1)
+        // The first origin seq still missing above the gap-free position: one index probe per seq of the (short)
+        // out-of-order window, stopping at the first hole, instead of a scan of the store's events.
+        using var hole = new NpgsqlCommand("""
+            SELECT s FROM generate_series($2::bigint + 1, $3::bigint) AS s
+            WHERE NOT EXISTS (SELECT 1 FROM events WHERE origin_id = $1 AND origin_seq = s)
+            ORDER BY s LIMIT 1
             """, connection, tx);
-        run.Parameters.AddWithValue(node.Id);
-        run.Parameters.AddWithValue(node.Contiguous);
-        if (run.ExecuteScalar() is long end && Holds(connection, tx, node.Id, node.Contiguous + 1))
-        {
-            node.Contiguous = end;
-        }
+        hole.Parameters.AddWithValue(node.Id);
+        hole.Parameters.AddWithValue(node.Contiguous);
+        hole.Parameters.AddWithValue(Math.Min(node.Max, node.Contiguous + 100_000));
+        node.Contiguous = hole.ExecuteScalar() is long missing ? missing - 1 : Math.Min(node.Max, node.Contiguous + 100_000);
     }
 
     private static bool Holds(NpgsqlConnection connection, NpgsqlTransaction tx, int nodeId, long originSeq)
