@@ -427,43 +427,12 @@ public sealed partial class PostgresEventLog : IEventLog
         }
     }
 
-    private void CommitGroup(List<AppendRequest> group)
-    {
-        long head;
-        try
-        {
-            head = _writer.Commit(group);
-        }
-        catch (Exception ex) when (group.Count > 1 && ex is NpgsqlException or InvalidOperationException or TimeoutException)
-        {
-            // One request must not fail its neighbours: retry each alone, so only the bad one fails.
-            foreach (var request in group)
-            {
-                CommitGroup([request]);
-            }
-
-            return;
-        }
-        catch (Exception ex) when (ex is NpgsqlException or InvalidOperationException or TimeoutException)
-        {
-            // The database is unreachable or refused the write: the caller hears it, the writer carries on.
-            Log.CommitFailed(_logger, ex, group[0].Events.Count);
-            group[0].Completion.TrySetException(ex);
-            return;
-        }
-
-        AdvanceHead(head);
-        var count = 0;
-        foreach (var request in group)
-        {
-            count += request.Events.Count;
-            request.Completion.TrySetResult(request.Results);
-        }
-
-        var log = new KeyValuePair<string, object?>("log", _name);
-        CoreMetrics.Appended.Add(count, log);
-        CoreMetrics.CommitSize.Record(count, log);
-    }
+    /// <summary>An unreachable or refusing database fails the callers of that group; the writer carries on.</summary>
+    private void CommitGroup(List<AppendRequest> group) => GroupCommit.Run(group, _writer.Commit,
+        ex => ex is NpgsqlException or InvalidOperationException or TimeoutException,
+        (ex, request) => Log.CommitFailed(_logger, ex, request.Events.Count),
+        AdvanceHead,
+        _name);
 
     private void AdvanceHead(long head)
     {

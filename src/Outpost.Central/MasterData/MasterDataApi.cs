@@ -118,7 +118,7 @@ public static class MasterDataApi
             return (scope, new FieldError(0, "scope", $"'{text}' is not a scope: use '*', 'region:<id>' or 'store:<id>'."));
         }
 
-        if (scope.Kind == ScopeKind.Store && !(await stores.ListAsync(cancellationToken)).Any(s => s.StoreId == scope.Id))
+        if (scope.Kind == ScopeKind.Store && await stores.FindAsync(scope.Id!, cancellationToken) is null)
         {
             return (scope, new FieldError(0, "scope", $"Store '{scope.Id}' is not registered."));
         }

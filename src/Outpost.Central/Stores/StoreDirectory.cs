@@ -86,12 +86,18 @@ public sealed class StoreDirectory(IEventLog log, TimeProvider time) : IStoreDir
     public async Task<IssuedCredential?> RotateAsync(string storeId, CancellationToken cancellationToken = default)
     {
         var secret = NewSecret();
-        var changed = await WriteAsync("UPDATE stores SET secret_hash = @hash, revoked = 0, issued_at = @at WHERE id = @id", cancellationToken,
-            ("@id", storeId), ("@hash", Hash(secret)), ("@at", time.GetUtcNow().ToUnixTimeMilliseconds()));
-        return changed == 1 && (await ListAsync(cancellationToken)).FirstOrDefault(s => s.StoreId == storeId) is { } store
-            ? new IssuedCredential(storeId, store.Region, secret)
-            : null;
+        await _created.Value;
+        await using var tx = await log.BeginTransactionAsync(cancellationToken);
+        await using var update = tx.CreateCommand("UPDATE stores SET secret_hash = @hash, revoked = 0, issued_at = @at WHERE id = @id RETURNING region")
+            .With("@id", storeId).With("@hash", Hash(secret)).With("@at", time.GetUtcNow().ToUnixTimeMilliseconds());
+        var region = await update.ExecuteScalarAsync(cancellationToken) as string;
+        await tx.CommitAsync(cancellationToken);
+        return region is null ? null : new IssuedCredential(storeId, region, secret);
     }
+
+    /// <summary>One registered store, or null.</summary>
+    public async Task<StoreRecord?> FindAsync(string storeId, CancellationToken cancellationToken = default) =>
+        (await ListAsync(storeId, cancellationToken)).SingleOrDefault();
 
     /// <summary>Registers the store, or issues it a new secret if it is registered already (demos and first set-up).</summary>
     public async Task<IssuedCredential> RegisterOrRotateAsync(string storeId, string region, CancellationToken cancellationToken = default) =>
@@ -102,12 +108,19 @@ public sealed class StoreDirectory(IEventLog log, TimeProvider time) : IStoreDir
         await WriteAsync("UPDATE stores SET revoked = 1 WHERE id = @id", cancellationToken, ("@id", storeId)) == 1;
 
     /// <summary>Every registered store.</summary>
-    public async Task<IReadOnlyList<StoreRecord>> ListAsync(CancellationToken cancellationToken = default)
+    public Task<IReadOnlyList<StoreRecord>> ListAsync(CancellationToken cancellationToken = default) => ListAsync(null, cancellationToken);
+
+    private async Task<IReadOnlyList<StoreRecord>> ListAsync(string? only, CancellationToken cancellationToken)
     {
         await _created.Value;
         await using var connection = await log.OpenReadConnectionAsync(cancellationToken);
         await using var command = connection.CreateCommand();
-        command.CommandText = "SELECT id, region, revoked, issued_at, latitude, longitude FROM stores ORDER BY id";
+        command.CommandText = "SELECT id, region, revoked, issued_at, latitude, longitude FROM stores" + (only is null ? "" : " WHERE id = @id") + " ORDER BY id";
+        if (only is not null)
+        {
+            command.With("@id", only);
+        }
+
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         var stores = new List<StoreRecord>();
         while (await reader.ReadAsync(cancellationToken))

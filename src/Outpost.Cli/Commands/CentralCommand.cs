@@ -66,7 +66,7 @@ internal static class CentralCommand
                     return 2;
                 }
 
-                if ((await stores.ListAsync(cancellationToken)).Any(s => s.StoreId == parts[0]))
+                if (await stores.FindAsync(parts[0], cancellationToken) is not null)
                 {
                     continue;
                 }

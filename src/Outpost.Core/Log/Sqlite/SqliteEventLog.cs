@@ -500,42 +500,20 @@ public sealed partial class SqliteEventLog : IEventLog
         }
     }
 
-    private void CommitGroup(List<AppendRequest> group)
-    {
-        try
+    private void CommitGroup(List<AppendRequest> group) => GroupCommit.Run(group,
+        g =>
         {
-            _writer.Commit(group);
-        }
-        catch (Exception ex) when (group.Count > 1 && ex is SqliteException or InvalidOperationException)
+            _writer.Commit(g);
+            return _writer.LastSeq;
+        },
+        ex => ex is SqliteException or InvalidOperationException,
+        (ex, request) => Log.CommitFailed(_logger, ex, request.Events.Count),
+        head =>
         {
-            // One request must not fail its neighbours: retry each alone, so only the bad one fails.
-            foreach (var request in group)
-            {
-                CommitGroup([request]);
-            }
-
-            return;
-        }
-        catch (Exception ex) when (ex is SqliteException or InvalidOperationException)
-        {
-            Log.CommitFailed(_logger, ex, group[0].Events.Count);
-            group[0].Completion.TrySetException(ex);
-            return;
-        }
-
-        Volatile.Write(ref _head, _writer.LastSeq);
-        var count = 0;
-        foreach (var request in group)
-        {
-            count += request.Events.Count;
-            request.Completion.TrySetResult(request.Results);
-        }
-
-        var log = new KeyValuePair<string, object?>("log", Path);
-        CoreMetrics.Appended.Add(count, log);
-        CoreMetrics.CommitSize.Record(count, log);
-        _committed.Pulse();
-    }
+            Volatile.Write(ref _head, head);
+            _committed.Pulse();
+        },
+        Path);
 
     private void ThrowIfWriterFaulted()
     {
