@@ -49,7 +49,7 @@ public static class CentralHost
         builder.Services.AddSingleton<FleetHealth>();
         builder.Services.AddSingleton<ISyncObserver>(services => services.GetRequiredService<FleetHealth>());
         builder.Services.AddHostedService(services => services.GetRequiredService<FleetHealth>());
-        builder.Services.AddSingleton(Options.Create(options.Alerts));
+        builder.Services.AddSingleton(Options.Create(options.Alerts.Checked()));
         builder.Services.AddSingleton<AlertService>();
         builder.Services.AddHostedService(services => services.GetRequiredService<AlertService>());
         builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics

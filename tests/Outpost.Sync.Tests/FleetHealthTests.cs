@@ -59,6 +59,25 @@ public abstract class FleetHealthTests
     /// <summary>A fresh HQ database: null for SQLite, or a PostgreSQL connection string.</summary>
     protected abstract Task<string?> HqDatabaseAsync();
 
+    /// <summary>A registered store's HTTP client on HQ's sync endpoints, standing in for its agent.</summary>
+    private static async Task<HttpClient> StoreClientAsync(Cluster cluster, string store, string region)
+    {
+        var credential = await cluster.RegisterAsync(store, region);
+        var http = new HttpClient { BaseAddress = cluster.HqAddress };
+        http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", $"{store}:{credential.Secret}");
+        return http;
+    }
+
+    /// <summary>One down request carrying the store's reported backlog and version, as the agent sends them.</summary>
+    private static async Task ReportBacklogAsync(HttpClient http, long backlog, string version)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, "sync/v1/down?after=0&wait=0");
+        request.Headers.Add(SyncWire.BacklogHeader, backlog.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        request.Headers.Add(SyncWire.VersionHeader, version);
+        using var response = await http.SendAsync(request, Ct);
+        response.EnsureSuccessStatusCode();
+    }
+
     [Fact]
     public async Task The_fleet_view_shows_each_store_connected_with_its_version_and_figures_and_an_outage_alerts_once_then_resolves()
     {
@@ -119,18 +138,8 @@ public abstract class FleetHealthTests
             o.Alerts.BacklogWindow = TimeSpan.FromSeconds(3);
             o.Alerts.Interval = TimeSpan.FromMilliseconds(200);
         });
-        var credential = await cluster.RegisterAsync("s3", "east");
-        using var http = new HttpClient { BaseAddress = cluster.HqAddress };
-        http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", $"s3:{credential.Secret}");
-
-        async Task ReportAsync(long backlog)
-        {
-            using var request = new HttpRequestMessage(HttpMethod.Get, "sync/v1/down?after=0&wait=0");
-            request.Headers.Add(SyncWire.BacklogHeader, backlog.ToString(System.Globalization.CultureInfo.InvariantCulture));
-            request.Headers.Add(SyncWire.VersionHeader, "9.9.9");
-            using var response = await http.SendAsync(request, Ct);
-            response.EnsureSuccessStatusCode();
-        }
+        using var http = await StoreClientAsync(cluster, "s3", "east");
+        Task ReportAsync(long backlog) => ReportBacklogAsync(http, backlog, "9.9.9");
 
         for (var backlog = 100; receiver.Messages().Count == 0 && backlog < 100 + 40 * 100; backlog += 100)
         {
@@ -144,6 +153,46 @@ public abstract class FleetHealthTests
         Assert.Equal(("resolved", AlertService.BacklogGrowing), (receiver.Messages()[1].Status, receiver.Messages()[1].Alert));
         var s3 = (await cluster.Admin.GetFromJsonAsync<List<StoreHealth>>("admin/fleet", Ct))!.Single(s => s.StoreId == "s3");
         Assert.Equal(("9.9.9", 0L), (s3.Version, s3.Backlog));
+    }
+
+    [Fact]
+    public async Task Alerts_can_go_to_pagerduty_as_a_trigger_and_a_resolve_with_one_dedup_key()
+    {
+        var refused = Assert.Throws<ArgumentException>(() => new AlertOptions { Format = AlertFormat.PagerDuty }.Checked());
+        Assert.Contains("routing key", refused.Message, StringComparison.Ordinal);
+        Assert.Equal(AlertOptions.PagerDutyEvents, new AlertOptions { Format = AlertFormat.PagerDuty, RoutingKey = "k" }.Checked().Webhook);
+
+        await using var receiver = await AlertReceiver.StartAsync();
+        await using var cluster = await Cluster.StartAsync(await HqDatabaseAsync(), configure: o =>
+        {
+            o.Alerts.Webhook = receiver.Url;
+            o.Alerts.Format = AlertFormat.PagerDuty;
+            o.Alerts.RoutingKey = "R0UT1NG-KEY";
+            o.Alerts.BacklogWindow = TimeSpan.FromSeconds(3);
+            o.Alerts.Interval = TimeSpan.FromMilliseconds(200);
+            o.Alerts.ExternalUrl = new Uri("http://hq.example/");
+        });
+        using var http = await StoreClientAsync(cluster, "s4", "west");
+        Task ReportAsync(long backlog) => ReportBacklogAsync(http, backlog, "9.9.9");
+
+        for (var backlog = 100; receiver.Received.IsEmpty && backlog < 100 + 40 * 100; backlog += 100)
+        {
+            await ReportAsync(backlog);
+            await Task.Delay(250, Ct);
+        }
+
+        await ReportAsync(0);
+        Assert.True(await Cluster.EventuallyAsync(() => Task.FromResult(receiver.Received.Count == 2), Bound), "no resolve arrived");
+        var (trigger, resolve) = (receiver.Received.First(), receiver.Received.Last());
+        Assert.Equal(("R0UT1NG-KEY", "trigger", "outpost/s4/BacklogGrowing"),
+            (trigger.GetProperty("routing_key").GetString(), trigger.GetProperty("event_action").GetString(), trigger.GetProperty("dedup_key").GetString()));
+        var payload = trigger.GetProperty("payload");
+        Assert.Equal(("store s4", "warning", "west", "BacklogGrowing"),
+            (payload.GetProperty("source").GetString(), payload.GetProperty("severity").GetString(), payload.GetProperty("group").GetString(), payload.GetProperty("class").GetString()));
+        Assert.False(string.IsNullOrWhiteSpace(payload.GetProperty("summary").GetString()));
+        Assert.Equal("http://hq.example/fleet.html", trigger.GetProperty("links")[0].GetProperty("href").GetString());
+        Assert.Equal(("resolve", "outpost/s4/BacklogGrowing", false),
+            (resolve.GetProperty("event_action").GetString(), resolve.GetProperty("dedup_key").GetString(), resolve.TryGetProperty("payload", out _)));
     }
 
     [Fact]

@@ -145,7 +145,7 @@ public sealed partial class AlertService(IEventLog log, FleetHealth fleet, IOpti
 
     private async Task<int> NotifyAsync(AlertOptions settings, Dictionary<string, StoreHealth> health, CancellationToken cancellationToken)
     {
-        var pending = new List<(string Store, string Alert, long StartsAt, string Status, long? EndsAt, string Summary)>();
+        var pending = new List<PendingAlert>();
         await using (var connection = await log.OpenReadConnectionAsync(cancellationToken))
         await using (var command = connection.CreateCommand())
         {
@@ -153,7 +153,7 @@ public sealed partial class AlertService(IEventLog log, FleetHealth fleet, IOpti
             await using var reader = await command.ExecuteReaderAsync(cancellationToken);
             while (await reader.ReadAsync(cancellationToken))
             {
-                pending.Add((reader.GetString(0), reader.GetString(1), Convert.ToInt64(reader.GetValue(2), CultureInfo.InvariantCulture), reader.GetString(3),
+                pending.Add(new PendingAlert(reader.GetString(0), reader.GetString(1), Convert.ToInt64(reader.GetValue(2), CultureInfo.InvariantCulture), reader.GetString(3),
                     reader.IsDBNull(4) ? null : Convert.ToInt64(reader.GetValue(4), CultureInfo.InvariantCulture), reader.GetString(5)));
             }
         }
@@ -162,24 +162,11 @@ public sealed partial class AlertService(IEventLog log, FleetHealth fleet, IOpti
         foreach (var alert in pending)
         {
             var region = health.TryGetValue(alert.Store, out var store) ? store.Region : "";
-            var labels = new Dictionary<string, string> { ["alertname"] = alert.Alert, ["store"] = alert.Store, ["region"] = region, ["severity"] = "warning", ["service"] = "outpost" };
-            var annotations = new Dictionary<string, string> { ["summary"] = alert.Summary, ["description"] = Describe(alert.Alert) };
-            var body = new AlertmanagerMessage(
-                Version: "4",
-                GroupKey: $"{{}}:{{alertname=\"{alert.Alert}\",store=\"{alert.Store}\"}}",
-                TruncatedAlerts: 0,
-                Status: alert.Status,
-                Receiver: "outpost",
-                GroupLabels: new Dictionary<string, string> { ["alertname"] = alert.Alert, ["store"] = alert.Store },
-                CommonLabels: labels,
-                CommonAnnotations: annotations,
-                ExternalUrl: settings.ExternalUrl?.ToString() ?? "",
-                Alerts: [new AlertmanagerAlert(alert.Status, labels, annotations, DateTimeOffset.FromUnixTimeMilliseconds(alert.StartsAt),
-                    alert.EndsAt is { } ends ? DateTimeOffset.FromUnixTimeMilliseconds(ends) : DateTimeOffset.MinValue,
-                    settings.ExternalUrl is { } url ? new Uri(url, "fleet.html").ToString() : "", Fingerprint(alert.Store, alert.Alert))]);
             try
             {
-                using var response = await _http.PostAsJsonAsync(settings.Webhook, body, AlertJsonContext.Default.AlertmanagerMessage, cancellationToken);
+                using var response = settings.Format == AlertFormat.PagerDuty
+                    ? await _http.PostAsJsonAsync(settings.Webhook, PagerDuty(settings, alert, region), AlertJsonContext.Default.PagerDutyEvent, cancellationToken)
+                    : await _http.PostAsJsonAsync(settings.Webhook, Alertmanager(settings, alert, region), AlertJsonContext.Default.AlertmanagerMessage, cancellationToken);
                 if (!response.IsSuccessStatusCode)
                 {
                     Log.WebhookRefused(logger, (int)response.StatusCode, alert.Alert, alert.Store);
@@ -202,6 +189,44 @@ public sealed partial class AlertService(IEventLog log, FleetHealth fleet, IOpti
         return sent;
     }
 
+    private static AlertmanagerMessage Alertmanager(AlertOptions settings, PendingAlert alert, string region)
+    {
+        var labels = new Dictionary<string, string> { ["alertname"] = alert.Alert, ["store"] = alert.Store, ["region"] = region, ["severity"] = "warning", ["service"] = "outpost" };
+        var annotations = new Dictionary<string, string> { ["summary"] = alert.Summary, ["description"] = Describe(alert.Alert) };
+        return new AlertmanagerMessage(
+            Version: "4",
+            GroupKey: $"{{}}:{{alertname=\"{alert.Alert}\",store=\"{alert.Store}\"}}",
+            TruncatedAlerts: 0,
+            Status: alert.Status,
+            Receiver: "outpost",
+            GroupLabels: new Dictionary<string, string> { ["alertname"] = alert.Alert, ["store"] = alert.Store },
+            CommonLabels: labels,
+            CommonAnnotations: annotations,
+            ExternalUrl: settings.ExternalUrl?.ToString() ?? "",
+            Alerts: [new AlertmanagerAlert(alert.Status, labels, annotations, DateTimeOffset.FromUnixTimeMilliseconds(alert.StartsAt),
+                alert.EndsAt is { } ends ? DateTimeOffset.FromUnixTimeMilliseconds(ends) : DateTimeOffset.MinValue,
+                FleetPage(settings), Fingerprint(alert.Store, alert.Alert))]);
+    }
+
+    /// <summary>A PagerDuty Events API v2 event: the dedup key ties the resolve to its trigger, so PagerDuty closes the incident.</summary>
+    private static PagerDutyEvent PagerDuty(AlertOptions settings, PendingAlert alert, string region)
+    {
+        var dedup = $"outpost/{alert.Store}/{alert.Alert}";
+        if (alert.Status == "resolved")
+        {
+            return new PagerDutyEvent(settings.RoutingKey!, "resolve", dedup, null, null, "Outpost HQ", null);
+        }
+
+        var details = new Dictionary<string, string> { ["store"] = alert.Store, ["region"] = region, ["description"] = Describe(alert.Alert) };
+        var payload = new PagerDutyPayload(alert.Summary, $"store {alert.Store}", "warning", DateTimeOffset.FromUnixTimeMilliseconds(alert.StartsAt), "store-link",
+            region, alert.Alert, details);
+        var page = FleetPage(settings);
+        return new PagerDutyEvent(settings.RoutingKey!, "trigger", dedup, payload, page.Length == 0 ? null : [new PagerDutyLink(page, "Outpost fleet")], "Outpost HQ",
+            page.Length == 0 ? null : page);
+    }
+
+    private static string FleetPage(AlertOptions settings) => settings.ExternalUrl is { } url ? new Uri(url, "fleet.html").ToString() : "";
+
     /// <inheritdoc />
     public override void Dispose()
     {
@@ -214,6 +239,8 @@ public sealed partial class AlertService(IEventLog log, FleetHealth fleet, IOpti
         : "The store is producing events faster than its link uploads them. Check the link's bandwidth or errors on the fleet page.";
 
     private static string Fingerprint(string store, string alert) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(store + "|" + alert)))[..16];
+
+    private sealed record PendingAlert(string Store, string Alert, long StartsAt, string Status, long? EndsAt, string Summary);
 
     private static partial class Log
     {
@@ -251,6 +278,31 @@ public sealed record AlertmanagerAlert(
     [property: JsonPropertyName("generatorURL")] string GeneratorUrl,
     [property: JsonPropertyName("fingerprint")] string Fingerprint);
 
+/// <summary>A PagerDuty Events API v2 event (<c>POST https://events.pagerduty.com/v2/enqueue</c>); a resolve carries no payload.</summary>
+public sealed record PagerDutyEvent(
+    [property: JsonPropertyName("routing_key")] string RoutingKey,
+    [property: JsonPropertyName("event_action")] string EventAction,
+    [property: JsonPropertyName("dedup_key")] string DedupKey,
+    [property: JsonPropertyName("payload"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] PagerDutyPayload? Payload,
+    [property: JsonPropertyName("links"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<PagerDutyLink>? Links,
+    [property: JsonPropertyName("client")] string Client,
+    [property: JsonPropertyName("client_url"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? ClientUrl);
+
+/// <summary>What a PagerDuty trigger says: <c>class</c> is the alert name, <c>group</c> the store's region.</summary>
+public sealed record PagerDutyPayload(
+    [property: JsonPropertyName("summary")] string Summary,
+    [property: JsonPropertyName("source")] string Source,
+    [property: JsonPropertyName("severity")] string Severity,
+    [property: JsonPropertyName("timestamp")] DateTimeOffset Timestamp,
+    [property: JsonPropertyName("component")] string Component,
+    [property: JsonPropertyName("group")] string Group,
+    [property: JsonPropertyName("class")] string Class,
+    [property: JsonPropertyName("custom_details")] IReadOnlyDictionary<string, string> CustomDetails);
+
+/// <summary>A link shown on the PagerDuty incident.</summary>
+public sealed record PagerDutyLink([property: JsonPropertyName("href")] string Href, [property: JsonPropertyName("text")] string Text);
+
 /// <summary>Source-generated JSON for alerts.</summary>
 [JsonSerializable(typeof(AlertmanagerMessage))]
+[JsonSerializable(typeof(PagerDutyEvent))]
 public sealed partial class AlertJsonContext : JsonSerializerContext;

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Outpost.Central.Stores;
 using Outpost.Central;
+using Outpost.Central.Fleet;
 using Outpost.Retail;
 using Outpost.Sync.Hosting;
 
@@ -19,14 +20,16 @@ internal static class CentralCommand
             Description = "A named admin token, NAME=TOKEN (repeatable): the audit trail records NAME for that token's changes.",
             AllowMultipleArgumentsPerToken = true,
         };
-        var webhook = new Option<Uri?>("--alert-webhook") { Description = "Where to send store alerts (StoreOffline, BacklogGrowing), as Prometheus Alertmanager webhook JSON." };
+        var webhook = new Option<Uri?>("--alert-webhook") { Description = "Where to send store alerts (StoreOffline, BacklogGrowing); with --alert-format pagerduty it defaults to PagerDuty's Events API v2." };
+        var format = new Option<AlertFormat>("--alert-format") { Description = "The alerts' JSON: Alertmanager (webhook v4) or PagerDuty (Events API v2).", DefaultValueFactory = _ => AlertFormat.Alertmanager };
+        var routingKey = new Option<string?>("--alert-routing-key") { Description = "PagerDuty's integration key (also OUTPOST_ALERT_ROUTING_KEY, which keeps it out of the process list)." };
         var postgres = new Option<string?>("--postgres")
         {
             Description = "A PostgreSQL connection string (also OUTPOST_POSTGRES): HQ keeps everything there and several nodes may share it. Without it HQ uses SQLite in --data.",
         };
         var register = new Option<string[]>("--register") { Description = "Register STORE:REGION on start (skipped if registered) and print its secret.", AllowMultipleArgumentsPerToken = true };
         var command = new Command("central", "Run an HQ node: the sync endpoints stores connect to, the admin API, health.");
-        foreach (var option in new Option[] { data, urls, token, admins, postgres, webhook, register })
+        foreach (var option in new Option[] { data, urls, token, admins, postgres, webhook, format, routingKey, register })
         {
             command.Options.Add(option);
         }
@@ -54,6 +57,14 @@ internal static class CentralCommand
             }
 
             options.Alerts.Webhook = result.GetValue(webhook);
+            options.Alerts.Format = result.GetValue(format);
+            options.Alerts.RoutingKey = result.GetValue(routingKey) ?? Environment.GetEnvironmentVariable("OUTPOST_ALERT_ROUTING_KEY");
+            if (options.Alerts.Format == AlertFormat.PagerDuty && string.IsNullOrWhiteSpace(options.Alerts.RoutingKey))
+            {
+                output.WriteLine("--alert-format pagerduty needs --alert-routing-key (or OUTPOST_ALERT_ROUTING_KEY): the PagerDuty service's integration key.");
+                return 2;
+            }
+
             options.Alerts.ExternalUrl = new Uri(options.Urls.Split(';')[0].TrimEnd('/') + "/");
             await using var app = CentralHost.Build(options);
             var stores = app.Services.GetRequiredService<StoreDirectory>();

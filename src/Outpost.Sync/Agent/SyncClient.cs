@@ -65,9 +65,16 @@ public sealed class SyncClient : IDisposable
     /// <summary>Sends a batch of the store's events; returns HQ's acknowledgement once they are durable there.</summary>
     public async Task<UpAck> SendUpAsync(IReadOnlyList<StoredEvent> events, IReadOnlyList<long>? previous, CancellationToken cancellationToken)
     {
-        var body = WireCompression.Compress(EventBatchCodec.Encode(events, previous), _options.Compression);
-        Interlocked.Add(ref _upBytes, body.Length);
-        using var content = new ByteArrayContent(body);
+        // Both buffers are rented and returned: a backlog sends hundreds of these a second.
+        using var body = new PooledBuffer();
+        using (var batch = new PooledBuffer(64 * 1024 + (events.Count * 256)))
+        {
+            EventBatchCodec.Encode(events, previous, batch);
+            WireCompression.Compress(batch.WrittenSpan, _options.Compression, body);
+        }
+
+        Interlocked.Add(ref _upBytes, body.WrittenCount);
+        using var content = new ReadOnlyMemoryContent(body.WrittenMemory);
         content.Headers.ContentType = new MediaTypeHeaderValue(EventBatchCodec.MediaType);
         if (_options.Compression != "identity")
         {
@@ -95,8 +102,9 @@ public sealed class SyncClient : IDisposable
         using var response = await _http.SendAsync(request, timeout.Token);
         await ThrowIfRefusedAsync(response, timeout.Token);
         var body = await response.Content.ReadAsByteArrayAsync(timeout.Token);
-        var batch = WireCompression.Decompress(body, response.Content.Headers.ContentEncoding.FirstOrDefault(), 64 * 1024 * 1024);
-        var events = EventBatchCodec.Decode(batch, int.MaxValue, 16 * 1024 * 1024);
+        using var batch = new PooledBuffer(body.Length * 4);
+        WireCompression.Decompress(body, response.Content.Headers.ContentEncoding.FirstOrDefault(), 64 * 1024 * 1024, batch);
+        var events = EventBatchCodec.Decode(batch.WrittenSpan, int.MaxValue, 16 * 1024 * 1024);
         return new DownPage(events, Header(response, SyncWire.NextHeader), Header(response, SyncWire.HeadHeader));
     }
 

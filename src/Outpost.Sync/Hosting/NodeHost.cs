@@ -16,7 +16,15 @@ public static class NodeHost
     {
         ArgumentNullException.ThrowIfNull(log);
         Directory.CreateDirectory(System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(log.Path))!);
-        var builder = WebApplication.CreateSlimBuilder();
+        // Settings come from the command (appsettings.json, OUTPOST_* variables, flags), never from the host's own
+        // appsettings watch: that watch covers the working folder and everything under it, data folder included,
+        // so every log write woke a file-watcher thread (5% of the CPU during a catch-up) and a large working folder
+        // slowed start-up.
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
+        {
+            ContentRootPath = AppContext.BaseDirectory,
+            Args = ["--hostBuilder:reloadConfigOnChange=false"],
+        });
         builder.WebHost.UseUrls(urls);
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         builder.Services.Configure<JsonOptions>(options => options.SerializerOptions.TypeInfoResolverChain.Insert(0, json));

@@ -57,9 +57,10 @@ public static class SyncEndpoints
         long[] previous;
         try
         {
-            var body = await ReadBodyAsync(context, limits.MaxRequestBytes, cancellationToken);
-            var batch = WireCompression.Decompress(body, string.IsNullOrEmpty(coding) ? null : coding, limits.MaxBatchBytes);
-            events = EventBatchCodec.Decode(batch, limits.MaxEventsPerBatch, limits.MaxEventBytes, out previous);
+            using var body = await ReadBodyAsync(context, limits.MaxRequestBytes, cancellationToken);
+            using var batch = new PooledBuffer(body.WrittenCount * 4);
+            WireCompression.Decompress(body.WrittenSpan, string.IsNullOrEmpty(coding) ? null : coding, limits.MaxBatchBytes, batch);
+            events = EventBatchCodec.Decode(batch.WrittenSpan, limits.MaxEventsPerBatch, limits.MaxEventBytes, out previous);
         }
         catch (BatchTooLargeException ex)
         {
@@ -252,7 +253,8 @@ public static class SyncEndpoints
             : (result.Store, null);
     }
 
-    private static async Task<byte[]> ReadBodyAsync(HttpContext context, int maxBytes, CancellationToken cancellationToken)
+    /// <summary>The request body, in a rented buffer the caller disposes.</summary>
+    private static async Task<PooledBuffer> ReadBodyAsync(HttpContext context, int maxBytes, CancellationToken cancellationToken)
     {
         if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
         {
@@ -264,17 +266,32 @@ public static class SyncEndpoints
             throw new BatchTooLargeException($"The request body is {context.Request.ContentLength} bytes; the limit is {maxBytes}.");
         }
 
-        using var buffer = new MemoryStream();
+        var buffer = new PooledBuffer((int)Math.Min(context.Request.ContentLength ?? 16 * 1024, maxBytes) + 1);
         try
         {
-            await context.Request.Body.CopyToAsync(buffer, cancellationToken);
+            int read;
+            while ((read = await context.Request.Body.ReadAsync(buffer.GetMemory(16 * 1024), cancellationToken)) > 0)
+            {
+                buffer.Advance(read);
+                if (buffer.WrittenCount > maxBytes)
+                {
+                    // Where the server's own limit cannot be set (already reading), it is counted here.
+                    throw new BatchTooLargeException($"The request body is over the limit of {maxBytes} bytes.");
+                }
+            }
+
+            return buffer;
         }
         catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
         {
+            buffer.Dispose();
             throw new BatchTooLargeException($"The request body is over the limit of {maxBytes} bytes.", ex);
         }
-
-        return buffer.ToArray();
+        catch
+        {
+            buffer.Dispose();
+            throw;
+        }
     }
 
     private static bool TryLong(IQueryCollection query, string name, long fallback, long min, long max, out long value)

@@ -25,32 +25,40 @@ public static class EventBatchCodec
     /// </summary>
     public static byte[] Encode(IReadOnlyList<StoredEvent> events, IReadOnlyList<long>? previous = null)
     {
+        using var buffer = new PooledBuffer();
+        Encode(events, previous, buffer);
+        return buffer.ToArray();
+    }
+
+    /// <summary>Encodes events (as <see cref="Encode(IReadOnlyList{StoredEvent}, IReadOnlyList{long}?)"/>) after what <paramref name="output"/> holds.</summary>
+    public static void Encode(IReadOnlyList<StoredEvent> events, IReadOnlyList<long>? previous, PooledBuffer output)
+    {
         ArgumentNullException.ThrowIfNull(events);
-        var buffer = new ArrayBufferWriter<byte>(256 + events.Count * 96);
-        buffer.Write(Magic);
-        WriteVarint(buffer, (ulong)events.Count);
+        ArgumentNullException.ThrowIfNull(output);
+        var start = output.WrittenCount;
+        output.Write(Magic);
+        WriteVarint(output, (ulong)events.Count);
         for (var i = 0; i < events.Count; i++)
         {
             var e = events[i];
-            WriteString(buffer, e.Topic);
-            WriteString(buffer, e.Type);
-            WriteVarint(buffer, (ulong)e.Version);
-            WriteString(buffer, e.Key);
-            WriteString(buffer, e.Scope.ToString());
-            WriteNullable(buffer, e.CorrelationId);
-            WriteNullable(buffer, e.CausationId);
-            WriteString(buffer, e.Origin.Node.Value);
-            WriteVarint(buffer, (ulong)e.Origin.Seq);
-            WriteVarint(buffer, (ulong)(previous?[i] ?? 0));
-            WriteVarint(buffer, (ulong)e.Origin.Timestamp.Value);
-            WriteVarint(buffer, (ulong)e.Payload.Length);
-            buffer.Write(e.Payload.Span);
+            WriteString(output, e.Topic);
+            WriteString(output, e.Type);
+            WriteVarint(output, (ulong)e.Version);
+            WriteString(output, e.Key);
+            WriteScope(output, e.Scope);
+            WriteNullable(output, e.CorrelationId);
+            WriteNullable(output, e.CausationId);
+            WriteString(output, e.Origin.Node.Value);
+            WriteVarint(output, (ulong)e.Origin.Seq);
+            WriteVarint(output, (ulong)(previous?[i] ?? 0));
+            WriteVarint(output, (ulong)e.Origin.Timestamp.Value);
+            WriteVarint(output, (ulong)e.Payload.Length);
+            output.Write(e.Payload.Span);
         }
 
-        var hash = XxHash64.HashToUInt64(buffer.WrittenSpan);
-        BinaryPrimitives.WriteUInt64LittleEndian(buffer.GetSpan(8), hash);
-        buffer.Advance(8);
-        return buffer.WrittenSpan.ToArray();
+        var hash = XxHash64.HashToUInt64(output.WrittenSpan[start..]);
+        BinaryPrimitives.WriteUInt64LittleEndian(output.GetSpan(8), hash);
+        output.Advance(8);
     }
 
     /// <summary>Decodes a batch into events to append (each keeps its origin).</summary>
@@ -89,6 +97,9 @@ public static class EventBatchCodec
 
         var events = new List<NewEvent>((int)count);
         previous = new long[(int)count];
+        // Scope and origin repeat across a batch; their interned text maps to one parsed value.
+        var scopes = new Dictionary<string, Scope>(ReferenceEqualityComparer.Instance);
+        var origins = new Dictionary<string, NodeId>(ReferenceEqualityComparer.Instance);
         for (var i = 0; i < (int)count; i++)
         {
             var topic = reader.Interned();
@@ -109,14 +120,20 @@ public static class EventBatchCodec
             }
 
             var payload = reader.Bytes((int)length).ToArray();
-            if (!Scope.TryParse(scopeText, out var scope))
+            if (!scopes.TryGetValue(scopeText, out var scope))
             {
-                throw new BatchFormatException($"Event {i} of the batch has scope '{scopeText}', which is not of a known form ('*', 'region:<id>', 'store:<id>').");
+                scope = Scope.TryParse(scopeText, out var parsed)
+                    ? parsed
+                    : throw new BatchFormatException($"Event {i} of the batch has scope '{scopeText}', which is not of a known form ('*', 'region:<id>', 'store:<id>').");
+                scopes[scopeText] = scope;
             }
 
-            if (!NodeId.TryParse(origin, out var node))
+            if (!origins.TryGetValue(origin, out var node))
             {
-                throw new BatchFormatException($"Event {i} of the batch has origin '{origin}', which is not a valid node id.");
+                node = NodeId.TryParse(origin, out var parsed)
+                    ? parsed
+                    : throw new BatchFormatException($"Event {i} of the batch has origin '{origin}', which is not a valid node id.");
+                origins[origin] = node;
             }
 
             events.Add(new NewEvent
@@ -141,7 +158,7 @@ public static class EventBatchCodec
         return events;
     }
 
-    private static void WriteVarint(ArrayBufferWriter<byte> writer, ulong value)
+    private static void WriteVarint(PooledBuffer writer, ulong value)
     {
         var span = writer.GetSpan(10);
         var i = 0;
@@ -155,7 +172,7 @@ public static class EventBatchCodec
         writer.Advance(i);
     }
 
-    private static void WriteString(ArrayBufferWriter<byte> writer, string value)
+    private static void WriteString(PooledBuffer writer, string value)
     {
         var length = Encoding.UTF8.GetByteCount(value);
         WriteVarint(writer, (ulong)length);
@@ -163,7 +180,24 @@ public static class EventBatchCodec
         writer.Advance(length);
     }
 
-    private static void WriteNullable(ArrayBufferWriter<byte> writer, string? value)
+    /// <summary>A scope as its text (<c>*</c>, <c>region:&lt;id&gt;</c>, <c>store:&lt;id&gt;</c>) without building the string.</summary>
+    private static void WriteScope(PooledBuffer writer, Scope scope)
+    {
+        var prefix = scope.Kind switch
+        {
+            ScopeKind.All => "*"u8,
+            ScopeKind.Region => "region:"u8,
+            _ => "store:"u8,
+        };
+        var id = scope.Id ?? string.Empty;
+        var idLength = Encoding.UTF8.GetByteCount(id);
+        WriteVarint(writer, (ulong)(prefix.Length + idLength));
+        writer.Write(prefix);
+        Encoding.UTF8.GetBytes(id, writer.GetSpan(idLength));
+        writer.Advance(idLength);
+    }
+
+    private static void WriteNullable(PooledBuffer writer, string? value)
     {
         // Length + 1, so that 0 means null and 1 the empty string.
         if (value is null)

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.IO.Compression;
 using ZstdSharp;
 
@@ -30,29 +31,37 @@ public static class WireCompression
     /// <summary>Compresses with a coding.</summary>
     public static byte[] Compress(ReadOnlySpan<byte> data, string coding)
     {
+        using var output = new PooledBuffer(data.Length / 4);
+        Compress(data, coding, output);
+        return output.ToArray();
+    }
+
+    /// <summary>Compresses with a coding, after what <paramref name="output"/> holds.</summary>
+    public static void Compress(ReadOnlySpan<byte> data, string coding, PooledBuffer output)
+    {
+        ArgumentNullException.ThrowIfNull(output);
         switch (Normalize(coding))
         {
             case "identity":
-                return data.ToArray();
+                output.Write(data);
+                return;
             case "zstd":
-                // Level 1: the wire is already small (about 25 bytes a sale); CPU is what a backlog costs.
-                using (var compressor = new Compressor(1))
-                {
-                    return compressor.Wrap(data).ToArray();
-                }
-
+                // Level 1: the wire is already small (about 25 bytes a sale); CPU is what a backlog costs. One
+                // compression context per thread: creating one per batch cost more than compressing.
+                var compressor = t_compressor ??= new Compressor(1);
+                var written = compressor.Wrap(data, output.GetSpan(Compressor.GetCompressBound(data.Length)));
+                output.Advance(written);
+                return;
             default:
-                using (var output = new MemoryStream())
+                using (var stream = new BufferStream(output))
+                using (Stream compressing = Normalize(coding) == "br"
+                    ? new BrotliStream(stream, CompressionLevel.Fastest, leaveOpen: true)
+                    : new GZipStream(stream, CompressionLevel.Fastest, leaveOpen: true))
                 {
-                    using (Stream stream = Normalize(coding) == "br"
-                        ? new BrotliStream(output, CompressionLevel.Fastest, leaveOpen: true)
-                        : new GZipStream(output, CompressionLevel.Fastest, leaveOpen: true))
-                    {
-                        stream.Write(data);
-                    }
-
-                    return output.ToArray();
+                    compressing.Write(data);
                 }
+
+                return;
         }
     }
 
@@ -60,15 +69,42 @@ public static class WireCompression
     /// <exception cref="BatchFormatException">Unknown coding, damaged data, or more than the limit.</exception>
     public static byte[] Decompress(byte[] data, string? coding, int maxBytes)
     {
-        var name = Normalize(coding ?? "identity");
-        if (name == "identity")
+        ArgumentNullException.ThrowIfNull(data);
+        if (coding is null || Normalize(coding) == "identity")
         {
             return data.Length <= maxBytes ? data : throw TooLarge(maxBytes);
         }
 
+        using var output = new PooledBuffer(data.Length * 4);
+        Decompress(data, coding, maxBytes, output);
+        return output.ToArray();
+    }
+
+    /// <summary>Decompresses at most <paramref name="maxBytes"/> into <paramref name="output"/>.</summary>
+    /// <exception cref="BatchFormatException">Unknown coding, damaged data, or more than the limit.</exception>
+    public static void Decompress(ReadOnlySpan<byte> data, string? coding, int maxBytes, PooledBuffer output)
+    {
+        ArgumentNullException.ThrowIfNull(output);
+        var name = Normalize(coding ?? "identity");
+        if (name == "identity")
+        {
+            output.Write(data.Length <= maxBytes ? data : throw TooLarge(maxBytes));
+            return;
+        }
+
         try
         {
-            using var input = new MemoryStream(data);
+            if (name == "zstd" && ZstdBound(data) is { } bound && bound <= (ulong)maxBytes)
+            {
+                // The frame states its size (our stores always write it), so it is decompressed in one call into a
+                // buffer of that size; a frame that does not say, or says more than the limit, is streamed below,
+                // where the limit is counted as it expands.
+                var decompressor = t_decompressor ??= new Decompressor();
+                output.Advance(decompressor.Unwrap(data, output.GetSpan((int)Math.Max(bound, 1))));
+                return;
+            }
+
+            using var input = new MemoryStream(data.ToArray(), writable: false);
             using Stream stream = name switch
             {
                 "zstd" => new DecompressionStream(input),
@@ -76,24 +112,40 @@ public static class WireCompression
                 "gzip" => new GZipStream(input, CompressionMode.Decompress),
                 _ => throw new BatchFormatException($"Content-Encoding '{coding}' is not supported; use one of: {string.Join(", ", Supported)}."),
             };
-            using var output = new MemoryStream();
-            var buffer = new byte[81920];
+            var start = output.WrittenCount;
             int read;
-            while ((read = stream.Read(buffer)) > 0)
+            while ((read = stream.Read(output.GetSpan(64 * 1024))) > 0)
             {
-                if (output.Length + read > maxBytes)
+                if (output.WrittenCount - start + read > maxBytes)
                 {
                     throw TooLarge(maxBytes);
                 }
 
-                output.Write(buffer, 0, read);
+                output.Advance(read);
             }
-
-            return output.ToArray();
         }
         catch (Exception ex) when (ex is InvalidDataException or ZstdException or IOException)
         {
             throw new BatchFormatException($"The body could not be decompressed as {name}: {ex.Message}", ex);
+        }
+    }
+
+    [ThreadStatic]
+    private static Compressor? t_compressor;
+
+    [ThreadStatic]
+    private static Decompressor? t_decompressor;
+
+    /// <summary>What a zstd frame says it expands to at most; null when it cannot say.</summary>
+    private static ulong? ZstdBound(ReadOnlySpan<byte> data)
+    {
+        try
+        {
+            return Decompressor.GetDecompressedSize(data);
+        }
+        catch (ZstdException)
+        {
+            return null;
         }
     }
 
@@ -121,4 +173,32 @@ public sealed class BatchTooLargeException : Exception
         : base(message, innerException)
     {
     }
+}
+
+/// <summary>A write-only stream into a <see cref="PooledBuffer"/>, for the codings that only come as streams.</summary>
+internal sealed class BufferStream(PooledBuffer output) : Stream
+{
+    public override bool CanRead => false;
+
+    public override bool CanSeek => false;
+
+    public override bool CanWrite => true;
+
+    public override long Length => output.WrittenCount;
+
+    public override long Position { get => output.WrittenCount; set => throw new NotSupportedException(); }
+
+    public override void Flush()
+    {
+    }
+
+    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+    public override void SetLength(long value) => throw new NotSupportedException();
+
+    public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
+
+    public override void Write(ReadOnlySpan<byte> buffer) => output.Write(buffer);
 }
