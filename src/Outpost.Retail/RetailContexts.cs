@@ -44,20 +44,25 @@ public sealed class RetailContexts : IAsyncDisposable
     {
         Log = log;
         Store = store;
-        Catalog = new CatalogQueries(log, options.BarcodeLayouts);
+        // What every price check, scan and menu reads, kept in memory; each cache is emptied by the consumer that writes
+        // its read model, after that consumer commits (ICommitListener).
+        var products = new ReadCache<string, Product?>(comparer: StringComparer.Ordinal);
+        var promotions = new ReadCache<byte, PromotionIndex>();
+        var unavailable = new ReadCache<byte, Unavailable>();
+        Catalog = new CatalogQueries(log, options.BarcodeLayouts, products);
         Prices = new PriceBook(log, store);
         Pricing = new PriceCheck(Catalog, Prices, new PromotionEngine(options.Checkout.Taxes.Rounding), store);
-        Promotions = new PromotionCatalog(log, store);
+        Promotions = new PromotionCatalog(log, store, promotions);
         Campaigns = new StoreCampaigns(log, store, Catalog, WaitForAsync);
         Loyalty = new LoyaltyService(log, options.Loyalty, WaitForAsync);
         Checkout = new CheckoutService(log, store, Pricing, Promotions, Loyalty, terminal, options.Checkout, time, WaitForAsync);
-        Inventory = new InventoryService(log, store, WaitForAsync);
+        Inventory = new InventoryService(log, store, WaitForAsync, unavailable);
         Menu = new MenuService(Catalog, Pricing, Promotions, Inventory, time);
         Gate = new GateService(log, store, Loyalty, Checkout, time);
         Labels = new LabelService(log, Catalog, Pricing, Promotions, time);
         Orders = new OrderService(log, store, Menu, Pricing, Promotions, time, WaitForAsync);
-        Consumers = [new CatalogProjection(), new PriceBookProjection(store), new PromotionsProjection(store), new LoyaltyProjection(store), new CheckoutProjection(),
-            new InventoryProjection(), new OrdersProjection(), new NearbyStockProjection(store)];
+        Consumers = [new CatalogProjection(products), new PriceBookProjection(store), new PromotionsProjection(store, promotions), new LoyaltyProjection(store),
+            new CheckoutProjection(), new InventoryProjection(unavailable), new OrdersProjection(), new NearbyStockProjection(store)];
         foreach (var consumer in Consumers)
         {
             _runners[consumer.Name] = (new ConsumerRunner(log, consumer, options.Consumers, time, loggers?.CreateLogger<ConsumerRunner>()), new SemaphoreSlim(1, 1));

@@ -242,6 +242,51 @@ public sealed class StoreApiTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_price_check_shows_a_product_change_an_out_of_stock_mark_and_a_new_promotion_as_they_are_projected()
+    {
+        // The price check answers from in-memory caches of the catalog, what is out of stock and the promotions; each is
+        // emptied by its projection's commit. Read first so every cache holds the old answer.
+        var (till, _, _) = await _server.DeviceAsync("till");
+        var (handheld, _, _) = await _server.DeviceAsync("handheld");
+        using var office = _server.Client();
+        var before = await ReadAsync(await till.GetAsync($"/api/products/{StoreServer.Cola}", Ct));
+        Assert.Equal(("Cola 1.5L", true, 0), (before.GetProperty("name").GetString(), before.GetProperty("available").GetBoolean(), before.GetProperty("promotions").GetArrayLength()));
+
+        await _server.Log.AppendAsync(new Outpost.Core.Events.NewEvent
+        {
+            Topic = Outpost.Retail.Catalog.CatalogEvents.ProductsTopic,
+            Type = Outpost.Retail.Catalog.CatalogEvents.ProductUpserted,
+            Key = StoreServer.Cola,
+            Payload = Outpost.Core.Events.NewEvent.Json(new Outpost.Retail.Catalog.ProductUpsertedV1(StoreServer.Cola, "Cola 1.5L new recipe", "drinks", "standard",
+                Outpost.Retail.Catalog.SaleUnit.Each, null, null), Outpost.Retail.Catalog.CatalogJsonContext.Default.ProductUpsertedV1),
+        }, Ct);
+        (await handheld.PostAsJsonAsync("/api/stock/availability", new { kind = "product", id = StoreServer.Cola, available = false }, Ct)).EnsureSuccessStatusCode();
+        (await office.PostAsJsonAsync("/api/campaigns/promotions", new
+        {
+            id = "cola-third-off",
+            promotion = new { id = "c", name = "Cola a third off", type = "percentOff", products = new[] { StoreServer.Cola }, percent = 33 },
+            from = DateTime.UtcNow.Date.AddDays(-1),
+            to = DateTime.UtcNow.Date.AddDays(30),
+            createdBy = "manager-7",
+        }, Ct)).EnsureSuccessStatusCode();
+
+        JsonElement after = default;
+        for (var i = 0; i < 200; i++)
+        {
+            after = await ReadAsync(await till.GetAsync($"/api/products/{StoreServer.Cola}", Ct));
+            if (after.GetProperty("name").GetString() != "Cola 1.5L")
+            {
+                break;
+            }
+
+            await Task.Delay(50, Ct);
+        }
+
+        Assert.Equal(("Cola 1.5L new recipe", false), (after.GetProperty("name").GetString(), after.GetProperty("available").GetBoolean()));
+        Assert.Equal("Cola a third off", after.GetProperty("promotions")[0].GetString());
+    }
+
+    [Fact]
     public async Task Health_metrics_and_the_openapi_document_are_served()
     {
         using var client = _server.Client(null);

@@ -167,6 +167,7 @@ public sealed partial class ConsumerRunner
 
             await tx.SetCursorAsync(_cursor, CursorKind.Consumer, page.ScannedTo, cancellationToken);
             await tx.CommitAsync(cancellationToken);
+            (_consumer as ICommitListener)?.Committed();
         }
         catch (Exception ex) when (ex is not OperationCanceledException and not OutOfMemoryException and not LeaseLostException)
         {
@@ -196,6 +197,7 @@ public sealed partial class ConsumerRunner
                 await _consumer.HandleAsync(e, tx, cancellationToken);
                 await tx.SetCursorAsync(_cursor, CursorKind.Consumer, e.Seq, cancellationToken);
                 await tx.CommitAsync(cancellationToken);
+                (_consumer as ICommitListener)?.Committed();
                 return;
             }
             catch (Exception ex) when (ex is not OperationCanceledException and not OutOfMemoryException and not LeaseLostException)

@@ -10,13 +10,16 @@ namespace Outpost.Retail.Catalog;
 /// in the context's own tables, written in the consumer's transaction. Versions it does not know are
 /// refused, so the runner parks them in dead letters.
 /// </summary>
-public sealed class CatalogProjection : IEventConsumer
+public sealed class CatalogProjection(ReadCache<string, Product?>? products = null) : IEventConsumer, ICommitListener
 {
     /// <inheritdoc />
     public string Name => "catalog";
 
     /// <inheritdoc />
     public ReadFilter Filter { get; } = ReadFilter.ForTopics(CatalogEvents.ProductsTopic, CatalogEvents.MenuTopic);
+
+    /// <inheritdoc />
+    public void Committed() => products?.Invalidate();
 
     /// <summary>Creates the context's tables if needed.</summary>
     public static Task CreateTablesAsync(IEventLog log, CancellationToken cancellationToken) => log.CreateTablesAsync("""

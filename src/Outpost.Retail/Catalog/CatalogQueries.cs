@@ -1,11 +1,13 @@
 using System.Data.Common;
 using System.Text.Json;
+using Outpost.Core.Consumers;
 using Outpost.Core.Log;
 
 namespace Outpost.Retail.Catalog;
 
 /// <summary>Lookups on the catalog's read model: by GTIN (including a weighed item's barcode) and by text.</summary>
-public sealed class CatalogQueries(IEventLog log, IReadOnlyList<VariableMeasureLayout> layouts)
+/// <remarks>With a <paramref name="products"/> cache (the one <see cref="CatalogProjection"/> invalidates), lookups by GTIN are answered from memory.</remarks>
+public sealed class CatalogQueries(IEventLog log, IReadOnlyList<VariableMeasureLayout> layouts, ReadCache<string, Product?>? products = null)
 {
     /// <summary>The store's in-store barcode layouts.</summary>
     public IReadOnlyList<VariableMeasureLayout> Layouts => layouts;
@@ -15,8 +17,13 @@ public sealed class CatalogQueries(IEventLog log, IReadOnlyList<VariableMeasureL
     public async Task<Product?> FindAsync(string scanned, CancellationToken cancellationToken)
     {
         var gtin = VariableMeasureBarcode.TryRead(scanned, layouts)?.Product ?? Gtin.Parse(scanned);
+        return products is null ? await ReadProductAsync(gtin.Value, cancellationToken) : await products.GetOrReadAsync(gtin.Value, ReadProductAsync, cancellationToken);
+    }
+
+    private async Task<Product?> ReadProductAsync(string gtin, CancellationToken cancellationToken)
+    {
         var found = await QueryAsync("SELECT gtin, name, category, tax_class, unit, image_url, attributes FROM catalog_products WHERE gtin = $gtin AND retired = 0",
-            command => command.With("$gtin", gtin.Value), 1, cancellationToken);
+            command => command.With("$gtin", gtin), 1, cancellationToken);
         return found.Count == 0 ? null : found[0];
     }
 

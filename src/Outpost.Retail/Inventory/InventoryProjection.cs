@@ -14,8 +14,11 @@ namespace Outpost.Retail.Inventory;
 /// sequence, so live views know which events to announce. Products never counted are not tracked: they stay
 /// available unless marked out. Returned goods are not put back on sale automatically.
 /// </summary>
-public sealed class InventoryProjection : IEventConsumer
+public sealed class InventoryProjection(ReadCache<byte, Unavailable>? unavailable = null) : IEventConsumer, ICommitListener
 {
+    /// <summary>Whether the work since the last commit changed what is out of stock (most sales do not).</summary>
+    private bool _availabilityChanged;
+
     /// <summary>The consumer's name, which names its checkpoint.</summary>
     public const string ConsumerName = "inventory";
 
@@ -24,6 +27,16 @@ public sealed class InventoryProjection : IEventConsumer
 
     /// <inheritdoc />
     public ReadFilter Filter { get; } = ReadFilter.ForTopics(InventoryEvents.StockTopic, CheckoutEvents.SalesTopic);
+
+    /// <inheritdoc />
+    public void Committed()
+    {
+        if (_availabilityChanged)
+        {
+            _availabilityChanged = false;
+            unavailable?.Invalidate();
+        }
+    }
 
     /// <summary>Creates the context's tables if needed.</summary>
     public static Task CreateTablesAsync(IEventLog log, CancellationToken cancellationToken) => log.CreateTablesAsync("""
@@ -78,7 +91,7 @@ public sealed class InventoryProjection : IEventConsumer
         return await command.ExecuteScalarAsync(cancellationToken) is string text ? decimal.Parse(text, CultureInfo.InvariantCulture) : null;
     }
 
-    private static async Task SetLevelAsync(ILogTransaction transaction, string gtin, decimal quantity, long seq, CancellationToken cancellationToken)
+    private async Task SetLevelAsync(ILogTransaction transaction, string gtin, decimal quantity, long seq, CancellationToken cancellationToken)
     {
         await transaction.ExecuteAsync("INSERT INTO inventory_levels(gtin, quantity) VALUES($gtin, $q) ON CONFLICT(gtin) DO UPDATE SET quantity = excluded.quantity",
             cancellationToken, ("$gtin", gtin), ("$q", quantity.ToString(CultureInfo.InvariantCulture)));
@@ -89,10 +102,12 @@ public sealed class InventoryProjection : IEventConsumer
         await ChangedAsync(transaction, changed, seq, cancellationToken);
     }
 
-    private static async Task ChangedAsync(ILogTransaction transaction, int changed, long seq, CancellationToken cancellationToken)
+    private async Task ChangedAsync(ILogTransaction transaction, int changed, long seq, CancellationToken cancellationToken)
     {
         if (changed > 0)
         {
+            // Also set by work that is then rolled back: the cache is dropped once more than needed, never kept stale.
+            _availabilityChanged = true;
             await transaction.ExecuteAsync("INSERT OR IGNORE INTO inventory_changes(seq) VALUES($seq)", cancellationToken, ("$seq", seq));
         }
     }

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Outpost.Core.Consumers;
 using Outpost.Core.Events;
 using Outpost.Core.Log;
 using Outpost.Retail.Catalog;
@@ -12,7 +13,8 @@ namespace Outpost.Retail.Inventory;
 public sealed record Unavailable(IReadOnlySet<string> Products, IReadOnlySet<string> Ingredients);
 
 /// <summary>Stock counts and availability marks from staff, and what is out of stock.</summary>
-public sealed class InventoryService(IEventLog log, StoreContext store, Func<string, long, CancellationToken, Task> projected)
+/// <remarks>With an <paramref name="unavailable"/> cache (the one <see cref="InventoryProjection"/> invalidates), what is out of stock is answered from memory.</remarks>
+public sealed class InventoryService(IEventLog log, StoreContext store, Func<string, long, CancellationToken, Task> projected, ReadCache<byte, Unavailable>? unavailable = null)
 {
     /// <summary>Records a stock count.</summary>
     /// <exception cref="ArgumentException">Bad GTIN, negative quantity or no staff id.</exception>
@@ -59,7 +61,10 @@ public sealed class InventoryService(IEventLog log, StoreContext store, Func<str
             : throw new RetailException(RetailProblem.Invalid, problem, null, "gtin");
 
     /// <summary>What is out of stock now: products and ingredients.</summary>
-    public async Task<Unavailable> UnavailableAsync(CancellationToken cancellationToken)
+    public async Task<Unavailable> UnavailableAsync(CancellationToken cancellationToken) =>
+        unavailable is null ? await ReadUnavailableAsync(0, cancellationToken) : await unavailable.GetOrReadAsync(0, ReadUnavailableAsync, cancellationToken);
+
+    private async Task<Unavailable> ReadUnavailableAsync(byte key, CancellationToken cancellationToken)
     {
         var products = new HashSet<string>(StringComparer.Ordinal);
         var ingredients = new HashSet<string>(StringComparer.Ordinal);

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Outpost.Core.Consumers;
 using Outpost.Core.Log;
 using Outpost.Retail.Pricing;
 
@@ -8,13 +9,26 @@ namespace Outpost.Retail.Promotions;
 /// The store's promotions as an index, rebuilt only when the promotions context's tables change: pricing a
 /// basket costs one small version read, not a reload of thousands of promotions.
 /// </summary>
-public sealed class PromotionCatalog(IEventLog log, StoreContext store)
+/// <remarks>
+/// With a <paramref name="cache"/> (the one <see cref="PromotionsProjection"/> invalidates) the index is kept in memory
+/// until the projection commits a change; without one, each call checks the projection's version row.
+/// </remarks>
+public sealed class PromotionCatalog(IEventLog log, StoreContext store, ReadCache<byte, PromotionIndex>? cache = null)
 {
     private (long Version, PromotionIndex Index) _current = (-1, new PromotionIndex([]));
 
     /// <summary>The current promotions (valid or not yet valid: the engine checks windows at pricing time).</summary>
     public async ValueTask<PromotionIndex> GetAsync(CancellationToken cancellationToken)
     {
+        if (cache is not null)
+        {
+            return await cache.GetOrReadAsync(0, async (_, ct) =>
+            {
+                await using var connection = await log.OpenReadConnectionAsync(ct);
+                return await ReadIndexAsync(connection, ct);
+            }, cancellationToken);
+        }
+
         await using var connection = await log.OpenReadConnectionAsync(cancellationToken);
         var version = await VersionAsync(connection, cancellationToken);
         var current = _current;
@@ -24,6 +38,13 @@ public sealed class PromotionCatalog(IEventLog log, StoreContext store)
         }
 
         // Two callers seeing a change at once may both rebuild; either result is the same index.
+        var index = await ReadIndexAsync(connection, cancellationToken);
+        _current = (version, index);
+        return index;
+    }
+
+    private async Task<PromotionIndex> ReadIndexAsync(System.Data.Common.DbConnection connection, CancellationToken cancellationToken)
+    {
         var promotions = new List<Promotion>();
         await using var command = connection.CreateCommand();
         command.CommandText = "SELECT id, definition FROM promotions_defs ORDER BY id";
@@ -36,9 +57,7 @@ public sealed class PromotionCatalog(IEventLog log, StoreContext store)
             }
         }
 
-        var index = new PromotionIndex(promotions);
-        _current = (version, index);
-        return index;
+        return new PromotionIndex(promotions);
     }
 
     private static async Task<long> VersionAsync(System.Data.Common.DbConnection connection, CancellationToken cancellationToken)

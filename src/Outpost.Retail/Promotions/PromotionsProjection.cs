@@ -11,13 +11,16 @@ namespace Outpost.Retail.Promotions;
 /// promotions, one row per promotion id with its definition, in the promotions context's tables. A version
 /// row moves with every change so <see cref="PromotionCatalog"/> knows when to rebuild its index.
 /// </summary>
-public sealed class PromotionsProjection(StoreContext store) : IEventConsumer
+public sealed class PromotionsProjection(StoreContext store, ReadCache<byte, PromotionIndex>? cache = null) : IEventConsumer, ICommitListener
 {
     /// <inheritdoc />
     public string Name => "promotions";
 
     /// <inheritdoc />
     public ReadFilter Filter { get; } = ReadFilter.ForTopics(PromotionEvents.PromotionsTopic, PricingEvents.CampaignsTopic);
+
+    /// <inheritdoc />
+    public void Committed() => cache?.Invalidate();
 
     /// <summary>Creates the context's tables if needed.</summary>
     public static Task CreateTablesAsync(IEventLog log, CancellationToken cancellationToken) => log.CreateTablesAsync("""
