@@ -49,8 +49,9 @@ public sealed class RetailContexts : IAsyncDisposable
         var products = new ReadCache<string, Product?>(comparer: StringComparer.Ordinal);
         var promotions = new ReadCache<byte, PromotionIndex>();
         var unavailable = new ReadCache<byte, Unavailable>();
+        var prices = new ReadCache<string, ProductPrices>(comparer: StringComparer.Ordinal);
         Catalog = new CatalogQueries(log, options.BarcodeLayouts, products);
-        Prices = new PriceBook(log, store);
+        Prices = new PriceBook(log, store, prices);
         Pricing = new PriceCheck(Catalog, Prices, new PromotionEngine(options.Checkout.Taxes.Rounding), store);
         Promotions = new PromotionCatalog(log, store, promotions);
         Campaigns = new StoreCampaigns(log, store, Catalog, WaitForAsync);
@@ -61,7 +62,7 @@ public sealed class RetailContexts : IAsyncDisposable
         Gate = new GateService(log, store, Loyalty, Checkout, time);
         Labels = new LabelService(log, Catalog, Pricing, Promotions, time);
         Orders = new OrderService(log, store, Menu, Pricing, Promotions, time, WaitForAsync);
-        Consumers = [new CatalogProjection(products), new PriceBookProjection(store), new PromotionsProjection(store, promotions), new LoyaltyProjection(store),
+        Consumers = [new CatalogProjection(products), new PriceBookProjection(store, prices), new PromotionsProjection(store, promotions), new LoyaltyProjection(store),
             new CheckoutProjection(), new InventoryProjection(unavailable), new OrdersProjection(), new NearbyStockProjection(store)];
         foreach (var consumer in Consumers)
         {

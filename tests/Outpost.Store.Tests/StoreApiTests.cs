@@ -242,7 +242,7 @@ public sealed class StoreApiTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_price_check_shows_a_product_change_an_out_of_stock_mark_and_a_new_promotion_as_they_are_projected()
+    public async Task A_price_check_shows_a_product_change_a_new_price_an_out_of_stock_mark_and_a_new_promotion_as_they_are_projected()
     {
         // The price check answers from in-memory caches of the catalog, what is out of stock and the promotions; each is
         // emptied by its projection's commit. Read first so every cache holds the old answer.
@@ -260,6 +260,15 @@ public sealed class StoreApiTests : IAsyncLifetime
             Payload = Outpost.Core.Events.NewEvent.Json(new Outpost.Retail.Catalog.ProductUpsertedV1(StoreServer.Cola, "Cola 1.5L new recipe", "drinks", "standard",
                 Outpost.Retail.Catalog.SaleUnit.Each, null, null), Outpost.Retail.Catalog.CatalogJsonContext.Default.ProductUpsertedV1),
         }, Ct);
+        var from = new DateTime(2026, 2, 1); // a later period than the seeded price: it wins from its start, long past
+        await _server.Log.AppendAsync(new Outpost.Core.Events.NewEvent
+        {
+            Topic = Outpost.Retail.Pricing.PricingEvents.PricesTopic,
+            Type = Outpost.Retail.Pricing.PricingEvents.PriceSet,
+            Key = Outpost.Retail.Pricing.PricingEvents.PriceKey(Outpost.Core.Events.Scope.All, StoreServer.Cola, from),
+            Payload = Outpost.Core.Events.NewEvent.Json(new Outpost.Retail.Pricing.PriceSetV1(StoreServer.Cola, 1.80m, "EUR", from, null),
+                Outpost.Retail.Pricing.PricingJsonContext.Default.PriceSetV1),
+        }, Ct);
         (await handheld.PostAsJsonAsync("/api/stock/availability", new { kind = "product", id = StoreServer.Cola, available = false }, Ct)).EnsureSuccessStatusCode();
         (await office.PostAsJsonAsync("/api/campaigns/promotions", new
         {
@@ -274,7 +283,7 @@ public sealed class StoreApiTests : IAsyncLifetime
         for (var i = 0; i < 200; i++)
         {
             after = await ReadAsync(await till.GetAsync($"/api/products/{StoreServer.Cola}", Ct));
-            if (after.GetProperty("name").GetString() != "Cola 1.5L")
+            if (after.GetProperty("name").GetString() != "Cola 1.5L" && after.GetProperty("shelfPrice").GetDecimal() != 1.50m)
             {
                 break;
             }
@@ -282,7 +291,7 @@ public sealed class StoreApiTests : IAsyncLifetime
             await Task.Delay(50, Ct);
         }
 
-        Assert.Equal(("Cola 1.5L new recipe", false), (after.GetProperty("name").GetString(), after.GetProperty("available").GetBoolean()));
+        Assert.Equal(("Cola 1.5L new recipe", 1.80m, false), (after.GetProperty("name").GetString(), after.GetProperty("shelfPrice").GetDecimal(), after.GetProperty("available").GetBoolean()));
         Assert.Equal("Cola a third off", after.GetProperty("promotions")[0].GetString());
     }
 

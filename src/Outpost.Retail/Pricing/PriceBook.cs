@@ -1,4 +1,5 @@
 using System.Globalization;
+using Outpost.Core.Consumers;
 using Outpost.Core.Log;
 using Outpost.Retail.Catalog;
 
@@ -10,38 +11,82 @@ namespace Outpost.Retail.Pricing;
 /// all) whose period contains the moment, the latest start first. The same answer for a label, a price check,
 /// a till and a kiosk, because they all ask here.
 /// </summary>
-public sealed class PriceBook(IEventLog log, StoreContext store)
+/// <remarks>
+/// With a <paramref name="cache"/> (the one <see cref="PriceBookProjection"/> empties after each commit), a product's
+/// prices and campaigns are read once and the moment's price is chosen in memory; without one, they are read at
+/// each call. The choice is the same code either way.
+/// </remarks>
+public sealed class PriceBook(IEventLog log, StoreContext store, ReadCache<string, ProductPrices>? cache = null)
 {
     /// <summary>The price at an instant, or null when the store has none for the product then.</summary>
     public async Task<ShelfPrice?> PriceAtAsync(Gtin gtin, DateTimeOffset instant, CancellationToken cancellationToken)
     {
         var local = PriceBookProjection.Local(store.LocalTime(instant));
-        await using var connection = await log.OpenReadConnectionAsync(cancellationToken);
-        await using (var campaign = connection.CreateCommand())
+        var prices = cache is null ? await ReadAsync(gtin.Value, cancellationToken) : await cache.GetOrReadAsync(gtin.Value, ReadAsync, cancellationToken);
+
+        // A store campaign open at that moment wins (the latest created, if several overlap).
+        ProductPrices.Campaign? campaign = null;
+        foreach (var c in prices.Campaigns)
         {
-            campaign.CommandText = """
-                SELECT campaign_id, amount, currency FROM pricing_campaigns
-                WHERE gtin = $gtin AND from_local <= $now AND to_local > $now ORDER BY seq DESC LIMIT 1
-                """;
-            Bind(campaign, gtin, local);
-            await using var reader = await campaign.ExecuteReaderAsync(cancellationToken);
-            if (await reader.ReadAsync(cancellationToken))
+            if (string.CompareOrdinal(c.FromLocal, local) <= 0 && string.CompareOrdinal(c.ToLocal, local) > 0 && (campaign is null || c.Seq > campaign.Seq))
             {
-                return new ShelfPrice(gtin, Money(reader.GetString(1), reader.GetString(2)), PriceSource.StoreCampaign, reader.GetString(0));
+                campaign = c;
             }
         }
 
-        await using var price = connection.CreateCommand();
-        price.CommandText = """
-            SELECT scope_rank, amount, currency FROM pricing_prices
-            WHERE gtin = $gtin AND from_local <= $now AND (to_local IS NULL OR to_local > $now)
-            ORDER BY scope_rank DESC, from_local DESC, seq DESC LIMIT 1
-            """;
-        Bind(price, gtin, local);
-        await using var rows = await price.ExecuteReaderAsync(cancellationToken);
-        return await rows.ReadAsync(cancellationToken)
-            ? new ShelfPrice(gtin, Money(rows.GetString(1), rows.GetString(2)), PriceSource.Hq, rows.GetInt64(0).ToString(CultureInfo.InvariantCulture))
-            : null;
+        if (campaign is not null)
+        {
+            return new ShelfPrice(gtin, Money(campaign.Amount, campaign.Currency), PriceSource.StoreCampaign, campaign.Id);
+        }
+
+        // Otherwise HQ's price in the most specific scope whose period contains the moment, the latest start first.
+        ProductPrices.Price? best = null;
+        foreach (var p in prices.Prices)
+        {
+            if (string.CompareOrdinal(p.FromLocal, local) <= 0 && (p.ToLocal is null || string.CompareOrdinal(p.ToLocal, local) > 0) && (best is null || Precedes(p, best)))
+            {
+                best = p;
+            }
+        }
+
+        return best is null ? null : new ShelfPrice(gtin, Money(best.Amount, best.Currency), PriceSource.Hq, best.ScopeRank.ToString(CultureInfo.InvariantCulture));
+    }
+
+    private static bool Precedes(ProductPrices.Price a, ProductPrices.Price b) =>
+        a.ScopeRank != b.ScopeRank ? a.ScopeRank > b.ScopeRank
+        : string.CompareOrdinal(a.FromLocal, b.FromLocal) is var from && from != 0 ? from > 0
+        : a.Seq > b.Seq;
+
+    /// <summary>Every price and campaign the store holds for one product (a handful of periods).</summary>
+    private async Task<ProductPrices> ReadAsync(string gtin, CancellationToken cancellationToken)
+    {
+        await using var connection = await log.OpenReadConnectionAsync(cancellationToken);
+        var campaigns = new List<ProductPrices.Campaign>();
+        await using (var command = connection.CreateCommand())
+        {
+            command.CommandText = "SELECT campaign_id, amount, currency, from_local, to_local, seq FROM pricing_campaigns WHERE gtin = $gtin";
+            command.With("$gtin", gtin);
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                campaigns.Add(new ProductPrices.Campaign(reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.GetString(4), reader.GetInt64(5)));
+            }
+        }
+
+        var prices = new List<ProductPrices.Price>();
+        await using (var command = connection.CreateCommand())
+        {
+            command.CommandText = "SELECT scope_rank, amount, currency, from_local, to_local, seq FROM pricing_prices WHERE gtin = $gtin";
+            command.With("$gtin", gtin);
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                prices.Add(new ProductPrices.Price(reader.GetInt64(0), reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.IsDBNull(4) ? null : reader.GetString(4),
+                    reader.GetInt64(5)));
+            }
+        }
+
+        return new ProductPrices(prices, campaigns);
     }
 
     /// <summary>The first store-local moment after <paramref name="afterLocal"/> at which an HQ price or a store campaign starts or ends; null when none is scheduled.</summary>
@@ -64,5 +109,16 @@ public sealed class PriceBook(IEventLog log, StoreContext store)
 
     private static Money Money(string amount, string currency) => new(decimal.Parse(amount, CultureInfo.InvariantCulture), Currency.Parse(currency));
 
-    private static void Bind(System.Data.Common.DbCommand command, Gtin gtin, string local) => command.With("$gtin", gtin.Value).With("$now", local);
+}
+
+/// <summary>What the price book holds for one product: HQ's prices by scope and period, and the store's campaigns.</summary>
+/// <param name="Prices">HQ's prices.</param>
+/// <param name="Campaigns">Store campaign prices.</param>
+public sealed record ProductPrices(IReadOnlyList<ProductPrices.Price> Prices, IReadOnlyList<ProductPrices.Campaign> Campaigns)
+{
+    /// <summary>An HQ price: scope rank (2 store, 1 region, 0 all), amount and currency as stored, store-local period (to: open-ended when null).</summary>
+    public sealed record Price(long ScopeRank, string Amount, string Currency, string FromLocal, string? ToLocal, long Seq);
+
+    /// <summary>A store campaign price over a store-local period.</summary>
+    public sealed record Campaign(string Id, string Amount, string Currency, string FromLocal, string ToLocal, long Seq);
 }

@@ -10,8 +10,11 @@ namespace Outpost.Retail.Pricing;
 /// The store's price book: HQ prices in the scopes that apply to this store (all, its region, itself) and its
 /// own campaigns, in the pricing context's tables. Prices for other stores or regions are ignored.
 /// </summary>
-public sealed class PriceBookProjection(StoreContext store) : IEventConsumer
+public sealed class PriceBookProjection(StoreContext store, ReadCache<string, ProductPrices>? cache = null) : IEventConsumer, ICommitListener
 {
+    /// <inheritdoc />
+    public void Committed() => cache?.Invalidate();
+
     /// <inheritdoc />
     public string Name => "price-book";
 
