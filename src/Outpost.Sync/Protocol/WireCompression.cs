@@ -46,11 +46,18 @@ public static class WireCompression
                 output.Write(data);
                 return;
             case "zstd":
-                // Level 1: the wire is already small (about 25 bytes a sale); CPU is what a backlog costs. One
-                // compression context per thread: creating one per batch cost more than compressing.
-                var compressor = t_compressor ??= new Compressor(1);
-                var written = compressor.Wrap(data, output.GetSpan(Compressor.GetCompressBound(data.Length)));
-                output.Advance(written);
+                // Level 1: the wire is already small (about 25 bytes a sale); CPU is what a backlog costs. Contexts
+                // are reused: creating one per batch cost more than compressing.
+                var compressor = Compressors.Rent();
+                try
+                {
+                    output.Advance(compressor.Wrap(data, output.GetSpan(Compressor.GetCompressBound(data.Length))));
+                }
+                finally
+                {
+                    Compressors.Return(compressor);
+                }
+
                 return;
             default:
                 using (var stream = new BufferStream(output))
@@ -99,8 +106,16 @@ public static class WireCompression
                 // The frame states its size (our stores always write it), so it is decompressed in one call into a
                 // buffer of that size; a frame that does not say, or says more than the limit, is streamed below,
                 // where the limit is counted as it expands.
-                var decompressor = t_decompressor ??= new Decompressor();
-                output.Advance(decompressor.Unwrap(data, output.GetSpan((int)Math.Max(bound, 1))));
+                var decompressor = Decompressors.Rent();
+                try
+                {
+                    output.Advance(decompressor.Unwrap(data, output.GetSpan((int)Math.Max(bound, 1))));
+                }
+                finally
+                {
+                    Decompressors.Return(decompressor);
+                }
+
                 return;
             }
 
@@ -130,11 +145,9 @@ public static class WireCompression
         }
     }
 
-    [ThreadStatic]
-    private static Compressor? t_compressor;
+    private static readonly ContextPool<Compressor> Compressors = new(() => new Compressor(1));
 
-    [ThreadStatic]
-    private static Decompressor? t_decompressor;
+    private static readonly ContextPool<Decompressor> Decompressors = new(() => new Decompressor());
 
     /// <summary>What a zstd frame says it expands to at most; null when it cannot say.</summary>
     private static ulong? ZstdBound(ReadOnlySpan<byte> data)
@@ -201,4 +214,39 @@ internal sealed class BufferStream(PooledBuffer output) : Stream
     public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
 
     public override void Write(ReadOnlySpan<byte> buffer) => output.Write(buffer);
+}
+
+/// <summary>
+/// A few zstd contexts kept for reuse (each holds its own native memory): at most two per core are kept, so a burst
+/// of concurrent batches does not leave a context behind on every thread-pool thread it touched.
+/// </summary>
+internal sealed class ContextPool<T>(Func<T> create)
+    where T : class, IDisposable
+{
+    private readonly System.Collections.Concurrent.ConcurrentQueue<T> _idle = new();
+    private readonly int _keep = Environment.ProcessorCount * 2;
+    private int _count;
+
+    public T Rent()
+    {
+        if (_idle.TryDequeue(out var context))
+        {
+            Interlocked.Decrement(ref _count);
+            return context;
+        }
+
+        return create();
+    }
+
+    public void Return(T context)
+    {
+        if (Interlocked.Increment(ref _count) <= _keep)
+        {
+            _idle.Enqueue(context);
+            return;
+        }
+
+        Interlocked.Decrement(ref _count);
+        context.Dispose();
+    }
 }
