@@ -102,8 +102,9 @@ public sealed class SyncClient : IDisposable
         using var response = await _http.SendAsync(request, timeout.Token);
         await ThrowIfRefusedAsync(response, timeout.Token);
         var body = await response.Content.ReadAsByteArrayAsync(timeout.Token);
-        using var batch = new PooledBuffer(body.Length * 4);
-        WireCompression.Decompress(body, response.Content.Headers.ContentEncoding.FirstOrDefault(), 64 * 1024 * 1024, batch);
+        const int maxBatchBytes = 64 * 1024 * 1024;
+        using var batch = new PooledBuffer((int)Math.Min(body.Length * 4L, maxBatchBytes));
+        WireCompression.Decompress(body, response.Content.Headers.ContentEncoding.FirstOrDefault(), maxBatchBytes, batch);
         var events = EventBatchCodec.Decode(batch.WrittenSpan, int.MaxValue, 16 * 1024 * 1024);
         return new DownPage(events, Header(response, SyncWire.NextHeader), Header(response, SyncWire.HeadHeader));
     }

@@ -58,7 +58,7 @@ public static class SyncEndpoints
         try
         {
             using var body = await ReadBodyAsync(context, limits.MaxRequestBytes, cancellationToken);
-            using var batch = new PooledBuffer(body.WrittenCount * 4);
+            using var batch = new PooledBuffer((int)Math.Min(body.WrittenCount * 4L, limits.MaxBatchBytes));
             WireCompression.Decompress(body.WrittenSpan, string.IsNullOrEmpty(coding) ? null : coding, limits.MaxBatchBytes, batch);
             events = EventBatchCodec.Decode(batch.WrittenSpan, limits.MaxEventsPerBatch, limits.MaxEventBytes, out previous);
         }

@@ -82,7 +82,7 @@ public static class WireCompression
             return data.Length <= maxBytes ? data : throw TooLarge(maxBytes);
         }
 
-        using var output = new PooledBuffer(data.Length * 4);
+        using var output = new PooledBuffer((int)Math.Min(data.Length * 4L, maxBytes));
         Decompress(data, coding, maxBytes, output);
         return output.ToArray();
     }
