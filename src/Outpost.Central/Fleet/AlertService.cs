@@ -13,8 +13,9 @@ namespace Outpost.Central.Fleet;
 
 /// <summary>
 /// Raises and resolves store alerts (<c>StoreOffline</c>, <c>BacklogGrowing</c>) from the fleet figures and sends each
-/// change once to the configured webhook in the Prometheus Alertmanager format: one notification when a condition
-/// starts, one when it clears, per store and condition (a notification that fails is retried on the next pass).
+/// change once to the configured webhook, in the Prometheus Alertmanager format or as PagerDuty Events API v2
+/// (<see cref="AlertOptions.Format"/>): one notification when a condition starts, one when it clears, per store and
+/// condition (a notification that fails is retried on the next pass).
 /// With several HQ nodes only the holder of the <c>hq-alerts</c> lease evaluates, so nothing is sent twice.
 /// </summary>
 public sealed partial class AlertService(IEventLog log, FleetHealth fleet, IOptions<AlertOptions> options, TimeProvider time, ILogger<AlertService> logger) : BackgroundService

@@ -166,8 +166,7 @@ public sealed partial class ConsumerRunner
             }
 
             await tx.SetCursorAsync(_cursor, CursorKind.Consumer, page.ScannedTo, cancellationToken);
-            await tx.CommitAsync(cancellationToken);
-            (_consumer as ICommitListener)?.Committed();
+            await CommitAsync(tx, cancellationToken);
         }
         catch (Exception ex) when (ex is not OperationCanceledException and not OutOfMemoryException and not LeaseLostException)
         {
@@ -196,8 +195,7 @@ public sealed partial class ConsumerRunner
                 await using var tx = await BeginAsync(cancellationToken);
                 await _consumer.HandleAsync(e, tx, cancellationToken);
                 await tx.SetCursorAsync(_cursor, CursorKind.Consumer, e.Seq, cancellationToken);
-                await tx.CommitAsync(cancellationToken);
-                (_consumer as ICommitListener)?.Committed();
+                await CommitAsync(tx, cancellationToken);
                 return;
             }
             catch (Exception ex) when (ex is not OperationCanceledException and not OutOfMemoryException and not LeaseLostException)
@@ -246,6 +244,13 @@ public sealed partial class ConsumerRunner
             await PersistAsync(position, cancellationToken);
             _persisted = position;
         }
+    }
+
+    /// <summary>Commits the consumer's work, then tells it (<see cref="ICommitListener"/>) before its new position is visible.</summary>
+    private async ValueTask CommitAsync(ILogTransaction tx, CancellationToken cancellationToken)
+    {
+        await tx.CommitAsync(cancellationToken);
+        (_consumer as ICommitListener)?.Committed();
     }
 
     /// <summary>A read-model transaction, fenced first when the consumer runs under a lease.</summary>

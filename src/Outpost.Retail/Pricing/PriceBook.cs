@@ -52,10 +52,17 @@ public sealed class PriceBook(IEventLog log, StoreContext store, ReadCache<strin
         return best is null ? null : new ShelfPrice(gtin, Money(best.Amount, best.Currency), PriceSource.Hq, best.ScopeRank.ToString(CultureInfo.InvariantCulture));
     }
 
-    private static bool Precedes(ProductPrices.Price a, ProductPrices.Price b) =>
-        a.ScopeRank != b.ScopeRank ? a.ScopeRank > b.ScopeRank
-        : string.CompareOrdinal(a.FromLocal, b.FromLocal) is var from && from != 0 ? from > 0
-        : a.Seq > b.Seq;
+    /// <summary>The more specific scope first, then the later start, then the later event.</summary>
+    private static bool Precedes(ProductPrices.Price a, ProductPrices.Price b)
+    {
+        if (a.ScopeRank != b.ScopeRank)
+        {
+            return a.ScopeRank > b.ScopeRank;
+        }
+
+        var start = string.CompareOrdinal(a.FromLocal, b.FromLocal);
+        return start != 0 ? start > 0 : a.Seq > b.Seq;
+    }
 
     /// <summary>Every price and campaign the store holds for one product (a handful of periods).</summary>
     private async Task<ProductPrices> ReadAsync(string gtin, CancellationToken cancellationToken)

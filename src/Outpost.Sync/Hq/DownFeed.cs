@@ -29,10 +29,13 @@ public sealed class DownFeed(IEventLog log, int window = DownFeed.DefaultWindow)
             return await log.ReadAsync(afterSeq, new ReadFilter { Topics = _topics, Scopes = scopes }, maxCount, cancellationToken);
         }
 
+        // Every held poll wakes at every commit (store uploads included), so each starts where its cursor is in the
+        // window, not at the window's start.
         var events = new List<StoredEvent>();
-        foreach (var e in current.Events)
+        for (var i = FirstAfter(current.Events, afterSeq); i < current.Events.Count; i++)
         {
-            if (e.Seq > afterSeq && scopes.Contains(e.Scope))
+            var e = current.Events[i];
+            if (scopes.Contains(e.Scope))
             {
                 events.Add(e);
                 if (events.Count == maxCount)
@@ -43,6 +46,26 @@ public sealed class DownFeed(IEventLog log, int window = DownFeed.DefaultWindow)
         }
 
         return new EventPage(events, current.ScannedTo);
+    }
+
+    /// <summary>The index of the first event after <paramref name="afterSeq"/> in events ordered by sequence.</summary>
+    private static int FirstAfter(IReadOnlyList<StoredEvent> events, long afterSeq)
+    {
+        var (low, high) = (0, events.Count);
+        while (low < high)
+        {
+            var middle = low + ((high - low) / 2);
+            if (events[middle].Seq > afterSeq)
+            {
+                high = middle;
+            }
+            else
+            {
+                low = middle + 1;
+            }
+        }
+
+        return low;
     }
 
     /// <summary>The window, brought up to the log's head by whichever caller gets there first.</summary>

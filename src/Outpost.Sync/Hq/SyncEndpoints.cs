@@ -155,7 +155,9 @@ public static class SyncEndpoints
         }
 
         var coding = WireCompression.Choose(context.Request.Headers.AcceptEncoding);
-        var body = WireCompression.Compress(EventBatchCodec.Encode(page.Events), coding);
+        using var batch = new PooledBuffer();
+        EventBatchCodec.Encode(page.Events, null, batch);
+        var body = WireCompression.Compress(batch.WrittenSpan, coding);
         context.Response.Headers[SyncWire.NextHeader] = page.ScannedTo.ToString(System.Globalization.CultureInfo.InvariantCulture);
         context.Response.Headers[SyncWire.HeadHeader] = log.Head.ToString(System.Globalization.CultureInfo.InvariantCulture);
         if (coding != "identity")

@@ -72,21 +72,6 @@ public static class WireCompression
         }
     }
 
-    /// <summary>Decompresses at most <paramref name="maxBytes"/>.</summary>
-    /// <exception cref="BatchFormatException">Unknown coding, damaged data, or more than the limit.</exception>
-    public static byte[] Decompress(byte[] data, string? coding, int maxBytes)
-    {
-        ArgumentNullException.ThrowIfNull(data);
-        if (coding is null || Normalize(coding) == "identity")
-        {
-            return data.Length <= maxBytes ? data : throw TooLarge(maxBytes);
-        }
-
-        using var output = new PooledBuffer((int)Math.Min(data.Length * 4L, maxBytes));
-        Decompress(data, coding, maxBytes, output);
-        return output.ToArray();
-    }
-
     /// <summary>Decompresses at most <paramref name="maxBytes"/> into <paramref name="output"/>.</summary>
     /// <exception cref="BatchFormatException">Unknown coding, damaged data, or more than the limit.</exception>
     public static void Decompress(ReadOnlySpan<byte> data, string? coding, int maxBytes, PooledBuffer output)
