@@ -46,6 +46,22 @@ status=${PIPESTATUS[0]}
 num() { grep -E "^\s*$1: [0-9]+" "$log" | tail -n 1 | grep -oE '[0-9]+' || echo 0; }
 total=$(num total); failed=$(num failed); passed=$(num succeeded); skipped=$(num skipped)
 
+# A failed test's captured output can run to thousands of lines; repeat each failure's name, message and first
+# stack frames here, next to the totals, so that the end of the output says what failed.
+if [ "$failed" -ne 0 ]; then
+  echo
+  echo "Failed tests (the full output of each is above):"
+  awk '
+    /^failed / { shown = 1; frames = 0; lines = 0; print; next }
+    shown {
+      if ($0 ~ /^[^ ]/ || $0 ~ /Standard output|Standard error/) { shown = 0; print ""; next }
+      if ($0 ~ /^ +at /) { if (++frames > 3) { shown = 0; print ""; next } }
+      if (++lines > 25) { shown = 0; print ""; next }
+      print
+    }
+  ' "$log"
+fi
+
 echo "${passed} passed, ${failed} failed, ${skipped} skipped"
 if [ "$total" -eq 0 ]; then
   say "test.sh: no test ran."

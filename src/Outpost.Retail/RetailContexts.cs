@@ -233,7 +233,6 @@ public sealed class RetailContexts : IAsyncDisposable
         }
 
         Loyalty.Dispose();
-        Checkout.Dispose();
         Orders.Dispose();
     }
 }

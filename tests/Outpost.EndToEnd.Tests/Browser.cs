@@ -16,6 +16,9 @@ public sealed class Browser : IAsyncLifetime
     public async ValueTask InitializeAsync()
     {
         Assert.True(File.Exists(Chromium), $"The browser tests need Chromium at {Chromium}: install it with 'apt-get install -y chromium' (./test.sh does this when run as root).");
+        // CI runs the test projects side by side on two cores: an expectation waits up to 15 s, not Playwright's 5 s,
+        // so a slow moment fails a test only when the page really does not show what it must.
+        Assertions.SetDefaultExpectTimeout(15_000);
         _playwright = await Playwright.CreateAsync();
         Instance = await _playwright.Chromium.LaunchAsync(new() { ExecutablePath = Chromium, Headless = true });
         Directory.CreateDirectory(Screenshots);

@@ -115,6 +115,51 @@ public sealed class CheckoutTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task One_key_completing_two_baskets_at_once_records_one_sale_and_refuses_the_other()
+    {
+        var first = await PaidBasketAsync();
+        var second = await PaidBasketAsync();
+
+        var attempts = await Task.WhenAll(new[] { first, second }.Select(b => Task.Run(async () =>
+        {
+            try
+            {
+                return (await Checkout.CompleteAsync(b, "k-shared", Ct)).Sale.BasketId;
+            }
+            catch (RetailException ex) when (ex.Problem == RetailProblem.Conflict)
+            {
+                return null;
+            }
+        }, Ct)));
+
+        Assert.Single(attempts, a => a is not null);
+        Assert.Single(await _store.EventsAsync(CheckoutEvents.SalesTopic, CheckoutEvents.SaleCompleted));
+    }
+
+    [Fact]
+    public async Task A_retry_finds_its_sale_after_the_memory_of_recorded_sales_started_again()
+    {
+        Checkout.RememberedSales = 2;
+        var baskets = new List<string>();
+        for (var i = 0; i < 5; i++)
+        {
+            baskets.Add(await PaidBasketAsync());
+            await Checkout.CompleteAsync(baskets[^1], "k-" + i, Ct);
+        }
+
+        // Sales 0 to 2 are no longer remembered: the lookup must wait for the read model to reach them.
+        for (var i = 0; i < 5; i++)
+        {
+            var again = await Checkout.CompleteAsync(baskets[i], "k-" + i, Ct);
+            Assert.Equal(baskets[i], again.Sale.BasketId);
+        }
+
+        Assert.Equal(5, (await _store.EventsAsync(CheckoutEvents.SalesTopic, CheckoutEvents.SaleCompleted)).Count);
+        var reused = await Assert.ThrowsAsync<RetailException>(async () => await Checkout.CompleteAsync(await PaidBasketAsync(), "k-0", Ct));
+        Assert.Equal(RetailProblem.Conflict, reused.Problem);
+    }
+
+    [Fact]
     public async Task Offline_card_payment_under_the_floor_limit_is_approved_and_forwarded_when_the_host_returns()
     {
         _store.Terminal.HostReachable = false;

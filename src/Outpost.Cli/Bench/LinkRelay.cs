@@ -82,6 +82,11 @@ internal sealed class LinkRelay : IAsyncDisposable
                 _open.Add(server);
             }
 
+            if (!_up)
+            {
+                return; // cut while this connection was being made
+            }
+
             await Task.WhenAny(client.GetStream().CopyToAsync(server.GetStream(), _stop.Token), server.GetStream().CopyToAsync(client.GetStream(), _stop.Token));
         }
         catch (Exception ex) when (ex is IOException or SocketException or OperationCanceledException or ObjectDisposedException)
@@ -89,6 +94,12 @@ internal sealed class LinkRelay : IAsyncDisposable
         }
         finally
         {
+            lock (_gate)
+            {
+                _open.Remove(client);
+                _open.Remove(server);
+            }
+
             Reset(client);
             Reset(server);
         }

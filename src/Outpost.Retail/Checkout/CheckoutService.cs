@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text.Json;
 using Outpost.Core.Events;
 using Outpost.Core.Log;
+using Outpost.Core.Threading;
 using Outpost.Retail;
 using Outpost.Retail.Catalog;
 using Outpost.Retail.Loyalty;
@@ -19,9 +20,11 @@ namespace Outpost.Retail.Checkout;
 /// </summary>
 /// <remarks>
 /// Operations on one basket are serialised. A completion carries the till's idempotency key: a retry with the
-/// same key (after a timeout, a crash of the till or of the server) returns the sale already recorded. The key
-/// is looked up in the checkout read model after it has caught up with the log, so the answer is right even
-/// just after a restart.
+/// same key (after a timeout, a crash of the till or of the server) returns the sale already recorded. A sale this
+/// instance recorded is remembered by its key; any other was appended before the instance started (or before it
+/// last forgot), so the key is looked up in the checkout read model once that model has caught up that far: the
+/// answer is right just after a restart, and a new sale does not wait for the read model to catch up with the
+/// other tills' sales. Completions with one key are serialised, whatever their baskets.
 /// </remarks>
 public sealed class CheckoutService(
     IEventLog log,
@@ -32,9 +35,17 @@ public sealed class CheckoutService(
     IPaymentTerminal terminal,
     CheckoutOptions options,
     TimeProvider time,
-    Func<string, long, CancellationToken, Task> projected) : IDisposable
+    Func<string, long, CancellationToken, Task> projected)
 {
-    private readonly ConcurrentDictionary<string, SemaphoreSlim> _locks = new(StringComparer.Ordinal);
+    /// <summary>How many recorded sales are remembered by key before the memory starts again (a few MB).</summary>
+    internal int RememberedSales { get; set; } = 100_000;
+
+    private readonly KeyedLock _locks = new();
+    private readonly Dictionary<string, SaleCompletedV1> _recorded = new(StringComparer.Ordinal);
+    private readonly Lock _recordedGate = new();
+
+    // Every sale appended through this instance and not in _recorded has a sequence at or below this.
+    private long _recordedBefore = log.Head;
 
     private Currency Currency => store.Currency;
 
@@ -248,74 +259,68 @@ public sealed class CheckoutService(
             throw new RetailException(RetailProblem.Invalid, "An idempotency key is 1 to 100 characters, the same for every retry of one completion.");
         }
 
-        var gate = Gate(basketId);
-        await gate.WaitAsync(cancellationToken);
-        try
+        using var held = await _locks.AcquireAsync(basketId, cancellationToken);
+        using var heldKey = await _locks.AcquireAsync("key:" + idempotencyKey, cancellationToken);
+        if (await FindSaleByKeyAsync(idempotencyKey, cancellationToken) is { } done)
         {
-            if (await FindSaleAsync("idempotency_key", idempotencyKey, cancellationToken) is { } done)
-            {
-                return done.BasketId == basketId
-                    ? new SaleReceipt(done, Receipt.Of(done, options.StoreName))
-                    : throw new RetailException(RetailProblem.Conflict, $"Idempotency key '{idempotencyKey}' already completed another basket ({done.BasketId}).");
-            }
-
-            var state = await LoadAsync(basketId, cancellationToken);
-            if (state.Status is BasketStatus.Completed or BasketStatus.Voided)
-            {
-                throw new RetailException(RetailProblem.Conflict, $"Basket {basketId} is already {state.Status.ToString().ToLowerInvariant()}{(state.SaleId is { } id ? " as sale " + id : string.Empty)}.");
-            }
-
-            if (!state.Items.Any(i => !i.Voided))
-            {
-                throw new RetailException(RetailProblem.Conflict, "The basket has no items to sell.");
-            }
-
-            var (frozen, due) = await FreezeForTenderAsync(state, cancellationToken);
-            if (due > 0)
-            {
-                throw new RetailException(RetailProblem.Conflict, $"{due.ToString("0.00", CultureInfo.InvariantCulture)} {Currency.Code} is still due.");
-            }
-
-            var priced = frozen.Frozen!;
-            var now = time.GetUtcNow();
-            var member = await MemberAsync(frozen, cancellationToken);
-            var redeemed = PointsOf(frozen);
-            var eligible = priced.Total - frozen.Tenders.Where(t => t.Kind == "points").Sum(t => t.Amount);
-            var earned = member is null ? 0 : (long)decimal.Floor(eligible) * loyalty.Options.PointsPerUnit;
-            var sale = new SaleCompletedV1(state.Id, state.Id, idempotencyKey, store.StoreId, state.TillId, state.StaffId, now, store.LocalTime(now), Currency.Code,
-                priced.Lines, [.. state.Items.Where(i => i.Voided).Select(i => SaleLine(i, 0m))], priced.Promotions, priced.Subtotal, priced.Saving, priced.Total,
-                priced.Taxes, priced.TaxTotal, options.Taxes.PricesIncludeTax, frozen.Tenders,
-                frozen.Tenders.Where(t => t.Kind == "cash").Sum(t => t.Tendered!.Value - t.Amount),
-                frozen.MemberPresented is null ? null : new SaleMemberV1(frozen.MemberPresented, member?.MemberId, member is not null, earned, redeemed));
-            var receipt = Receipt.Of(sale, options.StoreName);
-            var events = SaleEvents(sale, receipt, member, earned, redeemed, eligible);
-            if (redeemed > 0)
-            {
-                try
-                {
-                    await loyalty.RedeemAsync(member!.MemberId, redeemed, async ct =>
-                    {
-                        var results = await log.AppendBatchAsync(events, cancellationToken: ct);
-                        return (true, results[^1].Seq);
-                    }, cancellationToken);
-                }
-                catch (LoyaltyException ex)
-                {
-                    throw new RetailException(RetailProblem.Refused, ex.Message + " Remove the points tender and take another.", ex);
-                }
-            }
-            else
-            {
-                await log.AppendBatchAsync(events, cancellationToken: cancellationToken);
-            }
-
-            await SaveAsync(frozen with { Status = BasketStatus.Completed, SaleId = sale.SaleId }, cancellationToken);
-            return new SaleReceipt(sale, receipt);
+            return done.BasketId == basketId
+                ? new SaleReceipt(done, Receipt.Of(done, options.StoreName))
+                : throw new RetailException(RetailProblem.Conflict, $"Idempotency key '{idempotencyKey}' already completed another basket ({done.BasketId}).");
         }
-        finally
+
+        var state = await LoadAsync(basketId, cancellationToken);
+        if (state.Status is BasketStatus.Completed or BasketStatus.Voided)
         {
-            gate.Release();
+            throw new RetailException(RetailProblem.Conflict, $"Basket {basketId} is already {state.Status.ToString().ToLowerInvariant()}{(state.SaleId is { } id ? " as sale " + id : string.Empty)}.");
         }
+
+        if (!state.Items.Any(i => !i.Voided))
+        {
+            throw new RetailException(RetailProblem.Conflict, "The basket has no items to sell.");
+        }
+
+        var (frozen, due) = await FreezeForTenderAsync(state, cancellationToken);
+        if (due > 0)
+        {
+            throw new RetailException(RetailProblem.Conflict, $"{due.ToString("0.00", CultureInfo.InvariantCulture)} {Currency.Code} is still due.");
+        }
+
+        var priced = frozen.Frozen!;
+        var now = time.GetUtcNow();
+        var member = await MemberAsync(frozen, cancellationToken);
+        var redeemed = PointsOf(frozen);
+        var eligible = priced.Total - frozen.Tenders.Where(t => t.Kind == "points").Sum(t => t.Amount);
+        var earned = member is null ? 0 : (long)decimal.Floor(eligible) * loyalty.Options.PointsPerUnit;
+        var sale = new SaleCompletedV1(state.Id, state.Id, idempotencyKey, store.StoreId, state.TillId, state.StaffId, now, store.LocalTime(now), Currency.Code,
+            priced.Lines, [.. state.Items.Where(i => i.Voided).Select(i => SaleLine(i, 0m))], priced.Promotions, priced.Subtotal, priced.Saving, priced.Total,
+            priced.Taxes, priced.TaxTotal, options.Taxes.PricesIncludeTax, frozen.Tenders,
+            frozen.Tenders.Where(t => t.Kind == "cash").Sum(t => t.Tendered!.Value - t.Amount),
+            frozen.MemberPresented is null ? null : new SaleMemberV1(frozen.MemberPresented, member?.MemberId, member is not null, earned, redeemed));
+        var receipt = Receipt.Of(sale, options.StoreName);
+        var events = SaleEvents(sale, receipt, member, earned, redeemed, eligible);
+        if (redeemed > 0)
+        {
+            try
+            {
+                await loyalty.RedeemAsync(member!.MemberId, redeemed, async ct =>
+                {
+                    var results = await log.AppendBatchAsync(events, cancellationToken: ct);
+                    return (true, results[^1].Seq);
+                }, cancellationToken);
+            }
+            catch (LoyaltyException ex)
+            {
+                throw new RetailException(RetailProblem.Refused, ex.Message + " Remove the points tender and take another.", ex);
+            }
+        }
+        else
+        {
+            await log.AppendBatchAsync(events, cancellationToken: cancellationToken);
+        }
+
+        Remember(sale);
+        await SaveAsync(frozen with { Status = BasketStatus.Completed, SaleId = sale.SaleId }, cancellationToken);
+        return new SaleReceipt(sale, receipt);
     }
 
     /// <summary>Voids a whole basket (open or part-paid): card payments are reversed, and the void is recorded with who and why.</summary>
@@ -376,47 +381,39 @@ public sealed class CheckoutService(
             throw new RetailException(RetailProblem.Invalid, "Name at least one line of the receipt to return.");
         }
 
-        var gate = Gate("sale:" + saleId);
-        await gate.WaitAsync(cancellationToken);
-        try
+        using var held = await _locks.AcquireAsync("sale:" + saleId, cancellationToken);
+        var sale = await FindSaleAsync(saleId, cancellationToken) ?? throw new RetailException(RetailProblem.NotFound, $"No sale {saleId} in this store.");
+        var before = await ReturnedAsync(saleId, cancellationToken);
+        var returned = new List<SaleLineV1>();
+        foreach (var (no, quantity) in lines)
         {
-            var sale = await FindSaleAsync(saleId, cancellationToken) ?? throw new RetailException(RetailProblem.NotFound, $"No sale {saleId} in this store.");
-            var before = await ReturnedAsync(saleId, cancellationToken);
-            var returned = new List<SaleLineV1>();
-            foreach (var (no, quantity) in lines)
+            var line = sale.Lines.FirstOrDefault(l => l.No == no) ?? throw new RetailException(RetailProblem.NotFound, $"Sale {saleId} has no line {no}.");
+            var left = line.Quantity - before.GetValueOrDefault(no) - returned.Where(r => r.No == no).Sum(r => r.Quantity);
+            var isWeighed = line.Quantity != decimal.Truncate(line.Quantity);
+            if (quantity <= 0 || quantity > left || (!isWeighed && quantity != decimal.Truncate(quantity)))
             {
-                var line = sale.Lines.FirstOrDefault(l => l.No == no) ?? throw new RetailException(RetailProblem.NotFound, $"Sale {saleId} has no line {no}.");
-                var left = line.Quantity - before.GetValueOrDefault(no) - returned.Where(r => r.No == no).Sum(r => r.Quantity);
-                var isWeighed = line.Quantity != decimal.Truncate(line.Quantity);
-                if (quantity <= 0 || quantity > left || (!isWeighed && quantity != decimal.Truncate(quantity)))
-                {
-                    throw new RetailException(RetailProblem.Invalid, $"Line {no} ({line.Name}): {quantity} cannot be returned; {left:0.###} of it can.");
-                }
-
-                var paid = Math.Round(line.Paid * quantity / line.Quantity, Currency.Decimals, options.Taxes.Rounding);
-                returned.Add(line with { Quantity = quantity, Amount = Math.Round(line.UnitPrice * quantity, Currency.Decimals, options.Taxes.Rounding), Paid = paid });
+                throw new RetailException(RetailProblem.Invalid, $"Line {no} ({line.Name}): {quantity} cannot be returned; {left:0.###} of it can.");
             }
 
-            var refund = returned.Sum(r => r.Paid);
-            SaleTenderV1 tender;
-            if (toCard)
-            {
-                var card = sale.Tenders.FirstOrDefault(t => t.Kind == "card") ?? throw new RetailException(RetailProblem.Invalid, $"Sale {saleId} was not paid by card; refund in cash.");
-                tender = new SaleTenderV1("card", refund, CardToken: card.CardToken, CardLast4: card.CardLast4);
-            }
-            else
-            {
-                tender = new SaleTenderV1("cash", refund);
-            }
-
-            var member = sale.Member is { Known: true } m ? m.MemberId : null;
-            var points = member is null ? 0 : Math.Min(sale.Member!.PointsEarned, (long)decimal.Floor(refund) * loyalty.Options.PointsPerUnit);
-            return await RecordReturnAsync(tillId, staffId, saleId, reason, returned, refund, tender, member, points, cancellationToken);
+            var paid = Math.Round(line.Paid * quantity / line.Quantity, Currency.Decimals, options.Taxes.Rounding);
+            returned.Add(line with { Quantity = quantity, Amount = Math.Round(line.UnitPrice * quantity, Currency.Decimals, options.Taxes.Rounding), Paid = paid });
         }
-        finally
+
+        var refund = returned.Sum(r => r.Paid);
+        SaleTenderV1 tender;
+        if (toCard)
         {
-            gate.Release();
+            var card = sale.Tenders.FirstOrDefault(t => t.Kind == "card") ?? throw new RetailException(RetailProblem.Invalid, $"Sale {saleId} was not paid by card; refund in cash.");
+            tender = new SaleTenderV1("card", refund, CardToken: card.CardToken, CardLast4: card.CardLast4);
         }
+        else
+        {
+            tender = new SaleTenderV1("cash", refund);
+        }
+
+        var member = sale.Member is { Known: true } m ? m.MemberId : null;
+        var points = member is null ? 0 : Math.Min(sale.Member!.PointsEarned, (long)decimal.Floor(refund) * loyalty.Options.PointsPerUnit);
+        return await RecordReturnAsync(tillId, staffId, saleId, reason, returned, refund, tender, member, points, cancellationToken);
     }
 
     /// <summary>Takes goods back without a receipt: at today's shelf price (no promotions), in cash, up to a limit.</summary>
@@ -490,15 +487,6 @@ public sealed class CheckoutService(
         }
 
         return count;
-    }
-
-    /// <inheritdoc />
-    public void Dispose()
-    {
-        foreach (var gate in _locks.Values)
-        {
-            gate.Dispose();
-        }
     }
 
     private async Task<ReturnReceipt> RecordReturnAsync(string tillId, string staffId, string? saleId, string reason, IReadOnlyList<SaleLineV1> lines, decimal refund,
@@ -644,22 +632,12 @@ public sealed class CheckoutService(
 
     private async Task<BasketView> ChangeAsync(string basketId, Func<BasketState, Task<BasketState>> change, CancellationToken cancellationToken)
     {
-        var gate = Gate(basketId);
-        await gate.WaitAsync(cancellationToken);
-        try
-        {
-            var state = await LoadAsync(basketId, cancellationToken);
-            var changed = await change(state);
-            await SaveAsync(changed, cancellationToken);
-            return await ViewAsync(changed, cancellationToken);
-        }
-        finally
-        {
-            gate.Release();
-        }
+        using var held = await _locks.AcquireAsync(basketId, cancellationToken);
+        var state = await LoadAsync(basketId, cancellationToken);
+        var changed = await change(state);
+        await SaveAsync(changed, cancellationToken);
+        return await ViewAsync(changed, cancellationToken);
     }
-
-    private SemaphoreSlim Gate(string key) => _locks.GetOrAdd(key, _ => new SemaphoreSlim(1, 1));
 
     private async Task<BasketState> LoadAsync(string basketId, CancellationToken cancellationToken)
     {
@@ -691,10 +669,49 @@ public sealed class CheckoutService(
         await tx.CommitAsync(cancellationToken);
     }
 
+    /// <summary>The sale recorded with an idempotency key, or null.</summary>
+    private async Task<SaleCompletedV1?> FindSaleByKeyAsync(string idempotencyKey, CancellationToken cancellationToken)
+    {
+        long before;
+        lock (_recordedGate)
+        {
+            if (_recorded.TryGetValue(idempotencyKey, out var sale))
+            {
+                return sale;
+            }
+
+            before = _recordedBefore;
+        }
+
+        await projected(CheckoutProjection.ConsumerName, before, cancellationToken);
+        return await QuerySaleAsync("idempotency_key", idempotencyKey, cancellationToken);
+    }
+
+    private void Remember(SaleCompletedV1 sale)
+    {
+        lock (_recordedGate)
+        {
+            if (_recorded.Count >= RememberedSales)
+            {
+                // Start again: every sale forgotten here was appended before the head read now, so a lookup waits
+                // for the read model to reach it.
+                _recorded.Clear();
+                _recordedBefore = log.Head;
+            }
+
+            _recorded[sale.IdempotencyKey] = sale;
+        }
+    }
+
     /// <summary>A completed sale, from the read model once it has caught up with the log (so a sale recorded just before a restart counts).</summary>
     private async Task<SaleCompletedV1?> FindSaleAsync(string column, string value, CancellationToken cancellationToken)
     {
         await projected(CheckoutProjection.ConsumerName, log.Head, cancellationToken);
+        return await QuerySaleAsync(column, value, cancellationToken);
+    }
+
+    private async Task<SaleCompletedV1?> QuerySaleAsync(string column, string value, CancellationToken cancellationToken)
+    {
         await using var connection = await log.OpenReadConnectionAsync(cancellationToken);
         await using var command = connection.CreateCommand();
         command.CommandText = $"SELECT sale FROM checkout_sales WHERE {column} = $value";

@@ -13,7 +13,7 @@ namespace Outpost.Sync.Agent;
 internal sealed partial class DownLink(IEventLog log, SyncClient client, ConnectivityMonitor monitor, SyncClientOptions options, TimeProvider time, ILogger logger)
 {
     public const string Cursor = "down:hq";
-    private readonly Backoff _backoff = new(options.BackoffBase, Random.Shared);
+    private readonly Backoff _backoff = new(options.BackoffBase, Random.Shared, "Down", logger, time);
     private bool _proven;
 
     public async Task RunAsync(CancellationToken cancellationToken)
@@ -46,9 +46,9 @@ internal sealed partial class DownLink(IEventLog log, SyncClient client, Connect
             catch (Exception ex) when (ex is not OutOfMemoryException)
             {
                 var refused = ex is SyncRefusedException;
-                monitor.Report(SyncLink.Down, ex is OperationCanceledException ? "HQ did not answer in time" : ex.Message);
-                var delay = _backoff.Next(refused ? options.RefusedBackoffCap : options.BackoffCap);
-                Log.Failed(logger, ex, _backoff.Failures, delay.TotalMilliseconds);
+                var reason = ex is OperationCanceledException ? "HQ did not answer in time" : ex.Message;
+                monitor.Report(SyncLink.Down, reason);
+                var delay = _backoff.Next(refused ? options.RefusedBackoffCap : options.BackoffCap, ex, reason);
                 await Task.Delay(delay, time, cancellationToken);
             }
         }
@@ -84,9 +84,6 @@ internal sealed partial class DownLink(IEventLog log, SyncClient client, Connect
 
     private static partial class Log
     {
-        [LoggerMessage(1, LogLevel.Warning, "Down link failed (failure {Failures}); retrying in {DelayMs:F0} ms.")]
-        public static partial void Failed(ILogger logger, Exception exception, int failures, double delayMs);
-
         [LoggerMessage(2, LogLevel.Error, "A down event ({Origin}, {OriginSeq}) could not be stored here and was skipped.")]
         public static partial void Refused(ILogger logger, Exception exception, string origin, long originSeq);
     }

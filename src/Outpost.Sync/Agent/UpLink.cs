@@ -12,11 +12,11 @@ namespace Outpost.Sync.Agent;
 /// lane's checkpoint (cursor <c>up:hq:&lt;priority&gt;</c>, a replication cursor) moves over the batches HQ has
 /// acknowledged in order. After a failure everything unacknowledged is sent again; HQ drops what it has.
 /// </summary>
-internal sealed partial class UpLink(IEventLog log, SyncClient client, ConnectivityMonitor monitor, SyncClientOptions options, TimeProvider time, ILogger logger)
+internal sealed class UpLink(IEventLog log, SyncClient client, ConnectivityMonitor monitor, SyncClientOptions options, TimeProvider time, ILogger logger)
 {
     /// <summary>The size of the batch that probes a link after a failure.</summary>
     private const int ProbeEvents = 100;
-    private readonly Backoff _backoff = new(options.BackoffBase, Random.Shared);
+    private readonly Backoff _backoff = new(options.BackoffBase, Random.Shared, "Up", logger, time);
     private readonly List<Flight> _flights = [];
     private long _backlog;
     private long _countedTo;
@@ -259,8 +259,7 @@ internal sealed partial class UpLink(IEventLog log, SyncClient client, Connectiv
         var refused = failure is SyncRefusedException;
         var reason = failure is OperationCanceledException ? "HQ did not answer in time" : failure.Message;
         monitor.Report(SyncLink.Up, reason, await BacklogAsync(cancellationToken));
-        var delay = _backoff.Next(refused ? options.RefusedBackoffCap : options.BackoffCap);
-        Log.Failed(logger, failure, refused ? "refused" : "failed", _backoff.Failures, delay.TotalMilliseconds);
+        var delay = _backoff.Next(refused ? options.RefusedBackoffCap : options.BackoffCap, failure, reason);
         await Task.Delay(delay, time, cancellationToken);
     }
 
@@ -328,10 +327,4 @@ internal sealed partial class UpLink(IEventLog log, SyncClient client, Connectiv
     }
 
     private sealed record Flight(Task<UpAck> Send, Dictionary<Lane, (long Seq, long OriginSeq)> Through, int Events);
-
-    private static partial class Log
-    {
-        [LoggerMessage(1, LogLevel.Warning, "Up link {Outcome} (failure {Failures}); retrying in {DelayMs:F0} ms.")]
-        public static partial void Failed(ILogger logger, Exception exception, string outcome, int failures, double delayMs);
-    }
 }
