@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging;
 using Outpost.Core.Consumers;
 using Outpost.Core.Log;
+using Outpost.Core.Log.Sqlite;
 using Outpost.Retail.Catalog;
 using Outpost.Retail.Checkout;
 using Outpost.Retail.Gate;
@@ -25,6 +26,12 @@ public sealed record RetailOptions
     /// <summary>How the read models' consumers retry and batch.</summary>
     public ConsumerOptions Consumers { get; init; } = new();
 
+    /// <summary>
+    /// The baskets' own SQLite file (<see cref="BasketStore"/>); by default beside a SQLite log
+    /// (<c>store.db</c> → <c>store.baskets.db</c>). Required when the log is not a SQLite file.
+    /// </summary>
+    public string? BasketsPath { get; init; }
+
     /// <summary>In-store barcode layouts.</summary>
     public IReadOnlyList<VariableMeasureLayout> BarcodeLayouts { get; init; } = VariableMeasureLayout.Defaults;
 }
@@ -40,9 +47,12 @@ public sealed class RetailContexts : IAsyncDisposable
     private CancellationTokenSource? _running;
     private Task[] _loops = [];
 
-    private RetailContexts(IEventLog log, StoreContext store, RetailOptions options, IPaymentTerminal terminal, TimeProvider time, ILoggerFactory? loggers)
+    private readonly BasketStore _baskets;
+
+    private RetailContexts(IEventLog log, BasketStore baskets, StoreContext store, RetailOptions options, IPaymentTerminal terminal, TimeProvider time, ILoggerFactory? loggers)
     {
         Log = log;
+        _baskets = baskets;
         Store = store;
         // What every price check, scan and menu reads, kept in memory; each cache is emptied by the consumer that writes
         // its read model, after that consumer commits (ICommitListener).
@@ -56,7 +66,7 @@ public sealed class RetailContexts : IAsyncDisposable
         Promotions = new PromotionCatalog(log, store, promotions);
         Campaigns = new StoreCampaigns(log, store, Catalog, WaitForAsync);
         Loyalty = new LoyaltyService(log, options.Loyalty, WaitForAsync);
-        Checkout = new CheckoutService(log, store, Pricing, Promotions, Loyalty, terminal, options.Checkout, time, WaitForAsync);
+        Checkout = new CheckoutService(log, baskets, store, Pricing, Promotions, Loyalty, terminal, options.Checkout, time, WaitForAsync);
         Inventory = new InventoryService(log, store, WaitForAsync, unavailable);
         Menu = new MenuService(Catalog, Pricing, Promotions, Inventory, time);
         Gate = new GateService(log, store, Loyalty, Checkout, time);
@@ -133,7 +143,11 @@ public sealed class RetailContexts : IAsyncDisposable
         await NearbyStockProjection.CreateTablesAsync(log, cancellationToken);
         await OrdersProjection.CreateTablesAsync(log, cancellationToken);
         await LabelService.CreateTablesAsync(log, cancellationToken);
-        return new RetailContexts(log, store, options, terminal, time, loggers);
+        var sqlite = log as SqliteEventLog;
+        var basketsPath = options.BasketsPath ?? (sqlite is not null ? BasketStore.PathBeside(sqlite.Path)
+            : throw new ArgumentException("RetailOptions.BasketsPath is required when the log is not a SQLite file.", nameof(options)));
+        var baskets = await BasketStore.OpenAsync(basketsPath, sqlite, cancellationToken, loggers?.CreateLogger<BasketStore>());
+        return new RetailContexts(log, baskets, store, options, terminal, time, loggers);
     }
 
     /// <summary>
@@ -234,5 +248,6 @@ public sealed class RetailContexts : IAsyncDisposable
 
         Loyalty.Dispose();
         Orders.Dispose();
+        await _baskets.DisposeAsync();
     }
 }

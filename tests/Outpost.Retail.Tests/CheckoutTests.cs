@@ -353,6 +353,44 @@ public sealed class CheckoutTests : IAsyncLifetime
         Assert.Equal((3.00m, 0m, BasketStatus.Tendering), (resumed.Total, resumed.Due, resumed.Status));
     }
 
+    [Fact]
+    public async Task Baskets_live_in_their_own_file_and_open_baskets_an_earlier_version_kept_in_the_log_are_moved_there()
+    {
+        var open = await Checkout.OpenAsync("till-1", null, Ct);
+        open = await Checkout.AddAsync(open.Id, Cola, 2, Ct);
+        Assert.True(File.Exists(BasketStore.PathBeside(_store.DatabasePath)));
+        Assert.False(await LogHasTableAsync("checkout_baskets"));
+
+        // An earlier version kept baskets in the log's file: one open, one completed.
+        var state = System.Text.Json.JsonSerializer.Serialize(new BasketState { Id = "b-old", TillId = "till-9", OpenedAt = _store.Time.GetUtcNow() }, CheckoutJsonContext.Default.BasketState);
+        await using (var tx = await _store.Log.BeginTransactionAsync(Ct))
+        {
+            await using var command = tx.CreateCommand("""
+                CREATE TABLE checkout_baskets(id TEXT PRIMARY KEY, till_id TEXT NOT NULL, status INTEGER NOT NULL, state TEXT NOT NULL, updated_at TEXT NOT NULL) WITHOUT ROWID;
+                INSERT INTO checkout_baskets VALUES('b-old', 'till-9', 0, $state, '2026-11-23T08:00:00Z'), ('b-done', 'till-9', 2, $state, '2026-11-23T08:00:00Z');
+                """);
+            command.Parameters.Add(new Microsoft.Data.Sqlite.SqliteParameter("$state", state));
+            await command.ExecuteNonQueryAsync(Ct);
+            await tx.CommitAsync(Ct);
+        }
+
+        await _store.ReopenAsync();
+
+        Assert.Equal(["b-old"], await _store.Checkout.OpenBasketsAsync("till-9", Ct));
+        var moved = await _store.Checkout.AddAsync("b-old", Cola, 1, Ct);
+        Assert.Equal(1.50m, moved.Total);
+        Assert.Equal(3.00m, (await _store.Checkout.GetAsync(open.Id, Ct)).Total);
+        Assert.False(await LogHasTableAsync("checkout_baskets"));
+    }
+
+    private async Task<bool> LogHasTableAsync(string table)
+    {
+        await using var connection = await _store.Log.OpenReadConnectionAsync(Ct);
+        await using var command = connection.CreateCommand();
+        command.CommandText = $"SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = '{table}'";
+        return Convert.ToInt64(await command.ExecuteScalarAsync(Ct), System.Globalization.CultureInfo.InvariantCulture) > 0;
+    }
+
     [Theory]
     [InlineData("12345678", null, RetailProblem.Invalid)] // bad check digit
     [InlineData("4006381333948", null, RetailProblem.NotFound)] // valid GTIN the store does not sell

@@ -21,11 +21,8 @@ public sealed class CheckoutProjection : IEventConsumer
     /// <inheritdoc />
     public ReadFilter Filter { get; } = ReadFilter.ForTopics(CheckoutEvents.SalesTopic, CheckoutEvents.PaymentsTopic);
 
-    /// <summary>Creates the context's tables (baskets included) if needed.</summary>
+    /// <summary>Creates the context's tables if needed (the baskets are in their own file: <see cref="BasketStore"/>).</summary>
     public static Task CreateTablesAsync(IEventLog log, CancellationToken cancellationToken) => log.CreateTablesAsync("""
-            CREATE TABLE IF NOT EXISTS checkout_baskets(
-                id TEXT PRIMARY KEY, till_id TEXT NOT NULL, status INTEGER NOT NULL, state TEXT NOT NULL, updated_at TEXT NOT NULL) WITHOUT ROWID;
-            CREATE INDEX IF NOT EXISTS checkout_baskets_open ON checkout_baskets(till_id) WHERE status < 2;
             CREATE TABLE IF NOT EXISTS checkout_sales(
                 sale_id TEXT PRIMARY KEY, idempotency_key TEXT NOT NULL, basket_id TEXT NOT NULL, seq INTEGER NOT NULL, sale TEXT NOT NULL) WITHOUT ROWID;
             CREATE UNIQUE INDEX IF NOT EXISTS checkout_sales_by_key ON checkout_sales(idempotency_key);

@@ -28,6 +28,7 @@ namespace Outpost.Retail.Checkout;
 /// </remarks>
 public sealed class CheckoutService(
     IEventLog log,
+    BasketStore baskets,
     StoreContext store,
     PriceCheck pricing,
     PromotionCatalog promotions,
@@ -63,21 +64,7 @@ public sealed class CheckoutService(
     public async Task<BasketView> GetAsync(string basketId, CancellationToken cancellationToken) => await ViewAsync(await LoadAsync(basketId, cancellationToken), cancellationToken);
 
     /// <summary>The baskets still open at a till (after a restart, the till picks its basket up again).</summary>
-    public async Task<IReadOnlyList<string>> OpenBasketsAsync(string tillId, CancellationToken cancellationToken)
-    {
-        await using var connection = await log.OpenReadConnectionAsync(cancellationToken);
-        await using var command = connection.CreateCommand();
-        command.CommandText = "SELECT id FROM checkout_baskets WHERE till_id = $till AND status < 2 ORDER BY id";
-        command.With("$till", tillId);
-        var ids = new List<string>();
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            ids.Add(reader.GetString(0));
-        }
-
-        return ids;
-    }
+    public Task<IReadOnlyList<string>> OpenBasketsAsync(string tillId, CancellationToken cancellationToken) => baskets.OpenAtAsync(tillId, cancellationToken);
 
     /// <summary>Scans an item: a GTIN or an in-store barcode, with a quantity (units, or kilograms when weighed).</summary>
     /// <exception cref="RetailException">Unknown product, no price, bad quantity, or the basket is past scanning.</exception>
@@ -639,35 +626,11 @@ public sealed class CheckoutService(
         return await ViewAsync(changed, cancellationToken);
     }
 
-    private async Task<BasketState> LoadAsync(string basketId, CancellationToken cancellationToken)
-    {
-        await using var connection = await log.OpenReadConnectionAsync(cancellationToken);
-        await using var command = connection.CreateCommand();
-        command.CommandText = "SELECT state FROM checkout_baskets WHERE id = $id";
-        command.With("$id", basketId ?? string.Empty);
-        return await command.ExecuteScalarAsync(cancellationToken) is string json
-            ? JsonSerializer.Deserialize(json, CheckoutJsonContext.Default.BasketState)!
-            : throw new RetailException(RetailProblem.NotFound, $"No basket {basketId} in this store.");
-    }
+    private async Task<BasketState> LoadAsync(string basketId, CancellationToken cancellationToken) =>
+        await baskets.LoadAsync(basketId ?? string.Empty, cancellationToken) ?? throw new RetailException(RetailProblem.NotFound, $"No basket {basketId} in this store.");
 
-    private async Task SaveAsync(BasketState state, CancellationToken cancellationToken)
-    {
-        state = state with { Version = state.Version + 1 };
-
-        // A basket survives a crash of the server (WAL); only a power cut may lose its last scans, never a sale.
-        await using var tx = await log.BeginTransactionAsync(LogDurability.Normal, cancellationToken);
-        await using (var command = tx.CreateCommand("""
-            INSERT INTO checkout_baskets(id, till_id, status, state, updated_at) VALUES($id, $till, $status, $state, $at)
-            ON CONFLICT(id) DO UPDATE SET status = excluded.status, state = excluded.state, updated_at = excluded.updated_at
-            """))
-        {
-            command.With("$id", state.Id).With("$till", state.TillId).With("$status", (int)state.Status)
-                .With("$state", JsonSerializer.Serialize(state, CheckoutJsonContext.Default.BasketState)).With("$at", time.GetUtcNow().ToString("o", CultureInfo.InvariantCulture));
-            await command.ExecuteNonQueryAsync(cancellationToken);
-        }
-
-        await tx.CommitAsync(cancellationToken);
-    }
+    private async Task SaveAsync(BasketState state, CancellationToken cancellationToken) =>
+        await baskets.SaveAsync(state with { Version = state.Version + 1 }, time.GetUtcNow(), cancellationToken);
 
     /// <summary>The sale recorded with an idempotency key, or null.</summary>
     private async Task<SaleCompletedV1?> FindSaleByKeyAsync(string idempotencyKey, CancellationToken cancellationToken)

@@ -28,8 +28,7 @@ public sealed partial class SqliteEventLog : IEventLog
     private readonly SemaphoreSlim _writeGate = new(1, 1);
     private readonly Channel<AppendRequest> _queue;
     private readonly Task _writeLoop;
-    private readonly Task _checkpointLoop;
-    private readonly CancellationTokenSource _closing = new();
+    private readonly WalCheckpointer _checkpoints;
     private readonly CommitSignal _committed = new();
     private readonly RowReader.Values _values = new();
     private long _head;
@@ -51,7 +50,7 @@ public sealed partial class SqliteEventLog : IEventLog
         _writer = new SqliteLogWriter(writeConnection, clock, nodes, self, lastSeq, _writeGate);
         _queue = Channel.CreateUnbounded<AppendRequest>(new UnboundedChannelOptions { SingleReader = true, AllowSynchronousContinuations = false });
         _writeLoop = Task.Run(WriteLoopAsync);
-        _checkpointLoop = Task.Run(CheckpointLoopAsync);
+        _checkpoints = new WalCheckpointer(() => OpenConnection(_connectionString, _options), () => Head, CheckpointInterval, ex => Log.CheckpointFailed(_logger, ex));
     }
 
     /// <inheritdoc />
@@ -108,7 +107,7 @@ public sealed partial class SqliteEventLog : IEventLog
             SqliteLogSchema.Apply(connection, path);
             using (var manual = connection.CreateCommand())
             {
-                // Checkpoints run on their own connection in the background (CheckpointLoopAsync), not inside
+                // Checkpoints run on their own connection in the background (WalCheckpointer), not inside
                 // whichever append commit happens to cross the WAL's size threshold.
                 manual.CommandText = "PRAGMA wal_autocheckpoint = 0";
                 manual.ExecuteNonQuery();
@@ -379,9 +378,7 @@ public sealed partial class SqliteEventLog : IEventLog
         }
 
         _queue.Writer.TryComplete();
-        await _closing.CancelAsync();
-        await _checkpointLoop;
-        _closing.Dispose();
+        await _checkpoints.DisposeAsync();
         try
         {
             await _writeLoop;
@@ -462,43 +459,8 @@ public sealed partial class SqliteEventLog : IEventLog
         }
     }
 
-    /// <summary>
-    /// Copies the WAL into the database file in the background, on its own connection, every 100 ms when
-    /// anything was committed. PASSIVE: it never blocks readers or the writer. Frequent checkpoints let the
-    /// writer restart the WAL from its beginning, so commits overwrite blocks the file already has instead of
-    /// growing it (a growing file makes every fsync flush its size too).
-    /// </summary>
+    /// <summary>How often the WAL is copied into the file when anything was committed (see <see cref="WalCheckpointer"/>).</summary>
     private static readonly TimeSpan CheckpointInterval = TimeSpan.FromMilliseconds(100);
-
-    private async Task CheckpointLoopAsync()
-    {
-        try
-        {
-            await using var connection = OpenConnection(_connectionString, _options);
-            await using var checkpoint = connection.CreateCommand();
-            checkpoint.CommandText = "PRAGMA wal_checkpoint(PASSIVE)";
-            var done = 0L;
-            while (!_closing.IsCancellationRequested)
-            {
-                // A timer, not a wake-up per commit: single appends should not pay for a second thread.
-                await Task.Delay(CheckpointInterval, _closing.Token);
-                if (Head == done)
-                {
-                    continue;
-                }
-
-                done = Head;
-                await checkpoint.ExecuteNonQueryAsync(_closing.Token);
-            }
-        }
-        catch (OperationCanceledException)
-        {
-        }
-        catch (SqliteException ex)
-        {
-            Log.CheckpointFailed(_logger, ex);
-        }
-    }
 
     private void CommitGroup(List<AppendRequest> group) => GroupCommit.Run(group,
         g =>
