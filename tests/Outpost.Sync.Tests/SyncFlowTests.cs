@@ -113,6 +113,41 @@ public abstract class SyncFlowTests
     }
 
     [Fact]
+    public async Task A_slow_throttled_link_still_delivers_every_sale_once_in_order_and_every_price_change()
+    {
+        await using var cluster = await StartClusterAsync();
+        await using var proxy = new FaultProxy(cluster.HqAddress) { Delay = TimeSpan.FromMilliseconds(250), BytesPerSecond = 1_000 };
+
+        // The fixture really slows the link: HQ's admin page (about 4 KB) cannot come through at 1 KB/s in under 3 s,
+        // and a request and its answer each wait 250 ms.
+        using (var browser = new HttpClient { BaseAddress = proxy.Address, Timeout = TimeSpan.FromSeconds(30) })
+        {
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            var page = await browser.GetByteArrayAsync("admin.html", Ct);
+            Assert.True(page.Length > 3_000, $"admin.html is {page.Length} bytes");
+            Assert.True(clock.Elapsed >= TimeSpan.FromSeconds(3), $"{page.Length} bytes came through a 1 KB/s link in {clock.Elapsed.TotalSeconds:F1} s");
+        }
+
+        // A poor store link: 250 ms more per chunk each way, 16 KB/s per connection, requests allowed 10 s.
+        proxy.BytesPerSecond = 16_000;
+        var store = await cluster.StartStoreAsync("s1", "north", via: proxy.Address, tweak: o => o.RequestTimeout = TimeSpan.FromSeconds(10));
+        for (var i = 0; i < 1000; i++)
+        {
+            await store.Log.AppendAsync(Cluster.Sale($"slow-{i}"), Ct);
+        }
+
+        var price = await cluster.PublishAsync("prices", "p-slow", "*", """{"gtin":"5000000000017","price":"1.99"}""");
+        Assert.True(await Cluster.EventuallyAsync(async () => await store.AckedUpAsync() == store.Log.Head, TimeSpan.FromSeconds(90)),
+            $"the store's sales did not all reach HQ through the slow link (acknowledged {await store.AckedUpAsync()} of {store.Log.Head})");
+        Assert.True(await Cluster.EventuallyAsync(async () => (await Cluster.ReadAllAsync(store.Log, ReadFilter.ForTopics("prices"))).Any(e => e.Key == "p-slow"), TimeSpan.FromSeconds(30)),
+            $"HQ's price change (seq {price}) did not reach the store through the slow link");
+
+        var atHq = await cluster.HqEventsFromAsync("s1");
+        Assert.Equal(Enumerable.Range(0, 1000).Select(i => $"slow-{i}"), atHq.Where(e => e.Topic == "sales").Select(e => e.Key));
+        Assert.True(proxy.BytesUp > 0 && proxy.BytesDown > 0);
+    }
+
+    [Fact]
     public async Task The_store_reports_offline_while_the_link_is_cut_and_online_when_it_returns_as_local_events()
     {
         await using var cluster = await StartClusterAsync();
