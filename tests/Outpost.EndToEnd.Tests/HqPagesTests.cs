@@ -3,6 +3,7 @@ using Microsoft.Playwright;
 using Outpost.Central;
 using Outpost.Central.Fleet;
 using Outpost.Central.Stores;
+using Outpost.Core.Events;
 using Outpost.Core.Log;
 using Outpost.Retail;
 using Outpost.Sync.Hosting;
@@ -41,6 +42,24 @@ public sealed class HqPagesTests(Browser browser) : IClassFixture<Browser>
             fleet.Reported(new StoreIdentity("store-0042", "region-2"), new StoreReport("1.4.2", 950, 12, "HQ could not be reached: connection refused"));
             await fleet.FlushAsync(Ct);
 
+            // A store upgraded before HQ sent a sale in a version HQ's read models do not read yet: HQ holds it, both
+            // read models that read sales (daily totals, stock) park it, and the fleet page says so.
+            var log = hq.Services.GetRequiredService<IEventLog>();
+            await log.AppendAsync(new NewEvent
+            {
+                Topic = "sales", Type = "SaleCompleted", Version = 9, Key = "b-future", Scope = Scope.Store("store-0042"),
+                Origin = new EventOrigin(NodeId.Parse("store-0042"), 1, HlcTimestamp.From(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), 0)),
+                Payload = "{}"u8.ToArray(),
+            }, Ct);
+            var parkedAtHq = false;
+            for (var i = 0; i < 300 && !parkedAtHq; i++)
+            {
+                parkedAtHq = (await log.GetDeadLettersAsync(cancellationToken: Ct)).Count == 2;
+                await Task.Delay(100, Ct);
+            }
+
+            Assert.True(parkedAtHq, "HQ's sales and stock read models did not both park the SaleCompleted v9 within 30 s");
+
             context = await browser.Instance.NewContextAsync(new() { BaseURL = hq.Address().ToString(), ViewportSize = new() { Width = 1400, Height = 900 } });
             var page = await context.NewPageAsync();
             await page.GotoAsync("/fleet.html");
@@ -49,6 +68,9 @@ public sealed class HqPagesTests(Browser browser) : IClassFixture<Browser>
             await Expect(page.Locator("#fleet tbody tr")).ToHaveCountAsync(2000, new() { Timeout = 15_000 });
             await Expect(page.Locator("#n-connected")).ToHaveTextAsync("1990");
             await Expect(page.Locator("#n-offline")).ToHaveTextAsync("10");
+            await Expect(page.Locator("#n-parked")).ToHaveTextAsync("2");
+            await Expect(page.Locator("#parked tbody tr")).ToHaveCountAsync(2);
+            await Expect(page.Locator("#parked tbody tr", new() { HasText = "store-0042" }).Filter(new() { HasText = "SaleCompleted.v9" })).ToHaveCountAsync(2);
             await Browser.ShotAsync(page, "hq-fleet");
 
             // Sort by backlog, largest first: the struggling store comes to the top.

@@ -1,3 +1,5 @@
+using System.Net.Http.Json;
+using Outpost.Central.Fleet;
 using Outpost.Core.Consumers;
 using Outpost.Core.Events;
 using Outpost.Core.Log;
@@ -61,6 +63,12 @@ public abstract class VersionSkewTests
         var parked = Assert.Single(await cluster.HqLog.GetDeadLettersAsync(cancellationToken: Ct));
         Assert.Equal("SimulatedSale.v2", parked.Type);
         Assert.Contains("newer than this software", parked.Error, StringComparison.Ordinal);
+
+        // The fleet view lists it, with the store it came from.
+        var listed = await cluster.Admin.GetFromJsonAsync<ParkedEvents>("admin/parked", Ct);
+        Assert.Equal(1, listed!.Total);
+        var shown = Assert.Single(listed.Latest);
+        Assert.Equal(("s1", "SimulatedSale.v2", readModel.Name), (shown.Origin, shown.Type, shown.Consumer));
     }
 
     [Fact]

@@ -74,6 +74,7 @@ public static class AdminApi
         group.MapPost("/stores/{storeId}/revoke", RevokeAsync);
         group.MapPost("/events", PublishAsync);
         group.MapGet("/fleet", async (FleetHealth fleet, CancellationToken cancellationToken) => TypedResults.Ok(await fleet.ListAsync(cancellationToken)));
+        group.MapGet("/parked", async (IEventLog log, CancellationToken cancellationToken) => TypedResults.Ok(await ParkedEvents.ReadAsync(log, cancellationToken)));
         group.MapMasterData();
         group.MapGet("/sales", SalesAsync);
         group.MapGet("/stock/{gtin}", StockAsync);
@@ -227,6 +228,7 @@ public static class AdminApi
 [JsonSerializable(typeof(IssuedCredential))]
 [JsonSerializable(typeof(IReadOnlyList<StoreRecord>))]
 [JsonSerializable(typeof(IReadOnlyList<StoreHealth>))]
+[JsonSerializable(typeof(ParkedEvents))]
 [JsonSerializable(typeof(IReadOnlyList<StoreDay>))]
 [JsonSerializable(typeof(IReadOnlyList<StockElsewhere>))]
 [JsonSerializable(typeof(IReadOnlyList<CampaignRecord>))]

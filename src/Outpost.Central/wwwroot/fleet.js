@@ -45,12 +45,25 @@ function summarise() {
   document.getElementById("n-events").textContent = stores.reduce((t, s) => t + s.eventsToday, 0);
 }
 
+// The read model's message, without the exception's type and stack (kept in the cell's tooltip).
+function reason(error) { return error.split(/\r?\n/)[0].replace(/^[\w.]+Exception: /, ""); }
+
+function renderParked(parked) {
+  document.getElementById("n-parked").textContent = parked.total;
+  document.getElementById("parked-section").hidden = parked.total === 0;
+  document.querySelector("#parked tbody").innerHTML = parked.latest.map(p => `<tr>
+    <td title="${escape(p.parkedAt)}">${ago(p.parkedAt)}</td><td>${escape(p.origin ?? "–")}</td><td>${escape(p.consumer)}</td>
+    <td>${escape(p.topic)} · ${escape(p.type)}</td><td class="num">${p.seq}</td><td class="muted" title="${escape(p.error)}">${escape(reason(p.error))}</td></tr>`).join("");
+}
+
 async function refresh() {
   try {
-    stores = await api("admin/fleet");
+    const [fleet, parked] = await Promise.all([api("admin/fleet"), api("admin/parked")]);
+    stores = fleet;
     showError(null);
     summarise();
     render();
+    renderParked(parked);
     document.getElementById("updated").textContent = "updated " + new Date().toLocaleTimeString();
   } catch (e) {
     showError(e.message);

@@ -1,0 +1,42 @@
+using Outpost.Core.Log;
+
+namespace Outpost.Central.Fleet;
+
+/// <summary>An event one of HQ's read models could not read (a newer version, a bad payload) and parked so it could go on.</summary>
+/// <param name="Consumer">The read model.</param>
+/// <param name="Seq">The event's sequence in HQ's log.</param>
+/// <param name="Topic">Its topic.</param>
+/// <param name="Type">Its type and version, for example <c>SaleCompleted.v2</c>.</param>
+/// <param name="Origin">The node that recorded it: a store's id, or <c>hq</c>; null when retention has since removed the event.</param>
+/// <param name="Attempts">How many times the read model tried it.</param>
+/// <param name="Error">The read model's last error.</param>
+/// <param name="ParkedAt">When it was parked.</param>
+public sealed record ParkedEvent(string Consumer, long Seq, string Topic, string Type, string? Origin, int Attempts, string Error, DateTimeOffset ParkedAt);
+
+/// <summary>How many events HQ's read models have parked, and the latest of them.</summary>
+/// <param name="Total">Every parked event.</param>
+/// <param name="Latest">The most recently parked, newest first.</param>
+public sealed record ParkedEvents(int Total, IReadOnlyList<ParkedEvent> Latest)
+{
+    /// <summary>How many are listed at most.</summary>
+    public const int Listed = 100;
+
+    /// <summary>
+    /// Reads HQ's dead letters and names the store each event came from. The link acknowledged these events (HQ
+    /// holds them, untouched, in its log); what is parked is only a read model's view of them.
+    /// </summary>
+    public static async Task<ParkedEvents> ReadAsync(IEventLog log, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(log);
+        var letters = await log.GetDeadLettersAsync(cancellationToken: cancellationToken);
+        var latest = new List<ParkedEvent>();
+        foreach (var letter in letters.OrderByDescending(l => l.ParkedAt).ThenByDescending(l => l.Seq).Take(Listed))
+        {
+            var page = await log.ReadAsync(letter.Seq - 1, ReadFilter.All, 1, cancellationToken);
+            var origin = page.Events is [{ } e] && e.Seq == letter.Seq ? e.Origin.Node.Value : null;
+            latest.Add(new ParkedEvent(letter.Consumer, letter.Seq, letter.Topic, letter.Type, origin, letter.Attempts, letter.Error, letter.ParkedAt));
+        }
+
+        return new ParkedEvents(letters.Count, latest);
+    }
+}
