@@ -36,7 +36,7 @@ public sealed class StoreOptions
     /// <summary>The largest request body a device may send (bytes).</summary>
     public long MaxRequestBodyBytes { get; set; } = 64 * 1024;
 
-    /// <summary>Where the store keeps its log (<c>store.db</c>).</summary>
+    /// <summary>Where the store keeps its log (<c>store.db</c>) and its open baskets (<c>store.baskets.db</c>).</summary>
     public string DataDirectory { get; set; } = Path.Combine("data", "store");
 
     /// <summary>Addresses to listen on for devices.</summary>
