@@ -192,13 +192,20 @@ internal sealed class StoreBenchmark(TextWriter output, string directory, int de
             readers.Add((client, reader));
         }
 
+        // Round -1 is untimed: the first out-of-stock mark of the process runs the mark, the projection and the feed's
+        // path cold (28-30 ms for every board, where later rounds take 4-10 ms), and set the p99 on its own. The tills'
+        // phases warm up for 15 s the same way.
         var samples = new List<double>();
-        for (var round = 0; round < Rounds; round++)
+        for (var round = -1; round < Rounds; round++)
         {
             var watch = Stopwatch.StartNew();
             var receipts = readers.Select(async r => { await NextEventAsync(r.Reader, "availability", cancellationToken); return watch.Elapsed.TotalMilliseconds; }).ToList();
-            (await admin.PostAsJsonAsync("/api/stock/availability", new { kind = "product", id = Gtin(round), available = false }, cancellationToken)).EnsureSuccessStatusCode();
-            samples.AddRange(await Task.WhenAll(receipts));
+            (await admin.PostAsJsonAsync("/api/stock/availability", new { kind = "product", id = Gtin(round + 1), available = false }, cancellationToken)).EnsureSuccessStatusCode();
+            var received = await Task.WhenAll(receipts);
+            if (round >= 0)
+            {
+                samples.AddRange(received);
+            }
         }
 
         foreach (var (client, reader) in readers)

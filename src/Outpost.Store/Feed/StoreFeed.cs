@@ -90,8 +90,20 @@ public sealed partial class StoreFeed(IEventLog log, StoreServices services, ILo
             Task next;
             lock (_gate)
             {
+                // Messages are in sequence order: walk back from the newest to what this stream already sent, so a
+                // wake-up costs what is new, not the whole memory (100 boards woken by one event each used to scan
+                // all 8,192 messages, in turn, under this lock).
                 var upTo = _position;
-                batch = [.. _messages.Where(m => m.Seq > after && m.Seq <= upTo && channels.Contains(m.Channel))];
+                batch = [];
+                for (var node = _messages.Last; node is not null && node.Value.Seq > after; node = node.Previous)
+                {
+                    if (node.Value.Seq <= upTo && channels.Contains(node.Value.Channel))
+                    {
+                        batch.Add(node.Value);
+                    }
+                }
+
+                batch.Reverse();
                 after = upTo;
                 next = _next.Task;
             }
