@@ -18,6 +18,37 @@ public sealed class DownFeedTests : IAsyncDisposable
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     [Fact]
+    public async Task A_held_poll_wakes_for_a_down_event_in_any_scope_and_not_for_store_uploads()
+    {
+        await using var feed = new DownFeed(_log);
+        var at = (await feed.ReadAsync(_log.Head, [Scope.All], 10, Ct)).ScannedTo;
+        var held = feed.WaitForDownAsync(at, Ct).AsTask();
+
+        // Store uploads: HQ commits them all day long; 2,000 held polls must not wake for each.
+        for (var i = 0; i < 50; i++)
+        {
+            await _log.AppendAsync(new NewEvent { Topic = "sales", Type = "SaleCompleted", Key = $"b{i}", Scope = Scope.Store("s1"), Payload = Encoding.UTF8.GetBytes("{}") }, Ct);
+        }
+
+        await Task.Delay(300, Ct);
+        Assert.False(held.IsCompleted, "a held poll woke for store uploads");
+
+        var price = await _log.AppendAsync(new NewEvent { Topic = "prices", Type = "PriceSet", Key = "p1", Scope = Scope.Store("s9"), Payload = Encoding.UTF8.GetBytes("{}") }, Ct);
+        await held.WaitAsync(TimeSpan.FromSeconds(10), Ct);
+
+        // It was another store's price: this poll finds nothing for its scopes and waits again, past it.
+        var page = await feed.ReadAsync(at, [Scope.All, Scope.Store("s1")], 10, Ct);
+        Assert.Empty(page.Events);
+        Assert.True(page.ScannedTo >= price.Seq);
+        var again = feed.WaitForDownAsync(page.ScannedTo, Ct).AsTask();
+        await Task.Delay(200, Ct);
+        Assert.False(again.IsCompleted, "a poll woke again for an event it had already passed");
+        await _log.AppendAsync(new NewEvent { Topic = "prices", Type = "PriceSet", Key = "p2", Scope = Scope.All, Payload = Encoding.UTF8.GetBytes("{}") }, Ct);
+        await again.WaitAsync(TimeSpan.FromSeconds(10), Ct);
+        Assert.Equal("p2", Assert.Single((await feed.ReadAsync(page.ScannedTo, [Scope.All, Scope.Store("s1")], 10, Ct)).Events).Key);
+    }
+
+    [Fact]
     public async Task Every_cursor_in_and_behind_the_window_gets_what_the_log_would_give_for_its_scopes()
     {
         Scope[] north = [Scope.All, Scope.Region("north"), Scope.Store("s1")];

@@ -1,15 +1,17 @@
 namespace Outpost.Core.Log;
 
 /// <summary>
-/// Wakes every waiter when the writer commits: waiters take the current task, check the head, then await
-/// it, so a commit between the check and the await is never missed.
+/// Wakes every waiter when something moves (the log's writer commits, HQ's down feed finds new events): waiters take
+/// the current task, check the position, then await it, so a pulse between the check and the await is never missed.
 /// </summary>
-internal sealed class CommitSignal
+public sealed class CommitSignal
 {
     private TaskCompletionSource _next = NewSource();
 
+    /// <summary>Completes at the next <see cref="Pulse"/>.</summary>
     public Task Next => Volatile.Read(ref _next).Task;
 
+    /// <summary>Wakes every waiter.</summary>
     public void Pulse() => Interlocked.Exchange(ref _next, NewSource()).TrySetResult();
 
     /// <summary>Completes once <paramref name="head"/> reads past <paramref name="afterSeq"/>; <paramref name="check"/> may throw to stop waiting on a broken log.</summary>

@@ -144,7 +144,7 @@ public static class SyncEndpoints
         {
             try
             {
-                await log.WaitForAppendAsync(page.ScannedTo, hold.Token);
+                await feed.WaitForDownAsync(page.ScannedTo, hold.Token);
             }
             catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
             {
