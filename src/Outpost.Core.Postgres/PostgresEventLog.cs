@@ -246,6 +246,13 @@ public sealed partial class PostgresEventLog : IEventLog
     }
 
     /// <inheritdoc />
+    public async ValueTask<DeadLetterPage> GetLatestDeadLettersAsync(int max, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await _source.OpenConnectionAsync(cancellationToken);
+        return await LogQueries.LatestDeadLettersAsync(connection, max, cancellationToken);
+    }
+
+    /// <inheritdoc />
     public async ValueTask<RetentionReport> ApplyRetentionAsync(CancellationToken cancellationToken = default)
     {
         RetentionReport report;

@@ -272,9 +272,23 @@ public abstract class LogContract : IAsyncLifetime
         var letter = Assert.Single(await log.GetDeadLettersAsync("totals", Ct));
         Assert.Equal(("totals", 1L, "SaleCompleted.v9", 3, Db.Time.GetUtcNow()), (letter.Consumer, letter.Seq, letter.Type, letter.Attempts, letter.ParkedAt));
         Assert.Equal(2, (await log.GetDeadLettersAsync(cancellationToken: Ct)).Count);
+
         var stats = await log.GetStatsAsync(Ct);
         Assert.Equal((1L, 1L, 2L), (stats.Head, stats.Events, stats.DeadLetters));
         Assert.Equal(("sales", 1L), (stats.Topics[0].Topic, stats.Topics[0].Events));
+
+        // The latest first, bounded: a later park of another event comes before both.
+        Db.Time.Advance(TimeSpan.FromMinutes(1));
+        await using (var tx = await log.BeginTransactionAsync(Ct))
+        {
+            await tx.ParkAsync(new DeadLetter("totals", 7, "sales", "SaleCompleted.v9", 3, "later", default), Ct);
+            await tx.CommitAsync(Ct);
+        }
+
+        var latest = await log.GetLatestDeadLettersAsync(2, Ct);
+        Assert.Equal(3, latest.Total);
+        Assert.Equal([("totals", 7L), ("other", 1L)], latest.Latest.Select(l => (l.Consumer, l.Seq)));
+        Assert.Empty((await log.GetLatestDeadLettersAsync(0, Ct)).Latest);
     }
 
     [Fact]

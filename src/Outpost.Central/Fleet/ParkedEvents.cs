@@ -16,27 +16,28 @@ public sealed record ParkedEvent(string Consumer, long Seq, string Topic, string
 /// <summary>How many events HQ's read models have parked, and the latest of them.</summary>
 /// <param name="Total">Every parked event.</param>
 /// <param name="Latest">The most recently parked, newest first.</param>
-public sealed record ParkedEvents(int Total, IReadOnlyList<ParkedEvent> Latest)
+public sealed record ParkedEvents(long Total, IReadOnlyList<ParkedEvent> Latest)
 {
     /// <summary>How many are listed at most.</summary>
     public const int Listed = 100;
 
     /// <summary>
-    /// Reads HQ's dead letters and names the store each event came from. The link acknowledged these events (HQ
+    /// Counts HQ's dead letters, reads the latest <see cref="Listed"/> (never all of them: a rollout can park every
+    /// sale of a store for a day, and the fleet page asks every 5 s) and names the store each event came from. The link acknowledged these events (HQ
     /// holds them, untouched, in its log); what is parked is only a read model's view of them.
     /// </summary>
     public static async Task<ParkedEvents> ReadAsync(IEventLog log, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(log);
-        var letters = await log.GetDeadLettersAsync(cancellationToken: cancellationToken);
+        var page = await log.GetLatestDeadLettersAsync(Listed, cancellationToken);
         var latest = new List<ParkedEvent>();
-        foreach (var letter in letters.OrderByDescending(l => l.ParkedAt).ThenByDescending(l => l.Seq).Take(Listed))
+        foreach (var letter in page.Latest)
         {
-            var page = await log.ReadAsync(letter.Seq - 1, ReadFilter.All, 1, cancellationToken);
-            var origin = page.Events is [{ } e] && e.Seq == letter.Seq ? e.Origin.Node.Value : null;
+            var read = await log.ReadAsync(letter.Seq - 1, ReadFilter.All, 1, cancellationToken);
+            var origin = read.Events is [{ } e] && e.Seq == letter.Seq ? e.Origin.Node.Value : null;
             latest.Add(new ParkedEvent(letter.Consumer, letter.Seq, letter.Topic, letter.Type, origin, letter.Attempts, letter.Error, letter.ParkedAt));
         }
 
-        return new ParkedEvents(letters.Count, latest);
+        return new ParkedEvents(page.Total, latest);
     }
 }

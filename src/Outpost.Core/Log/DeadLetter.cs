@@ -9,3 +9,8 @@ namespace Outpost.Core.Log;
 /// <param name="Error">The last error.</param>
 /// <param name="ParkedAt">When it was parked.</param>
 public sealed record DeadLetter(string Consumer, long Seq, string Topic, string Type, int Attempts, string Error, DateTimeOffset ParkedAt);
+
+/// <summary>How many events are parked, and the most recently parked of them, newest first.</summary>
+/// <param name="Total">Every parked event.</param>
+/// <param name="Latest">The newest, at most as many as asked for.</param>
+public sealed record DeadLetterPage(long Total, IReadOnlyList<DeadLetter> Latest);

@@ -80,6 +80,9 @@ public interface IEventLog : IAsyncDisposable
     /// <summary>The parked events, optionally of one consumer.</summary>
     ValueTask<IReadOnlyList<DeadLetter>> GetDeadLettersAsync(string? consumer = null, CancellationToken cancellationToken = default);
 
+    /// <summary>How many events are parked, and the <paramref name="max"/> most recently parked (a view that refreshes often reads no more).</summary>
+    ValueTask<DeadLetterPage> GetLatestDeadLettersAsync(int max, CancellationToken cancellationToken = default);
+
     /// <summary>Applies the topics' retention policies once.</summary>
     ValueTask<RetentionReport> ApplyRetentionAsync(CancellationToken cancellationToken = default);
 

@@ -9,13 +9,31 @@ internal static class LogQueries
     public static async Task<IReadOnlyList<DeadLetter>> DeadLettersAsync(DbConnection connection, string? consumer, CancellationToken cancellationToken)
     {
         await using var command = connection.CreateCommand();
-        command.CommandText = "SELECT consumer, seq, topic, type, attempts, error, parked_at FROM dead_letters"
-            + (consumer is null ? "" : " WHERE consumer = @consumer") + " ORDER BY consumer, seq";
+        command.CommandText = DeadLetterColumns + (consumer is null ? "" : " WHERE consumer = @consumer") + " ORDER BY consumer, seq";
         if (consumer is not null)
         {
             command.With("@consumer", consumer);
         }
 
+        return await ReadDeadLettersAsync(command, cancellationToken);
+    }
+
+    public static async Task<DeadLetterPage> LatestDeadLettersAsync(DbConnection connection, int max, CancellationToken cancellationToken)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(max, 0);
+        await using var command = connection.CreateCommand();
+        command.CommandText = DeadLetterColumns + " ORDER BY parked_at DESC, seq DESC, consumer LIMIT @max";
+        command.With("@max", max);
+        var latest = await ReadDeadLettersAsync(command, cancellationToken);
+        await using var count = connection.CreateCommand();
+        count.CommandText = "SELECT count(*) FROM dead_letters";
+        return new DeadLetterPage(Convert.ToInt64(await count.ExecuteScalarAsync(cancellationToken), CultureInfo.InvariantCulture), latest);
+    }
+
+    private const string DeadLetterColumns = "SELECT consumer, seq, topic, type, attempts, error, parked_at FROM dead_letters";
+
+    private static async Task<IReadOnlyList<DeadLetter>> ReadDeadLettersAsync(DbCommand command, CancellationToken cancellationToken)
+    {
         var letters = new List<DeadLetter>();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))

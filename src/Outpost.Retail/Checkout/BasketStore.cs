@@ -27,14 +27,10 @@ public sealed partial class BasketStore : IAsyncDisposable
 
     private BasketStore(string path, string connectionString, SqliteConnection connection, ILogger logger)
     {
-        Path = path;
         _connection = connection;
         _checkpoints = new WalCheckpointer(() => Open(connectionString), () => Interlocked.Read(ref _saves), TimeSpan.FromSeconds(1),
             ex => Log.CheckpointFailed(logger, ex, path));
     }
-
-    /// <summary>The basket file.</summary>
-    public string Path { get; }
 
     /// <summary>The basket file beside a SQLite log: <c>store.db</c> → <c>store.baskets.db</c>.</summary>
     public static string PathBeside(string logPath) => System.IO.Path.ChangeExtension(logPath, null) + ".baskets.db";

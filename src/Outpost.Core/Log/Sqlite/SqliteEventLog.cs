@@ -344,6 +344,13 @@ public sealed partial class SqliteEventLog : IEventLog
     }
 
     /// <inheritdoc />
+    public async ValueTask<DeadLetterPage> GetLatestDeadLettersAsync(int max, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await OpenReaderAsync(cancellationToken);
+        return await LogQueries.LatestDeadLettersAsync(connection, max, cancellationToken);
+    }
+
+    /// <inheritdoc />
     public async ValueTask<LogStats> GetStatsAsync(CancellationToken cancellationToken = default)
     {
         await using var connection = await OpenReaderAsync(cancellationToken);
