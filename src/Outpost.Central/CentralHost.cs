@@ -53,7 +53,7 @@ public static class CentralHost
         builder.Services.AddSingleton<AlertService>();
         builder.Services.AddHostedService(services => services.GetRequiredService<AlertService>());
         builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics
-            .AddMeter(Outpost.Core.Diagnostics.CoreMetrics.MeterName, "Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel")
+            .AddMeter(Outpost.Core.Diagnostics.CoreMetrics.MeterName, "Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel", "System.Runtime")
             .AddPrometheusExporter());
         builder.Services.AddSingleton(Options.Create(options.Sync));
         var app = NodeHost.Build(builder, configure);

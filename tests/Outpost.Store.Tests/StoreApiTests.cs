@@ -309,6 +309,13 @@ public sealed class StoreApiTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.OK, ready.StatusCode);
         Assert.Contains("# TYPE", metrics, StringComparison.Ordinal);
         Assert.Contains("outpost_log", metrics, StringComparison.Ordinal);
+
+        // The runtime's own figures (garbage collection pauses, thread pool), and request durations in buckets fine
+        // enough to read a millisecond p99 (ASP.NET Core's default buckets start at 5 ms).
+        Assert.Contains("dotnet_gc_pause_time_seconds_total", metrics, StringComparison.Ordinal);
+        Assert.Contains("dotnet_thread_pool_work_item_count_total", metrics, StringComparison.Ordinal);
+        Assert.Contains(metrics.Split('\n'), line => line.StartsWith("http_server_request_duration_seconds_bucket{", StringComparison.Ordinal)
+            && line.Contains("http_route=\"/health/live\"", StringComparison.Ordinal) && line.Contains(",le=\"0.001\"}", StringComparison.Ordinal));
         Assert.Contains("/api/baskets/{id}/complete", openApi, StringComparison.Ordinal);
         Assert.Contains("/api/orders", openApi, StringComparison.Ordinal);
         Assert.Contains("/api/gate/exit", openApi, StringComparison.Ordinal);

@@ -206,6 +206,7 @@ public abstract class FleetHealthTests
         await cluster.HqLog.AppendAsync(Cluster.Sale("m1", topic: "prices"), Ct);
         var metrics = await http.GetStringAsync("metrics", Ct);
         Assert.Contains("outpost_log_appended", metrics, StringComparison.Ordinal);
+        Assert.Contains("dotnet_gc_pause_time_seconds_total", metrics, StringComparison.Ordinal);
     }
 }
 

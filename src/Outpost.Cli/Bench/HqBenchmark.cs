@@ -56,24 +56,17 @@ internal sealed class HqBenchmark(TextWriter output, string? postgres, int event
         var alone = await LogAloneAsync(rawDatabase, cancellationToken);
         output.WriteLine($"  the PostgreSQL log alone, {senders} writers, in process   {alone,12:N0} events/s  {alone / raw,6:P0} of raw COPY   (no HTTP: what the log itself costs)");
 
-        var url = $"http://127.0.0.1:{FreePort()}";
-        using var hq = StartHq(database, url);
-        try
-        {
-            return await MeasureAsync(hq, url, database, raw, rawIndexed, cancellationToken);
-        }
-        finally
-        {
-            hq.Kill(entireProcessTree: true);
-            await hq.WaitForExitAsync(CancellationToken.None);
-        }
+        var url = $"http://127.0.0.1:{OutpostProcess.FreePort()}";
+        await using var hq = OutpostProcess.Start(["central", "--postgres", database + ";Maximum Pool Size=200", "--urls", url, "--admin-token", AdminToken],
+            new Dictionary<string, string> { ["DOTNET_gcServer"] = "0" });
+        return await MeasureAsync(hq, url, database, raw, rawIndexed, cancellationToken);
     }
 
-    private async Task<HqBenchResult> MeasureAsync(Process hq, string url, string database, double raw, double rawIndexed, CancellationToken cancellationToken)
+    private async Task<HqBenchResult> MeasureAsync(OutpostProcess hq, string url, string database, double raw, double rawIndexed, CancellationToken cancellationToken)
     {
         using var admin = new HttpClient { BaseAddress = new Uri(url) };
         admin.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", AdminToken);
-        await WaitUntilUpAsync(admin, hq, cancellationToken);
+        await hq.WaitUntilReadyAsync(admin, cancellationToken);
         var stores = Math.Max(senders * 2, pollers);
         var secrets = await RegisterAsync(admin, stores, cancellationToken);
         output.WriteLine($"  HQ: process {hq.Id} on {url}; {stores:N0} stores registered");
@@ -358,97 +351,6 @@ internal sealed class HqBenchmark(TextWriter output, string? postgres, int event
             issued[i] = (await response.Content.ReadFromJsonAsync<IssuedCredential>(ct))!;
         });
         return issued;
-    }
-
-    private static Process StartHq(string database, string url)
-    {
-        var self = Environment.ProcessPath!;
-        var start = new ProcessStartInfo(self) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        if (Path.GetFileNameWithoutExtension(self) == "dotnet")
-        {
-            start.ArgumentList.Add(typeof(HqBenchmark).Assembly.Location);
-        }
-
-        foreach (var argument in new[] { "central", "--postgres", database + ";Maximum Pool Size=200", "--urls", url, "--admin-token", AdminToken })
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        start.Environment["DOTNET_gcServer"] = "0";
-        var process = Process.Start(start)!;
-        process.OutputDataReceived += (_, _) => { };
-        process.ErrorDataReceived += (_, e) => { if (e.Data?.Contains("PROFILE") == true) { Console.Error.WriteLine(e.Data); } };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        return process;
-    }
-
-    private static async Task WaitUntilUpAsync(HttpClient admin, Process hq, CancellationToken cancellationToken)
-    {
-        for (var i = 0; i < 300; i++)
-        {
-            if (hq.HasExited)
-            {
-                throw new InvalidOperationException($"The HQ process exited with code {hq.ExitCode}.");
-            }
-
-            try
-            {
-                using var response = await admin.GetAsync("health/ready", cancellationToken);
-                if (response.IsSuccessStatusCode)
-                {
-                    return;
-                }
-            }
-            catch (HttpRequestException)
-            {
-            }
-
-            await Task.Delay(100, cancellationToken);
-        }
-
-        throw new TimeoutException("HQ did not answer /health/ready within 30 s.");
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        listener.Start();
-        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
-    /// <summary>Another process's resident memory and CPU time, from /proc.</summary>
-    private sealed class ProcessUsage
-    {
-        private readonly Process _process;
-        private readonly TimeSpan _cpuAtStart;
-        private readonly long _startedAt = Stopwatch.GetTimestamp();
-
-        public ProcessUsage(Process process)
-        {
-            _process = process;
-            _process.Refresh();
-            _cpuAtStart = _process.TotalProcessorTime;
-        }
-
-        public long ResidentBytes
-        {
-            get
-            {
-                _process.Refresh();
-                return _process.WorkingSet64;
-            }
-        }
-
-        /// <summary>CPU used since this was created, in percent of one core.</summary>
-        public double CpuPercent
-        {
-            get
-            {
-                _process.Refresh();
-                return (_process.TotalProcessorTime - _cpuAtStart).TotalMilliseconds / Stopwatch.GetElapsedTime(_startedAt).TotalMilliseconds * 100;
-            }
-        }
     }
 }
 

@@ -5,31 +5,43 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Runtime.InteropServices;
 using System.Text.Json;
-using Outpost.Central;
-using Outpost.Central.Stores;
+using Outpost.Central.Admin;
 using Outpost.Core.Events;
-using Outpost.Core.Log;
-using Outpost.Retail;
 using Outpost.Retail.Catalog;
 using Outpost.Retail.Pricing;
 using Outpost.Retail.Promotions;
-using Outpost.Store;
-using Outpost.Sync.Agent;
-using Outpost.Sync.Hosting;
 
 namespace Outpost.Cli.Bench;
 
 /// <summary>
-/// One store server under its devices on this machine (real Kestrel on 127.0.0.1, real SQLite, HQ replicating):
-/// simulated tills doing price checks, basket updates and checkouts, online then with the HQ link cut; and the
-/// fan-out of an out-of-stock event to connected menu boards. The limit beside it: the same server's
-/// <c>/health/live</c> round trip measured in the same run.
+/// One store server under its devices on this machine (real Kestrel on 127.0.0.1, real SQLite, HQ replicating; the
+/// store server and HQ each in a process of its own): simulated tills doing price checks, basket updates and
+/// checkouts, online then with the HQ link cut; and the fan-out of an out-of-stock event to connected menu boards.
+/// The limits beside them, measured under the same load in the same run: a request that does nothing (the store's
+/// <c>/health/live</c>) and a durable one-row SQLite commit on the same disk.
 /// </summary>
 internal sealed class StoreBenchmark(TextWriter output, string directory, int devices, TimeSpan phase, int boards, TimeSpan pace)
 {
     private const string StoreId = "bench-store";
     private const string AdminToken = "bench-admin";
     private const int Products = 1000;
+
+    /// <summary>The route of each timed operation, to find it in the store server's request-duration histogram.</summary>
+    private static readonly Dictionary<string, (string Method, string Route)> Routes = new(StringComparer.Ordinal)
+    {
+        ["price check"] = ("GET", "/api/products/{code}"),
+        ["basket update"] = ("POST", "/api/baskets/{id}/lines"),
+        ["checkout"] = ("POST", "/api/baskets/{id}/complete"),
+        [Limit] = ("GET", "/health/live"),
+    };
+
+    /// <summary>The liveness probe timed beside the tills' operations, under the same load.</summary>
+    private const string Limit = "limit: /health/live";
+
+    private static readonly string[] Printed = ["price check", "basket update", "checkout", Limit, CommitLimit];
+
+    /// <summary>A durable one-row SQLite commit on the same disk, timed under the same load.</summary>
+    private const string CommitLimit = "limit: fsync'd commit";
 
     /// <summary>Out-of-stock marks sent to the boards: 50 x 100 boards = 5,000 deliveries, so the p99 is not one slow round.</summary>
     private const int Rounds = 50;
@@ -39,50 +51,60 @@ internal sealed class StoreBenchmark(TextWriter output, string directory, int de
         Directory.CreateDirectory(directory);
         output.WriteLine($"outpost bench store: {devices} simulated tills, {pace.TotalMilliseconds:F0} ms between a till's requests (0: as fast as answers come), {phase.TotalSeconds:F0} s online, then {phase.TotalSeconds:F0} s with the HQ link cut; {boards} menu boards on the feed");
         output.WriteLine($"machine: {Environment.ProcessorCount} cores, {RuntimeInformation.OSDescription}, .NET {Environment.Version}");
-        var hq = CentralHost.Build(new CentralOptions { DataDirectory = Path.Combine(directory, "hq"), Urls = "http://127.0.0.1:0", Topics = RetailTopics.Catalog }, Quiet);
-        await hq.StartAsync(cancellationToken);
-        var secret = (await hq.Services.GetRequiredService<StoreDirectory>().RegisterAsync(StoreId, "bench", cancellationToken)).Secret;
-        await PublishAsync(hq.Services.GetRequiredService<IEventLog>(), cancellationToken);
-        await using var link = new LinkRelay(hq.Address());
-        var options = new StoreOptions { StoreId = StoreId, Region = "bench", TimeZone = "Europe/Paris", DataDirectory = Path.Combine(directory, "store"), Urls = "http://127.0.0.1:0", AdminToken = AdminToken };
-        options.Sync.Central = link.Address;
-        options.Sync.Secret = secret;
-        var store = StoreHost.Build(options, Quiet);
-        await store.StartAsync(cancellationToken);
+        // HQ runs as its own process too: in production it is elsewhere, and its collections must not pause the tills' clock.
+        var hqAddress = new Uri($"http://127.0.0.1:{OutpostProcess.FreePort()}/");
+        await using var hq = OutpostProcess.Start(["central", "--data", Path.Combine(directory, "hq"), "--urls", hqAddress.ToString().TrimEnd('/'), "--admin-token", AdminToken],
+            new Dictionary<string, string> { ["Logging__LogLevel__Default"] = "Warning" }, directory);
+        using var central = Client(hqAddress, AdminToken);
+        await hq.WaitUntilReadyAsync(central, cancellationToken);
+        var registered = await ReadAsync(await central.PostAsJsonAsync("/admin/stores", new RegisterStore(StoreId, "bench"), cancellationToken), cancellationToken);
+        var secret = registered.GetProperty("secret").GetString()!;
+        await PublishAsync(central, cancellationToken);
+        await using var link = new LinkRelay(hqAddress);
+
+        // The store server runs as its own process, as in a store: its garbage collector and thread pool carry the
+        // store's work only, not the simulated tills' (which share this process with HQ).
+        var address = new Uri($"http://127.0.0.1:{OutpostProcess.FreePort()}/");
+        await using var store = OutpostProcess.Start(
+            ["store", "--id", StoreId, "--region", "bench", "--time-zone", "Europe/Paris", "--data", Path.Combine(directory, "store"), "--urls", address.ToString().TrimEnd('/'),
+             "--admin-token", AdminToken, "--central", link.Address.ToString(), "--secret", secret],
+            new Dictionary<string, string> { ["Logging__LogLevel__Default"] = "Warning" }, directory);
         try
         {
-            using var admin = Client(store.Address(), AdminToken);
+            using var admin = Client(address, AdminToken);
+            await store.WaitUntilReadyAsync(admin, cancellationToken);
+            output.WriteLine($"  store server: process {store.Id} on {address}");
             await UntilAsync(async () => (await admin.GetAsync($"/api/products/{Gtin(Products - 1)}", cancellationToken)).IsSuccessStatusCode, TimeSpan.FromMinutes(2), cancellationToken);
             var tills = new List<HttpClient>();
             for (var i = 0; i < devices; i++)
             {
-                tills.Add(Client(store.Address(), await EnrolAsync(admin, "till", cancellationToken)));
+                tills.Add(Client(address, await EnrolAsync(admin, "till", cancellationToken)));
             }
 
             // A store server runs for days: warm it up untimed first (JIT, tiered re-compilation, pools, caches).
             var warmUp = TimeSpan.FromTicks(Math.Min(phase.Ticks, TimeSpan.FromSeconds(15).Ticks));
-            await LoadAsync(tills, warmUp, cancellationToken);
+            await LoadAsync(tills, admin, store, warmUp, cancellationToken);
             output.WriteLine($"  warm-up: {warmUp.TotalSeconds:F0} s of the same load, untimed");
             var limit = await RoundTripAsync(admin, cancellationToken);
-            output.WriteLine($"  limit: GET /health/live round trip              {limit}");
-            var online = await LoadAsync(tills, phase, cancellationToken);
+            output.WriteLine($"  idle limit: GET /health/live round trip, no load  {limit}");
+            var online = await LoadAsync(tills, admin, store, phase, cancellationToken);
             Print("online", online);
             link.Up = false;
-            var offline = await LoadAsync(tills, phase, cancellationToken);
+            var offline = await LoadAsync(tills, admin, store, phase, cancellationToken);
             Print("HQ link cut", offline);
             link.Up = true;
 
             // The fan-out is measured once the link has settled: right after it returns, the minute of sales made
             // offline drains to HQ, which runs in this process on the same two cores.
-            var monitor = store.Services.GetRequiredService<ConnectivityMonitor>();
             var settling = Stopwatch.StartNew();
-            await UntilAsync(() => Task.FromResult(monitor.Current is { State: ConnectivityState.Online, UpBacklog: 0 }), TimeSpan.FromMinutes(2), cancellationToken);
+            await UntilAsync(async () => await ReadAsync(await admin.GetAsync("/api/connectivity", cancellationToken), cancellationToken) is var status
+                && status.GetProperty("state").ToString() is "Online" or "online" or "0" && status.GetProperty("upBacklog").GetInt64() == 0, TimeSpan.FromMinutes(2), cancellationToken);
             output.WriteLine($"  link back: the offline backlog drained in {settling.Elapsed.TotalSeconds:F1} s");
             var ratio = offline["checkout"].P99 / online["checkout"].P99;
             var priceRatio = offline["price check"].P99 / online["price check"].P99;
             output.WriteLine($"  offline/online p99: price check {priceRatio:F2}, checkout {ratio:F2}   (target under 1.2)");
-            output.WriteLine($"  price check p99 / limit p99: {online["price check"].P99 / limit.P99:F1}x");
-            var fanOut = await FanOutAsync(admin, store.Address(), cancellationToken);
+            output.WriteLine($"  price check p99 / limit p99 under the same load: online {online["price check"].P99 / online[Limit].P99:F2}, HQ link cut {offline["price check"].P99 / offline[Limit].P99:F2}   (idle limit: {online["price check"].P99 / limit.P99:F1}x)");
+            var fanOut = await FanOutAsync(admin, address, cancellationToken);
             output.WriteLine($"  out-of-stock -> {boards} menu boards (SSE)        {fanOut}   (target p99 under 50 ms)");
             foreach (var till in tills)
             {
@@ -98,6 +120,8 @@ internal sealed class StoreBenchmark(TextWriter output, string directory, int de
                 LimitP99Ms = limit.P99,
                 Online = online.ToDictionary(o => o.Key, o => new[] { o.Value.P50, o.Value.P99 }),
                 Offline = offline.ToDictionary(o => o.Key, o => new[] { o.Value.P50, o.Value.P99 }),
+                OnlineInServer = online.ToDictionary(o => o.Key, o => new[] { o.Value.ServerP50, o.Value.ServerP99 }),
+                OfflineInServer = offline.ToDictionary(o => o.Key, o => new[] { o.Value.ServerP50, o.Value.ServerP99 }),
                 OperationsOnline = online.Sum(o => o.Value.Count),
                 OperationsOffline = offline.Sum(o => o.Value.Count),
                 OfflineOnlineP99Ratio = Math.Max(ratio, priceRatio),
@@ -108,10 +132,7 @@ internal sealed class StoreBenchmark(TextWriter output, string directory, int de
         }
         finally
         {
-            await store.StopAsync(CancellationToken.None);
-            await store.DisposeAsync();
-            await hq.StopAsync(CancellationToken.None);
-            await hq.DisposeAsync();
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
         }
     }
 
@@ -129,13 +150,13 @@ internal sealed class StoreBenchmark(TextWriter output, string directory, int de
 
     private void Print(string label, Dictionary<string, Figures> figures)
     {
-        foreach (var (operation, f) in figures)
+        foreach (var (operation, f) in figures.OrderBy(f => Array.IndexOf(Printed, f.Key)))
         {
-            output.WriteLine($"  {label,-12} {operation,-14} {f.Count,8:N0} ops   p50 {f.P50,7:F2} ms   p99 {f.P99,7:F2} ms");
+            output.WriteLine($"  {label,-12} {operation,-22} {f.Count,8:N0} ops   p50 {f.P50,7:F2} ms   p99 {f.P99,7:F2} ms" + (f.ServerP99 is null ? "" : $"   (in the server: p50 {f.ServerP50,5:F2}, p99 {f.ServerP99,5:F2} ms)"));
         }
     }
 
-    private async Task<Dictionary<string, Figures>> LoadAsync(List<HttpClient> tills, TimeSpan duration, CancellationToken cancellationToken)
+    private async Task<Dictionary<string, Figures>> LoadAsync(List<HttpClient> tills, HttpClient admin, OutpostProcess store, TimeSpan duration, CancellationToken cancellationToken)
     {
         var samples = new ConcurrentDictionary<string, ConcurrentBag<double>>();
         async Task Record(string operation, double ms)
@@ -148,6 +169,52 @@ internal sealed class StoreBenchmark(TextWriter output, string directory, int de
         }
 
         var stop = DateTime.UtcNow + duration;
+        var before = await ServerMetrics.ScrapeAsync(admin, cancellationToken);
+        var usage = new ProcessUsage(store);
+        var tillsPaused = GC.GetTotalPauseDuration();
+        var tillsCpu = Process.GetCurrentProcess().TotalProcessorTime;
+
+        // The limit under the same load: a request that does nothing (the liveness probe), every 20 ms from a client
+        // of its own. Whatever it takes is the request path on this machine (loopback TCP, both processes' schedulers,
+        // Kestrel), not an operation's work.
+        var limit = Task.Run(async () =>
+        {
+            using var probe = new HttpClient { BaseAddress = admin.BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
+            var probes = samples.GetOrAdd(Limit, _ => []);
+            for (var i = 0; i < 1_000_000 && DateTime.UtcNow < stop; i++)
+            {
+                var watch = Stopwatch.StartNew();
+                (await probe.GetAsync("/health/live", cancellationToken)).EnsureSuccessStatusCode();
+                probes.Add(watch.Elapsed.TotalMilliseconds);
+                await Task.Delay(20, cancellationToken);
+            }
+        }, cancellationToken);
+
+        // And what a durable commit costs on this disk under the same load: one row, one fsync'd SQLite transaction
+        // (WAL, synchronous=FULL, as the log commits a sale), every 20 ms, on a thread of its own. A checkout holds one.
+        var commits = Task.Factory.StartNew(() =>
+        {
+            using var connection = RawSqlite.Connection(directory, "commit-limit.db");
+            using var insert = connection.CreateCommand();
+            insert.CommandText = "INSERT INTO raw(topic, key, payload) VALUES('sales', $key, $payload)";
+            var key = insert.Parameters.Add("$key", Microsoft.Data.Sqlite.SqliteType.Text);
+            insert.Parameters.AddWithValue("$payload", new byte[200]);
+            var probes = samples.GetOrAdd(CommitLimit, _ => []);
+            for (var i = 0; i < 1_000_000 && DateTime.UtcNow < stop && !cancellationToken.IsCancellationRequested; i++)
+            {
+                var watch = Stopwatch.StartNew();
+                using (var tx = connection.BeginTransaction())
+                {
+                    insert.Transaction = tx;
+                    key.Value = "k" + i.ToString(CultureInfo.InvariantCulture);
+                    insert.ExecuteNonQuery();
+                    tx.Commit();
+                }
+
+                probes.Add(watch.Elapsed.TotalMilliseconds);
+                Thread.Sleep(20);
+            }
+        }, cancellationToken, TaskCreationOptions.LongRunning, TaskScheduler.Default);
         await Task.WhenAll(tills.Select((till, t) => Task.Run(async () =>
         {
             var random = new Random(t);
@@ -175,8 +242,13 @@ internal sealed class StoreBenchmark(TextWriter output, string directory, int de
                 await ReadAsync(await till.PostAsJsonAsync($"/api/baskets/{id}/complete", new { idempotencyKey = id }, cancellationToken), cancellationToken);
                 await Record("checkout", watch.Elapsed.TotalMilliseconds);
             }
-        }, cancellationToken)));
-        return samples.ToDictionary(s => s.Key, s => Figures.Of(s.Value));
+        }, cancellationToken)).Append(limit).Append(commits));
+        var cpu = usage.CpuPercent;
+        var server = (await ServerMetrics.ScrapeAsync(admin, cancellationToken)).Since(before);
+        output.WriteLine($"  store server: CPU {cpu:F0}% of one core; {server.Collections:N0} garbage collections, paused {server.PauseSeconds * 1000:F0} ms in all ({server.PauseSeconds / duration.TotalSeconds:P1} of the time); {server.WorkItems / duration.TotalSeconds:N0} thread-pool work items a second");
+        var tillsPause = GC.GetTotalPauseDuration() - tillsPaused;
+        output.WriteLine($"  the tills' process: CPU {(Process.GetCurrentProcess().TotalProcessorTime - tillsCpu) / duration:P0} of one core; paused {tillsPause.TotalMilliseconds:F0} ms for garbage collection ({tillsPause / duration:P1} of the time)");
+        return samples.ToDictionary(s => s.Key, s => Figures.Of(s.Value, server, Routes.TryGetValue(s.Key, out var route) ? route : null));
     }
 
     private async Task<Percentiles> FanOutAsync(HttpClient admin, Uri store, CancellationToken cancellationToken)
@@ -269,26 +341,29 @@ internal sealed class StoreBenchmark(TextWriter output, string directory, int de
         return body + Retail.Catalog.Gtin.CheckDigit(body).ToString(CultureInfo.InvariantCulture);
     }
 
-    private static async Task PublishAsync(IEventLog hq, CancellationToken cancellationToken)
+    /// <summary>HQ's catalog for the store, through HQ's admin API: 1,000 products with prices, 200 promotions.</summary>
+    private static async Task PublishAsync(HttpClient hq, CancellationToken cancellationToken)
     {
-        var events = new List<NewEvent>();
+        var events = new List<PublishEvent>();
         var from = new DateTime(2026, 1, 1);
+        static JsonElement Json<T>(T value, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> type) => JsonSerializer.SerializeToElement(value, type);
         for (var i = 0; i < Products; i++)
         {
             var gtin = Gtin(i);
-            events.Add(new NewEvent { Topic = CatalogEvents.ProductsTopic, Type = CatalogEvents.ProductUpserted, Key = gtin,
-                Payload = NewEvent.Json(new ProductUpsertedV1(gtin, "Product " + i, "cat" + (i % 20), "standard", SaleUnit.Each, null, null), CatalogJsonContext.Default.ProductUpsertedV1) });
-            events.Add(new NewEvent { Topic = PricingEvents.PricesTopic, Type = PricingEvents.PriceSet, Key = PricingEvents.PriceKey(Scope.All, gtin, from),
-                Payload = NewEvent.Json(new PriceSetV1(gtin, 1m + i % 50, "EUR", from, null), PricingJsonContext.Default.PriceSetV1) });
+            events.Add(new PublishEvent(CatalogEvents.ProductsTopic, CatalogEvents.ProductUpserted, gtin, "*",
+                Json(new ProductUpsertedV1(gtin, "Product " + i, "cat" + (i % 20), "standard", SaleUnit.Each, null, null), CatalogJsonContext.Default.ProductUpsertedV1)));
+            events.Add(new PublishEvent(PricingEvents.PricesTopic, PricingEvents.PriceSet, PricingEvents.PriceKey(Scope.All, gtin, from), "*",
+                Json(new PriceSetV1(gtin, 1m + i % 50, "EUR", from, null), PricingJsonContext.Default.PriceSetV1)));
         }
 
         for (var p = 0; p < 200; p++)
         {
-            events.Add(new NewEvent { Topic = PromotionEvents.PromotionsTopic, Type = PromotionEvents.PromotionSet, Key = "p" + p,
-                Payload = NewEvent.Json(new PromotionDefinitionV1("p" + p, "3 for 2 #" + p, "multiBuy", [Gtin(p * 5), Gtin(p * 5 + 1)], null, Buy: 3, Pay: 2), PromotionJsonContext.Default.PromotionDefinitionV1) });
+            events.Add(new PublishEvent(PromotionEvents.PromotionsTopic, PromotionEvents.PromotionSet, "p" + p, "*",
+                Json(new PromotionDefinitionV1("p" + p, "3 for 2 #" + p, "multiBuy", [Gtin(p * 5), Gtin(p * 5 + 1)], null, Buy: 3, Pay: 2), PromotionJsonContext.Default.PromotionDefinitionV1)));
         }
 
-        await hq.AppendBatchAsync(events, cancellationToken: cancellationToken);
+        await Parallel.ForEachAsync(events, new ParallelOptions { MaxDegreeOfParallelism = 16, CancellationToken = cancellationToken }, async (e, ct) =>
+            await ReadAsync(await hq.PostAsJsonAsync("/admin/events", e, ct), ct));
     }
 
     private static async Task UntilAsync(Func<Task<bool>> condition, TimeSpan timeout, CancellationToken cancellationToken)
@@ -307,13 +382,19 @@ internal sealed class StoreBenchmark(TextWriter output, string directory, int de
 
     private static void Quiet(WebApplicationBuilder builder) => builder.Logging.SetMinimumLevel(LogLevel.Error);
 
-    private readonly record struct Figures(int Count, double P50, double P99)
+    /// <summary>
+    /// An operation as the tills timed it (request sent to answer read, through both processes' schedulers), and
+    /// as the store server timed it (its request-duration histogram: request read to response written).
+    /// </summary>
+    private readonly record struct Figures(int Count, double P50, double P99, double? ServerP50, double? ServerP99)
     {
-        public static Figures Of(IEnumerable<double> samples)
+        public static Figures Of(IEnumerable<double> samples, ServerMetrics server, (string Method, string Route)? route)
         {
             var list = samples.ToList();
             var p = Percentiles.Of(list);
-            return new Figures(list.Count, p.P50, p.P99);
+            return route is var (method, path)
+                ? new Figures(list.Count, p.P50, p.P99, server.Percentile(method, path, 0.50), server.Percentile(method, path, 0.99))
+                : new Figures(list.Count, p.P50, p.P99, null, null);
         }
     }
 }
@@ -334,6 +415,12 @@ internal sealed record StoreBenchResult() : BenchResult("store")
     public required Dictionary<string, double[]> Online { get; init; }
 
     public required Dictionary<string, double[]> Offline { get; init; }
+
+    /// <summary>p50 and p99 per operation as the store server timed it (its request-duration histogram), online.</summary>
+    public required Dictionary<string, double?[]> OnlineInServer { get; init; }
+
+    /// <summary>The same with the HQ link cut.</summary>
+    public required Dictionary<string, double?[]> OfflineInServer { get; init; }
 
     public required int OperationsOnline { get; init; }
 

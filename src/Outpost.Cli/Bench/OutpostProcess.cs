@@ -1,0 +1,167 @@
+using System.Diagnostics;
+
+namespace Outpost.Cli.Bench;
+
+/// <summary>
+/// An <c>outpost</c> command (<c>central</c>, <c>store</c>) run by a benchmark as its own process, as it runs in
+/// production: its garbage collector, thread pool and JIT carry only its own work, not the simulated devices'.
+/// Killed with its children when disposed.
+/// </summary>
+internal sealed class OutpostProcess : IAsyncDisposable
+{
+    private const int TailLines = 40;
+    private readonly Queue<string> _tail = new();
+
+    private OutpostProcess(Process process) => Process = process;
+
+    public Process Process { get; }
+
+    public int Id => Process.Id;
+
+    /// <summary>Starts this same executable with the given arguments (and environment variables, added to this process's).</summary>
+    public static OutpostProcess Start(IEnumerable<string> arguments, IReadOnlyDictionary<string, string>? environment = null, string? workingDirectory = null)
+    {
+        var self = Environment.ProcessPath!;
+        var start = new ProcessStartInfo(self) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        if (Path.GetFileNameWithoutExtension(self) == "dotnet")
+        {
+            start.ArgumentList.Add(typeof(OutpostProcess).Assembly.Location);
+        }
+
+        foreach (var argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+        {
+            start.Environment[name] = value;
+        }
+
+        if (workingDirectory is not null)
+        {
+            start.WorkingDirectory = workingDirectory;
+        }
+
+        var child = new OutpostProcess(Process.Start(start)!);
+        child.Process.OutputDataReceived += (_, e) => child.Keep(e.Data);
+        child.Process.ErrorDataReceived += (_, e) => child.Keep(e.Data);
+        child.Process.BeginOutputReadLine();
+        child.Process.BeginErrorReadLine();
+        return child;
+    }
+
+    /// <summary>A free TCP port on 127.0.0.1 for the child to listen on.</summary>
+    public static int FreePort()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    /// <summary>Waits (at most 60 s) until the child answers <c>/health/ready</c>; says why if it exits first.</summary>
+    public async Task WaitUntilReadyAsync(HttpClient client, CancellationToken cancellationToken)
+    {
+        for (var i = 0; i < 600; i++)
+        {
+            if (Process.HasExited)
+            {
+                throw new InvalidOperationException($"The {Name} process exited with code {Process.ExitCode}. Its last output:{Environment.NewLine}{Tail}");
+            }
+
+            try
+            {
+                using var response = await client.GetAsync("/health/ready", cancellationToken);
+                if (response.IsSuccessStatusCode)
+                {
+                    return;
+                }
+            }
+            catch (HttpRequestException)
+            {
+            }
+
+            await Task.Delay(100, cancellationToken);
+        }
+
+        throw new TimeoutException($"The {Name} process did not answer /health/ready within 60 s. Its last output:{Environment.NewLine}{Tail}");
+    }
+
+    /// <summary>Its resident memory now.</summary>
+    public long ResidentBytes
+    {
+        get
+        {
+            Process.Refresh();
+            return Process.WorkingSet64;
+        }
+    }
+
+    /// <summary>The CPU time it has used so far.</summary>
+    public TimeSpan CpuTime
+    {
+        get
+        {
+            Process.Refresh();
+            return Process.TotalProcessorTime;
+        }
+    }
+
+    /// <summary>The last lines it wrote, for an error message.</summary>
+    public string Tail
+    {
+        get
+        {
+            lock (_tail)
+            {
+                return string.Join(Environment.NewLine, _tail);
+            }
+        }
+    }
+
+    private string Name => Process.StartInfo.ArgumentList.FirstOrDefault(a => !a.EndsWith(".dll", StringComparison.Ordinal)) ?? "outpost";
+
+    public async ValueTask DisposeAsync()
+    {
+        try
+        {
+            Process.Kill(entireProcessTree: true);
+        }
+        catch (InvalidOperationException)
+        {
+            // Already gone.
+        }
+
+        await Process.WaitForExitAsync(CancellationToken.None);
+        Process.Dispose();
+    }
+
+    private void Keep(string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+
+        lock (_tail)
+        {
+            _tail.Enqueue(line);
+            if (_tail.Count > TailLines)
+            {
+                _tail.Dequeue();
+            }
+        }
+    }
+}
+
+/// <summary>A process's CPU use over a stretch of time, in percent of one core.</summary>
+internal sealed class ProcessUsage(OutpostProcess process)
+{
+    private readonly TimeSpan _cpuAtStart = process.CpuTime;
+    private readonly long _startedAt = Stopwatch.GetTimestamp();
+
+    public long ResidentBytes => process.ResidentBytes;
+
+    /// <summary>CPU used since this was created, in percent of one core.</summary>
+    public double CpuPercent => (process.CpuTime - _cpuAtStart).TotalMilliseconds / Stopwatch.GetElapsedTime(_startedAt).TotalMilliseconds * 100;
+}

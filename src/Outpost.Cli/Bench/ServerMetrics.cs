@@ -1,0 +1,122 @@
+using System.Globalization;
+
+namespace Outpost.Cli.Bench;
+
+/// <summary>
+/// One scrape of a server's Prometheus <c>/metrics</c>: its garbage collections and its own timing of requests
+/// (the <c>http.server.request.duration</c> histogram, per method and route). Two scrapes give what happened
+/// between them, as the server saw it: from the request read off the connection to the response written.
+/// </summary>
+internal sealed class ServerMetrics
+{
+    private const string Bucket = "http_server_request_duration_seconds_bucket";
+    private readonly Dictionary<(string Method, string Route), SortedDictionary<double, double>> _histograms;
+
+    private ServerMetrics(double collections, double pauseSeconds, double workItems, Dictionary<(string, string), SortedDictionary<double, double>> histograms)
+    {
+        Collections = collections;
+        PauseSeconds = pauseSeconds;
+        WorkItems = workItems;
+        _histograms = histograms;
+    }
+
+    /// <summary>Garbage collections (all generations).</summary>
+    public double Collections { get; }
+
+    /// <summary>Time the runtime paused for garbage collection.</summary>
+    public double PauseSeconds { get; }
+
+    /// <summary>Work items the thread pool ran.</summary>
+    public double WorkItems { get; }
+
+    public static async Task<ServerMetrics> ScrapeAsync(HttpClient client, CancellationToken cancellationToken) =>
+        Parse(await client.GetStringAsync("/metrics", cancellationToken));
+
+    public static ServerMetrics Parse(string text)
+    {
+        double collections = 0, pause = 0, workItems = 0;
+        var histograms = new Dictionary<(string, string), SortedDictionary<double, double>>();
+        foreach (var line in text.Split('\n'))
+        {
+            if (line.Length == 0 || line[0] == '#')
+            {
+                continue;
+            }
+
+            var value = double.Parse(line[(line.LastIndexOf(' ') + 1)..], CultureInfo.InvariantCulture);
+            if (Named(line, "dotnet_gc_collections_total"))
+            {
+                collections += value;
+            }
+            else if (Named(line, "dotnet_gc_pause_time_seconds_total"))
+            {
+                pause += value;
+            }
+            else if (Named(line, "dotnet_thread_pool_work_item_count_total"))
+            {
+                workItems += value;
+            }
+            else if (Named(line, Bucket) && Label(line, "http_route") is { } route && Label(line, "http_request_method") is { } method && Label(line, "le") is { } le)
+            {
+                var bound = le == "+Inf" ? double.PositiveInfinity : double.Parse(le, CultureInfo.InvariantCulture);
+                if (!histograms.TryGetValue((method, route), out var buckets))
+                {
+                    histograms[(method, route)] = buckets = [];
+                }
+
+                // Summed over the other labels (status code, protocol): one histogram per operation.
+                buckets[bound] = buckets.GetValueOrDefault(bound) + value;
+            }
+        }
+
+        return new ServerMetrics(collections, pause, workItems, histograms);
+    }
+
+    /// <summary>What happened since an earlier scrape.</summary>
+    public ServerMetrics Since(ServerMetrics earlier) => new(Collections - earlier.Collections, PauseSeconds - earlier.PauseSeconds, WorkItems - earlier.WorkItems,
+        _histograms.ToDictionary(h => h.Key, h => new SortedDictionary<double, double>(h.Value.ToDictionary(
+            b => b.Key, b => b.Value - (earlier._histograms.TryGetValue(h.Key, out var before) ? before.GetValueOrDefault(b.Key) : 0)))));
+
+    /// <summary>
+    /// A percentile of one operation's server-side duration, in milliseconds, interpolated within its bucket
+    /// (null when the operation did not run; +∞ when it falls past the last bound).
+    /// </summary>
+    public double? Percentile(string method, string route, double q)
+    {
+        if (!_histograms.TryGetValue((method, route), out var buckets) || buckets.Count == 0 || buckets.Values.Max() <= 0)
+        {
+            return null;
+        }
+
+        var total = buckets[double.PositiveInfinity];
+        var rank = q * total;
+        double lower = 0, below = 0;
+        foreach (var (bound, cumulative) in buckets)
+        {
+            if (cumulative >= rank)
+            {
+                return double.IsPositiveInfinity(bound) ? bound : (lower + (bound - lower) * (cumulative == below ? 1 : (rank - below) / (cumulative - below))) * 1000;
+            }
+
+            (lower, below) = (bound, cumulative);
+        }
+
+        return double.PositiveInfinity;
+    }
+
+    private static bool Named(string line, string name) =>
+        line.StartsWith(name, StringComparison.Ordinal) && line.Length > name.Length && line[name.Length] is ' ' or '{';
+
+    private static string? Label(string line, string name)
+    {
+        var at = line.IndexOf("," + name + "=\"", StringComparison.Ordinal);
+        at = at >= 0 ? at : line.IndexOf("{" + name + "=\"", StringComparison.Ordinal);
+        if (at < 0)
+        {
+            return null;
+        }
+
+        var start = at + name.Length + 3;
+        return line[start..line.IndexOf('"', start)];
+    }
+}
