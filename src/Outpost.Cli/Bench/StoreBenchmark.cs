@@ -41,7 +41,7 @@ internal sealed class StoreBenchmark(TextWriter output, string directory, int de
     private static readonly string[] Printed = ["price check", "basket update", "checkout", Limit, CommitLimit];
 
     /// <summary>A durable one-row SQLite commit on the same disk, timed under the same load.</summary>
-    private const string CommitLimit = "limit: fsync'd commit";
+    private const string CommitLimit = "limit: durable commit";
 
     /// <summary>Out-of-stock marks sent to the boards: 50 x 100 boards = 5,000 deliveries, so the p99 is not one slow round.</summary>
     private const int Rounds = 50;
