@@ -110,6 +110,33 @@ public sealed class CliTests : IDisposable
     }
 
     [Fact]
+    public async Task Bench_store_runs_the_store_server_and_hq_as_processes_and_times_operations_at_the_till_and_in_the_server()
+    {
+        var json = Path.Combine(_directory, "store.json");
+
+        var (exit, output) = await RunAsync("bench", "store", "--devices", "2", "--seconds", "2", "--boards", "2", "--json", json);
+
+        Assert.True(exit == 0, output);
+        Assert.Contains("store server: process ", output, StringComparison.Ordinal);
+        Assert.Contains("limit: /health/live", output, StringComparison.Ordinal);
+        var root = JsonDocument.Parse(await File.ReadAllTextAsync(json, Ct)).RootElement;
+        foreach (var phase in new[] { "online", "offline" })
+        {
+            var atTill = root.GetProperty(phase);
+            var inServer = root.GetProperty(phase + "InServer");
+            foreach (var operation in new[] { "price check", "basket update", "checkout", "limit: /health/live" })
+            {
+                Assert.True(atTill.GetProperty(operation)[1].GetDouble() > 0, $"{phase} {operation} at the till");
+                Assert.True(inServer.GetProperty(operation)[1].GetDouble() > 0, $"{phase} {operation} in the server: {output}");
+            }
+
+            Assert.True(atTill.GetProperty("limit: durable commit")[1].GetDouble() > 0, $"{phase} durable commit");
+        }
+
+        Assert.True(root.GetProperty("fanOutP99Ms").GetDouble() > 0);
+    }
+
+    [Fact]
     public async Task An_unknown_command_is_refused_with_a_non_zero_exit()
     {
         var (exit, _) = await RunAsync("fly");

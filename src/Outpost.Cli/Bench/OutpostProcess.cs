@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Reflection;
 
 namespace Outpost.Cli.Bench;
 
@@ -21,11 +22,16 @@ internal sealed class OutpostProcess : IAsyncDisposable
     /// <summary>Starts this same executable with the given arguments (and environment variables, added to this process's).</summary>
     public static OutpostProcess Start(IEnumerable<string> arguments, IReadOnlyDictionary<string, string>? environment = null, string? workingDirectory = null)
     {
+        // The outpost executable itself when it is what runs; otherwise (dotnet outpost.dll, dotnet run, a test host)
+        // the same outpost.dll through the dotnet host.
         var self = Environment.ProcessPath!;
-        var start = new ProcessStartInfo(self) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        if (Path.GetFileNameWithoutExtension(self) == "dotnet")
+        var outpost = typeof(OutpostProcess).Assembly;
+        var viaHost = Assembly.GetEntryAssembly() != outpost || Path.GetFileNameWithoutExtension(self) == "dotnet";
+        var host = Path.GetFileNameWithoutExtension(self) == "dotnet" ? self : Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet";
+        var start = new ProcessStartInfo(viaHost ? host : self) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        if (viaHost)
         {
-            start.ArgumentList.Add(typeof(OutpostProcess).Assembly.Location);
+            start.ArgumentList.Add(outpost.Location);
         }
 
         foreach (var argument in arguments)
