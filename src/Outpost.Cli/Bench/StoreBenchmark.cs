@@ -63,7 +63,7 @@ internal sealed class StoreBenchmark(TextWriter output, string directory, int de
         await using var link = new LinkRelay(hqAddress);
 
         // The store server runs as its own process, as in a store: its garbage collector and thread pool carry the
-        // store's work only, not the simulated tills' (which share this process with HQ).
+        // store's work only, not the simulated tills'.
         var address = new Uri($"http://127.0.0.1:{OutpostProcess.FreePort()}/");
         await using var store = OutpostProcess.Start(
             ["store", "--id", StoreId, "--region", "bench", "--time-zone", "Europe/Paris", "--data", Path.Combine(directory, "store"), "--urls", address.ToString().TrimEnd('/'),
@@ -95,7 +95,7 @@ internal sealed class StoreBenchmark(TextWriter output, string directory, int de
             link.Up = true;
 
             // The fan-out is measured once the link has settled: right after it returns, the minute of sales made
-            // offline drains to HQ, which runs in this process on the same two cores.
+            // offline drains to HQ, which runs on the same two cores.
             var settling = Stopwatch.StartNew();
             await UntilAsync(async () => await ReadAsync(await admin.GetAsync("/api/connectivity", cancellationToken), cancellationToken) is var status
                 && status.GetProperty("state").ToString() is "Online" or "online" or "0" && status.GetProperty("upBacklog").GetInt64() == 0, TimeSpan.FromMinutes(2), cancellationToken);
@@ -379,8 +379,6 @@ internal sealed class StoreBenchmark(TextWriter output, string directory, int de
             await Task.Delay(100, cancellationToken);
         }
     }
-
-    private static void Quiet(WebApplicationBuilder builder) => builder.Logging.SetMinimumLevel(LogLevel.Error);
 
     /// <summary>
     /// An operation as the tills timed it (request sent to answer read, through both processes' schedulers), and
