@@ -23,18 +23,24 @@ public sealed record ParkedEvents(long Total, IReadOnlyList<ParkedEvent> Latest)
 
     /// <summary>
     /// Counts HQ's dead letters, reads the latest <see cref="Listed"/> (never all of them: a rollout can park every
-    /// sale of a store for a day, and the fleet page asks every 5 s) and names the store each event came from. The link acknowledged these events (HQ
-    /// holds them, untouched, in its log); what is parked is only a read model's view of them.
+    /// sale of a store for a day, and the fleet page asks every 5 s) and names the store each event came from, reading
+    /// each parked event once however many read models parked it. The link acknowledged these events (HQ holds them,
+    /// untouched, in its log); what is parked is only a read model's view of them.
     /// </summary>
     public static async Task<ParkedEvents> ReadAsync(IEventLog log, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(log);
         var page = await log.GetLatestDeadLettersAsync(Listed, cancellationToken);
-        var latest = new List<ParkedEvent>();
+        var origins = new Dictionary<long, string?>();
+        var latest = new List<ParkedEvent>(page.Latest.Count);
         foreach (var letter in page.Latest)
         {
-            var read = await log.ReadAsync(letter.Seq - 1, ReadFilter.All, 1, cancellationToken);
-            var origin = read.Events is [{ } e] && e.Seq == letter.Seq ? e.Origin.Node.Value : null;
+            if (!origins.TryGetValue(letter.Seq, out var origin))
+            {
+                var read = await log.ReadAsync(letter.Seq - 1, ReadFilter.All, 1, cancellationToken);
+                origins[letter.Seq] = origin = read.Events is [{ } e] && e.Seq == letter.Seq ? e.Origin.Node.Value : null;
+            }
+
             latest.Add(new ParkedEvent(letter.Consumer, letter.Seq, letter.Topic, letter.Type, origin, letter.Attempts, letter.Error, letter.ParkedAt));
         }
 

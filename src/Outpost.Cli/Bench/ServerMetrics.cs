@@ -38,12 +38,12 @@ internal sealed class ServerMetrics
         var histograms = new Dictionary<(string, string), SortedDictionary<double, double>>();
         foreach (var line in text.Split('\n'))
         {
-            if (line.Length == 0 || line[0] == '#')
+            // Comments, and values this reader has no use for (NaN, +Inf) are skipped.
+            if (line.Length == 0 || line[0] == '#' || !double.TryParse(line.AsSpan(line.LastIndexOf(' ') + 1), NumberStyles.Float, CultureInfo.InvariantCulture, out var value) || !double.IsFinite(value))
             {
                 continue;
             }
 
-            var value = double.Parse(line[(line.LastIndexOf(' ') + 1)..], CultureInfo.InvariantCulture);
             if (Named(line, "dotnet_gc_collections_total"))
             {
                 collections += value;

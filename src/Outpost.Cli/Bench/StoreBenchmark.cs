@@ -38,10 +38,11 @@ internal sealed class StoreBenchmark(TextWriter output, string directory, int de
     /// <summary>The liveness probe timed beside the tills' operations, under the same load.</summary>
     private const string Limit = "limit: /health/live";
 
-    private static readonly string[] Printed = ["price check", "basket update", "checkout", Limit, CommitLimit];
-
     /// <summary>A durable one-row SQLite commit on the same disk, timed under the same load.</summary>
     private const string CommitLimit = "limit: durable commit";
+
+    /// <summary>The order the figures are printed in.</summary>
+    private static readonly string[] Printed = ["price check", "basket update", "checkout", Limit, CommitLimit];
 
     /// <summary>Out-of-stock marks sent to the boards: 50 x 100 boards = 5,000 deliveries, so the p99 is not one slow round.</summary>
     private const int Rounds = 50;
@@ -174,47 +175,9 @@ internal sealed class StoreBenchmark(TextWriter output, string directory, int de
         var tillsPaused = GC.GetTotalPauseDuration();
         var tillsCpu = Process.GetCurrentProcess().TotalProcessorTime;
 
-        // The limit under the same load: a request that does nothing (the liveness probe), every 20 ms from a client
-        // of its own. Whatever it takes is the request path on this machine (loopback TCP, both processes' schedulers,
-        // Kestrel), not an operation's work.
-        var limit = Task.Run(async () =>
-        {
-            using var probe = new HttpClient { BaseAddress = admin.BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
-            var probes = samples.GetOrAdd(Limit, _ => []);
-            for (var i = 0; i < 1_000_000 && DateTime.UtcNow < stop; i++)
-            {
-                var watch = Stopwatch.StartNew();
-                (await probe.GetAsync("/health/live", cancellationToken)).EnsureSuccessStatusCode();
-                probes.Add(watch.Elapsed.TotalMilliseconds);
-                await Task.Delay(20, cancellationToken);
-            }
-        }, cancellationToken);
-
-        // And what a durable commit costs on this disk under the same load: one row, one fsync'd SQLite transaction
-        // (WAL, synchronous=FULL, as the log commits a sale), every 20 ms, on a thread of its own. A checkout holds one.
-        var commits = Task.Factory.StartNew(() =>
-        {
-            using var connection = RawSqlite.Connection(directory, "commit-limit.db");
-            using var insert = connection.CreateCommand();
-            insert.CommandText = "INSERT INTO raw(topic, key, payload) VALUES('sales', $key, $payload)";
-            var key = insert.Parameters.Add("$key", Microsoft.Data.Sqlite.SqliteType.Text);
-            insert.Parameters.AddWithValue("$payload", new byte[200]);
-            var probes = samples.GetOrAdd(CommitLimit, _ => []);
-            for (var i = 0; i < 1_000_000 && DateTime.UtcNow < stop && !cancellationToken.IsCancellationRequested; i++)
-            {
-                var watch = Stopwatch.StartNew();
-                using (var tx = connection.BeginTransaction())
-                {
-                    insert.Transaction = tx;
-                    key.Value = "k" + i.ToString(CultureInfo.InvariantCulture);
-                    insert.ExecuteNonQuery();
-                    tx.Commit();
-                }
-
-                probes.Add(watch.Elapsed.TotalMilliseconds);
-                Thread.Sleep(20);
-            }
-        }, cancellationToken, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        var limit = ProbeRequestsAsync(admin.BaseAddress!, samples.GetOrAdd(Limit, _ => []), stop, cancellationToken);
+        var commits = Task.Factory.StartNew(() => ProbeCommits(samples.GetOrAdd(CommitLimit, _ => []), stop, cancellationToken),
+            cancellationToken, TaskCreationOptions.LongRunning, TaskScheduler.Default);
         await Task.WhenAll(tills.Select((till, t) => Task.Run(async () =>
         {
             var random = new Random(t);
@@ -249,6 +212,54 @@ internal sealed class StoreBenchmark(TextWriter output, string directory, int de
         var tillsPause = GC.GetTotalPauseDuration() - tillsPaused;
         output.WriteLine($"  the tills' process: CPU {(Process.GetCurrentProcess().TotalProcessorTime - tillsCpu) / duration:P0} of one core; paused {tillsPause.TotalMilliseconds:F0} ms for garbage collection ({tillsPause / duration:P1} of the time)");
         return samples.ToDictionary(s => s.Key, s => Figures.Of(s.Value, server, Routes.TryGetValue(s.Key, out var route) ? route : null));
+    }
+
+    /// <summary>
+    /// The limit under the same load: a request that does nothing (the liveness probe), every 20 ms from a client of
+    /// its own. Whatever it takes is the request path on this machine (loopback TCP, both processes' schedulers,
+    /// Kestrel), not an operation's work.
+    /// </summary>
+    private static async Task ProbeRequestsAsync(Uri store, ConcurrentBag<double> samples, DateTime stop, CancellationToken cancellationToken)
+    {
+        using var probe = new HttpClient { BaseAddress = store, Timeout = TimeSpan.FromSeconds(30) };
+        for (var i = 0; i < 1_000_000 && DateTime.UtcNow < stop; i++)
+        {
+            var watch = Stopwatch.StartNew();
+            using (var response = await probe.GetAsync("/health/live", cancellationToken))
+            {
+                response.EnsureSuccessStatusCode();
+            }
+
+            samples.Add(watch.Elapsed.TotalMilliseconds);
+            await Task.Delay(20, cancellationToken);
+        }
+    }
+
+    /// <summary>
+    /// What a durable commit costs on this disk under the same load: one row, one fsync'd SQLite transaction (WAL,
+    /// synchronous=FULL, as the log commits a sale), every 20 ms. A checkout holds one. Runs on a thread of its own.
+    /// </summary>
+    private void ProbeCommits(ConcurrentBag<double> samples, DateTime stop, CancellationToken cancellationToken)
+    {
+        using var connection = RawSqlite.Connection(directory, "commit-limit.db");
+        using var insert = connection.CreateCommand();
+        insert.CommandText = "INSERT INTO raw(topic, key, payload) VALUES('sales', $key, $payload)";
+        var key = insert.Parameters.Add("$key", Microsoft.Data.Sqlite.SqliteType.Text);
+        insert.Parameters.AddWithValue("$payload", new byte[200]);
+        for (var i = 0; i < 1_000_000 && DateTime.UtcNow < stop && !cancellationToken.IsCancellationRequested; i++)
+        {
+            var watch = Stopwatch.StartNew();
+            using (var tx = connection.BeginTransaction())
+            {
+                insert.Transaction = tx;
+                key.Value = "k" + i.ToString(CultureInfo.InvariantCulture);
+                insert.ExecuteNonQuery();
+                tx.Commit();
+            }
+
+            samples.Add(watch.Elapsed.TotalMilliseconds);
+            Thread.Sleep(20);
+        }
     }
 
     private async Task<Percentiles> FanOutAsync(HttpClient admin, Uri store, CancellationToken cancellationToken)
