@@ -74,11 +74,20 @@ public sealed class LocalPostgresServer(bool durable = false) : IAsyncDisposable
         return Connection(name);
     }
 
+    /// <summary>The server's main process (the postmaster), whose children are its backends; null when it is not running.</summary>
+    public int? ProcessId
+    {
+        get
+        {
+            var pidFile = Path.Combine(DataDirectory, "postmaster.pid");
+            return File.Exists(pidFile) && int.TryParse(File.ReadLines(pidFile).FirstOrDefault(), out var pid) ? pid : null;
+        }
+    }
+
     /// <summary>Stops the server (fast shutdown by its PID) and deletes its files.</summary>
     public async ValueTask DisposeAsync()
     {
-        var pidFile = Path.Combine(DataDirectory, "postmaster.pid");
-        if (File.Exists(pidFile) && int.TryParse((await File.ReadAllLinesAsync(pidFile))[0], out var pid))
+        if (ProcessId is { } pid)
         {
             try
             {

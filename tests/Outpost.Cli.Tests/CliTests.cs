@@ -137,6 +137,32 @@ public sealed class CliTests : IDisposable
     }
 
     [Fact]
+    public async Task Bench_hq_ingests_through_hq_beside_raw_copy_and_accounts_for_every_part_of_the_cpu()
+    {
+        var json = Path.Combine(_directory, "hq.json");
+
+        var (exit, output) = await RunAsync("bench", "hq", "--events", "16000", "--senders", "4", "--stores", "40", "--changes", "2", "--json", json);
+
+        Assert.True(exit == 0, output);
+        Assert.Contains("this machine's CPU ceiling for that work", output, StringComparison.Ordinal);
+        var root = JsonDocument.Parse(await File.ReadAllTextAsync(json, Ct)).RootElement;
+        foreach (var figure in new[] { "rawCopyPerSecond", "rawIndexedCopyPerSecond", "logAlonePerSecond", "ingestPerSecond", "ingestRatio", "ingestCpuCeilingPerSecond", "ingestCpuCeilingRatio" })
+        {
+            Assert.True(root.GetProperty(figure).GetDouble() > 0, $"{figure}: {output}");
+        }
+
+        // Every part that does the ingest's work is counted: HQ, the PostgreSQL server with its backends, the senders.
+        var perEvent = root.GetProperty("ingestCpuMicrosPerEvent");
+        foreach (var part in new[] { "HQ", "PostgreSQL", "the sending stores" })
+        {
+            Assert.True(perEvent.GetProperty(part).GetDouble() > 0, $"{part}: {output}");
+        }
+
+        Assert.True(root.GetProperty("ingestMachineBusyPercent").GetDouble() > 0, output);
+        Assert.Equal(0, root.GetProperty("deliveriesMissing").GetInt32());
+    }
+
+    [Fact]
     public async Task An_unknown_command_is_refused_with_a_non_zero_exit()
     {
         var (exit, _) = await RunAsync("fly");

@@ -25,6 +25,7 @@ internal sealed class HqBenchmark(TextWriter output, string? postgres, int event
     private const string AdminToken = "bench-admin";
     private const int Batch = 1000;
     private const int InFlight = 4;
+    private IReadOnlyList<(string Name, Func<TimeSpan> Cpu)> _postgresCpu = [];
     private static readonly byte[] Payload = Encoding.UTF8.GetBytes(
         """{"basket":"b0000042","till":"till-03","lines":[{"gtin":"5012345678900","qty":2,"price":"1.25"},{"gtin":"5098765432109","qty":1,"price":"3.49"}],"total":"5.99","currency":"EUR","tender":"card"}""");
 
@@ -48,19 +49,29 @@ internal sealed class HqBenchmark(TextWriter output, string? postgres, int event
             output.WriteLine("  PostgreSQL: the given server (its data is left in place)");
         }
 
-        var raw = await RawCopyAsync(rawDatabase, indexed: false, cancellationToken);
-        output.WriteLine($"  raw binary COPY, the log's rows, no index, one stream {raw,12:N0} rows/s   (the physical limit)");
-        var rawIndexed = await RawCopyAsync(rawDatabase, indexed: true, cancellationToken);
-        output.WriteLine($"  the same with the log's two unique indexes            {rawIndexed,12:N0} rows/s   (sequence, and (origin, origin seq) for idempotence)");
+        // Where the CPU goes: PostgreSQL's server and its backends when it is ours to watch, and this process.
+        var postgresCpu = local?.ProcessId is { } postmaster ? () => CpuLedger.ProcessTree(postmaster) : (Func<TimeSpan>?)null;
+        _postgresCpu = postgresCpu is null ? [] : [("PostgreSQL", postgresCpu)];
 
-        var alone = await LogAloneAsync(rawDatabase, cancellationToken);
+        var (raw, rawCpu) = await RawCopyAsync(rawDatabase, indexed: false, cancellationToken);
+        output.WriteLine($"  raw binary COPY, the log's rows, no index, one stream {raw,12:N0} rows/s   (the physical limit)   {PerRow(rawCpu)}");
+        var (rawIndexed, rawIndexedCpu) = await RawCopyAsync(rawDatabase, indexed: true, cancellationToken);
+        output.WriteLine($"  the same with the log's two unique indexes            {rawIndexed,12:N0} rows/s   (sequence, and (origin, origin seq) for idempotence)   {PerRow(rawIndexedCpu)}");
+
+        var (alone, aloneCpu) = await LogAloneAsync(rawDatabase, cancellationToken);
         output.WriteLine($"  the PostgreSQL log alone, {senders} writers, in process   {alone,12:N0} events/s  {alone / raw,6:P0} of raw COPY   (no HTTP: what the log itself costs)");
+        output.WriteLine($"    {aloneCpu.Describe()}");
 
         var url = $"http://127.0.0.1:{OutpostProcess.FreePort()}";
         await using var hq = OutpostProcess.Start(["central", "--postgres", database + ";Maximum Pool Size=200", "--urls", url, "--admin-token", AdminToken],
             new Dictionary<string, string> { ["DOTNET_gcServer"] = "0" });
-        return await MeasureAsync(hq, url, database, raw, rawIndexed, cancellationToken);
+        var result = await MeasureAsync(hq, url, database, raw, rawIndexed, cancellationToken);
+        return result with { LogAlonePerSecond = Math.Round(alone), LogAloneRatio = Math.Round(alone / raw, 3) };
     }
+
+    /// <summary>The CPU a phase cost per row, by part, in microseconds.</summary>
+    private static string PerRow((CpuReport Cpu, long Rows) phase) =>
+        "CPU per row: " + string.Join(", ", phase.Cpu.Parts.Select(p => $"{p.Name} {p.Seconds / phase.Rows * 1e6:F1} µs"));
 
     private async Task<HqBenchResult> MeasureAsync(OutpostProcess hq, string url, string database, double raw, double rawIndexed, CancellationToken cancellationToken)
     {
@@ -74,9 +85,10 @@ internal sealed class HqBenchmark(TextWriter output, string? postgres, int event
         // A long-running HQ has its hot paths compiled and optimised; a fresh process spends its first seconds in
         // the JIT (tiered compilation with profile-guided re-compilation). Warm it up untimed on other stores first.
         await IngestAsync(new Uri(url), secrets.Skip(senders).Take(senders).ToList(), Math.Max(senders * Batch, events / 5), cancellationToken);
-        var ingestUsage = new ProcessUsage(hq);
+        var ledger = new CpuLedger([("HQ", () => hq.CpuTime), .. _postgresCpu, ("the sending stores", () => Environment.CpuUsage.TotalTime)]).Start();
         var ingest = await IngestAsync(new Uri(url), secrets, events, cancellationToken);
-        var ingestCpu = ingestUsage.CpuPercent;
+        var cpu = ledger.Stop();
+        var ingestCpu = cpu.PercentOf("HQ");
         var held = await CountAsync(database, "sales", cancellationToken);
         var sent = (long)(events / senders * senders) + Math.Max(senders * Batch, events / 5) / senders * senders;
         if (held != sent)
@@ -85,6 +97,12 @@ internal sealed class HqBenchmark(TextWriter output, string? postgres, int event
         }
 
         output.WriteLine($"  ingest through POST /sync/v1/up, {senders} stores x {InFlight} in flight {ingest,8:N0} events/s  {ingest / raw,6:P0} of raw COPY, {ingest / rawIndexed:P0} of indexed   (HQ CPU {ingestCpu:F0}% of one core)");
+        output.WriteLine($"    {cpu.Describe()}");
+        var ingested = (long)(events / senders * senders);
+        var ceiling = cpu.Ceiling(ingested);
+        output.WriteLine($"    {PerRow((cpu, ingested))}: {cpu.MicrosPer(ingested):F1} µs an event in all");
+        output.WriteLine($"    this machine's CPU ceiling for that work ({cpu.Cores} cores doing nothing else): {ceiling:N0} events/s = {ceiling / raw:P0} of raw COPY; the ingest reached {ingest / ceiling:P0} of it"
+            + (_postgresCpu.Count == 0 ? " (PostgreSQL's CPU not counted: it is not this benchmark's server)" : ""));
 
         var pollUsage = new ProcessUsage(hq);
         var (delivery, missing, heldRss) = await LongPollsAsync(admin, new Uri(url), secrets, pollUsage, cancellationToken);
@@ -101,6 +119,11 @@ internal sealed class HqBenchmark(TextWriter output, string? postgres, int event
             IngestPerSecond = Math.Round(ingest),
             IngestRatio = Math.Round(ingest / raw, 3),
             IngestHqCpuPercent = Math.Round(ingestCpu),
+            IngestCpuMicrosPerEvent = cpu.Parts.ToDictionary(p => p.Name, p => Math.Round(p.Seconds / ingested * 1e6, 2)),
+            IngestMachineBusyPercent = cpu.MachineBusy is { } busy ? Math.Round(busy / cpu.Seconds * 100) : null,
+            IngestStealPercent = cpu.Steal is { } steal ? Math.Round(steal / cpu.Seconds * 100) : null,
+            IngestCpuCeilingPerSecond = Math.Round(ceiling),
+            IngestCpuCeilingRatio = Math.Round(ceiling / raw, 3),
             Pollers = pollers,
             Changes = changes,
             DeliveryP50Ms = delivery.P50,
@@ -113,7 +136,7 @@ internal sealed class HqBenchmark(TextWriter output, string? postgres, int event
     }
 
     /// <summary>The limit: the same rows, binary COPY in one stream into a table with no index (or with the log's unique indexes).</summary>
-    private async Task<double> RawCopyAsync(string connectionString, bool indexed, CancellationToken cancellationToken)
+    private async Task<(double PerSecond, (CpuReport Cpu, long Rows) Cpu)> RawCopyAsync(string connectionString, bool indexed, CancellationToken cancellationToken)
     {
         await using var connection = new NpgsqlConnection(connectionString);
         await connection.OpenAsync(cancellationToken);
@@ -126,6 +149,7 @@ internal sealed class HqBenchmark(TextWriter output, string? postgres, int event
             await create.ExecuteNonQueryAsync(cancellationToken);
         }
 
+        var ledger = new CpuLedger([.. _postgresCpu, ("the client", () => Environment.CpuUsage.TotalTime)]).Start();
         var clock = Stopwatch.StartNew();
         await using (var import = await connection.BeginBinaryImportAsync("COPY raw_events FROM STDIN (FORMAT BINARY)", cancellationToken))
         {
@@ -152,11 +176,11 @@ internal sealed class HqBenchmark(TextWriter output, string? postgres, int event
             await import.CompleteAsync(cancellationToken);
         }
 
-        return events / clock.Elapsed.TotalSeconds;
+        return (events / clock.Elapsed.TotalSeconds, (ledger.Stop(), events));
     }
 
     /// <summary>The same store events appended straight into a <see cref="PostgresEventLog"/> by concurrent writers, no HTTP.</summary>
-    private async Task<double> LogAloneAsync(string connectionString, CancellationToken cancellationToken)
+    private async Task<(double PerSecond, CpuReport Cpu)> LogAloneAsync(string connectionString, CancellationToken cancellationToken)
     {
         await using (var connection = new NpgsqlConnection(connectionString))
         {
@@ -167,6 +191,7 @@ internal sealed class HqBenchmark(TextWriter output, string? postgres, int event
 
         await using var log = await PostgresEventLog.OpenAsync(connectionString, new Core.Log.LogOptions { NodeId = "hq", MaxEventsPerCommit = 16_384 }, cancellationToken: cancellationToken);
         var perStore = events / senders;
+        var ledger = new CpuLedger([("the log's process", () => Environment.CpuUsage.TotalTime), .. _postgresCpu]).Start();
         var clock = Stopwatch.StartNew();
         await Task.WhenAll(Enumerable.Range(0, senders).Select(store => Task.Run(async () =>
         {
@@ -190,7 +215,7 @@ internal sealed class HqBenchmark(TextWriter output, string? postgres, int event
                 await log.AppendBatchAsync(batch, cancellationToken: cancellationToken);
             }
         }, cancellationToken)));
-        return perStore * senders / clock.Elapsed.TotalSeconds;
+        return (perStore * senders / clock.Elapsed.TotalSeconds, ledger.Stop());
     }
 
     /// <summary>
@@ -372,6 +397,24 @@ internal sealed record HqBenchResult() : BenchResult("hq")
     public required double IngestRatio { get; init; }
 
     public required double IngestHqCpuPercent { get; init; }
+
+    /// <summary>CPU time per ingested event, in microseconds, by part (HQ, PostgreSQL, the sending stores).</summary>
+    public required IReadOnlyDictionary<string, double> IngestCpuMicrosPerEvent { get; init; }
+
+    /// <summary>The whole machine's busy CPU during the ingest, in percent of one core.</summary>
+    public required double? IngestMachineBusyPercent { get; init; }
+
+    /// <summary>CPU the hypervisor gave to other guests during the ingest, in percent of one core.</summary>
+    public required double? IngestStealPercent { get; init; }
+
+    /// <summary>Events a second this machine's cores could ingest at the CPU cost per event measured.</summary>
+    public required double IngestCpuCeilingPerSecond { get; init; }
+
+    public required double IngestCpuCeilingRatio { get; init; }
+
+    public double LogAlonePerSecond { get; init; }
+
+    public double LogAloneRatio { get; init; }
 
     public required int Pollers { get; init; }
 
