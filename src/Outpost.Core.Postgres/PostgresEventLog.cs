@@ -326,12 +326,44 @@ public sealed partial class PostgresEventLog : IEventLog
         }
         else
         {
-            sql.Append(" WHERE e.seq > $1");
             if (upper != long.MaxValue)
             {
                 command.Parameters.AddWithValue(upper);
-                sql.Append(CultureInfo.InvariantCulture, $" AND e.seq <= ${command.Parameters.Count}");
             }
+
+            var upperParameter = upper != long.MaxValue ? $"${command.Parameters.Count}" : null;
+            if (topics is not null || filter.Types is not null)
+            {
+                // Start at the first stretch that may hold one of the pairs asked for (in the same snapshot as the
+                // events): a read model of a few types skips the stretches holding none, without reading them.
+                var pairs = new List<string>();
+                if (topics is not null)
+                {
+                    command.Parameters.AddWithValue(topics.ToArray());
+                    pairs.Add($"s.topic = ANY(${command.Parameters.Count})");
+                }
+
+                if (filter.Types is { } stretchTypes)
+                {
+                    command.Parameters.AddWithValue(stretchTypes.ToArray());
+                    pairs.Add($"s.type = ANY(${command.Parameters.Count})");
+                }
+
+                sql.Append(CultureInfo.InvariantCulture, $"""
+                     WHERE e.seq > greatest($1, (SELECT coalesce(min(s.seq_from) - 1, {upperParameter ?? "$1"}) FROM log_stretches s
+                                               WHERE s.seq_to > $1{(upperParameter is null ? "" : $" AND s.seq_from <= {upperParameter}")} AND {string.Join(" AND ", pairs)}))
+                    """);
+            }
+            else
+            {
+                sql.Append(" WHERE e.seq > $1");
+            }
+
+            if (upperParameter is not null)
+            {
+                sql.Append(CultureInfo.InvariantCulture, $" AND e.seq <= {upperParameter}");
+            }
+
             if (topics is not null)
             {
                 command.Parameters.AddWithValue(topics.ToArray());

@@ -65,6 +65,21 @@ internal static class PostgresLogSchema
             events bigint NOT NULL,
             bytes  bigint NOT NULL);
         """,
+        """
+        -- Where each (topic, type) may be found: stretches of sequences, kept by the writer in the commit that appends,
+        -- so a read model that reads a few types skips the stretches of the log that hold none of them instead of
+        -- reading every event to filter it (HQ's read models of stock, campaigns and master data among millions of
+        -- sales). A stretch may also cover other events; no event of its pair lies outside its pair's stretches.
+        CREATE TABLE log_stretches(
+            topic    text   NOT NULL,
+            type     text   NOT NULL,
+            seq_from bigint NOT NULL,
+            seq_to   bigint NOT NULL,
+            PRIMARY KEY (topic, type, seq_from));
+        CREATE INDEX log_stretches_by_end ON log_stretches(topic, type, seq_to);
+        -- A log written before stretches existed: one stretch per pair over all it holds (read as before, once).
+        INSERT INTO log_stretches(topic, type, seq_from, seq_to) SELECT topic, type, min(seq), max(seq) FROM events GROUP BY topic, type;
+        """,
     ];
 
     /// <summary>The newest schema this software knows.</summary>

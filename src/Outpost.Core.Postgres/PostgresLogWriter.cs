@@ -16,6 +16,25 @@ namespace Outpost.Core.Postgres;
 internal sealed class PostgresLogWriter(NpgsqlDataSource source, HybridLogicalClock clock, NodeId self, LogDurability durability, TopicCatalog topics)
 {
     private const string Columns = "seq, topic, type, version, key, origin_id, origin_seq, hlc, scope, correlation_id, causation_id, payload, checksum, down";
+
+    /// <summary>
+    /// How far past a (topic, type)'s latest stretch its next events may start and still extend that stretch rather
+    /// than open a new one: a read of that pair then reads at most this many other events in between, and a pair
+    /// that keeps arriving (sales) stays one stretch however many commits carry it.
+    /// </summary>
+    internal const long StretchGap = 10_000;
+
+    /// <summary>Extends each pair's latest stretch when it ends close enough below, or opens one (one statement).</summary>
+    private const string AddStretches = """
+        WITH u AS (SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[]) AS u(topic, type, first_seq, last_seq)),
+        extended AS (
+            UPDATE log_stretches s SET seq_to = u.last_seq FROM u
+            WHERE s.topic = u.topic AND s.type = u.type AND s.seq_to < u.first_seq AND s.seq_to >= u.first_seq - $5
+            RETURNING s.topic, s.type)
+        INSERT INTO log_stretches(topic, type, seq_from, seq_to)
+        SELECT u.topic, u.type, u.first_seq, u.last_seq FROM u
+        WHERE NOT EXISTS (SELECT 1 FROM extended x WHERE x.topic = u.topic AND x.type = u.type)
+        """;
     private readonly Dictionary<Scope, string> _scopes = [];
 
     /// <summary>Writes every request of the group in one transaction; returns the new head. On failure nothing of it stays.</summary>
@@ -28,6 +47,7 @@ internal sealed class PostgresLogWriter(NpgsqlDataSource source, HybridLogicalCl
         var rows = new List<Row>();
         var placed = new Dictionary<(int Node, long OriginSeq), long>();
         var added = new Dictionary<int, HashSet<long>>();
+        var stretches = new Dictionary<(string Topic, string Type), (long First, long Last)>();
         var selfNode = nodes[self.Value];
         var startHead = head;
         foreach (var request in group)
@@ -67,6 +87,7 @@ internal sealed class PostgresLogWriter(NpgsqlDataSource source, HybridLogicalCl
                 var seq = ++head;
                 rows.Add(new Row(seq, e, node.Id, originSeq, hlc, unchecked((long)EventChecksum.Seal(request.ContentHashes[i], seq, originSeq, hlc))));
                 placed[(node.Id, originSeq)] = seq;
+                stretches[(e.Topic, e.Type)] = stretches.TryGetValue((e.Topic, e.Type), out var stretch) ? (stretch.First, seq) : (seq, seq);
                 node.Max = Math.Max(node.Max, originSeq);
                 node.Dirty = true;
                 if (!added.TryGetValue(node.Id, out var seqs))
@@ -88,7 +109,8 @@ internal sealed class PostgresLogWriter(NpgsqlDataSource source, HybridLogicalCl
             }
         }
 
-        // One round trip: the nodes' positions, cursors, the head, and the notification other nodes wake on.
+        // One round trip: the nodes' positions, where each (topic, type) lies, cursors, the head, and the
+        // notification other nodes wake on.
         using var finish = new NpgsqlBatch(connection, tx);
         var dirty = nodes.Values.Where(n => n.Dirty).ToArray();
         if (dirty.Length > 0)
@@ -100,6 +122,19 @@ internal sealed class PostgresLogWriter(NpgsqlDataSource source, HybridLogicalCl
                 """)
             {
                 Parameters = { new() { Value = dirty.Select(n => n.Id).ToArray() }, new() { Value = dirty.Select(n => n.Contiguous).ToArray() }, new() { Value = dirty.Select(n => n.Max).ToArray() } },
+            });
+        }
+
+        if (stretches.Count > 0)
+        {
+            finish.BatchCommands.Add(new NpgsqlBatchCommand(AddStretches)
+            {
+                Parameters =
+                {
+                    new() { Value = stretches.Keys.Select(k => k.Topic).ToArray() }, new() { Value = stretches.Keys.Select(k => k.Type).ToArray() },
+                    new() { Value = stretches.Values.Select(v => v.First).ToArray() }, new() { Value = stretches.Values.Select(v => v.Last).ToArray() },
+                    new() { Value = StretchGap },
+                },
             });
         }
 

@@ -200,6 +200,39 @@ public abstract class LogContract : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_read_model_of_a_rare_type_finds_each_of_its_events_among_many_others()
+    {
+        var log = await Db.OpenAsync("hq");
+        // Stock counts among sales, further apart than the sales between them (PostgreSQL: more than one stretch).
+        await AppendSalesAsync(log, 12_000);
+        await log.AppendAsync(Event(topic: "stock", key: "c1") with { Type = "StockCounted" }, Ct);
+        await AppendSalesAsync(log, 12_000);
+        await log.AppendAsync(Event(topic: "stock", key: "c2") with { Type = "StockCounted" }, Ct);
+        await log.AppendAsync(Event(topic: "sales", key: "same type, other topic") with { Type = "StockCounted" }, Ct);
+        await AppendSalesAsync(log, 100);
+
+        Assert.Equal([12_001L, 24_002L], (await ReadAllAsync(log, new ReadFilter { Topics = ["stock"], Types = ["StockCounted"] })).Select(e => e.Seq));
+        Assert.Equal([12_001L, 24_002L], (await ReadAllAsync(log, new ReadFilter { Topics = ["stock"] })).Select(e => e.Seq));
+        Assert.Equal([12_001L, 24_002L, 24_003L], (await ReadAllAsync(log, new ReadFilter { Types = ["StockCounted"] })).Select(e => e.Seq));
+        Assert.Equal(24_100, (await ReadAllAsync(log, new ReadFilter { Topics = ["sales"], Types = ["SaleCompleted"] }, page: 5_000)).Count);
+
+        // Read page by page from anywhere, as a read model does: each page goes on after the last one scanned.
+        var page = await log.ReadAsync(12_001, new ReadFilter { Topics = ["stock"] }, 10, Ct);
+        Assert.Equal(24_002, Assert.Single(page.Events).Seq);
+        var past = await log.ReadAsync(24_002, new ReadFilter { Topics = ["stock"] }, 10, Ct);
+        Assert.Empty(past.Events);
+        Assert.Equal(log.Head, past.ScannedTo);
+    }
+
+    internal static async Task AppendSalesAsync(IEventLog log, int count)
+    {
+        for (var from = 0; from < count; from += 1000)
+        {
+            await log.AppendBatchAsync([.. Enumerable.Range(from, Math.Min(1000, count - from)).Select(i => Event(key: $"s{i}"))], cancellationToken: Ct);
+        }
+    }
+
+    [Fact]
     public async Task A_tail_is_woken_by_a_commit()
     {
         var log = await Db.OpenAsync("hq");

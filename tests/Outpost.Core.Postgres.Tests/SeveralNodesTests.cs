@@ -69,6 +69,51 @@ public sealed class SeveralNodesTests(PostgresServer server)
     }
 
     [Fact]
+    public async Task The_writer_keeps_where_each_topic_and_type_lies_so_a_read_model_skips_the_rest()
+    {
+        var connectionString = await server.CreateDatabaseAsync(Ct);
+        await using var db = new PostgresBackend(connectionString);
+        var log = await db.OpenAsync("hq");
+        await LogContract.AppendSalesAsync(log, 12_000);
+        await log.AppendAsync(LogContract.Event(topic: "stock", key: "c1") with { Type = "StockCounted" }, Ct);
+        await LogContract.AppendSalesAsync(log, 12_000);
+        await log.AppendAsync(LogContract.Event(topic: "stock", key: "c2") with { Type = "StockCounted" }, Ct);
+        await log.AppendAsync(LogContract.Event(topic: "stock", key: "c3") with { Type = "StockCounted" }, Ct);
+
+        // Sales arrive in every commit: one stretch. Stock counts 12,000 apart: two; the third extends the second.
+        Assert.Equal([("sales", "SaleCompleted", 1L, 24_001L), ("stock", "StockCounted", 12_001L, 12_001L), ("stock", "StockCounted", 24_002L, 24_003L)],
+            await StretchesAsync(connectionString));
+
+        // A log written before stretches existed gets one per pair over all it holds, and reads as before.
+        await db.CloseAsync(log);
+        await using (var connection = new NpgsqlConnection(connectionString))
+        {
+            await connection.OpenAsync(Ct);
+            await using var downgrade = new NpgsqlCommand("DROP TABLE log_stretches; DELETE FROM outpost_migrations WHERE version = 2", connection);
+            await downgrade.ExecuteNonQueryAsync(Ct);
+        }
+
+        var upgraded = await db.OpenAsync("hq");
+        Assert.Equal([("sales", "SaleCompleted", 1L, 24_001L), ("stock", "StockCounted", 12_001L, 24_003L)], await StretchesAsync(connectionString));
+        Assert.Equal([12_001L, 24_002L, 24_003L], (await LogContract.ReadAllAsync(upgraded, new ReadFilter { Topics = ["stock"] })).Select(e => e.Seq));
+    }
+
+    private static async Task<List<(string, string, long, long)>> StretchesAsync(string connectionString)
+    {
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync(Ct);
+        await using var read = new NpgsqlCommand("SELECT topic, type, seq_from, seq_to FROM log_stretches ORDER BY topic, type, seq_from", connection);
+        await using var reader = await read.ExecuteReaderAsync(Ct);
+        var stretches = new List<(string, string, long, long)>();
+        while (await reader.ReadAsync(Ct))
+        {
+            stretches.Add((reader.GetString(0), reader.GetString(1), reader.GetInt64(2), reader.GetInt64(3)));
+        }
+
+        return stretches;
+    }
+
+    [Fact]
     public async Task A_database_migrated_by_newer_software_is_refused_with_its_version()
     {
         var connectionString = await server.CreateDatabaseAsync(Ct);

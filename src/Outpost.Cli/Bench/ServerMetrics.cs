@@ -12,9 +12,10 @@ internal sealed class ServerMetrics
     private const string Bucket = "http_server_request_duration_seconds_bucket";
     private readonly Dictionary<(string Method, string Route), SortedDictionary<double, double>> _histograms;
 
-    private ServerMetrics(double collections, double pauseSeconds, double workItems, Dictionary<(string, string), SortedDictionary<double, double>> histograms)
+    private ServerMetrics(double collections, double pauseSeconds, double workItems, double jitSeconds, Dictionary<(string, string), SortedDictionary<double, double>> histograms)
     {
         Collections = collections;
+        JitSeconds = jitSeconds;
         PauseSeconds = pauseSeconds;
         WorkItems = workItems;
         _histograms = histograms;
@@ -29,12 +30,15 @@ internal sealed class ServerMetrics
     /// <summary>Work items the thread pool ran.</summary>
     public double WorkItems { get; }
 
+    /// <summary>Time the JIT spent compiling methods (tiered compilation keeps re-compiling hot ones for a while after start).</summary>
+    public double JitSeconds { get; }
+
     public static async Task<ServerMetrics> ScrapeAsync(HttpClient client, CancellationToken cancellationToken) =>
         Parse(await client.GetStringAsync("/metrics", cancellationToken));
 
     public static ServerMetrics Parse(string text)
     {
-        double collections = 0, pause = 0, workItems = 0;
+        double collections = 0, pause = 0, workItems = 0, jit = 0;
         var histograms = new Dictionary<(string, string), SortedDictionary<double, double>>();
         foreach (var line in text.Split('\n'))
         {
@@ -56,6 +60,10 @@ internal sealed class ServerMetrics
             {
                 workItems += value;
             }
+            else if (Named(line, "dotnet_jit_compilation_time_seconds_total"))
+            {
+                jit += value;
+            }
             else if (Named(line, Bucket) && Label(line, "http_route") is { } route && Label(line, "http_request_method") is { } method && Label(line, "le") is { } le)
             {
                 var bound = le == "+Inf" ? double.PositiveInfinity : double.Parse(le, CultureInfo.InvariantCulture);
@@ -69,11 +77,11 @@ internal sealed class ServerMetrics
             }
         }
 
-        return new ServerMetrics(collections, pause, workItems, histograms);
+        return new ServerMetrics(collections, pause, workItems, jit, histograms);
     }
 
     /// <summary>What happened since an earlier scrape.</summary>
-    public ServerMetrics Since(ServerMetrics earlier) => new(Collections - earlier.Collections, PauseSeconds - earlier.PauseSeconds, WorkItems - earlier.WorkItems,
+    public ServerMetrics Since(ServerMetrics earlier) => new(Collections - earlier.Collections, PauseSeconds - earlier.PauseSeconds, WorkItems - earlier.WorkItems, JitSeconds - earlier.JitSeconds,
         _histograms.ToDictionary(h => h.Key, h => new SortedDictionary<double, double>(h.Value.ToDictionary(
             b => b.Key, b => b.Value - (earlier._histograms.TryGetValue(h.Key, out var before) ? before.GetValueOrDefault(b.Key) : 0)))));
 
