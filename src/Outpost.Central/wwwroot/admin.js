@@ -13,7 +13,7 @@ function form(id, submit) {
       const result = await submit(Object.fromEntries(new FormData(element)), element);
       showError(null);
       done.textContent = result && result.events ? `Published ${result.events} event(s) (HQ log ${result.firstSeq}–${result.lastSeq}).` : "Done.";
-      await Promise.all([stores(), audit()]);
+      await Promise.all([stores(), audit(result && result.events ? result.lastSeq : null)]);
     } catch (error) {
       showError(error.message);
     }
@@ -51,10 +51,16 @@ async function stores() {
     <td><button data-rotate="${escape(s.storeId)}">Rotate</button> <button data-revoke="${escape(s.storeId)}">Revoke</button></td></tr>`).join("");
 }
 
-async function audit() {
-  const entries = await api("admin/audit?limit=200");
-  document.querySelector("#audit tbody").innerHTML = entries.map(a => `<tr><td>${new Date(a.at).toLocaleString()}</td><td>${escape(a.actor)}</td>
-    <td>${escape(a.type)}</td><td>${escape(a.key)}</td><td>${escape(a.scope)}</td></tr>`).join("");
+async function audit(untilSeq) {
+  // The audit trail is a read model: it follows HQ's log a moment behind. After a change, look again until the
+  // change is in it (every 250 ms, for up to 10 s), so the page shows what was just done.
+  for (let attempt = 1; ; attempt++) {
+    const entries = await api("admin/audit?limit=200");
+    document.querySelector("#audit tbody").innerHTML = entries.map(a => `<tr><td>${new Date(a.at).toLocaleString()}</td><td>${escape(a.actor)}</td>
+      <td>${escape(a.type)}</td><td>${escape(a.key)}</td><td>${escape(a.scope)}</td></tr>`).join("");
+    if (!untilSeq || entries.some(a => a.seq >= untilSeq) || attempt >= 40) return;
+    await new Promise(resolve => setTimeout(resolve, 250));
+  }
 }
 
 document.querySelector("#stores").addEventListener("click", async e => {
