@@ -24,6 +24,9 @@ internal sealed class PostgresLogWriter(NpgsqlDataSource source, HybridLogicalCl
     /// </summary>
     internal const long StretchGap = 10_000;
 
+    /// <summary>Origin seqs of one node further apart than this are looked up as separate ranges.</summary>
+    private const long RunGap = 64;
+
     /// <summary>Extends each pair's latest stretch when it ends close enough below, or opens one (one statement).</summary>
     private const string AddStretches = """
         WITH u AS (SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[]) AS u(topic, type, first_seq, last_seq)),
@@ -47,7 +50,7 @@ internal sealed class PostgresLogWriter(NpgsqlDataSource source, HybridLogicalCl
         var rows = new List<Row>();
         var placed = new Dictionary<(int Node, long OriginSeq), long>();
         var added = new Dictionary<int, HashSet<long>>();
-        var stretches = new Dictionary<(string Topic, string Type), (long First, long Last)>();
+        var stretches = new List<Stretch>();
         var selfNode = nodes[self.Value];
         var startHead = head;
         foreach (var request in group)
@@ -87,7 +90,7 @@ internal sealed class PostgresLogWriter(NpgsqlDataSource source, HybridLogicalCl
                 var seq = ++head;
                 rows.Add(new Row(seq, e, node.Id, originSeq, hlc, unchecked((long)EventChecksum.Seal(request.ContentHashes[i], seq, originSeq, hlc))));
                 placed[(node.Id, originSeq)] = seq;
-                stretches[(e.Topic, e.Type)] = stretches.TryGetValue((e.Topic, e.Type), out var stretch) ? (stretch.First, seq) : (seq, seq);
+                Stretch.Add(stretches, e, seq);
                 node.Max = Math.Max(node.Max, originSeq);
                 node.Dirty = true;
                 if (!added.TryGetValue(node.Id, out var seqs))
@@ -131,8 +134,8 @@ internal sealed class PostgresLogWriter(NpgsqlDataSource source, HybridLogicalCl
             {
                 Parameters =
                 {
-                    new() { Value = stretches.Keys.Select(k => k.Topic).ToArray() }, new() { Value = stretches.Keys.Select(k => k.Type).ToArray() },
-                    new() { Value = stretches.Values.Select(v => v.First).ToArray() }, new() { Value = stretches.Values.Select(v => v.Last).ToArray() },
+                    new() { Value = stretches.Select(p => p.Topic).ToArray() }, new() { Value = stretches.Select(p => p.Type).ToArray() },
+                    new() { Value = stretches.Select(p => p.First).ToArray() }, new() { Value = stretches.Select(p => p.Last).ToArray() },
                     new() { Value = StretchGap },
                 },
             });
@@ -196,36 +199,65 @@ internal sealed class PostgresLogWriter(NpgsqlDataSource source, HybridLogicalCl
         return (head, nodes);
     }
 
+    /// <summary>
+    /// The events of this group the log may hold already (at or below their node's highest origin seq), found by
+    /// one index range per run of nearby origin seqs: a store's resent or out-of-order batch of 1,000 is one range
+    /// scan returning what is there, not 1,000 probes.
+    /// </summary>
     private static Dictionary<(int, long), long> FindExisting(NpgsqlConnection connection, NpgsqlTransaction tx, IReadOnlyList<AppendRequest> group, Dictionary<string, Node> nodes)
     {
-        var ids = new List<int>();
-        var seqs = new List<long>();
+        var candidates = new Dictionary<int, List<long>>();
         foreach (var request in group)
         {
             foreach (var e in request.Events)
             {
                 // Above a node's highest origin seq nothing can be held yet: a store sending in order costs no lookup.
-                if (e.Origin is { } origin && origin.Seq <= nodes[origin.Node.Value].Max)
+                if (e.Origin is { } origin && nodes[origin.Node.Value] is var node && origin.Seq <= node.Max)
                 {
-                    ids.Add(nodes[origin.Node.Value].Id);
+                    if (!candidates.TryGetValue(node.Id, out var seqs))
+                    {
+                        candidates[node.Id] = seqs = [];
+                    }
+
                     seqs.Add(origin.Seq);
                 }
             }
         }
 
         var existing = new Dictionary<(int, long), long>();
-        if (ids.Count == 0)
+        if (candidates.Count == 0)
         {
             return existing;
         }
 
+        var ids = new List<int>();
+        var lows = new List<long>();
+        var highs = new List<long>();
+        foreach (var (id, seqs) in candidates)
+        {
+            seqs.Sort();
+            var low = seqs[0];
+            for (var i = 1; i <= seqs.Count; i++)
+            {
+                // A new range where the next seq is far from this one: a range returns every held event within it.
+                if (i == seqs.Count || seqs[i] - seqs[i - 1] > RunGap)
+                {
+                    ids.Add(id);
+                    lows.Add(low);
+                    highs.Add(seqs[i - 1]);
+                    low = i < seqs.Count ? seqs[i] : 0;
+                }
+            }
+        }
+
         using var find = new NpgsqlCommand("""
             SELECT e.origin_id, e.origin_seq, e.seq
-            FROM unnest($1::integer[], $2::bigint[]) AS u(origin_id, origin_seq)
-            JOIN events e ON e.origin_id = u.origin_id AND e.origin_seq = u.origin_seq
+            FROM unnest($1::integer[], $2::bigint[], $3::bigint[]) AS u(origin_id, low, high)
+            JOIN events e ON e.origin_id = u.origin_id AND e.origin_seq BETWEEN u.low AND u.high
             """, connection, tx);
         find.Parameters.AddWithValue(ids.ToArray());
-        find.Parameters.AddWithValue(seqs.ToArray());
+        find.Parameters.AddWithValue(lows.ToArray());
+        find.Parameters.AddWithValue(highs.ToArray());
         using var reader = find.ExecuteReader();
         while (reader.Read())
         {
@@ -318,6 +350,38 @@ internal sealed class PostgresLogWriter(NpgsqlDataSource source, HybridLogicalCl
     }
 
     private sealed record Row(long Seq, NewEvent Event, int NodeId, long OriginSeq, long Hlc, long Checksum);
+
+    /// <summary>Where one (topic, type) lies in this commit: its first and last sequence.</summary>
+    private sealed class Stretch(string topic, string type, long first)
+    {
+        public string Topic { get; } = topic;
+
+        public string Type { get; } = type;
+
+        public long First { get; } = first;
+
+        public long Last { get; set; } = first;
+
+        /// <summary>
+        /// Counts an event in: a commit holds a handful of pairs, most events the same as the one before, so a look
+        /// through a short list from its end (decoded names are mostly the same string instances) beats hashing both
+        /// names of every event.
+        /// </summary>
+        public static void Add(List<Stretch> stretches, NewEvent e, long seq)
+        {
+            for (var i = stretches.Count - 1; i >= 0; i--)
+            {
+                var stretch = stretches[i];
+                if (string.Equals(stretch.Type, e.Type, StringComparison.Ordinal) && string.Equals(stretch.Topic, e.Topic, StringComparison.Ordinal))
+                {
+                    stretch.Last = seq;
+                    return;
+                }
+            }
+
+            stretches.Add(new Stretch(e.Topic, e.Type, seq));
+        }
+    }
 
     private sealed class Node(int id)
     {

@@ -106,6 +106,28 @@ public abstract class LogContract : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_resent_batch_mixing_held_and_new_events_far_apart_stores_only_the_new_ones()
+    {
+        var log = await Db.OpenAsync("hq");
+        // Held: 1-300 and 500-600 (a later batch that overtook the one before it); 301-499 not yet.
+        await log.AppendBatchAsync([.. Enumerable.Range(1, 300).Select(i => Event(origin: From("store-5", i)))], cancellationToken: Ct);
+        await log.AppendBatchAsync([.. Enumerable.Range(500, 101).Select(i => Event(origin: From("store-5", i)))], cancellationToken: Ct);
+        await log.AppendBatchAsync([Event(origin: From("store-6", 1))], cancellationToken: Ct);
+        var resent = new long[] { 7, 5, 6, 200, 300, 301, 302, 420, 499, 500, 550, 600, 601, 2_000 };
+
+        var results = await log.AppendBatchAsync([.. resent.Select(i => Event(origin: From("store-5", i))), Event(origin: From("store-6", 1)), Event(origin: From("store-6", 2))], cancellationToken: Ct);
+
+        var held = new long[] { 7, 5, 6, 200, 300, 500, 550, 600 };
+        Assert.Equal([.. resent.Select(held.Contains), true, false], results.Select(r => r.Duplicate));
+        var events = await ReadAllAsync(log, page: 1_000);
+        var origins = events.Select(e => (e.Origin.Node.Value, e.Origin.Seq)).ToList();
+        Assert.Equal(origins.Count, origins.Distinct().Count());
+        Assert.Equal(300 + 101 + 1 + (resent.Length - held.Length) + 1, events.Count);
+        // A held event's result is the sequence it was stored at.
+        Assert.Equal(events.Single(e => e.Origin.Node.Value == "store-5" && e.Origin.Seq == 550).Seq, results[Array.IndexOf(resent, 550)].Seq);
+    }
+
+    [Fact]
     public async Task The_gap_free_origin_position_closes_when_a_late_event_arrives()
     {
         var log = await Db.OpenAsync("hq");
