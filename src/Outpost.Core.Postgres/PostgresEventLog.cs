@@ -54,7 +54,7 @@ public sealed partial class PostgresEventLog : IEventLog
         NodeId = NodeId.Parse(options.NodeId);
         _head = head;
         _name = "postgresql:" + new NpgsqlConnectionStringBuilder(source.ConnectionString).Database;
-        _writer = new PostgresLogWriter(source, clock, NodeId, options.Durability, options.Topics);
+        _writer = new PostgresLogWriter(source, clock, NodeId, options.Durability);
         _queue = System.Threading.Channels.Channel.CreateUnbounded<AppendRequest>(new UnboundedChannelOptions { SingleReader = true });
         _writeLoop = Task.Factory.StartNew(WriteLoop, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
         _listenLoop = Task.Run(ListenLoopAsync);
@@ -438,6 +438,8 @@ public sealed partial class PostgresEventLog : IEventLog
 
     private async ValueTask<AppendResult[]> EnqueueAsync(AppendRequest request, CancellationToken cancellationToken)
     {
+        // The rows' COPY encoding, on the appending thread: the single writer only fills in what it decides.
+        request.Prepared ??= PostgresCopyRows.Encode(request.Events, _options.Topics);
         if (!_queue.Writer.TryWrite(request))
         {
             throw new ObjectDisposedException(nameof(PostgresEventLog), $"Log '{_name}' is closed.");

@@ -13,9 +13,8 @@ namespace Outpost.Core.Postgres;
 /// nodes: a reader that has seen sequence N has seen every sequence below it. Node positions are read inside
 /// that lock, so nodes sharing one node id (several HQ nodes) never hand out the same origin sequence.
 /// </summary>
-internal sealed class PostgresLogWriter(NpgsqlDataSource source, HybridLogicalClock clock, NodeId self, LogDurability durability, TopicCatalog topics)
+internal sealed class PostgresLogWriter(NpgsqlDataSource source, HybridLogicalClock clock, NodeId self, LogDurability durability)
 {
-    private const string Columns = "seq, topic, type, version, key, origin_id, origin_seq, hlc, scope, correlation_id, causation_id, payload, checksum, down";
 
     /// <summary>
     /// How far past a (topic, type)'s latest stretch its next events may start and still extend that stretch rather
@@ -38,7 +37,6 @@ internal sealed class PostgresLogWriter(NpgsqlDataSource source, HybridLogicalCl
         SELECT u.topic, u.type, u.first_seq, u.last_seq FROM u
         WHERE NOT EXISTS (SELECT 1 FROM extended x WHERE x.topic = u.topic AND x.type = u.type)
         """;
-    private readonly Dictionary<Scope, string> _scopes = [];
 
     /// <summary>Writes every request of the group in one transaction; returns the new head. On failure nothing of it stays.</summary>
     public long Commit(IReadOnlyList<AppendRequest> group)
@@ -47,7 +45,7 @@ internal sealed class PostgresLogWriter(NpgsqlDataSource source, HybridLogicalCl
         using var tx = connection.BeginTransaction();
         var (head, nodes) = Lock(connection, tx, group);
         var existing = FindExisting(connection, tx, group, nodes);
-        var rows = new List<Row>();
+        var rows = new List<PostgresCopyRows.Placed>();
         var placed = new Dictionary<(int Node, long OriginSeq), long>();
         var added = new Dictionary<int, HashSet<long>>();
         var stretches = new List<Stretch>();
@@ -88,7 +86,7 @@ internal sealed class PostgresLogWriter(NpgsqlDataSource source, HybridLogicalCl
                 }
 
                 var seq = ++head;
-                rows.Add(new Row(seq, e, node.Id, originSeq, hlc, unchecked((long)EventChecksum.Seal(request.ContentHashes[i], seq, originSeq, hlc))));
+                rows.Add(new PostgresCopyRows.Placed((PostgresCopyRows)request.Prepared!, i, seq, node.Id, originSeq, hlc, unchecked((long)EventChecksum.Seal(request.ContentHashes[i], seq, originSeq, hlc))));
                 placed[(node.Id, originSeq)] = seq;
                 Stretch.Add(stretches, e, seq);
                 node.Max = Math.Max(node.Max, originSeq);
@@ -105,7 +103,7 @@ internal sealed class PostgresLogWriter(NpgsqlDataSource source, HybridLogicalCl
 
         if (rows.Count > 0)
         {
-            Copy(connection, rows, topics, _scopes);
+            PostgresCopyRows.Copy(connection, rows);
             foreach (var node in nodes.Values.Where(n => n.Dirty))
             {
                 AdvanceContiguous(connection, tx, node, added[node.Id]);
@@ -304,52 +302,6 @@ internal sealed class PostgresLogWriter(NpgsqlDataSource source, HybridLogicalCl
         holds.Parameters.AddWithValue(originSeq);
         return holds.ExecuteScalar() is not null;
     }
-
-    /// <summary>Binary COPY: the fastest way into PostgreSQL.</summary>
-    private static void Copy(NpgsqlConnection connection, List<Row> rows, TopicCatalog topics, Dictionary<Scope, string> scopes)
-    {
-        using var import = connection.BeginBinaryImport($"COPY events({Columns}) FROM STDIN (FORMAT BINARY)");
-        foreach (var row in rows)
-        {
-            var e = row.Event;
-            import.StartRow();
-            import.Write(row.Seq, NpgsqlDbType.Bigint);
-            import.Write(e.Topic, NpgsqlDbType.Text);
-            import.Write(e.Type, NpgsqlDbType.Text);
-            import.Write(e.Version, NpgsqlDbType.Integer);
-            import.Write(e.Key, NpgsqlDbType.Text);
-            import.Write(row.NodeId, NpgsqlDbType.Integer);
-            import.Write(row.OriginSeq, NpgsqlDbType.Bigint);
-            import.Write(row.Hlc, NpgsqlDbType.Bigint);
-            if (!scopes.TryGetValue(e.Scope, out var scope))
-            {
-                scopes[e.Scope] = scope = e.Scope.ToString();
-            }
-
-            import.Write(scope, NpgsqlDbType.Text);
-            WriteOptional(import, e.CorrelationId);
-            WriteOptional(import, e.CausationId);
-            import.Write(e.Payload, NpgsqlDbType.Bytea);
-            import.Write(row.Checksum, NpgsqlDbType.Bigint);
-            import.Write(topics[e.Topic].Direction == TopicDirection.Down, NpgsqlDbType.Boolean);
-        }
-
-        import.Complete();
-    }
-
-    private static void WriteOptional(NpgsqlBinaryImporter import, string? value)
-    {
-        if (value is null)
-        {
-            import.WriteNull();
-        }
-        else
-        {
-            import.Write(value, NpgsqlDbType.Text);
-        }
-    }
-
-    private sealed record Row(long Seq, NewEvent Event, int NodeId, long OriginSeq, long Hlc, long Checksum);
 
     /// <summary>Where one (topic, type) lies in this commit: its first and last sequence.</summary>
     private sealed class Stretch(string topic, string type, long first)

@@ -57,6 +57,8 @@ internal sealed class HqBenchmark(TextWriter output, string? postgres, int event
         output.WriteLine($"  raw binary COPY, the log's rows, no index, one stream {raw,12:N0} rows/s   (the physical limit)   {PerRow(rawCpu)}");
         var (rawIndexed, rawIndexedCpu) = await RawCopyAsync(rawDatabase, indexed: true, cancellationToken);
         output.WriteLine($"  the same with the log's two unique indexes            {rawIndexed,12:N0} rows/s   (sequence, and (origin, origin seq) for idempotence)   {PerRow(rawIndexedCpu)}");
+        var (rawParallel, rawParallelCpu) = await RawCopyAsync(rawDatabase, indexed: true, cancellationToken, streams: 2);
+        output.WriteLine($"  the same indexed, in two streams at once                {rawParallel,12:N0} rows/s   (what a log writing in parallel could reach here)   {PerRow(rawParallelCpu)}");
 
         var (alone, aloneCpu) = await LogAloneAsync(rawDatabase, cancellationToken);
         output.WriteLine($"  the PostgreSQL log alone, {senders} writers, in process   {alone,12:N0} events/s  {alone / raw,6:P0} of raw COPY   (no HTTP: what the log itself costs)");
@@ -66,7 +68,7 @@ internal sealed class HqBenchmark(TextWriter output, string? postgres, int event
         await using var hq = OutpostProcess.Start(["central", "--postgres", database + ";Maximum Pool Size=200", "--urls", url, "--admin-token", AdminToken],
             new Dictionary<string, string> { ["DOTNET_gcServer"] = "0" });
         var result = await MeasureAsync(hq, url, database, raw, rawIndexed, cancellationToken);
-        return result with { LogAlonePerSecond = Math.Round(alone), LogAloneRatio = Math.Round(alone / raw, 3) };
+        return result with { LogAlonePerSecond = Math.Round(alone), LogAloneRatio = Math.Round(alone / raw, 3), RawIndexedTwoStreamsPerSecond = Math.Round(rawParallel) };
     }
 
     /// <summary>The CPU a phase cost per row, by part, in microseconds.</summary>
@@ -157,48 +159,72 @@ internal sealed class HqBenchmark(TextWriter output, string? postgres, int event
         };
     }
 
-    /// <summary>The limit: the same rows, binary COPY in one stream into a table with no index (or with the log's unique indexes).</summary>
-    private async Task<(double PerSecond, (CpuReport Cpu, long Rows) Cpu)> RawCopyAsync(string connectionString, bool indexed, CancellationToken cancellationToken)
+    /// <summary>
+    /// The limit: the same rows, binary COPY in one stream into a table with no index (or with the log's unique
+    /// indexes); with several streams, each its own connection and share of the rows, all at once.
+    /// </summary>
+    private async Task<(double PerSecond, (CpuReport Cpu, long Rows) Cpu)> RawCopyAsync(string connectionString, bool indexed, CancellationToken cancellationToken, int streams = 1)
     {
-        await using var connection = new NpgsqlConnection(connectionString);
-        await connection.OpenAsync(cancellationToken);
-        await using (var create = new NpgsqlCommand("""
-            DROP TABLE IF EXISTS raw_events;
-            CREATE TABLE raw_events(seq bigint, topic text, type text, version integer, key text, origin_id integer, origin_seq bigint, hlc bigint,
-                                    scope text, correlation_id text, causation_id text, payload bytea, checksum bigint, down boolean)
-            """ + (indexed ? "; ALTER TABLE raw_events ADD PRIMARY KEY (seq); CREATE UNIQUE INDEX ON raw_events(origin_id, origin_seq)" : ""), connection))
+        await using (var connection = new NpgsqlConnection(connectionString))
         {
+            await connection.OpenAsync(cancellationToken);
+            await using var create = new NpgsqlCommand("""
+                DROP TABLE IF EXISTS raw_events;
+                CREATE TABLE raw_events(seq bigint, topic text, type text, version integer, key text, origin_id integer, origin_seq bigint, hlc bigint,
+                                        scope text, correlation_id text, causation_id text, payload bytea, checksum bigint, down boolean)
+                """ + (indexed ? "; ALTER TABLE raw_events ADD PRIMARY KEY (seq); CREATE UNIQUE INDEX ON raw_events(origin_id, origin_seq)" : ""), connection);
             await create.ExecuteNonQueryAsync(cancellationToken);
         }
 
-        var ledger = new CpuLedger([.. _postgresCpu, ("the client", () => Environment.CpuUsage.TotalTime)]).Start();
-        var clock = Stopwatch.StartNew();
-        await using (var import = await connection.BeginBinaryImportAsync("COPY raw_events FROM STDIN (FORMAT BINARY)", cancellationToken))
+        var connections = new List<NpgsqlConnection>();
+        try
         {
-            for (var i = 1; i <= events; i++)
+            for (var stream = 0; stream < streams; stream++)
             {
-                var store = (i % senders).ToString(CultureInfo.InvariantCulture);
-                await import.StartRowAsync(cancellationToken);
-                await import.WriteAsync((long)i, NpgsqlDbType.Bigint, cancellationToken);
-                await import.WriteAsync("sales", NpgsqlDbType.Text, cancellationToken);
-                await import.WriteAsync("SimulatedSale", NpgsqlDbType.Text, cancellationToken);
-                await import.WriteAsync(1, NpgsqlDbType.Integer, cancellationToken);
-                await import.WriteAsync("b" + i.ToString(CultureInfo.InvariantCulture), NpgsqlDbType.Text, cancellationToken);
-                await import.WriteAsync(i % senders + 2, NpgsqlDbType.Integer, cancellationToken);
-                await import.WriteAsync((long)(i / senders + 1), NpgsqlDbType.Bigint, cancellationToken);
-                await import.WriteAsync(HlcTimestamp.From(1_790_000_000_000 + i, 0).Value, NpgsqlDbType.Bigint, cancellationToken);
-                await import.WriteAsync("store:s" + store, NpgsqlDbType.Text, cancellationToken);
-                await import.WriteNullAsync(cancellationToken);
-                await import.WriteNullAsync(cancellationToken);
-                await import.WriteAsync(Payload, NpgsqlDbType.Bytea, cancellationToken);
-                await import.WriteAsync((long)i * 7919, NpgsqlDbType.Bigint, cancellationToken);
-                await import.WriteAsync(false, NpgsqlDbType.Boolean, cancellationToken);
+                var connection = new NpgsqlConnection(connectionString);
+                connections.Add(connection);
+                await connection.OpenAsync(cancellationToken);
             }
 
-            await import.CompleteAsync(cancellationToken);
+            var ledger = new CpuLedger([.. _postgresCpu, ("the client", () => Environment.CpuUsage.TotalTime)]).Start();
+            var clock = Stopwatch.StartNew();
+            await Task.WhenAll(connections.Select((connection, stream) => Task.Run(() => CopyRowsAsync(connection, stream, streams, cancellationToken), cancellationToken)));
+            return (events / clock.Elapsed.TotalSeconds, (ledger.Stop(), events));
+        }
+        finally
+        {
+            foreach (var connection in connections)
+            {
+                await connection.DisposeAsync();
+            }
+        }
+    }
+
+    /// <summary>Every <paramref name="streams"/>-th row, from the <paramref name="stream"/>-th: the stores' events, interleaved as they arrive.</summary>
+    private async Task CopyRowsAsync(NpgsqlConnection connection, int stream, int streams, CancellationToken cancellationToken)
+    {
+        await using var import = await connection.BeginBinaryImportAsync("COPY raw_events FROM STDIN (FORMAT BINARY)", cancellationToken);
+        for (var i = stream + 1; i <= events; i += streams)
+        {
+            var store = (i % senders).ToString(CultureInfo.InvariantCulture);
+            await import.StartRowAsync(cancellationToken);
+            await import.WriteAsync((long)i, NpgsqlDbType.Bigint, cancellationToken);
+            await import.WriteAsync("sales", NpgsqlDbType.Text, cancellationToken);
+            await import.WriteAsync("SimulatedSale", NpgsqlDbType.Text, cancellationToken);
+            await import.WriteAsync(1, NpgsqlDbType.Integer, cancellationToken);
+            await import.WriteAsync("b" + i.ToString(CultureInfo.InvariantCulture), NpgsqlDbType.Text, cancellationToken);
+            await import.WriteAsync(i % senders + 2, NpgsqlDbType.Integer, cancellationToken);
+            await import.WriteAsync((long)(i / senders + 1), NpgsqlDbType.Bigint, cancellationToken);
+            await import.WriteAsync(HlcTimestamp.From(1_790_000_000_000 + i, 0).Value, NpgsqlDbType.Bigint, cancellationToken);
+            await import.WriteAsync("store:s" + store, NpgsqlDbType.Text, cancellationToken);
+            await import.WriteNullAsync(cancellationToken);
+            await import.WriteNullAsync(cancellationToken);
+            await import.WriteAsync(Payload, NpgsqlDbType.Bytea, cancellationToken);
+            await import.WriteAsync((long)i * 7919, NpgsqlDbType.Bigint, cancellationToken);
+            await import.WriteAsync(false, NpgsqlDbType.Boolean, cancellationToken);
         }
 
-        return (events / clock.Elapsed.TotalSeconds, (ledger.Stop(), events));
+        await import.CompleteAsync(cancellationToken);
     }
 
     /// <summary>The same store events appended straight into a <see cref="PostgresEventLog"/> by concurrent writers, no HTTP.</summary>
@@ -441,6 +467,9 @@ internal sealed record HqBenchResult() : BenchResult("hq")
     public required double IngestCpuCeilingRatio { get; init; }
 
     public double LogAlonePerSecond { get; init; }
+
+    /// <summary>Binary COPY into the indexed table in two streams at once: what a parallel write path could reach.</summary>
+    public double RawIndexedTwoStreamsPerSecond { get; init; }
 
     public double LogAloneRatio { get; init; }
 
