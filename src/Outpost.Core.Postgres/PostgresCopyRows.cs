@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Buffers.Binary;
 using System.Text;
 using Npgsql;
@@ -28,7 +29,7 @@ internal sealed class PostgresCopyRows
     /// <summary>The binary COPY trailer: a field count of -1.</summary>
     private static readonly byte[] Trailer = [0xFF, 0xFF];
 
-    private readonly byte[] _tails;
+    private byte[] _tails;
     private readonly int[] _offsets;
 
     private PostgresCopyRows(byte[] tails, int[] offsets)
@@ -46,13 +47,16 @@ internal sealed class PostgresCopyRows
         for (var i = 0; i < events.Count; i++)
         {
             var e = events[i];
-            scopes[i] = e.Scope.ToString();
+            // A store's batch is mostly one scope: its text once, not once per event.
+            scopes[i] = i > 0 && e.Scope == events[i - 1].Scope ? scopes[i - 1] : e.Scope.ToString();
             offsets[i] = length;
             length += Text(e.Topic) + Text(e.Type) + 4 + 4 + Text(e.Key) + Text(scopes[i]) + Text(e.CorrelationId) + Text(e.CausationId) + 4 + e.Payload.Length + 4 + 1;
         }
 
         offsets[events.Count] = length;
-        var tails = new byte[length];
+        // Rented: a batch of 1,000 sales is a quarter of a megabyte, which would otherwise land on the large object
+        // heap at every request and bring on full collections that pause the writer mid-COPY.
+        var tails = ArrayPool<byte>.Shared.Rent(Math.Max(length, 1));
         for (var i = 0; i < events.Count; i++)
         {
             var e = events[i];
@@ -75,6 +79,16 @@ internal sealed class PostgresCopyRows
         }
 
         return new PostgresCopyRows(tails, offsets);
+    }
+
+    /// <summary>Gives the encoded rows' memory back once the writer is done with the batch (committed or failed).</summary>
+    public void Release()
+    {
+        var tails = Interlocked.Exchange(ref _tails, []);
+        if (tails.Length > 0)
+        {
+            ArrayPool<byte>.Shared.Return(tails);
+        }
     }
 
     /// <summary>Writes the rows into <c>events</c> by one binary COPY on the connection (in its transaction).</summary>

@@ -469,11 +469,18 @@ public sealed partial class PostgresEventLog : IEventLog
     }
 
     /// <summary>An unreachable or refusing database fails the callers of that group; the writer carries on.</summary>
-    private void CommitGroup(List<AppendRequest> group) => GroupCommit.Run(group, _writer.Commit,
-        ex => ex is NpgsqlException or InvalidOperationException or TimeoutException,
-        (ex, request) => Log.CommitFailed(_logger, ex, request.Events.Count),
-        AdvanceHead,
-        _name);
+    private void CommitGroup(List<AppendRequest> group)
+    {
+        GroupCommit.Run(group, _writer.Commit,
+            ex => ex is NpgsqlException or InvalidOperationException or TimeoutException,
+            (ex, request) => Log.CommitFailed(_logger, ex, request.Events.Count),
+            AdvanceHead,
+            _name);
+        foreach (var request in group)
+        {
+            (request.Prepared as PostgresCopyRows)?.Release();
+        }
+    }
 
     private void AdvanceHead(long head)
     {

@@ -110,8 +110,10 @@ internal sealed class HqBenchmark(TextWriter output, string? postgres, int event
 
         output.WriteLine($"  warm-up: {rounds} round(s) of {warmup:N0} events from other stores, untimed; HQ's JIT compiled for {jit * 1000:F0} ms in the last");
         var ledger = new CpuLedger([("HQ", () => hq.CpuTime), .. _postgresCpu, ("the sending stores", () => Environment.CpuUsage.TotalTime)]).Start();
+        var gcBefore = await ServerMetrics.ScrapeAsync(admin, cancellationToken);
         var ingest = await IngestAsync(new Uri(url), secrets, events, 1, cancellationToken);
         var cpu = ledger.Stop();
+        var gc = (await ServerMetrics.ScrapeAsync(admin, cancellationToken)).Since(gcBefore);
         var ingestCpu = cpu.PercentOf("HQ");
         var held = await CountAsync(database, secrets.Take(senders * 2).Select(s => s.StoreId).ToArray(), cancellationToken);
         var sent = (long)(events / senders * senders) + warmed;
@@ -122,6 +124,7 @@ internal sealed class HqBenchmark(TextWriter output, string? postgres, int event
 
         output.WriteLine($"  ingest through POST /sync/v1/up, {senders} stores x {InFlight} in flight {ingest,8:N0} events/s  {ingest / raw,6:P0} of raw COPY, {ingest / rawIndexed:P0} of indexed   (HQ CPU {ingestCpu:F0}% of one core)");
         output.WriteLine($"    {cpu.Describe()}");
+        output.WriteLine($"    HQ's garbage collector: {gc.Collections:N0} collections, paused {gc.PauseSeconds * 1000:N0} ms ({gc.PauseSeconds / cpu.Seconds:P1} of the time; the log's writer waits through each)");
         var ingested = (long)(events / senders * senders);
         var ceiling = cpu.Ceiling(ingested);
         output.WriteLine($"    {PerRow((cpu, ingested))}: {cpu.MicrosPer(ingested):F1} µs an event in all");
