@@ -45,12 +45,12 @@ internal sealed class PostgresLogWriter(NpgsqlDataSource source, HybridLogicalCl
         using var tx = connection.BeginTransaction();
         var (head, nodes) = Lock(connection, tx, group);
         var existing = FindExisting(connection, tx, group, nodes);
-        var rows = new List<PostgresCopyRows.Placed>();
-        var placed = new Dictionary<(int Node, long OriginSeq), long>();
-        var added = new Dictionary<int, HashSet<long>>();
+        var rows = new List<PostgresCopyRows.Placed>(group.Sum(r => r.Events.Count));
         var stretches = new List<Stretch>();
         var selfNode = nodes[self.Value];
         var startHead = head;
+        ObserveClocks(group);
+        Node? lastNode = null;
         foreach (var request in group)
         {
             for (var i = 0; i < request.Events.Count; i++)
@@ -61,11 +61,14 @@ internal sealed class PostgresLogWriter(NpgsqlDataSource source, HybridLogicalCl
                 long hlc;
                 if (e.Origin is { } origin)
                 {
-                    node = nodes[origin.Node.Value];
+                    // A store's batch comes from one origin: look its node up once, not per event.
+                    node = lastNode is not null && string.Equals(lastNode.Name, origin.Node.Value, StringComparison.Ordinal) ? lastNode : nodes[origin.Node.Value];
+                    lastNode = node;
                     originSeq = origin.Seq;
                     hlc = origin.Timestamp.Value;
-                    clock.Observe(origin.Timestamp);
-                    if (existing.TryGetValue((node.Id, originSeq), out var seqHeld) || placed.TryGetValue((node.Id, originSeq), out seqHeld))
+
+                    // Above the node's highest origin seq so far (held or placed in this group) it cannot be a duplicate.
+                    if (originSeq <= node.Max && (existing.TryGetValue((node.Id, originSeq), out var seqHeld) || node.Added.TryGetValue(originSeq, out seqHeld)))
                     {
                         request.Results[i] = new AppendResult(seqHeld, Duplicate: true);
                         continue;
@@ -87,16 +90,10 @@ internal sealed class PostgresLogWriter(NpgsqlDataSource source, HybridLogicalCl
 
                 var seq = ++head;
                 rows.Add(new PostgresCopyRows.Placed((PostgresCopyRows)request.Prepared!, i, seq, node.Id, originSeq, hlc, unchecked((long)EventChecksum.Seal(request.ContentHashes[i], seq, originSeq, hlc))));
-                placed[(node.Id, originSeq)] = seq;
+                node.Added[originSeq] = seq;
                 Stretch.Add(stretches, e, seq);
                 node.Max = Math.Max(node.Max, originSeq);
                 node.Dirty = true;
-                if (!added.TryGetValue(node.Id, out var seqs))
-                {
-                    added[node.Id] = seqs = [];
-                }
-
-                seqs.Add(originSeq);
                 request.Results[i] = new AppendResult(seq, Duplicate: false);
             }
         }
@@ -106,7 +103,7 @@ internal sealed class PostgresLogWriter(NpgsqlDataSource source, HybridLogicalCl
             PostgresCopyRows.Copy(connection, rows);
             foreach (var node in nodes.Values.Where(n => n.Dirty))
             {
-                AdvanceContiguous(connection, tx, node, added[node.Id]);
+                AdvanceContiguous(connection, tx, node);
             }
         }
 
@@ -160,6 +157,30 @@ internal sealed class PostgresLogWriter(NpgsqlDataSource source, HybridLogicalCl
     }
 
     /// <summary>
+    /// Moves this node's clock past every origin timestamp of the group at once (the latest of them), before any of
+    /// the group's own events takes a timestamp: each of those then follows everything the group received.
+    /// </summary>
+    private void ObserveClocks(IReadOnlyList<AppendRequest> group)
+    {
+        var latest = long.MinValue;
+        foreach (var request in group)
+        {
+            foreach (var e in request.Events)
+            {
+                if (e.Origin is { } origin && origin.Timestamp.Value > latest)
+                {
+                    latest = origin.Timestamp.Value;
+                }
+            }
+        }
+
+        if (latest != long.MinValue)
+        {
+            clock.Observe(new HlcTimestamp(latest));
+        }
+    }
+
+    /// <summary>
     /// One round trip: the durability of this transaction, the head row's lock (every writer on every node waits
     /// here), and the positions of the nodes this group appends for (registering new ones).
     /// </summary>
@@ -191,7 +212,8 @@ internal sealed class PostgresLogWriter(NpgsqlDataSource source, HybridLogicalCl
         var nodes = new Dictionary<string, Node>(StringComparer.Ordinal);
         while (reader.Read())
         {
-            nodes.Add(reader.GetString(1), new Node(reader.GetInt32(0)) { Contiguous = reader.GetInt64(2), Max = reader.GetInt64(3) });
+            var name = reader.GetString(1);
+            nodes.Add(name, new Node(reader.GetInt32(0), name) { Contiguous = reader.GetInt64(2), Max = reader.GetInt64(3) });
         }
 
         return (head, nodes);
@@ -269,9 +291,9 @@ internal sealed class PostgresLogWriter(NpgsqlDataSource source, HybridLogicalCl
     /// Moves a node's gap-free position over what this commit added, then, if events beyond it arrived earlier
     /// out of order, over those too (one indexed query, only when there is such a gap to close).
     /// </summary>
-    private static void AdvanceContiguous(NpgsqlConnection connection, NpgsqlTransaction tx, Node node, HashSet<long> added)
+    private static void AdvanceContiguous(NpgsqlConnection connection, NpgsqlTransaction tx, Node node)
     {
-        while (added.Contains(node.Contiguous + 1))
+        while (node.Added.ContainsKey(node.Contiguous + 1))
         {
             node.Contiguous++;
         }
@@ -335,9 +357,14 @@ internal sealed class PostgresLogWriter(NpgsqlDataSource source, HybridLogicalCl
         }
     }
 
-    private sealed class Node(int id)
+    private sealed class Node(int id, string name)
     {
         public int Id { get; } = id;
+
+        public string Name { get; } = name;
+
+        /// <summary>The origin seqs this commit adds for the node, with the sequence each got.</summary>
+        public Dictionary<long, long> Added { get; } = [];
 
         public long Contiguous { get; set; }
 
