@@ -65,8 +65,8 @@ internal sealed class HqBenchmark(TextWriter output, string? postgres, int event
         output.WriteLine($"    {aloneCpu.Describe()}");
 
         var url = $"http://127.0.0.1:{OutpostProcess.FreePort()}";
-        await using var hq = OutpostProcess.Start(["central", "--postgres", database + ";Maximum Pool Size=200", "--urls", url, "--admin-token", AdminToken],
-            new Dictionary<string, string> { ["DOTNET_gcServer"] = "0" });
+        // HQ as shipped: outpost's runtime configuration, server GC included.
+        await using var hq = OutpostProcess.Start(["central", "--postgres", database + ";Maximum Pool Size=200", "--urls", url, "--admin-token", AdminToken]);
         var result = await MeasureAsync(hq, url, database, raw, rawIndexed, cancellationToken);
         return result with { LogAlonePerSecond = Math.Round(alone), LogAloneRatio = Math.Round(alone / raw, 3), RawIndexedTwoStreamsPerSecond = Math.Round(rawParallel) };
     }
