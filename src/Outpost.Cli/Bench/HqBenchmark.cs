@@ -25,6 +25,11 @@ internal sealed class HqBenchmark(TextWriter output, string? postgres, int event
     private const string AdminToken = "bench-admin";
     private const int Batch = 1000;
     private const int InFlight = 4;
+    /// <summary>
+    /// This run's mark in the names of the stores it registers and appends as: with <c>--postgres</c>, a database
+    /// used by an earlier run already holds that run's stores and events, and this one must not find them.
+    /// </summary>
+    private readonly string _run = DateTime.UtcNow.ToString("yyMMddHHmmss", CultureInfo.InvariantCulture);
     private IReadOnlyList<(string Name, Func<TimeSpan> Cpu)> _postgresCpu = [];
     private static readonly byte[] Payload = Encoding.UTF8.GetBytes(
         """{"basket":"b0000042","till":"till-03","lines":[{"gtin":"5012345678900","qty":2,"price":"1.25"},{"gtin":"5098765432109","qty":1,"price":"3.49"}],"total":"5.99","currency":"EUR","tender":"card"}""");
@@ -81,7 +86,7 @@ internal sealed class HqBenchmark(TextWriter output, string? postgres, int event
         admin.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", AdminToken);
         await hq.WaitUntilReadyAsync(admin, cancellationToken);
         var stores = Math.Max(senders * 2, pollers);
-        var secrets = await RegisterAsync(admin, stores, cancellationToken);
+        var secrets = await RegisterAsync(admin, stores, _run, cancellationToken);
         output.WriteLine($"  HQ: process {hq.Id} on {url}; {stores:N0} stores registered");
 
         // A long-running HQ has its hot paths compiled and optimised; a fresh process spends its first seconds, and
@@ -247,7 +252,7 @@ internal sealed class HqBenchmark(TextWriter output, string? postgres, int event
         await Task.WhenAll(Enumerable.Range(0, senders).Select(store => Task.Run(async () =>
         {
             // Not the names HQ's stores are registered under: with --postgres both phases share one database.
-            var node = NodeId.Parse("alone-" + store.ToString(CultureInfo.InvariantCulture));
+            var node = NodeId.Parse($"alone-{_run}-{store.ToString(CultureInfo.InvariantCulture)}");
             for (var from = 1; from <= perStore; from += Batch)
             {
                 var batch = new List<NewEvent>(Batch);
@@ -422,12 +427,12 @@ internal sealed class HqBenchmark(TextWriter output, string? postgres, int event
         return (Percentiles.Of(latencies), expected - latencies.Count, heldRss);
     }
 
-    private static async Task<IReadOnlyList<IssuedCredential>> RegisterAsync(HttpClient admin, int count, CancellationToken cancellationToken)
+    private static async Task<IReadOnlyList<IssuedCredential>> RegisterAsync(HttpClient admin, int count, string run, CancellationToken cancellationToken)
     {
         var issued = new IssuedCredential[count];
         await Parallel.ForAsync(0, count, new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = cancellationToken }, async (i, ct) =>
         {
-            var id = "s" + i.ToString(CultureInfo.InvariantCulture);
+            var id = $"b{run}-s{i.ToString(CultureInfo.InvariantCulture)}";
             using var response = await admin.PostAsJsonAsync("admin/stores", new RegisterStore(id, "region-" + (i % 20).ToString(CultureInfo.InvariantCulture)), ct);
             response.EnsureSuccessStatusCode();
             issued[i] = (await response.Content.ReadFromJsonAsync<IssuedCredential>(ct))!;
