@@ -1,9 +1,6 @@
 using Npgsql;
-using NpgsqlTypes;
 using Outpost.Core.Events;
 using Outpost.Core.Log;
-using Outpost.Core.Topics;
-using Outpost.Core.Log.Sqlite;
 
 namespace Outpost.Core.Postgres;
 
@@ -15,7 +12,6 @@ namespace Outpost.Core.Postgres;
 /// </summary>
 internal sealed class PostgresLogWriter(NpgsqlDataSource source, HybridLogicalClock clock, NodeId self, LogDurability durability)
 {
-
     /// <summary>
     /// How far past a (topic, type)'s latest stretch its next events may start and still extend that stretch rather
     /// than open a new one: a read of that pair then reads at most this many other events in between, and a pair
