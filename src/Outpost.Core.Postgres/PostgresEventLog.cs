@@ -326,65 +326,50 @@ public sealed partial class PostgresEventLog : IEventLog
         }
         else
         {
-            if (upper != long.MaxValue)
+            // Each value once, named by its number, for the events and for the stretches alike.
+            string? Parameter(object? value)
             {
-                command.Parameters.AddWithValue(upper);
+                if (value is null)
+                {
+                    return null;
+                }
+
+                command.Parameters.AddWithValue(value);
+                return $"${command.Parameters.Count}";
             }
 
-            var upperParameter = upper != long.MaxValue ? $"${command.Parameters.Count}" : null;
-            if (topics is not null || filter.Types is not null)
+            var upperParameter = upper == long.MaxValue ? null : Parameter(upper);
+            var topicsParameter = Parameter(topics?.ToArray());
+            var typesParameter = Parameter(filter.Types?.ToArray());
+            var scopesParameter = Parameter(scopes);
+            var lower = "$1";
+            if (upperParameter is not null && (topicsParameter ?? typesParameter) is not null)
             {
                 // Start at the first stretch that may hold one of the pairs asked for (in the same snapshot as the
                 // events): a read model of a few types skips the stretches holding none, without reading them.
-                var pairs = new List<string>();
-                if (topics is not null)
-                {
-                    command.Parameters.AddWithValue(topics.ToArray());
-                    pairs.Add($"s.topic = ANY(${command.Parameters.Count})");
-                }
-
-                if (filter.Types is { } stretchTypes)
-                {
-                    command.Parameters.AddWithValue(stretchTypes.ToArray());
-                    pairs.Add($"s.type = ANY(${command.Parameters.Count})");
-                }
-
-                sql.Append(CultureInfo.InvariantCulture, $"""
-                     WHERE e.seq > greatest($1, (SELECT coalesce(min(s.seq_from) - 1, {upperParameter ?? "$1"}) FROM log_stretches s
-                                               WHERE s.seq_to > $1{(upperParameter is null ? "" : $" AND s.seq_from <= {upperParameter}")} AND {string.Join(" AND ", pairs)}))
-                    """);
-            }
-            else
-            {
-                sql.Append(" WHERE e.seq > $1");
+                var pairs = new StringBuilder();
+                AppendCondition(pairs, "s.topic = ANY({0})", topicsParameter);
+                AppendCondition(pairs, "s.type = ANY({0})", typesParameter);
+                lower = $"greatest($1, (SELECT coalesce(min(s.seq_from) - 1, {upperParameter}) FROM log_stretches s WHERE s.seq_to > $1 AND s.seq_from <= {upperParameter}{pairs}))";
             }
 
-            if (upperParameter is not null)
-            {
-                sql.Append(CultureInfo.InvariantCulture, $" AND e.seq <= {upperParameter}");
-            }
-
-            if (topics is not null)
-            {
-                command.Parameters.AddWithValue(topics.ToArray());
-                sql.Append(CultureInfo.InvariantCulture, $" AND e.topic = ANY(${command.Parameters.Count})");
-            }
-
-            if (scopes is not null)
-            {
-                command.Parameters.AddWithValue(scopes);
-                sql.Append(CultureInfo.InvariantCulture, $" AND e.scope = ANY(${command.Parameters.Count})");
-            }
-
-            if (filter.Types is { } types)
-            {
-                command.Parameters.AddWithValue(types.ToArray());
-                sql.Append(CultureInfo.InvariantCulture, $" AND e.type = ANY(${command.Parameters.Count})");
-            }
+            sql.Append(" WHERE e.seq > ").Append(lower);
+            AppendCondition(sql, "e.seq <= {0}", upperParameter);
+            AppendCondition(sql, "e.topic = ANY({0})", topicsParameter);
+            AppendCondition(sql, "e.scope = ANY({0})", scopesParameter);
+            AppendCondition(sql, "e.type = ANY({0})", typesParameter);
         }
 
         command.CommandText = sql.Append(" ORDER BY e.seq LIMIT $2").ToString();
         return command;
+    }
+
+    private static void AppendCondition(StringBuilder sql, string condition, string? parameter)
+    {
+        if (parameter is not null)
+        {
+            sql.Append(" AND ").Append(string.Format(CultureInfo.InvariantCulture, condition, parameter));
+        }
     }
 
     private StoredEvent ReadEvent(NpgsqlDataReader reader, EventChecksum checksum)

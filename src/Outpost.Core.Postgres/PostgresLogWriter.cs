@@ -17,7 +17,7 @@ internal sealed class PostgresLogWriter(NpgsqlDataSource source, HybridLogicalCl
     /// than open a new one: a read of that pair then reads at most this many other events in between, and a pair
     /// that keeps arriving (sales) stays one stretch however many commits carry it.
     /// </summary>
-    internal const long StretchGap = 10_000;
+    private const long StretchGap = 10_000;
 
     /// <summary>Origin seqs of one node further apart than this are looked up as separate ranges.</summary>
     private const long RunGap = 64;
@@ -45,7 +45,6 @@ internal sealed class PostgresLogWriter(NpgsqlDataSource source, HybridLogicalCl
         var stretches = new List<Stretch>();
         var selfNode = nodes[self.Value];
         var startHead = head;
-        ObserveClocks(group);
         Node? lastNode = null;
         foreach (var request in group)
         {
@@ -153,36 +152,15 @@ internal sealed class PostgresLogWriter(NpgsqlDataSource source, HybridLogicalCl
     }
 
     /// <summary>
-    /// Moves this node's clock past every origin timestamp of the group at once (the latest of them), before any of
-    /// the group's own events takes a timestamp: each of those then follows everything the group received.
-    /// </summary>
-    private void ObserveClocks(IReadOnlyList<AppendRequest> group)
-    {
-        var latest = long.MinValue;
-        foreach (var request in group)
-        {
-            foreach (var e in request.Events)
-            {
-                if (e.Origin is { } origin && origin.Timestamp.Value > latest)
-                {
-                    latest = origin.Timestamp.Value;
-                }
-            }
-        }
-
-        if (latest != long.MinValue)
-        {
-            clock.Observe(new HlcTimestamp(latest));
-        }
-    }
-
-    /// <summary>
     /// One round trip: the durability of this transaction, the head row's lock (every writer on every node waits
-    /// here), and the positions of the nodes this group appends for (registering new ones).
+    /// here), and the positions of the nodes this group appends for (registering new ones). The clock moves past
+    /// the head's and past the latest origin timestamp of the group, once, before any of the group's own events
+    /// takes a timestamp: each of those then follows everything the group received.
     /// </summary>
     private (long Head, Dictionary<string, Node> Nodes) Lock(NpgsqlConnection connection, NpgsqlTransaction tx, IReadOnlyList<AppendRequest> group)
     {
         var names = new HashSet<string>(StringComparer.Ordinal) { self.Value };
+        var latest = 0L;
         foreach (var request in group)
         {
             foreach (var e in request.Events)
@@ -190,6 +168,7 @@ internal sealed class PostgresLogWriter(NpgsqlDataSource source, HybridLogicalCl
                 if (e.Origin is { } origin)
                 {
                     names.Add(origin.Node.Value);
+                    latest = Math.Max(latest, origin.Timestamp.Value);
                 }
             }
         }
@@ -203,7 +182,7 @@ internal sealed class PostgresLogWriter(NpgsqlDataSource source, HybridLogicalCl
         using var reader = batch.ExecuteReader();
         reader.Read();
         var head = reader.GetInt64(0);
-        clock.Observe(new HlcTimestamp(reader.GetInt64(1)));
+        clock.Observe(new HlcTimestamp(Math.Max(reader.GetInt64(1), latest)));
         reader.NextResult();
         var nodes = new Dictionary<string, Node>(StringComparer.Ordinal);
         while (reader.Read())

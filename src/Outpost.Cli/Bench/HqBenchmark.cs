@@ -59,11 +59,11 @@ internal sealed class HqBenchmark(TextWriter output, string? postgres, int event
         _postgresCpu = postgresCpu is null ? [] : [("PostgreSQL", postgresCpu)];
 
         var (raw, rawCpu) = await RawCopyAsync(rawDatabase, indexed: false, cancellationToken);
-        output.WriteLine($"  raw binary COPY, the log's rows, no index, one stream {raw,12:N0} rows/s   (the physical limit)   {PerRow(rawCpu)}");
+        output.WriteLine($"  raw binary COPY, the log's rows, no index, one stream {raw,12:N0} rows/s   (the physical limit)   {PerRow(rawCpu, events)}");
         var (rawIndexed, rawIndexedCpu) = await RawCopyAsync(rawDatabase, indexed: true, cancellationToken);
-        output.WriteLine($"  the same with the log's two unique indexes            {rawIndexed,12:N0} rows/s   (sequence, and (origin, origin seq) for idempotence)   {PerRow(rawIndexedCpu)}");
+        output.WriteLine($"  the same with the log's two unique indexes            {rawIndexed,12:N0} rows/s   (sequence, and (origin, origin seq) for idempotence)   {PerRow(rawIndexedCpu, events)}");
         var (rawParallel, rawParallelCpu) = await RawCopyAsync(rawDatabase, indexed: true, cancellationToken, streams: 2);
-        output.WriteLine($"  the same indexed, in two streams at once                {rawParallel,12:N0} rows/s   (what a log writing in parallel could reach here)   {PerRow(rawParallelCpu)}");
+        output.WriteLine($"  the same indexed, in two streams at once                {rawParallel,12:N0} rows/s   (what a log writing in parallel could reach here)   {PerRow(rawParallelCpu, events)}");
 
         var (alone, aloneCpu) = await LogAloneAsync(rawDatabase, cancellationToken);
         output.WriteLine($"  the PostgreSQL log alone, {senders} writers, in process   {alone,12:N0} events/s  {alone / raw,6:P0} of raw COPY   (no HTTP: what the log itself costs)");
@@ -77,8 +77,8 @@ internal sealed class HqBenchmark(TextWriter output, string? postgres, int event
     }
 
     /// <summary>The CPU a phase cost per row, by part, in microseconds.</summary>
-    private static string PerRow((CpuReport Cpu, long Rows) phase) =>
-        "CPU per row: " + string.Join(", ", phase.Cpu.Parts.Select(p => $"{p.Name} {p.Seconds / phase.Rows * 1e6:F1} µs"));
+    private static string PerRow(CpuReport cpu, long rows) =>
+        "CPU per row: " + string.Join(", ", cpu.Parts.Select(p => $"{p.Name} {p.Seconds / rows * 1e6:F1} µs"));
 
     private async Task<HqBenchResult> MeasureAsync(OutpostProcess hq, string url, string database, double raw, double rawIndexed, CancellationToken cancellationToken)
     {
@@ -114,14 +114,15 @@ internal sealed class HqBenchmark(TextWriter output, string? postgres, int event
         while (rounds < 10);
 
         output.WriteLine($"  warm-up: {rounds} round(s) of {warmup:N0} events from other stores, untimed; HQ's JIT compiled for {jit * 1000:F0} ms in the last");
-        var ledger = new CpuLedger([("HQ", () => hq.CpuTime), .. _postgresCpu, ("the sending stores", () => Environment.CpuUsage.TotalTime)]).Start();
         var gcBefore = await ServerMetrics.ScrapeAsync(admin, cancellationToken);
+        var ledger = new CpuLedger([("HQ", () => hq.CpuTime), .. _postgresCpu, ("the sending stores", () => Environment.CpuUsage.TotalTime)]).Start();
         var ingest = await IngestAsync(new Uri(url), secrets, events, 1, cancellationToken);
         var cpu = ledger.Stop();
         var gc = (await ServerMetrics.ScrapeAsync(admin, cancellationToken)).Since(gcBefore);
         var ingestCpu = cpu.PercentOf("HQ");
+        var ingested = (long)(events / senders * senders);
         var held = await CountAsync(database, secrets.Take(senders * 2).Select(s => s.StoreId).ToArray(), cancellationToken);
-        var sent = (long)(events / senders * senders) + warmed;
+        var sent = ingested + warmed;
         if (held != sent)
         {
             throw new InvalidOperationException($"HQ holds {held:N0} sales; the stores sent {sent:N0} distinct ones.");
@@ -130,9 +131,8 @@ internal sealed class HqBenchmark(TextWriter output, string? postgres, int event
         output.WriteLine($"  ingest through POST /sync/v1/up, {senders} stores x {InFlight} in flight {ingest,8:N0} events/s  {ingest / raw,6:P0} of raw COPY, {ingest / rawIndexed:P0} of indexed   (HQ CPU {ingestCpu:F0}% of one core)");
         output.WriteLine($"    {cpu.Describe()}");
         output.WriteLine($"    HQ's garbage collector: {gc.Collections:N0} collections, paused {gc.PauseSeconds * 1000:N0} ms ({gc.PauseSeconds / cpu.Seconds:P1} of the time; the log's writer waits through each)");
-        var ingested = (long)(events / senders * senders);
         var ceiling = cpu.Ceiling(ingested);
-        output.WriteLine($"    {PerRow((cpu, ingested))}: {cpu.MicrosPer(ingested):F1} µs an event in all");
+        output.WriteLine($"    {PerRow(cpu, ingested)}: {cpu.MicrosPer(ingested):F1} µs an event in all");
         output.WriteLine($"    this machine's CPU ceiling for that work ({cpu.Cores} cores doing nothing else): {ceiling:N0} events/s = {ceiling / raw:P0} of raw COPY; the ingest reached {ingest / ceiling:P0} of it"
             + (_postgresCpu.Count == 0 ? " (PostgreSQL's CPU not counted: it is not this benchmark's server)" : ""));
 
@@ -171,7 +171,7 @@ internal sealed class HqBenchmark(TextWriter output, string? postgres, int event
     /// The limit: the same rows, binary COPY in one stream into a table with no index (or with the log's unique
     /// indexes); with several streams, each its own connection and share of the rows, all at once.
     /// </summary>
-    private async Task<(double PerSecond, (CpuReport Cpu, long Rows) Cpu)> RawCopyAsync(string connectionString, bool indexed, CancellationToken cancellationToken, int streams = 1)
+    private async Task<(double PerSecond, CpuReport Cpu)> RawCopyAsync(string connectionString, bool indexed, CancellationToken cancellationToken, int streams = 1)
     {
         await using (var connection = new NpgsqlConnection(connectionString))
         {
@@ -197,7 +197,7 @@ internal sealed class HqBenchmark(TextWriter output, string? postgres, int event
             var ledger = new CpuLedger([.. _postgresCpu, ("the client", () => Environment.CpuUsage.TotalTime)]).Start();
             var clock = Stopwatch.StartNew();
             await Task.WhenAll(connections.Select((connection, stream) => Task.Run(() => CopyRowsAsync(connection, stream, streams, cancellationToken), cancellationToken)));
-            return (events / clock.Elapsed.TotalSeconds, (ledger.Stop(), events));
+            return (events / clock.Elapsed.TotalSeconds, ledger.Stop());
         }
         finally
         {
@@ -347,8 +347,7 @@ internal sealed class HqBenchmark(TextWriter output, string? postgres, int event
         }
     }
 
-    /// <summary>Counts what HQ holds of a topic, straight from its database: the check that nothing was lost or doubled.</summary>
-    /// <summary>The sales HQ holds from the given stores.</summary>
+    /// <summary>Counts the sales HQ holds from the given stores, straight from its database: the check that nothing was lost or doubled.</summary>
     private static async Task<long> CountAsync(string connectionString, string[] stores, CancellationToken cancellationToken)
     {
         await using var connection = new NpgsqlConnection(connectionString);
@@ -474,10 +473,11 @@ internal sealed record HqBenchResult() : BenchResult("hq")
 
     public required double IngestCpuCeilingRatio { get; init; }
 
-    public double LogAlonePerSecond { get; init; }
-
     /// <summary>Binary COPY into the indexed table in two streams at once: what a parallel write path could reach.</summary>
     public double RawIndexedTwoStreamsPerSecond { get; init; }
+
+    /// <summary>The PostgreSQL log alone, appended to in the benchmark's process (no HTTP), in events a second.</summary>
+    public double LogAlonePerSecond { get; init; }
 
     public double LogAloneRatio { get; init; }
 
