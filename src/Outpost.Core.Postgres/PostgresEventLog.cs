@@ -35,7 +35,15 @@ public sealed partial class PostgresEventLog : IEventLog
     private readonly ILogger _logger;
     private readonly PostgresLogWriter _writer;
     private readonly Channel<AppendRequest> _queue;
+    private readonly Channel<PostgresLogWriter.Staged> _staged = System.Threading.Channels.Channel.CreateUnbounded<PostgresLogWriter.Staged>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
+
+    /// <summary>Groups handed on and not committed yet: one committing while the next is staged, no more.</summary>
+    private readonly SemaphoreSlim _inFlight = new(2, 2);
     private readonly Task _writeLoop;
+    private readonly Task _finishLoop;
+
+    /// <summary>Held while a group is staged, so that rolling back what is staged waits for it.</summary>
+    private readonly Lock _stageGate = new();
     private readonly Task _listenLoop;
     private readonly CancellationTokenSource _closing = new();
     private readonly CommitSignal _committed = new();
@@ -54,9 +62,10 @@ public sealed partial class PostgresEventLog : IEventLog
         NodeId = NodeId.Parse(options.NodeId);
         _head = head;
         _name = "postgresql:" + new NpgsqlConnectionStringBuilder(source.ConnectionString).Database;
-        _writer = new PostgresLogWriter(source, clock, NodeId, options.Durability);
+        _writer = new PostgresLogWriter(source, clock, NodeId, options.Durability, head);
         _queue = System.Threading.Channels.Channel.CreateUnbounded<AppendRequest>(new UnboundedChannelOptions { SingleReader = true });
         _writeLoop = Task.Factory.StartNew(WriteLoop, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        _finishLoop = Task.Factory.StartNew(FinishLoop, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
         _listenLoop = Task.Run(ListenLoopAsync);
     }
 
@@ -74,6 +83,9 @@ public sealed partial class PostgresEventLog : IEventLog
 
     /// <inheritdoc />
     public long CorruptRecordsSeen => Interlocked.Read(ref _corruptSeen);
+
+    /// <summary>The writer, for tests that look at how it wrote.</summary>
+    internal PostgresLogWriter Writer => _writer;
 
     /// <summary>The data source, for read models and tools that keep their tables in the log's database.</summary>
     public NpgsqlDataSource DataSource => _source;
@@ -287,6 +299,7 @@ public sealed partial class PostgresEventLog : IEventLog
 
         _queue.Writer.TryComplete();
         await _writeLoop;
+        await _finishLoop;
         await _closing.CancelAsync();
         await _listenLoop;
         _closing.Dispose();
@@ -434,29 +447,126 @@ public sealed partial class PostgresEventLog : IEventLog
         return await request.Completion.Task.WaitAsync(cancellationToken);
     }
 
-    /// <summary>The writer, on its own thread: groups what is queued and commits it (see <see cref="PostgresLogWriter"/>).</summary>
+    /// <summary>
+    /// The writer, on its own thread: groups what is queued and writes it. While the group before is committing (on
+    /// <see cref="FinishLoop"/>), the next is staged: copied ahead of the <c>log_head</c> lock on the head the group
+    /// before will leave (see <see cref="PostgresLogWriter.TryStage"/>), so the log's one write stream does not
+    /// stop for each commit's round trips. With nothing to stage on (the first group, or another node wrote since),
+    /// the group is committed here, lock first, once everything handed on has committed.
+    /// </summary>
     private void WriteLoop()
     {
         var reader = _queue.Reader;
-        var group = new List<AppendRequest>(256);
+        try
+        {
+            while (reader.WaitToReadAsync().AsTask().GetAwaiter().GetResult())
+            {
+                _inFlight.Wait();
+                var group = new List<AppendRequest>();
+                var events = 0;
+                while (events < _options.MaxEventsPerCommit && reader.TryRead(out var request))
+                {
+                    group.Add(request);
+                    events += Math.Max(1, request.Events.Count);
+                }
+
+                PostgresLogWriter.Staged? staged;
+                lock (_stageGate)
+                {
+                    staged = _writer.TryStage(group);
+                }
+
+                if (staged is not null)
+                {
+                    _staged.Writer.TryWrite(staged);
+                    continue;
+                }
+
+                _inFlight.Wait();
+                try
+                {
+                    CommitGroup(group, g => _writer.Commit(g, predict: ReferenceEquals(g, group)));
+                }
+                finally
+                {
+                    _inFlight.Release(2);
+                }
+            }
+        }
+        finally
+        {
+            _staged.Writer.TryComplete();
+        }
+    }
+
+    /// <summary>
+    /// Commits the staged groups, in the order they were staged, each after the one before. When one is refused
+    /// (another writer committed first) or fails, the groups staged behind it are rolled back before anything is
+    /// written again under the lock, since their rows would hold sequences that writing needs; then each is written
+    /// again, in order, lock first.
+    /// </summary>
+    private void FinishLoop()
+    {
+        var reader = _staged.Reader;
+        var again = new Queue<IReadOnlyList<AppendRequest>>();
         while (reader.WaitToReadAsync().AsTask().GetAwaiter().GetResult())
         {
-            var events = 0;
-            while (events < _options.MaxEventsPerCommit && reader.TryRead(out var request))
+            while (reader.TryRead(out var staged))
             {
-                group.Add(request);
-                events += Math.Max(1, request.Events.Count);
-            }
+                try
+                {
+                    CommitGroup(staged.Group, g =>
+                    {
+                        if (ReferenceEquals(g, staged.Group) && _writer.TryFinish(staged) is { } head)
+                        {
+                            return head;
+                        }
 
-            CommitGroup(group);
-            group.Clear();
+                        RollBackStaged(again);
+                        return _writer.Commit(g);
+                    });
+                }
+                finally
+                {
+                    _inFlight.Release();
+                }
+
+                while (again.TryDequeue(out var group))
+                {
+                    try
+                    {
+                        CommitGroup(group, g => _writer.Commit(g));
+                    }
+                    finally
+                    {
+                        _inFlight.Release();
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Waits out a group being staged (none is staged after this: the writer's prediction is gone), then rolls back
+    /// every staged group waiting to commit, keeping their appends, in order, to be written again.
+    /// </summary>
+    private void RollBackStaged(Queue<IReadOnlyList<AppendRequest>> again)
+    {
+        lock (_stageGate)
+        {
+        }
+
+        while (_staged.Reader.TryRead(out var later))
+        {
+            later.Dispose();
+            again.Enqueue(later.Group);
         }
     }
 
     /// <summary>An unreachable or refusing database fails the callers of that group; the writer carries on.</summary>
-    private void CommitGroup(List<AppendRequest> group)
+    private void CommitGroup(IReadOnlyList<AppendRequest> group, Func<IReadOnlyList<AppendRequest>, long> commit)
     {
-        GroupCommit.Run(group, _writer.Commit,
+        GroupCommit.Run(group, commit,
             ex => ex is NpgsqlException or InvalidOperationException or TimeoutException,
             (ex, request) => Log.CommitFailed(_logger, ex, request.Events.Count),
             AdvanceHead,

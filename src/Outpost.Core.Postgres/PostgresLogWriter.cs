@@ -10,7 +10,7 @@ namespace Outpost.Core.Postgres;
 /// nodes: a reader that has seen sequence N has seen every sequence below it. Node positions are read inside
 /// that lock, so nodes sharing one node id (several HQ nodes) never hand out the same origin sequence.
 /// </summary>
-internal sealed class PostgresLogWriter(NpgsqlDataSource source, HybridLogicalClock clock, NodeId self, LogDurability durability)
+internal sealed class PostgresLogWriter(NpgsqlDataSource source, HybridLogicalClock clock, NodeId self, LogDurability durability, long head)
 {
     /// <summary>
     /// How far past a (topic, type)'s latest stretch its next events may start and still extend that stretch rather
@@ -34,17 +34,166 @@ internal sealed class PostgresLogWriter(NpgsqlDataSource source, HybridLogicalCl
         WHERE NOT EXISTS (SELECT 1 FROM extended x WHERE x.topic = u.topic AND x.type = u.type)
         """;
 
-    /// <summary>Writes every request of the group in one transaction; returns the new head. On failure nothing of it stays.</summary>
-    public long Commit(IReadOnlyList<AppendRequest> group)
+    /// <summary>
+    /// What this writer expects the log to be after the last group it wrote or staged: the head, and the positions of
+    /// the nodes it has written for. It holds while no other writer commits (checked at the end, by the head); a
+    /// commit that found nobody else had written since this writer's previous one sets it. Only the appending
+    /// thread touches it.
+    /// </summary>
+    private Prediction? _prediction;
+
+    /// <summary>Moves on every refused or failed staged group: groups staged on an older prediction are refused too.</summary>
+    private int _epoch;
+
+    /// <summary>The head after this writer's last commit (at start, the head it opened on).</summary>
+    private long _lastHead = head;
+
+    private long _staged;
+    private long _refused;
+
+    /// <summary>Groups written ahead of the lock and committed as staged.</summary>
+    public long StagedCommits => Interlocked.Read(ref _staged);
+
+    /// <summary>Staged groups refused at the end (another writer committed first, or the group before failed) and written again under the lock.</summary>
+    public long StagedRefused => Interlocked.Read(ref _refused);
+
+    /// <summary>
+    /// Writes every request of the group in one transaction, taking the <c>log_head</c> lock first; returns the new
+    /// head. On failure nothing of it stays. With <paramref name="predict"/>, a commit that found nobody else had
+    /// written since this writer's previous one leaves a prediction the next group can be staged on.
+    /// </summary>
+    public long Commit(IReadOnlyList<AppendRequest> group, bool predict = false)
     {
+        if (predict)
+        {
+            _prediction = null;
+        }
+
         using var connection = source.OpenConnection();
         using var tx = connection.BeginTransaction();
         var (head, nodes) = Lock(connection, tx, group);
+        var undisturbed = head == Volatile.Read(ref _lastHead);
         var existing = FindExisting(connection, tx, group, nodes);
+        var startHead = head;
+        var stretches = Write(connection, tx, group, nodes, existing, ref head);
+        using var finish = Finish(connection, tx, group, nodes, stretches, head, startHead, expected: null);
+        finish.ExecuteNonQuery();
+        tx.Commit();
+        Volatile.Write(ref _lastHead, head);
+        if (predict && undisturbed)
+        {
+            _prediction = new Prediction(head, Volatile.Read(ref _epoch), nodes.Values.ToDictionary(n => n.Name, n => new NodeState(n.Id, n.Contiguous, n.Max), StringComparer.Ordinal));
+        }
+
+        return head;
+    }
+
+    /// <summary>
+    /// Writes the group ahead of the <c>log_head</c> lock, on the prediction the group before it left, while that
+    /// group commits on another connection: the rows are copied and the transaction left open for
+    /// <see cref="TryFinish"/>. Returns null when there is no prediction to stage on (then <see cref="Commit"/>
+    /// writes the group) or when the server refused part of it.
+    /// </summary>
+    /// <remarks>
+    /// Nothing staged is visible to a reader before it commits, and it commits only after the group before it, under
+    /// the lock, and only if the head is still where the prediction put it: sequences stay one gap-free order,
+    /// committed in order, exactly as if the writer had locked first.
+    /// </remarks>
+    public Staged? TryStage(IReadOnlyList<AppendRequest> group)
+    {
+        if (_prediction is not { } prediction || prediction.Epoch != Volatile.Read(ref _epoch))
+        {
+            _prediction = null;
+            return null;
+        }
+
+        NpgsqlConnection? connection = null;
+        NpgsqlTransaction? tx = null;
+        try
+        {
+            connection = source.OpenConnection();
+            tx = connection.BeginTransaction();
+            var nodes = Known(connection, tx, group, prediction);
+            var existing = FindExisting(connection, tx, group, nodes);
+            var head = prediction.Head;
+            var startHead = head;
+            var stretches = Write(connection, tx, group, nodes, existing, ref head);
+            prediction.Head = head;
+            prediction.Added.Clear();
+            foreach (var node in nodes.Values)
+            {
+                prediction.Nodes[node.Name] = new NodeState(node.Id, node.Contiguous, node.Max);
+                if (node.Added.Count > 0)
+                {
+                    prediction.Added[node.Name] = node.Added;
+                }
+            }
+
+            return new Staged(connection, tx, group, nodes, stretches, startHead, head, prediction.Epoch);
+        }
+        catch (Exception ex) when (ex is NpgsqlException or InvalidOperationException or TimeoutException)
+        {
+            // Another node writing the same rows, or the server gone: the group is written under the lock instead.
+            _prediction = null;
+            tx?.Dispose();
+            connection?.Dispose();
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// Commits a staged group if the log is where its prediction said: the head row's lock is taken here, waiting at
+    /// most a millisecond (a writer holding it moves the head anyway). Returns the new head; or null when the group
+    /// was refused and rolled back (the prediction is gone; the group must be written again with
+    /// <see cref="Commit"/>, after every group staged behind it is rolled back too).
+    /// </summary>
+    public long? TryFinish(Staged staged)
+    {
+        try
+        {
+            if (staged.Epoch == Volatile.Read(ref _epoch))
+            {
+                using var finish = Finish(staged.Connection, staged.Transaction, staged.Group, staged.Nodes, staged.Stretches, staged.Head, staged.StartHead, expected: staged.StartHead);
+                finish.ExecuteNonQuery();
+                if (finish.BatchCommands[HeadCommand].RecordsAffected == 1)
+                {
+                    staged.Transaction.Commit();
+                    Volatile.Write(ref _lastHead, staged.Head);
+                    Interlocked.Increment(ref _staged);
+                    return staged.Head;
+                }
+            }
+        }
+        catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.LockNotAvailable)
+        {
+            // Another writer holds the head; it moves it, so the prediction is gone either way.
+        }
+        catch
+        {
+            Interlocked.Increment(ref _epoch);
+            throw;
+        }
+        finally
+        {
+            staged.Dispose();
+        }
+
+        Interlocked.Increment(ref _epoch);
+        Interlocked.Increment(ref _refused);
+        return null;
+    }
+
+    /// <summary>
+    /// Decides every event of the group (a duplicate of what the log holds, or of what this group or the staged group
+    /// just before it placed; or its sequence, origin seq, clock and checksum), copies the rows and moves the
+    /// gap-free positions of the nodes they came from. Returns where each (topic, type) lies.
+    /// </summary>
+    private List<Stretch> Write(NpgsqlConnection connection, NpgsqlTransaction tx, IReadOnlyList<AppendRequest> group, Dictionary<string, Node> nodes,
+        Dictionary<(int, long), long> existing, ref long head)
+    {
         var rows = new List<PostgresCopyRows.Placed>(group.Sum(r => r.Events.Count));
         var stretches = new List<Stretch>();
         var selfNode = nodes[self.Value];
-        var startHead = head;
         Node? lastNode = null;
         foreach (var request in group)
         {
@@ -62,8 +211,8 @@ internal sealed class PostgresLogWriter(NpgsqlDataSource source, HybridLogicalCl
                     originSeq = origin.Seq;
                     hlc = origin.Timestamp.Value;
 
-                    // Above the node's highest origin seq so far (held or placed in this group) it cannot be a duplicate.
-                    if (originSeq <= node.Max && (existing.TryGetValue((node.Id, originSeq), out var seqHeld) || node.Added.TryGetValue(originSeq, out seqHeld)))
+                    // Above the node's highest origin seq so far (held or placed) it cannot be a duplicate.
+                    if (originSeq <= node.Max && (existing.TryGetValue((node.Id, originSeq), out var seqHeld) || node.TryGetPlaced(originSeq, out seqHeld)))
                     {
                         request.Results[i] = new AppendResult(seqHeld, Duplicate: true);
                         continue;
@@ -102,9 +251,34 @@ internal sealed class PostgresLogWriter(NpgsqlDataSource source, HybridLogicalCl
             }
         }
 
-        // One round trip: the nodes' positions, where each (topic, type) lies, cursors, the head, and the
-        // notification other nodes wake on.
-        using var finish = new NpgsqlBatch(connection, tx);
+        return stretches;
+    }
+
+    /// <summary>Where the head's update sits in a staged group's finishing batch (after the two settings).</summary>
+    private const int HeadCommand = 2;
+
+    /// <summary>
+    /// One round trip: the nodes' positions, where each (topic, type) lies, cursors, the head, and the notification
+    /// other nodes wake on. With <paramref name="expected"/> (a staged group) it also sets the durability, takes the
+    /// head row's lock waiting at most a millisecond, and moves the head only if it is still there (the row count of
+    /// command <see cref="HeadCommand"/> says whether it was).
+    /// </summary>
+    private NpgsqlBatch Finish(NpgsqlConnection connection, NpgsqlTransaction tx, IReadOnlyList<AppendRequest> group, Dictionary<string, Node> nodes,
+        List<Stretch> stretches, long head, long startHead, long? expected)
+    {
+        var finish = new NpgsqlBatch(connection, tx);
+        var moveHead = new NpgsqlBatchCommand("UPDATE log_head SET seq = $1, hlc = greatest(hlc, $2) WHERE id = 1" + (expected is null ? "" : " AND seq = $3"))
+        {
+            Parameters = { new() { Value = head }, new() { Value = clock.Last.Value } },
+        };
+        if (expected is { } at)
+        {
+            finish.BatchCommands.Add(new NpgsqlBatchCommand(SynchronousCommit));
+            finish.BatchCommands.Add(new NpgsqlBatchCommand("SET LOCAL lock_timeout = '1ms'"));
+            moveHead.Parameters.Add(new() { Value = at });
+            finish.BatchCommands.Add(moveHead);
+        }
+
         var dirty = nodes.Values.Where(n => n.Dirty).ToArray();
         if (dirty.Length > 0)
         {
@@ -139,25 +313,77 @@ internal sealed class PostgresLogWriter(NpgsqlDataSource source, HybridLogicalCl
             }
         }
 
-        finish.BatchCommands.Add(new NpgsqlBatchCommand("UPDATE log_head SET seq = $1, hlc = greatest(hlc, $2) WHERE id = 1") { Parameters = { new() { Value = head }, new() { Value = clock.Last.Value } } });
+        if (expected is null)
+        {
+            finish.BatchCommands.Add(moveHead);
+        }
+
         if (head > startHead)
         {
             // Delivered to every listening node when (and only if) the transaction commits.
             finish.BatchCommands.Add(new NpgsqlBatchCommand("SELECT pg_notify('outpost_log', $1)") { Parameters = { new() { Value = head.ToString(System.Globalization.CultureInfo.InvariantCulture) } } });
         }
 
-        finish.ExecuteNonQuery();
-        tx.Commit();
-        return head;
+        return finish;
     }
 
+    /// <summary>This transaction's durability, as the log was opened with.</summary>
+    private string SynchronousCommit => durability == LogDurability.Normal ? "SET LOCAL synchronous_commit = off" : "SET LOCAL synchronous_commit = on";
+
     /// <summary>
-    /// One round trip: the durability of this transaction, the head row's lock (every writer on every node waits
-    /// here), and the positions of the nodes this group appends for (registering new ones). The clock moves past
-    /// the head's and past the latest origin timestamp of the group, once, before any of the group's own events
-    /// takes a timestamp: each of those then follows everything the group received.
+    /// The nodes a staged group appends for, as predicted; a node the prediction does not know yet is registered and
+    /// read here (one round trip, only then). The clock moves past the group's latest origin timestamp.
     /// </summary>
-    private (long Head, Dictionary<string, Node> Nodes) Lock(NpgsqlConnection connection, NpgsqlTransaction tx, IReadOnlyList<AppendRequest> group)
+    private Dictionary<string, Node> Known(NpgsqlConnection connection, NpgsqlTransaction tx, IReadOnlyList<AppendRequest> group, Prediction prediction)
+    {
+        var (names, latest) = Origins(group);
+        if (latest > 0)
+        {
+            clock.Observe(new HlcTimestamp(latest));
+        }
+
+        var nodes = new Dictionary<string, Node>(StringComparer.Ordinal);
+        var unknown = new List<string>();
+        foreach (var name in names)
+        {
+            if (prediction.Nodes.TryGetValue(name, out var state))
+            {
+                nodes.Add(name, new Node(state.Id, name) { Contiguous = state.Contiguous, Max = state.Max, Before = prediction.Added.GetValueOrDefault(name) });
+            }
+            else
+            {
+                unknown.Add(name);
+            }
+        }
+
+        if (unknown.Count > 0)
+        {
+            var array = unknown.ToArray();
+            using var batch = new NpgsqlBatch(connection, tx);
+            batch.BatchCommands.Add(new NpgsqlBatchCommand(RegisterNodes) { Parameters = { new() { Value = array } } });
+            batch.BatchCommands.Add(new NpgsqlBatchCommand(ReadNodes) { Parameters = { new() { Value = array } } });
+            using var reader = batch.ExecuteReader();
+            ReadNodesInto(reader, nodes);
+        }
+
+        return nodes;
+    }
+
+    private const string RegisterNodes = "INSERT INTO nodes(name) SELECT unnest($1::text[]) ON CONFLICT (name) DO NOTHING";
+
+    private const string ReadNodes = "SELECT id, name, contiguous_seq, max_seq FROM nodes WHERE name = ANY($1)";
+
+    private static void ReadNodesInto(NpgsqlDataReader reader, Dictionary<string, Node> nodes)
+    {
+        while (reader.Read())
+        {
+            var name = reader.GetString(1);
+            nodes.Add(name, new Node(reader.GetInt32(0), name) { Contiguous = reader.GetInt64(2), Max = reader.GetInt64(3) });
+        }
+    }
+
+    /// <summary>The names of the nodes a group appends for (this node among them) and its latest origin timestamp.</summary>
+    private (HashSet<string> Names, long Latest) Origins(IReadOnlyList<AppendRequest> group)
     {
         var names = new HashSet<string>(StringComparer.Ordinal) { self.Value };
         var latest = 0L;
@@ -173,24 +399,31 @@ internal sealed class PostgresLogWriter(NpgsqlDataSource source, HybridLogicalCl
             }
         }
 
+        return (names, latest);
+    }
+
+    /// <summary>
+    /// One round trip: the durability of this transaction, the head row's lock (every writer on every node waits
+    /// here), and the positions of the nodes this group appends for (registering new ones). The clock moves past
+    /// the head's and past the latest origin timestamp of the group, once, before any of the group's own events
+    /// takes a timestamp: each of those then follows everything the group received.
+    /// </summary>
+    private (long Head, Dictionary<string, Node> Nodes) Lock(NpgsqlConnection connection, NpgsqlTransaction tx, IReadOnlyList<AppendRequest> group)
+    {
+        var (names, latest) = Origins(group);
         var nameArray = names.ToArray();
         using var batch = new NpgsqlBatch(connection, tx);
-        batch.BatchCommands.Add(new NpgsqlBatchCommand(durability == LogDurability.Normal ? "SET LOCAL synchronous_commit = off" : "SET LOCAL synchronous_commit = on"));
+        batch.BatchCommands.Add(new NpgsqlBatchCommand(SynchronousCommit));
         batch.BatchCommands.Add(new NpgsqlBatchCommand("SELECT seq, hlc FROM log_head WHERE id = 1 FOR UPDATE"));
-        batch.BatchCommands.Add(new NpgsqlBatchCommand("INSERT INTO nodes(name) SELECT unnest($1::text[]) ON CONFLICT (name) DO NOTHING") { Parameters = { new() { Value = nameArray } } });
-        batch.BatchCommands.Add(new NpgsqlBatchCommand("SELECT id, name, contiguous_seq, max_seq FROM nodes WHERE name = ANY($1)") { Parameters = { new() { Value = nameArray } } });
+        batch.BatchCommands.Add(new NpgsqlBatchCommand(RegisterNodes) { Parameters = { new() { Value = nameArray } } });
+        batch.BatchCommands.Add(new NpgsqlBatchCommand(ReadNodes) { Parameters = { new() { Value = nameArray } } });
         using var reader = batch.ExecuteReader();
         reader.Read();
         var head = reader.GetInt64(0);
         clock.Observe(new HlcTimestamp(Math.Max(reader.GetInt64(1), latest)));
         reader.NextResult();
         var nodes = new Dictionary<string, Node>(StringComparer.Ordinal);
-        while (reader.Read())
-        {
-            var name = reader.GetString(1);
-            nodes.Add(name, new Node(reader.GetInt32(0), name) { Contiguous = reader.GetInt64(2), Max = reader.GetInt64(3) });
-        }
-
+        ReadNodesInto(reader, nodes);
         return (head, nodes);
     }
 
@@ -268,7 +501,7 @@ internal sealed class PostgresLogWriter(NpgsqlDataSource source, HybridLogicalCl
     /// </summary>
     private static void AdvanceContiguous(NpgsqlConnection connection, NpgsqlTransaction tx, Node node)
     {
-        while (node.Added.ContainsKey(node.Contiguous + 1))
+        while (node.TryGetPlaced(node.Contiguous + 1, out _))
         {
             node.Contiguous++;
         }
@@ -301,7 +534,7 @@ internal sealed class PostgresLogWriter(NpgsqlDataSource source, HybridLogicalCl
     }
 
     /// <summary>Where one (topic, type) lies in this commit: its first and last sequence.</summary>
-    private sealed class Stretch(string topic, string type, long first)
+    internal sealed class Stretch(string topic, string type, long first)
     {
         public string Topic { get; } = topic;
 
@@ -332,7 +565,7 @@ internal sealed class PostgresLogWriter(NpgsqlDataSource source, HybridLogicalCl
         }
     }
 
-    private sealed class Node(int id, string name)
+    internal sealed class Node(int id, string name)
     {
         public int Id { get; } = id;
 
@@ -341,10 +574,60 @@ internal sealed class PostgresLogWriter(NpgsqlDataSource source, HybridLogicalCl
         /// <summary>The origin seqs this commit adds for the node, with the sequence each got.</summary>
         public Dictionary<long, long> Added { get; } = [];
 
+        /// <summary>What the staged group just before this one added for the node (not committed yet, so not found in the table).</summary>
+        public Dictionary<long, long>? Before { get; init; }
+
+        /// <summary>Whether this group, or the staged group before it, placed the origin seq; and where.</summary>
+        public bool TryGetPlaced(long originSeq, out long seq) => Added.TryGetValue(originSeq, out seq) || (Before is not null && Before.TryGetValue(originSeq, out seq));
+
         public long Contiguous { get; set; }
 
         public long Max { get; set; }
 
         public bool Dirty { get; set; }
+    }
+
+    /// <summary>A node's id and positions, as the writer expects them.</summary>
+    private readonly record struct NodeState(int Id, long Contiguous, long Max);
+
+    /// <summary>See <see cref="_prediction"/>.</summary>
+    private sealed class Prediction(long head, int epoch, Dictionary<string, NodeState> nodes)
+    {
+        public long Head { get; set; } = head;
+
+        public int Epoch { get; } = epoch;
+
+        public Dictionary<string, NodeState> Nodes { get; } = nodes;
+
+        /// <summary>What the last staged group added, by node: the next group's duplicates may be among them.</summary>
+        public Dictionary<string, Dictionary<long, long>> Added { get; } = new(StringComparer.Ordinal);
+    }
+
+    /// <summary>A group written ahead of the lock: its open transaction and what finishing it needs.</summary>
+    internal sealed class Staged(NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyList<AppendRequest> group, Dictionary<string, Node> nodes,
+        List<Stretch> stretches, long startHead, long head, int epoch) : IDisposable
+    {
+        public NpgsqlConnection Connection { get; } = connection;
+
+        public NpgsqlTransaction Transaction { get; } = transaction;
+
+        public IReadOnlyList<AppendRequest> Group { get; } = group;
+
+        public Dictionary<string, Node> Nodes { get; } = nodes;
+
+        public List<Stretch> Stretches { get; } = stretches;
+
+        public long StartHead { get; } = startHead;
+
+        public long Head { get; } = head;
+
+        public int Epoch { get; } = epoch;
+
+        /// <summary>Rolls back what was not committed and returns the connection to the pool.</summary>
+        public void Dispose()
+        {
+            Transaction.Dispose();
+            Connection.Dispose();
+        }
     }
 }

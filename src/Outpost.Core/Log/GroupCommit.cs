@@ -14,7 +14,7 @@ internal static class GroupCommit
     /// <param name="failed">Told of a request that failed alone (for the log).</param>
     /// <param name="committed">Told of the new head once a group is durable, before its callers are completed.</param>
     /// <param name="logName">The log's name, as the metrics tag it.</param>
-    public static void Run(List<AppendRequest> group, Func<List<AppendRequest>, long> commit, Func<Exception, bool> isCommitFailure,
+    public static void Run(IReadOnlyList<AppendRequest> group, Func<IReadOnlyList<AppendRequest>, long> commit, Func<Exception, bool> isCommitFailure,
         Action<Exception, AppendRequest> failed, Action<long> committed, string logName)
     {
         long head;

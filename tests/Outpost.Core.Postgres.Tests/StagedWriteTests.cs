@@ -1,0 +1,193 @@
+using Npgsql;
+using Outpost.Core.Events;
+using Outpost.Core.Log;
+using Outpost.Core.Topics;
+using Outpost.Testing;
+
+namespace Outpost.Core.Postgres.Tests;
+
+/// <summary>
+/// The writer stages a group ahead of the <c>log_head</c> lock while the group before commits: what is staged is
+/// invisible until it commits, commits in order, finds duplicates among what the group before placed, and is
+/// rolled back and written again when another writer got ahead of it, without waiting on that writer for ever.
+/// </summary>
+public sealed class StagedWriteTests(PostgresServer server)
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task A_staged_group_is_invisible_until_it_commits_after_the_one_before_and_finds_the_duplicates_that_one_placed()
+    {
+        var connectionString = await MigratedAsync();
+        await using var source = NpgsqlDataSource.Create(connectionString);
+        var writer = Writer(source, head: 0);
+
+        Assert.Equal(100, writer.Commit([Request("store-1", 1, 100)], predict: true));
+        var second = Request("store-1", 101, 200);
+        var secondStaged = writer.TryStage([second]);
+        Assert.NotNull(secondStaged);
+
+        // Resent while the group that placed them is not committed yet: 150..200 are that group's, 201..250 new.
+        var third = Request("store-1", 150, 250);
+        var thirdStaged = writer.TryStage([third]);
+        Assert.NotNull(thirdStaged);
+        Assert.Equal(Enumerable.Range(101, 100).Select(s => (long)s), second.Results.Select(r => r.Seq));
+        Assert.All(third.Results.Take(51), r => Assert.True(r.Duplicate));
+        Assert.Equal(Enumerable.Range(150, 51).Select(s => (long)s), third.Results.Take(51).Select(r => r.Seq));
+        Assert.Equal(Enumerable.Range(201, 50).Select(s => (long)s), third.Results.Skip(51).Select(r => r.Seq));
+        Assert.Equal((100L, 100L), await CountAsync(connectionString));
+
+        Assert.Equal(200, writer.TryFinish(secondStaged));
+        Assert.Equal((200L, 200L), await CountAsync(connectionString));
+        Assert.Equal(250, writer.TryFinish(thirdStaged));
+
+        Assert.Equal((250L, 250L), await CountAsync(connectionString));
+        Assert.Equal(Enumerable.Range(1, 250).Select(s => (long)s), await OriginSeqsAsync(connectionString, "store-1"));
+        Assert.Equal((250L, 250L), await PositionsAsync(connectionString, "store-1"));
+        Assert.Equal((2L, 0L), (writer.StagedCommits, writer.StagedRefused));
+    }
+
+    [Fact]
+    public async Task A_staged_group_another_writer_got_ahead_of_is_refused_rolled_back_and_written_again_after_it()
+    {
+        var connectionString = await MigratedAsync();
+        await using var source = NpgsqlDataSource.Create(connectionString);
+        var writer = Writer(source, head: 0);
+        Assert.Equal(100, writer.Commit([Request("store-1", 1, 100)], predict: true));
+        var staged = writer.TryStage([Request("store-2", 1, 50)]);
+        Assert.NotNull(staged);
+
+        // Another node locks the head and writes sequence 101 on: it waits on the staged row 101, holding the lock.
+        var other = Writer(source, head: 100);
+        var otherCommit = Task.Run(() => other.Commit([Request("store-3", 1, 10)]), Ct);
+        await WaitForLockWaitAsync(connectionString);
+
+        // The staged group cannot take the lock: refused and rolled back, which lets the other writer through.
+        Assert.Null(writer.TryFinish(staged));
+        Assert.Equal(110, await otherCommit.WaitAsync(TimeSpan.FromSeconds(30), Ct));
+        var again = Request("store-2", 1, 50);
+        Assert.Equal(160, writer.Commit([again]));
+        Assert.Equal(Enumerable.Range(111, 50).Select(s => (long)s), again.Results.Select(r => r.Seq));
+
+        Assert.Equal((160L, 160L), await CountAsync(connectionString));
+        Assert.Equal(Enumerable.Range(1, 50).Select(s => (long)s), await OriginSeqsAsync(connectionString, "store-2"));
+        Assert.Equal((0L, 1L), (writer.StagedCommits, writer.StagedRefused));
+
+        // Refused, the prediction is gone: the next group goes lock first (nothing to stage on).
+        Assert.Null(writer.TryStage([Request("store-2", 51, 60)]));
+    }
+
+    [Fact]
+    public async Task A_node_staging_under_load_while_another_node_appends_keeps_one_gap_free_order_with_every_event_once()
+    {
+        await using var db = new PostgresBackend(await server.CreateDatabaseAsync(Ct));
+        var busy = (PostgresEventLog)await db.OpenAsync("hq");
+        var other = (PostgresEventLog)await db.OpenAsync("hq");
+        const int stores = 8;
+        const int batches = 30;
+        const int batch = 200;
+
+        var ingest = Task.WhenAll(Enumerable.Range(0, stores).Select(store => Task.Run(async () =>
+        {
+            for (var b = 0; b < batches; b++)
+            {
+                var events = Enumerable.Range(b * batch + 1, batch).Select(seq => LogContract.Event(key: $"s{store}-{seq}", origin: LogContract.From($"store-{store}", seq))).ToList();
+                await busy.AppendBatchAsync(events, cancellationToken: Ct);
+            }
+        }, Ct)));
+        var local = Task.Run(async () =>
+        {
+            for (var n = 0; n < 60; n++)
+            {
+                await other.AppendAsync(LogContract.Event(topic: "prices", key: $"p{n}", scope: Scope.All), Ct);
+            }
+        }, Ct);
+        await Task.WhenAll(ingest, local).WaitAsync(TimeSpan.FromMinutes(3), Ct);
+
+        var total = stores * batches * batch + 60;
+        var events = await LogContract.ReadAllAsync(other, page: 5_000);
+        Assert.Equal(Enumerable.Range(1, total).Select(i => (long)i), events.Select(e => e.Seq));
+        for (var store = 0; store < stores; store++)
+        {
+            Assert.Equal(batches * batch, await busy.GetContiguousOriginSeqAsync(NodeId.Parse($"store-{store}"), Ct));
+            Assert.Equal(Enumerable.Range(1, batches * batch).Select(i => (long)i), events.Where(e => e.Origin.Node.Value == $"store-{store}").Select(e => e.Origin.Seq).Order());
+        }
+
+        Assert.True(busy.Writer.StagedCommits > 0, "the busy node staged groups ahead of the lock");
+    }
+
+    private static PostgresLogWriter Writer(NpgsqlDataSource source, long head) =>
+        new(source, new HybridLogicalClock(TimeProvider.System), NodeId.Parse("hq"), LogDurability.Full, head);
+
+    private static AppendRequest Request(string store, long from, long to)
+    {
+        var events = Enumerable.Range((int)from, (int)(to - from + 1)).Select(seq => LogContract.Event(key: $"{store}-{seq}", origin: LogContract.From(store, seq))).ToList();
+        var request = AppendRequest.Batch(events, null, EventValidator.DefaultMaxEventBytes, NodeId.Parse("hq"))!;
+        request.Prepared = PostgresCopyRows.Encode(request.Events, TopicCatalog.Empty);
+        return request;
+    }
+
+    private async Task<string> MigratedAsync()
+    {
+        var connectionString = await server.CreateDatabaseAsync(Ct);
+        await using var log = await PostgresEventLog.OpenAsync(connectionString, new LogOptions { NodeId = "hq" }, cancellationToken: Ct);
+        return connectionString;
+    }
+
+    private static async Task<(long Count, long Head)> CountAsync(string connectionString)
+    {
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync(Ct);
+        await using var count = new NpgsqlCommand("SELECT (SELECT count(*) FROM events), (SELECT seq FROM log_head)", connection);
+        await using var reader = await count.ExecuteReaderAsync(Ct);
+        await reader.ReadAsync(Ct);
+        return (reader.GetInt64(0), reader.GetInt64(1));
+    }
+
+    private static async Task<List<long>> OriginSeqsAsync(string connectionString, string store)
+    {
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync(Ct);
+        await using var read = new NpgsqlCommand("SELECT e.origin_seq FROM events e JOIN nodes n ON n.id = e.origin_id WHERE n.name = $1 ORDER BY e.origin_seq", connection)
+        {
+            Parameters = { new() { Value = store } },
+        };
+        await using var reader = await read.ExecuteReaderAsync(Ct);
+        var seqs = new List<long>();
+        while (await reader.ReadAsync(Ct))
+        {
+            seqs.Add(reader.GetInt64(0));
+        }
+
+        return seqs;
+    }
+
+    private static async Task<(long Contiguous, long Max)> PositionsAsync(string connectionString, string store)
+    {
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync(Ct);
+        await using var read = new NpgsqlCommand("SELECT contiguous_seq, max_seq FROM nodes WHERE name = $1", connection) { Parameters = { new() { Value = store } } };
+        await using var reader = await read.ExecuteReaderAsync(Ct);
+        await reader.ReadAsync(Ct);
+        return (reader.GetInt64(0), reader.GetInt64(1));
+    }
+
+    /// <summary>Until some backend waits on a lock (bounded: 10 s).</summary>
+    private static async Task WaitForLockWaitAsync(string connectionString)
+    {
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync(Ct);
+        for (var attempt = 0; attempt < 200; attempt++)
+        {
+            await using var waiting = new NpgsqlCommand("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'", connection);
+            if ((long)(await waiting.ExecuteScalarAsync(Ct))! > 0)
+            {
+                return;
+            }
+
+            await Task.Delay(50, Ct);
+        }
+
+        Assert.Fail("the other writer never came to wait on the staged rows");
+    }
+}
