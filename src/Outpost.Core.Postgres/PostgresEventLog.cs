@@ -37,8 +37,12 @@ public sealed partial class PostgresEventLog : IEventLog
     private readonly Channel<AppendRequest> _queue;
     private readonly Channel<PostgresLogWriter.Staged> _staged = System.Threading.Channels.Channel.CreateUnbounded<PostgresLogWriter.Staged>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
 
-    /// <summary>Groups handed on and not committed yet: one committing while the next is staged, no more.</summary>
-    private readonly SemaphoreSlim _inFlight = new(2, 2);
+    /// <summary>Staged groups whose rows are to be copied, by <see cref="CopyLoop"/>s side by side.</summary>
+    private readonly Channel<PostgresLogWriter.Staged> _copies = System.Threading.Channels.Channel.CreateUnbounded<PostgresLogWriter.Staged>(new UnboundedChannelOptions { SingleWriter = true });
+
+    /// <summary>Groups handed on and not committed yet: one committing while the others copy, no more.</summary>
+    private readonly SemaphoreSlim _inFlight = new(PostgresLogWriter.MaxStaged, PostgresLogWriter.MaxStaged);
+    private readonly Task[] _copyLoops;
     private readonly Task _writeLoop;
     private readonly Task _finishLoop;
 
@@ -66,6 +70,7 @@ public sealed partial class PostgresEventLog : IEventLog
         _queue = System.Threading.Channels.Channel.CreateUnbounded<AppendRequest>(new UnboundedChannelOptions { SingleReader = true });
         _writeLoop = Task.Factory.StartNew(WriteLoop, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
         _finishLoop = Task.Factory.StartNew(FinishLoop, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        _copyLoops = [.. Enumerable.Range(0, PostgresLogWriter.MaxStaged - 1).Select(_ => Task.Factory.StartNew(CopyLoop, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default))];
         _listenLoop = Task.Run(ListenLoopAsync);
     }
 
@@ -299,6 +304,7 @@ public sealed partial class PostgresEventLog : IEventLog
 
         _queue.Writer.TryComplete();
         await _writeLoop;
+        await Task.WhenAll(_copyLoops);
         await _finishLoop;
         await _closing.CancelAsync();
         await _listenLoop;
@@ -448,11 +454,12 @@ public sealed partial class PostgresEventLog : IEventLog
     }
 
     /// <summary>
-    /// The writer, on its own thread: groups what is queued and writes it. While the group before is committing (on
-    /// <see cref="FinishLoop"/>), the next is staged: copied ahead of the <c>log_head</c> lock on the head the group
-    /// before will leave (see <see cref="PostgresLogWriter.TryStage"/>), so the log's one write stream does not
-    /// stop for each commit's round trips. With nothing to stage on (the first group, or another node wrote since),
-    /// the group is committed here, lock first, once everything handed on has committed.
+    /// The writer, on its own thread: groups what is queued and writes it. While the groups before are copying and
+    /// committing, the next is staged: placed ahead of the <c>log_head</c> lock on the head the groups before will
+    /// leave (see <see cref="PostgresLogWriter.TryStage"/>), copied by a <see cref="CopyLoop"/> beside the others,
+    /// and committed by <see cref="FinishLoop"/> in order. So the log's one order no longer means one write stream
+    /// that stops for each commit's round trips. With nothing to stage on (the first group, or another node wrote
+    /// since), the group is committed here, lock first, once everything handed on has committed.
     /// </summary>
     private void WriteLoop()
     {
@@ -478,24 +485,58 @@ public sealed partial class PostgresEventLog : IEventLog
 
                 if (staged is not null)
                 {
+                    _copies.Writer.TryWrite(staged);
                     _staged.Writer.TryWrite(staged);
                     continue;
                 }
 
-                _inFlight.Wait();
+                for (var other = 1; other < PostgresLogWriter.MaxStaged; other++)
+                {
+                    _inFlight.Wait();
+                }
+
                 try
                 {
                     CommitGroup(group, g => _writer.Commit(g, predict: ReferenceEquals(g, group)));
                 }
                 finally
                 {
-                    _inFlight.Release(2);
+                    _inFlight.Release(PostgresLogWriter.MaxStaged);
                 }
             }
         }
         finally
         {
+            _copies.Writer.TryComplete();
             _staged.Writer.TryComplete();
+        }
+    }
+
+    /// <summary>Copies staged groups' rows, each into its own open transaction, beside the other copy loops.</summary>
+    private void CopyLoop()
+    {
+        var reader = _copies.Reader;
+        while (reader.WaitToReadAsync().AsTask().GetAwaiter().GetResult())
+        {
+            while (reader.TryRead(out var staged))
+            {
+                try
+                {
+                    if (!staged.Abandoned)
+                    {
+                        PostgresLogWriter.Copy(staged);
+                    }
+                }
+                catch (Exception ex)
+                {
+                    // Finishing sees it: the group is rolled back and written again, lock first.
+                    staged.CopyFailure = ex;
+                }
+                finally
+                {
+                    staged.Copied.Set();
+                }
+            }
         }
     }
 
@@ -513,6 +554,7 @@ public sealed partial class PostgresEventLog : IEventLog
         {
             while (reader.TryRead(out var staged))
             {
+                staged.Copied.Wait();
                 try
                 {
                     CommitGroup(staged.Group, g =>
@@ -558,6 +600,8 @@ public sealed partial class PostgresEventLog : IEventLog
 
         while (_staged.Reader.TryRead(out var later))
         {
+            later.Abandoned = true;
+            later.Copied.Wait();
             later.Dispose();
             again.Enqueue(later.Group);
         }

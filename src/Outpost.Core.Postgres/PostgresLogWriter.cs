@@ -75,7 +75,12 @@ internal sealed class PostgresLogWriter(NpgsqlDataSource source, HybridLogicalCl
         var undisturbed = head == Volatile.Read(ref _lastHead);
         var existing = FindExisting(connection, tx, group, nodes);
         var startHead = head;
-        var stretches = Write(connection, tx, group, nodes, existing, ref head);
+        var (rows, stretches) = Place(connection, tx, group, nodes, existing, ref head);
+        if (rows.Count > 0)
+        {
+            PostgresCopyRows.Copy(connection, rows);
+        }
+
         using var finish = Finish(connection, tx, group, nodes, stretches, head, startHead, expected: null);
         finish.ExecuteNonQuery();
         tx.Commit();
@@ -89,8 +94,9 @@ internal sealed class PostgresLogWriter(NpgsqlDataSource source, HybridLogicalCl
     }
 
     /// <summary>
-    /// Writes the group ahead of the <c>log_head</c> lock, on the prediction the group before it left, while that
-    /// group commits on another connection: the rows are copied and the transaction left open for
+    /// Places the group ahead of the <c>log_head</c> lock, on the prediction the groups before it left, while those
+    /// are still being copied or committed on other connections: its transaction is left open for
+    /// <see cref="Copy"/> (which may run on another thread, beside other groups' copies) and then
     /// <see cref="TryFinish"/>. Returns null when there is no prediction to stage on (then <see cref="Commit"/>
     /// writes the group) or when the server refused part of it.
     /// </summary>
@@ -117,19 +123,20 @@ internal sealed class PostgresLogWriter(NpgsqlDataSource source, HybridLogicalCl
             var existing = FindExisting(connection, tx, group, nodes);
             var head = prediction.Head;
             var startHead = head;
-            var stretches = Write(connection, tx, group, nodes, existing, ref head);
+            var (rows, stretches) = Place(connection, tx, group, nodes, existing, ref head);
             prediction.Head = head;
-            prediction.Added.Clear();
+            var added = new Dictionary<string, Dictionary<long, long>>(StringComparer.Ordinal);
             foreach (var node in nodes.Values)
             {
                 prediction.Nodes[node.Name] = new NodeState(node.Id, node.Contiguous, node.Max);
                 if (node.Added.Count > 0)
                 {
-                    prediction.Added[node.Name] = node.Added;
+                    added[node.Name] = node.Added;
                 }
             }
 
-            return new Staged(connection, tx, group, nodes, stretches, startHead, head, prediction.Epoch);
+            prediction.Remember(added);
+            return new Staged(connection, tx, group, nodes, rows, stretches, startHead, head, prediction.Epoch);
         }
         catch (Exception ex) when (ex is NpgsqlException or InvalidOperationException or TimeoutException)
         {
@@ -143,15 +150,15 @@ internal sealed class PostgresLogWriter(NpgsqlDataSource source, HybridLogicalCl
 
     /// <summary>
     /// Commits a staged group if the log is where its prediction said: the head row's lock is taken here, waiting at
-    /// most a millisecond (a writer holding it moves the head anyway). Returns the new head; or null when the group
-    /// was refused and rolled back (the prediction is gone; the group must be written again with
+    /// most a millisecond (a writer holding it moves the head anyway). Call it once its copy is done. Returns the new
+    /// head; or null when its copy failed, or the group was refused, and it was rolled back (the prediction is gone; the group must be written again with
     /// <see cref="Commit"/>, after every group staged behind it is rolled back too).
     /// </summary>
     public long? TryFinish(Staged staged)
     {
         try
         {
-            if (staged.Epoch == Volatile.Read(ref _epoch))
+            if (staged.CopyFailure is null && staged.Epoch == Volatile.Read(ref _epoch))
             {
                 using var finish = Finish(staged.Connection, staged.Transaction, staged.Group, staged.Nodes, staged.Stretches, staged.Head, staged.StartHead, expected: staged.StartHead);
                 finish.ExecuteNonQuery();
@@ -183,12 +190,21 @@ internal sealed class PostgresLogWriter(NpgsqlDataSource source, HybridLogicalCl
         return null;
     }
 
+    /// <summary>Copies a staged group's rows into its open transaction.</summary>
+    public static void Copy(Staged staged)
+    {
+        if (staged.Rows.Count > 0)
+        {
+            PostgresCopyRows.Copy(staged.Connection, staged.Rows);
+        }
+    }
+
     /// <summary>
-    /// Decides every event of the group (a duplicate of what the log holds, or of what this group or the staged group
-    /// just before it placed; or its sequence, origin seq, clock and checksum), copies the rows and moves the
-    /// gap-free positions of the nodes they came from. Returns where each (topic, type) lies.
+    /// Decides every event of the group (a duplicate of what the log holds, or of what this group or the staged groups
+    /// just before it placed; or its sequence, origin seq, clock and checksum) and moves the gap-free positions of
+    /// the nodes they came from. Returns the rows to copy and where each (topic, type) lies.
     /// </summary>
-    private List<Stretch> Write(NpgsqlConnection connection, NpgsqlTransaction tx, IReadOnlyList<AppendRequest> group, Dictionary<string, Node> nodes,
+    private (List<PostgresCopyRows.Placed> Rows, List<Stretch> Stretches) Place(NpgsqlConnection connection, NpgsqlTransaction tx, IReadOnlyList<AppendRequest> group, Dictionary<string, Node> nodes,
         Dictionary<(int, long), long> existing, ref long head)
     {
         var rows = new List<PostgresCopyRows.Placed>(group.Sum(r => r.Events.Count));
@@ -242,17 +258,19 @@ internal sealed class PostgresLogWriter(NpgsqlDataSource source, HybridLogicalCl
             }
         }
 
-        if (rows.Count > 0)
+        foreach (var node in nodes.Values.Where(n => n.Dirty))
         {
-            PostgresCopyRows.Copy(connection, rows);
-            foreach (var node in nodes.Values.Where(n => n.Dirty))
-            {
-                AdvanceContiguous(connection, tx, node);
-            }
+            AdvanceContiguous(connection, tx, node);
         }
 
-        return stretches;
+        return (rows, stretches);
     }
+
+    /// <summary>
+    /// How many groups may be staged and not yet committed at once: one committing while the others copy, side by side
+    /// on their own connections.
+    /// </summary>
+    public const int MaxStaged = 3;
 
     /// <summary>Where the head's update sits in a staged group's finishing batch (after the two settings).</summary>
     private const int HeadCommand = 2;
@@ -348,7 +366,7 @@ internal sealed class PostgresLogWriter(NpgsqlDataSource source, HybridLogicalCl
         {
             if (prediction.Nodes.TryGetValue(name, out var state))
             {
-                nodes.Add(name, new Node(state.Id, name) { Contiguous = state.Contiguous, Max = state.Max, Before = prediction.Added.GetValueOrDefault(name) });
+                nodes.Add(name, new Node(state.Id, name) { Contiguous = state.Contiguous, Max = state.Max, Before = prediction.Before(name) });
             }
             else
             {
@@ -356,18 +374,25 @@ internal sealed class PostgresLogWriter(NpgsqlDataSource source, HybridLogicalCl
             }
         }
 
+        // A staged group never waits long on another writer's rows (a node that started writing meanwhile): its
+        // copy fails instead and it is written again. That writer may in turn be waiting on the staged groups
+        // behind this one, which commit only after it; PostgreSQL sees no cycle there to break.
+        using var batch = new NpgsqlBatch(connection, tx);
+        batch.BatchCommands.Add(new NpgsqlBatchCommand(StagedLockTimeout));
         if (unknown.Count > 0)
         {
             var array = unknown.ToArray();
-            using var batch = new NpgsqlBatch(connection, tx);
             batch.BatchCommands.Add(new NpgsqlBatchCommand(RegisterNodes) { Parameters = { new() { Value = array } } });
             batch.BatchCommands.Add(new NpgsqlBatchCommand(ReadNodes) { Parameters = { new() { Value = array } } });
-            using var reader = batch.ExecuteReader();
-            ReadNodesInto(reader, nodes);
         }
 
+        using var reader = batch.ExecuteReader();
+        ReadNodesInto(reader, nodes);
         return nodes;
     }
+
+    /// <summary>How long a staged group's statements wait on a lock before failing (relation extension waits are far shorter).</summary>
+    private const string StagedLockTimeout = "SET LOCAL lock_timeout = '2s'";
 
     private const string RegisterNodes = "INSERT INTO nodes(name) SELECT unnest($1::text[]) ON CONFLICT (name) DO NOTHING";
 
@@ -496,33 +521,37 @@ internal sealed class PostgresLogWriter(NpgsqlDataSource source, HybridLogicalCl
     }
 
     /// <summary>
-    /// Moves a node's gap-free position over what this commit added, then, if events beyond it arrived earlier
-    /// out of order, over those too (one indexed query, only when there is such a gap to close).
+    /// Moves a node's gap-free position over what this group (and the staged groups before it) placed, and over what
+    /// arrived earlier out of order (one indexed query, only when there is such a gap to close), in turn until
+    /// neither moves it: the group's rows are not in the table yet when this runs.
     /// </summary>
     private static void AdvanceContiguous(NpgsqlConnection connection, NpgsqlTransaction tx, Node node)
     {
-        while (node.TryGetPlaced(node.Contiguous + 1, out _))
+        while (true)
         {
-            node.Contiguous++;
-        }
+            while (node.TryGetPlaced(node.Contiguous + 1, out _))
+            {
+                node.Contiguous++;
+            }
 
-        // Nothing to close while the next origin seq is still missing: one indexed probe, not a scan.
-        if (node.Contiguous >= node.Max || !Holds(connection, tx, node.Id, node.Contiguous + 1))
-        {
-            return;
-        }
+            // Nothing to close while the next origin seq is still missing: one indexed probe, not a scan.
+            if (node.Contiguous >= node.Max || !Holds(connection, tx, node.Id, node.Contiguous + 1))
+            {
+                return;
+            }
 
-        // The first origin seq still missing above the gap-free position: one index probe per seq of the (short)
-        // out-of-order window, stopping at the first hole, instead of a scan of the store's events.
-        using var hole = new NpgsqlCommand("""
-            SELECT s FROM generate_series($2::bigint + 1, $3::bigint) AS s
-            WHERE NOT EXISTS (SELECT 1 FROM events WHERE origin_id = $1 AND origin_seq = s)
-            ORDER BY s LIMIT 1
-            """, connection, tx);
-        hole.Parameters.AddWithValue(node.Id);
-        hole.Parameters.AddWithValue(node.Contiguous);
-        hole.Parameters.AddWithValue(Math.Min(node.Max, node.Contiguous + 100_000));
-        node.Contiguous = hole.ExecuteScalar() is long missing ? missing - 1 : Math.Min(node.Max, node.Contiguous + 100_000);
+            // The first origin seq missing from the table above the gap-free position: one index probe per seq of the
+            // (short) out-of-order window, stopping at the first hole, instead of a scan of the store's events.
+            using var hole = new NpgsqlCommand("""
+                SELECT s FROM generate_series($2::bigint + 1, $3::bigint) AS s
+                WHERE NOT EXISTS (SELECT 1 FROM events WHERE origin_id = $1 AND origin_seq = s)
+                ORDER BY s LIMIT 1
+                """, connection, tx);
+            hole.Parameters.AddWithValue(node.Id);
+            hole.Parameters.AddWithValue(node.Contiguous);
+            hole.Parameters.AddWithValue(Math.Min(node.Max, node.Contiguous + 100_000));
+            node.Contiguous = hole.ExecuteScalar() is long missing ? missing - 1 : Math.Min(node.Max, node.Contiguous + 100_000);
+        }
     }
 
     private static bool Holds(NpgsqlConnection connection, NpgsqlTransaction tx, int nodeId, long originSeq)
@@ -574,11 +603,27 @@ internal sealed class PostgresLogWriter(NpgsqlDataSource source, HybridLogicalCl
         /// <summary>The origin seqs this commit adds for the node, with the sequence each got.</summary>
         public Dictionary<long, long> Added { get; } = [];
 
-        /// <summary>What the staged group just before this one added for the node (not committed yet, so not found in the table).</summary>
-        public Dictionary<long, long>? Before { get; init; }
+        /// <summary>What the staged groups just before this one added for the node (not committed yet, so not found in the table).</summary>
+        public IReadOnlyList<Dictionary<long, long>> Before { get; init; } = [];
 
-        /// <summary>Whether this group, or the staged group before it, placed the origin seq; and where.</summary>
-        public bool TryGetPlaced(long originSeq, out long seq) => Added.TryGetValue(originSeq, out seq) || (Before is not null && Before.TryGetValue(originSeq, out seq));
+        /// <summary>Whether this group, or a staged group before it, placed the origin seq; and where.</summary>
+        public bool TryGetPlaced(long originSeq, out long seq)
+        {
+            if (Added.TryGetValue(originSeq, out seq))
+            {
+                return true;
+            }
+
+            foreach (var before in Before)
+            {
+                if (before.TryGetValue(originSeq, out seq))
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        }
 
         public long Contiguous { get; set; }
 
@@ -593,20 +638,64 @@ internal sealed class PostgresLogWriter(NpgsqlDataSource source, HybridLogicalCl
     /// <summary>See <see cref="_prediction"/>.</summary>
     private sealed class Prediction(long head, int epoch, Dictionary<string, NodeState> nodes)
     {
+        /// <summary>What the last few staged groups added, by node, newest last: the next group's duplicates may be among them.</summary>
+        private readonly Queue<Dictionary<string, Dictionary<long, long>>> _recent = new();
+
         public long Head { get; set; } = head;
 
         public int Epoch { get; } = epoch;
 
         public Dictionary<string, NodeState> Nodes { get; } = nodes;
 
-        /// <summary>What the last staged group added, by node: the next group's duplicates may be among them.</summary>
-        public Dictionary<string, Dictionary<long, long>> Added { get; } = new(StringComparer.Ordinal);
+        /// <summary>
+        /// Keeps what a staged group added, and what the groups staged just before it added: as many as may still be
+        /// uncommitted when the next group is placed (<see cref="MaxStaged"/> at once, the oldest committing).
+        /// </summary>
+        public void Remember(Dictionary<string, Dictionary<long, long>> added)
+        {
+            _recent.Enqueue(added);
+            while (_recent.Count > MaxStaged - 1)
+            {
+                _recent.Dequeue();
+            }
+        }
+
+        public List<Dictionary<long, long>> Before(string node)
+        {
+            var before = new List<Dictionary<long, long>>(_recent.Count);
+            foreach (var added in _recent)
+            {
+                if (added.TryGetValue(node, out var seqs))
+                {
+                    before.Add(seqs);
+                }
+            }
+
+            return before;
+        }
     }
 
     /// <summary>A group written ahead of the lock: its open transaction and what finishing it needs.</summary>
     internal sealed class Staged(NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyList<AppendRequest> group, Dictionary<string, Node> nodes,
-        List<Stretch> stretches, long startHead, long head, int epoch) : IDisposable
+        List<PostgresCopyRows.Placed> rows, List<Stretch> stretches, long startHead, long head, int epoch) : IDisposable
     {
+        /// <summary>Set once its rows are copied, or the copy failed or was skipped.</summary>
+        public ManualResetEventSlim Copied { get; } = new();
+
+        /// <summary>Why the copy failed.</summary>
+        public Exception? CopyFailure { get; set; }
+
+        private volatile bool _abandoned;
+
+        /// <summary>Rolled back before its copy started: the copy is skipped.</summary>
+        public bool Abandoned
+        {
+            get => _abandoned;
+            set => _abandoned = value;
+        }
+
+        public List<PostgresCopyRows.Placed> Rows { get; } = rows;
+
         public NpgsqlConnection Connection { get; } = connection;
 
         public NpgsqlTransaction Transaction { get; } = transaction;
@@ -628,6 +717,7 @@ internal sealed class PostgresLogWriter(NpgsqlDataSource source, HybridLogicalCl
         {
             Transaction.Dispose();
             Connection.Dispose();
+            Copied.Dispose();
         }
     }
 }

@@ -16,7 +16,7 @@ public sealed class StagedWriteTests(PostgresServer server)
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     [Fact]
-    public async Task A_staged_group_is_invisible_until_it_commits_after_the_one_before_and_finds_the_duplicates_that_one_placed()
+    public async Task Staged_groups_are_invisible_until_each_commits_after_the_one_before_and_find_the_duplicates_the_uncommitted_ones_before_placed()
     {
         var connectionString = await MigratedAsync();
         await using var source = NpgsqlDataSource.Create(connectionString);
@@ -26,25 +26,37 @@ public sealed class StagedWriteTests(PostgresServer server)
         var second = Request("store-1", 101, 200);
         var secondStaged = writer.TryStage([second]);
         Assert.NotNull(secondStaged);
+        PostgresLogWriter.Copy(secondStaged);
 
         // Resent while the group that placed them is not committed yet: 150..200 are that group's, 201..250 new.
         var third = Request("store-1", 150, 250);
         var thirdStaged = writer.TryStage([third]);
         Assert.NotNull(thirdStaged);
+        PostgresLogWriter.Copy(thirdStaged);
         Assert.Equal(Enumerable.Range(101, 100).Select(s => (long)s), second.Results.Select(r => r.Seq));
         Assert.All(third.Results.Take(51), r => Assert.True(r.Duplicate));
         Assert.Equal(Enumerable.Range(150, 51).Select(s => (long)s), third.Results.Take(51).Select(r => r.Seq));
         Assert.Equal(Enumerable.Range(201, 50).Select(s => (long)s), third.Results.Skip(51).Select(r => r.Seq));
+
+        // With both still uncommitted: 120..250 are theirs, 251..300 new.
+        var fourth = Request("store-1", 120, 300);
+        var fourthStaged = writer.TryStage([fourth]);
+        Assert.NotNull(fourthStaged);
+        PostgresLogWriter.Copy(fourthStaged);
+        Assert.All(fourth.Results.Take(131), r => Assert.True(r.Duplicate));
+        Assert.Equal(Enumerable.Range(120, 131).Select(s => (long)s), fourth.Results.Take(131).Select(r => r.Seq));
+        Assert.Equal(Enumerable.Range(251, 50).Select(s => (long)s), fourth.Results.Skip(131).Select(r => r.Seq));
         Assert.Equal((100L, 100L), await CountAsync(connectionString));
 
         Assert.Equal(200, writer.TryFinish(secondStaged));
         Assert.Equal((200L, 200L), await CountAsync(connectionString));
         Assert.Equal(250, writer.TryFinish(thirdStaged));
+        Assert.Equal(300, writer.TryFinish(fourthStaged));
 
-        Assert.Equal((250L, 250L), await CountAsync(connectionString));
-        Assert.Equal(Enumerable.Range(1, 250).Select(s => (long)s), await OriginSeqsAsync(connectionString, "store-1"));
-        Assert.Equal((250L, 250L), await PositionsAsync(connectionString, "store-1"));
-        Assert.Equal((2L, 0L), (writer.StagedCommits, writer.StagedRefused));
+        Assert.Equal((300L, 300L), await CountAsync(connectionString));
+        Assert.Equal(Enumerable.Range(1, 300).Select(s => (long)s), await OriginSeqsAsync(connectionString, "store-1"));
+        Assert.Equal((300L, 300L), await PositionsAsync(connectionString, "store-1"));
+        Assert.Equal((3L, 0L), (writer.StagedCommits, writer.StagedRefused));
     }
 
     [Fact]
@@ -56,6 +68,7 @@ public sealed class StagedWriteTests(PostgresServer server)
         Assert.Equal(100, writer.Commit([Request("store-1", 1, 100)], predict: true));
         var staged = writer.TryStage([Request("store-2", 1, 50)]);
         Assert.NotNull(staged);
+        PostgresLogWriter.Copy(staged);
 
         // Another node locks the head and writes sequence 101 on: it waits on the staged row 101, holding the lock.
         var other = Writer(source, head: 100);
@@ -78,6 +91,36 @@ public sealed class StagedWriteTests(PostgresServer server)
     }
 
     [Fact]
+    public async Task A_staged_copy_that_meets_another_writers_rows_fails_within_its_lock_timeout_instead_of_waiting_on_a_writer_that_waits_on_it()
+    {
+        var connectionString = await MigratedAsync();
+        await using var source = NpgsqlDataSource.Create(connectionString);
+        var writer = Writer(source, head: 0);
+        Assert.Equal(100, writer.Commit([Request("store-1", 1, 100)], predict: true));
+        var first = writer.TryStage([Request("store-2", 1, 50)]);
+        var second = writer.TryStage([Request("store-2", 51, 100)]);
+        Assert.NotNull(first);
+        Assert.NotNull(second);
+        PostgresLogWriter.Copy(second);
+
+        // Another node takes the lock and writes 101..160: it waits on the second group's row 151, and the second
+        // group commits only after the first. The first group's copy then meets that node's row 101.
+        var other = Writer(source, head: 100);
+        var otherCommit = Task.Run(() => other.Commit([Request("store-3", 1, 60)]), Ct);
+        await WaitForLockWaitAsync(connectionString);
+        var failure = await Assert.ThrowsAsync<PostgresException>(() => Task.Run(() => PostgresLogWriter.Copy(first), Ct).WaitAsync(TimeSpan.FromSeconds(30), Ct));
+        Assert.Equal(PostgresErrorCodes.LockNotAvailable, failure.SqlState);
+
+        // Finishing it refuses it; rolling back the group staged behind it lets the other node through.
+        first.CopyFailure = failure;
+        Assert.Null(writer.TryFinish(first));
+        second.Dispose();
+        Assert.Equal(160, await otherCommit.WaitAsync(TimeSpan.FromSeconds(30), Ct));
+        Assert.Equal(260, writer.Commit([Request("store-2", 1, 100)]));
+        Assert.Equal((260L, 260L), await CountAsync(connectionString));
+    }
+
+    [Fact]
     public async Task A_node_staging_under_load_while_another_node_appends_keeps_one_gap_free_order_with_every_event_once()
     {
         await using var db = new PostgresBackend(await server.CreateDatabaseAsync(Ct));
@@ -86,6 +129,11 @@ public sealed class StagedWriteTests(PostgresServer server)
         const int stores = 8;
         const int batches = 30;
         const int batch = 200;
+
+        // Alone, the second group is staged on what the first (lock first) left.
+        await busy.AppendBatchAsync([.. Enumerable.Range(1, batch).Select(seq => LogContract.Event(origin: LogContract.From("warm", seq)))], cancellationToken: Ct);
+        await busy.AppendBatchAsync([.. Enumerable.Range(batch + 1, batch).Select(seq => LogContract.Event(origin: LogContract.From("warm", seq)))], cancellationToken: Ct);
+        Assert.Equal(1, busy.Writer.StagedCommits);
 
         var ingest = Task.WhenAll(Enumerable.Range(0, stores).Select(store => Task.Run(async () =>
         {
@@ -104,7 +152,7 @@ public sealed class StagedWriteTests(PostgresServer server)
         }, Ct);
         await Task.WhenAll(ingest, local).WaitAsync(TimeSpan.FromMinutes(3), Ct);
 
-        var total = stores * batches * batch + 60;
+        var total = 2 * batch + stores * batches * batch + 60;
         var events = await LogContract.ReadAllAsync(other, page: 5_000);
         Assert.Equal(Enumerable.Range(1, total).Select(i => (long)i), events.Select(e => e.Seq));
         for (var store = 0; store < stores; store++)
@@ -113,7 +161,8 @@ public sealed class StagedWriteTests(PostgresServer server)
             Assert.Equal(Enumerable.Range(1, batches * batch).Select(i => (long)i), events.Where(e => e.Origin.Node.Value == $"store-{store}").Select(e => e.Origin.Seq).Order());
         }
 
-        Assert.True(busy.Writer.StagedCommits > 0, "the busy node staged groups ahead of the lock");
+        Assert.Equal(2 * batch, await busy.GetContiguousOriginSeqAsync(NodeId.Parse("warm"), Ct));
+        Assert.Equal(60, events.Count(e => e.Topic == "prices"));
     }
 
     private static PostgresLogWriter Writer(NpgsqlDataSource source, long head) =>
