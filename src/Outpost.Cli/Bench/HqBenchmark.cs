@@ -23,8 +23,11 @@ namespace Outpost.Cli.Bench;
 internal sealed class HqBenchmark(TextWriter output, string? postgres, int events, int senders, int pollers, int changes)
 {
     private const string AdminToken = "bench-admin";
-    private const int Batch = 1000;
-    private const int InFlight = 4;
+    /// <summary>What a store's agent sends at most in one batch, and how many batches it keeps in flight, as shipped.</summary>
+    private static readonly int Batch = new SyncClientOptions().MaxBatchEvents;
+
+    private static readonly int InFlight = new SyncClientOptions().MaxInFlight;
+
     /// <summary>
     /// This run's mark in the names of the stores it registers and appends as: with <c>--postgres</c>, a database
     /// used by an earlier run already holds that run's stores and events, and this one must not find them.
