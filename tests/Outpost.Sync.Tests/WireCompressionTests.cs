@@ -93,6 +93,22 @@ public sealed class WireCompressionTests
     }
 
     [Fact]
+    public void Payloads_decoded_into_shared_chunks_each_keep_their_own_bytes_whatever_their_size()
+    {
+        // Sizes that fill chunks unevenly, cross from one chunk to the next, and one too big to share a chunk.
+        var sizes = Enumerable.Range(0, 3_000).Select(i => i == 1_500 ? 40_000 : 1 + i * 37 % 700).ToArray();
+        var sent = sizes.Select((size, i) => Sale(i + 1) with { Payload = Enumerable.Range(0, size).Select(b => (byte)(b * 31 + i)).ToArray() }).ToList();
+
+        var events = EventBatchCodec.Decode(EventBatchCodec.Encode(sent), 10_000, 64 * 1024);
+
+        Assert.Equal(sent.Count, events.Count);
+        for (var i = 0; i < sent.Count; i++)
+        {
+            Assert.True(sent[i].Payload.Span.SequenceEqual(events[i].Payload.Span), $"payload {i} ({sizes[i]} bytes) came back as it went");
+        }
+    }
+
+    [Fact]
     public void A_batch_encoded_after_other_bytes_checks_out_on_its_own()
     {
         using var buffer = new PooledBuffer(8);

@@ -99,6 +99,7 @@ public static class EventBatchCodec
         previous = new long[(int)count];
         // Scope and origin repeat across a batch; their interned text maps to one parsed value.
         var scopes = new Dictionary<string, Scope>(ReferenceEqualityComparer.Instance);
+        var payloads = new PayloadArena();
         var origins = new Dictionary<string, NodeId>(ReferenceEqualityComparer.Instance);
         for (var i = 0; i < (int)count; i++)
         {
@@ -119,7 +120,7 @@ public static class EventBatchCodec
                 throw new BatchFormatException($"Event {i} of the batch has a {length}-byte payload; the limit is {maxEventBytes} bytes.");
             }
 
-            var payload = reader.Bytes((int)length).ToArray();
+            var payload = payloads.Copy(reader.Bytes((int)length));
             if (!scopes.TryGetValue(scopeText, out var scope))
             {
                 scope = Scope.TryParse(scopeText, out var parsed)
@@ -210,6 +211,37 @@ public static class EventBatchCodec
         WriteVarint(writer, (ulong)length + 1);
         Encoding.UTF8.GetBytes(value, writer.GetSpan(length));
         writer.Advance(length);
+    }
+
+    /// <summary>
+    /// The decoded payloads of one batch, carved out of shared chunks instead of one array each: a batch of 2,000
+    /// events is a few objects for the garbage collector to trace while it waits for its commit, not 2,000. A chunk
+    /// stays under the large-object threshold; a payload bigger than a quarter of one gets its own array.
+    /// </summary>
+    private struct PayloadArena
+    {
+        private const int ChunkBytes = 64 * 1024;
+        private byte[]? _chunk;
+        private int _used;
+
+        public ReadOnlyMemory<byte> Copy(ReadOnlySpan<byte> payload)
+        {
+            if (payload.Length > ChunkBytes / 4)
+            {
+                return payload.ToArray();
+            }
+
+            if (_chunk is null || _used + payload.Length > _chunk.Length)
+            {
+                _chunk = new byte[ChunkBytes];
+                _used = 0;
+            }
+
+            payload.CopyTo(_chunk.AsSpan(_used));
+            var memory = new ReadOnlyMemory<byte>(_chunk, _used, payload.Length);
+            _used += payload.Length;
+            return memory;
+        }
     }
 
     private ref struct SpanReader(ReadOnlySpan<byte> bytes, Dictionary<string, string> strings)
