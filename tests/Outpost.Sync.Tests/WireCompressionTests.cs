@@ -106,6 +106,12 @@ public sealed class WireCompressionTests
         {
             Assert.True(sent[i].Payload.Span.SequenceEqual(events[i].Payload.Span), $"payload {i} ({sizes[i]} bytes) came back as it went");
         }
+
+        // A page of one small event (a store's down feed, one price change) does not cost a whole chunk.
+        var one = EventBatchCodec.Encode([Sale(1)]);
+        var single = Assert.Single(EventBatchCodec.Decode(one, 10, 1024));
+        Assert.True(System.Runtime.InteropServices.MemoryMarshal.TryGetArray(single.Payload, out var behind));
+        Assert.True(behind.Array!.Length <= one.Length, $"a {single.Payload.Length}-byte payload of a {one.Length}-byte batch sits in a {behind.Array.Length}-byte array");
     }
 
     [Fact]

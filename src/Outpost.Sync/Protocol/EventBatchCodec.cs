@@ -99,7 +99,7 @@ public static class EventBatchCodec
         previous = new long[(int)count];
         // Scope and origin repeat across a batch; their interned text maps to one parsed value.
         var scopes = new Dictionary<string, Scope>(ReferenceEqualityComparer.Instance);
-        var payloads = new PayloadArena();
+        var payloads = new PayloadArena(body.Length);
         var origins = new Dictionary<string, NodeId>(ReferenceEqualityComparer.Instance);
         for (var i = 0; i < (int)count; i++)
         {
@@ -216,16 +216,20 @@ public static class EventBatchCodec
     /// <summary>
     /// The decoded payloads of one batch, carved out of shared chunks instead of one array each: a batch of 2,000
     /// events is a few objects for the garbage collector to trace while it waits for its commit, not 2,000. A chunk
-    /// stays under the large-object threshold; a payload bigger than a quarter of one gets its own array.
+    /// is at most 64 KB (under the large-object threshold) and never more than the rest of the batch could hold, so
+    /// a down-feed page of one price change costs its own few bytes; a payload bigger than 16 KB gets its own array.
     /// </summary>
-    private struct PayloadArena
+    /// <param name="bound">The batch's size: no more payload bytes than that are to come.</param>
+    private struct PayloadArena(int bound)
     {
         private const int ChunkBytes = 64 * 1024;
         private byte[]? _chunk;
         private int _used;
+        private int _remaining = bound;
 
         public ReadOnlyMemory<byte> Copy(ReadOnlySpan<byte> payload)
         {
+            _remaining -= payload.Length;
             if (payload.Length > ChunkBytes / 4)
             {
                 return payload.ToArray();
@@ -233,7 +237,7 @@ public static class EventBatchCodec
 
             if (_chunk is null || _used + payload.Length > _chunk.Length)
             {
-                _chunk = new byte[ChunkBytes];
+                _chunk = new byte[Math.Min(ChunkBytes, payload.Length + Math.Max(0, _remaining))];
                 _used = 0;
             }
 
