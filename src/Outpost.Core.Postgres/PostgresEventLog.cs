@@ -477,17 +477,15 @@ public sealed partial class PostgresEventLog : IEventLog
                     events += Math.Max(1, request.Events.Count);
                 }
 
-                PostgresLogWriter.Staged? staged;
+                // Staged and handed on under the gate: a rollback of what is staged (which takes the gate) finds it.
                 lock (_stageGate)
                 {
-                    staged = _writer.TryStage(group);
-                }
-
-                if (staged is not null)
-                {
-                    _copies.Writer.TryWrite(staged);
-                    _staged.Writer.TryWrite(staged);
-                    continue;
+                    if (_writer.TryStage(group) is { } staged)
+                    {
+                        _copies.Writer.TryWrite(staged);
+                        _staged.Writer.TryWrite(staged);
+                        continue;
+                    }
                 }
 
                 for (var other = 1; other < PostgresLogWriter.MaxStaged; other++)
@@ -589,8 +587,10 @@ public sealed partial class PostgresEventLog : IEventLog
     }
 
     /// <summary>
-    /// Waits out a group being staged (none is staged after this: the writer's prediction is gone), then rolls back
-    /// every staged group waiting to commit, keeping their appends, in order, to be written again.
+    /// Waits out a group being staged and handed on (none is staged after this: the writer's prediction is gone),
+    /// then rolls back every staged group waiting to commit, keeping their appends, in order, to be written again.
+    /// A staged group left behind would hold rows the writing again waits on, while it waits to be committed after
+    /// that writing: a wait no lock timeout or deadlock check would end.
     /// </summary>
     private void RollBackStaged(Queue<IReadOnlyList<AppendRequest>> again)
     {

@@ -6,9 +6,12 @@ namespace Outpost.Core.Postgres;
 
 /// <summary>
 /// Commits one group of appends in one PostgreSQL transaction. Every writer of the database, on every HQ node,
-/// first locks the single <c>log_head</c> row, so sequences are assigned and committed in one order across
-/// nodes: a reader that has seen sequence N has seen every sequence below it. Node positions are read inside
-/// that lock, so nodes sharing one node id (several HQ nodes) never hand out the same origin sequence.
+/// commits holding the single <c>log_head</c> row's lock, so sequences are assigned and committed in one order
+/// across nodes: a reader that has seen sequence N has seen every sequence below it. A group is either written
+/// lock first (<see cref="Commit"/>: node positions read inside the lock, so nodes sharing one node id never hand
+/// out the same origin sequence), or staged ahead of the lock on what this writer predicts the log will be
+/// (<see cref="TryStage"/>) and committed only if the lock finds the head where the prediction put it
+/// (<see cref="TryFinish"/>).
 /// </summary>
 internal sealed class PostgresLogWriter(NpgsqlDataSource source, HybridLogicalClock clock, NodeId self, LogDurability durability, long head)
 {
@@ -151,8 +154,9 @@ internal sealed class PostgresLogWriter(NpgsqlDataSource source, HybridLogicalCl
     /// <summary>
     /// Commits a staged group if the log is where its prediction said: the head row's lock is taken here, waiting at
     /// most a millisecond (a writer holding it moves the head anyway). Call it once its copy is done. Returns the new
-    /// head; or null when its copy failed, or the group was refused, and it was rolled back (the prediction is gone; the group must be written again with
-    /// <see cref="Commit"/>, after every group staged behind it is rolled back too).
+    /// head; or null when its copy failed or the group was refused, and it was rolled back: the prediction is gone,
+    /// and the group must be written again with <see cref="Commit"/> after every group staged behind it is rolled
+    /// back too.
     /// </summary>
     public long? TryFinish(Staged staged)
     {
