@@ -165,6 +165,36 @@ public sealed class StagedWriteTests(PostgresServer server)
         Assert.Equal(60, events.Count(e => e.Topic == "prices"));
     }
 
+    [Fact]
+    public async Task Two_nodes_ingesting_at_once_and_both_receiving_the_same_stores_batches_keep_one_order_with_every_event_once()
+    {
+        await using var db = new PostgresBackend(await server.CreateDatabaseAsync(Ct));
+        var nodes = new[] { (PostgresEventLog)await db.OpenAsync("hq"), (PostgresEventLog)await db.OpenAsync("hq") };
+        const int stores = 6;
+        const int batches = 20;
+        const int batch = 250;
+
+        // Every store's batches go to both nodes (a store retrying through a balancer), in their own order on each.
+        await Task.WhenAll(Enumerable.Range(0, stores * 2).Select(sender => Task.Run(async () =>
+        {
+            var store = sender % stores;
+            var node = nodes[sender / stores];
+            for (var b = 0; b < batches; b++)
+            {
+                var events = Enumerable.Range(b * batch + 1, batch).Select(seq => LogContract.Event(key: $"s{store}-{seq}", origin: LogContract.From($"store-{store}", seq))).ToList();
+                await node.AppendBatchAsync(events, cancellationToken: Ct);
+            }
+        }, Ct))).WaitAsync(TimeSpan.FromMinutes(3), Ct);
+
+        var events = await LogContract.ReadAllAsync(nodes[0], page: 5_000);
+        Assert.Equal(Enumerable.Range(1, stores * batches * batch).Select(i => (long)i), events.Select(e => e.Seq));
+        for (var store = 0; store < stores; store++)
+        {
+            Assert.Equal(Enumerable.Range(1, batches * batch).Select(i => (long)i), events.Where(e => e.Origin.Node.Value == $"store-{store}").Select(e => e.Origin.Seq).Order());
+            Assert.Equal(batches * batch, await nodes[1].GetContiguousOriginSeqAsync(NodeId.Parse($"store-{store}"), Ct));
+        }
+    }
+
     private static PostgresLogWriter Writer(NpgsqlDataSource source, long head) =>
         new(source, new HybridLogicalClock(TimeProvider.System), NodeId.Parse("hq"), LogDurability.Full, head);
 
