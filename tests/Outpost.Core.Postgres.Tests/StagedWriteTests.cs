@@ -18,11 +18,8 @@ public sealed class StagedWriteTests(PostgresServer server)
     [Fact]
     public async Task Staged_groups_are_invisible_until_each_commits_after_the_one_before_and_find_the_duplicates_the_uncommitted_ones_before_placed()
     {
-        var connectionString = await MigratedAsync();
-        await using var source = NpgsqlDataSource.Create(connectionString);
-        var writer = Writer(source, head: 0);
-
-        Assert.Equal(100, writer.Commit([Request("store-1", 1, 100)], predict: true));
+        await using var started = await StartedAsync();
+        var (connectionString, writer) = (started.ConnectionString, started.Writer);
         var second = Request("store-1", 101, 200);
         var secondStaged = writer.TryStage([second]);
         Assert.NotNull(secondStaged);
@@ -62,10 +59,8 @@ public sealed class StagedWriteTests(PostgresServer server)
     [Fact]
     public async Task A_staged_group_another_writer_got_ahead_of_is_refused_rolled_back_and_written_again_after_it()
     {
-        var connectionString = await MigratedAsync();
-        await using var source = NpgsqlDataSource.Create(connectionString);
-        var writer = Writer(source, head: 0);
-        Assert.Equal(100, writer.Commit([Request("store-1", 1, 100)], predict: true));
+        await using var started = await StartedAsync();
+        var (connectionString, source, writer) = (started.ConnectionString, started.Source, started.Writer);
         var staged = writer.TryStage([Request("store-2", 1, 50)]);
         Assert.NotNull(staged);
         PostgresLogWriter.Copy(staged);
@@ -93,10 +88,8 @@ public sealed class StagedWriteTests(PostgresServer server)
     [Fact]
     public async Task A_staged_copy_that_meets_another_writers_rows_fails_within_its_lock_timeout_instead_of_waiting_on_a_writer_that_waits_on_it()
     {
-        var connectionString = await MigratedAsync();
-        await using var source = NpgsqlDataSource.Create(connectionString);
-        var writer = Writer(source, head: 0);
-        Assert.Equal(100, writer.Commit([Request("store-1", 1, 100)], predict: true));
+        await using var started = await StartedAsync();
+        var (connectionString, source, writer) = (started.ConnectionString, started.Source, started.Writer);
         var first = writer.TryStage([Request("store-2", 1, 50)]);
         var second = writer.TryStage([Request("store-2", 51, 100)]);
         Assert.NotNull(first);
@@ -206,11 +199,23 @@ public sealed class StagedWriteTests(PostgresServer server)
         return request;
     }
 
-    private async Task<string> MigratedAsync()
+    /// <summary>A migrated database and a writer that has committed store-1's 1..100 lock first, leaving a prediction.</summary>
+    private async Task<Started> StartedAsync()
     {
         var connectionString = await server.CreateDatabaseAsync(Ct);
-        await using var log = await PostgresEventLog.OpenAsync(connectionString, new LogOptions { NodeId = "hq" }, cancellationToken: Ct);
-        return connectionString;
+        await using (await PostgresEventLog.OpenAsync(connectionString, new LogOptions { NodeId = "hq" }, cancellationToken: Ct))
+        {
+        }
+
+        var source = NpgsqlDataSource.Create(connectionString);
+        var writer = Writer(source, head: 0);
+        Assert.Equal(100, writer.Commit([Request("store-1", 1, 100)], predict: true));
+        return new Started(connectionString, source, writer);
+    }
+
+    private sealed record Started(string ConnectionString, NpgsqlDataSource Source, PostgresLogWriter Writer) : IAsyncDisposable
+    {
+        public ValueTask DisposeAsync() => Source.DisposeAsync();
     }
 
     private static async Task<(long Count, long Head)> CountAsync(string connectionString)
