@@ -66,7 +66,7 @@ public sealed partial class PostgresEventLog : IEventLog
         NodeId = NodeId.Parse(options.NodeId);
         _head = head;
         _name = "postgresql:" + new NpgsqlConnectionStringBuilder(source.ConnectionString).Database;
-        _writer = new PostgresLogWriter(source, clock, NodeId, options.Durability, head);
+        _writer = new PostgresLogWriter(source, clock, NodeId, options.Durability, head, _name);
         _queue = System.Threading.Channels.Channel.CreateUnbounded<AppendRequest>(new UnboundedChannelOptions { SingleReader = true });
         _writeLoop = Task.Factory.StartNew(WriteLoop, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
         _finishLoop = Task.Factory.StartNew(FinishLoop, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);

@@ -1,4 +1,5 @@
 using Npgsql;
+using Outpost.Core.Diagnostics;
 using Outpost.Core.Events;
 using Outpost.Core.Log;
 
@@ -13,7 +14,7 @@ namespace Outpost.Core.Postgres;
 /// (<see cref="TryStage"/>) and committed only if the lock finds the head where the prediction put it
 /// (<see cref="TryFinish"/>).
 /// </summary>
-internal sealed class PostgresLogWriter(NpgsqlDataSource source, HybridLogicalClock clock, NodeId self, LogDurability durability, long head)
+internal sealed class PostgresLogWriter(NpgsqlDataSource source, HybridLogicalClock clock, NodeId self, LogDurability durability, long head, string logName)
 {
     /// <summary>
     /// How far past a (topic, type)'s latest stretch its next events may start and still extend that stretch rather
@@ -171,6 +172,7 @@ internal sealed class PostgresLogWriter(NpgsqlDataSource source, HybridLogicalCl
                     staged.Transaction.Commit();
                     Volatile.Write(ref _lastHead, staged.Head);
                     Interlocked.Increment(ref _staged);
+                    CoreMetrics.Staged.Add(1, new KeyValuePair<string, object?>("log", logName), new KeyValuePair<string, object?>("outcome", "committed"));
                     return staged.Head;
                 }
             }
@@ -191,6 +193,7 @@ internal sealed class PostgresLogWriter(NpgsqlDataSource source, HybridLogicalCl
 
         Interlocked.Increment(ref _epoch);
         Interlocked.Increment(ref _refused);
+        CoreMetrics.Staged.Add(1, new KeyValuePair<string, object?>("log", logName), new KeyValuePair<string, object?>("outcome", "refused"));
         return null;
     }
 

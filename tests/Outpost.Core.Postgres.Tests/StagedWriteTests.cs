@@ -20,6 +20,7 @@ public sealed class StagedWriteTests(PostgresServer server)
     {
         await using var started = await StartedAsync();
         var (connectionString, writer) = (started.ConnectionString, started.Writer);
+        using var meter = new StagedMeter(LogName(started.Source));
         var second = Request("store-1", 101, 200);
         var secondStaged = writer.TryStage([second]);
         Assert.NotNull(secondStaged);
@@ -54,6 +55,7 @@ public sealed class StagedWriteTests(PostgresServer server)
         Assert.Equal(Enumerable.Range(1, 300).Select(s => (long)s), await OriginSeqsAsync(connectionString, "store-1"));
         Assert.Equal((300L, 300L), await PositionsAsync(connectionString, "store-1"));
         Assert.Equal((3L, 0L), (writer.StagedCommits, writer.StagedRefused));
+        Assert.Equal((3L, 0L), meter.Counts);
     }
 
     [Fact]
@@ -61,6 +63,7 @@ public sealed class StagedWriteTests(PostgresServer server)
     {
         await using var started = await StartedAsync();
         var (connectionString, source, writer) = (started.ConnectionString, started.Source, started.Writer);
+        using var meter = new StagedMeter(LogName(source));
         var staged = writer.TryStage([Request("store-2", 1, 50)]);
         Assert.NotNull(staged);
         PostgresLogWriter.Copy(staged);
@@ -80,6 +83,7 @@ public sealed class StagedWriteTests(PostgresServer server)
         Assert.Equal((160L, 160L), await CountAsync(connectionString));
         Assert.Equal(Enumerable.Range(1, 50).Select(s => (long)s), await OriginSeqsAsync(connectionString, "store-2"));
         Assert.Equal((0L, 1L), (writer.StagedCommits, writer.StagedRefused));
+        Assert.Equal((0L, 1L), meter.Counts);
 
         // Refused, the prediction is gone: the next group goes lock first (nothing to stage on).
         Assert.Null(writer.TryStage([Request("store-2", 51, 60)]));
@@ -189,7 +193,9 @@ public sealed class StagedWriteTests(PostgresServer server)
     }
 
     private static PostgresLogWriter Writer(NpgsqlDataSource source, long head) =>
-        new(source, new HybridLogicalClock(TimeProvider.System), NodeId.Parse("hq"), LogDurability.Full, head);
+        new(source, new HybridLogicalClock(TimeProvider.System), NodeId.Parse("hq"), LogDurability.Full, head, LogName(source));
+
+    private static string LogName(NpgsqlDataSource source) => "postgresql:" + new NpgsqlConnectionStringBuilder(source.ConnectionString).Database;
 
     private static AppendRequest Request(string store, long from, long to)
     {
@@ -197,6 +203,43 @@ public sealed class StagedWriteTests(PostgresServer server)
         var request = AppendRequest.Batch(events, null, EventValidator.DefaultMaxEventBytes, NodeId.Parse("hq"))!;
         request.Prepared = PostgresCopyRows.Encode(request.Events, TopicCatalog.Empty);
         return request;
+    }
+
+    /// <summary>Counts <c>outpost.log.staged</c> by outcome for one log, from now on.</summary>
+    private sealed class StagedMeter : IDisposable
+    {
+        private readonly System.Diagnostics.Metrics.MeterListener _listener = new();
+        private readonly System.Collections.Concurrent.ConcurrentDictionary<string, long> _counts = new();
+
+        public StagedMeter(string log)
+        {
+            _listener.InstrumentPublished = (instrument, listener) =>
+            {
+                if (instrument.Name == "outpost.log.staged")
+                {
+                    listener.EnableMeasurementEvents(instrument);
+                }
+            };
+            _listener.SetMeasurementEventCallback<long>((_, value, tags, _) =>
+            {
+                string? name = null, outcome = null;
+                foreach (var tag in tags)
+                {
+                    name = tag.Key == "log" ? tag.Value as string : name;
+                    outcome = tag.Key == "outcome" ? tag.Value as string : outcome;
+                }
+
+                if (name == log && outcome is not null)
+                {
+                    _counts.AddOrUpdate(outcome, value, (_, sum) => sum + value);
+                }
+            });
+            _listener.Start();
+        }
+
+        public (long Committed, long Refused) Counts => (_counts.GetValueOrDefault("committed"), _counts.GetValueOrDefault("refused"));
+
+        public void Dispose() => _listener.Dispose();
     }
 
     /// <summary>A migrated database and a writer that has committed store-1's 1..100 lock first, leaving a prediction.</summary>

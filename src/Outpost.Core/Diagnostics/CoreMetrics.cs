@@ -22,6 +22,10 @@ public static class CoreMetrics
     /// <summary>Events parked in dead letters.</summary>
     public static readonly Counter<long> DeadLettered = Meter.CreateCounter<long>("outpost.log.dead_lettered", "{event}", "Events a consumer parked after its attempts ran out.");
 
+    /// <summary>Groups a PostgreSQL writer staged ahead of the head's lock, by outcome (<c>committed</c> or <c>refused</c>).</summary>
+    public static readonly Counter<long> Staged = Meter.CreateCounter<long>("outpost.log.staged", "{commit}",
+        "Groups the PostgreSQL log's writer copied ahead of the log_head lock, by outcome: committed, or refused (another writer got ahead, or the group before failed) and written again lock first.");
+
     /// <summary>Events evicted by a byte budget.</summary>
     public static readonly Counter<long> Evicted = Meter.CreateCounter<long>("outpost.log.evicted", "{event}", "Events evicted, oldest first, to keep a topic within its byte budget.");
 }
