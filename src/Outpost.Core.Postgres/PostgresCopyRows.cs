@@ -9,9 +9,9 @@ namespace Outpost.Core.Postgres;
 
 /// <summary>
 /// A batch's rows of the <c>events</c> table in PostgreSQL's binary COPY format, encoded on the appending thread.
-/// Only the five fields the writer decides under the <c>log_head</c> lock are left out: sequence, origin id, origin
-/// seq, clock and checksum. They lead each row, at fixed offsets, so the single writer writes those 58 bytes and
-/// copies the rest, instead of encoding every field of every event while every other writer waits.
+/// Only the five fields the writer decides when it places the group are left out: sequence, origin id, origin seq,
+/// clock and checksum. They lead each row, at fixed offsets, so the copy writes those 58 bytes and copies the rest,
+/// instead of the log's one writer encoding every field of every event.
 /// </summary>
 internal sealed class PostgresCopyRows
 {
@@ -91,9 +91,14 @@ internal sealed class PostgresCopyRows
         }
     }
 
-    /// <summary>Writes the rows into <c>events</c> by one binary COPY on the connection (in its transaction).</summary>
+    /// <summary>Writes the rows into <c>events</c> by one binary COPY on the connection (in its transaction); none, no COPY.</summary>
     public static void Copy(NpgsqlConnection connection, IReadOnlyList<Placed> rows)
     {
+        if (rows.Count == 0)
+        {
+            return;
+        }
+
         using var copy = connection.BeginRawBinaryCopy($"COPY events({Columns}) FROM STDIN (FORMAT BINARY)");
         copy.Write(Header);
         Span<byte> prefix = stackalloc byte[PrefixLength];

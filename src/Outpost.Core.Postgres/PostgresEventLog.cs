@@ -89,9 +89,6 @@ public sealed partial class PostgresEventLog : IEventLog
     /// <inheritdoc />
     public long CorruptRecordsSeen => Interlocked.Read(ref _corruptSeen);
 
-    /// <summary>The writer, for tests that look at how it wrote.</summary>
-    internal PostgresLogWriter Writer => _writer;
-
     /// <summary>The data source, for read models and tools that keep their tables in the log's database.</summary>
     public NpgsqlDataSource DataSource => _source;
 
@@ -553,36 +550,34 @@ public sealed partial class PostgresEventLog : IEventLog
             while (reader.TryRead(out var staged))
             {
                 staged.Copied.Wait();
-                try
+                CommitStaged(staged.Group, g =>
                 {
-                    CommitGroup(staged.Group, g =>
+                    if (ReferenceEquals(g, staged.Group) && _writer.TryFinish(staged) is { } head)
                     {
-                        if (ReferenceEquals(g, staged.Group) && _writer.TryFinish(staged) is { } head)
-                        {
-                            return head;
-                        }
+                        return head;
+                    }
 
-                        RollBackStaged(again);
-                        return _writer.Commit(g);
-                    });
-                }
-                finally
-                {
-                    _inFlight.Release();
-                }
-
+                    RollBackStaged(again);
+                    return _writer.Commit(g);
+                });
                 while (again.TryDequeue(out var group))
                 {
-                    try
-                    {
-                        CommitGroup(group, g => _writer.Commit(g));
-                    }
-                    finally
-                    {
-                        _inFlight.Release();
-                    }
+                    CommitStaged(group, g => _writer.Commit(g));
                 }
             }
+        }
+    }
+
+    /// <summary>Commits a group handed on by the writer and frees its place among those in flight.</summary>
+    private void CommitStaged(IReadOnlyList<AppendRequest> group, Func<IReadOnlyList<AppendRequest>, long> commit)
+    {
+        try
+        {
+            CommitGroup(group, commit);
+        }
+        finally
+        {
+            _inFlight.Release();
         }
     }
 

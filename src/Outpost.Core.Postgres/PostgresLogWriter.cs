@@ -26,6 +26,15 @@ internal sealed class PostgresLogWriter(NpgsqlDataSource source, HybridLogicalCl
     /// <summary>Origin seqs of one node further apart than this are looked up as separate ranges.</summary>
     private const long RunGap = 64;
 
+    /// <summary>Where the head's update sits in a staged group's finishing batch (after the two settings).</summary>
+    private const int HeadCommand = 2;
+
+    /// <summary>
+    /// How many groups may be staged and not yet committed at once: one committing while the others copy, side by side
+    /// on their own connections.
+    /// </summary>
+    public const int MaxStaged = 3;
+
     /// <summary>Extends each pair's latest stretch when it ends close enough below, or opens one (one statement).</summary>
     private const string AddStretches = """
         WITH u AS (SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[]) AS u(topic, type, first_seq, last_seq)),
@@ -52,15 +61,6 @@ internal sealed class PostgresLogWriter(NpgsqlDataSource source, HybridLogicalCl
     /// <summary>The head after this writer's last commit (at start, the head it opened on).</summary>
     private long _lastHead = head;
 
-    private long _staged;
-    private long _refused;
-
-    /// <summary>Groups written ahead of the lock and committed as staged.</summary>
-    public long StagedCommits => Interlocked.Read(ref _staged);
-
-    /// <summary>Staged groups refused at the end (another writer committed first, or the group before failed) and written again under the lock.</summary>
-    public long StagedRefused => Interlocked.Read(ref _refused);
-
     /// <summary>
     /// Writes every request of the group in one transaction, taking the <c>log_head</c> lock first; returns the new
     /// head. On failure nothing of it stays. With <paramref name="predict"/>, a commit that found nobody else had
@@ -80,11 +80,7 @@ internal sealed class PostgresLogWriter(NpgsqlDataSource source, HybridLogicalCl
         var existing = FindExisting(connection, tx, group, nodes);
         var startHead = head;
         var (rows, stretches) = Place(connection, tx, group, nodes, existing, ref head);
-        if (rows.Count > 0)
-        {
-            PostgresCopyRows.Copy(connection, rows);
-        }
-
+        PostgresCopyRows.Copy(connection, rows);
         using var finish = Finish(connection, tx, group, nodes, stretches, head, startHead, expected: null);
         finish.ExecuteNonQuery();
         tx.Commit();
@@ -171,8 +167,7 @@ internal sealed class PostgresLogWriter(NpgsqlDataSource source, HybridLogicalCl
                 {
                     staged.Transaction.Commit();
                     Volatile.Write(ref _lastHead, staged.Head);
-                    Interlocked.Increment(ref _staged);
-                    CoreMetrics.Staged.Add(1, new KeyValuePair<string, object?>("log", logName), new KeyValuePair<string, object?>("outcome", "committed"));
+                    CountStaged("committed");
                     return staged.Head;
                 }
             }
@@ -192,19 +187,15 @@ internal sealed class PostgresLogWriter(NpgsqlDataSource source, HybridLogicalCl
         }
 
         Interlocked.Increment(ref _epoch);
-        Interlocked.Increment(ref _refused);
-        CoreMetrics.Staged.Add(1, new KeyValuePair<string, object?>("log", logName), new KeyValuePair<string, object?>("outcome", "refused"));
+        CountStaged("refused");
         return null;
     }
 
     /// <summary>Copies a staged group's rows into its open transaction.</summary>
-    public static void Copy(Staged staged)
-    {
-        if (staged.Rows.Count > 0)
-        {
-            PostgresCopyRows.Copy(staged.Connection, staged.Rows);
-        }
-    }
+    public static void Copy(Staged staged) => PostgresCopyRows.Copy(staged.Connection, staged.Rows);
+
+    private void CountStaged(string outcome) =>
+        CoreMetrics.Staged.Add(1, new KeyValuePair<string, object?>("log", logName), new KeyValuePair<string, object?>("outcome", outcome));
 
     /// <summary>
     /// Decides every event of the group (a duplicate of what the log holds, or of what this group or the staged groups
@@ -272,15 +263,6 @@ internal sealed class PostgresLogWriter(NpgsqlDataSource source, HybridLogicalCl
 
         return (rows, stretches);
     }
-
-    /// <summary>
-    /// How many groups may be staged and not yet committed at once: one committing while the others copy, side by side
-    /// on their own connections.
-    /// </summary>
-    public const int MaxStaged = 3;
-
-    /// <summary>Where the head's update sits in a staged group's finishing batch (after the two settings).</summary>
-    private const int HeadCommand = 2;
 
     /// <summary>
     /// One round trip: the nodes' positions, where each (topic, type) lies, cursors, the head, and the notification
@@ -435,8 +417,8 @@ internal sealed class PostgresLogWriter(NpgsqlDataSource source, HybridLogicalCl
     }
 
     /// <summary>
-    /// One round trip: the durability of this transaction, the head row's lock (every writer on every node waits
-    /// here), and the positions of the nodes this group appends for (registering new ones). The clock moves past
+    /// One round trip: the durability of this transaction, the head row's lock (every lock-first writer on every
+    /// node waits here), and the positions of the nodes this group appends for (registering new ones). The clock moves past
     /// the head's and past the latest origin timestamp of the group, once, before any of the group's own events
     /// takes a timestamp: each of those then follows everything the group received.
     /// </summary>

@@ -23,10 +23,10 @@ namespace Outpost.Cli.Bench;
 internal sealed class HqBenchmark(TextWriter output, string? postgres, int events, int senders, int pollers, int changes)
 {
     private const string AdminToken = "bench-admin";
-    /// <summary>What a store's agent sends at most in one batch, and how many batches it keeps in flight, as shipped.</summary>
-    private static readonly int Batch = new SyncClientOptions().MaxBatchEvents;
-
-    private static readonly int InFlight = new SyncClientOptions().MaxInFlight;
+    /// <summary>The store's agent as shipped: what it sends at most in one batch, and how many batches it keeps in flight.</summary>
+    private static readonly SyncClientOptions Agent = new();
+    private static readonly int Batch = Agent.MaxBatchEvents;
+    private static readonly int InFlight = Agent.MaxInFlight;
 
     /// <summary>
     /// This run's mark in the names of the stores it registers and appends as: with <c>--postgres</c>, a database
