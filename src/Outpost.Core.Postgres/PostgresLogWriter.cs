@@ -268,7 +268,7 @@ internal sealed class PostgresLogWriter(NpgsqlDataSource source, HybridLogicalCl
     /// One round trip: the nodes' positions, where each (topic, type) lies, cursors, the head, and the notification
     /// other nodes wake on. With <paramref name="expected"/> (a staged group) it also sets the durability, takes the
     /// head row's lock waiting at most a millisecond, and moves the head only if it is still there (the row count of
-    /// command <see cref="HeadCommand"/> says whether it was).
+    /// command <see cref="HeadCommand"/> says whether it was); what follows waits up to the staged timeout again.
     /// </summary>
     private NpgsqlBatch Finish(NpgsqlConnection connection, NpgsqlTransaction tx, IReadOnlyList<AppendRequest> group, Dictionary<string, Node> nodes,
         List<Stretch> stretches, long head, long startHead, long? expected)
@@ -284,6 +284,10 @@ internal sealed class PostgresLogWriter(NpgsqlDataSource source, HybridLogicalCl
             finish.BatchCommands.Add(new NpgsqlBatchCommand("SET LOCAL lock_timeout = '1ms'"));
             moveHead.Parameters.Add(new() { Value = at });
             finish.BatchCommands.Add(moveHead);
+
+            // Only the head row's lock is worth no wait. The rest of the batch, and the commit (PostgreSQL serialises
+            // the commits that notify across the whole server under one lock), wait as any staged statement does.
+            finish.BatchCommands.Add(new NpgsqlBatchCommand(StagedLockTimeout));
         }
 
         var dirty = nodes.Values.Where(n => n.Dirty).ToArray();

@@ -88,6 +88,34 @@ public sealed class StagedWriteTests(PostgresServer server)
     }
 
     [Fact]
+    public async Task Only_the_head_rows_lock_is_taken_without_waiting_the_rest_of_a_staged_commit_waits_as_usual()
+    {
+        await using var started = await StartedAsync();
+        var (connectionString, writer) = (started.ConnectionString, started.Writer);
+        var staged = writer.TryStage([Request("store-1", 101, 200)]);
+        Assert.NotNull(staged);
+        PostgresLogWriter.Copy(staged);
+
+        // Someone holds the store's position row for a moment (as the commit's server-wide notify lock can be held
+        // by another database's commit): finishing waits for it instead of refusing the group.
+        await using var holder = new NpgsqlConnection(connectionString);
+        await holder.OpenAsync(Ct);
+        await using var hold = await holder.BeginTransactionAsync(Ct);
+        await using (var lockRow = new NpgsqlCommand("SELECT 1 FROM nodes WHERE name = 'store-1' FOR UPDATE", holder, hold))
+        {
+            await lockRow.ExecuteScalarAsync(Ct);
+        }
+
+        var finishing = Task.Run(() => writer.TryFinish(staged), Ct);
+        await WaitForLockWaitAsync(connectionString, "finishing the staged group, on the held row,");
+        await Task.Delay(50, Ct);
+        await hold.CommitAsync(Ct);
+
+        Assert.Equal(200, await finishing.WaitAsync(TimeSpan.FromSeconds(30), Ct));
+        Assert.Equal((200L, 200L), await CountAsync(connectionString));
+    }
+
+    [Fact]
     public async Task A_staged_copy_that_meets_another_writers_rows_fails_within_its_lock_timeout_instead_of_waiting_on_a_writer_that_waits_on_it()
     {
         await using var started = await StartedAsync();
@@ -298,8 +326,8 @@ public sealed class StagedWriteTests(PostgresServer server)
         return (reader.GetInt64(0), reader.GetInt64(1));
     }
 
-    /// <summary>Until some backend waits on a lock (bounded: 10 s).</summary>
-    private static async Task WaitForLockWaitAsync(string connectionString)
+    /// <summary>Until some backend waits on a lock (bounded: 10 s); <paramref name="waiter"/> names who should, for the failure.</summary>
+    private static async Task WaitForLockWaitAsync(string connectionString, string waiter = "the other writer, on the staged rows,")
     {
         await using var connection = new NpgsqlConnection(connectionString);
         await connection.OpenAsync(Ct);
@@ -314,6 +342,6 @@ public sealed class StagedWriteTests(PostgresServer server)
             await Task.Delay(50, Ct);
         }
 
-        Assert.Fail("the other writer never came to wait on the staged rows");
+        Assert.Fail($"{waiter} never came to wait on a lock");
     }
 }
