@@ -162,6 +162,7 @@ public sealed class CliTests : IDisposable
         }
 
         Assert.True(root.GetProperty("ingestMachineBusyPercent").GetDouble() > 0, output);
+        Assert.True(root.GetProperty("phasesSettled").GetBoolean(), output);
         Assert.Equal(0, root.GetProperty("deliveriesMissing").GetInt32());
     }
 

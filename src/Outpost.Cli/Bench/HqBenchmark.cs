@@ -82,7 +82,7 @@ internal sealed class HqBenchmark(TextWriter output, string? postgres, int event
         // HQ as shipped: outpost's runtime configuration, server GC included.
         await using var hq = OutpostProcess.Start(["central", "--postgres", database + ";Maximum Pool Size=200", "--urls", url, "--admin-token", AdminToken]);
         var result = await MeasureAsync(hq, url, database, raw, rawIndexed, cancellationToken);
-        return result with { LogAlonePerSecond = Math.Round(alone), LogAloneRatio = Math.Round(alone / raw, 3), RawIndexedTwoStreamsPerSecond = Math.Round(rawParallel) };
+        return result with { PhasesSettled = !_unsettled, LogAlonePerSecond = Math.Round(alone), LogAloneRatio = Math.Round(alone / raw, 3), RawIndexedTwoStreamsPerSecond = Math.Round(rawParallel) };
     }
 
     /// <summary>The CPU a phase cost per row, by part, in microseconds.</summary>
@@ -536,6 +536,9 @@ internal sealed record HqBenchResult() : BenchResult("hq")
 
     /// <summary>Binary COPY into the indexed table in two streams at once: what a parallel write path could reach.</summary>
     public double RawIndexedTwoStreamsPerSecond { get; init; }
+
+    /// <summary>Whether every timed phase started after a CHECKPOINT (false on a given server whose user may not checkpoint).</summary>
+    public bool PhasesSettled { get; init; }
 
     /// <summary>The PostgreSQL log alone, appended to in the benchmark's process (no HTTP), in events a second.</summary>
     public double LogAlonePerSecond { get; init; }
