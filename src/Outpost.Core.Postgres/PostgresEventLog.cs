@@ -65,7 +65,7 @@ public sealed partial class PostgresEventLog : IEventLog
         Clock = clock;
         NodeId = NodeId.Parse(options.NodeId);
         _head = head;
-        _name = "postgresql:" + new NpgsqlConnectionStringBuilder(source.ConnectionString).Database;
+        _name = NameOf(source);
         _writer = new PostgresLogWriter(source, clock, NodeId, options.Durability, head, _name);
         _queue = System.Threading.Channels.Channel.CreateUnbounded<AppendRequest>(new UnboundedChannelOptions { SingleReader = true });
         _writeLoop = Task.Factory.StartNew(WriteLoop, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
@@ -91,6 +91,9 @@ public sealed partial class PostgresEventLog : IEventLog
 
     /// <summary>The data source, for read models and tools that keep their tables in the log's database.</summary>
     public NpgsqlDataSource DataSource => _source;
+
+    /// <summary>The log's name on a database, as its metrics and logs tag it: <c>postgresql:</c> and the database.</summary>
+    internal static string NameOf(NpgsqlDataSource source) => "postgresql:" + new NpgsqlConnectionStringBuilder(source.ConnectionString).Database;
 
     /// <summary>Opens the log in the database named by <paramref name="connectionString"/>, applying migrations first.</summary>
     /// <exception cref="NpgsqlException">The server cannot be reached.</exception>

@@ -35,6 +35,13 @@ internal sealed class PostgresLogWriter(NpgsqlDataSource source, HybridLogicalCl
     /// </summary>
     public const int MaxStaged = 3;
 
+    /// <summary>How long a staged group's statements wait on a lock before failing (relation extension waits are far shorter).</summary>
+    private const string StagedLockTimeout = "SET LOCAL lock_timeout = '2s'";
+
+    private const string RegisterNodes = "INSERT INTO nodes(name) SELECT unnest($1::text[]) ON CONFLICT (name) DO NOTHING";
+
+    private const string ReadNodes = "SELECT id, name, contiguous_seq, max_seq FROM nodes WHERE name = ANY($1)";
+
     /// <summary>Extends each pair's latest stretch when it ends close enough below, or opens one (one statement).</summary>
     private const string AddStretches = """
         WITH u AS (SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[]) AS u(topic, type, first_seq, last_seq)),
@@ -383,13 +390,6 @@ internal sealed class PostgresLogWriter(NpgsqlDataSource source, HybridLogicalCl
         ReadNodesInto(reader, nodes);
         return nodes;
     }
-
-    /// <summary>How long a staged group's statements wait on a lock before failing (relation extension waits are far shorter).</summary>
-    private const string StagedLockTimeout = "SET LOCAL lock_timeout = '2s'";
-
-    private const string RegisterNodes = "INSERT INTO nodes(name) SELECT unnest($1::text[]) ON CONFLICT (name) DO NOTHING";
-
-    private const string ReadNodes = "SELECT id, name, contiguous_seq, max_seq FROM nodes WHERE name = ANY($1)";
 
     private static void ReadNodesInto(NpgsqlDataReader reader, Dictionary<string, Node> nodes)
     {

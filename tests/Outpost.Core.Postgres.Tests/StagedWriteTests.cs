@@ -20,7 +20,7 @@ public sealed class StagedWriteTests(PostgresServer server)
     {
         await using var started = await StartedAsync();
         var (connectionString, writer) = (started.ConnectionString, started.Writer);
-        using var meter = new StagedMeter(LogName(started.Source));
+        using var meter = new StagedMeter(PostgresEventLog.NameOf(started.Source));
         var second = Request("store-1", 101, 200);
         var secondStaged = writer.TryStage([second]);
         Assert.NotNull(secondStaged);
@@ -62,7 +62,7 @@ public sealed class StagedWriteTests(PostgresServer server)
     {
         await using var started = await StartedAsync();
         var (connectionString, source, writer) = (started.ConnectionString, started.Source, started.Writer);
-        using var meter = new StagedMeter(LogName(source));
+        using var meter = new StagedMeter(PostgresEventLog.NameOf(source));
         var staged = writer.TryStage([Request("store-2", 1, 50)]);
         Assert.NotNull(staged);
         PostgresLogWriter.Copy(staged);
@@ -149,7 +149,7 @@ public sealed class StagedWriteTests(PostgresServer server)
         await using var db = new PostgresBackend(await server.CreateDatabaseAsync(Ct));
         var busy = (PostgresEventLog)await db.OpenAsync("hq");
         var other = (PostgresEventLog)await db.OpenAsync("hq");
-        using var meter = new StagedMeter(LogName(busy.DataSource));
+        using var meter = new StagedMeter(PostgresEventLog.NameOf(busy.DataSource));
         const int stores = 8;
         const int batches = 30;
         const int batch = 200;
@@ -220,9 +220,7 @@ public sealed class StagedWriteTests(PostgresServer server)
     }
 
     private static PostgresLogWriter Writer(NpgsqlDataSource source, long head) =>
-        new(source, new HybridLogicalClock(TimeProvider.System), NodeId.Parse("hq"), LogDurability.Full, head, LogName(source));
-
-    private static string LogName(NpgsqlDataSource source) => "postgresql:" + new NpgsqlConnectionStringBuilder(source.ConnectionString).Database;
+        new(source, new HybridLogicalClock(TimeProvider.System), NodeId.Parse("hq"), LogDurability.Full, head, PostgresEventLog.NameOf(source));
 
     private static AppendRequest Request(string store, long from, long to)
     {
