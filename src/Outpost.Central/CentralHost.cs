@@ -38,6 +38,7 @@ public static class CentralHost
             : null;
         var builder = NodeHost.CreateBuilder(options.Urls, System.Text.Json.Serialization.Metadata.JsonTypeInfoResolver.Combine(AdminJsonContext.Default, MasterData.MasterDataJsonContext.Default),
             log, options.RetentionInterval, openLog);
+        builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = options.ShutdownTimeout);
         builder.Services.AddSingleton<StoreDirectory>();
         builder.Services.AddSingleton(services => new DownFeed(services.GetRequiredService<IEventLog>()));
         builder.Services.AddSingleton<HqReadModels>();

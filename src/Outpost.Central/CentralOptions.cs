@@ -46,6 +46,13 @@ public sealed class CentralOptions
     /// <summary>How often topic retention runs.</summary>
     public TimeSpan RetentionInterval { get; set; } = TimeSpan.FromMinutes(5);
 
+    /// <summary>
+    /// How long a stop (SIGTERM) may take to finish the requests in flight and stop the background services before the
+    /// host gives up on them; the log still closes after it. Below Kubernetes' default 30 s grace period, so the
+    /// process exits on its own before it would be killed.
+    /// </summary>
+    public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(25);
+
     /// <summary>The clock.</summary>
     public TimeProvider Time { get; set; } = TimeProvider.System;
 }

@@ -42,6 +42,7 @@ public static class StoreHost
         services.Configure<RouteHandlerOptions>(route => route.ThrowOnBadRequest = true);
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = options.MaxRequestBodyBytes);
         services.AddSingleton(options);
+        services.Configure<HostOptions>(host => host.ShutdownTimeout = options.ShutdownTimeout);
         services.AddSingleton(new ConnectivityMonitor(options.Time));
         services.AddSingleton<StoreServices>();
         services.AddHostedService<StoreStartup>();

@@ -27,9 +27,13 @@ internal static class CentralCommand
         {
             Description = "A PostgreSQL connection string (also OUTPOST_POSTGRES): HQ keeps everything there and several nodes may share it. Without it HQ uses SQLite in --data.",
         };
+        var database = new Option<string?>("--database")
+        {
+            Description = "sqlite or postgres (also OUTPOST_DATABASE): with postgres, HQ refuses to start without a connection string instead of falling back to SQLite.",
+        };
         var register = new Option<string[]>("--register") { Description = "Register STORE:REGION on start (skipped if registered) and print its secret.", AllowMultipleArgumentsPerToken = true };
         var command = new Command("central", "Run an HQ node: the sync endpoints stores connect to, the admin API, health.");
-        foreach (var option in new Option[] { data, urls, token, admins, postgres, webhook, format, routingKey, register })
+        foreach (var option in new Option[] { data, urls, token, admins, postgres, database, webhook, format, routingKey, register })
         {
             command.Options.Add(option);
         }
@@ -65,7 +69,19 @@ internal static class CentralCommand
                 return 2;
             }
 
-            options.Alerts.ExternalUrl = new Uri(options.Urls.Split(';')[0].TrimEnd('/') + "/");
+            if (CheckStorage(options, result.GetValue(database) ?? Environment.GetEnvironmentVariable("OUTPOST_DATABASE"), output) is false)
+            {
+                return StartupChecks.BadSettings;
+            }
+
+            if (StartupChecks.ListenAddresses(options.Urls) is { } badUrl)
+            {
+                output.WriteLine($"The address to listen on '{badUrl}' (--urls) is not an http(s) address such as http://0.0.0.0:5080.");
+                return StartupChecks.BadSettings;
+            }
+
+            options.Alerts.ExternalUrl = new Uri(options.Urls.Split(';')[0].Replace("://*", "://localhost", StringComparison.Ordinal)
+                .Replace("://+", "://localhost", StringComparison.Ordinal).Replace("://0.0.0.0", "://localhost", StringComparison.Ordinal).TrimEnd('/') + "/");
             await using var app = CentralHost.Build(options);
             var stores = app.Services.GetRequiredService<StoreDirectory>();
             foreach (var entry in result.GetValue(register) ?? [])
@@ -88,9 +104,50 @@ internal static class CentralCommand
 
             await app.StartAsync(cancellationToken);
             output.WriteLine($"outpost central listening on {app.Address()}");
-            await app.WaitForShutdownAsync(cancellationToken);
+            await GracefulStop.RunUntilStoppedAsync(app, "outpost central", output, cancellationToken);
             return 0;
         });
         return command;
+    }
+
+    /// <summary>False (with one line naming the setting) when HQ's storage is not usable as configured.</summary>
+    private static bool CheckStorage(CentralOptions options, string? database, TextWriter output)
+    {
+        switch (database?.ToLowerInvariant())
+        {
+            case null or "" or "sqlite" or "postgres":
+                break;
+            default:
+                output.WriteLine($"The database '{database}' (--database, OUTPOST_DATABASE) is not one HQ knows: use sqlite or postgres.");
+                return false;
+        }
+
+        if (options.Postgres is { } connection)
+        {
+            try
+            {
+                _ = new System.Data.Common.DbConnectionStringBuilder { ConnectionString = connection };
+                return true;
+            }
+            catch (ArgumentException ex)
+            {
+                output.WriteLine($"The PostgreSQL connection string (--postgres, OUTPOST_POSTGRES) is malformed: {ex.Message}");
+                return false;
+            }
+        }
+
+        if (string.Equals(database, "postgres", StringComparison.OrdinalIgnoreCase))
+        {
+            output.WriteLine("HQ is set to run on PostgreSQL (--database postgres, OUTPOST_DATABASE) but has no connection string: --postgres or OUTPOST_POSTGRES.");
+            return false;
+        }
+
+        if (StartupChecks.WritableDirectory(options.DataDirectory) is { } why)
+        {
+            output.WriteLine($"HQ's data directory '{options.DataDirectory}' (--data) is not writable: {why}");
+            return false;
+        }
+
+        return true;
     }
 }

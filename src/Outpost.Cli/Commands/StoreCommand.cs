@@ -29,44 +29,12 @@ internal static class StoreCommand
             command.Options.Add(option);
         }
 
+        var generatedToken = false;
         command.SetAction(async (result, cancellationToken) =>
         {
-            // Settings: appsettings.json, then OUTPOST_STORE_* environment variables, then command-line flags.
-            var configuration = new ConfigurationBuilder()
-                .AddJsonFile(result.GetValue(settings)?.FullName ?? Path.GetFullPath("appsettings.json"), optional: result.GetValue(settings) is null)
-                .AddEnvironmentVariables("OUTPOST_STORE_")
-                .Build();
-            var options = new StoreOptions { Topics = RetailTopics.Catalog, Urls = "http://127.0.0.1:5090" };
-            configuration.Bind(options);
-            options.StoreId = result.GetValue(id) ?? configuration["StoreId"] ?? "";
-            if (!Outpost.Core.Events.Scope.IsValidId(options.StoreId))
+            if (Configure(result, output) is not { } options)
             {
-                output.WriteLine("Give the store's id: --id, StoreId in appsettings.json, or OUTPOST_STORE_StoreId.");
-                return 2;
-            }
-
-            options.DataDirectory = result.GetValue(data)?.FullName ?? configuration["DataDirectory"] ?? Path.Combine("data", options.StoreId);
-            options.Urls = result.GetValue(urls) ?? options.Urls;
-            options.Region = result.GetValue(region) ?? options.Region;
-            options.TimeZone = result.GetValue(timeZone) ?? options.TimeZone;
-            options.AdminToken = result.GetValue(adminToken) ?? options.AdminToken ?? Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16));
-            var storeId = options.StoreId;
-            if (result.GetValue(central) is { } address)
-            {
-                if (!Uri.TryCreate(address, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
-                {
-                    output.WriteLine($"--central '{address}' is not an http(s) address such as http://127.0.0.1:5080/.");
-                    return 2;
-                }
-
-                options.Sync.Central = uri;
-            }
-
-            options.Sync.Secret = result.GetValue(secret) ?? Environment.GetEnvironmentVariable("OUTPOST_STORE_SECRET") ?? "";
-            if (options.Sync.Central is not null && options.Sync.Secret.Length == 0)
-            {
-                output.WriteLine("--central needs the store's secret: --secret or OUTPOST_STORE_SECRET.");
-                return 2;
+                return StartupChecks.BadSettings;
             }
 
             var target = result.GetValue(generate);
@@ -79,11 +47,86 @@ internal static class StoreCommand
                 }
             });
             await app.StartAsync(cancellationToken);
-            output.WriteLine($"outpost store {storeId} listening on {app.Address()}");
-            output.WriteLine($"back office: {app.Address()}backoffice.html (admin token: {options.AdminToken})");
-            await app.WaitForShutdownAsync(cancellationToken);
+            output.WriteLine($"outpost store {options.StoreId} listening on {app.Address()}");
+            // A generated token is printed once so that the first devices can be enrolled; a given one is never echoed into logs.
+            output.WriteLine($"back office: {app.Address()}backoffice.html (admin token: {(generatedToken ? options.AdminToken : "as configured")})");
+            await GracefulStop.RunUntilStoppedAsync(app, $"outpost store {options.StoreId}", output, cancellationToken);
             return 0;
         });
         return command;
+
+        // Settings: appsettings.json, then OUTPOST_STORE_* environment variables, then command-line flags. Null (with
+        // one line naming the setting) when one of them would stop the store from working.
+        StoreOptions? Configure(ParseResult result, TextWriter output)
+        {
+            IConfigurationRoot configuration;
+            var options = new StoreOptions { Topics = RetailTopics.Catalog, Urls = "http://127.0.0.1:5090" };
+            try
+            {
+                configuration = new ConfigurationBuilder()
+                    .AddJsonFile(result.GetValue(settings)?.FullName ?? Path.GetFullPath("appsettings.json"), optional: result.GetValue(settings) is null)
+                    .AddEnvironmentVariables("OUTPOST_STORE_")
+                    .Build();
+                configuration.Bind(options);
+            }
+            catch (Exception ex) when (ex is InvalidOperationException or FormatException or IOException)
+            {
+                output.WriteLine($"The store's settings cannot be read: {ex.Message.ReplaceLineEndings(" ")}");
+                return null;
+            }
+
+            options.StoreId = result.GetValue(id) ?? configuration["StoreId"] ?? "";
+            if (!Outpost.Core.Events.Scope.IsValidId(options.StoreId))
+            {
+                output.WriteLine(options.StoreId.Length == 0
+                    ? "Give the store's id: --id, StoreId in appsettings.json, or OUTPOST_STORE_StoreId."
+                    : $"The store id '{options.StoreId}' (--id, StoreId, OUTPOST_STORE_StoreId) is not valid: use letters, digits, '-', '_' or '.'.");
+                return null;
+            }
+
+            options.DataDirectory = result.GetValue(data)?.FullName ?? configuration["DataDirectory"] ?? Path.Combine("data", options.StoreId);
+            options.Urls = result.GetValue(urls) ?? options.Urls;
+            options.Region = result.GetValue(region) ?? options.Region;
+            options.TimeZone = result.GetValue(timeZone) ?? options.TimeZone;
+            generatedToken = (result.GetValue(adminToken) ?? options.AdminToken) is null;
+            options.AdminToken = result.GetValue(adminToken) ?? options.AdminToken ?? Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16));
+            if (StartupChecks.ListenAddresses(options.Urls) is { } badUrl)
+            {
+                output.WriteLine($"The address to listen on '{badUrl}' (--urls, Urls, OUTPOST_STORE_Urls) is not an http(s) address such as http://0.0.0.0:5090.");
+                return null;
+            }
+
+            if (!StartupChecks.KnownTimeZone(options.TimeZone))
+            {
+                output.WriteLine($"The time zone '{options.TimeZone}' (--time-zone, TimeZone, OUTPOST_STORE_TimeZone) is not known here: use an IANA id such as Europe/Paris.");
+                return null;
+            }
+
+            if ((result.GetValue(central) ?? configuration["Central"]) is { Length: > 0 } address)
+            {
+                if (StartupChecks.HttpAddress(address) is not { } uri)
+                {
+                    output.WriteLine($"HQ's address '{address}' (--central, Central, OUTPOST_STORE_Central) is not an http(s) address such as http://127.0.0.1:5080/.");
+                    return null;
+                }
+
+                options.Sync.Central = uri;
+            }
+
+            options.Sync.Secret = result.GetValue(secret) ?? Environment.GetEnvironmentVariable("OUTPOST_STORE_SECRET") ?? "";
+            if (options.Sync.Central is not null && options.Sync.Secret.Length == 0)
+            {
+                output.WriteLine("HQ's address is set but the store's HQ secret is missing: --secret or OUTPOST_STORE_SECRET.");
+                return null;
+            }
+
+            if (StartupChecks.WritableDirectory(options.DataDirectory) is { } why)
+            {
+                output.WriteLine($"The data directory '{options.DataDirectory}' (--data, DataDirectory, OUTPOST_STORE_DataDirectory) is not writable: {why}");
+                return null;
+            }
+
+            return options;
+        }
     }
 }
