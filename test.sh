@@ -17,9 +17,10 @@ need_packages=()
 [ -e /usr/share/zoneinfo/Europe/Paris ] || need_packages+=(tzdata)   # store-local time in the pricing tests
 [ -x /usr/bin/chromium ] || need_packages+=(chromium)                  # the browser tests (Playwright drives Debian's Chromium)
 [ -x /usr/lib/postgresql/15/bin/initdb ] || need_packages+=(postgresql-15)  # HQ on PostgreSQL: the tests start a throwaway server
-for tool in podman buildah runc jq; do                                  # the container tests build and run the images
+for tool in podman buildah runc jq skopeo; do                           # the container tests build and run the images
   command -v "$tool" >/dev/null 2>&1 || need_packages+=("$tool")
 done
+[ -x /usr/bin/docker-registry ] || need_packages+=(docker-registry)     # ... and push them to a real registry
 if ((${#need_packages[@]})); then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     say "test.sh: installing ${need_packages[*]}"

@@ -3,18 +3,20 @@
 # floor (the same image starting the runtime only: `outpost --version`), and the memory high-water mark of a store
 # catching up 50,000 sales to HQ and of HQ taking them in. Writes bench-results/image.json.
 #
-# Usage: deploy/image/measure.sh [--image IMAGE] [--rounds N] [--sales N]
+# Usage: deploy/image/measure.sh [--image IMAGE] [--rounds N] [--sales N] [--cold]
+#   --cold  drop the kernel's page cache before every start (as the first start after a boot: the image is read from disk)
 # Needs: the image (deploy/image/build.sh), root, curl. Listens on 127.0.0.1 only.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 # shellcheck source=deploy/image/rootfs.sh
 . deploy/image/rootfs.sh
-image=localhost/outpost:0.1.0 rounds=5 sales=50000
+image=localhost/outpost:0.1.0 rounds=5 sales=50000 cold=false
 while (($#)); do
   case "$1" in
     --image) image=$2; shift 2 ;;
     --rounds) rounds=$2; shift 2 ;;
     --sales) sales=$2; shift 2 ;;
+    --cold) cold=true; shift ;;
     *) die "unknown argument '$1'" ;;
   esac
 done
@@ -41,9 +43,12 @@ trap cleanup EXIT
 
 size=$(podman image inspect --format '{{.Size}}' "$image")
 floors=() readies=()
+drop_caches() { if $cold; then sync && echo 3 >/proc/sys/vm/drop_caches || die "--cold needs root to drop the page cache"; fi; }
 for ((i = 0; i < rounds; i++)); do
+  drop_caches
   t=$(now_ms); "${run[@]}" --rm "$image" --version >/dev/null; floors+=($(($(now_ms) - t)))
   d=$(data_dir); dirs+=("$d"); port=$(free_port)
+  drop_caches
   t=$(now_ms)
   "${run[@]}" -d --name outpost-measure-store -v "$d:/data" "$image" store --id store-m --urls "http://127.0.0.1:$port" >/dev/null
   wait_ready "http://127.0.0.1:$port" 60 || die "the store did not become ready: $(podman logs outpost-measure-store 2>&1 | tail -5)"
@@ -75,10 +80,10 @@ catchup=$(($(now_ms) - t))
 store_peak=$(peak_kib outpost-measure-store) hq_peak=$(peak_kib outpost-measure-hq)
 say "image $((size / 1000000)) MB; $sales sales recorded and caught up in $catchup ms; peak memory: store $((store_peak / 1024)) MiB, HQ $((hq_peak / 1024)) MiB"
 mkdir -p bench-results
-jq -n --arg image "$image" --argjson size "$size" --argjson ready "$ready" --argjson floor "$floor" \
+jq -n --arg image "$image" --argjson cold "$cold" --argjson size "$size" --argjson ready "$ready" --argjson floor "$floor" \
   --argjson readies "[$(IFS=,; echo "${readies[*]}")]" --argjson floors "[$(IFS=,; echo "${floors[*]}")]" \
   --argjson sales "$sales" --argjson catchup "$catchup" --argjson store "$store_peak" --argjson hq "$hq_peak" \
-  '{image: $image, sizeBytes: $size, startToReadyMs: {median: $ready, runs: $readies}, runtimeStartMs: {median: $floor, runs: $floors},
+  '{image: $image, coldPageCache: $cold, sizeBytes: $size, startToReadyMs: {median: $ready, runs: $readies}, runtimeStartMs: {median: $floor, runs: $floors},
     readyOverFloor: ($ready / $floor), catchUp: {sales: $sales, ms: $catchup}, peakResidentKiB: {store: $store, hq: $hq}}' \
   >bench-results/image.json
 cat bench-results/image.json
