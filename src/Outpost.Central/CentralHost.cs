@@ -3,6 +3,7 @@ using OpenTelemetry.Metrics;
 using Outpost.Central.Admin;
 using Outpost.Central.Fleet;
 using Outpost.Central.Ingest;
+using Outpost.Central.Rollouts;
 using Outpost.Central.Stores;
 using Outpost.Core.Log;
 using Outpost.Core.Postgres;
@@ -57,6 +58,7 @@ public static class CentralHost
             .AddMeter(Outpost.Core.Diagnostics.CoreMetrics.MeterName, "Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel", "System.Runtime")
             .AddPrometheusExporter());
         builder.Services.AddSingleton(Options.Create(options.Sync));
+        builder.Services.AddSingleton(_ => new Outpost.Sync.Rollouts.RegistryClient(new HttpClient { Timeout = TimeSpan.FromSeconds(10) }, options.InsecureRegistries));
         var app = NodeHost.Build(builder, configure);
         app.MapSyncEndpoints();
         var pages = new Microsoft.Extensions.FileProviders.EmbeddedFileProvider(typeof(CentralHost).Assembly, "wwwroot");
@@ -69,7 +71,7 @@ public static class CentralHost
             tokens.TryAdd("admin", single);
         }
 
-        app.MapGroup("/admin").MapAdminApi(tokens);
+        app.MapGroup("/admin").MapAdminApi(tokens).MapReleases(options.ReleaseAdmins);
         return app;
     }
 }

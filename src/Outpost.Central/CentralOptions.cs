@@ -28,6 +28,12 @@ public sealed class CentralOptions
     /// <summary>More admin tokens, by the name the audit trail records for each. With neither, the admin API refuses everything.</summary>
     public Dictionary<string, string> AdminTokens { get; } = new(StringComparer.Ordinal);
 
+    /// <summary>The named admins (keys of <see cref="AdminTokens"/>, or "admin" for <see cref="AdminToken"/>) who may record releases and move rollouts.</summary>
+    public HashSet<string> ReleaseAdmins { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>Registries (host:port) HQ and the stores speak to over plain HTTP instead of HTTPS: a lab's or a local one.</summary>
+    public List<string> InsecureRegistries { get; } = [];
+
     /// <summary>Topic policies; down topics are what stores receive.</summary>
     public TopicCatalog Topics { get; set; } = TopicCatalog.Empty;
 

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Outpost.Testing;
 
 namespace Outpost.Deploy.Tests;
 

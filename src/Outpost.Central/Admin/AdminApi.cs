@@ -223,6 +223,9 @@ public static class AdminApi
 /// <summary>Source-generated JSON for the admin API.</summary>
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web)]
 [JsonSerializable(typeof(RegisterStore))]
+[JsonSerializable(typeof(Rollouts.ReleaseBody))]
+[JsonSerializable(typeof(Rollouts.ReleaseRecordedV1))]
+[JsonSerializable(typeof(IReadOnlyList<Rollouts.ReleaseRecordedV1>))]
 [JsonSerializable(typeof(PublishEvent))]
 [JsonSerializable(typeof(Published))]
 [JsonSerializable(typeof(IssuedCredential))]

@@ -27,13 +27,23 @@ internal static class CentralCommand
         {
             Description = "A PostgreSQL connection string (also OUTPOST_POSTGRES): HQ keeps everything there and several nodes may share it. Without it HQ uses SQLite in --data.",
         };
+        var releaseAdmins = new Option<string[]>("--release-admin")
+        {
+            Description = "A named admin (--admin NAME=..., or 'admin' for --admin-token) who may record releases and move rollouts (repeatable).",
+            AllowMultipleArgumentsPerToken = true,
+        };
+        var insecureRegistries = new Option<string[]>("--insecure-registry")
+        {
+            Description = "A registry (host:port) spoken to over plain HTTP instead of HTTPS, for a lab or a local registry (repeatable).",
+            AllowMultipleArgumentsPerToken = true,
+        };
         var database = new Option<string?>("--database")
         {
             Description = "sqlite or postgres (also OUTPOST_DATABASE): with postgres, HQ refuses to start without a connection string instead of falling back to SQLite.",
         };
         var register = new Option<string[]>("--register") { Description = "Register STORE:REGION on start (skipped if registered) and print its secret.", AllowMultipleArgumentsPerToken = true };
         var command = new Command("central", "Run an HQ node: the sync endpoints stores connect to, the admin API, health.");
-        foreach (var option in new Option[] { data, urls, token, admins, postgres, database, webhook, format, routingKey, register })
+        foreach (var option in new Option[] { data, urls, token, admins, releaseAdmins, insecureRegistries, postgres, database, webhook, format, routingKey, register })
         {
             command.Options.Add(option);
         }
@@ -60,6 +70,18 @@ internal static class CentralCommand
                 options.AdminTokens[entry[..at]] = entry[(at + 1)..];
             }
 
+            foreach (var name in result.GetValue(releaseAdmins) ?? [])
+            {
+                if (!options.AdminTokens.ContainsKey(name) && !(name == "admin" && options.AdminToken is not null))
+                {
+                    output.WriteLine($"--release-admin {name} names no admin: give --admin {name}=TOKEN (or --admin-token for 'admin').");
+                    return StartupChecks.BadSettings;
+                }
+
+                options.ReleaseAdmins.Add(name);
+            }
+
+            options.InsecureRegistries.AddRange(result.GetValue(insecureRegistries) ?? []);
             options.Alerts.Webhook = result.GetValue(webhook);
             options.Alerts.Format = result.GetValue(format);
             options.Alerts.RoutingKey = result.GetValue(routingKey) ?? Environment.GetEnvironmentVariable("OUTPOST_ALERT_ROUTING_KEY");

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 
-namespace Outpost.Deploy.Tests;
+namespace Outpost.Testing;
 
 /// <summary>A real OCI registry (Debian's docker-registry, the CNCF distribution) on a free loopback port, with its storage in a temp folder.</summary>
 public sealed class Registry : IAsyncDisposable
@@ -62,6 +62,45 @@ public sealed class Registry : IAsyncDisposable
         await registry.DisposeAsync();
         throw new TimeoutException($"docker-registry did not answer on {address} within 10 s");
     }
+
+    /// <summary>
+    /// Puts a small but real OCI image (a config blob, one layer, a manifest) into <paramref name="repository"/> through the
+    /// registry's own API, with no image tool, and returns the manifest's digest (sha256:…).
+    /// </summary>
+    public async Task<string> PutImageAsync(string repository, string tag, string content)
+    {
+        using var http = new HttpClient { BaseAddress = new Uri($"http://{Address}/"), Timeout = TimeSpan.FromSeconds(10) };
+        var layer = System.Text.Encoding.UTF8.GetBytes(content);
+        var config = System.Text.Encoding.UTF8.GetBytes("""{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}""");
+        var layerDigest = await PutBlobAsync(http, repository, layer);
+        var configDigest = await PutBlobAsync(http, repository, config);
+        var manifest = System.Text.Encoding.UTF8.GetBytes($$"""
+            {"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json",
+             "config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"{{configDigest}}","size":{{config.Length}}},
+             "layers":[{"mediaType":"application/vnd.oci.image.layer.v1.tar","digest":"{{layerDigest}}","size":{{layer.Length}}}]}
+            """);
+        using var body = new ByteArrayContent(manifest);
+        body.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/vnd.oci.image.manifest.v1+json");
+        using var put = await http.PutAsync($"v2/{repository}/manifests/{tag}", body, TestContext.Current.CancellationToken);
+        Assert.True(put.IsSuccessStatusCode, $"PUT manifest: {(int)put.StatusCode} {await put.Content.ReadAsStringAsync(TestContext.Current.CancellationToken)}");
+        return Digest(manifest);
+    }
+
+    private static async Task<string> PutBlobAsync(HttpClient http, string repository, byte[] blob)
+    {
+        var digest = Digest(blob);
+        using var start = await http.PostAsync($"v2/{repository}/blobs/uploads/", null, TestContext.Current.CancellationToken);
+        Assert.True(start.IsSuccessStatusCode, $"POST blob upload: {(int)start.StatusCode}");
+        var location = start.Headers.Location!;
+        var url = (location.IsAbsoluteUri ? location.ToString() : new Uri(http.BaseAddress!, location).ToString()) + (location.ToString().Contains('?', StringComparison.Ordinal) ? "&" : "?") + "digest=" + digest;
+        using var content = new ByteArrayContent(blob);
+        content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/octet-stream");
+        using var put = await http.PutAsync(url, content, TestContext.Current.CancellationToken);
+        Assert.True(put.IsSuccessStatusCode, $"PUT blob: {(int)put.StatusCode} {await put.Content.ReadAsStringAsync(TestContext.Current.CancellationToken)}");
+        return digest;
+    }
+
+    private static string Digest(byte[] bytes) => "sha256:" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(bytes));
 
     public async ValueTask DisposeAsync()
     {
