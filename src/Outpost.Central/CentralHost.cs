@@ -58,6 +58,9 @@ public static class CentralHost
             .AddMeter(Outpost.Core.Diagnostics.CoreMetrics.MeterName, "Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel", "System.Runtime")
             .AddPrometheusExporter());
         builder.Services.AddSingleton(Options.Create(options.Sync));
+        builder.Services.AddSingleton(options);
+        builder.Services.AddSingleton<RolloutConductor>();
+        builder.Services.AddHostedService(services => services.GetRequiredService<RolloutConductor>());
         builder.Services.AddSingleton(_ => new Outpost.Sync.Rollouts.RegistryClient(new HttpClient { Timeout = TimeSpan.FromSeconds(10) }, options.InsecureRegistries));
         var app = NodeHost.Build(builder, configure);
         app.MapSyncEndpoints();
@@ -71,7 +74,7 @@ public static class CentralHost
             tokens.TryAdd("admin", single);
         }
 
-        app.MapGroup("/admin").MapAdminApi(tokens).MapReleases(options.ReleaseAdmins);
+        app.MapGroup("/admin").MapAdminApi(tokens).MapReleases(options.ReleaseAdmins).MapRollouts(options.ReleaseAdmins);
         return app;
     }
 }

@@ -34,6 +34,9 @@ public sealed class CentralOptions
     /// <summary>Registries (host:port) HQ and the stores speak to over plain HTTP instead of HTTPS: a lab's or a local one.</summary>
     public List<string> InsecureRegistries { get; } = [];
 
+    /// <summary>How often the rollout conductor looks at running rollouts (opens waves, applies health gates).</summary>
+    public TimeSpan RolloutInterval { get; set; } = TimeSpan.FromSeconds(5);
+
     /// <summary>Topic policies; down topics are what stores receive.</summary>
     public TopicCatalog Topics { get; set; } = TopicCatalog.Empty;
 

@@ -36,6 +36,11 @@ public static class RetailTopics
         new TopicPolicy(LoyaltyEvents.AllowanceTopic, TopicDirection.Down, TopicPriority.Normal, RetentionPolicy.Compacted),
         new TopicPolicy("schedule", TopicDirection.Local, TopicPriority.Low, RetentionPolicy.Compacted),
         new TopicPolicy("config", TopicDirection.Down, TopicPriority.Normal, RetentionPolicy.Compacted),
+
+        // Rollouts (Outpost.Sync.Rollouts.RolloutEvents): the release each store should run comes down compacted by store;
+        // its agent's steps go up at the priority of operational telemetry.
+        new TopicPolicy("deploy", TopicDirection.Down, TopicPriority.Normal, RetentionPolicy.Compacted),
+        new TopicPolicy("deploy.progress", TopicDirection.Up, TopicPriority.Low, RetentionPolicy.UntilDone(Grace)),
         new TopicPolicy(NearbyStockEvents.Topic, TopicDirection.Down, TopicPriority.Low, RetentionPolicy.Compacted),
     ]);
 }

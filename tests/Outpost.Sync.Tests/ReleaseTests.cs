@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Outpost.Central.Rollouts;
@@ -10,8 +9,8 @@ namespace Outpost.Sync.Tests;
 /// <summary>Releases at HQ: recorded by release admins only, for an image the registry holds at that digest, with known settings; audited.</summary>
 public sealed class ReleaseTests
 {
-    private const string ReleaseToken = "release-admin-token";
-    private const string OpsToken = "ops-token";
+    private const string ReleaseToken = ReleaseHq.ReleaseToken;
+    private const string OpsToken = ReleaseHq.OpsToken;
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
@@ -21,7 +20,7 @@ public sealed class ReleaseTests
         await using var registry = await Registry.StartAsync();
         var digest = await registry.PutImageAsync("outpost", "1.0.1", "version 1.0.1");
         await using var cluster = await StartAsync(registry);
-        using var releases = Client(cluster, ReleaseToken);
+        using var releases = ReleaseHq.Client(cluster, ReleaseToken);
 
         using var created = await releases.PostAsJsonAsync("admin/releases", new
         {
@@ -52,53 +51,33 @@ public sealed class ReleaseTests
         var digest = await registry.PutImageAsync("outpost", "1.0.1", "version 1.0.1");
         var missing = "sha256:" + new string('0', 64);
         await using var cluster = await StartAsync(registry);
-        using var releases = Client(cluster, ReleaseToken);
-        using var ops = Client(cluster, OpsToken);
+        using var releases = ReleaseHq.Client(cluster, ReleaseToken);
+        using var ops = ReleaseHq.Client(cluster, OpsToken);
         var image = $"{registry.Address}/outpost@{digest}";
         Assert.Equal(HttpStatusCode.Created, (await releases.PostAsJsonAsync("admin/releases", new { version = "1.0.1", image }, Ct)).StatusCode);
 
-        await RefusedAsync(ops, new { version = "1.0.2", image }, HttpStatusCode.Forbidden, "release admins");
-        await RefusedAsync(releases, new { version = "1.0.2", image = $"{registry.Address}/outpost:1.0.2" }, HttpStatusCode.BadRequest, "not pinned by digest");
-        await RefusedAsync(releases, new { version = "1.0.2", image = $"{registry.Address}/outpost@{missing}" }, HttpStatusCode.UnprocessableEntity, "holds no outpost@" + missing);
-        await RefusedAsync(releases, new { version = "1.0.2", image = $"{registry.Address}/other@{digest}" }, HttpStatusCode.UnprocessableEntity, "holds no other@");
-        await RefusedAsync(releases, new { version = "1.0.2", image, settings = new Dictionary<string, object> { ["Retail:Checkout:NoSuchThing"] = 1 } },
+        await Refused(ops, new { version = "1.0.2", image }, HttpStatusCode.Forbidden, "release admins");
+        await Refused(releases, new { version = "1.0.2", image = $"{registry.Address}/outpost:1.0.2" }, HttpStatusCode.BadRequest, "not pinned by digest");
+        await Refused(releases, new { version = "1.0.2", image = $"{registry.Address}/outpost@{missing}" }, HttpStatusCode.UnprocessableEntity, "holds no outpost@" + missing);
+        await Refused(releases, new { version = "1.0.2", image = $"{registry.Address}/other@{digest}" }, HttpStatusCode.UnprocessableEntity, "holds no other@");
+        await Refused(releases, new { version = "1.0.2", image, settings = new Dictionary<string, object> { ["Retail:Checkout:NoSuchThing"] = 1 } },
             HttpStatusCode.BadRequest, "'Retail:Checkout:NoSuchThing' is not a setting");
-        await RefusedAsync(releases, new { version = "1.0.2", image, settings = new Dictionary<string, object> { ["Retail:Checkout:OfflineFloorLimit"] = "lots" } },
+        await Refused(releases, new { version = "1.0.2", image, settings = new Dictionary<string, object> { ["Retail:Checkout:OfflineFloorLimit"] = "lots" } },
             HttpStatusCode.BadRequest, "takes a number");
-        await RefusedAsync(releases, new { version = "1.0.2", image, settings = new Dictionary<string, object> { ["Retail:BasketsPath"] = "/tmp" } },
+        await Refused(releases, new { version = "1.0.2", image, settings = new Dictionary<string, object> { ["Retail:BasketsPath"] = "/tmp" } },
             HttpStatusCode.BadRequest, "not a setting a release can change");
-        await RefusedAsync(releases, new { version = "one", image }, HttpStatusCode.BadRequest, "major.minor.patch");
-        await RefusedAsync(releases, new { version = "1.0.1", image, settings = new Dictionary<string, object> { ["Retail:Checkout:OfflineFloorLimit"] = 1 } },
+        await Refused(releases, new { version = "one", image }, HttpStatusCode.BadRequest, "major.minor.patch");
+        await Refused(releases, new { version = "1.0.1", image, settings = new Dictionary<string, object> { ["Retail:Checkout:OfflineFloorLimit"] = 1 } },
             HttpStatusCode.Conflict, "already recorded");
-        await RefusedAsync(releases, new { version = "1.0.2", image = $"127.0.0.1:1/outpost@{digest}" }, HttpStatusCode.ServiceUnavailable, "cannot be reached");
+        await Refused(releases, new { version = "1.0.2", image = $"127.0.0.1:1/outpost@{digest}" }, HttpStatusCode.ServiceUnavailable, "cannot be reached");
 
         var listed = Assert.Single((await releases.GetFromJsonAsync<List<ReleaseRecordedV1>>("admin/releases", Ct))!);
         Assert.Equal("1.0.1", listed.Version);
     }
 
-    private static async Task<Cluster> StartAsync(Registry registry) => await Cluster.StartAsync(configure: options =>
-    {
-        options.AdminTokens["release"] = ReleaseToken;
-        options.AdminTokens["ops"] = OpsToken;
-        options.ReleaseAdmins.Add("release");
-        options.InsecureRegistries.Add(registry.Address);
-        options.InsecureRegistries.Add("127.0.0.1:1");
-    });
+    private static async Task<Cluster> StartAsync(Registry registry) => await ReleaseHq.StartAsync(registry, configure: options => options.InsecureRegistries.Add("127.0.0.1:1"));
 
-    private static HttpClient Client(Cluster cluster, string token)
-    {
-        var client = new HttpClient { BaseAddress = cluster.HqAddress, Timeout = TimeSpan.FromSeconds(30) };
-        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
-        return client;
-    }
-
-    private static async Task RefusedAsync(HttpClient client, object body, HttpStatusCode status, string says)
-    {
-        using var response = await client.PostAsJsonAsync("admin/releases", body, Ct);
-        var text = await response.Content.ReadAsStringAsync(Ct);
-        Assert.True(response.StatusCode == status, $"expected {(int)status}, got {(int)response.StatusCode}: {text}");
-        Assert.Contains(says, JsonDocument.Parse(text).RootElement.GetProperty("detail").GetString(), StringComparison.Ordinal);
-    }
+    private static Task Refused(HttpClient client, object body, HttpStatusCode status, string says) => ReleaseHq.RefusedAsync(client, "admin/releases", body, status, says);
 
     private static async Task WaitForAuditAsync(HttpClient admin, string type, string key, string actor)
     {

@@ -42,34 +42,19 @@ public static partial class ReleasesApi
     public static async Task<IReadOnlyList<ReleaseRecordedV1>> ListAsync(IEventLog log, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(log);
-        var releases = new List<ReleaseRecordedV1>();
         var filter = new ReadFilter { Topics = [AuditTrail.AuditTopic], Types = [ReleaseRecorded] };
-        long after = 0;
-        for (var page = 0; page < 100_000; page++)
-        {
-            var read = await log.ReadAsync(after, filter, 1000, cancellationToken);
-            releases.AddRange(read.Events.Select(e => e.Deserialize(AdminJsonContext.Default.ReleaseRecordedV1)));
-            if (read.ScannedTo <= after)
-            {
-                break;
-            }
-
-            after = read.ScannedTo;
-        }
-
-        return releases;
+        return [.. (await log.ReadAllAsync(filter, cancellationToken: cancellationToken)).Select(e => e.Deserialize(AdminJsonContext.Default.ReleaseRecordedV1))];
     }
 
     private static async Task<Results<Created<ReleaseRecordedV1>, Ok<ReleaseRecordedV1>, ProblemHttpResult>> RecordAsync(ReleaseBody body, HttpContext context, IEventLog log,
         RegistryClient registry, TimeProvider time, IReadOnlySet<string> releaseAdmins, CancellationToken cancellationToken)
     {
-        var actor = context.Items[MasterDataApi.ActorItem] as string ?? "";
-        if (!releaseAdmins.Contains(actor))
+        if (ReleaseAdmins.Refuse(context, releaseAdmins, "record releases") is { } refused)
         {
-            return Problem(StatusCodes.Status403Forbidden, "Release admin role required",
-                $"'{actor}' may not record releases: only the admins HQ was started with as release admins (--release-admin NAME) may.");
+            return refused;
         }
 
+        var actor = ReleaseAdmins.Actor(context);
         if (body.Version is not { } version || !VersionPattern().IsMatch(version))
         {
             return Problem(StatusCodes.Status400BadRequest, "Invalid release", "'version' is required: major.minor.patch with an optional -suffix, for example 1.0.1 or 1.0.1-config.2.");
