@@ -77,6 +77,7 @@ public static class StoreHost
         app.MapOpenApi();
         app.MapPrometheusScrapingEndpoint("/metrics");
         app.MapStoreApi();
+        app.MapDeployApi();
         app.MapStoreFeed();
         return app;
     }

@@ -27,6 +27,8 @@ namespace Outpost.Store;
 [JsonSerializable(typeof(CampaignPriceRequest))]
 [JsonSerializable(typeof(CampaignPromotionRequest))]
 [JsonSerializable(typeof(EnrolRequest))]
+[JsonSerializable(typeof(Api.DesiredResponse))]
+[JsonSerializable(typeof(Api.ProgressRequest))]
 [JsonSerializable(typeof(HeartbeatRequest))]
 [JsonSerializable(typeof(ProductLabel))]
 [JsonSerializable(typeof(IReadOnlyList<PrintedLabel>))]

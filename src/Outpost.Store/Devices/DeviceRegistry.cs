@@ -82,9 +82,9 @@ public sealed class DeviceRegistry
     /// <exception cref="ArgumentException">Unknown role or bad name.</exception>
     public async Task<EnrolledDevice> EnrolAsync(string name, string role, string by, CancellationToken cancellationToken)
     {
-        if (!DeviceRoles.All.Contains(role))
+        if (!DeviceRoles.Enrollable.Contains(role))
         {
-            throw new ArgumentException($"'{role}' is not a device role: {string.Join(", ", DeviceRoles.All)}.", nameof(role));
+            throw new ArgumentException($"'{role}' is not a device role: {string.Join(", ", DeviceRoles.Enrollable)}.", nameof(role));
         }
 
         if (string.IsNullOrWhiteSpace(name) || name.Length > 64)

@@ -21,6 +21,12 @@ public static class DeviceRoles
     /// <summary>The back office: everything, including enrolling devices.</summary>
     public const string BackOffice = "backoffice";
 
-    /// <summary>Every role.</summary>
+    /// <summary>The store's deploy agent (<c>outpost agent</c>): reads the release HQ wants here and reports its steps; nothing else.</summary>
+    public const string Agent = "agent";
+
+    /// <summary>Every role of an in-store device (the endpoints every device may use accept these).</summary>
     public static IReadOnlyList<string> All { get; } = [Till, Kiosk, Signage, Kitchen, Handheld, BackOffice];
+
+    /// <summary>Every role a token can be enrolled with: the devices' and the deploy agent's.</summary>
+    public static IReadOnlyList<string> Enrollable { get; } = [.. All, Agent];
 }

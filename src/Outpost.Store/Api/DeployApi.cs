@@ -1,0 +1,80 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+using Outpost.Core.Events;
+using Outpost.Core.Log;
+using Outpost.Sync.Rollouts;
+using Outpost.Store.Devices;
+using static Outpost.Store.Devices.DeviceRoles;
+
+namespace Outpost.Store.Api;
+
+/// <summary>What the store holds of its rollout: the release HQ wants it to run (from its down feed), the time zone its maintenance window is in, and the agent's last report.</summary>
+public sealed record DesiredResponse(DesiredReleaseV1? Desired, string TimeZone, DeploymentProgressedV1? LastReport);
+
+/// <summary>A step the deploy agent reports.</summary>
+public sealed record ProgressRequest(string? RolloutId, string? Version, DeploymentStep? Step, string? Reason);
+
+/// <summary>
+/// The store's side of rollouts (<c>/api/deploy</c>), for its deploy agent: the desired release as it came down the
+/// feed, and the agent's steps, appended to the store's log on <see cref="RolloutEvents.ProgressTopic"/> so they go up
+/// to HQ with the rest when the link is up, and wait in the log when it is not.
+/// </summary>
+public static class DeployApi
+{
+    private const int MaxReason = 500;
+
+    /// <summary>Maps <c>GET /api/deploy/desired</c> (agent, back office) and <c>POST /api/deploy/progress</c> (agent).</summary>
+    public static IEndpointRouteBuilder MapDeployApi(this IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup("/api/deploy").WithTags("Deployment");
+        group.MapGet("/desired", async (IEventLog log, StoreOptions options, CancellationToken ct) =>
+            TypedResults.Ok(new DesiredResponse(await DesiredAsync(log, options.StoreId, ct), options.TimeZone, await LastReportAsync(log, ct)))).Roles(Agent, BackOffice);
+        group.MapPost("/progress", ReportAsync).Roles(Agent);
+        return app;
+    }
+
+    private static async Task<Results<Accepted, ProblemHttpResult>> ReportAsync(ProgressRequest body, IEventLog log, StoreOptions options, CancellationToken ct)
+    {
+        if (body.Step is not { } step || !Enum.IsDefined(step))
+        {
+            return Invalid($"'step' is required: one of {string.Join(", ", Enum.GetNames<DeploymentStep>())}.");
+        }
+
+        if (body.Reason?.Length > MaxReason)
+        {
+            return Invalid($"'reason' is at most {MaxReason} characters.");
+        }
+
+        var desired = await DesiredAsync(log, options.StoreId, ct);
+        if (desired is null || desired.RolloutId != body.RolloutId || desired.Version != body.Version)
+        {
+            return TypedResults.Problem(desired is null
+                    ? "HQ has asked this store to run no release: there is nothing to report on."
+                    : $"This store is asked to run {desired.Version} (rollout {desired.RolloutId}), not {body.Version} (rollout {body.RolloutId}): the report is stale.",
+                statusCode: StatusCodes.Status409Conflict, title: "Not the desired release");
+        }
+
+        await log.AppendAsync(new NewEvent
+        {
+            Topic = RolloutEvents.ProgressTopic,
+            Type = RolloutEvents.DeploymentProgressed,
+            Key = desired.RolloutId,
+            Scope = Scope.Store(options.StoreId),
+            Payload = NewEvent.Json(new DeploymentProgressedV1(desired.RolloutId, desired.Version, step, body.Reason), RolloutJsonContext.Default.DeploymentProgressedV1),
+        }, ct);
+        return TypedResults.Accepted((string?)null);
+    }
+
+    private static async Task<DesiredReleaseV1?> DesiredAsync(IEventLog log, string storeId, CancellationToken ct)
+    {
+        var events = await log.ReadAllAsync(new ReadFilter { Topics = [RolloutEvents.DeployTopic], Types = [RolloutEvents.DesiredRelease] }, cancellationToken: ct);
+        return events.LastOrDefault(e => e.Key == storeId)?.Deserialize(RolloutJsonContext.Default.DesiredReleaseV1);
+    }
+
+    private static async Task<DeploymentProgressedV1?> LastReportAsync(IEventLog log, CancellationToken ct)
+    {
+        var events = await log.ReadAllAsync(new ReadFilter { Topics = [RolloutEvents.ProgressTopic], Types = [RolloutEvents.DeploymentProgressed] }, cancellationToken: ct);
+        return events.Count == 0 ? null : events[^1].Deserialize(RolloutJsonContext.Default.DeploymentProgressedV1);
+    }
+
+    private static ProblemHttpResult Invalid(string detail) => TypedResults.Problem(detail, statusCode: StatusCodes.Status400BadRequest, title: "Invalid report");
+}

@@ -1,0 +1,91 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
+using Outpost.Core.Events;
+using Outpost.Core.Log;
+using Outpost.Sync.Rollouts;
+
+namespace Outpost.Store.Tests;
+
+/// <summary>The store's side of rollouts: its deploy agent reads the release HQ wants here and reports its steps into the log.</summary>
+public sealed class DeployApiTests : IAsyncLifetime
+{
+    private StoreServer _server = null!;
+
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    public async ValueTask InitializeAsync() => _server = await StoreServer.StartAsync();
+
+    public async ValueTask DisposeAsync() => await _server.DisposeAndDeleteAsync();
+
+    [Fact]
+    public async Task The_agent_reads_the_desired_release_that_came_down_and_its_reports_go_into_the_log_for_hq()
+    {
+        var (agent, _, _) = await _server.DeviceAsync("agent");
+        var before = await ReadAsync(await agent.GetAsync("/api/deploy/desired", Ct));
+        Assert.Equal(JsonValueKind.Null, before.GetProperty("desired").ValueKind);
+
+        await ArriveAsync(new DesiredReleaseV1("r1", "1.0.1", "registry.example.com/outpost@sha256:" + new string('a', 64),
+            new Dictionary<string, string> { ["Retail:Checkout:OfflineFloorLimit"] = "75" }, "canary", new MaintenanceWindow(new TimeOnly(2, 0), new TimeOnly(5, 0))));
+        var desired = (await ReadAsync(await agent.GetAsync("/api/deploy/desired", Ct))).GetProperty("desired");
+        Assert.Equal(("r1", "1.0.1", "canary", "02:00:00"), (desired.GetProperty("rolloutId").GetString(), desired.GetProperty("version").GetString(),
+            desired.GetProperty("wave").GetString(), desired.GetProperty("window").GetProperty("start").GetString()));
+
+        using var report = await agent.PostAsJsonAsync("/api/deploy/progress", new { rolloutId = "r1", version = "1.0.1", step = "RolledBack", reason = "never ready" }, Ct);
+        Assert.Equal(HttpStatusCode.Accepted, report.StatusCode);
+        var reported = Assert.Single(await _server.Log.ReadAllAsync(new ReadFilter { Topics = [RolloutEvents.ProgressTopic] }, cancellationToken: Ct));
+        Assert.Equal(Scope.Store(_server.App.Services.GetRequiredService<StoreOptions>().StoreId), reported.Scope);
+        Assert.Equal(new DeploymentProgressedV1("r1", "1.0.1", DeploymentStep.RolledBack, "never ready"),
+            reported.Deserialize(RolloutJsonContext.Default.DeploymentProgressedV1));
+        Assert.Equal("RolledBack", (await ReadAsync(await agent.GetAsync("/api/deploy/desired", Ct))).GetProperty("lastReport").GetProperty("step").GetString());
+    }
+
+    [Fact]
+    public async Task A_report_from_a_device_that_is_not_the_agent_or_on_another_release_or_without_a_step_is_refused_and_logs_nothing()
+    {
+        var (agent, _, _) = await _server.DeviceAsync("agent");
+        var (till, _, _) = await _server.DeviceAsync("till");
+        using (var none = await agent.PostAsJsonAsync("/api/deploy/progress", new { rolloutId = "r1", version = "1.0.1", step = "Healthy" }, Ct))
+        {
+            Assert.Equal(HttpStatusCode.Conflict, none.StatusCode);
+        }
+
+        await ArriveAsync(new DesiredReleaseV1("r1", "1.0.1", "registry.example.com/outpost@sha256:" + new string('a', 64), new Dictionary<string, string>(), "canary", null));
+        Assert.Equal(HttpStatusCode.Forbidden, (await till.PostAsJsonAsync("/api/deploy/progress", new { rolloutId = "r1", version = "1.0.1", step = "Healthy" }, Ct)).StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, (await till.GetAsync("/api/deploy/desired", Ct)).StatusCode);
+        using (var stale = await agent.PostAsJsonAsync("/api/deploy/progress", new { rolloutId = "r0", version = "1.0.0", step = "Healthy" }, Ct))
+        {
+            Assert.Equal(HttpStatusCode.Conflict, stale.StatusCode);
+            Assert.Contains("is asked to run 1.0.1", await stale.Content.ReadAsStringAsync(Ct), StringComparison.Ordinal);
+        }
+
+        Assert.Equal(HttpStatusCode.BadRequest, (await agent.PostAsJsonAsync("/api/deploy/progress", new { rolloutId = "r1", version = "1.0.1" }, Ct)).StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, (await agent.PostAsJsonAsync("/api/deploy/progress", new { rolloutId = "r1", version = "1.0.1", step = "Healthy", reason = new string('x', 501) }, Ct)).StatusCode);
+        Assert.Empty(await _server.Log.ReadAllAsync(new ReadFilter { Topics = [RolloutEvents.ProgressTopic] }, cancellationToken: Ct));
+    }
+
+    /// <summary>What HQ's down feed appends at the store when a wave opens.</summary>
+    private async Task ArriveAsync(DesiredReleaseV1 desired)
+    {
+        var storeId = _server.App.Services.GetRequiredService<StoreOptions>().StoreId;
+        await _server.Log.AppendAsync(new NewEvent
+        {
+            Topic = RolloutEvents.DeployTopic,
+            Type = RolloutEvents.DesiredRelease,
+            Key = storeId,
+            Scope = Scope.Store(storeId),
+            Payload = NewEvent.Json(desired, RolloutJsonContext.Default.DesiredReleaseV1),
+        }, Ct);
+    }
+
+    private static async Task<JsonElement> ReadAsync(HttpResponseMessage response)
+    {
+        using (response)
+        {
+            var text = await response.Content.ReadAsStringAsync(Ct);
+            Assert.True(response.IsSuccessStatusCode, $"{(int)response.StatusCode} {text}");
+            return JsonDocument.Parse(text).RootElement.Clone();
+        }
+    }
+}
