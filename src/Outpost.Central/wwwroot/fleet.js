@@ -56,14 +56,60 @@ function renderParked(parked) {
     <td>${escape(p.topic)} · ${escape(p.type)}</td><td class="num">${p.seq}</td><td class="muted" title="${escape(p.error)}">${escape(reason(p.error))}</td></tr>`).join("");
 }
 
+// Rollouts: the ones in progress first, then the last three that ended; each wave with its stores' steps, the
+// stores that are stuck with their reason, and the actions a release admin may take (HQ refuses anyone else).
+const stepOrder = ["RolledBack", "Failed", "Starting", "Downloading", "WaitingForWindow", "Healthy"];
+
+function renderRollouts(rollouts) {
+  const active = rollouts.filter(r => r.status === "Running" || r.status === "Halted");
+  const ended = rollouts.filter(r => !active.includes(r)).slice(-3).reverse();
+  const shown = [...active, ...ended];
+  document.getElementById("rollouts-section").hidden = shown.length === 0;
+  document.getElementById("rollouts").innerHTML = shown.map(r => {
+    const stuck = r.waves.flatMap(w => w.stores).filter(s => s.step === "Failed" || s.step === "RolledBack");
+    const actions = [["halt", r.status === "Running"], ["resume", r.status === "Halted"], ["abort", r.status === "Running" || r.status === "Halted"]]
+      .filter(([, allowed]) => allowed)
+      .map(([action]) => `<button data-rollout="${escape(r.rolloutId)}" data-action="${action}">${action[0].toUpperCase() + action.slice(1)}</button>`).join("");
+    const waves = r.waves.map((w, i) => {
+      const steps = stepOrder.map(step => [step, w.stores.filter(s => s.step === step).length]).filter(([, n]) => n > 0)
+        .map(([step, n]) => `${n} ${step.replace(/([a-z])([A-Z])/g, "$1 $2").toLowerCase()}`).join(", ");
+      const state = !w.opened ? "waiting" : w.healthy === w.stores.length ? "healthy" : "open";
+      return `<tr data-wave="${escape(w.name)}"><td>${i + 1}. ${escape(w.name)}</td><td class="${state === "healthy" ? "ok" : w.failed ? "off" : ""}">${state}</td>
+        <td class="num">${w.healthy} / ${w.stores.length}</td><td>${steps || (w.opened ? "no report yet" : "–")}</td></tr>`;
+    }).join("");
+    return `<article class="rollout" data-rollout="${escape(r.rolloutId)}" data-status="${r.status}">
+      <div class="row"><b>${escape(r.version)}</b><span class="muted">${escape(r.rolloutId)} · started by ${escape(r.startedBy)}</span>
+        <span class="status ${r.status === "Halted" ? "off" : r.status === "Running" ? "" : "ok"}">${r.status.toLowerCase()}</span>
+        ${r.reason ? `<span class="reason">${escape(r.reason)}</span>` : ""}</div>
+      ${actions ? `<div class="row"><input class="action-reason" placeholder="Reason (for the audit trail)" aria-label="Reason">${actions}</div>` : ""}
+      <table><thead><tr><th>Wave</th><th>State</th><th class="num">Healthy</th><th>Steps</th></tr></thead><tbody>${waves}</tbody></table>
+      ${stuck.length ? `<p class="stuck">Stuck: ${stuck.map(s => `${escape(s.storeId)} (${escape(s.step)}${s.reason ? ": " + escape(s.reason) : ""})`).join("; ")}</p>` : ""}
+    </article>`;
+  }).join("");
+}
+
+document.getElementById("rollouts").addEventListener("click", async e => {
+  const button = e.target.closest("button[data-action]");
+  if (!button) return;
+  const reason = button.parentElement.querySelector(".action-reason").value.trim() || null;
+  try {
+    await api(`admin/rollouts/${encodeURIComponent(button.dataset.rollout)}/${button.dataset.action}`,
+      { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ reason }) });
+    await refresh();
+  } catch (error) {
+    showError(error.message);
+  }
+});
+
 async function refresh() {
   try {
-    const [fleet, parked] = await Promise.all([api("admin/fleet"), api("admin/parked")]);
+    const [fleet, parked, rollouts] = await Promise.all([api("admin/fleet"), api("admin/parked"), api("admin/rollouts")]);
     stores = fleet;
     showError(null);
     summarise();
     render();
     renderParked(parked);
+    renderRollouts(rollouts);
     document.getElementById("updated").textContent = "updated " + new Date().toLocaleTimeString();
   } catch (e) {
     showError(e.message);
