@@ -120,7 +120,6 @@ buildah config \
   --label org.opencontainers.image.revision="$revision" \
   --label org.opencontainers.image.created="$created" \
   ${source:+--label org.opencontainers.image.source="$source"} \
-  --label org.opencontainers.image.licenses=MIT \
   --label dev.outpost.sbom=/usr/share/outpost/sbom.cdx.json \
   "$app"
 commit "$app" "$tag"
