@@ -69,6 +69,7 @@ public sealed class HqPagesTests(Browser browser) : IClassFixture<Browser>
             await Expect(page.Locator("#n-connected")).ToHaveTextAsync("1990");
             await Expect(page.Locator("#n-offline")).ToHaveTextAsync("10");
             await Expect(page.Locator("#n-parked")).ToHaveTextAsync("2");
+            await Expect(page.Locator("#n-versions")).ToHaveTextAsync("1.4.2 ×1990 · unknown ×10");
             await Expect(page.Locator("#parked tbody tr")).ToHaveCountAsync(2);
             await Expect(page.Locator("#parked tbody tr", new() { HasText = "store-0042" }).Filter(new() { HasText = "SaleCompleted.v9" })).ToHaveCountAsync(2);
             await Browser.ShotAsync(page, "hq-fleet");

@@ -43,6 +43,11 @@ function summarise() {
   document.getElementById("n-alerting").textContent = count(s => s.alerts.length > 0);
   document.getElementById("n-backlog").textContent = stores.reduce((t, s) => t + (s.backlog ?? 0), 0);
   document.getElementById("n-events").textContent = stores.reduce((t, s) => t + s.eventsToday, 0);
+  // Which software the fleet runs, most common first (a store that never reported counts as unknown).
+  const versions = {};
+  stores.forEach(s => { const v = s.version ?? "unknown"; versions[v] = (versions[v] ?? 0) + 1; });
+  document.getElementById("n-versions").textContent = Object.entries(versions).sort((a, b) => b[1] - a[1])
+    .map(([v, n]) => `${v} ×${n}`).join(" · ") || "–";
 }
 
 // The read model's message, without the exception's type and stack (kept in the cell's tooltip).
