@@ -119,20 +119,7 @@ public static class Fleet
     public static async Task<List<SaleCompletedV1>> SalesInLogAsync(string path, string nodeId)
     {
         await using var log = SqliteEventLog.Open(new LogOptions { Path = path, NodeId = nodeId });
-        var sales = new List<SaleCompletedV1>();
-        long after = 0;
-        for (var page = 0; page < 10_000; page++)
-        {
-            var read = await log.ReadAsync(after, ReadFilter.ForTopics(CheckoutEvents.SalesTopic), 1000, Ct);
-            sales.AddRange(read.Events.Where(e => e.Type == CheckoutEvents.SaleCompleted).Select(e => e.Deserialize(CheckoutJsonContext.Default.SaleCompletedV1)));
-            if (read.ScannedTo <= after)
-            {
-                break;
-            }
-
-            after = read.ScannedTo;
-        }
-
-        return sales;
+        var events = await log.ReadAllAsync(ReadFilter.ForTopics(CheckoutEvents.SalesTopic), cancellationToken: Ct);
+        return [.. events.Where(e => e.Type == CheckoutEvents.SaleCompleted).Select(e => e.Deserialize(CheckoutJsonContext.Default.SaleCompletedV1))];
     }
 }

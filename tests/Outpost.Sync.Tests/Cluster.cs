@@ -115,21 +115,8 @@ internal sealed class Cluster : IAsyncDisposable
     /// <summary>All events HQ holds from one origin, in HQ's order.</summary>
     public async Task<List<StoredEvent>> HqEventsFromAsync(string origin) => (await ReadAllAsync(HqLog)).Where(e => e.Origin.Node.Value == origin).ToList();
 
-    public static async Task<List<StoredEvent>> ReadAllAsync(IEventLog log, ReadFilter? filter = null)
-    {
-        var all = new List<StoredEvent>();
-        for (long after = 0; ;)
-        {
-            var page = await log.ReadAsync(after, filter ?? ReadFilter.All, 5000, Ct);
-            all.AddRange(page.Events);
-            if (page.Events.Count < 5000)
-            {
-                return all;
-            }
-
-            after = page.ScannedTo;
-        }
-    }
+    public static Task<List<StoredEvent>> ReadAllAsync(IEventLog log, ReadFilter? filter = null) =>
+        log.ReadAllAsync(filter ?? ReadFilter.All, pageSize: 5000, cancellationToken: Ct);
 
     public static NewEvent Sale(string key, string? json = null, string topic = "sales", int version = 1) => new()
     {

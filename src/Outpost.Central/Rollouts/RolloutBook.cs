@@ -99,9 +99,15 @@ public sealed class RolloutState(RolloutStartedV1 started)
     }
 
     /// <summary>The first store of the open waves whose agent failed or rolled back since the rollout last resumed, with its reason.</summary>
-    public (string StoreId, DeploymentStep Step, string? Reason)? Failure =>
-        _latest.Where(s => s.Value.Progress.Step is DeploymentStep.Failed or DeploymentStep.RolledBack && s.Value.Seq > _resumedAt)
-            .OrderBy(s => s.Value.Seq).Select(s => ((string, DeploymentStep, string?)?)(s.Key, s.Value.Progress.Step, s.Value.Progress.Reason)).FirstOrDefault();
+    public (string StoreId, DeploymentStep Step, string? Reason)? Failure
+    {
+        get
+        {
+            var failed = _latest.Where(s => s.Value.Progress.Step is DeploymentStep.Failed or DeploymentStep.RolledBack && s.Value.Seq > _resumedAt)
+                .OrderBy(s => s.Value.Seq).ToList();
+            return failed.Count == 0 ? null : (failed[0].Key, failed[0].Value.Progress.Step, failed[0].Value.Progress.Reason);
+        }
+    }
 
     /// <summary>
     /// When the open wave passed its health gate (enough of its stores healthy): the time the last of those needed

@@ -77,6 +77,7 @@ public static class RolloutsApi
         }
 
         var registered = (await stores.ListAsync(cancellationToken)).Where(s => !s.Revoked).ToList();
+        var registeredIds = registered.Select(s => s.StoreId).ToHashSet(StringComparer.Ordinal);
         var planned = new List<PlannedWave>();
         var placed = new HashSet<string>(StringComparer.Ordinal);
         for (var i = 0; i < waves.Count; i++)
@@ -92,7 +93,7 @@ public static class RolloutsApi
             List<string> members;
             if (wave.Stores is { Count: > 0 } named)
             {
-                var unknown = named.Where(s => !registered.Any(r => r.StoreId == s)).ToList();
+                var unknown = named.Where(s => !registeredIds.Contains(s)).ToList();
                 if (unknown.Count > 0)
                 {
                     return Invalid($"Wave '{name}' names stores that are not registered (or are revoked): {string.Join(", ", unknown)}.");
