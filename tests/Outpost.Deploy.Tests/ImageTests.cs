@@ -71,7 +71,10 @@ public sealed class ImageTests(Images images)
         Assert.Equal(2, layers.Count);
         Assert.Equal(layers[0], otherLayers[0]);
         Assert.NotEqual(layers[1], otherLayers[1]);
-        await Shell.PodmanQuietAsync("rmi", "localhost/outpost:test-again", "localhost/outpost:test-other");
+        // Only that name goes: the image of "test-again" is the image of "test" (same id), which the other tests go on using.
+        // ("podman untag IMAGE" alone removes every name of the image.)
+        await Shell.PodmanQuietAsync("untag", "localhost/outpost:test-again", "localhost/outpost:test-again");
+        await Shell.PodmanQuietAsync("rmi", "localhost/outpost:test-other");
     }
 
     private static async Task<string> PushedDigestAsync(string image)
