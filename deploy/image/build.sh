@@ -5,7 +5,7 @@
 #      tzdata), with a user `outpost` (uid 10001) and an empty /data owned by it;
 #   3. a CycloneDX bill of materials (the NuGet packages from the CycloneDX .NET tool, the .NET runtime packs and the
 #      Debian packages added beside them) kept inside the image at /usr/share/outpost/sbom.cdx.json;
-#   4. an image made with buildah from scratch in two layers (base root filesystem, then the application), committed
+#   4. an image made with buildah from scratch in three layers (base root filesystem, .NET runtime, application), committed
 #      with fixed timestamps so that two builds of one commit give the same digest.
 #
 # Usage: deploy/image/build.sh [--tag NAME:TAG] [--version V] [--work DIR] [--digest-file FILE]
@@ -45,17 +45,20 @@ case "$source" in http*://*) ;; *) source="" ;; esac   # only a public address; 
 source_date_epoch
 created=$(date -u -d "@$SOURCE_DATE_EPOCH" +%Y-%m-%dT%H:%M:%SZ)
 
-rm -rf "$work/app" "$work/rootfs" "$work/sbom" "$work/owned"
-mkdir -p "$work/debs" "$work/app" "$work/rootfs" "$work/sbom"
+rm -rf "$work/publish" "$work/app" "$work/runtime" "$work/rootfs" "$work/sbom" "$work/owned"
+mkdir -p "$work/debs" "$work/rootfs" "$work/sbom"
 
 # 1. The application: self-contained, no debug symbols or XML docs, paths in the binaries normalised.
 say "publishing $csproj for linux-x64 ($version, $revision)"
-dotnet publish "$csproj" -c Release -r linux-x64 --self-contained -o "$work/app" -nologo -clp:NoSummary \
+dotnet publish "$csproj" -c Release -r linux-x64 --self-contained -o "$work/publish" -nologo -clp:NoSummary \
   -p:DebugType=none -p:DebugSymbols=false -p:GenerateDocumentationFile=false -p:ContinuousIntegrationBuild=true \
   -p:Version="$version" -p:SourceRevisionId="$revision" >"$work/publish.log" 2>&1 \
   || { cat "$work/publish.log" >&2; die "dotnet publish failed (above)"; }
 # Not needed in a container: the LTTng trace provider (no LTTng there) and the static web assets manifest of a dev run.
-rm -f "$work/app/libcoreclrtraceptprovider.so" "$work/app/outpost.staticwebassets.endpoints.json"
+rm -f "$work/publish/libcoreclrtraceptprovider.so" "$work/publish/outpost.staticwebassets.endpoints.json"
+# (The publish stays whole and runnable in $work/publish, for a host that runs the agent beside a podman store; the
+# image gets it split in two layers below, from hard links.)
+cp -al "$work/publish" "$work/app"
 
 # 2. The root filesystem from Debian packages (the versions the machine's apt sources serve today).
 packages=(libc6 libstdc++6 libgcc-s1 zlib1g libssl3 ca-certificates tzdata)
@@ -88,7 +91,7 @@ jq --arg created "$created" --arg revision "$revision" --argjson runtime "$runti
   | .components = ((.components // []) + $runtime + $debian | sort_by(.name))' \
   "$work/sbom/nuget.cdx.json" >"$work/sbom.cdx.json"   # into the application layer below: it names this version
 
-# 4. The image: base layer, then the application layer (a release that changes only the application re-sends one layer).
+# 4. The image: base layer, runtime layer, then the application layer (a release that changes only the application re-sends one layer).
 say "assembling $tag"
 base=$(buildah from scratch)
 app=""
@@ -99,7 +102,22 @@ buildah copy --quiet "$base" "$rootfs/" / >/dev/null
 buildah copy --quiet --chown 10001:10001 "$base" "$work/owned/" / >/dev/null
 base_image="localhost/outpost-base:$version"
 commit "$base" "$base_image"
-app=$(buildah from "$base_image")
+# The .NET runtime (the runtime packs' files, the same for every version built on one runtime) is a layer of its own:
+# a release of Outpost alone then sends only its own assemblies.
+mkdir -p "$work/runtime/app"
+jq -r '.targets[".NETCoreApp,Version=v10.0/linux-x64"] | to_entries[] | select(.key | startswith("runtimepack."))
+  | .value | ((.runtime // {}) + (.native // {})) | keys[]' "$work/app/outpost.deps.json" | LC_ALL=C sort -u \
+  | while read -r file; do
+      if [ -e "$work/app/$file" ]; then mv "$work/app/$file" "$work/runtime/app/$file"; fi
+    done
+runtime_version=$(jq -r '.targets[".NETCoreApp,Version=v10.0/linux-x64"] | keys[] | select(startswith("runtimepack.Microsoft.NETCore.App."))
+  | split("/")[1]' "$work/app/outpost.deps.json")
+runtime=$(buildah from "$base_image")
+buildah copy --quiet "$runtime" "$work/runtime/" / >/dev/null
+runtime_image="localhost/outpost-runtime:$runtime_version-$version"
+commit "$runtime" "$runtime_image"
+buildah rm "$runtime" >/dev/null
+app=$(buildah from "$runtime_image")
 buildah copy --quiet "$app" "$work/app/" /app >/dev/null
 buildah copy --quiet "$app" "$work/sbom.cdx.json" /usr/share/outpost/sbom.cdx.json >/dev/null
 buildah config \

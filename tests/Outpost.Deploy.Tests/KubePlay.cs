@@ -14,20 +14,31 @@ namespace Outpost.Deploy.Tests;
 public sealed class KubePlay : IAsyncDisposable
 {
     private readonly string _file;
+    private readonly IReadOnlyDictionary<string, string>? _podman;
     private readonly List<string> _secrets = [];
     private readonly List<string> _volumes = [];
     private readonly List<string> _pods = [];
 
-    private KubePlay(string file) => _file = file;
+    private KubePlay(string file, IReadOnlyDictionary<string, string>? podman)
+    {
+        _file = file;
+        _podman = podman;
+    }
 
-    /// <summary>Writes an overlay of <paramref name="baseDirectory"/> (a directory of the repository's deploy/kubernetes) with these extra lines, renders it and plays it.</summary>
-    public static async Task<KubePlay> StartAsync(string baseDirectory, string overlay)
+    /// <summary>The manifest as played (without its Secrets, which are podman secrets): what a store's deploy agent is given.</summary>
+    public string ManifestFile => _file;
+
+    /// <summary>
+    /// Writes an overlay of <paramref name="baseDirectory"/> (a directory of the repository's deploy/kubernetes) with these
+    /// extra lines, renders it and plays it; <paramref name="podman"/>: environment for podman (a store's own storage).
+    /// </summary>
+    public static async Task<KubePlay> StartAsync(string baseDirectory, string overlay, IReadOnlyDictionary<string, string>? podman = null)
     {
         var directory = Directory.CreateTempSubdirectory("outpost-overlay-").FullName;
         await File.WriteAllTextAsync(Path.Combine(directory, "kustomization.yaml"),
             $"apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - {Path.GetRelativePath(directory, Manifests.Directory(baseDirectory))}\n{overlay}");
         var rendered = await Shell.KustomizeAsync(directory);
-        var play = new KubePlay(Path.Combine(directory, "play.yaml"));
+        var play = new KubePlay(Path.Combine(directory, "play.yaml"), podman);
         var rest = new List<string>();
         foreach (var document in Manifests.Documents(rendered))
         {
@@ -39,7 +50,7 @@ public sealed class KubePlay : IAsyncDisposable
                     break;
                 case V1PersistentVolumeClaim claim:
                     play._volumes.Add(claim.Metadata.Name);
-                    await Shell.PodmanQuietAsync("volume", "rm", "-f", claim.Metadata.Name); // a fresh volume, as a new cluster gives
+                    await play.PodmanAsync("volume", "rm", "-f", claim.Metadata.Name); // a fresh volume, as a new cluster gives
                     rest.Add(document);
                     break;
                 case V1Deployment deployment:
@@ -53,7 +64,7 @@ public sealed class KubePlay : IAsyncDisposable
         }
 
         await File.WriteAllTextAsync(play._file, string.Join("\n---\n", rest));
-        var result = await Shell.RunAsync("podman", ["kube", "play", play._file], TimeSpan.FromMinutes(3));
+        var result = await play.PodmanAsync("kube", "play", play._file);
         Assert.True(result.ExitCode == 0, $"podman kube play {baseDirectory} failed:{Environment.NewLine}{result.All}");
         return play;
     }
@@ -64,10 +75,10 @@ public sealed class KubePlay : IAsyncDisposable
         var text = new StringBuilder();
         foreach (var pod in _pods)
         {
-            var names = (await Shell.PodmanQuietAsync("ps", "-a", "--filter", $"pod={pod}", "--format", "{{.Names}}")).Output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+            var names = (await PodmanAsync("ps", "-a", "--filter", $"pod={pod}", "--format", "{{.Names}}")).Output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
             foreach (var name in names.Where(n => !n.EndsWith("-infra", StringComparison.Ordinal)))
             {
-                text.AppendLine($"--- {name}:").AppendLine((await Shell.PodmanQuietAsync("logs", "--tail", "30", name)).All);
+                text.AppendLine($"--- {name}:").AppendLine((await PodmanAsync("logs", "--tail", "30", name)).All);
             }
         }
 
@@ -76,19 +87,22 @@ public sealed class KubePlay : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        await Shell.PodmanQuietAsync("kube", "down", _file);
+        await PodmanAsync("kube", "down", _file);
         foreach (var volume in _volumes)
         {
-            await Shell.PodmanQuietAsync("volume", "rm", "-f", volume);
+            await PodmanAsync("volume", "rm", "-f", volume);
         }
 
         foreach (var secret in _secrets)
         {
-            await Shell.PodmanQuietAsync("secret", "rm", secret);
+            await PodmanAsync("secret", "rm", secret);
         }
 
         Directory.Delete(Path.GetDirectoryName(_file)!, recursive: true);
     }
+
+    /// <summary>podman with this play's environment, whatever it exits with.</summary>
+    public Task<ShellResult> PodmanAsync(params string[] arguments) => Shell.RunAsync("podman", arguments, TimeSpan.FromMinutes(3), environment: _podman);
 
     private async Task CreateSecretAsync(V1Secret secret)
     {
@@ -104,8 +118,8 @@ public sealed class KubePlay : IAsyncDisposable
         }
 
         var name = secret.Metadata.Name;
-        await Shell.PodmanQuietAsync("secret", "rm", name);
-        var result = await Shell.RunAsync("podman", ["secret", "create", name, "-"], TimeSpan.FromSeconds(30), input: JsonSerializer.Serialize(values));
+        await PodmanAsync("secret", "rm", name);
+        var result = await Shell.RunAsync("podman", ["secret", "create", name, "-"], TimeSpan.FromSeconds(30), input: JsonSerializer.Serialize(values), environment: _podman);
         Assert.True(result.ExitCode == 0, $"podman secret create {name}: {result.All}");
         _secrets.Add(name);
     }

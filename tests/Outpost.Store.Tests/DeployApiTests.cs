@@ -42,6 +42,26 @@ public sealed class DeployApiTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task The_agent_sees_the_store_process_version_since_when_ready_and_its_requests_and_server_errors()
+    {
+        var (agent, _, _) = await _server.DeviceAsync("agent");
+        var (till, _, _) = await _server.DeviceAsync("till");
+        var first = await ReadAsync(await agent.GetAsync("/api/deploy/health", Ct));
+        Assert.Matches(@"^\d+\.\d+\.\d+", first.GetProperty("version").GetString());
+        Assert.True(first.GetProperty("ready").GetBoolean());
+        Assert.Equal(JsonValueKind.Null, first.GetProperty("link").ValueKind); // this store runs without HQ
+        var started = first.GetProperty("startedAt").GetDateTimeOffset();
+
+        // Requests are counted as answered; a server error (5xx) apart. (A till's 4xx is the till's mistake, not the version's.)
+        Assert.Equal(HttpStatusCode.NotFound, (await till.GetAsync("/api/products/0000000000000", Ct)).StatusCode);
+        var second = await ReadAsync(await agent.GetAsync("/api/deploy/health", Ct));
+        Assert.True(second.GetProperty("requests").GetInt64() >= first.GetProperty("requests").GetInt64() + 2);
+        Assert.Equal(0, second.GetProperty("serverErrors").GetInt64());
+        Assert.Equal(started, second.GetProperty("startedAt").GetDateTimeOffset());
+        Assert.Equal(HttpStatusCode.Forbidden, (await till.GetAsync("/api/deploy/health", Ct)).StatusCode);
+    }
+
+    [Fact]
     public async Task A_report_from_a_device_that_is_not_the_agent_or_on_another_release_or_without_a_step_is_refused_and_logs_nothing()
     {
         var (agent, _, _) = await _server.DeviceAsync("agent");

@@ -139,11 +139,45 @@ internal static class BenchCommand
             return 0;
         });
 
+        var rolloutStores = new Option<int>("--stores") { Description = "Simulated stores, each with a protocol-faithful deploy agent.", DefaultValueFactory = _ => 2000 };
+        var rolloutSoak = new Option<int>("--soak-seconds") { Description = "HQ's soak time between waves.", DefaultValueFactory = _ => 10 };
+        var rolloutPostgres = new Option<string?>("--postgres") { Description = "Run HQ on this PostgreSQL (default: SQLite, as shipped)." };
+        var rolloutJson = new Option<FileInfo>("--json") { Description = "Where to write the result as JSON.", DefaultValueFactory = _ => new FileInfo(Path.Combine("bench-results", "rollout.json")) };
+        var rollout = new Command("rollout", "A release rolled out in three waves to thousands of simulated agents: time to all healthy beside the floor, HQ CPU and memory, bytes per store.");
+        foreach (var option in new Option[] { rolloutStores, rolloutSoak, rolloutPostgres, rolloutJson })
+        {
+            rollout.Options.Add(option);
+        }
+
+        rollout.SetAction(async (result, cancellationToken) =>
+        {
+            if (result.GetValue(rolloutStores) is < 20 or > 20_000 || result.GetValue(rolloutSoak) is < 0 or > 600)
+            {
+                output.WriteLine("--stores 20-20000, --soak-seconds 0-600.");
+                return 2;
+            }
+
+            var benchmark = new RolloutBenchmark(output, result.GetValue(rolloutStores), result.GetValue(rolloutSoak), result.GetValue(rolloutPostgres));
+            try
+            {
+                var figures = await benchmark.RunAsync(cancellationToken);
+                var path = result.GetValue(rolloutJson)!.FullName;
+                await LogBenchmark.WriteJsonAsync(figures, BenchJsonContext.Default.RolloutBenchResult, path, cancellationToken);
+                output.WriteLine($"written: {path}");
+                return 0;
+            }
+            finally
+            {
+                benchmark.Cleanup();
+            }
+        });
+
         var bench = new Command("bench", "End-to-end benchmarks; each prints its figure beside the physical limit measured in the same run.");
         bench.Subcommands.Add(log);
         bench.Subcommands.Add(sync);
         bench.Subcommands.Add(store);
         bench.Subcommands.Add(hq);
+        bench.Subcommands.Add(rollout);
         return bench;
     }
 }

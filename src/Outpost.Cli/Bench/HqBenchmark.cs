@@ -487,7 +487,8 @@ internal sealed class HqBenchmark(TextWriter output, string? postgres, int event
         return (Percentiles.Of(latencies), expected - latencies.Count, heldRss);
     }
 
-    private static async Task<IReadOnlyList<IssuedCredential>> RegisterAsync(HttpClient admin, int count, string run, CancellationToken cancellationToken)
+    /// <summary>Registers <paramref name="count"/> stores named after this run, in 20 regions, and returns their credentials.</summary>
+    internal static async Task<IReadOnlyList<IssuedCredential>> RegisterAsync(HttpClient admin, int count, string run, CancellationToken cancellationToken)
     {
         var issued = new IssuedCredential[count];
         await Parallel.ForAsync(0, count, new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = cancellationToken }, async (i, ct) =>

@@ -64,5 +64,6 @@ internal sealed record LogBenchResult() : BenchResult("log")
 [JsonSerializable(typeof(SyncBenchResult))]
 [JsonSerializable(typeof(StoreBenchResult))]
 [JsonSerializable(typeof(HqBenchResult))]
+[JsonSerializable(typeof(RolloutBenchResult))]
 [JsonSerializable(typeof(IReadOnlyList<double>))]
 internal sealed partial class BenchJsonContext : JsonSerializerContext;

@@ -1,17 +1,13 @@
+using System.Reflection;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Outpost.Core.Events;
 using Outpost.Core.Log;
+using Outpost.Sync.Agent;
 using Outpost.Sync.Rollouts;
 using Outpost.Store.Devices;
 using static Outpost.Store.Devices.DeviceRoles;
 
 namespace Outpost.Store.Api;
-
-/// <summary>What the store holds of its rollout: the release HQ wants it to run (from its down feed), the time zone its maintenance window is in, and the agent's last report.</summary>
-public sealed record DesiredResponse(DesiredReleaseV1? Desired, string TimeZone, DeploymentProgressedV1? LastReport);
-
-/// <summary>A step the deploy agent reports.</summary>
-public sealed record ProgressRequest(string? RolloutId, string? Version, DeploymentStep? Step, string? Reason);
 
 /// <summary>
 /// The store's side of rollouts (<c>/api/deploy</c>), for its deploy agent: the desired release as it came down the
@@ -22,6 +18,10 @@ public static class DeployApi
 {
     private const int MaxReason = 500;
 
+    /// <summary>The version of this build (the image's version: <c>-p:Version</c> at publish), without the source revision.</summary>
+    public static string RunningVersion { get; } =
+        (typeof(DeployApi).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "0.0.0").Split('+')[0];
+
     /// <summary>Maps <c>GET /api/deploy/desired</c> (agent, back office) and <c>POST /api/deploy/progress</c> (agent).</summary>
     public static IEndpointRouteBuilder MapDeployApi(this IEndpointRouteBuilder app)
     {
@@ -29,6 +29,9 @@ public static class DeployApi
         group.MapGet("/desired", async (IEventLog log, StoreOptions options, CancellationToken ct) =>
             TypedResults.Ok(new DesiredResponse(await DesiredAsync(log, options.StoreId, ct), options.TimeZone, await LastReportAsync(log, ct)))).Roles(Agent, BackOffice);
         group.MapPost("/progress", ReportAsync).Roles(Agent);
+        group.MapGet("/health", (IEventLog log, StoreOptions options, ProcessStart start, ConnectivityMonitor link, RequestOutcomes outcomes) =>
+            TypedResults.Ok(new StoreHealthResponse(RunningVersion, start.At, log.CorruptRecordsSeen == 0, options.Sync.Central is null ? null : link.Current,
+                outcomes.Requests, outcomes.ServerErrors))).Roles(Agent, BackOffice);
         return app;
     }
 

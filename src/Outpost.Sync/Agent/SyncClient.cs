@@ -22,7 +22,10 @@ public sealed class SyncClient : IDisposable
             : "0.0.0";
 
     /// <summary>Creates a client with its own connection pool; with a <paramref name="monitor"/>, every request reports the store's backlog, lag and last error to HQ.</summary>
-    public SyncClient(SyncClientOptions options, ConnectivityMonitor? monitor = null)
+    /// <param name="options">Where HQ is and how to talk to it.</param>
+    /// <param name="monitor">Where to report the link's state (the store's back office and its reports to HQ).</param>
+    /// <param name="observer">A handler put in front of the connection (a benchmark counting bytes on the wire), or null.</param>
+    public SyncClient(SyncClientOptions options, ConnectivityMonitor? monitor = null, DelegatingHandler? observer = null)
     {
         _monitor = monitor;
         ArgumentNullException.ThrowIfNull(options);
@@ -34,7 +37,12 @@ public sealed class SyncClient : IDisposable
             AutomaticDecompression = DecompressionMethods.None,
             MaxConnectionsPerServer = options.MaxInFlight + 2,
         };
-        _http = new HttpClient(handler) { BaseAddress = options.Central, Timeout = Timeout.InfiniteTimeSpan };
+        if (observer is not null)
+        {
+            observer.InnerHandler = handler;
+        }
+
+        _http = new HttpClient(observer ?? (HttpMessageHandler)handler) { BaseAddress = options.Central, Timeout = Timeout.InfiniteTimeSpan };
         _http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", $"{options.StoreId}:{options.Secret}");
         _http.DefaultRequestHeaders.Add(SyncWire.VersionHeader, SoftwareVersion);
     }

@@ -1,0 +1,222 @@
+using System.Globalization;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Outpost.Sync.Rollouts;
+
+namespace Outpost.Deploy;
+
+/// <summary>
+/// A store's deploy agent (<c>outpost agent</c>): its own process beside the store server, so that it can replace it.
+/// Every <see cref="DeployAgentOptions.PollInterval"/> it asks the store which release HQ wants it to run (desired
+/// state, from the store's down feed: a store offline for a whole rollout converges when it is back) and converges on it:
+/// pulls the image by digest ahead of the maintenance window, applies it through the runtime inside the window, watches
+/// it through a soak (<see cref="SoakGate"/>), and restores the release before by itself when it is unhealthy. Each step
+/// is a report to the store, which appends it to its log for HQ; reports wait in the agent's state file while the store
+/// does not answer (it is down while being replaced), and go when it answers again.
+/// </summary>
+public sealed partial class DeployAgent(DeployAgentOptions options, IStoreRuntime runtime, StoreLink store, ILogger<DeployAgent> logger) : BackgroundService
+{
+    private readonly string _statePath = Path.Combine(options.StateDirectory, "agent-state.json");
+    private readonly SoakGate _gate = new(options, runtime, store);
+    private AgentState? _state;
+
+    /// <summary>What the agent remembers (read from its state file on first use).</summary>
+    public AgentState State => _state ??= AgentState.Load(_statePath);
+
+    /// <summary>One pass: send waiting reports, then converge on the desired release if there is one to act on.</summary>
+    public async Task TickAsync(CancellationToken cancellationToken)
+    {
+        await FlushAsync(cancellationToken);
+        if (await store.DesiredAsync(cancellationToken) is not { } answer)
+        {
+            return; // the store does not answer: nothing is known to act on; the next tick asks again
+        }
+
+        State.Current ??= await InstalledAsync(cancellationToken);
+        if (answer.Desired is not { } desired || State.Finished.Contains(AgentState.KeyOf(desired)))
+        {
+            return;
+        }
+
+        var key = AgentState.KeyOf(desired);
+        var target = new RunningRelease(desired.Version, desired.Image, desired.Settings);
+        var current = State.Current;
+        if (current.SameAs(target))
+        {
+            State.Current = target;
+            await FinishAsync(desired, DeploymentStep.Healthy, $"already running {desired.Image.Split('@')[^1][..19]} with these settings", cancellationToken);
+            return;
+        }
+
+        // Download ahead of the window: the link may be gone by then.
+        if (!await runtime.HasImageAsync(desired.Image, cancellationToken))
+        {
+            await ReportAsync(desired, DeploymentStep.Downloading, $"pulling {desired.Image}", cancellationToken);
+            try
+            {
+                await runtime.PullAsync(desired.Image, cancellationToken);
+            }
+            catch (RuntimeException ex)
+            {
+                // A link down or a registry away: tried again next tick; the fleet page shows the store stuck, with why.
+                await ReportAsync(desired, DeploymentStep.Downloading, $"download failed, retrying: {ex.Message}", cancellationToken);
+                return;
+            }
+        }
+
+        if (desired.Window is { } window && !window.Contains(LocalTime(answer.TimeZone)))
+        {
+            if (State.Waiting != key)
+            {
+                State.Waiting = key;
+                await ReportAsync(desired, DeploymentStep.WaitingForWindow,
+                    $"image ready; the window is {window.Start:HH\\:mm}–{window.End:HH\\:mm} {answer.TimeZone}", cancellationToken);
+            }
+
+            return;
+        }
+
+        await ApplyAsync(desired, current, target, cancellationToken);
+    }
+
+    /// <summary>Ticks until the host stops; a failed tick is logged and the next one tries again.</summary>
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        Directory.CreateDirectory(options.StateDirectory);
+        LogStarted(logger, options.Store, runtime.Name);
+        try
+        {
+            while (!stoppingToken.IsCancellationRequested)
+            {
+                try
+                {
+                    await TickAsync(stoppingToken);
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException)
+                {
+                    LogTickFailed(logger, ex);
+                }
+
+                await Task.Delay(options.PollInterval, options.Time, stoppingToken);
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+    }
+
+    private async Task ApplyAsync(DesiredReleaseV1 desired, RunningRelease current, RunningRelease target, CancellationToken cancellationToken)
+    {
+        var before = await store.HealthAsync(cancellationToken);
+        await ReportAsync(desired, DeploymentStep.Starting, $"replacing {current.Version} with {target.Version} ({runtime.Name})", cancellationToken);
+        LogApplying(logger, target.Version, current.Version);
+        string? problem;
+        try
+        {
+            await runtime.ApplyAsync(target, cancellationToken);
+            problem = await _gate.SoakAsync(before, cancellationToken);
+        }
+        catch (RuntimeException ex)
+        {
+            problem = ex.Message;
+        }
+
+        if (problem is null)
+        {
+            State.Current = target;
+            await FinishAsync(desired, DeploymentStep.Healthy, $"healthy through a soak of {options.SoakTime.TotalSeconds:0} s", cancellationToken);
+            return;
+        }
+
+        LogRollingBack(logger, target.Version, problem);
+        string restored;
+        try
+        {
+            await runtime.ApplyAsync(current, cancellationToken);
+            restored = await _gate.ReadyAsync(null, cancellationToken) is { } notReady
+                ? $"{current.Version} restored but not healthy: {notReady}"
+                : $"{current.Version} restored";
+        }
+        catch (RuntimeException ex)
+        {
+            restored = $"restoring {current.Version} failed: {ex.Message}";
+        }
+
+        await FinishAsync(desired, DeploymentStep.RolledBack, $"{problem}; {restored}", cancellationToken);
+    }
+
+    private async Task<RunningRelease> InstalledAsync(CancellationToken cancellationToken)
+    {
+        var installed = await runtime.CurrentAsync(cancellationToken);
+        // A manifest as installed names no release: the version is what the store server says it is.
+        return installed.Version == "installed" && await store.HealthAsync(cancellationToken) is { } health ? installed with { Version = health.Version } : installed;
+    }
+
+    private DateTimeOffset Now => options.Time.GetUtcNow();
+
+    private TimeOnly LocalTime(string timeZone)
+    {
+        var zone = TimeZoneInfo.TryFindSystemTimeZoneById(timeZone, out var found) ? found : TimeZoneInfo.Utc;
+        return TimeOnly.FromDateTime(TimeZoneInfo.ConvertTime(Now, zone).DateTime);
+    }
+
+    private async Task FinishAsync(DesiredReleaseV1 desired, DeploymentStep step, string reason, CancellationToken cancellationToken)
+    {
+        State.Finished.Add(AgentState.KeyOf(desired));
+        State.Waiting = null;
+        await ReportAsync(desired, step, reason, cancellationToken);
+    }
+
+    private async Task ReportAsync(DesiredReleaseV1 desired, DeploymentStep step, string reason, CancellationToken cancellationToken)
+    {
+        LogStep(logger, desired.Version, step, reason);
+        State.Outbox.Add(new ProgressRequest(desired.RolloutId, desired.Version, step, reason.Length > 500 ? reason[..497] + "…" : reason));
+        State.Save(_statePath);
+        await FlushAsync(cancellationToken);
+    }
+
+    /// <summary>Sends the waiting reports in order, as far as the store takes them.</summary>
+    private async Task FlushAsync(CancellationToken cancellationToken)
+    {
+        var sent = 0;
+        foreach (var report in State.Outbox)
+        {
+            var (outcome, detail) = await store.ReportAsync(report, cancellationToken);
+            if (outcome == ReportOutcome.Unreachable)
+            {
+                break;
+            }
+
+            if (outcome == ReportOutcome.Refused)
+            {
+                LogReportRefused(logger, report.Version, report.Step, detail);
+            }
+
+            sent++;
+        }
+
+        if (sent > 0)
+        {
+            State.Outbox.RemoveRange(0, sent);
+            State.Save(_statePath);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Deploy agent for {Store} started, runtime {Runtime}")]
+    private static partial void LogStarted(ILogger logger, Uri store, string runtime);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Applying {Version} in place of {Current}")]
+    private static partial void LogApplying(ILogger logger, string version, string current);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Version} is unhealthy ({Problem}): restoring the release before")]
+    private static partial void LogRollingBack(ILogger logger, string version, string problem);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "{Version}: {Step} ({Reason})")]
+    private static partial void LogStep(ILogger logger, string version, DeploymentStep step, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The store refused the report {Version} {Step}: {Detail}")]
+    private static partial void LogReportRefused(ILogger logger, string? version, DeploymentStep? step, string detail);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "A deploy agent pass failed; the next one tries again")]
+    private static partial void LogTickFailed(ILogger logger, Exception exception);
+}

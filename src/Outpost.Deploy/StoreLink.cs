@@ -1,0 +1,76 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using Outpost.Sync.Rollouts;
+
+namespace Outpost.Deploy;
+
+/// <summary>What became of a report the agent sent to the store.</summary>
+public enum ReportOutcome
+{
+    /// <summary>The store took it (it goes up to HQ with the store's other events).</summary>
+    Taken,
+
+    /// <summary>The store refused it for good (stale: the store is asked to run another release now); it is dropped.</summary>
+    Refused,
+
+    /// <summary>The store could not be reached; the report waits for the next try.</summary>
+    Unreachable,
+}
+
+/// <summary>The agent's side of the store's <c>/api/deploy</c>, with the agent's device token.</summary>
+public sealed class StoreLink(HttpClient http, string token)
+{
+    /// <summary>What the store holds of its rollout; null when the store cannot be reached (it may be the one being replaced).</summary>
+    public async Task<DesiredResponse?> DesiredAsync(CancellationToken cancellationToken) =>
+        await GetAsync("api/deploy/desired", DeployContractJsonContext.Default.DesiredResponse, cancellationToken);
+
+    /// <summary>The store server process's health; null when it does not answer.</summary>
+    public async Task<StoreHealthResponse?> HealthAsync(CancellationToken cancellationToken) =>
+        await GetAsync("api/deploy/health", DeployContractJsonContext.Default.StoreHealthResponse, cancellationToken);
+
+    /// <summary>Sends one report.</summary>
+    public async Task<(ReportOutcome Outcome, string Detail)> ReportAsync(ProgressRequest report, CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, "api/deploy/progress")
+        {
+            Content = JsonContent.Create(report, DeployContractJsonContext.Default.ProgressRequest),
+        };
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        try
+        {
+            using var response = await http.SendAsync(request, cancellationToken);
+            var body = await response.Content.ReadAsStringAsync(cancellationToken);
+            return response.StatusCode switch
+            {
+                _ when response.IsSuccessStatusCode => (ReportOutcome.Taken, ""),
+                HttpStatusCode.Conflict or HttpStatusCode.BadRequest => (ReportOutcome.Refused, body),
+                _ => (ReportOutcome.Unreachable, $"{(int)response.StatusCode} {body}"),
+            };
+        }
+        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
+        {
+            return (ReportOutcome.Unreachable, ex.Message);
+        }
+    }
+
+    private async Task<T?> GetAsync<T>(string path, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> type, CancellationToken cancellationToken) where T : class
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, path);
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        try
+        {
+            using var response = await http.SendAsync(request, cancellationToken);
+            if (response.StatusCode is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden)
+            {
+                throw new InvalidOperationException($"The store refuses the agent's token ({(int)response.StatusCode}): enrol a device with the role 'agent' at the back office and give its token.");
+            }
+
+            return response.IsSuccessStatusCode ? await response.Content.ReadFromJsonAsync(type, cancellationToken) : null;
+        }
+        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or System.Text.Json.JsonException && !cancellationToken.IsCancellationRequested)
+        {
+            return null;
+        }
+    }
+}

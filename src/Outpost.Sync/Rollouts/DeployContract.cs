@@ -1,0 +1,26 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Outpost.Sync.Agent;
+
+namespace Outpost.Sync.Rollouts;
+
+// What the store server and its deploy agent say to each other (/api/deploy): one definition for both sides.
+
+/// <summary>What the store holds of its rollout: the release HQ wants it to run (from its down feed), the time zone its maintenance window is in, and the agent's last report.</summary>
+public sealed record DesiredResponse(DesiredReleaseV1? Desired, string TimeZone, DeploymentProgressedV1? LastReport);
+
+/// <summary>
+/// This store server process as its deploy agent watches it through a soak: the version answering, since when, whether
+/// it is ready, its link to HQ (null when it runs without HQ) and its requests and server errors since it started.
+/// </summary>
+public sealed record StoreHealthResponse(string Version, DateTimeOffset StartedAt, bool Ready, ConnectivityStatus? Link, long Requests, long ServerErrors);
+
+/// <summary>A step the deploy agent reports.</summary>
+public sealed record ProgressRequest(string? RolloutId, string? Version, DeploymentStep? Step, string? Reason);
+
+/// <summary>Source-generated JSON for <c>/api/deploy</c> as the agent reads it (web defaults, enums as strings: as the store writes it).</summary>
+[JsonSourceGenerationOptions(JsonSerializerDefaults.Web, UseStringEnumConverter = true)]
+[JsonSerializable(typeof(DesiredResponse))]
+[JsonSerializable(typeof(StoreHealthResponse))]
+[JsonSerializable(typeof(ProgressRequest))]
+public sealed partial class DeployContractJsonContext : JsonSerializerContext;
