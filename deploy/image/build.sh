@@ -50,7 +50,23 @@ mkdir -p "$work/debs" "$work/rootfs" "$work/sbom"
 
 # 1. The application: self-contained, no debug symbols or XML docs, paths in the binaries normalised.
 say "publishing $csproj for linux-x64 ($version, $revision)"
-dotnet publish "$csproj" -c Release -r linux-x64 --self-contained -o "$work/publish" -nologo -clp:NoSummary \
+# From a copy of the tree's files (tracked and new, not ignored: no bin/ or obj/), so that nothing a developer's build
+# left in obj/ (another version, debug symbols) is reused: every build compiles from scratch. The copy is always at
+# one path, /tmp/outpost-build/src: source generators name their types after the paths of the files they generate, so
+# the same commit compiled in another folder gives other bytes. One build at a time uses it (flock).
+build_root=/tmp/outpost-build
+mkdir -p "$build_root"
+exec 9>"$build_root/lock"
+flock 9
+src=$build_root/src
+rm -rf "$src"
+mkdir -p "$src"
+if git rev-parse --git-dir >/dev/null 2>&1; then
+  git ls-files -z --cached --others --exclude-standard | tar --null --ignore-failed-read -T - -cf - 2>/dev/null | tar -C "$src" -xf -
+else
+  tar --exclude=./bin --exclude=./obj --exclude='*/bin' --exclude='*/obj' --exclude=./artifacts --exclude=./.git -cf - . | tar -C "$src" -xf -
+fi
+dotnet publish "$src/$csproj" -c Release -r linux-x64 --self-contained -o "$work/publish" -nologo -clp:NoSummary \
   -p:DebugType=none -p:DebugSymbols=false -p:GenerateDocumentationFile=false -p:ContinuousIntegrationBuild=true \
   -p:Version="$version" -p:SourceRevisionId="$revision" >"$work/publish.log" 2>&1 \
   || { cat "$work/publish.log" >&2; die "dotnet publish failed (above)"; }
@@ -77,7 +93,7 @@ mkdir -p "$rootfs/app" "$rootfs/usr/share/outpost" "$work/owned/data"
 # 3. The bill of materials: NuGet packages (CycloneDX .NET tool), runtime packs, Debian packages.
 say "writing the CycloneDX bill of materials"
 dotnet tool restore >/dev/null || die "dotnet tool restore failed (.config/dotnet-tools.json names the CycloneDX tool)"
-dotnet dotnet-CycloneDX "$csproj" -rt linux-x64 -tfm net10.0 -o "$work/sbom" -fn nuget.cdx.json -F Json -ns -dpr \
+dotnet dotnet-CycloneDX "$src/$csproj" -rt linux-x64 -tfm net10.0 -o "$work/sbom" -fn nuget.cdx.json -F Json -ns -dpr \
   -sn outpost -sv "$version" -st Container >"$work/sbom.log" 2>&1 || { cat "$work/sbom.log" >&2; die "CycloneDX failed (above)"; }
 runtime_packs=$(jq -c '[.targets[".NETCoreApp,Version=v10.0/linux-x64"] | keys[] | select(startswith("runtimepack."))
   | sub("^runtimepack\\."; "") | split("/") | {type: "framework", name: .[0], version: .[1], "bom-ref": ("pkg:nuget/" + .[0] + "@" + .[1]),

@@ -14,6 +14,9 @@ public sealed class AgentState
     /// <summary>The release running and healthy, as far as the agent knows; null until it has looked.</summary>
     public RunningRelease? Current { get; set; }
 
+    /// <summary>The version of the store's data <see cref="Current"/> runs on (the log file's schema version), as the store reported it.</summary>
+    public int? DataVersion { get; set; }
+
     /// <summary>Desired releases done with, as "rollout/version".</summary>
     public List<string> Finished { get; set; } = [];
 

@@ -76,6 +76,11 @@ public sealed partial class DeployAgent(DeployAgentOptions options, IStoreRuntim
             return;
         }
 
+        if (current.Image == target.Image && await ApplyLiveAsync(desired, current, target, cancellationToken))
+        {
+            return;
+        }
+
         await ApplyAsync(desired, current, target, cancellationToken);
     }
 
@@ -124,7 +129,20 @@ public sealed partial class DeployAgent(DeployAgentOptions options, IStoreRuntim
         if (problem is null)
         {
             State.Current = target;
+            State.DataVersion = _gate.LastSeen?.DataVersion ?? State.DataVersion;
             await FinishAsync(desired, DeploymentStep.Healthy, $"healthy through a soak of {options.SoakTime.TotalSeconds:0} s", cancellationToken);
+            return;
+        }
+
+        // Not past a migration: the release before cannot open data the new one migrated (the log refuses a newer file),
+        // so restoring it would turn one unhealthy store server into one that cannot start. The new one stays; HQ halts.
+        if (_gate.LastSeen is { DataVersion: var migrated } && State.DataVersion is { } known && migrated > known)
+        {
+            State.Current = target;
+            State.DataVersion = migrated;
+            await FinishAsync(desired, DeploymentStep.Failed,
+                $"{problem}; not rolled back: {target.Version} migrated the store's data to version {migrated} and {current.Version} reads up to version {known}, " +
+                $"so {target.Version} is left running: roll forward with a fix", cancellationToken);
             return;
         }
 
@@ -145,11 +163,48 @@ public sealed partial class DeployAgent(DeployAgentOptions options, IStoreRuntim
         await FinishAsync(desired, DeploymentStep.RolledBack, $"{problem}; {restored}", cancellationToken);
     }
 
+    // A configuration-only release: the store server puts the settings in force while it runs, and nothing restarts.
+    // False when the runtime must apply it (settings read at start-up only) or the store did not answer (next tick).
+    private async Task<bool> ApplyLiveAsync(DesiredReleaseV1 desired, RunningRelease current, RunningRelease target, CancellationToken cancellationToken)
+    {
+        var (outcome, detail) = await store.ApplySettingsAsync(target.Version, target.Settings, cancellationToken);
+        switch (outcome)
+        {
+            case LiveOutcome.NeedsRestart:
+                LogNeedsRestart(logger, target.Version, detail);
+                return false;
+            case LiveOutcome.Unreachable:
+                return true;
+            case LiveOutcome.Invalid:
+                await FinishAsync(desired, DeploymentStep.Failed, $"the store refused the settings: {detail}", cancellationToken);
+                return true;
+        }
+
+        await ReportAsync(desired, DeploymentStep.Starting, $"settings of {target.Version} in force on the running store server, no restart", cancellationToken);
+        if (await _gate.SoakAsync(null, cancellationToken) is not { } problem)
+        {
+            State.Current = target;
+            await FinishAsync(desired, DeploymentStep.Healthy, $"settings applied without a restart; healthy through a soak of {options.SoakTime.TotalSeconds:0} s", cancellationToken);
+            return true;
+        }
+
+        var (restored, why) = await store.ApplySettingsAsync(current.Version, current.Settings, cancellationToken);
+        await FinishAsync(desired, DeploymentStep.RolledBack,
+            $"{problem}; {(restored == LiveOutcome.Applied ? $"the settings of {current.Version} restored" : $"restoring the settings of {current.Version} failed: {why}")}", cancellationToken);
+        return true;
+    }
+
     private async Task<RunningRelease> InstalledAsync(CancellationToken cancellationToken)
     {
         var installed = await runtime.CurrentAsync(cancellationToken);
+        if (await store.HealthAsync(cancellationToken) is not { } health)
+        {
+            return installed;
+        }
+
         // A manifest as installed names no release: the version is what the store server says it is.
-        return installed.Version == "installed" && await store.HealthAsync(cancellationToken) is { } health ? installed with { Version = health.Version } : installed;
+        State.DataVersion ??= health.DataVersion;
+        return installed.Version == "installed" ? installed with { Version = health.Version } : installed;
     }
 
     private DateTimeOffset Now => options.Time.GetUtcNow();
@@ -216,6 +271,9 @@ public sealed partial class DeployAgent(DeployAgentOptions options, IStoreRuntim
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "The store refused the report {Version} {Step}: {Detail}")]
     private static partial void LogReportRefused(ILogger logger, string? version, DeploymentStep? step, string detail);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "{Version}: settings read at start-up only ({Detail}); the runtime applies it")]
+    private static partial void LogNeedsRestart(ILogger logger, string version, string detail);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "A deploy agent pass failed; the next one tries again")]
     private static partial void LogTickFailed(ILogger logger, Exception exception);

@@ -22,13 +22,32 @@ internal sealed class SoakGate(DeployAgentOptions options, IStoreRuntime runtime
 
     private DateTimeOffset Now => options.Time.GetUtcNow();
 
+    private int _restartsBefore;
+
+    /// <summary>The last health the store answered during a check (null before one answered).</summary>
+    public StoreHealthResponse? LastSeen { get; private set; }
+
+    private async Task<StoreHealthResponse?> HealthAsync(CancellationToken cancellationToken)
+    {
+        var health = await store.HealthAsync(cancellationToken);
+        LastSeen = health ?? LastSeen;
+        return health;
+    }
+
     /// <summary>Waits until a store server process other than <paramref name="before"/>'s answers ready.</summary>
-    public async Task<string?> ReadyAsync(StoreHealthResponse? before, CancellationToken cancellationToken) =>
-        (await StartedAsync(before, cancellationToken)).Problem;
+    public async Task<string?> ReadyAsync(StoreHealthResponse? before, CancellationToken cancellationToken)
+    {
+        LastSeen = null;
+        _restartsBefore = before is null ? await runtime.RestartsAsync(cancellationToken) : 0;
+        return (await StartedAsync(before, cancellationToken)).Problem;
+    }
 
     /// <summary>The whole gate: started, then soaked, synced and no worse in errors than <paramref name="before"/>.</summary>
     public async Task<string?> SoakAsync(StoreHealthResponse? before, CancellationToken cancellationToken)
     {
+        LastSeen = null;
+        // After an apply the container is new (its restarts count from 0); without one (settings applied live), from now.
+        _restartsBefore = before is null ? await runtime.RestartsAsync(cancellationToken) : 0;
         var (started, problem) = await StartedAsync(before, cancellationToken);
         if (problem is not null)
         {
@@ -41,7 +60,7 @@ internal sealed class SoakGate(DeployAgentOptions options, IStoreRuntime runtime
         while (Now - readyAt < options.SoakTime)
         {
             await Task.Delay(Every, options.Time, cancellationToken);
-            var now = await store.HealthAsync(cancellationToken);
+            var now = await HealthAsync(cancellationToken);
             misses = now is { Ready: true } ? 0 : misses + 1;
             if (misses >= MissesAllowed)
             {
@@ -67,7 +86,7 @@ internal sealed class SoakGate(DeployAgentOptions options, IStoreRuntime runtime
                 }
 
                 await Task.Delay(Every, options.Time, cancellationToken);
-                health = await store.HealthAsync(cancellationToken) ?? health;
+                health = await HealthAsync(cancellationToken) ?? health;
             }
         }
 
@@ -91,7 +110,7 @@ internal sealed class SoakGate(DeployAgentOptions options, IStoreRuntime runtime
         var last = "the store server does not answer";
         while (true)
         {
-            var health = await store.HealthAsync(cancellationToken);
+            var health = await HealthAsync(cancellationToken);
             var replaced = health is not null && (before is null || health.StartedAt != before.StartedAt);
             if (health is { Ready: true } && replaced)
             {
@@ -115,7 +134,7 @@ internal sealed class SoakGate(DeployAgentOptions options, IStoreRuntime runtime
 
     private async Task<string?> CrashLoopAsync(DateTimeOffset since, CancellationToken cancellationToken)
     {
-        var restarts = await runtime.RestartsAsync(cancellationToken);
+        var restarts = await runtime.RestartsAsync(cancellationToken) - _restartsBefore;
         return restarts >= options.CrashLoopRestarts
             ? $"crash loop: the store server restarted {restarts} times in {Seconds(Now - since)}"
             : null;

@@ -18,6 +18,22 @@ public enum ReportOutcome
     Unreachable,
 }
 
+/// <summary>What became of settings sent to the store to apply while it runs.</summary>
+public enum LiveOutcome
+{
+    /// <summary>In force now, no restart.</summary>
+    Applied,
+
+    /// <summary>Valid, but read at start-up only: the runtime must restart the store server.</summary>
+    NeedsRestart,
+
+    /// <summary>Refused as invalid (the detail says why).</summary>
+    Invalid,
+
+    /// <summary>The store could not be reached.</summary>
+    Unreachable,
+}
+
 /// <summary>The agent's side of the store's <c>/api/deploy</c>, with the agent's device token.</summary>
 public sealed class StoreLink(HttpClient http, string token)
 {
@@ -32,25 +48,44 @@ public sealed class StoreLink(HttpClient http, string token)
     /// <summary>Sends one report.</summary>
     public async Task<(ReportOutcome Outcome, string Detail)> ReportAsync(ProgressRequest report, CancellationToken cancellationToken)
     {
-        using var request = new HttpRequestMessage(HttpMethod.Post, "api/deploy/progress")
+        var (status, body) = await SendAsync(HttpMethod.Post, "api/deploy/progress", JsonContent.Create(report, DeployContractJsonContext.Default.ProgressRequest), cancellationToken);
+        return status switch
         {
-            Content = JsonContent.Create(report, DeployContractJsonContext.Default.ProgressRequest),
+            null => (ReportOutcome.Unreachable, body),
+            >= 200 and < 300 => (ReportOutcome.Taken, ""),
+            409 or 400 => (ReportOutcome.Refused, body),
+            _ => (ReportOutcome.Unreachable, $"{status} {body}"),
         };
+    }
+
+    /// <summary>Asks the store to put a release's settings in force without a restart.</summary>
+    public async Task<(LiveOutcome Outcome, string Detail)> ApplySettingsAsync(string version, IReadOnlyDictionary<string, string> settings, CancellationToken cancellationToken)
+    {
+        var content = JsonContent.Create(new LiveSettingsRequest(version, new Dictionary<string, string>(settings)), DeployContractJsonContext.Default.LiveSettingsRequest);
+        var (status, body) = await SendAsync(HttpMethod.Put, "api/deploy/settings", content, cancellationToken);
+        return status switch
+        {
+            null => (LiveOutcome.Unreachable, body),
+            >= 200 and < 300 => (LiveOutcome.Applied, ""),
+            409 => (LiveOutcome.NeedsRestart, body),
+            400 => (LiveOutcome.Invalid, body),
+            _ => (LiveOutcome.Unreachable, $"{status} {body}"),
+        };
+    }
+
+    // The status and body of the store's answer; a null status (and why) when it could not be reached.
+    private async Task<(int? Status, string Body)> SendAsync(HttpMethod method, string path, HttpContent content, CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(method, path) { Content = content };
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
         try
         {
             using var response = await http.SendAsync(request, cancellationToken);
-            var body = await response.Content.ReadAsStringAsync(cancellationToken);
-            return response.StatusCode switch
-            {
-                _ when response.IsSuccessStatusCode => (ReportOutcome.Taken, ""),
-                HttpStatusCode.Conflict or HttpStatusCode.BadRequest => (ReportOutcome.Refused, body),
-                _ => (ReportOutcome.Unreachable, $"{(int)response.StatusCode} {body}"),
-            };
+            return ((int)response.StatusCode, await response.Content.ReadAsStringAsync(cancellationToken));
         }
         catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
         {
-            return (ReportOutcome.Unreachable, ex.Message);
+            return (null, ex.Message);
         }
     }
 

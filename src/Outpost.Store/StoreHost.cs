@@ -31,7 +31,7 @@ public static class StoreHost
         options.Sync.StoreId = options.StoreId;
         var builder = NodeHost.CreateBuilder(options.Urls, SyncJsonContext.Default, new LogOptions
         {
-            Path = Path.Combine(options.DataDirectory, "store.db"),
+            Path = options.LogPath,
             NodeId = options.StoreId,
             Topics = options.Topics,
             Durability = options.Durability,
@@ -47,6 +47,7 @@ public static class StoreHost
         services.AddSingleton(new RequestOutcomes());
         services.AddSingleton(new ProcessStart(options.Time.GetUtcNow()));
         services.AddSingleton<StoreServices>();
+        services.AddSingleton<LiveSettings>();
         services.AddHostedService<StoreStartup>();
         services.AddHostedService<PriceSchedule>();
         services.AddSingleton<StoreFeed>();

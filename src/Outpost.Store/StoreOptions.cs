@@ -39,6 +39,9 @@ public sealed class StoreOptions
     /// <summary>Where the store keeps its log (<c>store.db</c>) and its open baskets (<c>store.baskets.db</c>).</summary>
     public string DataDirectory { get; set; } = Path.Combine("data", "store");
 
+    /// <summary>The store's log file.</summary>
+    public string LogPath => Path.Combine(DataDirectory, "store.db");
+
     /// <summary>Addresses to listen on for devices.</summary>
     public string Urls { get; set; } = "http://127.0.0.1:5090";
 

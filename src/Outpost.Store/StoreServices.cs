@@ -1,6 +1,7 @@
 using Outpost.Core.Log;
 using Outpost.Retail;
 using Outpost.Retail.Pricing;
+using Outpost.Store.Api;
 using Outpost.Store.Devices;
 
 namespace Outpost.Store;
@@ -16,13 +17,14 @@ public sealed class StoreServices
 }
 
 /// <summary>Opens the devices and the retail contexts at start-up, runs their consumers, forwards offline card approvals, and closes them at shutdown.</summary>
-internal sealed partial class StoreStartup(StoreServices services, IEventLog log, StoreOptions options, ILoggerFactory loggers, ILogger<StoreStartup> logger) : BackgroundService
+internal sealed partial class StoreStartup(StoreServices services, LiveSettings live, IEventLog log, StoreOptions options, ILoggerFactory loggers, ILogger<StoreStartup> logger) : BackgroundService
 {
     public override async Task StartAsync(CancellationToken cancellationToken)
     {
         var store = new StoreContext(options.StoreId, options.Region, TimeZoneInfo.FindSystemTimeZoneById(options.TimeZone), Currency.Parse(options.Currency));
         services.Devices = await DeviceRegistry.OpenAsync(log, options.Time, cancellationToken);
         services.Retail = await RetailContexts.OpenAsync(log, store, options.Retail, options.PaymentTerminal, options.Time, cancellationToken, loggers);
+        live.Restore(); // a release's settings applied live before this process restarted
         services.Retail.Start();
         await base.StartAsync(cancellationToken);
     }

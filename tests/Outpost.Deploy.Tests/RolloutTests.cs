@@ -9,8 +9,8 @@ namespace Outpost.Deploy.Tests;
 
 /// <summary>
 /// Rollouts for real: HQ, a registry and three stores on this machine, each store a store server played from the
-/// manifests under podman (with its own image store) and a deploy agent beside it. Two real builds (1.0.0, 1.0.1) and a
-/// broken 1.0.2; tills sell at every store throughout.
+/// manifests under podman (with its own image store) and a deploy agent beside it. Two real builds (1.0.0, 1.0.1), a
+/// broken 1.0.2 and a configuration-only 1.0.1-config.1; tills sell at every store throughout.
 /// </summary>
 [Collection(Containers.Name)]
 public sealed class RolloutTests(Images images, Browser browser) : IClassFixture<Browser>
@@ -21,7 +21,7 @@ public sealed class RolloutTests(Images images, Browser browser) : IClassFixture
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     [Fact]
-    public async Task A_release_goes_canary_then_the_rest_while_tills_sell_a_cut_store_converges_when_back_and_a_broken_one_halts_at_the_canary_and_rolls_back()
+    public async Task A_release_goes_canary_then_the_rest_while_tills_sell_a_cut_store_converges_a_broken_one_rolls_back_at_the_canary_and_settings_change_without_a_restart()
     {
         Assert.NotEmpty(images.OutpostDigest);
         await using var registry = await Registry.StartAsync();
@@ -104,6 +104,34 @@ public sealed class RolloutTests(Images images, Browser browser) : IClassFixture
             await Browser.ShotAsync(page, "rollout-real-halted");
             await context.CloseAsync();
 
+            // A configuration-only release (1.0.1's image, a new floor limit) goes in force at every store without a restart.
+            using (var aborted = await admin.PostAsJsonAsync($"admin/rollouts/{second}/abort", new { reason = "1.0.2 withdrawn" }, Ct))
+            {
+                Assert.True(aborted.IsSuccessStatusCode, await aborted.Content.ReadAsStringAsync(Ct));
+            }
+
+            var startedAt = new List<string>();
+            foreach (var site in sites)
+            {
+                startedAt.Add(await HealthAsync(site, "startedAt"));
+            }
+
+            using (var recorded = await admin.PostAsJsonAsync("admin/releases",
+                new { version = "1.0.1-config.1", image = v101, settings = new Dictionary<string, object> { ["Retail:Checkout:OfflineFloorLimit"] = 75 } }, Ct))
+            {
+                Assert.True(recorded.IsSuccessStatusCode, await recorded.Content.ReadAsStringAsync(Ct));
+            }
+
+            var third = await StartRolloutAsync(admin, "1.0.1-config.1", sites[0].StoreId);
+            await WaitForStatusAsync(admin, third, "Completed", TimeSpan.FromMinutes(3), sites);
+            for (var i = 0; i < sites.Count; i++)
+            {
+                Assert.Equal(startedAt[i], await HealthAsync(sites[i], "startedAt")); // the same store server process
+                using var client = Fleet.Client(sites[i].Url, AdminToken);
+                using var settings = JsonDocument.Parse(await client.GetStringAsync("api/deploy/settings", Ct));
+                Assert.Equal("75", settings.RootElement.GetProperty("settings").GetProperty("Retail:Checkout:OfflineFloorLimit").GetString());
+            }
+
             // Every sale the tills hold a receipt for reached HQ, once.
             await stop.CancelAsync();
             await Task.WhenAll(selling);
@@ -132,11 +160,13 @@ public sealed class RolloutTests(Images images, Browser browser) : IClassFixture
     }
 
 
-    private static async Task<string> VersionAsync(StoreSite site)
+    private static Task<string> VersionAsync(StoreSite site) => HealthAsync(site, "version");
+
+    private static async Task<string> HealthAsync(StoreSite site, string property)
     {
         using var client = Fleet.Client(site.Url, AdminToken);
         using var health = JsonDocument.Parse(await client.GetStringAsync("api/deploy/health", Ct));
-        return health.RootElement.GetProperty("version").GetString()!;
+        return health.RootElement.GetProperty(property).ToString();
     }
 
     private static async Task RecordAsync(HttpClient admin, string version, string image)

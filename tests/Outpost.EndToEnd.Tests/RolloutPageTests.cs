@@ -28,23 +28,9 @@ public sealed class RolloutPageTests(Browser browser) : IClassFixture<Browser>
     {
         await using var registry = await Registry.StartAsync();
         var digest = await registry.PutImageAsync("outpost", "1.0.2", "1.0.2");
-        var directory = Path.Combine(Path.GetTempPath(), "outpost-e2e-rollout", Guid.NewGuid().ToString("N"));
-        var options = new CentralOptions
-        {
-            DataDirectory = directory, Urls = "http://127.0.0.1:0", Topics = RetailTopics.Catalog, RolloutInterval = TimeSpan.FromMilliseconds(200),
-        };
-        options.AdminTokens["release"] = Token;
-        options.ReleaseAdmins.Add("release");
-        options.InsecureRegistries.Add(registry.Address);
-        var hq = CentralHost.Build(options);
-        await hq.StartAsync(Ct);
+        var hq = await StartHqAsync(registry);
         try
         {
-            var stores = hq.Services.GetRequiredService<StoreDirectory>();
-            foreach (var (store, region) in new[] { ("store-a", "north"), ("store-b", "north"), ("store-c", "south") })
-            {
-                await stores.RegisterAsync(store, region, Ct);
-            }
 
             using var admin = new HttpClient { BaseAddress = hq.Address() };
             admin.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", Token);
@@ -109,5 +95,84 @@ public sealed class RolloutPageTests(Browser browser) : IClassFixture<Browser>
             await hq.StopAsync(CancellationToken.None);
             await hq.DisposeAsync();
         }
+    }
+
+    [Fact]
+    public async Task A_release_admin_records_a_release_and_starts_a_rollout_in_waves_from_the_fleet_page_and_bad_input_is_refused_in_words()
+    {
+        await using var registry = await Registry.StartAsync();
+        var digest = await registry.PutImageAsync("outpost", "1.0.3", "1.0.3");
+        var hq = await StartHqAsync(registry);
+        try
+        {
+
+            var context = await browser.Instance.NewContextAsync(new() { BaseURL = hq.Address().ToString(), ViewportSize = new() { Width = 1400, Height = 1000 } });
+            var page = await context.NewPageAsync();
+            await page.GotoAsync("/fleet.html");
+            await page.FillAsync("#token", Token);
+            await page.ClickAsync("#login button");
+
+            // An unknown setting: refused in words, nothing recorded.
+            var release = page.Locator("#release");
+            await release.Locator("[name=version]").FillAsync("1.0.3");
+            await release.Locator("[name=image]").FillAsync($"{registry.Address}/outpost@{digest}");
+            await release.Locator("[name=settings]").FillAsync("""{"Retail:Checkout:NoSuchLimit": 75}""");
+            await release.Locator("button").ClickAsync();
+            await Expect(page.Locator("#error")).ToContainTextAsync("'Retail:Checkout:NoSuchLimit' is not a setting a release can change");
+            using var admin = new HttpClient { BaseAddress = hq.Address() };
+            admin.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", Token);
+            Assert.Equal(0, JsonDocument.Parse(await admin.GetStringAsync("admin/releases", Ct)).RootElement.GetArrayLength());
+
+            await release.Locator("[name=settings]").FillAsync("""{"Retail:Checkout:OfflineFloorLimit": 75}""");
+            await release.Locator("button").ClickAsync();
+            await Expect(page.Locator("#release-done")).ToHaveTextAsync("Release 1.0.3 recorded by release.");
+
+            var rollout = page.Locator("#rollout");
+            await rollout.Locator("[name=release]").FillAsync("1.0.3");
+            await rollout.Locator("[name=waves]").FillAsync("canary: store-a\nnorth: region north\neveryone: all");
+            await rollout.Locator("[name=soak]").FillAsync("1");
+            await rollout.Locator("[name=force]").CheckAsync();
+            await rollout.Locator("button").ClickAsync();
+            await Expect(page.Locator("#release-done")).ToContainTextAsync("of 1.0.3 started.");
+            var shown = page.Locator("article.rollout[data-status='Running']");
+            await Expect(shown.Locator("tr[data-wave]")).ToHaveCountAsync(3);
+            await Expect(shown.Locator("tr[data-wave='canary']")).ToContainTextAsync("0 / 1");
+            await Expect(shown.Locator("tr[data-wave='north']")).ToContainTextAsync("0 / 1"); // store-b: store-a is the canary's
+            await Expect(shown.Locator("tr[data-wave='everyone']")).ToContainTextAsync("0 / 1");
+            await Browser.ShotAsync(page, "hq-rollout-started");
+
+            using var list = JsonDocument.Parse(await admin.GetStringAsync("admin/rollouts", Ct));
+            var started = Assert.Single(list.RootElement.EnumerateArray());
+            Assert.Equal("release", started.GetProperty("startedBy").GetString());
+            Assert.Null(started.GetProperty("window").GetString()); // forced: now
+            await context.CloseAsync();
+        }
+        finally
+        {
+            await hq.StopAsync(CancellationToken.None);
+            await hq.DisposeAsync();
+        }
+    }
+
+    /// <summary>HQ in process with a release admin, the test's registry, a quick gate, and stores a and b (north) and c (south).</summary>
+    private static async Task<Microsoft.AspNetCore.Builder.WebApplication> StartHqAsync(Registry registry)
+    {
+        var options = new CentralOptions
+        {
+            DataDirectory = Path.Combine(Path.GetTempPath(), "outpost-e2e-rollout", Guid.NewGuid().ToString("N")), Urls = "http://127.0.0.1:0",
+            Topics = RetailTopics.Catalog, RolloutInterval = TimeSpan.FromMilliseconds(200),
+        };
+        options.AdminTokens["release"] = Token;
+        options.ReleaseAdmins.Add("release");
+        options.InsecureRegistries.Add(registry.Address);
+        var hq = CentralHost.Build(options);
+        await hq.StartAsync(Ct);
+        var stores = hq.Services.GetRequiredService<StoreDirectory>();
+        foreach (var (store, region) in new[] { ("store-a", "north"), ("store-b", "north"), ("store-c", "south") })
+        {
+            await stores.RegisterAsync(store, region, Ct);
+        }
+
+        return hq;
     }
 }

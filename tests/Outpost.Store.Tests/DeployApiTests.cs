@@ -62,6 +62,40 @@ public sealed class DeployApiTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Checkout_settings_go_in_force_without_a_restart_and_survive_one_while_others_ask_for_a_restart_and_bad_ones_are_refused()
+    {
+        var (agent, _, _) = await _server.DeviceAsync("agent");
+        var checkout = () => _server.App.Services.GetRequiredService<StoreServices>().Retail.Checkout.Options;
+        Assert.Equal(50m, checkout().OfflineFloorLimit);
+        var applied = await ReadAsync(await agent.PutAsJsonAsync("/api/deploy/settings",
+            new { version = "1.0.1-config.1", settings = new Dictionary<string, string> { ["Retail:Checkout:OfflineFloorLimit"] = "75", ["Retail:Checkout:MaxLines"] = "200" } }, Ct));
+        Assert.Equal("75", applied.GetProperty("settings").GetProperty("Retail:Checkout:OfflineFloorLimit").GetString());
+        Assert.Equal((75m, 200), (checkout().OfflineFloorLimit, checkout().MaxLines));
+        Assert.Equal(30m, checkout().MaxRefundWithoutReceipt); // what the release does not set stays as the store started
+
+        // Read at start-up only: the agent is told to restart; nothing changes. A value not of its type: 400.
+        using (var later = await agent.PutAsJsonAsync("/api/deploy/settings",
+            new { version = "1.0.1-config.2", settings = new Dictionary<string, string> { ["Retail:Checkout:OfflineFloorLimit"] = "80", ["Retail:Loyalty:PointsPerUnit"] = "2" } }, Ct))
+        {
+            Assert.Equal(HttpStatusCode.Conflict, later.StatusCode);
+            Assert.Contains("Retail:Loyalty:PointsPerUnit", await later.Content.ReadAsStringAsync(Ct), StringComparison.Ordinal);
+        }
+
+        Assert.Equal(HttpStatusCode.BadRequest, (await agent.PutAsJsonAsync("/api/deploy/settings",
+            new { version = "1.0.1-config.3", settings = new Dictionary<string, string> { ["Retail:Checkout:OfflineFloorLimit"] = "lots" } }, Ct)).StatusCode);
+        Assert.Equal(75m, checkout().OfflineFloorLimit);
+
+        // The same container restarted keeps them.
+        var directory = _server.Directory;
+        await _server.DisposeAsync();
+        _server = await StoreServer.StartAsync(directory: directory);
+        Assert.Equal((75m, 200), (_server.App.Services.GetRequiredService<StoreServices>().Retail.Checkout.Options.OfflineFloorLimit,
+            _server.App.Services.GetRequiredService<StoreServices>().Retail.Checkout.Options.MaxLines));
+        var (backOffice, _, _) = await _server.DeviceAsync("backoffice");
+        Assert.Equal("1.0.1-config.1", (await ReadAsync(await backOffice.GetAsync("/api/deploy/settings", Ct))).GetProperty("version").GetString());
+    }
+
+    [Fact]
     public async Task A_report_from_a_device_that_is_not_the_agent_or_on_another_release_or_without_a_step_is_refused_and_logs_nothing()
     {
         var (agent, _, _) = await _server.DeviceAsync("agent");

@@ -106,6 +106,54 @@ document.getElementById("rollouts").addEventListener("click", async e => {
   }
 });
 
+// A wave a line: "name: all", "name: region north [50%]" or "name: store-1, store-2".
+export function parseWaves(text) {
+  return text.split("\n").map(l => l.trim()).filter(Boolean).map(line => {
+    const colon = line.indexOf(":");
+    if (colon <= 0) throw new Error(`The wave "${line}" has no name: write "name: stores", "name: region R [N%]" or "name: all".`);
+    const name = line.slice(0, colon).trim(), spec = line.slice(colon + 1).trim();
+    if (spec === "all") return { name, all: true };
+    const region = /^region\s+(\S+)(?:\s+(\d+)\s*%)?$/.exec(spec);
+    if (region) return { name, region: region[1], percent: region[2] ? Number(region[2]) : null };
+    const stores = spec.split(/[\s,]+/).filter(Boolean);
+    if (!stores.length) throw new Error(`The wave "${name}" names no store.`);
+    return { name, stores };
+  });
+}
+
+function releaseForm(id, submit) {
+  const element = document.getElementById(id);
+  element.addEventListener("submit", async e => {
+    e.preventDefault();
+    const done = document.getElementById("release-done");
+    done.textContent = "";
+    try {
+      done.textContent = await submit(Object.fromEntries(new FormData(element)));
+      showError(null);
+      await refresh();
+    } catch (error) {
+      showError(error.message);
+    }
+  });
+}
+
+const post = body => ({ method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
+releaseForm("release", async f => {
+  let settings = null;
+  if (f.settings.trim()) {
+    try { settings = JSON.parse(f.settings); } catch { throw new Error("The release settings are not valid JSON: write an object such as {\"Retail:Checkout:OfflineFloorLimit\": 75}."); }
+  }
+  const release = await api("admin/releases", post({ version: f.version.trim(), image: f.image.trim(), settings }));
+  return `Release ${release.version} recorded by ${release.recordedBy}.`;
+});
+releaseForm("rollout", async f => {
+  const rollout = await api("admin/rollouts", post({
+    release: f.release.trim(), waves: parseWaves(f.waves), soakSeconds: Number(f.soak), healthyPercent: Number(f.healthy),
+    windowStart: f.windowStart || null, windowEnd: f.windowEnd || null, force: f.force === "on",
+  }));
+  return `Rollout ${rollout.rolloutId} of ${rollout.version} started.`;
+});
+
 async function refresh() {
   try {
     const [fleet, parked, rollouts] = await Promise.all([api("admin/fleet"), api("admin/parked"), api("admin/rollouts")]);

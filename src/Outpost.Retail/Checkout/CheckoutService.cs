@@ -38,6 +38,18 @@ public sealed class CheckoutService(
     TimeProvider time,
     Func<string, long, CancellationToken, Task> projected)
 {
+    private CheckoutOptions _options = options;
+
+    /// <summary>
+    /// The checkout rules in force. Replaced whole when a release's settings are applied to the running store (the
+    /// floor limit, the refund limit…), so an operation reads one consistent set.
+    /// </summary>
+    public CheckoutOptions Options
+    {
+        get => Volatile.Read(ref _options);
+        set => Volatile.Write(ref _options, value ?? throw new ArgumentNullException(nameof(value)));
+    }
+
     /// <summary>How many recorded sales are remembered by key before the memory starts again (a few MB).</summary>
     internal int RememberedSales { get; set; } = 100_000;
 
@@ -72,14 +84,14 @@ public sealed class CheckoutService(
         ChangeAsync(basketId, async state =>
         {
             RequireStatus(state, BasketStatus.Open, "scan more items");
-            if (quantity is { } q && q > options.MaxLineQuantity)
+            if (quantity is { } q && q > Options.MaxLineQuantity)
             {
-                throw new RetailException(RetailProblem.Invalid, $"{q} is more than the {options.MaxLineQuantity} a line may hold.");
+                throw new RetailException(RetailProblem.Invalid, $"{q} is more than the {Options.MaxLineQuantity} a line may hold.");
             }
 
-            if (state.Items.Count >= options.MaxLines)
+            if (state.Items.Count >= Options.MaxLines)
             {
-                throw new RetailException(RetailProblem.Invalid, $"A basket holds at most {options.MaxLines} lines; complete this one and open another.");
+                throw new RetailException(RetailProblem.Invalid, $"A basket holds at most {Options.MaxLines} lines; complete this one and open another.");
             }
 
             var item = await pricing.ResolveAsync(scanned, quantity, time.GetUtcNow(), cancellationToken);
@@ -95,9 +107,9 @@ public sealed class CheckoutService(
         {
             RequireStatus(state, BasketStatus.Open, "change quantities");
             var item = Line(state, lineNo);
-            if (quantity <= 0 || quantity > options.MaxLineQuantity || (!item.Weighed && quantity != decimal.Truncate(quantity)))
+            if (quantity <= 0 || quantity > Options.MaxLineQuantity || (!item.Weighed && quantity != decimal.Truncate(quantity)))
             {
-                throw new RetailException(RetailProblem.Invalid, $"{quantity} is not a quantity of '{item.Name}': give {(item.Weighed ? "a weight in kg" : "a whole number")} from 1 to {options.MaxLineQuantity}.");
+                throw new RetailException(RetailProblem.Invalid, $"{quantity} is not a quantity of '{item.Name}': give {(item.Weighed ? "a weight in kg" : "a whole number")} from 1 to {Options.MaxLineQuantity}.");
             }
 
             return Task.FromResult(state with { Items = [.. state.Items.Select(i => i.No == lineNo ? i with { Quantity = quantity } : i)] });
@@ -159,7 +171,7 @@ public sealed class CheckoutService(
                 throw new RetailException(RetailProblem.Invalid, $"{pay} is not a card amount: give up to the {due.ToString("0.00", CultureInfo.InvariantCulture)} due.");
             }
 
-            var answer = await terminal.AuthorizeAsync(new PaymentRequest(new Money(pay, Currency), state.Id, pay <= options.OfflineFloorLimit), cancellationToken);
+            var answer = await terminal.AuthorizeAsync(new PaymentRequest(new Money(pay, Currency), state.Id, pay <= Options.OfflineFloorLimit), cancellationToken);
             return answer.Outcome switch
             {
                 CardOutcome.Approved or CardOutcome.ApprovedOffline => frozen with
@@ -169,7 +181,7 @@ public sealed class CheckoutService(
                 },
                 CardOutcome.Declined => throw new RetailException(RetailProblem.Refused, $"Card ****{answer.Last4} declined: {answer.Message}."),
                 _ => throw new RetailException(RetailProblem.Refused,
-                    $"The payment host cannot be reached, and card payments above {options.OfflineFloorLimit.ToString("0.00", CultureInfo.InvariantCulture)} {Currency.Code} cannot be approved offline. Take cash, or a card payment up to the limit."),
+                    $"The payment host cannot be reached, and card payments above {Options.OfflineFloorLimit.ToString("0.00", CultureInfo.InvariantCulture)} {Currency.Code} cannot be approved offline. Take cash, or a card payment up to the limit."),
             };
         }, cancellationToken);
 
@@ -251,7 +263,7 @@ public sealed class CheckoutService(
         if (await FindSaleByKeyAsync(idempotencyKey, cancellationToken) is { } done)
         {
             return done.BasketId == basketId
-                ? new SaleReceipt(done, Receipt.Of(done, options.StoreName))
+                ? new SaleReceipt(done, Receipt.Of(done, Options.StoreName))
                 : throw new RetailException(RetailProblem.Conflict, $"Idempotency key '{idempotencyKey}' already completed another basket ({done.BasketId}).");
         }
 
@@ -280,10 +292,10 @@ public sealed class CheckoutService(
         var earned = member is null ? 0 : (long)decimal.Floor(eligible) * loyalty.Options.PointsPerUnit;
         var sale = new SaleCompletedV1(state.Id, state.Id, idempotencyKey, store.StoreId, state.TillId, state.StaffId, now, store.LocalTime(now), Currency.Code,
             priced.Lines, [.. state.Items.Where(i => i.Voided).Select(i => SaleLine(i, 0m))], priced.Promotions, priced.Subtotal, priced.Saving, priced.Total,
-            priced.Taxes, priced.TaxTotal, options.Taxes.PricesIncludeTax, frozen.Tenders,
+            priced.Taxes, priced.TaxTotal, Options.Taxes.PricesIncludeTax, frozen.Tenders,
             frozen.Tenders.Where(t => t.Kind == "cash").Sum(t => t.Tendered!.Value - t.Amount),
             frozen.MemberPresented is null ? null : new SaleMemberV1(frozen.MemberPresented, member?.MemberId, member is not null, earned, redeemed));
-        var receipt = Receipt.Of(sale, options.StoreName);
+        var receipt = Receipt.Of(sale, Options.StoreName);
         var events = SaleEvents(sale, receipt, member, earned, redeemed, eligible);
         if (redeemed > 0)
         {
@@ -382,8 +394,8 @@ public sealed class CheckoutService(
                 throw new RetailException(RetailProblem.Invalid, $"Line {no} ({line.Name}): {quantity} cannot be returned; {left:0.###} of it can.");
             }
 
-            var paid = Math.Round(line.Paid * quantity / line.Quantity, Currency.Decimals, options.Taxes.Rounding);
-            returned.Add(line with { Quantity = quantity, Amount = Math.Round(line.UnitPrice * quantity, Currency.Decimals, options.Taxes.Rounding), Paid = paid });
+            var paid = Math.Round(line.Paid * quantity / line.Quantity, Currency.Decimals, Options.Taxes.Rounding);
+            returned.Add(line with { Quantity = quantity, Amount = Math.Round(line.UnitPrice * quantity, Currency.Decimals, Options.Taxes.Rounding), Paid = paid });
         }
 
         var refund = returned.Sum(r => r.Paid);
@@ -420,15 +432,15 @@ public sealed class CheckoutService(
         foreach (var (scanned, quantity) in items)
         {
             var item = await pricing.ResolveAsync(scanned, quantity, time.GetUtcNow(), cancellationToken);
-            var amount = Math.Round(item.Line.UnitPrice.Amount * item.Line.Quantity, Currency.Decimals, options.Taxes.Rounding);
+            var amount = Math.Round(item.Line.UnitPrice.Amount * item.Line.Quantity, Currency.Decimals, Options.Taxes.Rounding);
             lines.Add(new SaleLineV1(0, item.Line.Gtin.Value, item.Product.Name, item.Line.Quantity, item.Line.UnitPrice.Amount, amount, amount, item.Line.TaxClass, item.Source));
         }
 
         var refund = lines.Sum(l => l.Paid);
-        if (refund > options.MaxRefundWithoutReceipt)
+        if (refund > Options.MaxRefundWithoutReceipt)
         {
             throw new RetailException(RetailProblem.Refused,
-                $"A return without receipt refunds at most {options.MaxRefundWithoutReceipt.ToString("0.00", CultureInfo.InvariantCulture)} {Currency.Code}; these items come to {refund.ToString("0.00", CultureInfo.InvariantCulture)}.");
+                $"A return without receipt refunds at most {Options.MaxRefundWithoutReceipt.ToString("0.00", CultureInfo.InvariantCulture)} {Currency.Code}; these items come to {refund.ToString("0.00", CultureInfo.InvariantCulture)}.");
         }
 
         return await RecordReturnAsync(tillId, staffId, null, reason, lines, refund, new SaleTenderV1("cash", refund), null, 0, cancellationToken);
@@ -482,7 +494,7 @@ public sealed class CheckoutService(
         var now = time.GetUtcNow();
         var id = "R" + Guid.CreateVersion7(now).ToString("N");
         var record = new ReturnCompletedV1(id, saleId, store.StoreId, tillId, staffId, reason, now, Currency.Code, lines, refund, tender, memberId, points);
-        var slip = Receipt.Of(record, store.LocalTime(now), options.StoreName);
+        var slip = Receipt.Of(record, store.LocalTime(now), Options.StoreName);
         List<NewEvent> events =
         [
             new() { Topic = CheckoutEvents.SalesTopic, Type = CheckoutEvents.ReturnCompleted, Key = id, Scope = Scope.Store(store.StoreId), Payload = NewEvent.Json(record, CheckoutJsonContext.Default.ReturnCompletedV1) },
@@ -578,11 +590,11 @@ public sealed class CheckoutService(
         var lines = live.Select(i => new BasketLine(Gtin.Parse(i.Gtin), i.Category, i.Quantity, new Money(i.UnitPrice, Currency), i.Weighed, i.TaxClass)).ToList();
         var customer = member is null ? null : new Customer(member.MemberId, member.Segments);
         var priced = pricing.Price(lines, await promotions.GetAsync(cancellationToken), at, customer);
-        var rounding = options.Taxes.Rounding;
+        var rounding = Options.Taxes.Rounding;
         TaxBreakdown tax;
         try
         {
-            tax = options.Taxes.Compute([.. lines.Select((l, i) => (l.TaxClass, priced.LineAmounts[i]))], Currency);
+            tax = Options.Taxes.Compute([.. lines.Select((l, i) => (l.TaxClass, priced.LineAmounts[i]))], Currency);
         }
         catch (InvalidOperationException ex)
         {
@@ -597,7 +609,7 @@ public sealed class CheckoutService(
     }
 
     private SaleLineV1 SaleLine(BasketItem item, decimal paid) =>
-        new(item.No, item.Gtin, item.Name, item.Quantity, item.UnitPrice, Math.Round(item.UnitPrice * item.Quantity, Currency.Decimals, options.Taxes.Rounding), paid, item.TaxClass, item.PriceSource);
+        new(item.No, item.Gtin, item.Name, item.Quantity, item.UnitPrice, Math.Round(item.UnitPrice * item.Quantity, Currency.Decimals, Options.Taxes.Rounding), paid, item.TaxClass, item.PriceSource);
 
     private async Task<BasketView> ViewAsync(BasketState state, CancellationToken cancellationToken)
     {

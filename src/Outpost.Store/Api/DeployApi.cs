@@ -29,10 +29,32 @@ public static class DeployApi
         group.MapGet("/desired", async (IEventLog log, StoreOptions options, CancellationToken ct) =>
             TypedResults.Ok(new DesiredResponse(await DesiredAsync(log, options.StoreId, ct), options.TimeZone, await LastReportAsync(log, ct)))).Roles(Agent, BackOffice);
         group.MapPost("/progress", ReportAsync).Roles(Agent);
+        group.MapGet("/settings", (LiveSettings live) => TypedResults.Ok(new LiveSettingsResponse(live.Version, live.Current))).Roles(Agent, BackOffice);
+        group.MapPut("/settings", ApplySettings).Roles(Agent);
         group.MapGet("/health", (IEventLog log, StoreOptions options, ProcessStart start, ConnectivityMonitor link, RequestOutcomes outcomes) =>
             TypedResults.Ok(new StoreHealthResponse(RunningVersion, start.At, log.CorruptRecordsSeen == 0, options.Sync.Central is null ? null : link.Current,
-                outcomes.Requests, outcomes.ServerErrors))).Roles(Agent, BackOffice);
+                outcomes.Requests, outcomes.ServerErrors, DataVersion(options)))).Roles(Agent, BackOffice);
         return app;
+    }
+
+    private static Results<Ok<LiveSettingsResponse>, ProblemHttpResult> ApplySettings(LiveSettingsRequest body, LiveSettings live)
+    {
+        if (body.Version is not { Length: > 0 and <= 100 } version || body.Settings is not { } settings)
+        {
+            return TypedResults.Problem("'version' (the release's) and 'settings' (by configuration key) are required.", statusCode: StatusCodes.Status400BadRequest,
+                title: "Invalid settings");
+        }
+
+        try
+        {
+            live.Apply(version, settings);
+            return TypedResults.Ok(new LiveSettingsResponse(live.Version, live.Current));
+        }
+        catch (LiveSettingsException ex)
+        {
+            return TypedResults.Problem(ex.Message, statusCode: ex.NeedsRestart ? StatusCodes.Status409Conflict : StatusCodes.Status400BadRequest,
+                title: ex.NeedsRestart ? "Needs a restart" : "Invalid settings");
+        }
     }
 
     private static async Task<Results<Accepted, ProblemHttpResult>> ReportAsync(ProgressRequest body, IEventLog log, StoreOptions options, CancellationToken ct)
@@ -77,6 +99,21 @@ public static class DeployApi
     {
         var events = await log.ReadAllAsync(new ReadFilter { Topics = [RolloutEvents.ProgressTopic], Types = [RolloutEvents.DeploymentProgressed] }, cancellationToken: ct);
         return events.Count == 0 ? null : events[^1].Deserialize(RolloutJsonContext.Default.DeploymentProgressedV1);
+    }
+
+    // The log file's schema version as it is on disk now (PRAGMA user_version), read on its own read-only connection.
+    private static int DataVersion(StoreOptions options)
+    {
+        using var connection = new Microsoft.Data.Sqlite.SqliteConnection(new Microsoft.Data.Sqlite.SqliteConnectionStringBuilder
+        {
+            DataSource = options.LogPath,
+            Mode = Microsoft.Data.Sqlite.SqliteOpenMode.ReadOnly,
+            Pooling = false,
+        }.ToString());
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "PRAGMA user_version";
+        return Convert.ToInt32(command.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);
     }
 
     private static ProblemHttpResult Invalid(string detail) => TypedResults.Problem(detail, statusCode: StatusCodes.Status400BadRequest, title: "Invalid report");

@@ -11,16 +11,26 @@ public sealed record DesiredResponse(DesiredReleaseV1? Desired, string TimeZone,
 
 /// <summary>
 /// This store server process as its deploy agent watches it through a soak: the version answering, since when, whether
-/// it is ready, its link to HQ (null when it runs without HQ) and its requests and server errors since it started.
+/// it is ready, its link to HQ (null when it runs without HQ), its requests and server errors since it started, and the
+/// version of the store's data on disk (the log file's schema version: a release that migrates the data raises it,
+/// and a version that knows only a lower one cannot open it).
 /// </summary>
-public sealed record StoreHealthResponse(string Version, DateTimeOffset StartedAt, bool Ready, ConnectivityStatus? Link, long Requests, long ServerErrors);
+public sealed record StoreHealthResponse(string Version, DateTimeOffset StartedAt, bool Ready, ConnectivityStatus? Link, long Requests, long ServerErrors, int DataVersion);
 
 /// <summary>A step the deploy agent reports.</summary>
 public sealed record ProgressRequest(string? RolloutId, string? Version, DeploymentStep? Step, string? Reason);
+
+/// <summary>A release's settings for the store server to apply while it runs (<c>PUT /api/deploy/settings</c>).</summary>
+public sealed record LiveSettingsRequest(string? Version, Dictionary<string, string>? Settings);
+
+/// <summary>The release whose settings were applied live (null: none since the process started with its own), and the checkout rules in force by key.</summary>
+public sealed record LiveSettingsResponse(string? Version, IReadOnlyDictionary<string, string> Settings);
 
 /// <summary>Source-generated JSON for <c>/api/deploy</c> as the agent reads it (web defaults, enums as strings: as the store writes it).</summary>
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web, UseStringEnumConverter = true)]
 [JsonSerializable(typeof(DesiredResponse))]
 [JsonSerializable(typeof(StoreHealthResponse))]
 [JsonSerializable(typeof(ProgressRequest))]
+[JsonSerializable(typeof(LiveSettingsRequest))]
+[JsonSerializable(typeof(LiveSettingsResponse))]
 public sealed partial class DeployContractJsonContext : JsonSerializerContext;
