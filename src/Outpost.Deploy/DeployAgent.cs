@@ -20,6 +20,12 @@ public sealed partial class DeployAgent(DeployAgentOptions options, IStoreRuntim
     private readonly SoakGate _gate = new(options, runtime, store);
     private AgentState? _state;
 
+    /// <summary>When the agent last finished a pass (null before its first): its readiness.</summary>
+    public DateTimeOffset? LastPass { get; private set; }
+
+    /// <summary>What failed in the last pass that failed, if the last pass failed.</summary>
+    public string? LastError { get; private set; }
+
     /// <summary>What the agent remembers (read from its state file on first use).</summary>
     public AgentState State => _state ??= AgentState.Load(_statePath);
 
@@ -96,11 +102,15 @@ public sealed partial class DeployAgent(DeployAgentOptions options, IStoreRuntim
                 try
                 {
                     await TickAsync(stoppingToken);
+                    LastError = null;
                 }
                 catch (Exception ex) when (ex is not OperationCanceledException)
                 {
+                    LastError = ex.Message;
                     LogTickFailed(logger, ex);
                 }
+
+                LastPass = options.Time.GetUtcNow();
 
                 await Task.Delay(options.PollInterval, options.Time, stoppingToken);
             }

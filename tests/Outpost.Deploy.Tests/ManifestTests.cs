@@ -6,7 +6,7 @@ namespace Outpost.Deploy.Tests;
 /// <summary>The Kubernetes manifests: valid against the API's types, and shaped as a store operator relies on.</summary>
 public sealed class ManifestTests
 {
-    public static TheoryData<string> Directories => ["store", "central", "postgres", "trial", "overlays/podman-store", "overlays/podman-hq"];
+    public static TheoryData<string> Directories => ["store", "store-agent", "central", "postgres", "trial", "overlays/podman-store", "overlays/podman-hq"];
 
     [Theory]
     [MemberData(nameof(Directories))]
@@ -109,6 +109,36 @@ public sealed class ManifestTests
         Assert.Equal("data", Assert.Single(postgres.Spec.VolumeClaimTemplates).Metadata.Name);
         Assert.All(objects, o => Assert.True(o is V1Namespace || ((IMetadata<V1ObjectMeta>)o).Metadata.NamespaceProperty == "outpost-hq",
             $"{o.Kind} is not in the trial's namespace"));
+    }
+
+    [Fact]
+    public async Task The_store_agent_may_do_what_its_kubernetes_runtime_does_and_reaches_the_store_through_its_service()
+    {
+        var objects = Manifests.Load(await Shell.KustomizeAsync(Manifests.Directory("store-agent")));
+        var agent = Manifests.Named<V1Deployment>(objects, "outpost-agent");
+        var spec = agent.Spec.Template.Spec;
+        Assert.Equal("outpost-agent", spec.ServiceAccountName);
+        Assert.Contains(objects, o => o is V1ServiceAccount a && a.Metadata.Name == "outpost-agent");
+        var container = Assert.Single(spec.Containers);
+        var args = container.Args.ToList();
+        Assert.Equal("kubernetes", args[args.IndexOf("--runtime") + 1]);
+
+        // The store it talks to is the store base's Service, on its port.
+        var store = Manifests.Load(await Shell.KustomizeAsync(Manifests.Directory("store")));
+        var service = Manifests.Named<V1Service>(store, "outpost-store");
+        Assert.Equal($"http://{service.Metadata.Name}:{service.Spec.Ports.Single().Port}/", args[args.IndexOf("--store") + 1]);
+        Assert.Contains(store, o => o is V1Deployment d && d.Metadata.Name == "outpost-store" && d.Spec.Template.Spec.Containers.Any(c => c.Name == "store"));
+
+        // Exactly the calls KubernetesRuntime makes (see FakeKubernetes): the store Deployment read and replaced, pods
+        // listed, the pre-pull pod created, read and deleted, and the nodes listed.
+        var role = Manifests.Named<V1Role>(objects, "outpost-agent");
+        Assert.Contains(role.Rules, r => r.ApiGroups.SequenceEqual(["apps"]) && r.Resources.SequenceEqual(["deployments"])
+            && r.ResourceNames.SequenceEqual(["outpost-store"]) && r.Verbs.Order().SequenceEqual(["get", "update"]));
+        Assert.Contains(role.Rules, r => r.Resources.SequenceEqual(["pods"]) && r.Verbs.Order().SequenceEqual(["create", "delete", "get", "list"]));
+        var nodes = Manifests.Named<V1ClusterRole>(objects, "outpost-agent-nodes");
+        Assert.Equal(["list"], Assert.Single(nodes.Rules).Verbs);
+        Assert.Equal("outpost-agent", Manifests.Named<V1RoleBinding>(objects, "outpost-agent").Subjects.Single().Name);
+        Assert.Equal("outpost-agent", Manifests.Named<V1ClusterRoleBinding>(objects, "outpost-agent-nodes").Subjects.Single().Name);
     }
 
     private static IEnumerable<(string Name, IDictionary<string, string> Labels, V1PodSpec Spec, HashSet<string> ClaimTemplates)> Workloads(IEnumerable<IKubernetesObject> objects)

@@ -21,13 +21,17 @@ internal static class AgentCommand
         var soak = new Option<int>("--soak-seconds") { Description = "How long a started release must stay healthy.", DefaultValueFactory = _ => 120 };
         var startLimit = new Option<int>("--start-seconds") { Description = "How long a started release may take to answer ready.", DefaultValueFactory = _ => 120 };
         var poll = new Option<int>("--poll-seconds") { Description = "How often to ask the store what is desired.", DefaultValueFactory = _ => 10 };
+        var health = new Option<string?>("--health-urls")
+        {
+            Description = "Serve /health/live and /health/ready here (for a cluster's probes), for example http://0.0.0.0:5099; none by default.",
+        };
         var insecure = new Option<string[]>("--insecure-registry")
         {
             Description = "A registry (host:port) pulled from over plain HTTP (repeatable).",
             AllowMultipleArgumentsPerToken = true,
         };
         var command = new Command("agent", "Run a store's deploy agent: converges the store server on the release HQ wants, with a health soak and rollback.");
-        foreach (var option in new Option[] { store, token, state, runtimeName, manifest, ns, soak, startLimit, poll, insecure })
+        foreach (var option in new Option[] { store, token, state, runtimeName, manifest, ns, soak, startLimit, poll, health, insecure })
         {
             command.Options.Add(option);
         }
@@ -71,13 +75,7 @@ internal static class AgentCommand
                 return StartupChecks.BadSettings;
             }
 
-            var builder = Host.CreateApplicationBuilder();
-            builder.Logging.AddSimpleConsole(console => console.SingleLine = true);
-            builder.Services.AddSingleton(options);
-            builder.Services.AddSingleton(runtime);
-            builder.Services.AddSingleton(new StoreLink(new HttpClient { BaseAddress = storeUri, Timeout = TimeSpan.FromSeconds(10) }, agentToken));
-            builder.Services.AddHostedService<DeployAgent>();
-            using var host = builder.Build();
+            using var host = Build(options, runtime, result.GetValue(health));
             output.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"outpost agent for {storeUri} ({runtime.Name}), soak {options.SoakTime.TotalSeconds:0} s, state in {stateDirectory}"));
             await host.RunAsync(cancellationToken);
@@ -85,6 +83,39 @@ internal static class AgentCommand
             return 0;
         });
         return command;
+    }
+
+    // The agent's host: a plain one, or with --health-urls a web host answering the probes of the cluster it runs in.
+    // Live: the process answers. Ready: it has finished a pass (a pass that failed still counts: it says why and goes on).
+    private static IHost Build(DeployAgentOptions options, IStoreRuntime runtime, string? healthUrls)
+    {
+        void Register(IServiceCollection services)
+        {
+            services.AddSingleton(options);
+            services.AddSingleton(runtime);
+            services.AddSingleton(new StoreLink(new HttpClient { BaseAddress = options.Store, Timeout = TimeSpan.FromSeconds(10) }, options.Token));
+            services.AddSingleton<DeployAgent>();
+            services.AddHostedService(provider => provider.GetRequiredService<DeployAgent>());
+        }
+
+        if (healthUrls is null)
+        {
+            var builder = Host.CreateApplicationBuilder();
+            builder.Logging.AddSimpleConsole(console => console.SingleLine = true);
+            Register(builder.Services);
+            return builder.Build();
+        }
+
+        var web = WebApplication.CreateSlimBuilder();
+        web.WebHost.UseUrls(healthUrls);
+        web.Logging.AddSimpleConsole(console => console.SingleLine = true);
+        Register(web.Services);
+        var app = web.Build();
+        app.MapGet("/health/live", () => Results.Text("live"));
+        app.MapGet("/health/ready", (DeployAgent agent) => agent.LastPass is { } at
+            ? Results.Text($"ready: last pass {at:O}{(agent.LastError is { } error ? $" (failed: {error})" : "")}")
+            : Results.Text("not ready: no pass finished yet", statusCode: StatusCodes.Status503ServiceUnavailable));
+        return app;
     }
 
     private static IStoreRuntime? Runtime(string name, FileInfo? manifest, string? @namespace, DeployAgentOptions options, TextWriter output)
