@@ -122,31 +122,31 @@ public sealed partial class DeployAgent(DeployAgentOptions options, IStoreRuntim
 
     private async Task ApplyAsync(DesiredReleaseV1 desired, RunningRelease current, RunningRelease target, CancellationToken cancellationToken)
     {
-        var before = await store.HealthAsync(cancellationToken);
+        var before = await _gate.BeforeAsync(cancellationToken);
         await ReportAsync(desired, DeploymentStep.Starting, $"replacing {current.Version} with {target.Version} ({runtime.Name})", cancellationToken);
         LogApplying(logger, target.Version, current.Version);
-        string? problem;
+        SoakVerdict verdict;
         try
         {
             await runtime.ApplyAsync(target, cancellationToken);
-            problem = await _gate.SoakAsync(before, cancellationToken);
+            verdict = await _gate.SoakAsync(before, replaced: true, cancellationToken);
         }
         catch (RuntimeException ex)
         {
-            problem = ex.Message;
+            verdict = new SoakVerdict(ex.Message, null);
         }
 
-        if (problem is null)
+        if (verdict.Problem is not { } problem)
         {
             State.Current = target;
-            State.DataVersion = _gate.LastSeen?.DataVersion ?? State.DataVersion;
+            State.DataVersion = verdict.Last?.DataVersion ?? State.DataVersion;
             await FinishAsync(desired, DeploymentStep.Healthy, $"healthy through a soak of {options.SoakTime.TotalSeconds:0} s", cancellationToken);
             return;
         }
 
         // Not past a migration: the release before cannot open data the new one migrated (the log refuses a newer file),
         // so restoring it would turn one unhealthy store server into one that cannot start. The new one stays; HQ halts.
-        if (_gate.LastSeen is { DataVersion: var migrated } && State.DataVersion is { } known && migrated > known)
+        if (verdict.Last is { DataVersion: var migrated } && State.DataVersion is { } known && migrated > known)
         {
             State.Current = target;
             State.DataVersion = migrated;
@@ -161,7 +161,7 @@ public sealed partial class DeployAgent(DeployAgentOptions options, IStoreRuntim
         try
         {
             await runtime.ApplyAsync(current, cancellationToken);
-            restored = await _gate.ReadyAsync(null, cancellationToken) is { } notReady
+            restored = await _gate.ReadyAsync(cancellationToken) is { } notReady
                 ? $"{current.Version} restored but not healthy: {notReady}"
                 : $"{current.Version} restored";
         }
@@ -177,6 +177,7 @@ public sealed partial class DeployAgent(DeployAgentOptions options, IStoreRuntim
     // False when the runtime must apply it (settings read at start-up only) or the store did not answer (next tick).
     private async Task<bool> ApplyLiveAsync(DesiredReleaseV1 desired, RunningRelease current, RunningRelease target, CancellationToken cancellationToken)
     {
+        var before = await _gate.BeforeAsync(cancellationToken);
         var (outcome, detail) = await store.ApplySettingsAsync(target.Version, target.Settings, cancellationToken);
         switch (outcome)
         {
@@ -191,7 +192,7 @@ public sealed partial class DeployAgent(DeployAgentOptions options, IStoreRuntim
         }
 
         await ReportAsync(desired, DeploymentStep.Starting, $"settings of {target.Version} in force on the running store server, no restart", cancellationToken);
-        if (await _gate.SoakAsync(null, cancellationToken) is not { } problem)
+        if ((await _gate.SoakAsync(before, replaced: false, cancellationToken)).Problem is not { } problem)
         {
             State.Current = target;
             await FinishAsync(desired, DeploymentStep.Healthy, $"settings applied without a restart; healthy through a soak of {options.SoakTime.TotalSeconds:0} s", cancellationToken);

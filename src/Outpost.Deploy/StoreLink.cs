@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
+using Outpost.Sync.Hosting;
 using Outpost.Sync.Rollouts;
 
 namespace Outpost.Deploy;
@@ -44,6 +45,19 @@ public sealed class StoreLink(HttpClient http, string token)
     /// <summary>The store server process's health; null when it does not answer.</summary>
     public async Task<StoreHealthResponse?> HealthAsync(CancellationToken cancellationToken) =>
         await GetAsync("api/deploy/health", DeployContractJsonContext.Default.StoreHealthResponse, cancellationToken);
+
+    /// <summary>The store server's own metrics (its requests and server errors among them); null when it does not answer.</summary>
+    public async Task<ServerMetrics?> MetricsAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            return ServerMetrics.Parse(await http.GetStringAsync("metrics", cancellationToken));
+        }
+        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
+        {
+            return null;
+        }
+    }
 
     /// <summary>Sends one report.</summary>
     public async Task<(ReportOutcome Outcome, string Detail)> ReportAsync(ProgressRequest report, CancellationToken cancellationToken)

@@ -44,7 +44,6 @@ public static class StoreHost
         services.AddSingleton(options);
         services.Configure<HostOptions>(host => host.ShutdownTimeout = options.ShutdownTimeout);
         services.AddSingleton(new ConnectivityMonitor(options.Time));
-        services.AddSingleton(new RequestOutcomes());
         services.AddSingleton(new ProcessStart(options.Time.GetUtcNow()));
         services.AddSingleton<StoreServices>();
         services.AddSingleton<LiveSettings>();
@@ -71,18 +70,6 @@ public static class StoreHost
         }
 
         var app = NodeHost.Build(builder, configure);
-        var outcomes = app.Services.GetRequiredService<RequestOutcomes>();
-        app.Use(async (context, next) =>
-        {
-            try
-            {
-                await next(context);
-            }
-            finally
-            {
-                outcomes.Count(context.Response.StatusCode);
-            }
-        });
         app.UseExceptionHandler(errors => errors.Run(WriteErrorAsync));
         var pages = new Microsoft.Extensions.FileProviders.EmbeddedFileProvider(typeof(StoreHost).Assembly, "wwwroot");
         app.UseDefaultFiles(new DefaultFilesOptions { FileProvider = pages });

@@ -16,8 +16,7 @@ namespace Outpost.Deploy.Tests;
 public sealed class RolloutTests(Images images, Browser browser) : IClassFixture<Browser>
 {
     private const string AdminToken = "rollout-test-admin-token";
-    private const string HqPort = "5080";
-    private static readonly string HqUrl = $"http://127.0.0.1:{HqPort}";
+    private const string HqUrl = "http://127.0.0.1:5080";
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     [Fact]
@@ -36,7 +35,7 @@ public sealed class RolloutTests(Images images, Browser browser) : IClassFixture
         await Fleet.PublishPriceAsync(admin, Fleet.Cola, "Cola 1.5L", 1.50m);
 
         // Three stores on 1.0.0; the third reaches HQ through a link the test cuts.
-        await using var cutLink = LinkProxy.Start(int.Parse(HqPort, System.Globalization.CultureInfo.InvariantCulture));
+        await using var cutLink = new Outpost.Cli.Bench.LinkRelay(new Uri(HqUrl)); // the demo's and the benchmarks' pulled plug
         var sites = new List<StoreSite>();
         var tills = new List<Tills>();
         using var stop = new CancellationTokenSource();
@@ -47,7 +46,7 @@ public sealed class RolloutTests(Images images, Browser browser) : IClassFixture
             {
                 var storeId = $"rollout-{i}";
                 var secret = await Fleet.RegisterStoreAsync(admin, storeId, "north");
-                var central = i == 3 ? $"http://127.0.0.1:{cutLink.Port}/" : HqUrl + "/";
+                var central = i == 3 ? cutLink.Address.ToString() : HqUrl + "/";
                 var site = await StoreSite.StartAsync(storeId, 5090 + i, v100, central, secret, AdminToken, registry.Address);
                 sites.Add(site);
                 using var storeAdmin = Fleet.Client(site.Url, AdminToken);
@@ -66,14 +65,14 @@ public sealed class RolloutTests(Images images, Browser browser) : IClassFixture
             }
 
             // 1.0.1: canary, then the rest. The third store's link is down when the rollout starts.
-            await cutLink.CutAsync();
+            cutLink.Up = false;
             await RecordAsync(admin, Images.NextVersion, v101);
             var first = await StartRolloutAsync(admin, Images.NextVersion, sites[0].StoreId);
             await WaitForStepAsync(admin, first, sites[1].StoreId, "Healthy", sites);
             var waiting = await RolloutAsync(admin, first);
             Assert.Equal("Running", waiting.GetProperty("status").GetString()); // the second wave waits for the cut store
             Assert.Equal(Images.Version, await VersionAsync(sites[2]));
-            cutLink.Restore();
+            cutLink.Up = true;
             await WaitForStatusAsync(admin, first, "Completed", TimeSpan.FromMinutes(4), sites);
             foreach (var site in sites)
             {

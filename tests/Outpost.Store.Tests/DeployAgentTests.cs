@@ -1,6 +1,8 @@
 using System.Net.Http.Json;
 using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -129,6 +131,19 @@ public sealed class DeployAgentTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_release_answering_more_server_errors_than_the_one_before_is_rolled_back_with_the_figures()
+    {
+        var image = "registry.example.com/outpost@sha256:" + new string('5', 64);
+        _runtime.Erroring.Add(image);
+        await ArriveAsync(new DesiredReleaseV1("r5", "1.0.5", image, new Dictionary<string, string>(), "canary", null));
+        await _agent.TickAsync(Ct);
+        await _agent.TickAsync(Ct);
+        Assert.Equal([DeploymentStep.Downloading, DeploymentStep.Starting, DeploymentStep.RolledBack], await StepsAsync());
+        Assert.Equal([image, Installed], _runtime.Applied.Select(r => r.Image));
+        Assert.Matches(@"^server errors on \d+\.\d ?% of \d+ requests, against 0\.0 ?% before; .+ restored$", (await ReportsAsync())[^1].Reason!);
+    }
+
+    [Fact]
     public async Task A_release_that_migrated_the_data_is_not_rolled_back_past_the_migration_and_says_so()
     {
         var image = "registry.example.com/outpost@sha256:" + new string('4', 64);
@@ -146,7 +161,7 @@ public sealed class DeployAgentTests : IAsyncLifetime
 
     private RetailOptions Retail() => _store.Services.GetRequiredService<StoreOptions>().Retail;
 
-    private async Task<WebApplication> StartStoreAsync(IReadOnlyDictionary<string, string> settings)
+    private async Task<WebApplication> StartStoreAsync(IReadOnlyDictionary<string, string> settings, bool erroring = false)
     {
         var options = new StoreOptions
         {
@@ -159,17 +174,18 @@ public sealed class DeployAgentTests : IAsyncLifetime
         };
         // As `outpost store` binds OUTPOST_STORE_Retail__… over its settings file.
         new ConfigurationBuilder().AddInMemoryCollection(settings.Select(s => KeyValuePair.Create(s.Key, (string?)s.Value))).Build().Bind(options);
-        var app = StoreHost.Build(options);
+        var app = StoreHost.Build(options, erroring ? builder => builder.Services.AddSingleton<IStartupFilter, Broken>() : null);
         await app.StartAsync(Ct);
         return app;
     }
 
-    private async Task RestartAsync(RunningRelease release, bool migrate)
+    private async Task RestartAsync(RunningRelease release, RestartingRuntime runtime)
     {
         await _store.StopAsync(CancellationToken.None);
         await _store.DisposeAsync();
-        _store = await StartStoreAsync(release.Settings);
-        if (migrate)
+        var erroring = runtime.Erroring.Contains(release.Image);
+        _store = await StartStoreAsync(release.Settings, erroring);
+        if (runtime.Migrates.Contains(release.Image))
         {
             // What a release with a newer log schema does to the store's data when it starts.
             using var connection = new SqliteConnection($"Data Source={Path.Combine(_directory, "store.db")};Pooling=false");
@@ -177,6 +193,16 @@ public sealed class DeployAgentTests : IAsyncLifetime
             using var command = connection.CreateCommand();
             command.CommandText = "PRAGMA user_version = 2";
             command.ExecuteNonQuery();
+        }
+
+        if (erroring)
+        {
+            // Its devices get server errors: 60 requests, all answered 500, before the agent begins to watch it.
+            using var device = new HttpClient { BaseAddress = new Uri(_url) };
+            for (var i = 0; i < 60; i++)
+            {
+                Assert.Equal(System.Net.HttpStatusCode.InternalServerError, (await device.GetAsync("/api/broken", Ct)).StatusCode);
+            }
         }
     }
 
@@ -196,12 +222,32 @@ public sealed class DeployAgentTests : IAsyncLifetime
 
     private async Task<List<DeploymentStep>> StepsAsync() => [.. (await ReportsAsync()).Select(r => r.Step)];
 
+    /// <summary>A build whose <c>/api/broken</c> fails every time with a server error, as a faulty release would.</summary>
+    private sealed class Broken : IStartupFilter
+    {
+        public Action<IApplicationBuilder> Configure(Action<IApplicationBuilder> next) => app =>
+        {
+            app.Use(async (context, following) =>
+            {
+                if (context.Request.Path == "/api/broken")
+                {
+                    context.Response.StatusCode = StatusCodes.Status500InternalServerError;
+                    return;
+                }
+
+                await following(context);
+            });
+            next(app);
+        };
+    }
+
     /// <summary>
     /// A runtime that replaces the store server in this process: pulls are remembered, an apply restarts the store with
-    /// the release's settings (and raises the data's version for a release in <see cref="Migrates"/>), and the restarts
+    /// the release's settings (raises the data's version for a release in <see cref="Migrates"/>; answers server errors
+    /// for a release in <see cref="Erroring"/>), and the restarts
     /// of a release in <see cref="CrashLoops"/> are what a crash-looping container would show.
     /// </summary>
-    private sealed class RestartingRuntime(RunningRelease installed, Func<RunningRelease, bool, Task> restart) : IStoreRuntime
+    private sealed class RestartingRuntime(RunningRelease installed, Func<RunningRelease, RestartingRuntime, Task> restart) : IStoreRuntime
     {
         private RunningRelease _current = installed;
 
@@ -212,6 +258,8 @@ public sealed class DeployAgentTests : IAsyncLifetime
         public Dictionary<string, int> CrashLoops { get; } = [];
 
         public HashSet<string> Migrates { get; } = [];
+
+        public HashSet<string> Erroring { get; } = [];
 
         public string Name => "in-process";
 
@@ -227,7 +275,7 @@ public sealed class DeployAgentTests : IAsyncLifetime
         {
             Applied.Add(release);
             _current = release;
-            await restart(release, Migrates.Contains(release.Image));
+            await restart(release, this);
         }
 
         public Task<RunningRelease> CurrentAsync(CancellationToken cancellationToken) => Task.FromResult(_current);

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Text.Json.Serialization.Metadata;
 
 namespace Outpost.Cli.Bench;
 
@@ -30,18 +31,7 @@ internal static class BenchCommand
 
             var directory = result.GetValue(dir)?.FullName ?? Path.Combine(Path.GetTempPath(), "outpost-bench-" + Guid.NewGuid().ToString("N")[..8]);
             var benchmark = new LogBenchmark(output, directory, result.GetValue(events), result.GetValue(payload), result.GetValue(writers), result.GetValue(window), result.GetValue(rounds));
-            try
-            {
-                var figures = await benchmark.RunAsync(cancellationToken);
-                var path = result.GetValue(json)!.FullName;
-                await LogBenchmark.WriteJsonAsync(figures, BenchJsonContext.Default.LogBenchResult, path, cancellationToken);
-                output.WriteLine($"written: {path}");
-                return 0;
-            }
-            finally
-            {
-                benchmark.Cleanup();
-            }
+            return await RunAsync(benchmark.RunAsync, benchmark.Cleanup, BenchJsonContext.Default.LogBenchResult, result.GetValue(json)!, cancellationToken);
         });
 
         var syncEvents = new Option<int>("--events") { Description = "Sales in the store's backlog for the catch-up run.", DefaultValueFactory = _ => 1_000_000 };
@@ -62,18 +52,7 @@ internal static class BenchCommand
             }
 
             var benchmark = new SyncBenchmark(output, Path.Combine(Path.GetTempPath(), "outpost-bench-" + Guid.NewGuid().ToString("N")[..8]), result.GetValue(syncEvents), result.GetValue(batch), result.GetValue(inFlight));
-            try
-            {
-                var figures = await benchmark.RunAsync(cancellationToken);
-                var path = result.GetValue(syncJson)!.FullName;
-                await LogBenchmark.WriteJsonAsync(figures, BenchJsonContext.Default.SyncBenchResult, path, cancellationToken);
-                output.WriteLine($"written: {path}");
-                return 0;
-            }
-            finally
-            {
-                benchmark.Cleanup();
-            }
+            return await RunAsync(benchmark.RunAsync, benchmark.Cleanup, BenchJsonContext.Default.SyncBenchResult, result.GetValue(syncJson)!, cancellationToken);
         });
 
         var storeDevices = new Option<int>("--devices") { Description = "Simulated tills.", DefaultValueFactory = _ => 50 };
@@ -97,18 +76,7 @@ internal static class BenchCommand
 
             var benchmark = new StoreBenchmark(output, Path.Combine(Path.GetTempPath(), "outpost-bench-" + Guid.NewGuid().ToString("N")[..8]), result.GetValue(storeDevices),
                 TimeSpan.FromSeconds(result.GetValue(storeSeconds)), result.GetValue(storeBoards), TimeSpan.FromMilliseconds(Math.Max(0, result.GetValue(storePace))));
-            try
-            {
-                var figures = await benchmark.RunAsync(cancellationToken);
-                var path = result.GetValue(storeJson)!.FullName;
-                await LogBenchmark.WriteJsonAsync(figures, BenchJsonContext.Default.StoreBenchResult, path, cancellationToken);
-                output.WriteLine($"written: {path}");
-                return 0;
-            }
-            finally
-            {
-                benchmark.Cleanup();
-            }
+            return await RunAsync(benchmark.RunAsync, benchmark.Cleanup, BenchJsonContext.Default.StoreBenchResult, result.GetValue(storeJson)!, cancellationToken);
         });
 
         var hqEvents = new Option<int>("--events") { Description = "Store events to ingest through HQ's sync endpoint.", DefaultValueFactory = _ => 1_000_000 };
@@ -132,11 +100,7 @@ internal static class BenchCommand
             }
 
             var benchmark = new HqBenchmark(output, result.GetValue(hqPostgres), result.GetValue(hqEvents), result.GetValue(hqSenders), result.GetValue(hqPollers), result.GetValue(hqChanges));
-            var figures = await benchmark.RunAsync(cancellationToken);
-            var path = result.GetValue(hqJson)!.FullName;
-            await LogBenchmark.WriteJsonAsync(figures, BenchJsonContext.Default.HqBenchResult, path, cancellationToken);
-            output.WriteLine($"written: {path}");
-            return 0;
+            return await RunAsync(benchmark.RunAsync, null, BenchJsonContext.Default.HqBenchResult, result.GetValue(hqJson)!, cancellationToken);
         });
 
         var rolloutStores = new Option<int>("--stores") { Description = "Simulated stores, each with a protocol-faithful deploy agent.", DefaultValueFactory = _ => 2000 };
@@ -158,18 +122,7 @@ internal static class BenchCommand
             }
 
             var benchmark = new RolloutBenchmark(output, result.GetValue(rolloutStores), result.GetValue(rolloutSoak), result.GetValue(rolloutPostgres));
-            try
-            {
-                var figures = await benchmark.RunAsync(cancellationToken);
-                var path = result.GetValue(rolloutJson)!.FullName;
-                await LogBenchmark.WriteJsonAsync(figures, BenchJsonContext.Default.RolloutBenchResult, path, cancellationToken);
-                output.WriteLine($"written: {path}");
-                return 0;
-            }
-            finally
-            {
-                benchmark.Cleanup();
-            }
+            return await RunAsync(benchmark.RunAsync, benchmark.Cleanup, BenchJsonContext.Default.RolloutBenchResult, result.GetValue(rolloutJson)!, cancellationToken);
         });
 
         var bench = new Command("bench", "End-to-end benchmarks; each prints its figure beside the physical limit measured in the same run.");
@@ -179,5 +132,21 @@ internal static class BenchCommand
         bench.Subcommands.Add(hq);
         bench.Subcommands.Add(rollout);
         return bench;
+
+        // Every benchmark alike: run it, write its figures as JSON, say where, and clean up after it whatever happened.
+        async Task<int> RunAsync<T>(Func<CancellationToken, Task<T>> run, Action? cleanup, JsonTypeInfo<T> type, FileInfo json, CancellationToken cancellationToken)
+        {
+            try
+            {
+                var figures = await run(cancellationToken);
+                await LogBenchmark.WriteJsonAsync(figures, type, json.FullName, cancellationToken);
+                output.WriteLine($"written: {json.FullName}");
+                return 0;
+            }
+            finally
+            {
+                cleanup?.Invoke();
+            }
+        }
     }
 }

@@ -12,6 +12,7 @@ using Outpost.Central.Stores;
 using Outpost.Core.Events;
 using Outpost.Core.Postgres;
 using Outpost.Sync.Agent;
+using Outpost.Sync.Hosting;
 
 namespace Outpost.Cli.Bench;
 

@@ -10,6 +10,7 @@ using Outpost.Core.Events;
 using Outpost.Retail.Catalog;
 using Outpost.Retail.Pricing;
 using Outpost.Retail.Promotions;
+using Outpost.Sync.Hosting;
 
 namespace Outpost.Cli.Bench;
 

@@ -31,9 +31,9 @@ public static class DeployApi
         group.MapPost("/progress", ReportAsync).Roles(Agent);
         group.MapGet("/settings", (LiveSettings live) => TypedResults.Ok(new LiveSettingsResponse(live.Version, live.Current))).Roles(Agent, BackOffice);
         group.MapPut("/settings", ApplySettings).Roles(Agent);
-        group.MapGet("/health", (IEventLog log, StoreOptions options, ProcessStart start, ConnectivityMonitor link, RequestOutcomes outcomes) =>
+        group.MapGet("/health", (IEventLog log, StoreOptions options, ProcessStart start, ConnectivityMonitor link) =>
             TypedResults.Ok(new StoreHealthResponse(RunningVersion, start.At, log.CorruptRecordsSeen == 0, options.Sync.Central is null ? null : link.Current,
-                outcomes.Requests, outcomes.ServerErrors, DataVersion(options)))).Roles(Agent, BackOffice);
+                DataVersion(options)))).Roles(Agent, BackOffice);
         return app;
     }
 
@@ -118,3 +118,6 @@ public static class DeployApi
 
     private static ProblemHttpResult Invalid(string detail) => TypedResults.Problem(detail, statusCode: StatusCodes.Status400BadRequest, title: "Invalid report");
 }
+
+/// <summary>When this store server process started (what tells the deploy agent a new process answers).</summary>
+public sealed record ProcessStart(DateTimeOffset At);

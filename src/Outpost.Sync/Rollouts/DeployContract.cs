@@ -11,11 +11,11 @@ public sealed record DesiredResponse(DesiredReleaseV1? Desired, string TimeZone,
 
 /// <summary>
 /// This store server process as its deploy agent watches it through a soak: the version answering, since when, whether
-/// it is ready, its link to HQ (null when it runs without HQ), its requests and server errors since it started, and the
-/// version of the store's data on disk (the log file's schema version: a release that migrates the data raises it,
-/// and a version that knows only a lower one cannot open it).
+/// it is ready, its link to HQ (null when it runs without HQ), and the version of the store's data on disk (the log
+/// file's schema version: a release that migrates the data raises it, and a version that knows only a lower one cannot
+/// open it). Its requests and server errors are in its <c>/metrics</c>, where they were already counted.
 /// </summary>
-public sealed record StoreHealthResponse(string Version, DateTimeOffset StartedAt, bool Ready, ConnectivityStatus? Link, long Requests, long ServerErrors, int DataVersion);
+public sealed record StoreHealthResponse(string Version, DateTimeOffset StartedAt, bool Ready, ConnectivityStatus? Link, int DataVersion);
 
 /// <summary>A step the deploy agent reports.</summary>
 public sealed record ProgressRequest(string? RolloutId, string? Version, DeploymentStep? Step, string? Reason);

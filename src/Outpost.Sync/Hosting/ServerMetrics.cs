@@ -1,20 +1,26 @@
 using System.Globalization;
 
-namespace Outpost.Cli.Bench;
+namespace Outpost.Sync.Hosting;
 
 /// <summary>
-/// One scrape of a server's Prometheus <c>/metrics</c>: its garbage collections and its own timing of requests
-/// (the <c>http.server.request.duration</c> histogram, per method and route). Two scrapes give what happened
-/// between them, as the server saw it: from the request read off the connection to the response written.
+/// One scrape of a node's Prometheus <c>/metrics</c>: its garbage collections, its own timing of requests (the
+/// <c>http.server.request.duration</c> histogram, per method and route) and how many requests it answered, with a
+/// server error apart (the same histogram's counts, by status code). Two scrapes give what happened between them, as
+/// the server saw it. The benchmarks read it, and the deploy agent compares a new version's server errors with the old one's.
 /// </summary>
-internal sealed class ServerMetrics
+public sealed class ServerMetrics
 {
     private const string Bucket = "http_server_request_duration_seconds_bucket";
     private readonly Dictionary<(string Method, string Route), SortedDictionary<double, double>> _histograms;
 
-    private ServerMetrics(double collections, double pauseSeconds, double workItems, double jitSeconds, Dictionary<(string, string), SortedDictionary<double, double>> histograms)
+    private const string Count = "http_server_request_duration_seconds_count";
+
+    private ServerMetrics(double collections, double pauseSeconds, double workItems, double jitSeconds, double requests, double serverErrors,
+        Dictionary<(string, string), SortedDictionary<double, double>> histograms)
     {
         Collections = collections;
+        Requests = requests;
+        ServerErrors = serverErrors;
         JitSeconds = jitSeconds;
         PauseSeconds = pauseSeconds;
         WorkItems = workItems;
@@ -30,15 +36,24 @@ internal sealed class ServerMetrics
     /// <summary>Work items the thread pool ran.</summary>
     public double WorkItems { get; }
 
+    /// <summary>Requests answered.</summary>
+    public double Requests { get; }
+
+    /// <summary>Of those, answered with a status of 500 or more.</summary>
+    public double ServerErrors { get; }
+
     /// <summary>Time the JIT spent compiling methods (tiered compilation keeps re-compiling hot ones for a while after start).</summary>
     public double JitSeconds { get; }
 
+    /// <summary>Reads <c>/metrics</c> from the node <paramref name="client"/> points at.</summary>
     public static async Task<ServerMetrics> ScrapeAsync(HttpClient client, CancellationToken cancellationToken) =>
         Parse(await client.GetStringAsync("/metrics", cancellationToken));
 
+    /// <summary>Reads the Prometheus text format.</summary>
     public static ServerMetrics Parse(string text)
     {
-        double collections = 0, pause = 0, workItems = 0, jit = 0;
+        ArgumentNullException.ThrowIfNull(text);
+        double collections = 0, pause = 0, workItems = 0, jit = 0, requests = 0, serverErrors = 0;
         var histograms = new Dictionary<(string, string), SortedDictionary<double, double>>();
         foreach (var line in text.Split('\n'))
         {
@@ -64,6 +79,11 @@ internal sealed class ServerMetrics
             {
                 jit += value;
             }
+            else if (Named(line, Count))
+            {
+                requests += value;
+                serverErrors += Label(line, "http_response_status_code") is ['5', _, _] ? value : 0;
+            }
             else if (Named(line, Bucket) && Label(line, "http_route") is { } route && Label(line, "http_request_method") is { } method && Label(line, "le") is { } le)
             {
                 var bound = le == "+Inf" ? double.PositiveInfinity : double.Parse(le, CultureInfo.InvariantCulture);
@@ -77,13 +97,18 @@ internal sealed class ServerMetrics
             }
         }
 
-        return new ServerMetrics(collections, pause, workItems, jit, histograms);
+        return new ServerMetrics(collections, pause, workItems, jit, requests, serverErrors, histograms);
     }
 
     /// <summary>What happened since an earlier scrape.</summary>
-    public ServerMetrics Since(ServerMetrics earlier) => new(Collections - earlier.Collections, PauseSeconds - earlier.PauseSeconds, WorkItems - earlier.WorkItems, JitSeconds - earlier.JitSeconds,
+    public ServerMetrics Since(ServerMetrics earlier)
+    {
+        ArgumentNullException.ThrowIfNull(earlier);
+        return new(Collections - earlier.Collections, PauseSeconds - earlier.PauseSeconds, WorkItems - earlier.WorkItems, JitSeconds - earlier.JitSeconds,
+        Requests - earlier.Requests, ServerErrors - earlier.ServerErrors,
         _histograms.ToDictionary(h => h.Key, h => new SortedDictionary<double, double>(h.Value.ToDictionary(
             b => b.Key, b => b.Value - (earlier._histograms.TryGetValue(h.Key, out var before) ? before.GetValueOrDefault(b.Key) : 0)))));
+    }
 
     /// <summary>
     /// A percentile of one operation's server-side duration, in milliseconds, interpolated within its bucket
