@@ -14,17 +14,21 @@ namespace Outpost.Deploy;
 public sealed class PodmanRuntime : IStoreRuntime
 {
     private static readonly TimeSpan PodmanLimit = TimeSpan.FromMinutes(5);
+    private const int BusyRetries = 4;
     private readonly string _manifest;
     private readonly string _applied;
     private readonly IReadOnlyCollection<string> _insecureRegistries;
     private readonly string _container;
+    private readonly TimeProvider _time;
 
     /// <param name="manifest">The store's manifest as installed (YAML, one or more documents; one Deployment has the store container).</param>
     /// <param name="stateDirectory">The agent's folder; the applied manifest is kept there.</param>
     /// <param name="insecureRegistries">Registries (host:port) spoken to over plain HTTP.</param>
     /// <param name="container">The store server's container in the Deployment.</param>
-    public PodmanRuntime(string manifest, string stateDirectory, IReadOnlyCollection<string> insecureRegistries, string container = "store")
+    /// <param name="time">The clock the pauses between attempts are counted on.</param>
+    public PodmanRuntime(string manifest, string stateDirectory, IReadOnlyCollection<string> insecureRegistries, string container = "store", TimeProvider? time = null)
     {
+        _time = time ?? TimeProvider.System;
         _manifest = manifest;
         _applied = Path.Combine(stateDirectory, "store-applied.yaml");
         _insecureRegistries = insecureRegistries;
@@ -75,7 +79,16 @@ public sealed class PodmanRuntime : IStoreRuntime
         var text = string.Join("\n---\n", documents.Where(d => d is not V1PersistentVolumeClaim).Select(d => KubernetesYaml.Serialize(d).TrimEnd()));
         var next = _applied + ".next";
         await File.WriteAllTextAsync(next, text, cancellationToken);
+        // Removing the old container can find its /dev/shm mount still held for a moment after the container stopped
+        // ("device or resource busy"); the old pod is then half removed, and playing again finishes the job. Only that
+        // is tried again, a bounded number of times; any other failure is the release's and is said at once.
         var played = await PodmanAsync(["kube", "play", "--replace", next], cancellationToken);
+        for (var attempt = 1; played.ExitCode != 0 && attempt <= BusyRetries && (played.Output + played.Error).Contains("device or resource busy", StringComparison.Ordinal); attempt++)
+        {
+            await Task.Delay(TimeSpan.FromSeconds(attempt), _time, cancellationToken);
+            played = await PodmanAsync(["kube", "play", "--replace", next], cancellationToken);
+        }
+
         if (played.ExitCode != 0)
         {
             throw new RuntimeException($"podman kube play --replace failed: {played.Tail()}");

@@ -23,6 +23,7 @@ namespace Outpost.Store.Tests;
 /// data folder and address, with the release's settings bound as the store binds its environment. (The podman and
 /// Kubernetes runtimes have their own tests in Outpost.Deploy.Tests, with the agent for real in RolloutTests.)
 /// </summary>
+[Collection(OneHostMetrics.Name)]
 public sealed class DeployAgentTests : IAsyncLifetime
 {
     private const string Installed = "registry.example.com/outpost@sha256:1111111111111111111111111111111111111111111111111111111111111111";

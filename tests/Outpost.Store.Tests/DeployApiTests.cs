@@ -10,6 +10,7 @@ using Outpost.Sync.Rollouts;
 namespace Outpost.Store.Tests;
 
 /// <summary>The store's side of rollouts: its deploy agent reads the release HQ wants here and reports its steps into the log.</summary>
+[Collection(OneHostMetrics.Name)]
 public sealed class DeployApiTests : IAsyncLifetime
 {
     private StoreServer _server = null!;
