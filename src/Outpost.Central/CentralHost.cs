@@ -4,11 +4,13 @@ using Outpost.Central.Admin;
 using Outpost.Central.Fleet;
 using Outpost.Central.Ingest;
 using Outpost.Central.Rollouts;
+using Outpost.Central.Security;
 using Outpost.Central.Stores;
 using Outpost.Core.Log;
 using Outpost.Core.Postgres;
 using Outpost.Sync.Hosting;
 using Outpost.Sync.Hq;
+using Outpost.Sync.Security;
 
 namespace Outpost.Central;
 
@@ -40,6 +42,25 @@ public static class CentralHost
         var builder = NodeHost.CreateBuilder(options.Urls, System.Text.Json.Serialization.Metadata.JsonTypeInfoResolver.Combine(AdminJsonContext.Default, MasterData.MasterDataJsonContext.Default),
             log, options.RetentionInterval, openLog);
         builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = options.ShutdownTimeout);
+        var tls = options.Tls;
+        if (tls.Problem() is { } tlsProblem)
+        {
+            throw new TlsSetupException($"HQ's TLS settings cannot work: {tlsProblem}.");
+        }
+
+        var certificate = tls.Enabled ? new PemCertificate(tls.Certificate!, tls.Key!, options.Time) : null;
+        var storeCertificates = tls.ClientCa is { } clientCa ? new StoreCertificates(clientCa, tls.ClientCrl, tls.RequireClientCertificate, options.Time) : null;
+        if (certificate is not null)
+        {
+            TlsServer.Listen(builder.WebHost, options.Urls, certificate, requestClientCertificates: storeCertificates is not null);
+        }
+
+        if (storeCertificates is not null)
+        {
+            builder.Services.AddSingleton(storeCertificates);
+        }
+
+        builder.Services.AddSingleton(new HqTlsState(certificate, storeCertificates, options.Time));
         builder.Services.AddSingleton<StoreDirectory>();
         builder.Services.AddSingleton(services => new DownFeed(services.GetRequiredService<IEventLog>()));
         builder.Services.AddSingleton<HqReadModels>();

@@ -43,6 +43,9 @@ public sealed class CentralOptions
     /// <summary>Commit durability of HQ's log.</summary>
     public LogDurability Durability { get; set; } = LogDurability.Full;
 
+    /// <summary>HTTPS and mutual TLS with stores.</summary>
+    public Security.HqTlsOptions Tls { get; set; } = new();
+
     /// <summary>Sync limits and long-poll timing.</summary>
     public SyncServerOptions Sync { get; set; } = new();
 

@@ -15,6 +15,7 @@ public static class OutpostCommand
         root.Subcommands.Add(CentralCommand.Create(output));
         root.Subcommands.Add(StoreCommand.Create(output));
         root.Subcommands.Add(AgentCommand.Create(output));
+        root.Subcommands.Add(PkiCommand.Create(output));
         root.Subcommands.Add(PriceCommand.Create(output));
         root.Subcommands.Add(LogCommand.Create(output));
         root.Subcommands.Add(BenchCommand.Create(output));

@@ -30,12 +30,12 @@ internal sealed class Cluster : IAsyncDisposable
 
     private readonly List<StoreNode> _stores = [];
 
-    private Cluster(string directory, WebApplication hq, TopicCatalog catalog)
+    private Cluster(string directory, WebApplication hq, TopicCatalog catalog, HttpMessageHandler? adminHandler)
     {
         Catalog = catalog;
         Directory = directory;
         Hq = hq;
-        Admin = new HttpClient { BaseAddress = hq.Address() };
+        Admin = adminHandler is null ? new HttpClient { BaseAddress = hq.Address() } : new HttpClient(adminHandler) { BaseAddress = hq.Address() };
         Admin.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", AdminToken);
     }
 
@@ -54,7 +54,11 @@ internal sealed class Cluster : IAsyncDisposable
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
-    public static async Task<Cluster> StartAsync(string? postgres = null, TopicCatalog? topics = null, Action<CentralOptions>? configure = null)
+    /// <param name="postgres">A PostgreSQL connection string, or null for SQLite.</param>
+    /// <param name="topics">The topic catalog.</param>
+    /// <param name="configure">Last changes to HQ's options.</param>
+    /// <param name="adminHandler">The admin client's handler (one that trusts a test CA, when HQ serves HTTPS).</param>
+    public static async Task<Cluster> StartAsync(string? postgres = null, TopicCatalog? topics = null, Action<CentralOptions>? configure = null, HttpMessageHandler? adminHandler = null)
     {
         topics ??= Topics;
         var directory = Path.Combine(Path.GetTempPath(), "outpost-sync-tests", Guid.NewGuid().ToString("N"));
@@ -70,7 +74,7 @@ internal sealed class Cluster : IAsyncDisposable
         configure?.Invoke(options);
         var hq = CentralHost.Build(options);
         await hq.StartAsync(Ct);
-        return new Cluster(directory, hq, topics);
+        return new Cluster(directory, hq, topics, adminHandler);
     }
 
     public async Task<IssuedCredential> RegisterAsync(string storeId, string region)

@@ -74,6 +74,7 @@ public static class AdminApi
         group.MapPost("/stores/{storeId}/revoke", RevokeAsync);
         group.MapPost("/events", PublishAsync);
         group.MapGet("/fleet", async (FleetHealth fleet, CancellationToken cancellationToken) => TypedResults.Ok(await fleet.ListAsync(cancellationToken)));
+        group.MapGet("/tls", (Security.HqTlsState tls) => TypedResults.Ok(tls.Status()));
         group.MapGet("/parked", async (IEventLog log, CancellationToken cancellationToken) => TypedResults.Ok(await ParkedEvents.ReadAsync(log, cancellationToken)));
         group.MapMasterData();
         group.MapGet("/sales", SalesAsync);
@@ -242,5 +243,6 @@ public static class AdminApi
 [JsonSerializable(typeof(IReadOnlyList<StockElsewhere>))]
 [JsonSerializable(typeof(IReadOnlyList<CampaignRecord>))]
 [JsonSerializable(typeof(JsonElement))]
+[JsonSerializable(typeof(Security.HqTlsStatus))]
 [JsonSerializable(typeof(Microsoft.AspNetCore.Mvc.ProblemDetails))]
 public sealed partial class AdminJsonContext : JsonSerializerContext;

@@ -83,6 +83,14 @@ public sealed partial class FleetHealth(IEventLog log, StoreDirectory stores, Ti
         Touch(store.StoreId).Report = report;
     }
 
+    /// <inheritdoc />
+    public void Refused(StoreIdentity store, string reason)
+    {
+        // Not a sign of life: the store's last-seen time stays; its error says why it cannot sync.
+        ArgumentNullException.ThrowIfNull(store);
+        _pending.GetOrAdd(store.StoreId, _ => new Pending()).Report = new StoreReport(null, null, null, "refused by HQ: " + reason);
+    }
+
     /// <summary>Completes once the fleet tables exist.</summary>
     public Task EnsureCreatedAsync() => _created.Value;
 
@@ -200,7 +208,8 @@ public sealed partial class FleetHealth(IEventLog log, StoreDirectory stores, Ti
                 return new StoreHealth(s.StoreId, s.Region, false, null, null, null, null, 0, null, s.Revoked, firing);
             }
 
-            var seen = DateTimeOffset.FromUnixTimeMilliseconds(row.Seen);
+            // A store only ever refused has no last-seen time (0).
+            DateTimeOffset? seen = row.Seen == 0 ? null : DateTimeOffset.FromUnixTimeMilliseconds(row.Seen);
             return new StoreHealth(s.StoreId, s.Region, !s.Revoked && now - seen <= ConnectedWithin, seen, row.Version, row.Backlog, row.Lag,
                 row.Day == today ? row.Events : 0, row.Error, s.Revoked, firing);
         })];

@@ -154,9 +154,17 @@ releaseForm("rollout", async f => {
   return `Rollout ${rollout.rolloutId} of ${rollout.version} started.`;
 });
 
+// HQ's own certificate and the store CRL: what stops stores connecting, before they stop.
+function renderTls(tls) {
+  const list = document.getElementById("tls-warnings");
+  list.innerHTML = tls.warnings.map(w => `<li>${escape(w)}</li>`).join("");
+  list.hidden = tls.warnings.length === 0;
+}
+
 async function refresh() {
   try {
-    const [fleet, parked, rollouts] = await Promise.all([api("admin/fleet"), api("admin/parked"), api("admin/rollouts")]);
+    const [fleet, parked, rollouts, tls] = await Promise.all([api("admin/fleet"), api("admin/parked"), api("admin/rollouts"), api("admin/tls")]);
+    renderTls(tls);
     stores = fleet;
     showError(null);
     summarise();

@@ -41,9 +41,15 @@ internal static class CentralCommand
         {
             Description = "sqlite or postgres (also OUTPOST_DATABASE): with postgres, HQ refuses to start without a connection string instead of falling back to SQLite.",
         };
+        var tlsCertificate = new Option<FileInfo?>("--tls-certificate") { Description = "HQ's certificate, PEM (leaf then intermediates; also OUTPOST_TLS_CERTIFICATE): HQ serves its https:// --urls with it, and uses renewed files within a second." };
+        var tlsKey = new Option<FileInfo?>("--tls-key") { Description = "Its private key, PEM (also OUTPOST_TLS_KEY)." };
+        var clientCa = new Option<FileInfo?>("--client-ca") { Description = "The CA bundle (PEM) that issues store certificates: HQ asks stores for one and checks it (mutual TLS; also OUTPOST_CLIENT_CA)." };
+        var clientCrl = new Option<FileInfo?>("--client-crl") { Description = "That CA's revocation list, PEM or DER, reloaded when it changes (also OUTPOST_CLIENT_CRL)." };
+        var requireClientCertificate = new Option<bool>("--require-client-certificate") { Description = "Refuse stores without a client certificate (otherwise their secret alone lets them in while certificates are rolled out)." };
         var register = new Option<string[]>("--register") { Description = "Register STORE:REGION on start (skipped if registered) and print its secret.", AllowMultipleArgumentsPerToken = true };
         var command = new Command("central", "Run an HQ node: the sync endpoints stores connect to, the admin API, health.");
-        foreach (var option in new Option[] { data, urls, token, admins, releaseAdmins, insecureRegistries, postgres, database, webhook, format, routingKey, register })
+        foreach (var option in new Option[] { data, urls, token, admins, releaseAdmins, insecureRegistries, postgres, database, webhook, format, routingKey,
+            tlsCertificate, tlsKey, clientCa, clientCrl, requireClientCertificate, register })
         {
             command.Options.Add(option);
         }
@@ -81,6 +87,11 @@ internal static class CentralCommand
                 options.ReleaseAdmins.Add(name);
             }
 
+            options.Tls.Certificate = result.GetValue(tlsCertificate)?.FullName ?? Environment.GetEnvironmentVariable("OUTPOST_TLS_CERTIFICATE");
+            options.Tls.Key = result.GetValue(tlsKey)?.FullName ?? Environment.GetEnvironmentVariable("OUTPOST_TLS_KEY");
+            options.Tls.ClientCa = result.GetValue(clientCa)?.FullName ?? Environment.GetEnvironmentVariable("OUTPOST_CLIENT_CA");
+            options.Tls.ClientCrl = result.GetValue(clientCrl)?.FullName ?? Environment.GetEnvironmentVariable("OUTPOST_CLIENT_CRL");
+            options.Tls.RequireClientCertificate = result.GetValue(requireClientCertificate);
             options.InsecureRegistries.AddRange(result.GetValue(insecureRegistries) ?? []);
             options.Alerts.Webhook = result.GetValue(webhook);
             options.Alerts.Format = result.GetValue(format);
@@ -104,7 +115,18 @@ internal static class CentralCommand
 
             options.Alerts.ExternalUrl = new Uri(options.Urls.Split(';')[0].Replace("://*", "://localhost", StringComparison.Ordinal)
                 .Replace("://+", "://localhost", StringComparison.Ordinal).Replace("://0.0.0.0", "://localhost", StringComparison.Ordinal).TrimEnd('/') + "/");
-            await using var app = CentralHost.Build(options);
+            WebApplication app;
+            try
+            {
+                app = CentralHost.Build(options);
+            }
+            catch (Outpost.Sync.Security.TlsSetupException ex)
+            {
+                output.WriteLine(ex.Message);
+                return StartupChecks.BadSettings;
+            }
+
+            await using var _ = app;
             var stores = app.Services.GetRequiredService<StoreDirectory>();
             foreach (var entry in result.GetValue(register) ?? [])
             {

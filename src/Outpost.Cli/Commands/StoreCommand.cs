@@ -120,6 +120,21 @@ internal static class StoreCommand
                 return null;
             }
 
+            if (options.Sync.Central is not null)
+            {
+                try
+                {
+                    // The CA bundle, pins and client certificate are read now, so a wrong one stops the store at start.
+                    options.Sync.StoreId = options.StoreId;
+                    using var probe = new Outpost.Sync.Agent.SyncClient(options.Sync);
+                }
+                catch (Outpost.Sync.Security.TlsSetupException ex)
+                {
+                    output.WriteLine($"The store's TLS settings for HQ (Sync:CaBundle, Sync:PinnedKeys, Sync:ClientCertificate, Sync:ClientKey) cannot work: {ex.Message}");
+                    return null;
+                }
+            }
+
             if (StartupChecks.WritableDirectory(options.DataDirectory) is { } why)
             {
                 output.WriteLine($"The data directory '{options.DataDirectory}' (--data, DataDirectory, OUTPOST_STORE_DataDirectory) is not writable: {why}");

@@ -2,8 +2,10 @@ using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
+using System.Security.Authentication;
 using Outpost.Core.Events;
 using Outpost.Sync.Protocol;
+using Outpost.Sync.Security;
 
 namespace Outpost.Sync.Agent;
 
@@ -14,6 +16,8 @@ public sealed class SyncClient : IDisposable
     private readonly SyncClientOptions _options;
 
     private readonly ConnectivityMonitor? _monitor;
+    private readonly HqTrust? _trust;
+    private readonly PemCertificate? _certificate;
 
     /// <summary>The store software's version, sent with every request.</summary>
     public static string SoftwareVersion { get; } =
@@ -25,7 +29,9 @@ public sealed class SyncClient : IDisposable
     /// <param name="options">Where HQ is and how to talk to it.</param>
     /// <param name="monitor">Where to report the link's state (the store's back office and its reports to HQ).</param>
     /// <param name="observer">A handler put in front of the connection (a benchmark counting bytes on the wire), or null.</param>
-    public SyncClient(SyncClientOptions options, ConnectivityMonitor? monitor = null, DelegatingHandler? observer = null)
+    /// <param name="time">The clock certificates are checked against.</param>
+    /// <exception cref="TlsSetupException">A CA bundle, pin or client certificate that cannot be used.</exception>
+    public SyncClient(SyncClientOptions options, ConnectivityMonitor? monitor = null, DelegatingHandler? observer = null, TimeProvider? time = null)
     {
         _monitor = monitor;
         ArgumentNullException.ThrowIfNull(options);
@@ -37,6 +43,20 @@ public sealed class SyncClient : IDisposable
             AutomaticDecompression = DecompressionMethods.None,
             MaxConnectionsPerServer = options.MaxInFlight + 2,
         };
+        if (options.Central?.Scheme == Uri.UriSchemeHttps)
+        {
+            _trust = new HqTrust(new CertificateCheck(options.CaBundle, time), options.PinnedKeys, options.Central.IdnHost);
+            handler.SslOptions.RemoteCertificateValidationCallback = _trust.Validate;
+            if (options.ClientCertificate is { } certificate)
+            {
+                _certificate = new PemCertificate(certificate, options.ClientKey ?? certificate, time);
+                handler.SslOptions.LocalCertificateSelectionCallback = (_, _, _, _, _) => _certificate.Certificate;
+            }
+        }
+        else if (options.CaBundle is not null || options.PinnedKeys.Count > 0 || options.ClientCertificate is not null)
+        {
+            throw new TlsSetupException($"HQ's address {options.Central} is not https: a CA bundle, pinned keys or a client certificate apply only to HTTPS.");
+        }
         if (observer is not null)
         {
             observer.InnerHandler = handler;
@@ -93,7 +113,7 @@ public sealed class SyncClient : IDisposable
         timeout.CancelAfter(_options.RequestTimeout);
         using var up = new HttpRequestMessage(HttpMethod.Post, SyncWire.UpPath.TrimStart('/')) { Content = content };
         Report(up);
-        using var response = await _http.SendAsync(up, timeout.Token);
+        using var response = await SendAsync(up, timeout.Token);
         await ThrowIfRefusedAsync(response, timeout.Token);
         return await response.Content.ReadFromJsonAsync(SyncJsonContext.Default.UpAck, timeout.Token)
             ?? throw new HttpRequestException("HQ acknowledged with an empty body.");
@@ -107,7 +127,7 @@ public sealed class SyncClient : IDisposable
         Report(request);
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(wait + _options.RequestTimeout);
-        using var response = await _http.SendAsync(request, timeout.Token);
+        using var response = await SendAsync(request, timeout.Token);
         await ThrowIfRefusedAsync(response, timeout.Token);
         var body = await response.Content.ReadAsByteArrayAsync(timeout.Token);
         const int maxBatchBytes = 64 * 1024 * 1024;
@@ -119,6 +139,19 @@ public sealed class SyncClient : IDisposable
 
     /// <inheritdoc />
     public void Dispose() => _http.Dispose();
+
+    /// <summary>Sends; a TLS handshake refused on this side says why in words.</summary>
+    private async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await _http.SendAsync(request, cancellationToken);
+        }
+        catch (HttpRequestException ex) when (ex.InnerException is AuthenticationException && _trust?.LastFailure is { } why)
+        {
+            throw new HttpRequestException(why, ex);
+        }
+    }
 
     private static long Header(HttpResponseMessage response, string name) =>
         response.Headers.TryGetValues(name, out var values) && long.TryParse(values.FirstOrDefault(), CultureInfo.InvariantCulture, out var value)

@@ -54,6 +54,25 @@ public sealed class SyncClientOptions
     /// <summary>Content coding of up batches: zstd, br, gzip or identity.</summary>
     public string Compression { get; set; } = "zstd";
 
+    /// <summary>
+    /// A PEM file of the only roots HQ's certificate may chain to (a retailer's private PKI); null trusts the system's
+    /// roots (the image's CA certificates).
+    /// </summary>
+    public string? CaBundle { get; set; }
+
+    /// <summary>
+    /// Public keys HQ's certificate chain must include one of: base64 SHA-256 of a SubjectPublicKeyInfo (as
+    /// <c>outpost pki pin</c> prints it). Pin the key the next certificate keeps too (or a backup key), or a renewal
+    /// with a new key cuts every store off. Empty pins nothing.
+    /// </summary>
+    public List<string> PinnedKeys { get; } = [];
+
+    /// <summary>The store's client certificate (PEM, its CA's intermediates after it) for mutual TLS with HQ, or null; renewed files are used from the next connection on.</summary>
+    public string? ClientCertificate { get; set; }
+
+    /// <summary>The client certificate's private key (PEM).</summary>
+    public string? ClientKey { get; set; }
+
     /// <summary>An idle up link sends an empty batch this often, so a dead link is noticed while nothing sells.</summary>
     public TimeSpan Heartbeat { get; set; } = TimeSpan.FromSeconds(5);
 }

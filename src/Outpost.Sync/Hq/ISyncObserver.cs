@@ -11,4 +11,7 @@ public interface ISyncObserver
 
     /// <summary>An authenticated store request arrived, with what the store reports about itself.</summary>
     void Reported(StoreIdentity store, Protocol.StoreReport report);
+
+    /// <summary>A store with a good credential was refused for another reason (its client certificate), said in words.</summary>
+    void Refused(StoreIdentity store, string reason);
 }

@@ -10,6 +10,7 @@ using Outpost.Core.Events;
 using Outpost.Core.Log;
 using Outpost.Core.Topics;
 using Outpost.Sync.Protocol;
+using Outpost.Sync.Security;
 
 namespace Outpost.Sync.Hq;
 
@@ -250,10 +251,43 @@ public static class SyncEndpoints
             return (null, Problem(StatusCodes.Status403Forbidden, "Credential revoked", $"Store '{storeId}''s credential was revoked at HQ; ask HQ for a new one."));
         }
 
-        return result.Store is null
-            ? (null, Problem(StatusCodes.Status401Unauthorized, "Wrong store credential", $"Store '{storeId}' is unknown or the secret is wrong."))
-            : (result.Store, null);
+        if (result.Store is null)
+        {
+            return (null, Problem(StatusCodes.Status401Unauthorized, "Wrong store credential", $"Store '{storeId}' is unknown or the secret is wrong."));
+        }
+
+        // Mutual TLS: the certificate the connection presented must be this store's (checked once per connection and
+        // again when the CRL changes or the certificate's validity ends).
+        if (context.RequestServices.GetService<StoreCertificates>() is { } certificates && CertificateProblem(context, certificates, storeId) is { } problem)
+        {
+            context.RequestServices.GetService<ISyncObserver>()?.Refused(result.Store, problem);
+            return (null, Problem(StatusCodes.Status403Forbidden, "Client certificate refused", problem + "."));
+        }
+
+        return (result.Store, null);
     }
+
+    private static string? CertificateProblem(HttpContext context, StoreCertificates certificates, string storeId)
+    {
+        var certificate = context.Connection.ClientCertificate;
+        var items = context.Features.Get<Microsoft.AspNetCore.Connections.Features.IConnectionItemsFeature>()?.Items;
+        var now = context.RequestServices.GetRequiredService<TimeProvider>().GetUtcNow();
+        var key = (storeId, certificates.RevocationList);
+        if (items?.TryGetValue(typeof(StoreCertificates), out var cached) == true && cached is CheckedCertificate done && done.Key.Equals(key) && now < done.Until)
+        {
+            return done.Problem;
+        }
+
+        var problem = certificates.Problem(certificate, storeId);
+        if (items is not null)
+        {
+            items[typeof(StoreCertificates)] = new CheckedCertificate(key, problem, certificate?.NotAfter.ToUniversalTime() ?? DateTimeOffset.MaxValue);
+        }
+
+        return problem;
+    }
+
+    private sealed record CheckedCertificate((string StoreId, RevocationList? List) Key, string? Problem, DateTimeOffset Until);
 
     /// <summary>The request body, in a rented buffer the caller disposes.</summary>
     private static async Task<PooledBuffer> ReadBodyAsync(HttpContext context, int maxBytes, CancellationToken cancellationToken)
