@@ -42,5 +42,8 @@ public static class RetailTopics
         new TopicPolicy("deploy", TopicDirection.Down, TopicPriority.Normal, RetentionPolicy.Compacted),
         new TopicPolicy("deploy.progress", TopicDirection.Up, TopicPriority.Low, RetentionPolicy.UntilDone(Grace)),
         new TopicPolicy(NearbyStockEvents.Topic, TopicDirection.Down, TopicPriority.Low, RetentionPolicy.Compacted),
+
+        // The store's security audit (devices paired and revoked, failed pairings and sign-ins) goes up for HQ to keep.
+        new TopicPolicy("security", TopicDirection.Up, TopicPriority.Normal, RetentionPolicy.UntilDone(Grace)),
     ]);
 }

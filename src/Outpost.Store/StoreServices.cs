@@ -12,6 +12,12 @@ public sealed class StoreServices
     /// <summary>The enrolled devices.</summary>
     public DeviceRegistry Devices { get; internal set; } = null!;
 
+    /// <summary>Pairing codes for new devices, and the security audit.</summary>
+    public DevicePairing Pairing { get; internal set; } = null!;
+
+    /// <summary>Failed sign-ins and pairings per client address.</summary>
+    public FailureLimiter Limiter { get; internal set; } = null!;
+
     /// <summary>The retail contexts.</summary>
     public RetailContexts Retail { get; internal set; } = null!;
 }
@@ -23,6 +29,8 @@ internal sealed partial class StoreStartup(StoreServices services, LiveSettings 
     {
         var store = new StoreContext(options.StoreId, options.Region, TimeZoneInfo.FindSystemTimeZoneById(options.TimeZone), Currency.Parse(options.Currency));
         services.Devices = await DeviceRegistry.OpenAsync(log, options.Time, cancellationToken);
+        services.Pairing = new DevicePairing(services.Devices, log, options.Time);
+        services.Limiter = new FailureLimiter(options.Time);
         services.Retail = await RetailContexts.OpenAsync(log, store, options.Retail, options.PaymentTerminal, options.Time, cancellationToken, loggers);
         live.Restore(); // a release's settings applied live before this process restarted
         services.Retail.Start();

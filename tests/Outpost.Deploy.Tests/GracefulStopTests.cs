@@ -43,7 +43,7 @@ public sealed class GracefulStopTests(Images images, Browser browser) : IClassFi
 
         using var priceCheck = Fleet.Client(storeUrl, tokens[0]);
         await Fleet.WaitForPriceAsync(priceCheck, Fleet.Cola, 1.50m, TimeSpan.FromSeconds(60));
-        var (context, page) = await browser.DeviceAsync(new Uri(storeUrl + "/"), tokens[0], "till.html");
+        var (context, page) = await browser.DeviceAsync(new Uri(storeUrl + "/"), AdminToken, "till", "till.html");
         await Expect(page.Locator("body[data-live='on']")).ToHaveCountAsync(1);
 
         var tills = new Tills(storeUrl, tokens, Fleet.Cola);

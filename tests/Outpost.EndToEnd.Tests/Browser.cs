@@ -34,14 +34,33 @@ public sealed class Browser : IAsyncLifetime
         _playwright?.Dispose();
     }
 
-    /// <summary>A page signed in as a device (its token kept in the page's storage, as the start page does).</summary>
-    public async Task<(IBrowserContext Context, IPage Page)> DeviceAsync(Uri store, string token, string page)
+    /// <summary>
+    /// A page of a device paired as staff do it: the back office (here the store's admin token, through the API) asks for a pairing
+    /// code for <paramref name="role"/>; the device opens the start page's QR address (<c>/#pair=code</c>), which pairs it
+    /// (an HttpOnly cookie) and opens the page for its role; then <paramref name="page"/>.
+    /// </summary>
+    public async Task<(IBrowserContext Context, IPage Page)> DeviceAsync(Uri store, string adminToken, string role, string page)
     {
+        var code = await PairingCodeAsync(store, adminToken, role);
         var context = await Instance.NewContextAsync(new() { BaseURL = store.ToString(), ViewportSize = new() { Width = 1280, Height = 800 } });
         var tab = await context.NewPageAsync();
-        await tab.GotoAsync("/?token=" + Uri.EscapeDataString(token));
+        await tab.GotoAsync("/#pair=" + code);
+        // The start page replaces itself with the role's page once paired: wait for that navigation to begin (not for
+        // the page's load, which a loaded machine may take long over), then open the page wanted.
+        await tab.WaitForURLAsync(url => url.EndsWith(".html", StringComparison.Ordinal), new() { WaitUntil = WaitUntilState.Commit, Timeout = 30_000 });
         await tab.GotoAsync("/" + page);
         return (context, tab);
+    }
+
+    /// <summary>A pairing code for a device of <paramref name="role"/>, asked for with the store's admin token.</summary>
+    public static async Task<string> PairingCodeAsync(Uri store, string adminToken, string role)
+    {
+        using var admin = new HttpClient { BaseAddress = store };
+        admin.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", adminToken);
+        using var response = await System.Net.Http.Json.HttpClientJsonExtensions.PostAsJsonAsync(admin, "/api/devices/pairings", new { name = "e2e " + role, role },
+            TestContext.Current.CancellationToken);
+        response.EnsureSuccessStatusCode();
+        return System.Text.Json.JsonDocument.Parse(await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken)).RootElement.GetProperty("code").GetString()!;
     }
 
     public static Task ShotAsync(IPage page, string name) => page.ScreenshotAsync(new() { Path = Path.Combine(Screenshots, name + ".png"), FullPage = true });

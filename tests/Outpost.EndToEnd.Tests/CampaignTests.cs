@@ -37,8 +37,8 @@ public sealed class CampaignTests(Browser browser) : IClassFixture<Browser>
             ], cancellationToken: Ct);
             await store.Services.GetRequiredService<StoreServices>().Retail.CatchUpToAsync(seeded[^1].Seq, Ct);
 
-            var (officeContext, office) = await browser.DeviceAsync(store.Address(), Shop.AdminToken, "backoffice.html");
-            var (labelsContext, labels) = await browser.DeviceAsync(store.Address(), Shop.AdminToken, "labels.html");
+            var (officeContext, office) = await browser.DeviceAsync(store.Address(), Shop.AdminToken, "backoffice", "backoffice.html");
+            var (labelsContext, labels) = await browser.DeviceAsync(store.Address(), Shop.AdminToken, "backoffice", "labels.html");
             var label = labels.Locator($"[data-gtin='{Shop.Cola}'] .price");
             await Expect(label).ToContainTextAsync("1.50", new() { Timeout = 15_000 });
 
@@ -58,7 +58,7 @@ public sealed class CampaignTests(Browser browser) : IClassFixture<Browser>
             await Expect(label).ToContainTextAsync("0.99", new() { Timeout = 15_000 });
             await Browser.ShotAsync(labels, "4-labels-at-campaign-start");
 
-            var (tillContext, till) = await browser.DeviceAsync(store.Address(), await EnrolAsync(store.Address(), "till"), "till.html");
+            var (tillContext, till) = await browser.DeviceAsync(store.Address(), Shop.AdminToken, "till", "till.html");
             await till.Locator("#code").FillAsync(Shop.Cola);
             await till.Locator("#code").PressAsync("Enter");
             await Expect(till.Locator("#total")).ToContainTextAsync("0.99", new() { Timeout = 10_000 });
@@ -75,12 +75,4 @@ public sealed class CampaignTests(Browser browser) : IClassFixture<Browser>
         }
     }
 
-    private static async Task<string> EnrolAsync(Uri store, string role)
-    {
-        using var admin = new HttpClient { BaseAddress = store };
-        admin.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", Shop.AdminToken);
-        var response = await System.Net.Http.Json.HttpClientJsonExtensions.PostAsJsonAsync(admin, "/api/devices", new { name = "till", role }, Ct);
-        response.EnsureSuccessStatusCode();
-        return System.Text.Json.JsonDocument.Parse(await response.Content.ReadAsStringAsync(Ct)).RootElement.GetProperty("token").GetString()!;
-    }
 }

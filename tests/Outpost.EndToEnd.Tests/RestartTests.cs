@@ -28,9 +28,8 @@ public sealed class RestartTests(Browser browser) : IClassFixture<Browser>
         try
         {
             using var admin = Client(url, Shop.AdminToken);
-            var tillToken = await EnrolAsync(admin, "till");
             using var kiosk = Client(url, await EnrolAsync(admin, "kiosk"));
-            var (context, till) = await browser.DeviceAsync(new Uri(url + "/"), tillToken, "till.html");
+            var (context, till) = await browser.DeviceAsync(new Uri(url + "/"), Shop.AdminToken, "till", "till.html");
             await Expect(till.Locator("body[data-live='on']")).ToHaveCountAsync(1, new() { Timeout = 15_000 });
             for (var i = 0; i < 3; i++)
             {

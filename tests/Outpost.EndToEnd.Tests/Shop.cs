@@ -109,6 +109,8 @@ internal sealed class Shop : IAsyncDisposable
         return client;
     }
 
+
+    /// <summary>A device that is not a browser (its token in the Authorization header), enrolled through the API.</summary>
     public async Task<string> EnrolAsync(string role)
     {
         using var admin = Client(AdminToken);

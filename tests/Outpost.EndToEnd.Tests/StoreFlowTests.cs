@@ -21,7 +21,7 @@ public sealed class StoreFlowTests(Browser browser) : IClassFixture<Browser>, IA
     public async Task With_the_hq_link_cut_a_till_sells_three_under_3_for_2_and_the_sale_reaches_hq_once_when_the_link_returns()
     {
         _shop.Link.Up = false;
-        var (context, till) = await browser.DeviceAsync(_shop.StoreAddress, await _shop.EnrolAsync("till"), "till.html");
+        var (context, till) = await browser.DeviceAsync(_shop.StoreAddress, Shop.AdminToken, "till", "till.html");
         try
         {
             for (var i = 0; i < 3; i++)
@@ -60,8 +60,8 @@ public sealed class StoreFlowTests(Browser browser) : IClassFixture<Browser>, IA
     [Fact]
     public async Task A_kiosk_order_appears_on_the_kitchen_display_without_a_reload()
     {
-        var (kitchenContext, kitchen) = await browser.DeviceAsync(_shop.StoreAddress, await _shop.EnrolAsync("kitchen"), "kitchen.html");
-        var (kioskContext, kiosk) = await browser.DeviceAsync(_shop.StoreAddress, await _shop.EnrolAsync("kiosk"), "kiosk.html");
+        var (kitchenContext, kitchen) = await browser.DeviceAsync(_shop.StoreAddress, Shop.AdminToken, "kitchen", "kitchen.html");
+        var (kioskContext, kiosk) = await browser.DeviceAsync(_shop.StoreAddress, Shop.AdminToken, "kiosk", "kiosk.html");
         try
         {
             await Expect(kiosk.Locator("[data-item='Chicken Salad']")).ToBeVisibleAsync(Soon);
@@ -87,7 +87,7 @@ public sealed class StoreFlowTests(Browser browser) : IClassFixture<Browser>, IA
     [Fact]
     public async Task Marking_bacon_out_hides_the_bacon_cheeseburger_on_an_open_menu_board_and_strips_bacon_from_the_salad()
     {
-        var (boardContext, board) = await browser.DeviceAsync(_shop.StoreAddress, await _shop.EnrolAsync("signage"), "menu.html");
+        var (boardContext, board) = await browser.DeviceAsync(_shop.StoreAddress, Shop.AdminToken, "signage", "menu.html");
         try
         {
             await Expect(board.Locator("[data-item='Bacon Cheeseburger']")).ToBeVisibleAsync(Soon);

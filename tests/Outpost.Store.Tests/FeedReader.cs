@@ -19,7 +19,8 @@ internal sealed class FeedReader : IDisposable
     public static async Task<FeedReader> OpenAsync(Uri address, string token, long? lastEventId)
     {
         var client = new HttpClient { BaseAddress = address, Timeout = Timeout.InfiniteTimeSpan };
-        var request = new HttpRequestMessage(HttpMethod.Get, "/api/feed?access_token=" + Uri.EscapeDataString(token));
+        var request = new HttpRequestMessage(HttpMethod.Get, "/api/feed");
+        request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
         if (lastEventId is { } id)
         {
             request.Headers.Add("Last-Event-ID", id.ToString(CultureInfo.InvariantCulture));

@@ -55,7 +55,9 @@ public sealed class StoreApiTests : IAsyncLifetime
         foreach (var response in new[] { none, unknown, revoked })
         {
             Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
-            Assert.Contains("device token", await response.Content.ReadAsStringAsync(Ct), StringComparison.OrdinalIgnoreCase);
+            var message = await response.Content.ReadAsStringAsync(Ct);
+            Assert.Contains("Pair this device", message, StringComparison.Ordinal);
+            Assert.Contains("Authorization: Bearer", message, StringComparison.Ordinal);
         }
     }
 
@@ -325,7 +327,9 @@ public sealed class StoreApiTests : IAsyncLifetime
     [InlineData("/", "Outpost store server")]
     [InlineData("/till.html", "till.js")]
     [InlineData("/kiosk.html", "Place order")]
-    [InlineData("/menu.html", "/api/menu")]
+    [InlineData("/menu.html", "menu.js")]
+    [InlineData("/menu.js", "/api/menu")]
+    [InlineData("/pair.js", "/api/pair")]
     [InlineData("/kitchen.html", "Kitchen")]
     [InlineData("/collection.html", "Ready to collect")]
     [InlineData("/backoffice.html", "Link to HQ")]

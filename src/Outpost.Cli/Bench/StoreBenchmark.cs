@@ -270,7 +270,8 @@ internal sealed class StoreBenchmark(TextWriter output, string directory, int de
         for (var i = 0; i < boards; i++)
         {
             var client = new HttpClient { BaseAddress = store, Timeout = Timeout.InfiniteTimeSpan };
-            var response = await client.GetAsync("/api/feed?access_token=" + Uri.EscapeDataString(token), HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+            client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
+            var response = await client.GetAsync("/api/feed", HttpCompletionOption.ResponseHeadersRead, cancellationToken);
             var reader = new StreamReader(await response.Content.ReadAsStreamAsync(cancellationToken));
             await NextEventAsync(reader, "hello", cancellationToken);
             readers.Add((client, reader));

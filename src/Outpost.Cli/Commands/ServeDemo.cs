@@ -53,9 +53,11 @@ internal static class ServeDemo
                 admin.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", options.AdminToken);
                 foreach (var (page, role) in new[] { ("till", "till"), ("kiosk", "kiosk"), ("menu", "signage"), ("kitchen", "kitchen"), ("collection", "signage"), ("labels", "handheld"), ("backoffice", "backoffice") })
                 {
-                    var response = await admin.PostAsJsonAsync("/api/devices", new { name = "demo " + page, role }, cancellationToken);
-                    var token = JsonDocument.Parse(await response.Content.ReadAsStringAsync(cancellationToken)).RootElement.GetProperty("token").GetString();
-                    output.WriteLine($"  {page,-11} {store.Address()}{page}.html?token={token}");
+                    // A pairing code per page, not a token: opening the address pairs the browser (an HttpOnly cookie) and
+                    // opens the page; the code works once, for an hour.
+                    var response = await admin.PostAsJsonAsync("/api/devices/pairings", new { name = "demo " + page, role, minutes = 60 }, cancellationToken);
+                    var code = JsonDocument.Parse(await response.Content.ReadAsStringAsync(cancellationToken)).RootElement.GetProperty("code").GetString();
+                    output.WriteLine($"  {page,-11} {store.Address()}#pair={code}{(page == "collection" ? "  (a signage device: it opens menu.html; then open collection.html)" : "")}");
                 }
             }
 

@@ -49,7 +49,11 @@ internal static class StoreCommand
             await app.StartAsync(cancellationToken);
             output.WriteLine($"outpost store {options.StoreId} listening on {app.Address()}");
             // A generated token is printed once so that the first devices can be enrolled; a given one is never echoed into logs.
-            output.WriteLine($"back office: {app.Address()}backoffice.html (admin token: {(generatedToken ? options.AdminToken : "as configured")})");
+            output.WriteLine($"back office: {app.Address()}backoffice.html (admin token for the API: {(generatedToken ? options.AdminToken : "as configured")})");
+            // The first back office is paired with a code printed here (an hour); it pairs every other device.
+            var first = await app.Services.GetRequiredService<Outpost.Store.StoreServices>().Pairing.CreateAsync("Back office", "backoffice", "start-up",
+                TimeSpan.FromMinutes(60), app.Address().ToString(), cancellationToken);
+            output.WriteLine($"pair the back office: open {first.PairUrl} (or enter {first.Code} on {app.Address()}), until {first.ExpiresAt:HH:mm} UTC");
             await GracefulStop.RunUntilStoppedAsync(app, $"outpost store {options.StoreId}", output, cancellationToken);
             return 0;
         });

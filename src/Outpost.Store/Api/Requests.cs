@@ -96,6 +96,23 @@ public sealed record CampaignPromotionRequest(string Id, PromotionDefinitionV1 P
 /// <param name="Role">Its role.</param>
 public sealed record EnrolRequest(string Name, string Role);
 
+/// <summary>A pairing code asked for in the back office.</summary>
+/// <param name="Name">What staff will call the device.</param>
+/// <param name="Role">Its role.</param>
+/// <param name="Minutes">How long the code works (1 to 60; default 10).</param>
+public sealed record PairingRequest(string Name, string Role, int? Minutes);
+
+/// <summary>A device exchanging its pairing code.</summary>
+/// <param name="Code">The code (digits; a dash or spaces are ignored).</param>
+/// <param name="Credential">"cookie" (a page: an HttpOnly cookie, the default) or "body" (a device that is not a browser keeps the token it is given).</param>
+public sealed record PairRequest(string Code, string? Credential);
+
+/// <summary>A paired device.</summary>
+/// <param name="Device">The device.</param>
+/// <param name="Page">The page for its role.</param>
+/// <param name="Token">Its token, only when asked for in the body.</param>
+public sealed record Paired(Devices.Device Device, string Page, string? Token);
+
 /// <summary>A device heartbeat.</summary>
 /// <param name="AppVersion">What the page or app runs.</param>
 public sealed record HeartbeatRequest(string? AppVersion);
@@ -127,3 +144,10 @@ public sealed record GateEnterRequest(string Code);
 /// <param name="VisitId">The visit from the entrance.</param>
 /// <param name="Items">What they took.</param>
 public sealed record GateExitRequest(string VisitId, IReadOnlyList<ReturnItem>? Items);
+
+/// <summary>The device a page is signed in as.</summary>
+/// <param name="DeviceId">Its id.</param>
+/// <param name="Name">What staff call it.</param>
+/// <param name="Role">Its role.</param>
+/// <param name="Page">The page for its role.</param>
+public sealed record WhoAmI(string DeviceId, string Name, string Role, string Page);

@@ -25,6 +25,7 @@ public static class StoreApi
         MapInventory(api.MapGroup("/stock").WithTags("Inventory"));
         MapCampaigns(api.MapGroup("/campaigns").WithTags("Store campaigns"));
         MapDevices(api.MapGroup("/devices").WithTags("Devices"));
+        PairingApi.Map(api);
         api.MapGet("/labels", async (bool? reprint, StoreServices s, CancellationToken ct) => TypedResults.Ok(await s.Retail.Labels.LabelsAsync(reprint == true, ct)))
             .WithTags("Labels").Roles(BackOffice, Handheld);
         api.MapPost("/labels/printed", async (IReadOnlyList<PrintedLabel> body, StoreServices s, CancellationToken ct) =>
@@ -181,8 +182,16 @@ public static class StoreApi
             return TypedResults.Created($"/api/devices/{enrolled.Device.Id}", enrolled);
         }).Roles(BackOffice);
         group.MapGet("/", (StoreServices s) => TypedResults.Ok(s.Devices.List())).Roles(BackOffice);
-        group.MapDelete("/{id}", async (string id, StoreServices s, CancellationToken ct) =>
-            await s.Devices.RevokeAsync(id, ct) ? Results.NoContent() : NotFound($"No device {id}.")).Roles(BackOffice);
+        group.MapDelete("/{id}", async (string id, ClaimsPrincipal user, HttpContext http, StoreServices s, CancellationToken ct) =>
+        {
+            if (!await s.Devices.RevokeAsync(id, ct))
+            {
+                return NotFound($"No device {id}.");
+            }
+
+            await s.Pairing.AuditAsync("DeviceRevoked", http.Connection.RemoteIpAddress?.ToString(), id, user.DeviceId(), "revoked in the back office; its credential and live feed end at once", ct);
+            return Results.NoContent();
+        }).Roles(BackOffice);
         group.MapPost("/heartbeat", async (HeartbeatRequest? body, ClaimsPrincipal user, StoreServices s, CancellationToken ct) =>
         {
             if (body?.AppVersion is { Length: > 64 })

@@ -48,6 +48,7 @@ public sealed class DeviceRegistry
     private readonly TimeProvider _time;
     private readonly ConcurrentDictionary<string, Device> _byHash = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, (string? Version, DateTimeOffset Seen, DateTimeOffset Sent)> _beats = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, CancellationTokenSource> _revocations = new(StringComparer.Ordinal);
 
     private DeviceRegistry(IEventLog log, TimeProvider time)
     {
@@ -82,16 +83,7 @@ public sealed class DeviceRegistry
     /// <exception cref="ArgumentException">Unknown role or bad name.</exception>
     public async Task<EnrolledDevice> EnrolAsync(string name, string role, string by, CancellationToken cancellationToken)
     {
-        if (!DeviceRoles.Enrollable.Contains(role))
-        {
-            throw new ArgumentException($"'{role}' is not a device role: {string.Join(", ", DeviceRoles.Enrollable)}.", nameof(role));
-        }
-
-        if (string.IsNullOrWhiteSpace(name) || name.Length > 64)
-        {
-            throw new ArgumentException("A device name is 1 to 64 characters.", nameof(name));
-        }
-
+        CheckEnrolment(name, role);
         var now = _time.GetUtcNow();
         var device = new Device(role + "-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(4)), name.Trim(), role, now, by, false);
         var token = Base64Url(RandomNumberGenerator.GetBytes(24));
@@ -103,6 +95,24 @@ public sealed class DeviceRegistry
         _byHash[hash] = device;
         return new EnrolledDevice(device, token);
     }
+
+    /// <summary>Throws <see cref="ArgumentException"/> unless a device may be enrolled with this name and role.</summary>
+    public static void CheckEnrolment(string name, string role)
+    {
+        if (!DeviceRoles.Enrollable.Contains(role))
+        {
+            throw new ArgumentException($"'{role}' is not a device role: {string.Join(", ", DeviceRoles.Enrollable)}.", nameof(role));
+        }
+
+        if (string.IsNullOrWhiteSpace(name) || name.Length > 64)
+        {
+            throw new ArgumentException("A device name is 1 to 64 characters.", nameof(name));
+        }
+    }
+
+    /// <summary>A token cancelled when the device is revoked: what a live feed holds, so a revoked device's feed ends at once.</summary>
+    public CancellationToken UntilRevoked(string deviceId) =>
+        _revocations.GetOrAdd(deviceId, _ => new CancellationTokenSource()).Token;
 
     /// <summary>Revokes a device's token at once; false when there is no such device.</summary>
     public async Task<bool> RevokeAsync(string deviceId, CancellationToken cancellationToken)
@@ -117,6 +127,12 @@ public sealed class DeviceRegistry
         await tx.ExecuteAsync("UPDATE store_devices SET revoked = 1 WHERE id = $id", cancellationToken, ("$id", deviceId));
         await tx.CommitAsync(cancellationToken);
         _byHash[entry.Key] = entry.Value with { Revoked = true };
+        if (_revocations.TryRemove(deviceId, out var live))
+        {
+            await live.CancelAsync();
+            live.Dispose();
+        }
+
         return true;
     }
 

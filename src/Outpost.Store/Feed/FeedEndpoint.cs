@@ -12,19 +12,21 @@ public static class FeedEndpoint
     /// <summary>Maps the feed.</summary>
     public static IEndpointRouteBuilder MapStoreFeed(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/api/feed", (HttpContext http, ClaimsPrincipal user, StoreFeed feed, IHostApplicationLifetime lifetime) =>
+        app.MapGet("/api/feed", (HttpContext http, ClaimsPrincipal user, StoreFeed feed, StoreServices services, IHostApplicationLifetime lifetime) =>
         {
+            // A device revoked while its feed is open loses the feed at once.
+            var revoked = services.Devices.UntilRevoked(user.DeviceId());
             var resume = http.Request.Headers["Last-Event-ID"].ToString() is { Length: > 0 } header ? header : http.Request.Query["lastEventId"].ToString();
             long? after = long.TryParse(resume, NumberStyles.None, CultureInfo.InvariantCulture, out var seq) ? seq : null;
-            return TypedResults.ServerSentEvents(StreamAsync(feed, after, StoreFeed.ChannelsFor(user.Role()), http.RequestAborted, lifetime.ApplicationStopping));
+            return TypedResults.ServerSentEvents(StreamAsync(feed, after, StoreFeed.ChannelsFor(user.Role()), http.RequestAborted, lifetime.ApplicationStopping, revoked));
         }).WithTags("Live feed").Roles([.. DeviceRoles.All]);
         return app;
     }
 
     private static async IAsyncEnumerable<SseItem<string>> StreamAsync(StoreFeed feed, long? after, IReadOnlyList<string> channels, CancellationToken aborted, CancellationToken stopping,
-        [EnumeratorCancellation] CancellationToken cancellationToken = default)
+        CancellationToken revoked, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(aborted, stopping, cancellationToken);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(aborted, stopping, revoked, cancellationToken);
         var first = true;
         await using var messages = feed.SubscribeAsync(after, channels, linked.Token).GetAsyncEnumerator(linked.Token);
         while (true)

@@ -1,11 +1,7 @@
-// Shared by every device page: the device token, API calls with clear errors, the live feed, heartbeats.
-export const version = "outpost-pages/1";
-
-export function token() {
-  const fromUrl = new URLSearchParams(location.search).get("token");
-  if (fromUrl) { localStorage.setItem("outpost.token", fromUrl); history.replaceState(null, "", location.pathname); }
-  return localStorage.getItem("outpost.token") || "";
-}
+// Shared by every device page: API calls with clear errors, the live feed, heartbeats. A page's credential is the
+// HttpOnly cookie it got when the device was paired (the start page): script never sees it, and it is never in an
+// address. Every request says it comes from the store's own pages (X-Outpost-Request), which another site cannot.
+export const version = "outpost-pages/2";
 
 export function showError(message) {
   let bar = document.getElementById("error");
@@ -20,7 +16,8 @@ export async function api(path, { method = "GET", body } = {}) {
   try {
     response = await fetch(path, {
       method,
-      headers: { "Authorization": "Bearer " + token(), ...(body === undefined ? {} : { "Content-Type": "application/json" }) },
+      headers: { "X-Outpost-Request": "1", ...(body === undefined ? {} : { "Content-Type": "application/json" }) },
+      credentials: "same-origin",
       body: body === undefined ? undefined : JSON.stringify(body),
     });
   } catch {
@@ -30,7 +27,7 @@ export async function api(path, { method = "GET", body } = {}) {
   const text = await response.text();
   const data = text ? JSON.parse(text) : null;
   if (!response.ok) {
-    if (response.status === 401) throw new Error("This device is not signed in (or its token was revoked). Open the start page and enter the device token.");
+    if (response.status === 401) throw new Error("This device is not paired (or was revoked). Open the start page and enter a pairing code from the back office.");
     throw new Error((data && (data.detail || data.title)) || `The store server answered ${response.status}.`);
   }
   return data;
@@ -43,7 +40,7 @@ export async function attempt(action) {
 
 // The live feed: onMessage(channel, data, id); onReload() after hello/reset (load state again).
 export function feed(onMessage, onReload) {
-  const source = new EventSource("/api/feed?access_token=" + encodeURIComponent(token()));
+  const source = new EventSource("/api/feed");
   for (const greeting of ["hello", "reset"]) source.addEventListener(greeting, () => onReload());
   for (const channel of ["orders", "menu", "availability", "sales", "connectivity"]) {
     source.addEventListener(channel, (e) => onMessage(channel, JSON.parse(e.data), e.lastEventId));

@@ -33,12 +33,13 @@ public static class NodeHost
         return builder;
     }
 
-    /// <summary>Applies the caller's last changes, builds, and maps what every node serves (status pages, health).</summary>
+    /// <summary>Applies the caller's last changes, builds, and maps what every node serves (security headers, status pages, health).</summary>
     public static WebApplication Build(WebApplicationBuilder builder, Action<WebApplicationBuilder>? configure)
     {
         ArgumentNullException.ThrowIfNull(builder);
         configure?.Invoke(builder);
         var app = builder.Build();
+        app.UseSecurityHeaders();
         app.UseStatusCodePages();
         app.MapLogHealth();
         return app;
