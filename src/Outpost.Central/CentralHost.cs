@@ -79,11 +79,13 @@ public static class CentralHost
             .AddMeter(Outpost.Core.Diagnostics.CoreMetrics.MeterName, "Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel", "System.Runtime")
             .AddPrometheusExporter());
         builder.Services.AddSingleton(Options.Create(options.Sync));
+        builder.Services.AddSyncRateLimits(options.Sync);
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton<RolloutConductor>();
         builder.Services.AddHostedService(services => services.GetRequiredService<RolloutConductor>());
         builder.Services.AddSingleton(_ => new Outpost.Sync.Rollouts.RegistryClient(new HttpClient { Timeout = TimeSpan.FromSeconds(10) }, options.InsecureRegistries));
         var app = NodeHost.Build(builder, configure);
+        app.UseRateLimiter();
         app.MapSyncEndpoints();
         var pages = new Microsoft.Extensions.FileProviders.EmbeddedFileProvider(typeof(CentralHost).Assembly, "wwwroot");
         app.UseDefaultFiles(new DefaultFilesOptions { FileProvider = pages, DefaultFileNames = ["fleet.html"] });

@@ -54,6 +54,7 @@ public static class StoreHost
         services.AddAuthentication(DeviceAuthenticationHandler.SchemeName)
             .AddScheme<DeviceAuthenticationOptions, DeviceAuthenticationHandler>(DeviceAuthenticationHandler.SchemeName, auth => auth.AdminToken = options.AdminToken);
         services.AddAuthorization();
+        services.AddDeviceRateLimits(options.RateLimits);
         services.AddOpenApi();
         services.AddOpenTelemetry().WithMetrics(metrics => metrics
             .AddMeter(CoreMetrics.MeterName, "Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel", "System.Runtime")
@@ -75,6 +76,7 @@ public static class StoreHost
         app.UseDefaultFiles(new DefaultFilesOptions { FileProvider = pages });
         app.UseStaticFiles(new StaticFileOptions { FileProvider = pages });
         app.UseAuthentication();
+        app.UseRateLimiter();
         app.UseAuthorization();
         app.MapOpenApi();
         app.MapPrometheusScrapingEndpoint("/metrics");

@@ -33,6 +33,9 @@ public sealed class StoreOptions
     /// <summary>How often offline card approvals are forwarded to the payment host.</summary>
     public TimeSpan ForwardInterval { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>How fast one device may call the store server (429 with Retry-After beyond).</summary>
+    public Api.DeviceRateLimitOptions RateLimits { get; set; } = new();
+
     /// <summary>The largest request body a device may send (bytes).</summary>
     public long MaxRequestBodyBytes { get; set; } = 64 * 1024;
 

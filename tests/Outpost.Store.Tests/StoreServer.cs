@@ -40,10 +40,10 @@ internal sealed class StoreServer : IAsyncDisposable
 
     public IEventLog Log => App.Services.GetRequiredService<IEventLog>();
 
-    public static async Task<StoreServer> StartAsync(TimeProvider? time = null, string? directory = null)
+    public static async Task<StoreServer> StartAsync(TimeProvider? time = null, string? directory = null, Action<StoreOptions>? configure = null)
     {
         var dir = directory ?? Path.Combine(Path.GetTempPath(), "outpost-store-tests", Guid.NewGuid().ToString("N"));
-        var app = StoreHost.Build(new StoreOptions
+        var options = new StoreOptions
         {
             StoreId = "s-042",
             Region = "north",
@@ -52,7 +52,9 @@ internal sealed class StoreServer : IAsyncDisposable
             Urls = "http://127.0.0.1:0",
             AdminToken = AdminToken,
             Time = time ?? TimeProvider.System,
-        });
+        };
+        configure?.Invoke(options);
+        var app = StoreHost.Build(options);
         await app.StartAsync(TestContext.Current.CancellationToken);
         var server = new StoreServer(app, app.Address(), dir);
         await server.SeedAsync();

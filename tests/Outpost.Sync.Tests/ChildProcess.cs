@@ -46,11 +46,32 @@ internal sealed class ChildProcess : IDisposable
 
     public bool HasExited => _process.HasExited;
 
-    public static ChildProcess Start(params string[] args)
+    public static ChildProcess Start(params string[] args) => Start(new Dictionary<string, string>(), args);
+
+    /// <summary>Starts with more environment variables (a secret kept off the command line, as an operator would).</summary>
+    public static ChildProcess Start(IReadOnlyDictionary<string, string> environment, params string[] args)
     {
         var start = new ProcessStartInfo(Outpost, args) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         start.Environment["DOTNET_gcServer"] = "0";
+        foreach (var (name, value) in environment)
+        {
+            start.Environment[name] = value;
+        }
+
         return new ChildProcess(Process.Start(start)!);
+    }
+
+    /// <summary>SIGTERM, and waits (bounded) for the process to stop by itself.</summary>
+    public void Stop()
+    {
+        if (!_process.HasExited)
+        {
+            Process.Start("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])!.WaitForExit(5_000);
+            if (!_process.WaitForExit(30_000))
+            {
+                Kill();
+            }
+        }
     }
 
     public static int FreePort()

@@ -225,12 +225,12 @@ public sealed class TlsLinkTests : IDisposable
             new StoreCertificates(At("ca.pem"), At("foreign-crl.pem"), required: true)).Message, StringComparison.Ordinal);
     }
 
-    /// <summary>The store never comes online, and its status says <paramref name="reason"/>.</summary>
+    /// <summary>The store's status says <paramref name="reason"/>, and is not online (one snapshot of it: a request let in just before a revocation may still end well after it).</summary>
     private static async Task ExpectRefusedAsync(StoreNode store, string reason)
     {
-        var said = await Cluster.EventuallyAsync(() => Task.FromResult(store.Connectivity.Current.LastError?.Contains(reason, StringComparison.Ordinal) == true), TimeSpan.FromSeconds(20));
-        Assert.True(said, $"{store.StoreId}: expected '{reason}', status says '{store.Connectivity.Current.LastError}'");
-        Assert.NotEqual(ConnectivityState.Online, store.Connectivity.Current.State);
+        var said = await Cluster.EventuallyAsync(() => Task.FromResult(store.Connectivity.Current is { } status
+            && status.LastError?.Contains(reason, StringComparison.Ordinal) == true && status.State != ConnectivityState.Online), TimeSpan.FromSeconds(20));
+        Assert.True(said, $"{store.StoreId}: expected '{reason}' and not online, status says {store.Connectivity.Current.State}: '{store.Connectivity.Current.LastError}'");
     }
 
     private string WriteHq(X509Certificate2 certificate)

@@ -15,7 +15,8 @@ public static class NodeHost
     public static WebApplicationBuilder CreateBuilder(string urls, IJsonTypeInfoResolver json, LogOptions log, TimeSpan retentionInterval, Func<IServiceProvider, IEventLog>? openLog = null)
     {
         ArgumentNullException.ThrowIfNull(log);
-        Directory.CreateDirectory(System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(log.Path))!);
+        var data = Directory.CreateDirectory(System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(log.Path))!);
+        KeepPrivate(data.FullName);
         // Settings come from the command (appsettings.json, OUTPOST_* variables, flags), never from the host's own
         // appsettings watch: that watch covers the working folder and everything under it, data folder included,
         // so every log write woke a file-watcher thread (5% of the CPU during a catch-up) and a large working folder
@@ -31,6 +32,27 @@ public static class NodeHost
         builder.Services.AddEventLog(log, retentionInterval, openLog);
         builder.Services.AddProblemDetails();
         return builder;
+    }
+
+    /// <summary>
+    /// Makes a node's data folder readable by its own user only (0700): it holds the log (sales, customers' loyalty
+    /// events), hashes of credentials, and release settings. Whatever mode SQLite gives the files inside, no other user
+    /// can reach them. A folder the process does not own (a volume mounted by the platform) is left as it is.
+    /// </summary>
+    public static void KeepPrivate(string directory)
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            return;
+        }
+
+        try
+        {
+            File.SetUnixFileMode(directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        }
+        catch (Exception ex) when (ex is UnauthorizedAccessException or IOException)
+        {
+        }
     }
 
     /// <summary>Applies the caller's last changes, builds, and maps what every node serves (security headers, status pages, health).</summary>

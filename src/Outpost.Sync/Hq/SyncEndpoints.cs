@@ -2,6 +2,7 @@ using System.Net.Http.Headers;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -26,8 +27,8 @@ public static class SyncEndpoints
     public static IEndpointRouteBuilder MapSyncEndpoints(this IEndpointRouteBuilder app)
     {
         ArgumentNullException.ThrowIfNull(app);
-        app.MapPost(SyncWire.UpPath, UpAsync);
-        app.MapGet(SyncWire.DownPath, DownAsync);
+        app.MapPost(SyncWire.UpPath, UpAsync).RequireRateLimiting(SyncRateLimits.PerStorePolicy);
+        app.MapGet(SyncWire.DownPath, DownAsync).RequireRateLimiting(SyncRateLimits.PerStorePolicy);
         return app;
     }
 

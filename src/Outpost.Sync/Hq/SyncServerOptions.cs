@@ -24,6 +24,10 @@ public sealed class SyncServerOptions
     /// <summary>How long an up batch that overtook its predecessor waits for it before HQ answers 409.</summary>
     public TimeSpan PredecessorWait { get; set; } = TimeSpan.FromSeconds(2);
 
+    /// <summary>Most sync requests one store may have in progress at HQ at once (429 beyond); see <see cref="SyncRateLimits"/>.</summary>
+    [Range(2, 1024)]
+    public int MaxConcurrentPerStore { get; set; } = 16;
+
     /// <summary>Longest a down request is held open waiting for events.</summary>
     public TimeSpan MaxLongPoll { get; set; } = TimeSpan.FromSeconds(30);
 }
