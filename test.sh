@@ -21,6 +21,7 @@ for tool in podman buildah runc jq skopeo; do                           # the co
   command -v "$tool" >/dev/null 2>&1 || need_packages+=("$tool")
 done
 [ -x /usr/bin/docker-registry ] || need_packages+=(docker-registry)     # ... and push them to a real registry
+[ -x /usr/bin/afl-fuzz ] || need_packages+=(afl++)                      # the fuzz tests drive SharpFuzz-instrumented parsers with afl-fuzz
 if ((${#need_packages[@]})); then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     say "test.sh: installing ${need_packages[*]}"

@@ -25,6 +25,10 @@ public sealed class Tills(string storeUrl, IReadOnlyList<string> tokens, string 
     public int Retries => _retries;
 
     private int _retries;
+    private int _throttled;
+
+    /// <summary>How many requests the store's rate limit refused (429), each sent again after its Retry-After.</summary>
+    public int Throttled => _throttled;
     private readonly object _gate = new();
 
     /// <summary>Sells until <paramref name="stop"/> is cancelled (each till then finishes the sale it is in), at most <paramref name="limit"/> in all.</summary>
@@ -97,6 +101,15 @@ public sealed class Tills(string storeUrl, IReadOnlyList<string> tokens, string 
                 if (response.StatusCode is HttpStatusCode.NotFound or HttpStatusCode.Conflict or HttpStatusCode.UnprocessableEntity or HttpStatusCode.BadRequest)
                 {
                     return null;
+                }
+
+                if (response.StatusCode == HttpStatusCode.TooManyRequests)
+                {
+                    // The store's rate limit per device (these tills sell far faster than a person can): nothing was done;
+                    // a till waits as told and sends the same request again.
+                    Interlocked.Increment(ref _throttled);
+                    await Task.Delay(response.Headers.RetryAfter?.Delta ?? TimeSpan.FromSeconds(1));
+                    continue;
                 }
 
                 throw new InvalidOperationException($"the store answered a till {(int)response.StatusCode}: {text}");

@@ -48,17 +48,18 @@ public sealed class Browser : IAsyncLifetime
         tab.Console += (_, message) => console.Enqueue(message.Type + ": " + message.Text);
         tab.Response += (_, response) => console.Enqueue($"{response.Status} {response.Request.Method} {response.Url}");
         await tab.GotoAsync("/#pair=" + code);
-        // The start page replaces itself with the role's page once paired: wait for that navigation to begin (not for
-        // the page's load, which a loaded machine may take long over), then open the page wanted.
-        try
+        // The start page replaces itself with the role's page once paired (it may have before GotoAsync returned).
+        for (var waited = 0; !tab.Url.EndsWith(".html", StringComparison.Ordinal); waited += 100)
         {
-            await tab.WaitForURLAsync(url => url.EndsWith(".html", StringComparison.Ordinal), new() { WaitUntil = WaitUntilState.Commit, Timeout = 30_000 });
+            if (waited >= 30_000)
+            {
+                var said = await tab.EvaluateAsync<string>("() => [document.getElementById('paired')?.textContent, document.getElementById('error')?.textContent].join(' | ')");
+                throw new TimeoutException($"Pairing as a {role} with code {code} did not open a page in 30 s; the start page at {tab.Url} says: {said}; it saw:\n{string.Join('\n', console)}");
+            }
+
+            await Task.Delay(100);
         }
-        catch (TimeoutException)
-        {
-            var said = await tab.EvaluateAsync<string>("() => [document.getElementById('paired')?.textContent, document.getElementById('error')?.textContent].join(' | ')");
-            throw new TimeoutException($"Pairing as a {role} with code {code} did not open a page in 30 s; the start page at {tab.Url} says: {said}; it saw:\n{string.Join('\n', console)}");
-        }
+
         await tab.GotoAsync("/" + page);
         return (context, tab);
     }

@@ -124,8 +124,10 @@ public static class WireCompression
                 output.Advance(read);
             }
         }
-        catch (Exception ex) when (ex is InvalidDataException or ZstdException or IOException)
+        catch (Exception ex) when (ex is InvalidDataException or ZstdException or IOException or InvalidOperationException)
         {
+            // Brotli's decoder reports damaged data as InvalidOperationException ("Decoder ran into invalid data"): found
+            // by fuzzing (fuzz/regressions/batch), it was a 500 where a 400 is due.
             throw new BatchFormatException($"The body could not be decompressed as {name}: {ex.Message}", ex);
         }
     }
