@@ -48,15 +48,13 @@ public static class DeviceRateLimits
                     AutoReplenishment = true,
                 });
             });
-            options.OnRejected = (rejected, cancellationToken) => RejectAsync(rejected.HttpContext, rejected.Lease, "this device", cancellationToken);
+            options.OnRejected = (rejected, cancellationToken) => RejectAsync(rejected.HttpContext, rejected.Lease, cancellationToken);
         });
     }
 
-    /// <summary>Answers 429 with Retry-After (the limiter's own when it knows, else one second) and a problem saying whose limit it was.</summary>
-    public static async ValueTask RejectAsync(HttpContext context, RateLimitLease lease, string whose, CancellationToken cancellationToken)
+    /// <summary>Answers 429 with Retry-After (the limiter's own when it knows, else one second) and a problem saying why.</summary>
+    private static async ValueTask RejectAsync(HttpContext context, RateLimitLease lease, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(context);
-        ArgumentNullException.ThrowIfNull(lease);
         var wait = lease.TryGetMetadata(MetadataName.RetryAfter, out var retryAfter) ? retryAfter : TimeSpan.FromSeconds(1);
         var seconds = Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds));
         context.Response.StatusCode = StatusCodes.Status429TooManyRequests;
@@ -65,7 +63,7 @@ public static class DeviceRateLimits
         {
             Status = StatusCodes.Status429TooManyRequests,
             Title = "Too many requests",
-            Detail = $"Requests from {whose} come faster than the store server accepts from one client; nothing was done. Try again in {seconds} s.",
+            Detail = $"Requests from this device come faster than the store server accepts from one client; nothing was done. Try again in {seconds} s.",
         }, StoreJsonContext.Default.ProblemDetails, "application/problem+json", cancellationToken);
     }
 }

@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Net.Security;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 
@@ -137,7 +136,4 @@ public sealed class CertificateCheck
             .SelectMany(san => san.EnumerateDnsNames().Concat(san.EnumerateIPAddresses().Select(ip => ip.ToString()))).ToList();
         return names.Count > 0 ? string.Join(", ", names) : certificate.GetNameInfo(X509NameType.SimpleName, false);
     }
-
-    /// <summary>Whether the policy errors of a handshake include a host name mismatch.</summary>
-    public static bool NameMismatch(SslPolicyErrors errors) => (errors & SslPolicyErrors.RemoteCertificateNameMismatch) != 0;
 }

@@ -55,7 +55,7 @@ public sealed class HqTrust
             return "HQ presented no certificate";
         }
 
-        if (CertificateCheck.NameMismatch(errors))
+        if ((errors & SslPolicyErrors.RemoteCertificateNameMismatch) != 0)
         {
             return $"HQ's certificate is for {CertificateCheck.Names(certificate)}, not {_host}";
         }

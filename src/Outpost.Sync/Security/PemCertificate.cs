@@ -17,7 +17,6 @@ public sealed class PemCertificate
     {
         _files = new ReloadingFiles<Pair>([certificatePath, keyPath], () => Read(certificatePath, keyPath),
             $"The certificate '{certificatePath}' with the key '{keyPath}'", time);
-        _files.Reloaded += pair => Reloaded?.Invoke(pair.Certificate);
     }
 
     /// <summary>The certificate in use (with its key).</summary>
@@ -28,9 +27,6 @@ public sealed class PemCertificate
 
     /// <summary>Why the files as they are now could not be loaded (the previous pair is in use), or null.</summary>
     public string? LastError => _files.LastError;
-
-    /// <summary>Raised after a renewed pair was loaded.</summary>
-    public event Action<X509Certificate2>? Reloaded;
 
     private static Pair Read(string certificatePath, string keyPath)
     {

@@ -44,9 +44,6 @@ public sealed class ReloadingFiles<T>
     /// <summary>Why the files as they are now could not be read (the previous value is in use), or null.</summary>
     public string? LastError { get; private set; }
 
-    /// <summary>Raised after a changed value was read.</summary>
-    public event Action<T>? Reloaded;
-
     /// <summary>The value, read again first when a file changed since the last look (at most once per <see cref="ReloadingFiles.CheckInterval"/>).</summary>
     public T Value
     {
@@ -58,7 +55,6 @@ public sealed class ReloadingFiles<T>
                 return _value;
             }
 
-            T? reloaded = null;
             lock (_gate)
             {
                 if (now - _checkedAt >= ReloadingFiles.CheckInterval)
@@ -70,15 +66,10 @@ public sealed class ReloadingFiles<T>
                         _stamp = stamp;
                         if (TryRead() is { } next)
                         {
-                            _value = reloaded = next;
+                            _value = next;
                         }
                     }
                 }
-            }
-
-            if (reloaded is not null)
-            {
-                Reloaded?.Invoke(reloaded);
             }
 
             return _value;
