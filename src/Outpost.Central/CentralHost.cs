@@ -76,7 +76,7 @@ public static class CentralHost
         builder.Services.AddSingleton<AlertService>();
         builder.Services.AddHostedService(services => services.GetRequiredService<AlertService>());
         builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics
-            .AddMeter(Outpost.Core.Diagnostics.CoreMetrics.MeterName, "Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel", "System.Runtime")
+            .AddMeter(Outpost.Core.Diagnostics.CoreMetrics.MeterName, Outpost.Sync.Hq.SyncMetrics.MeterName, "Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel", "System.Runtime")
             .AddPrometheusExporter());
         builder.Services.AddSingleton(Options.Create(options.Sync));
         builder.Services.AddSyncRateLimits(options.Sync);

@@ -639,57 +639,30 @@ public sealed partial class PostgresEventLog : IEventLog
     /// Follows other nodes' commits: LISTEN on the log's channel, and re-read the head on (re)connect and every
     /// few seconds, so a notification lost with a dropped connection delays a wake-up, never loses it.
     /// </summary>
-    private async Task ListenLoopAsync()
+    private Task ListenLoopAsync()
     {
-        var closing = _closing.Token;
-        var backoff = TimeSpan.FromMilliseconds(100);
-        while (!closing.IsCancellationRequested)
+        const string read = "SELECT seq FROM log_head WHERE id = 1";
+        async Task ReadHeadAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
         {
-            try
-            {
-                await using var connection = await _source.OpenConnectionAsync(closing);
-                connection.Notification += (_, args) =>
-                {
-                    if (long.TryParse(args.Payload, NumberStyles.None, CultureInfo.InvariantCulture, out var head))
-                    {
-                        AdvanceHead(head);
-                    }
-                };
-                await using (var listen = new NpgsqlCommand($"LISTEN {Channel}", connection))
-                {
-                    await listen.ExecuteNonQueryAsync(closing);
-                }
-
-                await using var read = new NpgsqlCommand("SELECT seq FROM log_head WHERE id = 1", connection);
-                AdvanceHead((long)(await read.ExecuteScalarAsync(closing))!);
-                backoff = TimeSpan.FromMilliseconds(100);
-                while (!closing.IsCancellationRequested)
-                {
-                    if (!await connection.WaitAsync(HeadRefresh, closing))
-                    {
-                        AdvanceHead((long)(await read.ExecuteScalarAsync(closing))!);
-                    }
-                }
-            }
-            catch (OperationCanceledException) when (closing.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (Exception ex) when (ex is NpgsqlException or TimeoutException or InvalidOperationException)
-            {
-                Log.ListenFailed(_logger, ex, backoff.TotalMilliseconds);
-                try
-                {
-                    await Task.Delay(backoff, closing);
-                }
-                catch (OperationCanceledException)
-                {
-                    return;
-                }
-
-                backoff = TimeSpan.FromMilliseconds(Math.Min(backoff.TotalMilliseconds * 2, 5000));
-            }
+            await using var command = new NpgsqlCommand(read, connection);
+            AdvanceHead((long)(await command.ExecuteScalarAsync(cancellationToken))!);
         }
+
+        return PostgresListener.RunAsync(
+            _source.OpenConnectionAsync,
+            Channel,
+            payload =>
+            {
+                if (long.TryParse(payload, NumberStyles.None, CultureInfo.InvariantCulture, out var head))
+                {
+                    AdvanceHead(head);
+                }
+            },
+            ReadHeadAsync,
+            ReadHeadAsync,
+            HeadRefresh,
+            (ex, delay) => Log.ListenFailed(_logger, ex, delay.TotalMilliseconds),
+            _closing.Token);
     }
 
     private static partial class Log

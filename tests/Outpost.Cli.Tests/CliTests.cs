@@ -141,7 +141,7 @@ public sealed class CliTests : IDisposable
     {
         var json = Path.Combine(_directory, "hq.json");
 
-        var (exit, output) = await RunAsync("bench", "hq", "--events", "16000", "--senders", "4", "--stores", "40", "--changes", "2", "--json", json);
+        var (exit, output) = await RunAsync("bench", "hq", "--events", "16000", "--senders", "4", "--stores", "40", "--changes", "2", "--nodes", "2", "--poller-processes", "2", "--json", json);
 
         Assert.True(exit == 0, output);
         Assert.Contains("this machine's CPU ceiling for that work", output, StringComparison.Ordinal);
@@ -164,6 +164,23 @@ public sealed class CliTests : IDisposable
         Assert.True(root.GetProperty("ingestMachineBusyPercent").GetDouble() > 0, output);
         Assert.True(root.GetProperty("phasesSettled").GetBoolean(), output);
         Assert.Equal(0, root.GetProperty("deliveriesMissing").GetInt32());
+
+        // The fan-out over two HQ nodes: every change reached every store it concerns and no other, each node's
+        // changes were measured, every stage at HQ was timed, and a scoped change woke only polls it concerned.
+        var fanOut = root.GetProperty("fanOut");
+        Assert.Equal(2, fanOut.GetProperty("nodes").GetInt32());
+        Assert.Equal(0, fanOut.GetProperty("deliveriesMissing").GetInt64());
+        Assert.Equal(0, fanOut.GetProperty("deliveriesToOthers").GetInt64());
+        Assert.Equal(2, fanOut.GetProperty("deliveryP99MsByNode").GetArrayLength());
+        foreach (var stage in new[] { "feed", "wake", "read", "respond", "authenticate" })
+        {
+            Assert.True(fanOut.GetProperty("stages").GetProperty(stage).GetProperty("count").GetDouble() > 0, $"{stage}: {output}");
+        }
+
+        var regionWakes = fanOut.GetProperty("regionWakes").GetDouble();
+        Assert.InRange(regionWakes, 1, fanOut.GetProperty("regionStoresConcerned").GetInt64());
+        Assert.InRange(fanOut.GetProperty("storeWakes").GetDouble(), 1, fanOut.GetProperty("storeStoresConcerned").GetInt64());
+        Assert.Contains("by the node it was published on: node 1", output, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -18,34 +18,54 @@ public sealed class DownFeedTests : IAsyncDisposable
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     [Fact]
-    public async Task A_held_poll_wakes_for_a_down_event_in_any_scope_and_not_for_store_uploads()
+    public async Task A_held_poll_wakes_for_a_down_event_in_its_own_scopes_only_and_not_for_store_uploads()
     {
+        Scope[] mine = [Scope.All, Scope.Region("north"), Scope.Store("s1")];
         await using var feed = new DownFeed(_log);
-        var at = (await feed.ReadAsync(_log.Head, [Scope.All], 10, Ct)).ScannedTo;
-        var held = feed.WaitForDownAsync(at, Ct).AsTask();
+        var at = (await feed.ReadAsync(_log.Head, mine, 10, Ct)).ScannedTo;
+        var held = feed.WaitForDownAsync(at, mine, Ct).AsTask();
 
-        // Store uploads: HQ commits them all day long; 2,000 held polls must not wake for each.
+        // Store uploads: HQ commits them all day long; 20,000 held polls must not wake for each.
         for (var i = 0; i < 50; i++)
         {
             await _log.AppendAsync(new NewEvent { Topic = "sales", Type = "SaleCompleted", Key = $"b{i}", Scope = Scope.Store("s1"), Payload = Encoding.UTF8.GetBytes("{}") }, Ct);
         }
 
+        // Nor for another store's price, or another region's.
+        await Price("p0", Scope.Store("s9"));
+        await Price("p1", Scope.Region("south"));
         await Task.Delay(300, Ct);
-        Assert.False(held.IsCompleted, "a held poll woke for store uploads");
+        Assert.False(held.IsCompleted, "a held poll woke for store uploads or another scope's prices");
 
-        var price = await _log.AppendAsync(new NewEvent { Topic = "prices", Type = "PriceSet", Key = "p1", Scope = Scope.Store("s9"), Payload = Encoding.UTF8.GetBytes("{}") }, Ct);
-        await held.WaitAsync(TimeSpan.FromSeconds(10), Ct);
+        // Each of its own scopes wakes it, once: waiting again past what it read, it sleeps.
+        foreach (var (key, scope) in new[] { ("p2", Scope.Region("north")), ("p3", Scope.Store("s1")), ("p4", Scope.All) })
+        {
+            await Price(key, scope);
+            await held.WaitAsync(TimeSpan.FromSeconds(10), Ct);
+            var page = await feed.ReadAsync(at, mine, 10, Ct);
+            Assert.Equal(key, Assert.Single(page.Events).Key);
+            at = page.ScannedTo;
+            held = feed.WaitForDownAsync(at, mine, Ct).AsTask();
+            await Task.Delay(200, Ct);
+            Assert.False(held.IsCompleted, "a poll woke again for an event it had already passed");
+        }
 
-        // It was another store's price: this poll finds nothing for its scopes and waits again, past it.
-        var page = await feed.ReadAsync(at, [Scope.All, Scope.Store("s1")], 10, Ct);
-        Assert.Empty(page.Events);
-        Assert.True(page.ScannedTo >= price.Seq);
-        var again = feed.WaitForDownAsync(page.ScannedTo, Ct).AsTask();
-        await Task.Delay(200, Ct);
-        Assert.False(again.IsCompleted, "a poll woke again for an event it had already passed");
-        await _log.AppendAsync(new NewEvent { Topic = "prices", Type = "PriceSet", Key = "p2", Scope = Scope.All, Payload = Encoding.UTF8.GetBytes("{}") }, Ct);
-        await again.WaitAsync(TimeSpan.FromSeconds(10), Ct);
-        Assert.Equal("p2", Assert.Single((await feed.ReadAsync(page.ScannedTo, [Scope.All, Scope.Store("s1")], 10, Ct)).Events).Key);
+        async Task Price(string key, Scope scope) =>
+            await _log.AppendAsync(new NewEvent { Topic = "prices", Type = "PriceSet", Key = key, Scope = scope, Payload = Encoding.UTF8.GetBytes("{}") }, Ct);
+    }
+
+    [Fact]
+    public async Task A_poll_for_a_scope_nobody_waited_on_yet_still_wakes_for_an_event_found_before_it_began_to_wait()
+    {
+        Scope[] mine = [Scope.Store("s7")];
+        await using var feed = new DownFeed(_log);
+        var at = (await feed.ReadAsync(_log.Head, mine, 10, Ct)).ScannedTo;
+
+        // The feed finds the price (another poll's read brings the window up) before this store's poll waits.
+        await _log.AppendAsync(new NewEvent { Topic = "prices", Type = "PriceSet", Key = "late", Scope = Scope.Store("s7"), Payload = Encoding.UTF8.GetBytes("{}") }, Ct);
+        await feed.ReadAsync(at, [Scope.All], 10, Ct);
+        await feed.WaitForDownAsync(at, mine, Ct).AsTask().WaitAsync(TimeSpan.FromSeconds(5), Ct);
+        Assert.Equal("late", Assert.Single((await feed.ReadAsync(at, mine, 10, Ct)).Events).Key);
     }
 
     [Fact]

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
+using Microsoft.Extensions.Logging;
 using Outpost.Core.Events;
 using Outpost.Core.Log;
 using Outpost.Sync.Hq;
@@ -10,10 +11,11 @@ namespace Outpost.Central.Stores;
 /// <summary>
 /// HQ's registry of stores, in a table of HQ's own database (SQLite or PostgreSQL, whichever holds the log, so
 /// every HQ node sees the same credentials): id, region, and the SHA-256 of the store's secret (32 random bytes,
-/// so a plain hash is enough), compared in constant time. Issuing, rotating and revoking take effect on the next
-/// request, on every node.
+/// so a plain hash is enough), compared in constant time. Credentials are checked from memory
+/// (<see cref="CredentialCache"/>); issuing, rotating and revoking take effect on the next request, on every node,
+/// and end the store's held long polls.
 /// </summary>
-public sealed class StoreDirectory(IEventLog log, TimeProvider time) : IStoreDirectory
+public sealed class StoreDirectory(IEventLog log, TimeProvider time, ILogger<StoreDirectory>? logger = null) : IStoreDirectory, IAsyncDisposable
 {
     private const string Schema = """
         CREATE TABLE IF NOT EXISTS stores(
@@ -27,11 +29,29 @@ public sealed class StoreDirectory(IEventLog log, TimeProvider time) : IStoreDir
         """;
 
     private readonly Lazy<Task> _created = new(() => log.CreateTablesAsync(Schema, CancellationToken.None));
+    private readonly CredentialCache _cache = new(log, (ILogger?)logger ?? Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
 
     /// <inheritdoc />
     public async ValueTask<StoreAuthentication> AuthenticateAsync(string storeId, string secret, CancellationToken cancellationToken)
     {
+        // Watched before it is read: a change after this point ends what the answer lets the store hold open.
+        var changed = _cache.Watch(storeId);
+        var credential = _cache.Find(storeId) ?? await ReadCredentialAsync(storeId, cancellationToken);
+        if (credential is null || !CryptographicOperations.FixedTimeEquals(credential.Hash, SHA256.HashData(Encoding.UTF8.GetBytes(secret))))
+        {
+            return new StoreAuthentication(null);
+        }
+
+        return credential.Revoked
+            ? new StoreAuthentication(null, Revoked: true)
+            : new StoreAuthentication(new StoreIdentity(storeId, credential.Region), Changed: changed);
+    }
+
+    /// <summary>A store's credential from the table, kept in the cache unless it changed meanwhile; null for an unknown store (not kept).</summary>
+    private async Task<CredentialCache.Credential?> ReadCredentialAsync(string storeId, CancellationToken cancellationToken)
+    {
         await _created.Value;
+        var generation = _cache.Generation;
         await using var connection = await log.OpenReadConnectionAsync(cancellationToken);
         await using var command = connection.CreateCommand();
         command.CommandText = "SELECT region, secret_hash, revoked FROM stores WHERE id = @id";
@@ -39,17 +59,12 @@ public sealed class StoreDirectory(IEventLog log, TimeProvider time) : IStoreDir
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         if (!await reader.ReadAsync(cancellationToken))
         {
-            return new StoreAuthentication(null);
+            return null;
         }
 
-        if (!CryptographicOperations.FixedTimeEquals(Convert.FromHexString(reader.GetString(1)), SHA256.HashData(Encoding.UTF8.GetBytes(secret))))
-        {
-            return new StoreAuthentication(null);
-        }
-
-        return Convert.ToInt64(reader.GetValue(2), CultureInfo.InvariantCulture) != 0
-            ? new StoreAuthentication(null, Revoked: true)
-            : new StoreAuthentication(new StoreIdentity(storeId, reader.GetString(0)));
+        var credential = new CredentialCache.Credential(Convert.FromHexString(reader.GetString(1)), reader.GetString(0), Convert.ToInt64(reader.GetValue(2), CultureInfo.InvariantCulture) != 0);
+        _cache.Keep(storeId, credential, generation);
+        return credential;
     }
 
     /// <summary>Registers a store and issues its first credential.</summary>
@@ -82,16 +97,22 @@ public sealed class StoreDirectory(IEventLog log, TimeProvider time) : IStoreDir
             : throw new InvalidOperationException($"Store '{storeId}' is registered already; rotate its credential instead.");
     }
 
-    /// <summary>Issues a new secret; the old one stops working at once. Also lifts a revocation. Null for an unknown store.</summary>
+    /// <summary>Issues a new secret; the old one stops working at once, on every node. Also lifts a revocation. Null for an unknown store.</summary>
     public async Task<IssuedCredential?> RotateAsync(string storeId, CancellationToken cancellationToken = default)
     {
         var secret = NewSecret();
         await _created.Value;
-        await using var tx = await log.BeginTransactionAsync(cancellationToken);
-        await using var update = tx.CreateCommand("UPDATE stores SET secret_hash = @hash, revoked = 0, issued_at = @at WHERE id = @id RETURNING region")
-            .With("@id", storeId).With("@hash", Hash(secret)).With("@at", time.GetUtcNow().ToUnixTimeMilliseconds());
-        var region = await update.ExecuteScalarAsync(cancellationToken) as string;
-        await tx.CommitAsync(cancellationToken);
+        string? region;
+        await using (var tx = await log.BeginTransactionAsync(cancellationToken))
+        {
+            await using var update = tx.CreateCommand("UPDATE stores SET secret_hash = @hash, revoked = 0, issued_at = @at WHERE id = @id RETURNING region")
+                .With("@id", storeId).With("@hash", Hash(secret)).With("@at", time.GetUtcNow().ToUnixTimeMilliseconds());
+            region = await update.ExecuteScalarAsync(cancellationToken) as string;
+            await AnnounceAsync(tx, storeId, cancellationToken);
+            await tx.CommitAsync(cancellationToken);
+        }
+
+        _cache.Forget(storeId);
         return region is null ? null : new IssuedCredential(storeId, region, secret);
     }
 
@@ -103,9 +124,31 @@ public sealed class StoreDirectory(IEventLog log, TimeProvider time) : IStoreDir
     public async Task<IssuedCredential> RegisterOrRotateAsync(string storeId, string region, CancellationToken cancellationToken = default) =>
         await RotateAsync(storeId, cancellationToken) ?? await RegisterAsync(storeId, region, cancellationToken);
 
-    /// <summary>Revokes a store's credential: its next request is refused.</summary>
-    public async Task<bool> RevokeAsync(string storeId, CancellationToken cancellationToken = default) =>
-        await WriteAsync("UPDATE stores SET revoked = 1 WHERE id = @id", cancellationToken, ("@id", storeId)) == 1;
+    /// <summary>Revokes a store's credential: on every node its next request is refused, and its held long polls end.</summary>
+    public async Task<bool> RevokeAsync(string storeId, CancellationToken cancellationToken = default)
+    {
+        await _created.Value;
+        int changed;
+        await using (var tx = await log.BeginTransactionAsync(cancellationToken))
+        {
+            changed = await tx.ExecuteAsync("UPDATE stores SET revoked = 1 WHERE id = @id", cancellationToken, ("@id", storeId));
+            await AnnounceAsync(tx, storeId, cancellationToken);
+            await tx.CommitAsync(cancellationToken);
+        }
+
+        _cache.Forget(storeId);
+        return changed == 1;
+    }
+
+    /// <summary>Tells the other HQ nodes, when the transaction commits, that the store's credential changed.</summary>
+    private async Task AnnounceAsync(ILogTransaction tx, string storeId, CancellationToken cancellationToken)
+    {
+        if (_cache.Shared)
+        {
+            await using var notify = tx.CreateCommand($"SELECT pg_notify('{CredentialCache.Channel}', @id)").With("@id", storeId);
+            await notify.ExecuteScalarAsync(cancellationToken);
+        }
+    }
 
     /// <summary>Every registered store.</summary>
     public Task<IReadOnlyList<StoreRecord>> ListAsync(CancellationToken cancellationToken = default) => ListAsync(null, cancellationToken);
@@ -141,6 +184,9 @@ public sealed class StoreDirectory(IEventLog log, TimeProvider time) : IStoreDir
         await tx.CommitAsync(cancellationToken);
         return changed;
     }
+
+    /// <inheritdoc />
+    public ValueTask DisposeAsync() => _cache.DisposeAsync();
 
     private static string NewSecret() => Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
 

@@ -83,10 +83,12 @@ internal static class BenchCommand
         var hqSenders = new Option<int>("--senders") { Description = "Stores sending those events at once.", DefaultValueFactory = _ => 16 };
         var hqPollers = new Option<int>("--stores") { Description = "Stores holding down-feed long polls.", DefaultValueFactory = _ => 2000 };
         var hqChanges = new Option<int>("--changes") { Description = "Price changes HQ publishes while they wait, one a second.", DefaultValueFactory = _ => 20 };
+        var hqNodes = new Option<int?>("--nodes") { Description = "HQ nodes on the one database the stores' polls are spread over (default: one per 10,000 stores)." };
+        var hqProcesses = new Option<int?>("--poller-processes") { Description = "Processes simulating the polling stores (default: one per 5,000 stores)." };
         var hqPostgres = new Option<string?>("--postgres") { Description = "A PostgreSQL connection string to use (default: a throwaway local PostgreSQL 15 server)." };
         var hqJson = new Option<FileInfo>("--json") { Description = "Where to write the result as JSON.", DefaultValueFactory = _ => new FileInfo(Path.Combine("bench-results", "hq.json")) };
         var hq = new Command("hq", "HQ on PostgreSQL: ingest through the sync endpoint beside raw binary COPY; thousands of held long polls and price-change delivery, HQ memory and CPU.");
-        foreach (var option in new Option[] { hqEvents, hqSenders, hqPollers, hqChanges, hqPostgres, hqJson })
+        foreach (var option in new Option[] { hqEvents, hqSenders, hqPollers, hqChanges, hqNodes, hqProcesses, hqPostgres, hqJson })
         {
             hq.Options.Add(option);
         }
@@ -99,7 +101,16 @@ internal static class BenchCommand
                 return 2;
             }
 
-            var benchmark = new HqBenchmark(output, result.GetValue(hqPostgres), result.GetValue(hqEvents), result.GetValue(hqSenders), result.GetValue(hqPollers), result.GetValue(hqChanges));
+            var stores = result.GetValue(hqPollers);
+            var nodes = result.GetValue(hqNodes) ?? (stores + 9_999) / 10_000;
+            var processes = result.GetValue(hqProcesses) ?? (stores + 4_999) / 5_000;
+            if (nodes is < 1 or > 8 || processes is < 1 or > 16 || stores / nodes > 15_000 || stores / processes > 15_000)
+            {
+                output.WriteLine("--nodes 1-8 and --poller-processes 1-16, each holding at most 15,000 stores' polls (a process here may have 20,000 files open).");
+                return 2;
+            }
+
+            var benchmark = new HqBenchmark(output, result.GetValue(hqPostgres), result.GetValue(hqEvents), result.GetValue(hqSenders), stores, result.GetValue(hqChanges), nodes, processes);
             return await RunAsync(benchmark.RunAsync, null, BenchJsonContext.Default.HqBenchResult, result.GetValue(hqJson)!, cancellationToken);
         });
 
@@ -125,12 +136,22 @@ internal static class BenchCommand
             return await RunAsync(benchmark.RunAsync, benchmark.Cleanup, BenchJsonContext.Default.RolloutBenchResult, result.GetValue(rolloutJson)!, cancellationToken);
         });
 
+        // The simulated stores of `bench hq`'s fan-out, run by it as processes of their own; not for people.
+        var pollerStores = new Option<string>("--stores") { Required = true };
+        var pollerReceipts = new Option<string>("--receipts") { Required = true };
+        var pollers = new Command("pollers", "Internal: the polling stores of 'outpost bench hq'.") { Hidden = true };
+        pollers.Options.Add(pollerStores);
+        pollers.Options.Add(pollerReceipts);
+        pollers.SetAction(async (result, cancellationToken) =>
+            await PollerFleet.RunChildAsync(output, result.GetValue(pollerStores)!, result.GetValue(pollerReceipts)!, cancellationToken));
+
         var bench = new Command("bench", "End-to-end benchmarks; each prints its figure beside the physical limit measured in the same run.");
         bench.Subcommands.Add(log);
         bench.Subcommands.Add(sync);
         bench.Subcommands.Add(store);
         bench.Subcommands.Add(hq);
         bench.Subcommands.Add(rollout);
+        bench.Subcommands.Add(pollers);
         return bench;
 
         // Every benchmark alike: run it, write its figures as JSON, say where, and clean up after it whatever happened.

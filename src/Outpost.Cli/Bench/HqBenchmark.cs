@@ -21,7 +21,7 @@ namespace Outpost.Cli.Bench;
 /// events through the sync endpoint beside raw binary COPY of the same rows (the limit), then thousands of stores
 /// holding down-feed long polls while HQ publishes price changes: delivery latency, HQ memory and CPU.
 /// </summary>
-internal sealed class HqBenchmark(TextWriter output, string? postgres, int events, int senders, int pollers, int changes)
+internal sealed class HqBenchmark(TextWriter output, string? postgres, int events, int senders, int pollers, int changes, int nodeCount, int pollerProcesses)
 {
     private const string AdminToken = "bench-admin";
     /// <summary>The store's agent as shipped: what it sends at most in one batch, and how many batches it keeps in flight.</summary>
@@ -35,13 +35,14 @@ internal sealed class HqBenchmark(TextWriter output, string? postgres, int event
     /// </summary>
     private readonly string _run = DateTime.UtcNow.ToString("yyMMddHHmmss", CultureInfo.InvariantCulture);
     private IReadOnlyList<(string Name, Func<TimeSpan> Cpu)> _postgresCpu = [];
+    private IReadOnlyList<IssuedCredential> _stores = [];
     private bool _unsettled;
     private static readonly byte[] Payload = Encoding.UTF8.GetBytes(
         """{"basket":"b0000042","till":"till-03","lines":[{"gtin":"5012345678900","qty":2,"price":"1.25"},{"gtin":"5098765432109","qty":1,"price":"3.49"}],"total":"5.99","currency":"EUR","tender":"card"}""");
 
     public async Task<HqBenchResult> RunAsync(CancellationToken cancellationToken)
     {
-        output.WriteLine($"outpost bench hq: {events:N0} store events through HQ's sync endpoint from {senders} stores, then {pollers:N0} stores holding long polls while HQ publishes {changes} price changes");
+        output.WriteLine($"outpost bench hq: {events:N0} store events through HQ's sync endpoint from {senders} stores, then {pollers:N0} stores holding long polls on {nodeCount} HQ node(s) while HQ publishes {changes} price changes");
         output.WriteLine($"machine: {Environment.ProcessorCount} cores, {RuntimeInformation.OSDescription}, .NET {Environment.Version}");
         await using var local = postgres is null ? new LocalPostgresServer(durable: true) : null;
         string database;
@@ -83,7 +84,42 @@ internal sealed class HqBenchmark(TextWriter output, string? postgres, int event
         // HQ as shipped: outpost's runtime configuration, server GC included.
         await using var hq = OutpostProcess.Start(["central", "--postgres", database + ";Maximum Pool Size=200", "--urls", url, "--admin-token", AdminToken]);
         var result = await MeasureAsync(hq, url, database, raw, rawIndexed, cancellationToken);
+        await using var others = new ProcessList();
+        var nodes = new List<(OutpostProcess, HttpClient)> { (hq, Admin(url)) };
+        for (var n = 1; n < nodeCount; n++)
+        {
+            // Another HQ node on the same database, as a load balancer would spread the stores over.
+            var other = $"http://127.0.0.1:{OutpostProcess.FreePort()}";
+            var process = others.Add(OutpostProcess.Start(["central", "--postgres", database + ";Maximum Pool Size=150", "--urls", other, "--admin-token", AdminToken]));
+            var admin = Admin(other);
+            await process.WaitUntilReadyAsync(admin, cancellationToken);
+            nodes.Add((process, admin));
+        }
+
+        var fanOut = await new FanOutPhase(output, nodes, _stores.Take(pollers).ToList(), pollerProcesses, changes, database).RunAsync(cancellationToken);
+        foreach (var (_, admin) in nodes)
+        {
+            admin.Dispose();
+        }
+
+        result = result with
+        {
+            FanOut = fanOut,
+            DeliveryP50Ms = fanOut.DeliveryP50Ms,
+            DeliveryP99Ms = fanOut.DeliveryP99Ms,
+            DeliveryMaxMs = fanOut.DeliveryMaxMs,
+            DeliveriesMissing = (int)fanOut.DeliveriesMissing,
+            HeldResidentMiB = fanOut.ResidentMiBByNode.Max(),
+            HeldHqCpuPercent = fanOut.CpuPercentByNode.Max(),
+        };
         return result with { PhasesSettled = !_unsettled, LogAlonePerSecond = Math.Round(alone), LogAloneRatio = Math.Round(alone / raw, 3), RawIndexedTwoStreamsPerSecond = Math.Round(rawParallel) };
+    }
+
+    private static HttpClient Admin(string url)
+    {
+        var admin = new HttpClient { BaseAddress = new Uri(url) };
+        admin.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", AdminToken);
+        return admin;
     }
 
     /// <summary>The CPU a phase cost per row, by part, in microseconds.</summary>
@@ -147,11 +183,7 @@ internal sealed class HqBenchmark(TextWriter output, string? postgres, int event
         output.WriteLine($"    this machine's CPU ceiling for that work ({cpu.Cores} cores doing nothing else): {ceiling:N0} events/s = {ceiling / raw:P0} of raw COPY; the ingest reached {ingest / ceiling:P0} of it"
             + (_postgresCpu.Count == 0 ? " (PostgreSQL's CPU not counted: it is not this benchmark's server)" : ""));
 
-        var pollUsage = new ProcessUsage(hq);
-        var (delivery, missing, heldRss) = await LongPollsAsync(admin, new Uri(url), secrets, pollUsage, cancellationToken);
-        var pollCpu = pollUsage.CpuPercent;
-        output.WriteLine($"  {pollers:N0} long polls held, price change -> at every store {delivery}{(missing > 0 ? $", {missing} deliveries missing" : "")}");
-        output.WriteLine($"  HQ while holding them: {heldRss / 1048576.0,8:F0} MiB resident, CPU {pollCpu:F0}% of one core");
+        _stores = secrets;
         return new HqBenchResult
         {
             Events = events,
@@ -169,12 +201,6 @@ internal sealed class HqBenchmark(TextWriter output, string? postgres, int event
             IngestCpuCeilingRatio = Math.Round(ceiling / raw, 3),
             Pollers = pollers,
             Changes = changes,
-            DeliveryP50Ms = delivery.P50,
-            DeliveryP99Ms = delivery.P99,
-            DeliveryMaxMs = delivery.Max,
-            DeliveriesMissing = missing,
-            HeldResidentMiB = Math.Round(heldRss / 1048576.0),
-            HeldHqCpuPercent = Math.Round(pollCpu),
         };
     }
 
@@ -421,73 +447,6 @@ internal sealed class HqBenchmark(TextWriter output, string? postgres, int event
         return (long)(await count.ExecuteScalarAsync(cancellationToken))!;
     }
 
-    private async Task<(Percentiles Delivery, int Missing, long HeldRss)> LongPollsAsync(HttpClient admin, Uri hq, IReadOnlyList<IssuedCredential> secrets, ProcessUsage usage,
-        CancellationToken cancellationToken)
-    {
-        var published = new ConcurrentDictionary<string, long>();
-        var latencies = new ConcurrentBag<double>();
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var ready = 0;
-        var loops = secrets.Take(pollers).Select(credential => Task.Run(async () =>
-        {
-            using var client = new SyncClient(new SyncClientOptions { Central = hq, StoreId = credential.StoreId, Secret = credential.Secret, RequestTimeout = TimeSpan.FromSeconds(30) });
-            var page = await client.GetDownAsync(long.MaxValue / 2, TimeSpan.Zero, stop.Token);
-            var after = page.Head;
-            Interlocked.Increment(ref ready);
-            while (!stop.IsCancellationRequested)
-            {
-                try
-                {
-                    page = await client.GetDownAsync(after, TimeSpan.FromSeconds(20), stop.Token);
-                }
-                catch (OperationCanceledException)
-                {
-                    return;
-                }
-
-                var now = Stopwatch.GetTimestamp();
-                foreach (var e in page.Events)
-                {
-                    if (published.TryGetValue(e.Key, out var at))
-                    {
-                        latencies.Add(Stopwatch.GetElapsedTime(at, now).TotalMilliseconds);
-                    }
-                }
-
-                after = page.Next;
-            }
-        }, CancellationToken.None)).ToList();
-
-        for (var i = 0; i < 600 && Volatile.Read(ref ready) < pollers; i++)
-        {
-            await Task.Delay(100, cancellationToken);
-        }
-
-        // Let the last ones be held, then publish one change a second.
-        await Task.Delay(2000, cancellationToken);
-        long heldRss = usage.ResidentBytes;
-        for (var change = 0; change < changes; change++)
-        {
-            var key = $"bench-price-{change}";
-            published[key] = Stopwatch.GetTimestamp();
-            using var response = await admin.PostAsJsonAsync("admin/events",
-                new PublishEvent("prices", "PriceChanged", key, "*", System.Text.Json.JsonDocument.Parse("""{"gtin":"5012345678900","price":"1.29"}""").RootElement), cancellationToken);
-            response.EnsureSuccessStatusCode();
-            await Task.Delay(1000, cancellationToken);
-            heldRss = Math.Max(heldRss, usage.ResidentBytes);
-        }
-
-        var expected = pollers * changes;
-        for (var i = 0; i < 300 && latencies.Count < expected; i++)
-        {
-            await Task.Delay(100, cancellationToken);
-        }
-
-        await stop.CancelAsync();
-        await Task.WhenAll(loops);
-        return (Percentiles.Of(latencies), expected - latencies.Count, heldRss);
-    }
-
     /// <summary>Registers <paramref name="count"/> stores named after this run, in 20 regions, and returns their credentials.</summary>
     internal static async Task<IReadOnlyList<IssuedCredential>> RegisterAsync(HttpClient admin, int count, string run, CancellationToken cancellationToken)
     {
@@ -551,15 +510,38 @@ internal sealed record HqBenchResult() : BenchResult("hq")
 
     public required int Changes { get; init; }
 
-    public required double DeliveryP50Ms { get; init; }
+    public double DeliveryP50Ms { get; init; }
 
-    public required double DeliveryP99Ms { get; init; }
+    public double DeliveryP99Ms { get; init; }
 
-    public required double DeliveryMaxMs { get; init; }
+    public double DeliveryMaxMs { get; init; }
 
-    public required int DeliveriesMissing { get; init; }
+    public int DeliveriesMissing { get; init; }
 
-    public required double HeldResidentMiB { get; init; }
+    public double HeldResidentMiB { get; init; }
 
-    public required double HeldHqCpuPercent { get; init; }
+    public double HeldHqCpuPercent { get; init; }
+
+    /// <summary>The fan-out phase in full: nodes, stages, scoped changes.</summary>
+    public FanOutResult? FanOut { get; init; }
+}
+
+/// <summary>Processes a benchmark started, killed together when it ends.</summary>
+internal sealed class ProcessList : IAsyncDisposable
+{
+    private readonly List<OutpostProcess> _processes = [];
+
+    public OutpostProcess Add(OutpostProcess process)
+    {
+        _processes.Add(process);
+        return process;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var process in _processes)
+        {
+            await process.DisposeAsync();
+        }
+    }
 }

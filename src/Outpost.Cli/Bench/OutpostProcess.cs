@@ -19,8 +19,13 @@ internal sealed class OutpostProcess : IAsyncDisposable
 
     public int Id => Process.Id;
 
-    /// <summary>Starts this same executable with the given arguments (and environment variables, added to this process's).</summary>
-    public static OutpostProcess Start(IEnumerable<string> arguments, IReadOnlyDictionary<string, string>? environment = null, string? workingDirectory = null)
+    /// <summary>
+    /// Starts this same executable with the given arguments (and environment variables, added to this process's);
+    /// with <paramref name="redirectInput"/> its standard input is <see cref="Process"/>'s to write, and
+    /// <paramref name="onLine"/> sees each line it writes.
+    /// </summary>
+    public static OutpostProcess Start(IEnumerable<string> arguments, IReadOnlyDictionary<string, string>? environment = null, string? workingDirectory = null,
+        bool redirectInput = false, Action<string>? onLine = null)
     {
         // The outpost executable itself when it is what runs; otherwise (dotnet outpost.dll, dotnet run, a test host)
         // the same outpost.dll through the dotnet host.
@@ -28,7 +33,7 @@ internal sealed class OutpostProcess : IAsyncDisposable
         var outpost = typeof(OutpostProcess).Assembly;
         var viaHost = Assembly.GetEntryAssembly() != outpost || Path.GetFileNameWithoutExtension(self) == "dotnet";
         var host = Path.GetFileNameWithoutExtension(self) == "dotnet" ? self : Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet";
-        var start = new ProcessStartInfo(viaHost ? host : self) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        var start = new ProcessStartInfo(viaHost ? host : self) { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = redirectInput, UseShellExecute = false };
         if (viaHost)
         {
             start.ArgumentList.Add(outpost.Location);
@@ -50,7 +55,14 @@ internal sealed class OutpostProcess : IAsyncDisposable
         }
 
         var child = new OutpostProcess(Process.Start(start)!);
-        child.Process.OutputDataReceived += (_, e) => child.Keep(e.Data);
+        child.Process.OutputDataReceived += (_, e) =>
+        {
+            child.Keep(e.Data);
+            if (e.Data is { } line)
+            {
+                onLine?.Invoke(line);
+            }
+        };
         child.Process.ErrorDataReceived += (_, e) => child.Keep(e.Data);
         child.Process.BeginOutputReadLine();
         child.Process.BeginErrorReadLine();

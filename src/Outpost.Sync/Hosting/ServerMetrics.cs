@@ -15,6 +15,11 @@ public sealed class ServerMetrics
 
     private const string Count = "http_server_request_duration_seconds_count";
 
+    private const string StageBucket = "outpost_sync_down_stage_duration_seconds_bucket";
+
+    /// <summary>The "method" under which a down-feed stage's histogram is kept: <c>Percentile(StageMethod, "wake", 0.99)</c>.</summary>
+    public const string StageMethod = "stage";
+
     private ServerMetrics(double collections, double pauseSeconds, double workItems, double jitSeconds, double requests, double serverErrors,
         Dictionary<(string, string), SortedDictionary<double, double>> histograms)
     {
@@ -84,6 +89,17 @@ public sealed class ServerMetrics
                 requests += value;
                 serverErrors += Label(line, "http_response_status_code") is ['5', _, _] ? value : 0;
             }
+            else if (Named(line, StageBucket) && Label(line, "stage") is { } stage && Label(line, "le") is { } stageLe)
+            {
+                // HQ's down-feed stages (Outpost.Sync.Hq.SyncMetrics), kept as operations named ("stage", stage).
+                var bound = stageLe == "+Inf" ? double.PositiveInfinity : double.Parse(stageLe, CultureInfo.InvariantCulture);
+                if (!histograms.TryGetValue((StageMethod, stage), out var buckets))
+                {
+                    histograms[(StageMethod, stage)] = buckets = [];
+                }
+
+                buckets[bound] = buckets.GetValueOrDefault(bound) + value;
+            }
             else if (Named(line, Bucket) && Label(line, "http_route") is { } route && Label(line, "http_request_method") is { } method && Label(line, "le") is { } le)
             {
                 var bound = le == "+Inf" ? double.PositiveInfinity : double.Parse(le, CultureInfo.InvariantCulture);
@@ -135,6 +151,32 @@ public sealed class ServerMetrics
         }
 
         return double.PositiveInfinity;
+    }
+
+    /// <summary>How many times an operation (or, with <see cref="StageMethod"/>, a down-feed stage) was timed.</summary>
+    public double Timed(string method, string route) =>
+        _histograms.TryGetValue((method, route), out var buckets) && buckets.TryGetValue(double.PositiveInfinity, out var total) ? total : 0;
+
+    /// <summary>Each operation's histogram added up with another node's: a fleet of nodes seen as one.</summary>
+    public ServerMetrics Plus(ServerMetrics other)
+    {
+        ArgumentNullException.ThrowIfNull(other);
+        var histograms = _histograms.ToDictionary(h => h.Key, h => new SortedDictionary<double, double>(h.Value));
+        foreach (var (key, buckets) in other._histograms)
+        {
+            if (!histograms.TryGetValue(key, out var mine))
+            {
+                histograms[key] = mine = [];
+            }
+
+            foreach (var (bound, value) in buckets)
+            {
+                mine[bound] = mine.GetValueOrDefault(bound) + value;
+            }
+        }
+
+        return new(Collections + other.Collections, PauseSeconds + other.PauseSeconds, WorkItems + other.WorkItems, JitSeconds + other.JitSeconds,
+            Requests + other.Requests, ServerErrors + other.ServerErrors, histograms);
     }
 
     private static bool Named(string line, string name) =>

@@ -9,31 +9,67 @@ namespace Outpost.Sync.Hq;
 /// when HQ commits a price change they all wake, and each would otherwise run its own query. Here one reader
 /// follows the log's commits and reads what is new (the down topics, every scope) into a window of recent events,
 /// and each store's request takes its scopes from that window in memory. A store further behind than the window
-/// reads the log itself. Held polls wait for down events only (<see cref="WaitForDownAsync"/>): HQ commits store
-/// uploads hundreds of times a second, and those do not wake 2,000 held polls.
+/// reads the log itself. Held polls wait for down events in their own scopes only (<see cref="WaitForDownAsync"/>):
+/// HQ commits store uploads hundreds of times a second, and those wake no held poll; a price for one region wakes
+/// that region's stores, one for a store wakes that store.
 /// </summary>
 public sealed class DownFeed(IEventLog log, int window = DownFeed.DefaultWindow) : IAsyncDisposable, IDisposable
 {
     /// <summary>How many recent down events the window keeps.</summary>
     public const int DefaultWindow = 10_000;
 
+    /// <summary>How far back (in log positions) a new window starts reading, so stores a little behind are served from memory.</summary>
+    public const long LookBack = 100_000;
+
+    /// <summary>How many reads of the log for stores behind the window run at once.</summary>
+    public const int MaxBehindReads = 16;
+
     private readonly SemaphoreSlim _refresh = new(1, 1);
+    private readonly SemaphoreSlim _behind = new(MaxBehindReads, MaxBehindReads);
     private readonly string[] _topics = [.. log.Topics.InDirection(TopicDirection.Down).Select(p => p.Topic)];
-    private readonly CommitSignal _downArrived = new();
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<Scope, ScopeSignal> _signals = new();
     private readonly CancellationTokenSource _closing = new();
     private readonly Lock _followerGate = new();
     private Task? _follower;
     private Window? _current;
-    private long _lastDown;
 
     /// <summary>
-    /// Completes once HQ's log holds a down event (any scope) after <paramref name="afterSeq"/>: a held poll waits
-    /// on this, then reads its scopes again. Commits of other events do not wake it.
+    /// Completes once HQ's log holds a down event in one of <paramref name="scopes"/> after <paramref name="afterSeq"/>:
+    /// a held poll waits on this, then reads its scopes again. Commits of other events, and down events for other
+    /// scopes, do not wake it. The time from the feed finding the event to the poll running again is recorded as
+    /// the <see cref="SyncMetrics.Wake"/> stage.
     /// </summary>
-    public async ValueTask WaitForDownAsync(long afterSeq, CancellationToken cancellationToken)
+    public async ValueTask WaitForDownAsync(long afterSeq, IReadOnlyList<Scope> scopes, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(scopes);
         EnsureFollowing();
-        await _downArrived.WaitPastAsync(() => Volatile.Read(ref _lastDown), afterSeq, () => ObjectDisposedException.ThrowIf(_closing.IsCancellationRequested, this), cancellationToken);
+        var signals = new ScopeSignal[scopes.Count];
+        for (var i = 0; i < signals.Length; i++)
+        {
+            signals[i] = SignalOf(scopes[i]);
+        }
+
+        var waits = new Task[signals.Length];
+        while (true)
+        {
+            // The tasks first, then the positions: a pulse between the two is never missed.
+            for (var i = 0; i < signals.Length; i++)
+            {
+                waits[i] = signals[i].Signal.Next;
+            }
+
+            foreach (var signal in signals)
+            {
+                if (Volatile.Read(ref signal.Last) > afterSeq)
+                {
+                    SyncMetrics.Record(SyncMetrics.Wake, Volatile.Read(ref signal.FoundAt));
+                    return;
+                }
+            }
+
+            ObjectDisposedException.ThrowIf(_closing.IsCancellationRequested, this);
+            await (waits.Length == 1 ? waits[0] : Task.WhenAny(waits)).WaitAsync(cancellationToken);
+        }
     }
 
     /// <summary>The down events for <paramref name="scopes"/> after <paramref name="afterSeq"/>, as <see cref="IEventLog.ReadAsync"/> would return them.</summary>
@@ -41,9 +77,26 @@ public sealed class DownFeed(IEventLog log, int window = DownFeed.DefaultWindow)
     {
         ArgumentNullException.ThrowIfNull(scopes);
         var current = await CurrentAsync(cancellationToken);
-        if (afterSeq < current.Floor || afterSeq > current.ScannedTo)
+        if (afterSeq > current.ScannedTo)
         {
-            return await log.ReadAsync(afterSeq, new ReadFilter { Topics = _topics, Scopes = scopes }, maxCount, cancellationToken);
+            // Past everything this node has seen committed: a read of the log would find nothing either.
+            return new EventPage([], afterSeq);
+        }
+
+        if (afterSeq < current.Floor)
+        {
+            // Behind the window: read from the log, a few stores at a time, so thousands of stores reconnecting at
+            // once (after HQ restarts, or a region's link returns) queue here instead of exhausting the database's
+            // connections.
+            await _behind.WaitAsync(cancellationToken);
+            try
+            {
+                return await log.ReadAsync(afterSeq, new ReadFilter { Topics = _topics, Scopes = scopes }, maxCount, cancellationToken);
+            }
+            finally
+            {
+                _behind.Release();
+            }
         }
 
         // Every held poll wakes at every commit (store uploads included), so each starts where its cursor is in the
@@ -104,8 +157,11 @@ public sealed class DownFeed(IEventLog log, int window = DownFeed.DefaultWindow)
                 return current;
             }
 
-            // A new window starts at the head: the stores already past it are served from here, the others read the log.
-            current ??= new Window([], head, head);
+            // A new window starts a stretch before the head: the stores past its start are served from here (after HQ
+            // restarts, every store that was up to date), the others read the log.
+            var started = System.Diagnostics.Stopwatch.GetTimestamp();
+            var fresh = current is null;
+            current ??= new Window([], Math.Max(0, head - LookBack), Math.Max(0, head - LookBack));
             var events = new List<StoredEvent>(current.Events);
             var scanned = current.ScannedTo;
             var filter = new ReadFilter { Topics = _topics };
@@ -123,13 +179,14 @@ public sealed class DownFeed(IEventLog log, int window = DownFeed.DefaultWindow)
                 events.RemoveRange(0, events.Count - window);
             }
 
-            var found = events.Count > 0 && events[^1].Seq > Volatile.Read(ref _lastDown);
+            // What a new window read was there before it: nobody waits on it yet.
+            var found = fresh ? events.Count : FirstAfter(events, current.ScannedTo);
             current = new Window(events, floor, scanned);
             Volatile.Write(ref _current, current);
-            if (found)
+            if (found < events.Count)
             {
-                Volatile.Write(ref _lastDown, events[^1].Seq);
-                _downArrived.Pulse();
+                SyncMetrics.Record(SyncMetrics.Feed, started);
+                Announce(events, found, started);
             }
 
             return current;
@@ -137,6 +194,60 @@ public sealed class DownFeed(IEventLog log, int window = DownFeed.DefaultWindow)
         finally
         {
             _refresh.Release();
+        }
+    }
+
+    /// <summary>
+    /// The scope's signal. A new one starts at the scope's latest event in the window, read after it is added: an
+    /// event the feed announced before the signal existed is in that window, one announced after finds the signal.
+    /// </summary>
+    private ScopeSignal SignalOf(Scope scope)
+    {
+        if (_signals.TryGetValue(scope, out var signal))
+        {
+            return signal;
+        }
+
+        var added = new ScopeSignal();
+        signal = _signals.GetOrAdd(scope, added);
+        if (ReferenceEquals(signal, added) && Volatile.Read(ref _current) is { } current)
+        {
+            for (var i = current.Events.Count - 1; i >= 0; i--)
+            {
+                if (current.Events[i].Scope == scope)
+                {
+                    var seq = current.Events[i].Seq;
+                    long last;
+                    while ((last = Volatile.Read(ref signal.Last)) < seq && Interlocked.CompareExchange(ref signal.Last, seq, last) != last)
+                    {
+                    }
+
+                    break;
+                }
+            }
+        }
+
+        return signal;
+    }
+
+    /// <summary>Wakes the polls waiting on the scopes of the new events (from index <paramref name="from"/>), each scope once.</summary>
+    private void Announce(List<StoredEvent> events, int from, long foundAt)
+    {
+        var woken = new Dictionary<Scope, long>();
+        for (var i = from; i < events.Count; i++)
+        {
+            woken[events[i].Scope] = events[i].Seq;
+        }
+
+        foreach (var (scope, last) in woken)
+        {
+            // A scope nobody has waited on yet has no signal: its first poll reads the window before waiting.
+            if (_signals.TryGetValue(scope, out var signal))
+            {
+                Volatile.Write(ref signal.FoundAt, foundAt);
+                Interlocked.Exchange(ref signal.Last, Math.Max(last, Volatile.Read(ref signal.Last)));
+                signal.Signal.Pulse();
+            }
         }
     }
 
@@ -155,9 +266,14 @@ public sealed class DownFeed(IEventLog log, int window = DownFeed.DefaultWindow)
             await follower;
         }
 
-        _downArrived.Pulse(); // waiters see the feed closed
+        foreach (var signal in _signals.Values)
+        {
+            signal.Signal.Pulse(); // waiters see the feed closed
+        }
+
         _closing.Dispose();
         _refresh.Dispose();
+        _behind.Dispose();
     }
 
     /// <inheritdoc />
@@ -200,6 +316,18 @@ public sealed class DownFeed(IEventLog log, int window = DownFeed.DefaultWindow)
                 }
             }
         }
+    }
+
+    /// <summary>
+    /// The polls waiting on one scope: the sequence of the latest down event found for it, when the feed found it,
+    /// and the signal that wakes them.
+    /// </summary>
+    private sealed class ScopeSignal
+    {
+        public long Last;
+        public long FoundAt;
+
+        public CommitSignal Signal { get; } = new();
     }
 
     /// <summary>Down events with Floor &lt; seq &lt;= ScannedTo, every one of them, in order.</summary>

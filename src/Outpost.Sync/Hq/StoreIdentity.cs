@@ -8,4 +8,8 @@ public sealed record StoreIdentity(string StoreId, string Region);
 /// <summary>The outcome of checking a store's credential.</summary>
 /// <param name="Store">The store, when the credential is valid.</param>
 /// <param name="Revoked">True when the store is known but its credential was revoked.</param>
-public sealed record StoreAuthentication(StoreIdentity? Store, bool Revoked = false);
+/// <param name="Changed">
+/// Cancelled when the store's credential changes (rotated or revoked, on any HQ node) after this check: a request
+/// held open on it ends then, and the store is checked again.
+/// </param>
+public sealed record StoreAuthentication(StoreIdentity? Store, bool Revoked = false, CancellationToken Changed = default);

@@ -36,7 +36,7 @@ public static class SyncEndpoints
         TimeProvider time, CancellationToken cancellationToken)
     {
         var limits = options.Value;
-        var (store, refusal) = await AuthenticateAsync(context, directory, cancellationToken);
+        var (store, refusal, _) = await AuthenticateAsync(context, directory, cancellationToken);
         if (store is null)
         {
             return refusal!;
@@ -116,7 +116,9 @@ public static class SyncEndpoints
     private static async Task<IResult> DownAsync(HttpContext context, IEventLog log, DownFeed feed, IStoreDirectory directory, IOptions<SyncServerOptions> options,
         IHostApplicationLifetime lifetime, TimeProvider time, CancellationToken cancellationToken)
     {
-        var (store, refusal) = await AuthenticateAsync(context, directory, cancellationToken);
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        var (store, refusal, changed) = await AuthenticateAsync(context, directory, cancellationToken);
+        SyncMetrics.Record(SyncMetrics.Authenticate, started);
         if (store is null)
         {
             return refusal!;
@@ -140,22 +142,32 @@ public static class SyncEndpoints
 
         Scope[] scopes = [Scope.All, Scope.Region(store.Region), Scope.Store(store.StoreId)];
         using var timeout = new CancellationTokenSource(TimeSpan.FromMilliseconds(waitMs), time);
-        using var hold = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, lifetime.ApplicationStopping, timeout.Token);
+        using var hold = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, lifetime.ApplicationStopping, timeout.Token, changed);
         var page = await feed.ReadAsync(after, scopes, (int)max, cancellationToken);
         while (page.Events.Count == 0 && !hold.IsCancellationRequested)
         {
             try
             {
-                await feed.WaitForDownAsync(page.ScannedTo, hold.Token);
+                await feed.WaitForDownAsync(page.ScannedTo, scopes, hold.Token);
             }
             catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
             {
                 break;
             }
 
+            started = System.Diagnostics.Stopwatch.GetTimestamp();
             page = await feed.ReadAsync(page.ScannedTo, scopes, (int)max, cancellationToken);
+            SyncMetrics.Record(SyncMetrics.Read, started);
         }
 
+        // The credential changed while the poll was held (rotated or revoked, on any node): checked again, it may no
+        // longer be served.
+        if (changed.IsCancellationRequested && (await AuthenticateAsync(context, directory, cancellationToken)).Refusal is { } revoked)
+        {
+            return revoked;
+        }
+
+        started = System.Diagnostics.Stopwatch.GetTimestamp();
         var coding = WireCompression.Choose(context.Request.Headers.AcceptEncoding);
         using var batch = new PooledBuffer();
         EventBatchCodec.Encode(page.Events, null, batch);
@@ -168,7 +180,11 @@ public static class SyncEndpoints
         }
 
         context.RequestServices.GetService<ISyncObserver>()?.DownServed(store, page.ScannedTo, log.Head);
-        return TypedResults.Bytes(body, EventBatchCodec.MediaType);
+        context.Response.ContentType = EventBatchCodec.MediaType;
+        context.Response.ContentLength = body.Length;
+        await context.Response.Body.WriteAsync(body, cancellationToken);
+        SyncMetrics.Record(SyncMetrics.Respond, started);
+        return Results.Empty;
     }
 
     /// <summary>
@@ -235,26 +251,26 @@ public static class SyncEndpoints
             Text(headers[SyncWire.ErrorHeader], 200)));
     }
 
-    private static async Task<(StoreIdentity? Store, IResult? Refusal)> AuthenticateAsync(HttpContext context, IStoreDirectory directory, CancellationToken cancellationToken)
+    private static async Task<(StoreIdentity? Store, IResult? Refusal, CancellationToken Changed)> AuthenticateAsync(HttpContext context, IStoreDirectory directory, CancellationToken cancellationToken)
     {
         var header = context.Request.Headers.Authorization.ToString();
         const string bearer = "Bearer ";
         var colon = header.IndexOf(':', StringComparison.Ordinal);
         if (!header.StartsWith(bearer, StringComparison.Ordinal) || colon < bearer.Length + 1 || colon == header.Length - 1)
         {
-            return (null, Problem(StatusCodes.Status401Unauthorized, "No store credential", "Send 'Authorization: Bearer <store id>:<secret>' with the credential HQ issued to the store."));
+            return (null, Problem(StatusCodes.Status401Unauthorized, "No store credential", "Send 'Authorization: Bearer <store id>:<secret>' with the credential HQ issued to the store."), default);
         }
 
         var storeId = header[bearer.Length..colon];
         var result = await directory.AuthenticateAsync(storeId, header[(colon + 1)..], cancellationToken);
         if (result.Revoked)
         {
-            return (null, Problem(StatusCodes.Status403Forbidden, "Credential revoked", $"Store '{storeId}''s credential was revoked at HQ; ask HQ for a new one."));
+            return (null, Problem(StatusCodes.Status403Forbidden, "Credential revoked", $"Store '{storeId}''s credential was revoked at HQ; ask HQ for a new one."), default);
         }
 
         if (result.Store is null)
         {
-            return (null, Problem(StatusCodes.Status401Unauthorized, "Wrong store credential", $"Store '{storeId}' is unknown or the secret is wrong."));
+            return (null, Problem(StatusCodes.Status401Unauthorized, "Wrong store credential", $"Store '{storeId}' is unknown or the secret is wrong."), default);
         }
 
         // Mutual TLS: the certificate the connection presented must be this store's (checked once per connection and
@@ -262,10 +278,10 @@ public static class SyncEndpoints
         if (context.RequestServices.GetService<StoreCertificates>() is { } certificates && CertificateProblem(context, certificates, storeId) is { } problem)
         {
             context.RequestServices.GetService<ISyncObserver>()?.Refused(result.Store, problem);
-            return (null, Problem(StatusCodes.Status403Forbidden, "Client certificate refused", problem + "."));
+            return (null, Problem(StatusCodes.Status403Forbidden, "Client certificate refused", problem + "."), default);
         }
 
-        return (result.Store, null);
+        return (result.Store, null, result.Changed);
     }
 
     private static string? CertificateProblem(HttpContext context, StoreCertificates certificates, string storeId)
