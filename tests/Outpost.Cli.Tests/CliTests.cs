@@ -172,7 +172,7 @@ public sealed class CliTests : IDisposable
         Assert.Equal(0, fanOut.GetProperty("deliveriesMissing").GetInt64());
         Assert.Equal(0, fanOut.GetProperty("deliveriesToOthers").GetInt64());
         Assert.Equal(2, fanOut.GetProperty("deliveryP99MsByNode").GetArrayLength());
-        foreach (var stage in new[] { "feed", "wake", "read", "respond", "authenticate" })
+        foreach (var stage in new[] { "feed", "wake", "read", "respond" })
         {
             Assert.True(fanOut.GetProperty("stages").GetProperty(stage).GetProperty("count").GetDouble() > 0, $"{stage}: {output}");
         }

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Globalization;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using Outpost.Central.Stores;
 using Outpost.Core.Log;
 using Outpost.Sync.Hq;
@@ -29,7 +30,8 @@ public sealed record StoreHealth(string StoreId, string Region, bool Connected, 
 /// seconds the node writes what changed to <c>hq_fleet</c> in its database, so all nodes share one view and a request
 /// costs no write of its own. The fleet view and the alerts read that table.
 /// </summary>
-public sealed partial class FleetHealth(IEventLog log, StoreDirectory stores, TimeProvider time, ILogger<FleetHealth> logger) : BackgroundService, ISyncObserver
+public sealed partial class FleetHealth(IEventLog log, StoreDirectory stores, TimeProvider time, ILogger<FleetHealth> logger, IOptions<AlertOptions>? alerts = null)
+    : BackgroundService, ISyncObserver
 {
     internal const string Schema = """
         CREATE TABLE IF NOT EXISTS hq_fleet(
@@ -54,10 +56,22 @@ public sealed partial class FleetHealth(IEventLog log, StoreDirectory stores, Ti
         """;
 
     private static readonly TimeSpan FlushInterval = TimeSpan.FromSeconds(2);
+
+    /// <summary>
+    /// How often a store's last-seen time alone is written (a report that changed, or events, always are): every 15 s,
+    /// or a quarter of the offline alert's delay when that is shorter, so the alert never fires on a store still here.
+    /// </summary>
+    public TimeSpan SeenEvery { get; } = TimeSpan.FromTicks(Math.Min(TimeSpan.FromSeconds(15).Ticks, (alerts?.Value.OfflineAfter ?? TimeSpan.FromMinutes(10)).Ticks / 4));
+
+    /// <summary>Rows of <c>hq_fleet</c> written by one statement (9 parameters a row: within SQLite's and PostgreSQL's limits).</summary>
+    private const int RowsPerStatement = 500;
+
+    /// <summary>What this node last wrote of each store.</summary>
+    private readonly ConcurrentDictionary<string, (long Seen, StoreReport? Report)> _written = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, Pending> _pending = new(StringComparer.Ordinal);
     private readonly Lazy<Task> _created = new(() => log.CreateTablesAsync(Schema, CancellationToken.None));
 
-    /// <summary>How recent a store's last request must be for it to count as connected (it renews a long poll at least every 25 s).</summary>
+    /// <summary>How recent a store's last sign of life must be for it to count as connected (its feed hears from HQ at least every 25 s; the time is written at least every 15 s).</summary>
     public static TimeSpan ConnectedWithin { get; } = TimeSpan.FromSeconds(60);
 
     /// <inheritdoc />
@@ -101,7 +115,7 @@ public sealed partial class FleetHealth(IEventLog log, StoreDirectory stores, Ti
         var batch = new List<(string Store, Pending Pending)>();
         foreach (var store in _pending.Keys)
         {
-            if (_pending.TryRemove(store, out var pending))
+            if (_pending.TryRemove(store, out var pending) && !Unchanged(store, pending))
             {
                 batch.Add((store, pending));
             }
@@ -133,16 +147,39 @@ public sealed partial class FleetHealth(IEventLog log, StoreDirectory stores, Ti
         }
     }
 
+    /// <summary>
+    /// Whether a store's pending figures say nothing the table does not (as this node last wrote them): the same report,
+    /// no new events, and a last-seen time within <see cref="SeenEvery"/> of the one written. After a price change
+    /// every store's feed is served at once; rewriting 20,000 rows a flush for a last-seen time that "connected"
+    /// reads to the minute cost HQ and its database more than serving them.
+    /// </summary>
+    private bool Unchanged(string store, Pending pending) =>
+        Interlocked.Read(ref pending.Accepted) == 0 && _written.TryGetValue(store, out var written)
+        && pending.LastSeen - written.Seen < (long)SeenEvery.TotalMilliseconds && Equals(pending.Report ?? written.Report, written.Report);
+
     private async Task WriteAsync(List<(string Store, Pending Pending)> batch, CancellationToken cancellationToken)
     {
         var day = time.GetUtcNow().ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
         await using var tx = await log.BeginTransactionAsync(LogDurability.Normal, cancellationToken);
-        foreach (var (store, pending) in batch)
+
+        // Many rows a statement: one round trip for hundreds of stores, not one each.
+        foreach (var chunk in batch.Chunk(RowsPerStatement))
         {
-            var report = pending.Report;
-            await tx.ExecuteAsync("""
+            var values = new System.Text.StringBuilder();
+            var parameters = new List<(string Name, object? Value)>(chunk.Length * 8 + 1) { ("@day", day) };
+            for (var i = 0; i < chunk.Length; i++)
+            {
+                var (store, pending) = chunk[i];
+                var report = pending.Report;
+                var n = i.ToString(CultureInfo.InvariantCulture);
+                values.Append(i == 0 ? "" : ",").Append(CultureInfo.InvariantCulture, $"(@s{n}, @seen{n}, @v{n}, @b{n}, @l{n}, @e{n}, @day, @ev{n}, NULL)");
+                parameters.AddRange([($"@s{n}", store), ($"@seen{n}", pending.LastSeen), ($"@v{n}", report?.Version), ($"@b{n}", report?.Backlog), ($"@l{n}", report?.Lag),
+                    ($"@e{n}", report?.Error), ($"@ev{n}", Interlocked.Read(ref pending.Accepted))]);
+            }
+
+            await tx.ExecuteAsync($$"""
                 INSERT INTO hq_fleet(store, last_seen, version, backlog, lag, error, day, events_today, backlog_rising_since)
-                VALUES(@store, @seen, @version, @backlog, @lag, @error, @day, @events, NULL)
+                VALUES {{values}}
                 ON CONFLICT(store) DO UPDATE SET
                     last_seen = CASE WHEN excluded.last_seen > hq_fleet.last_seen THEN excluded.last_seen ELSE hq_fleet.last_seen END,
                     version = COALESCE(excluded.version, hq_fleet.version),
@@ -156,11 +193,14 @@ public sealed partial class FleetHealth(IEventLog log, StoreDirectory stores, Ti
                     error = excluded.error,
                     events_today = CASE WHEN hq_fleet.day = excluded.day THEN hq_fleet.events_today + excluded.events_today ELSE excluded.events_today END,
                     day = excluded.day
-                """, cancellationToken, ("@store", store), ("@seen", pending.LastSeen), ("@version", report?.Version), ("@backlog", report?.Backlog), ("@lag", report?.Lag),
-                ("@error", report?.Error), ("@day", day), ("@events", Interlocked.Read(ref pending.Accepted)));
+                """, cancellationToken, [.. parameters]);
         }
 
         await tx.CommitAsync(cancellationToken);
+        foreach (var (store, pending) in batch)
+        {
+            _written.AddOrUpdate(store, (pending.LastSeen, pending.Report), (_, before) => (Math.Max(before.Seen, pending.LastSeen), pending.Report ?? before.Report));
+        }
     }
 
     /// <summary>Every registered store with its health, in id order.</summary>

@@ -24,12 +24,14 @@ internal sealed class FanOutPhase(TextWriter output, IReadOnlyList<(OutpostProce
     public async Task<FanOutResult> RunAsync(CancellationToken cancellationToken)
     {
         var urls = nodes.Select(n => n.Admin.BaseAddress!).ToList();
-        output.WriteLine($"  fan-out: {stores.Count:N0} stores holding long polls over {nodes.Count} HQ node(s) ({stores.Count / nodes.Count:N0} each), simulated by {processes} process(es) of their own");
+        output.WriteLine($"  fan-out: {stores.Count:N0} stores following the down feed (a stream each) over {nodes.Count} HQ node(s) ({stores.Count / nodes.Count:N0} each), simulated by {processes} process(es) of their own");
         await using var fleet = await PollerFleet.StartAsync([.. stores.Select(s => (s.StoreId, s.Secret))], urls, processes, cancellationToken);
         var usage = nodes.Select(n => new ProcessUsage(n.Process)).ToList();
         var pollerUsage = fleet.Processes.Select(p => new ProcessUsage(p)).ToList();
         var resident = nodes.Select(n => n.Process.ResidentBytes).ToArray();
         var before = await ScrapeAsync(cancellationToken);
+        var hqCpuBefore = nodes.Sum(n => n.Process.CpuTime.TotalSeconds);
+        var storesCpuBefore = fleet.Processes.Sum(p => p.CpuTime.TotalSeconds);
 
         // Every store: one change a second, published on each node in turn.
         for (var change = 0; change < changes; change++)
@@ -40,6 +42,8 @@ internal sealed class FanOutPhase(TextWriter output, IReadOnlyList<(OutpostProce
         }
 
         await Task.Delay(3000, cancellationToken);
+        var hqCpu = nodes.Sum(n => n.Process.CpuTime.TotalSeconds) - hqCpuBefore;
+        var storesCpu = fleet.Processes.Sum(p => p.CpuTime.TotalSeconds) - storesCpuBefore;
         var afterAll = await ScrapeAsync(cancellationToken);
         var headAll = await HeadAsync(cancellationToken);
 
@@ -88,10 +92,17 @@ internal sealed class FanOutPhase(TextWriter output, IReadOnlyList<(OutpostProce
             output.WriteLine("    by the node it was published on: " + string.Join("; ", byNode.Select((p, n) => $"node {n + 1}: p50 {p.P50:F0} ms, p99 {p.P99:F0} ms")));
         }
 
+        // The floor on this machine: what one change to every store costs in CPU, HQ's and the stores', over its cores.
+        var deliveries = (double)stores.Count * changes;
+        var hqMicros = hqCpu / deliveries * 1e6;
+        var storeMicros = storesCpu / deliveries * 1e6;
+        var floorMs = stores.Count * (hqMicros + storeMicros) / 1000 / Environment.ProcessorCount;
+        output.WriteLine($"    CPU per delivery: HQ {hqMicros:F1} µs, the simulated store {storeMicros:F1} µs; one change to all {stores.Count:N0} stores is {stores.Count * (hqMicros + storeMicros) / 1000:N0} ms of CPU:");
+        output.WriteLine($"    on {Environment.ProcessorCount} cores the last store cannot have it before {floorMs:N0} ms (this machine's floor; HQ's share alone: {stores.Count * hqMicros / 1000 / Environment.ProcessorCount:N0} ms)");
         var publish = Percentiles.Of(_publishMs);
         output.WriteLine($"    publish (admin POST until committed, part of the above): p50 {publish.P50:F1} ms, p99 {publish.P99:F1} ms");
         var stages = afterAll.Since(before);
-        output.WriteLine("    at HQ, summed over the nodes (p50 / p99 per poll woken, from each node's /metrics):");
+        output.WriteLine("    at HQ, summed over the nodes (p50 / p99 per store woken, from each node's /metrics):");
         var stageFigures = new Dictionary<string, StageFigure>(StringComparer.Ordinal);
         foreach (var stage in Stages)
         {
@@ -125,6 +136,11 @@ internal sealed class FanOutPhase(TextWriter output, IReadOnlyList<(OutpostProce
             output.WriteLine($"  HQ node {n + 1} while holding them: {resident[n] / 1048576.0,6:F0} MiB resident at most, CPU {nodeCpu[n]:F0}% of one core");
         }
 
+        if (fleet.ConnectRetries > 0)
+        {
+            output.WriteLine($"  (while the {stores.Count:N0} stores connected at once, before the measurement, {fleet.ConnectRetries:N0} connections failed and were retried)");
+        }
+
         output.WriteLine($"  the simulated stores ({processes} processes): CPU {pollerCpu:F0}% of one core, {pollerResident / 1048576.0:F0} MiB resident (the client side shares these 2 cores with HQ)");
         return new FanOutResult
         {
@@ -137,6 +153,9 @@ internal sealed class FanOutPhase(TextWriter output, IReadOnlyList<(OutpostProce
             DeliveryMaxMs = all.Max,
             DeliveryP99MsByNode = [.. byNode.Select(p => p.P99)],
             PublishP99Ms = Math.Round(publish.P99, 2),
+            HqCpuMicrosPerDelivery = Math.Round(hqMicros, 1),
+            StoreCpuMicrosPerDelivery = Math.Round(storeMicros, 1),
+            FloorMs = Math.Round(floorMs),
             DeliveriesMissing = missing,
             DeliveriesToOthers = extra,
             PollErrors = errors,
@@ -209,7 +228,7 @@ internal sealed class FanOutPhase(TextWriter output, IReadOnlyList<(OutpostProce
         Sync.Hq.SyncMetrics.Wake => "the window has it -> the held poll runs again (the thread pool's queue)",
         Sync.Hq.SyncMetrics.Read => "the poll takes its scopes' events from the window",
         Sync.Hq.SyncMetrics.Respond => "encode, compress, write the answer",
-        _ => "the stores' next polls, checked (from memory once read)",
+        _ => "stores connecting again (a stream is checked once; a long poll each time)",
     };
 
     private async Task PublishAsync(string key, string scope, int expected, int node, CancellationToken cancellationToken)
@@ -284,6 +303,15 @@ internal sealed record FanOutResult
     public required IReadOnlyList<double> DeliveryP99MsByNode { get; init; }
 
     public required double PublishP99Ms { get; init; }
+
+    /// <summary>HQ's CPU (all nodes) per change delivered to one store, in microseconds, over the changes for every store.</summary>
+    public required double HqCpuMicrosPerDelivery { get; init; }
+
+    /// <summary>The simulated stores' CPU per change received, in microseconds.</summary>
+    public required double StoreCpuMicrosPerDelivery { get; init; }
+
+    /// <summary>One change to every store, in CPU, over this machine's cores: the soonest the last store can have it here.</summary>
+    public required double FloorMs { get; init; }
 
     public required long DeliveriesMissing { get; init; }
 

@@ -36,13 +36,15 @@ internal sealed class HqBenchmark(TextWriter output, string? postgres, int event
     private readonly string _run = DateTime.UtcNow.ToString("yyMMddHHmmss", CultureInfo.InvariantCulture);
     private IReadOnlyList<(string Name, Func<TimeSpan> Cpu)> _postgresCpu = [];
     private IReadOnlyList<IssuedCredential> _stores = [];
+    private PostgresWork _rawIndexedWork = new(0, 0, 0, 0, 0, 0);
+    private PostgresWork _ingestWork = new(0, 0, 0, 0, 0, 0);
     private bool _unsettled;
     private static readonly byte[] Payload = Encoding.UTF8.GetBytes(
         """{"basket":"b0000042","till":"till-03","lines":[{"gtin":"5012345678900","qty":2,"price":"1.25"},{"gtin":"5098765432109","qty":1,"price":"3.49"}],"total":"5.99","currency":"EUR","tender":"card"}""");
 
     public async Task<HqBenchResult> RunAsync(CancellationToken cancellationToken)
     {
-        output.WriteLine($"outpost bench hq: {events:N0} store events through HQ's sync endpoint from {senders} stores, then {pollers:N0} stores holding long polls on {nodeCount} HQ node(s) while HQ publishes {changes} price changes");
+        output.WriteLine($"outpost bench hq: {events:N0} store events through HQ's sync endpoint from {senders} stores, then {pollers:N0} stores following its down feed on {nodeCount} HQ node(s) while HQ publishes {changes} price changes");
         output.WriteLine($"machine: {Environment.ProcessorCount} cores, {RuntimeInformation.OSDescription}, .NET {Environment.Version}");
         await using var local = postgres is null ? new LocalPostgresServer(durable: true) : null;
         string database;
@@ -71,8 +73,11 @@ internal sealed class HqBenchmark(TextWriter output, string? postgres, int event
         output.WriteLine("  warm-up: one untimed binary COPY of the rows, so the client's COPY code is compiled before it is timed");
         var (raw, rawCpu) = await RawCopyAsync(rawDatabase, indexed: false, cancellationToken);
         output.WriteLine($"  raw binary COPY, the log's rows, no index, one stream {raw,12:N0} rows/s   (the physical limit)   {PerRow(rawCpu, events)}");
+        var workBefore = await PostgresWork.ReadAsync(rawDatabase, cancellationToken);
         var (rawIndexed, rawIndexedCpu) = await RawCopyAsync(rawDatabase, indexed: true, cancellationToken);
+        _rawIndexedWork = (await PostgresWork.ReadAsync(rawDatabase, cancellationToken)).Since(workBefore);
         output.WriteLine($"  the same with the log's two unique indexes            {rawIndexed,12:N0} rows/s   (sequence, and (origin, origin seq) for idempotence)   {PerRow(rawIndexedCpu, events)}");
+        output.WriteLine($"    {_rawIndexedWork.Describe(events)}");
         var (rawParallel, rawParallelCpu) = await RawCopyAsync(rawDatabase, indexed: true, cancellationToken, streams: 2);
         output.WriteLine($"  the same indexed, in two streams at once                {rawParallel,12:N0} rows/s   (what a log writing in parallel could reach here)   {PerRow(rawParallelCpu, events)}");
 
@@ -84,6 +89,7 @@ internal sealed class HqBenchmark(TextWriter output, string? postgres, int event
         // HQ as shipped: outpost's runtime configuration, server GC included.
         await using var hq = OutpostProcess.Start(["central", "--postgres", database + ";Maximum Pool Size=200", "--urls", url, "--admin-token", AdminToken]);
         var result = await MeasureAsync(hq, url, database, raw, rawIndexed, cancellationToken);
+        result = result with { IngestWork = _ingestWork, RawIndexedWork = _rawIndexedWork };
         await using var others = new ProcessList();
         var nodes = new List<(OutpostProcess, HttpClient)> { (hq, Admin(url)) };
         for (var n = 1; n < nodeCount; n++)
@@ -163,7 +169,10 @@ internal sealed class HqBenchmark(TextWriter output, string? postgres, int event
         await SettleAsync(database, cancellationToken);
         var gcBefore = await ServerMetrics.ScrapeAsync(admin, cancellationToken);
         var ledger = new CpuLedger([("HQ", () => hq.CpuTime), .. _postgresCpu, ("the sending stores", () => Environment.CpuUsage.TotalTime)]);
+        var ingestWorkBefore = await PostgresWork.ReadAsync(database, cancellationToken);
         var (ingest, measured) = await IngestAsync(new Uri(url), secrets, events, 1, cancellationToken, ledger);
+        var ingestWork = (await PostgresWork.ReadAsync(database, cancellationToken)).Since(ingestWorkBefore);
+        _ingestWork = ingestWork;
         var cpu = measured!;
         var gc = (await ServerMetrics.ScrapeAsync(admin, cancellationToken)).Since(gcBefore);
         var ingestCpu = cpu.PercentOf("HQ");
@@ -180,6 +189,8 @@ internal sealed class HqBenchmark(TextWriter output, string? postgres, int event
         output.WriteLine($"    HQ's garbage collector: {gc.Collections:N0} collections, paused {gc.PauseSeconds * 1000:N0} ms ({gc.PauseSeconds / cpu.Seconds:P1} of the time; the log's writer waits through each)");
         var ceiling = cpu.Ceiling(ingested);
         output.WriteLine($"    {PerRow(cpu, ingested)}: {cpu.MicrosPer(ingested):F1} µs an event in all");
+        output.WriteLine($"    {ingestWork.Describe(ingested)}");
+        output.WriteLine($"      (the indexed COPY above: {_rawIndexedWork.WalBytes / events:F0} B and {_rawIndexedWork.WalRecords / events:F2} records a row, {_rawIndexedWork.WalFullPageImages / events * 1000:F1} full-page images per 1,000)");
         output.WriteLine($"    this machine's CPU ceiling for that work ({cpu.Cores} cores doing nothing else): {ceiling:N0} events/s = {ceiling / raw:P0} of raw COPY; the ingest reached {ingest / ceiling:P0} of it"
             + (_postgresCpu.Count == 0 ? " (PostgreSQL's CPU not counted: it is not this benchmark's server)" : ""));
 
@@ -521,6 +532,11 @@ internal sealed record HqBenchResult() : BenchResult("hq")
     public double HeldResidentMiB { get; init; }
 
     public double HeldHqCpuPercent { get; init; }
+
+    /// <summary>What PostgreSQL did during the indexed raw COPY and during the ingest (commits, WAL, backend writes).</summary>
+    public PostgresWork? RawIndexedWork { get; init; }
+
+    public PostgresWork? IngestWork { get; init; }
 
     /// <summary>The fan-out phase in full: nodes, stages, scoped changes.</summary>
     public FanOutResult? FanOut { get; init; }

@@ -6,7 +6,7 @@ using Outpost.Sync.Agent;
 namespace Outpost.Cli.Bench;
 
 /// <summary>
-/// Simulated stores holding HQ's down-feed long polls, spread over several processes of their own
+/// Simulated stores following HQ's down feed (the stream, as the agent does), spread over several processes of their own
 /// (<c>outpost bench pollers</c>): one process cannot hold 20,000 sockets on a machine that caps each at 20,000 open
 /// files, and the stores' work should not share the benchmark's thread pool. Each store polls as the agent does
 /// (<see cref="SyncClient"/>, its own connection) and notes when each benchmark event reached it, by the machine's
@@ -25,6 +25,9 @@ internal sealed class PollerFleet : IAsyncDisposable
 
     /// <summary>What the stores' failed polls said, and how often (after <see cref="StopAsync"/>).</summary>
     public Dictionary<string, int> ErrorKinds { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>Polls that failed and were retried while the stores connected, before the measurement.</summary>
+    public long ConnectRetries { get; private set; }
 
     /// <summary>The pollers' processes, for their CPU and memory.</summary>
     public IReadOnlyList<OutpostProcess> Processes => [.. _processes.Select(p => p.Process)];
@@ -102,6 +105,12 @@ internal sealed class PollerFleet : IAsyncDisposable
                     continue;
                 }
 
+                if (parts[0] == "connecting")
+                {
+                    ConnectRetries += long.Parse(parts[1], CultureInfo.InvariantCulture);
+                    continue;
+                }
+
                 if (parts[0] == "errors")
                 {
                     errors += long.Parse(parts[1], CultureInfo.InvariantCulture);
@@ -164,17 +173,20 @@ internal sealed class PollerFleet : IAsyncDisposable
                         Interlocked.Increment(ref held);
                     }
 
-                    var page = await client.GetDownAsync(after, TimeSpan.FromSeconds(20), stop.Token);
-                    var now = Stopwatch.GetTimestamp();
-                    foreach (var e in page.Events)
+                    // As the agent follows HQ: the streamed down feed, a frame per change.
+                    await foreach (var page in client.StreamDownAsync(after, TimeSpan.FromSeconds(25), stop.Token))
                     {
-                        if (e.Key.StartsWith(KeyPrefix, StringComparison.Ordinal))
+                        var now = Stopwatch.GetTimestamp();
+                        foreach (var e in page.Events)
                         {
-                            receipts.Enqueue((e.Key, now));
+                            if (e.Key.StartsWith(KeyPrefix, StringComparison.Ordinal))
+                            {
+                                receipts.Enqueue((e.Key, now));
+                            }
                         }
-                    }
 
-                    after = page.Next;
+                        after = page.Next;
+                    }
                 }
                 catch (OperationCanceledException) when (stop.IsCancellationRequested)
                 {
@@ -205,6 +217,10 @@ internal sealed class PollerFleet : IAsyncDisposable
         }
 
         await Task.Delay(1000, cancellationToken);
+
+        // What failed while all of them connected at once (a listen queue overflowing, retried) is not the fan-out's.
+        var connecting = Interlocked.Exchange(ref errors, 0);
+        kinds.Clear();
         output.WriteLine(Ready);
         output.Flush();
         while (await Console.In.ReadLineAsync(cancellationToken) is { } line && line != "stop")
@@ -216,6 +232,7 @@ internal sealed class PollerFleet : IAsyncDisposable
         await File.WriteAllLinesAsync(receiptsFile,
             receipts.Select(r => $"{r.Key} {r.At.ToString(CultureInfo.InvariantCulture)}")
                 .Append($"errors {Interlocked.Read(ref errors).ToString(CultureInfo.InvariantCulture)}")
+                .Append($"connecting {connecting.ToString(CultureInfo.InvariantCulture)}")
                 .Concat(kinds.Select(k => $"error {k.Value.ToString(CultureInfo.InvariantCulture)} {k.Key}")), cancellationToken);
         return 0;
     }

@@ -19,29 +19,36 @@ internal sealed partial class DownLink(IEventLog log, SyncClient client, Connect
     public async Task RunAsync(CancellationToken cancellationToken)
     {
         var cursor = await log.GetCursorAsync(Cursor, cancellationToken) ?? 0;
+        var streaming = options.StreamDown;
         while (!cancellationToken.IsCancellationRequested)
         {
             try
             {
+                if (streaming)
+                {
+                    // One request, a frame per change (the first at once: it proves the link); when HQ ends the
+                    // stream, connect again at once.
+                    await foreach (var frame in client.StreamDownAsync(cursor, options.LongPoll, cancellationToken))
+                    {
+                        cursor = await TakeAsync(frame, cursor, cancellationToken);
+                    }
+
+                    continue;
+                }
+
                 // After a start or a failure, ask without waiting: the answer proves the link at once.
                 var page = await client.GetDownAsync(cursor, _backoff.Failures == 0 && _proven ? options.LongPoll : TimeSpan.Zero, cancellationToken);
                 _proven = true;
-                if (page.Events.Count > 0)
-                {
-                    await AppendAsync(page, cancellationToken);
-                }
-                else if (page.Next != cursor)
-                {
-                    await log.SetCursorAsync(Cursor, CursorKind.Remote, page.Next, cancellationToken);
-                }
-
-                cursor = page.Next;
-                _backoff.Reset();
-                monitor.Report(SyncLink.Down, null, downLag: Math.Max(0, page.Head - page.Next));
+                cursor = await TakeAsync(page, cursor, cancellationToken);
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
                 return;
+            }
+            catch (DownStreamUnsupportedException ex)
+            {
+                Log.LongPolling(logger, ex.Message);
+                streaming = false;
             }
             catch (Exception ex) when (ex is not OutOfMemoryException)
             {
@@ -52,6 +59,23 @@ internal sealed partial class DownLink(IEventLog log, SyncClient client, Connect
                 await Task.Delay(delay, time, cancellationToken);
             }
         }
+    }
+
+    /// <summary>Stores a page and moves the cursor with it (in one transaction); returns the new cursor.</summary>
+    private async Task<long> TakeAsync(DownPage page, long cursor, CancellationToken cancellationToken)
+    {
+        if (page.Events.Count > 0)
+        {
+            await AppendAsync(page, cancellationToken);
+        }
+        else if (page.Next != cursor)
+        {
+            await log.SetCursorAsync(Cursor, CursorKind.Remote, page.Next, cancellationToken);
+        }
+
+        _backoff.Reset();
+        monitor.Report(SyncLink.Down, null, downLag: Math.Max(0, page.Head - page.Next));
+        return page.Next;
     }
 
     private async Task AppendAsync(DownPage page, CancellationToken cancellationToken)
@@ -86,5 +110,8 @@ internal sealed partial class DownLink(IEventLog log, SyncClient client, Connect
     {
         [LoggerMessage(2, LogLevel.Error, "A down event ({Origin}, {OriginSeq}) could not be stored here and was skipped.")]
         public static partial void Refused(ILogger logger, Exception exception, string origin, long originSeq);
+
+        [LoggerMessage(3, LogLevel.Warning, "{Why}")]
+        public static partial void LongPolling(ILogger logger, string why);
     }
 }

@@ -137,15 +137,85 @@ public sealed class SyncClient : IDisposable
         return new DownPage(events, Header(response, SyncWire.NextHeader), Header(response, SyncWire.HeadHeader));
     }
 
+    /// <summary>
+    /// Follows HQ's down feed on one long request (<see cref="SyncWire.DownStreamPath"/>): a page for each frame HQ
+    /// writes, the first at once, then one for new events or, after <paramref name="keepAlive"/> with none, an empty
+    /// one that shows the link is alive. Ends when HQ ends the stream (connect again); throws
+    /// <see cref="OperationCanceledException"/> when HQ stays silent past <paramref name="keepAlive"/> and the
+    /// request timeout (a dead link), and <see cref="DownStreamUnsupportedException"/> when HQ predates streaming.
+    /// </summary>
+    public async IAsyncEnumerable<DownPage> StreamDownAsync(long after, TimeSpan keepAlive, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, string.Create(CultureInfo.InvariantCulture,
+            $"{SyncWire.DownStreamPath.TrimStart('/')}?after={after}&max={_options.MaxDownEvents}&keepalive={(long)keepAlive.TotalMilliseconds}"));
+        request.Headers.AcceptEncoding.ParseAdd("zstd");
+        Report(request);
+        HttpResponseMessage response;
+        using (var connecting = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
+        {
+            connecting.CancelAfter(_options.RequestTimeout);
+            response = await SendAsync(request, connecting.Token, HttpCompletionOption.ResponseHeadersRead);
+            if (response.StatusCode == HttpStatusCode.NotFound)
+            {
+                response.Dispose();
+                throw new DownStreamUnsupportedException();
+            }
+
+            try
+            {
+                await ThrowIfRefusedAsync(response, connecting.Token);
+            }
+            catch
+            {
+                response.Dispose();
+                throw;
+            }
+        }
+
+        using (response)
+        {
+            await using var body = await response.Content.ReadAsStreamAsync(cancellationToken);
+            const int maxFrameBytes = 64 * 1024 * 1024;
+            var first = true;
+            while (true)
+            {
+                (IReadOnlyList<NewEvent> Events, long Next, long Head)? frame;
+                using (var silence = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
+                {
+                    // HQ writes the first frame at once: when it does not come, something between holds the response back.
+                    silence.CancelAfter(first ? _options.RequestTimeout : keepAlive + _options.RequestTimeout);
+                    try
+                    {
+                        frame = await DownStreamFrame.ReadAsync(body, maxFrameBytes, silence.Token);
+                    }
+                    catch (OperationCanceledException) when (first && !cancellationToken.IsCancellationRequested)
+                    {
+                        throw new DownStreamUnsupportedException(
+                            $"HQ answered the streamed down feed but its first frame did not arrive within {_options.RequestTimeout.TotalSeconds:N0} s (a proxy holding the response back?); long-polling instead.");
+                    }
+                }
+
+                first = false;
+
+                if (frame is not { } page)
+                {
+                    yield break;
+                }
+
+                yield return new DownPage(page.Events, page.Next, page.Head);
+            }
+        }
+    }
+
     /// <inheritdoc />
     public void Dispose() => _http.Dispose();
 
     /// <summary>Sends; a TLS handshake refused on this side says why in words.</summary>
-    private async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    private async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken, HttpCompletionOption completion = HttpCompletionOption.ResponseContentRead)
     {
         try
         {
-            return await _http.SendAsync(request, cancellationToken);
+            return await _http.SendAsync(request, completion, cancellationToken);
         }
         catch (HttpRequestException ex) when (ex.InnerException is AuthenticationException && _trust?.LastFailure is { } why)
         {

@@ -39,6 +39,13 @@ public sealed class SyncClientOptions
     /// <summary>How long HQ may hold a down request open.</summary>
     public TimeSpan LongPoll { get; set; } = TimeSpan.FromSeconds(25);
 
+    /// <summary>
+    /// Follow HQ's down feed as a stream on one request (HQ writes each change to it, and an empty frame every
+    /// <see cref="LongPoll"/> to show the link is alive) rather than a long poll per change. Falls back to long polls
+    /// by itself when HQ predates streaming.
+    /// </summary>
+    public bool StreamDown { get; set; } = true;
+
     /// <summary>How long an up request may take before it counts as failed.</summary>
     public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(10);
 

@@ -18,7 +18,8 @@ namespace Outpost.Sync.Hq;
 /// <summary>
 /// HQ's side of the sync protocol, as endpoints any ASP.NET Core host maps: <c>POST /sync/v1/up</c> stores a
 /// store's batch idempotently and answers once it is durable; <c>GET /sync/v1/down</c> serves the events
-/// after a cursor in the scopes the store is entitled to, holding the request until there are some.
+/// after a cursor in the scopes the store is entitled to, holding the request until there are some;
+/// <c>GET /sync/v1/down/stream</c> serves the same as a stream of frames on one request (<see cref="DownStream"/>).
 /// </summary>
 public static class SyncEndpoints
 {
@@ -29,6 +30,7 @@ public static class SyncEndpoints
         ArgumentNullException.ThrowIfNull(app);
         app.MapPost(SyncWire.UpPath, UpAsync).RequireRateLimiting(SyncRateLimits.PerStorePolicy);
         app.MapGet(SyncWire.DownPath, DownAsync).RequireRateLimiting(SyncRateLimits.PerStorePolicy);
+        app.MapGet(SyncWire.DownStreamPath, DownStream.StreamAsync).RequireRateLimiting(SyncRateLimits.PerStorePolicy);
         return app;
     }
 
@@ -237,7 +239,7 @@ public static class SyncEndpoints
     }
 
     /// <summary>Passes what the store says about itself (version, backlog, lag, error) to the fleet view; unreadable figures are ignored.</summary>
-    private static void ReportOf(HttpContext context, StoreIdentity store)
+    internal static void ReportOf(HttpContext context, StoreIdentity store)
     {
         if (context.RequestServices.GetService<ISyncObserver>() is not { } observer)
         {
@@ -251,7 +253,7 @@ public static class SyncEndpoints
             Text(headers[SyncWire.ErrorHeader], 200)));
     }
 
-    private static async Task<(StoreIdentity? Store, IResult? Refusal, CancellationToken Changed)> AuthenticateAsync(HttpContext context, IStoreDirectory directory, CancellationToken cancellationToken)
+    internal static async Task<(StoreIdentity? Store, IResult? Refusal, CancellationToken Changed)> AuthenticateAsync(HttpContext context, IStoreDirectory directory, CancellationToken cancellationToken)
     {
         var header = context.Request.Headers.Authorization.ToString();
         const string bearer = "Bearer ";
@@ -347,7 +349,7 @@ public static class SyncEndpoints
         }
     }
 
-    private static bool TryLong(IQueryCollection query, string name, long fallback, long min, long max, out long value)
+    internal static bool TryLong(IQueryCollection query, string name, long fallback, long min, long max, out long value)
     {
         value = fallback;
         if (!query.TryGetValue(name, out var text))
@@ -358,5 +360,5 @@ public static class SyncEndpoints
         return long.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out value) && value >= min && value <= max;
     }
 
-    private static Microsoft.AspNetCore.Http.HttpResults.ProblemHttpResult Problem(int status, string title, string detail) => TypedResults.Problem(detail, statusCode: status, title: title);
+    internal static Microsoft.AspNetCore.Http.HttpResults.ProblemHttpResult Problem(int status, string title, string detail) => TypedResults.Problem(detail, statusCode: status, title: title);
 }

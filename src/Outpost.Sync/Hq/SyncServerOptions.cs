@@ -30,4 +30,16 @@ public sealed class SyncServerOptions
 
     /// <summary>Longest a down request is held open waiting for events.</summary>
     public TimeSpan MaxLongPoll { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// Longest a streamed down feed stays on one request; then HQ ends it and the store connects again (and may land
+    /// on another node: a load balancer gets to spread stores again after a node joins).
+    /// </summary>
+    public TimeSpan MaxStream { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>
+    /// Serve the streamed down feed. Off (404), stores long-poll instead: for a proxy in front of HQ that holds a
+    /// response back until it ends.
+    /// </summary>
+    public bool ServeDownStream { get; set; } = true;
 }

@@ -11,6 +11,9 @@ public static class SyncWire
     /// <summary>GET the events after a cursor (long poll).</summary>
     public const string DownPath = "/sync/v1/down";
 
+    /// <summary>GET the events after a cursor as a stream of frames (<see cref="DownStreamFrame"/>), one request for many answers.</summary>
+    public const string DownStreamPath = "/sync/v1/down/stream";
+
     /// <summary>Down response: the HQ log position the store's cursor moves to.</summary>
     public const string NextHeader = "X-Outpost-Next";
 
