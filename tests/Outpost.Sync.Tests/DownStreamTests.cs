@@ -56,6 +56,34 @@ public sealed class DownStreamTests
     }
 
     [Fact]
+    public async Task A_new_store_catches_up_on_thousands_of_events_in_large_frames_each_whole_and_in_order()
+    {
+        await using var cluster = await Cluster.StartAsync();
+        var s1 = await cluster.RegisterAsync("s1", "north");
+        var padding = new string('x', 200);
+        for (var i = 0; i < 2500; i++)
+        {
+            await cluster.PublishAsync("prices", $"p{i:D4}", "*", $$"""{"price":"1.00","note":"{{padding}}"}""");
+        }
+
+        using var client = new SyncClient(new SyncClientOptions { Central = cluster.HqAddress, StoreId = "s1", Secret = s1.Secret, RequestTimeout = TimeSpan.FromSeconds(10) });
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+        stop.CancelAfter(TimeSpan.FromSeconds(60));
+        var keys = new List<string>();
+        await foreach (var page in client.StreamDownAsync(0, TimeSpan.FromSeconds(5), stop.Token))
+        {
+            keys.AddRange(page.Events.Select(e => e.Key));
+            if (keys.Count >= 2500)
+            {
+                break;
+            }
+        }
+
+        // Frames of up to 1,000 events (hundreds of kilobytes before compression) arrive whole.
+        Assert.Equal(Enumerable.Range(0, 2500).Select(i => $"p{i:D4}"), keys);
+    }
+
+    [Fact]
     public async Task A_revoked_store_s_stream_ends_and_it_is_refused_when_it_connects_again()
     {
         await using var cluster = await Cluster.StartAsync();

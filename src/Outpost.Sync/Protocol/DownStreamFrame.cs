@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Buffers.Binary;
 using Outpost.Core.Events;
 
@@ -25,23 +26,26 @@ public static class DownStreamFrame
     public static void Write(IReadOnlyList<StoredEvent> events, long next, long head, bool zstd, PooledBuffer output)
     {
         ArgumentNullException.ThrowIfNull(output);
-        var header = output.GetSpan(HeaderBytes);
-        output.Advance(HeaderBytes);
-        var start = output.WrittenCount;
         var compressed = false;
+        using var body = new PooledBuffer(events.Count == 0 ? 256 : 4096);
         if (events.Count > 0)
         {
             using var batch = new PooledBuffer(4096);
             EventBatchCodec.Encode(events, null, batch);
             compressed = zstd && batch.WrittenCount >= CompressFrom;
-            WireCompression.Compress(batch.WrittenSpan, compressed ? "zstd" : "identity", output);
+            WireCompression.Compress(batch.WrittenSpan, compressed ? "zstd" : "identity", body);
         }
 
+        // The header after the body is known, written before it: the buffer may move as it grows, so nothing
+        // is written through a span taken before.
+        var header = output.GetSpan(HeaderBytes);
         header[0] = Magic;
         header[1] = compressed ? Zstd : (byte)0;
         BinaryPrimitives.WriteInt64LittleEndian(header[2..], next);
         BinaryPrimitives.WriteInt64LittleEndian(header[10..], head);
-        BinaryPrimitives.WriteInt32LittleEndian(header[18..], output.WrittenCount - start);
+        BinaryPrimitives.WriteInt32LittleEndian(header[18..], body.WrittenCount);
+        output.Advance(HeaderBytes);
+        output.Write(body.WrittenSpan);
     }
 
     /// <summary>
