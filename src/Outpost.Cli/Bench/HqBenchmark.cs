@@ -75,6 +75,7 @@ internal sealed class HqBenchmark(TextWriter output, string? postgres, int event
         output.WriteLine($"  raw binary COPY, the log's rows, no index, one stream {raw,12:N0} rows/s   (the physical limit)   {PerRow(rawCpu, events)}");
         var workBefore = await PostgresWork.ReadAsync(rawDatabase, cancellationToken);
         var (rawIndexed, rawIndexedCpu) = await RawCopyAsync(rawDatabase, indexed: true, cancellationToken);
+        await Task.Delay(PostgresWork.FlushDelay, cancellationToken);
         _rawIndexedWork = (await PostgresWork.ReadAsync(rawDatabase, cancellationToken)).Since(workBefore);
         output.WriteLine($"  the same with the log's two unique indexes            {rawIndexed,12:N0} rows/s   (sequence, and (origin, origin seq) for idempotence)   {PerRow(rawIndexedCpu, events)}");
         output.WriteLine($"    {_rawIndexedWork.Describe(events)}");
@@ -171,6 +172,7 @@ internal sealed class HqBenchmark(TextWriter output, string? postgres, int event
         var ledger = new CpuLedger([("HQ", () => hq.CpuTime), .. _postgresCpu, ("the sending stores", () => Environment.CpuUsage.TotalTime)]);
         var ingestWorkBefore = await PostgresWork.ReadAsync(database, cancellationToken);
         var (ingest, measured) = await IngestAsync(new Uri(url), secrets, events, 1, cancellationToken, ledger);
+        await Task.Delay(PostgresWork.FlushDelay, cancellationToken);
         var ingestWork = (await PostgresWork.ReadAsync(database, cancellationToken)).Since(ingestWorkBefore);
         _ingestWork = ingestWork;
         var cpu = measured!;

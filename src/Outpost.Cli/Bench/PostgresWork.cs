@@ -11,6 +11,12 @@ namespace Outpost.Cli.Bench;
 /// </summary>
 internal sealed record PostgresWork(double Commits, double WalRecords, double WalBytes, double WalFullPageImages, double WalSyncs, double BackendWrites, double OtherRows = 0)
 {
+    /// <summary>
+    /// How long to wait after a phase before reading: a PostgreSQL 15 backend flushes its statistics at most once a
+    /// second while busy, and an idle one (a pooled connection) up to 10 s after its last transaction.
+    /// </summary>
+    public static readonly TimeSpan FlushDelay = TimeSpan.FromSeconds(11);
+
     public static async Task<PostgresWork> ReadAsync(string connectionString, CancellationToken cancellationToken)
     {
         await using var connection = new NpgsqlConnection(connectionString);
