@@ -43,9 +43,6 @@ internal sealed partial class CredentialCache : IAsyncDisposable
     /// <summary>Whether other nodes may change credentials (the log is PostgreSQL's): changes are then announced.</summary>
     public bool Shared { get; }
 
-    /// <summary>Whether the cache is in use now (on PostgreSQL: while this node listens for changes).</summary>
-    public bool Trusted => _trusted;
-
     /// <summary>Moves on every change this node learns of: a read begun before a change does not fill the cache after it.</summary>
     public long Generation => Volatile.Read(ref _generation);
 
@@ -73,9 +70,15 @@ internal sealed partial class CredentialCache : IAsyncDisposable
             _entries.TryRemove(storeId, out _);
         }
 
+        EndWatch(storeId);
+    }
+
+    /// <summary>Ends the store's held requests; the source is not disposed: a request may still be linking to its token.</summary>
+    private void EndWatch(string storeId)
+    {
         if (_watches.TryRemove(storeId, out var watch))
         {
-            watch.Cancel(); // not disposed: a request may still be linking to its token
+            watch.Cancel();
         }
     }
 
@@ -94,11 +97,7 @@ internal sealed partial class CredentialCache : IAsyncDisposable
 
         foreach (var storeId in _watches.Keys)
         {
-            if (_watches.TryRemove(storeId, out var watch))
-            {
-                watch.Cancel();
-                watch.Dispose();
-            }
+            EndWatch(storeId);
         }
     }
 

@@ -34,24 +34,34 @@ public sealed class StoreDirectory(IEventLog log, TimeProvider time, ILogger<Sto
     /// <inheritdoc />
     public async ValueTask<StoreAuthentication> AuthenticateAsync(string storeId, string secret, CancellationToken cancellationToken)
     {
-        // Watched before it is read: a change after this point ends what the answer lets the store hold open.
-        var changed = _cache.Watch(storeId);
-        var credential = _cache.Find(storeId) ?? await ReadCredentialAsync(storeId, cancellationToken);
-        if (credential is null || !CryptographicOperations.FixedTimeEquals(credential.Hash, SHA256.HashData(Encoding.UTF8.GetBytes(secret))))
+        while (true)
         {
-            return new StoreAuthentication(null);
-        }
+            var generation = _cache.Generation;
+            var credential = _cache.Find(storeId) ?? await ReadCredentialAsync(storeId, generation, cancellationToken);
+            if (credential is null || !CryptographicOperations.FixedTimeEquals(credential.Hash, SHA256.HashData(Encoding.UTF8.GetBytes(secret))))
+            {
+                return new StoreAuthentication(null);
+            }
 
-        return credential.Revoked
-            ? new StoreAuthentication(null, Revoked: true)
-            : new StoreAuthentication(new StoreIdentity(storeId, credential.Region), Changed: changed);
+            if (credential.Revoked)
+            {
+                return new StoreAuthentication(null, Revoked: true);
+            }
+
+            // Watched only once valid (a flood of made-up store ids leaves nothing behind), and trusted only if no
+            // change was learnt of since the credential was found: one that came in between is checked again.
+            var changed = _cache.Watch(storeId);
+            if (_cache.Generation == generation)
+            {
+                return new StoreAuthentication(new StoreIdentity(storeId, credential.Region), Changed: changed);
+            }
+        }
     }
 
-    /// <summary>A store's credential from the table, kept in the cache unless it changed meanwhile; null for an unknown store (not kept).</summary>
-    private async Task<CredentialCache.Credential?> ReadCredentialAsync(string storeId, CancellationToken cancellationToken)
+    /// <summary>A store's credential from the table, kept in the cache unless a change was learnt of since <paramref name="generation"/>; null for an unknown store (not kept).</summary>
+    private async Task<CredentialCache.Credential?> ReadCredentialAsync(string storeId, long generation, CancellationToken cancellationToken)
     {
         await _created.Value;
-        var generation = _cache.Generation;
         await using var connection = await log.OpenReadConnectionAsync(cancellationToken);
         await using var command = connection.CreateCommand();
         command.CommandText = "SELECT region, secret_hash, revoked FROM stores WHERE id = @id";

@@ -12,6 +12,11 @@ namespace Outpost.Sync.Agent;
 /// <summary>The store's HTTP calls to HQ. Always store-initiated: outbound HTTP only, through NAT and proxies.</summary>
 public sealed class SyncClient : IDisposable
 {
+    /// <summary>The most a down answer or frame may expand to, and the most one event of it may hold.</summary>
+    private const int MaxDownBatchBytes = 64 * 1024 * 1024;
+
+    private const int MaxDownEventBytes = 16 * 1024 * 1024;
+
     private readonly HttpClient _http;
     private readonly SyncClientOptions _options;
 
@@ -130,10 +135,7 @@ public sealed class SyncClient : IDisposable
         using var response = await SendAsync(request, timeout.Token);
         await ThrowIfRefusedAsync(response, timeout.Token);
         var body = await response.Content.ReadAsByteArrayAsync(timeout.Token);
-        const int maxBatchBytes = 64 * 1024 * 1024;
-        using var batch = new PooledBuffer((int)Math.Min(body.Length * 4L, maxBatchBytes));
-        WireCompression.Decompress(body, response.Content.Headers.ContentEncoding.FirstOrDefault(), maxBatchBytes, batch);
-        var events = EventBatchCodec.Decode(batch.WrittenSpan, int.MaxValue, 16 * 1024 * 1024);
+        var events = EventBatchCodec.DecodeCompressed(body, response.Content.Headers.ContentEncoding.FirstOrDefault(), MaxDownBatchBytes, int.MaxValue, MaxDownEventBytes, out _);
         return new DownPage(events, Header(response, SyncWire.NextHeader), Header(response, SyncWire.HeadHeader));
     }
 
@@ -175,7 +177,6 @@ public sealed class SyncClient : IDisposable
         using (response)
         {
             await using var body = await response.Content.ReadAsStreamAsync(cancellationToken);
-            const int maxFrameBytes = 64 * 1024 * 1024;
             var first = true;
             while (true)
             {
@@ -186,7 +187,7 @@ public sealed class SyncClient : IDisposable
                     silence.CancelAfter(first ? _options.RequestTimeout : keepAlive + _options.RequestTimeout);
                     try
                     {
-                        frame = await DownStreamFrame.ReadAsync(body, maxFrameBytes, silence.Token);
+                        frame = await DownStreamFrame.ReadAsync(body, MaxDownBatchBytes, MaxDownEventBytes, silence.Token);
                     }
                     catch (OperationCanceledException) when (first && !cancellationToken.IsCancellationRequested)
                     {

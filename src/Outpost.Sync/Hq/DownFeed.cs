@@ -28,7 +28,7 @@ public sealed class DownFeed(IEventLog log, int window = DownFeed.DefaultWindow)
     private readonly string[] _topics = [.. log.Topics.InDirection(TopicDirection.Down).Select(p => p.Topic)];
     private readonly System.Collections.Concurrent.ConcurrentDictionary<Scope, ScopeSignal> _signals = new();
     private readonly CancellationTokenSource _closing = new();
-    private readonly Lock _followerGate = new();
+    private readonly Lock _gate = new();
     private Task? _follower;
     private Window? _current;
     private Task<Window>? _refreshing;
@@ -99,8 +99,7 @@ public sealed class DownFeed(IEventLog log, int window = DownFeed.DefaultWindow)
             }
         }
 
-        // Every held poll wakes at every commit (store uploads included), so each starts where its cursor is in the
-        // window, not at the window's start.
+        // Each request starts where its cursor is in the window (binary search), not at the window's start.
         var events = new List<StoredEvent>();
         for (var i = FirstAfter(current.Events, afterSeq); i < current.Events.Count; i++)
         {
@@ -152,7 +151,7 @@ public sealed class DownFeed(IEventLog log, int window = DownFeed.DefaultWindow)
         }
 
         Task<Window> refresh;
-        lock (_followerGate)
+        lock (_gate)
         {
             if (_refreshing is null || _refreshing.IsCompleted)
             {
@@ -247,12 +246,7 @@ public sealed class DownFeed(IEventLog log, int window = DownFeed.DefaultWindow)
             {
                 if (current.Events[i].Scope == scope)
                 {
-                    var seq = current.Events[i].Seq;
-                    long last;
-                    while ((last = Volatile.Read(ref signal.Last)) < seq && Interlocked.CompareExchange(ref signal.Last, seq, last) != last)
-                    {
-                    }
-
+                    signal.RaiseTo(current.Events[i].Seq);
                     break;
                 }
             }
@@ -276,7 +270,7 @@ public sealed class DownFeed(IEventLog log, int window = DownFeed.DefaultWindow)
             if (_signals.TryGetValue(scope, out var signal))
             {
                 Volatile.Write(ref signal.FoundAt, foundAt);
-                Interlocked.Exchange(ref signal.Last, Math.Max(last, Volatile.Read(ref signal.Last)));
+                signal.RaiseTo(last);
                 signal.Signal.Pulse();
             }
         }
@@ -287,7 +281,7 @@ public sealed class DownFeed(IEventLog log, int window = DownFeed.DefaultWindow)
     {
         await _closing.CancelAsync();
         Task? follower;
-        lock (_followerGate)
+        lock (_gate)
         {
             follower = _follower;
         }
@@ -312,7 +306,7 @@ public sealed class DownFeed(IEventLog log, int window = DownFeed.DefaultWindow)
     /// <summary>Starts, once, the reader that brings the window up to each commit of the log.</summary>
     private void EnsureFollowing()
     {
-        lock (_followerGate)
+        lock (_gate)
         {
             ObjectDisposedException.ThrowIf(_closing.IsCancellationRequested, this);
             _follower ??= Task.Run(FollowAsync);
@@ -358,6 +352,15 @@ public sealed class DownFeed(IEventLog log, int window = DownFeed.DefaultWindow)
         public long FoundAt;
 
         public CommitSignal Signal { get; } = new();
+
+        /// <summary>Moves <see cref="Last"/> up to <paramref name="seq"/>, never down (the feed and a new poll may both set it).</summary>
+        public void RaiseTo(long seq)
+        {
+            long last;
+            while ((last = Volatile.Read(ref Last)) < seq && Interlocked.CompareExchange(ref Last, seq, last) != last)
+            {
+            }
+        }
     }
 
     /// <summary>Down events with Floor &lt; seq &lt;= ScannedTo, every one of them, in order.</summary>

@@ -29,9 +29,7 @@ internal static class DownStream
             return SyncEndpoints.Problem(StatusCodes.Status404NotFound, "Not served here", "This HQ does not serve the streamed down feed (Sync:ServeDownStream); long-poll " + SyncWire.DownPath + ".");
         }
 
-        var started = Stopwatch.GetTimestamp();
         var (store, refusal, changed) = await SyncEndpoints.AuthenticateAsync(context, directory, cancellationToken);
-        SyncMetrics.Record(SyncMetrics.Authenticate, started);
         if (store is null)
         {
             return refusal!;
@@ -51,7 +49,7 @@ internal static class DownStream
         // Sooner than the store asked is always safe (it waits longer than that for a frame); later is not.
         keepAliveMs = Math.Min(keepAliveMs, longest);
 
-        Scope[] scopes = [Scope.All, Scope.Region(store.Region), Scope.Store(store.StoreId)];
+        var scopes = store.Scopes;
         var zstd = context.Request.Headers.AcceptEncoding.ToString().Contains("zstd", StringComparison.OrdinalIgnoreCase);
         var keepAlive = TimeSpan.FromMilliseconds(keepAliveMs);
         var observer = context.RequestServices.GetService<ISyncObserver>();
@@ -62,7 +60,8 @@ internal static class DownStream
         await context.Response.StartAsync(cancellationToken);
 
         var woken = false;
-        var lastSent = long.MinValue;
+        var sentAny = false;
+        var lastSent = 0L;
 
         // One keep-alive timer a stream, moved on after each frame rather than made anew for each wait: with 10,000
         // streams on a node, creating and dropping a timer for each wake was a tenth of the node's work.
@@ -71,7 +70,7 @@ internal static class DownStream
         {
             while (!ending.IsCancellationRequested)
             {
-                started = Stopwatch.GetTimestamp();
+                var started = Stopwatch.GetTimestamp();
                 var page = await feed.ReadAsync(after, scopes, (int)max, ending.Token);
                 if (woken)
                 {
@@ -79,14 +78,13 @@ internal static class DownStream
                 }
 
                 // The first frame at once (it proves the link), then one for events, or to keep the link alive.
-                if (page.Events.Count > 0 || lastSent == long.MinValue || Stopwatch.GetElapsedTime(lastSent) >= keepAlive)
+                if (page.Events.Count > 0 || !sentAny || Stopwatch.GetElapsedTime(lastSent) >= keepAlive)
                 {
                     started = Stopwatch.GetTimestamp();
-                    using (var frame = new PooledBuffer(page.Events.Count == 0 ? 256 : 16 * 1024))
+                    DownStreamFrame.Write(page.Events, page.ScannedTo, log.Head, zstd, context.Response.BodyWriter);
+                    if ((await context.Response.BodyWriter.FlushAsync(ending.Token)).IsCompleted)
                     {
-                        DownStreamFrame.Write(page.Events, page.ScannedTo, log.Head, zstd, frame);
-                        await context.Response.Body.WriteAsync(frame.WrittenMemory, ending.Token);
-                        await context.Response.Body.FlushAsync(ending.Token);
+                        break; // the connection is gone
                     }
 
                     observer?.DownServed(store, page.ScannedTo, log.Head);
@@ -96,6 +94,7 @@ internal static class DownStream
                     }
 
                     lastSent = Stopwatch.GetTimestamp();
+                    sentAny = true;
                 }
 
                 after = page.ScannedTo;

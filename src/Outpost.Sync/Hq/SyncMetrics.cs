@@ -25,7 +25,7 @@ public static class SyncMetrics
     /// <summary>Encoding, compressing and writing the answer.</summary>
     public const string Respond = "respond";
 
-    /// <summary>Checking the store's credential (and its client certificate).</summary>
+    /// <summary>Checking the store's credential (and its client certificate), on every sync request.</summary>
     public const string Authenticate = "authenticate";
 
     private static readonly Meter Meter = new(MeterName);

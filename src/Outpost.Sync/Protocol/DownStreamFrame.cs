@@ -22,30 +22,34 @@ public static class DownStreamFrame
     private const byte Zstd = 1;
     private const int HeaderBytes = 22;
 
-    /// <summary>Writes a frame into <paramref name="output"/>.</summary>
-    public static void Write(IReadOnlyList<StoredEvent> events, long next, long head, bool zstd, PooledBuffer output)
+    /// <summary>Writes a frame into <paramref name="output"/> (on HQ, the response's own pipe: no copy of its own).</summary>
+    public static void Write(IReadOnlyList<StoredEvent> events, long next, long head, bool zstd, IBufferWriter<byte> output)
     {
         ArgumentNullException.ThrowIfNull(output);
-        var compressed = false;
-        using var body = new PooledBuffer(events.Count == 0 ? 256 : 4096);
-        if (events.Count > 0)
+        ArgumentNullException.ThrowIfNull(events);
+        // A keep-alive frame rents nothing; a change, one buffer (two when it is compressed).
+        using var batch = events.Count == 0 ? null : new PooledBuffer(4096);
+        if (batch is not null)
         {
-            using var batch = new PooledBuffer(4096);
             EventBatchCodec.Encode(events, null, batch);
-            compressed = zstd && batch.WrittenCount >= CompressFrom;
-            WireCompression.Compress(batch.WrittenSpan, compressed ? "zstd" : "identity", body);
         }
 
-        // The header after the body is known, written before it: the buffer may move as it grows, so nothing
-        // is written through a span taken before.
+        var zstdBody = zstd && batch?.WrittenCount >= CompressFrom;
+        using var compressed = zstdBody ? new PooledBuffer(batch!.WrittenCount / 2) : null;
+        if (compressed is not null)
+        {
+            WireCompression.Compress(batch!.WrittenSpan, "zstd", compressed);
+        }
+
+        var body = compressed is not null ? compressed.WrittenSpan : batch is not null ? batch.WrittenSpan : [];
         var header = output.GetSpan(HeaderBytes);
         header[0] = Magic;
-        header[1] = compressed ? Zstd : (byte)0;
+        header[1] = zstdBody ? Zstd : (byte)0;
         BinaryPrimitives.WriteInt64LittleEndian(header[2..], next);
         BinaryPrimitives.WriteInt64LittleEndian(header[10..], head);
-        BinaryPrimitives.WriteInt32LittleEndian(header[18..], body.WrittenCount);
+        BinaryPrimitives.WriteInt32LittleEndian(header[18..], body.Length);
         output.Advance(HeaderBytes);
-        output.Write(body.WrittenSpan);
+        output.Write(body);
     }
 
     /// <summary>
@@ -53,7 +57,7 @@ public static class DownStreamFrame
     /// </summary>
     /// <exception cref="BatchFormatException">A damaged or oversized frame.</exception>
     /// <exception cref="IOException">The stream ended inside a frame.</exception>
-    public static async Task<(IReadOnlyList<NewEvent> Events, long Next, long Head)?> ReadAsync(Stream stream, int maxBytes, CancellationToken cancellationToken)
+    public static async Task<(IReadOnlyList<NewEvent> Events, long Next, long Head)?> ReadAsync(Stream stream, int maxBytes, int maxEventBytes, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(stream);
         var header = new byte[HeaderBytes];
@@ -84,8 +88,6 @@ public static class DownStreamFrame
 
         var body = new byte[length];
         await stream.ReadExactlyAsync(body, cancellationToken);
-        using var batch = new PooledBuffer(length * 4);
-        WireCompression.Decompress(body, header[1] == Zstd ? "zstd" : null, maxBytes, batch);
-        return (EventBatchCodec.Decode(batch.WrittenSpan, int.MaxValue, 16 * 1024 * 1024), next, head);
+        return (EventBatchCodec.DecodeCompressed(body, header[1] == Zstd ? "zstd" : null, maxBytes, int.MaxValue, maxEventBytes, out _), next, head);
     }
 }

@@ -65,6 +65,18 @@ public static class EventBatchCodec
     /// <exception cref="BatchFormatException">The batch is malformed, truncated, corrupted or over a limit.</exception>
     public static List<NewEvent> Decode(ReadOnlySpan<byte> bytes, int maxEvents, int maxEventBytes) => Decode(bytes, maxEvents, maxEventBytes, out _);
 
+    /// <summary>
+    /// Decompresses a body as sent on the wire (at most <paramref name="maxBatchBytes"/> once expanded) and decodes its
+    /// batch: what both sides do with what the other sent (an up batch at HQ, a down answer or frame at the store).
+    /// </summary>
+    /// <exception cref="BatchFormatException">Unknown coding, damaged data, a malformed batch, or over a limit.</exception>
+    public static List<NewEvent> DecodeCompressed(ReadOnlySpan<byte> body, string? coding, int maxBatchBytes, int maxEvents, int maxEventBytes, out long[] previous)
+    {
+        using var batch = new PooledBuffer((int)Math.Min(body.Length * 4L, maxBatchBytes));
+        WireCompression.Decompress(body, string.IsNullOrEmpty(coding) ? null : coding, maxBatchBytes, batch);
+        return Decode(batch.WrittenSpan, maxEvents, maxEventBytes, out previous);
+    }
+
     /// <summary>Decodes a batch, with each event's predecessor in its lane (0 when unknown).</summary>
     /// <exception cref="BatchFormatException">The batch is malformed, truncated, corrupted or over a limit.</exception>
     public static List<NewEvent> Decode(ReadOnlySpan<byte> bytes, int maxEvents, int maxEventBytes, out long[] previous)
