@@ -162,13 +162,18 @@ public sealed partial class PostgresEventLog : IEventLog
     }
 
     /// <inheritdoc />
-    public async ValueTask<long> CountAsync(long afterSeq, ReadFilter filter, CancellationToken cancellationToken = default)
+    public ValueTask<long> CountAsync(long afterSeq, ReadFilter filter, CancellationToken cancellationToken = default)
+        => CountAsync(afterSeq, long.MaxValue, filter, cancellationToken);
+
+    /// <inheritdoc />
+    public async ValueTask<long> CountAsync(long afterSeq, long throughSeq, ReadFilter filter, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(filter);
         await using var connection = await _source.OpenConnectionAsync(cancellationToken);
-        var sql = new StringBuilder("SELECT count(*) FROM events WHERE seq > $1");
+        var sql = new StringBuilder("SELECT count(*) FROM events WHERE seq > $1 AND seq <= $2");
         await using var command = new NpgsqlCommand { Connection = connection };
         command.Parameters.AddWithValue(afterSeq);
+        command.Parameters.AddWithValue(throughSeq);
         if (filter.Topics is { } topics)
         {
             command.Parameters.AddWithValue(topics.ToArray());

@@ -79,6 +79,41 @@ public abstract class FleetHealthTests
     }
 
     [Fact]
+    public async Task An_outage_backlog_counts_each_event_once_and_the_fleet_view_shows_none_left_as_soon_as_the_store_caught_up()
+    {
+        await using var cluster = await Cluster.StartAsync(await HqDatabaseAsync());
+        await using var proxy = new FaultProxy(cluster.HqAddress);
+
+        // No heartbeat in the test's time: only the catch-up's own batches can tell HQ the backlog is gone.
+        var store = await cluster.StartStoreAsync("s1", "north", via: proxy.Address, tweak: o => o.Heartbeat = TimeSpan.FromMinutes(10));
+        await store.Log.AppendAsync(Cluster.Sale("before"), Ct);
+        Assert.True(await Cluster.EventuallyAsync(async () => await store.AckedUpAsync() == store.Log.Head, Bound), "the first sale never went up");
+
+        // Cut off, three tills sell while the agent retries and counts its backlog between their appends.
+        proxy.Mode = ProxyMode.Cut;
+        await Task.WhenAll(Enumerable.Range(0, 3).Select(till => Task.Run(async () =>
+        {
+            for (var i = 0; i < 100; i++)
+            {
+                await store.Log.AppendAsync(Cluster.Sale($"t{till}-{i}"), Ct);
+            }
+        }, Ct)));
+        Assert.True(await Cluster.EventuallyAsync(() => Task.FromResult(store.Connectivity.Current is { State: ConnectivityState.Offline, UpBacklog: 300 }), Bound),
+            $"the store never reported offline with exactly 300 waiting: {store.Connectivity.Current}");
+        for (var i = 0; i < 10; i++)
+        {
+            await Task.Delay(100, Ct);
+            Assert.Equal(300, store.Connectivity.Current.UpBacklog); // retries count again: never an event twice
+        }
+
+        proxy.Mode = ProxyMode.Pass;
+        List<StoreHealth>? fleet = null;
+        Assert.True(await Cluster.EventuallyAsync(async () =>
+            (fleet = await cluster.Admin.GetFromJsonAsync<List<StoreHealth>>("admin/fleet", Ct))!.Any(s => s.StoreId == "s1" && s.EventsToday == 301 && s.Backlog == 0),
+            Bound), $"the fleet view never showed s1 caught up: {JsonSerializer.Serialize(fleet)}");
+    }
+
+    [Fact]
     public async Task The_fleet_view_shows_each_store_connected_with_its_version_and_figures_and_an_outage_alerts_once_then_resolves()
     {
         await using var receiver = await AlertReceiver.StartAsync();

@@ -94,7 +94,11 @@ public sealed partial class FleetHealth(IEventLog log, StoreDirectory stores, Ti
     {
         ArgumentNullException.ThrowIfNull(store);
         ArgumentNullException.ThrowIfNull(report);
-        Touch(store.StoreId).Report = report;
+        // A request that leaves a figure out (a down request has no backlog) keeps the one reported before it.
+        var pending = Touch(store.StoreId);
+        pending.Report = pending.Report is { } before
+            ? new StoreReport(report.Version ?? before.Version, report.Backlog ?? before.Backlog, report.Lag ?? before.Lag, report.Error)
+            : report;
     }
 
     /// <inheritdoc />

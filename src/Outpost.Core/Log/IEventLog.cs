@@ -44,7 +44,14 @@ public interface IEventLog : IAsyncDisposable
     ValueTask<EventPage> ReadAsync(long afterSeq, ReadFilter filter, int maxCount, CancellationToken cancellationToken = default);
 
     /// <summary>How many events after <paramref name="afterSeq"/> pass the filter (a backlog figure).</summary>
-    ValueTask<long> CountAsync(long afterSeq, ReadFilter filter, CancellationToken cancellationToken = default);
+    ValueTask<long> CountAsync(long afterSeq, ReadFilter filter, CancellationToken cancellationToken = default)
+        => CountAsync(afterSeq, long.MaxValue, filter, cancellationToken);
+
+    /// <summary>
+    /// How many events after <paramref name="afterSeq"/>, up to and including <paramref name="throughSeq"/>, pass the
+    /// filter. Bounded, a count taken while events are appended is exact for the range it names.
+    /// </summary>
+    ValueTask<long> CountAsync(long afterSeq, long throughSeq, ReadFilter filter, CancellationToken cancellationToken = default);
 
     /// <summary>Completes once <see cref="Head"/> is past <paramref name="afterSeq"/>: no polling, woken by the commit.</summary>
     ValueTask WaitForAppendAsync(long afterSeq, CancellationToken cancellationToken);

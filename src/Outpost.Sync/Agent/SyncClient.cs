@@ -72,15 +72,23 @@ public sealed class SyncClient : IDisposable
         _http.DefaultRequestHeaders.Add(SyncWire.VersionHeader, SoftwareVersion);
     }
 
-    /// <summary>The store's own figures, as headers of a request to HQ.</summary>
-    private void Report(HttpRequestMessage request)
+    /// <summary>
+    /// The store's own figures, as headers of a request to HQ. The backlog goes only with up requests (batches and
+    /// heartbeats), whose order it follows: a down stream connected during a catch-up would carry a figure older than
+    /// the batches HQ acknowledges after it. <paramref name="backlog"/> overrides the monitor's.
+    /// </summary>
+    private void Report(HttpRequestMessage request, bool up, long? backlog = null)
     {
         if (_monitor?.Current is not { } status)
         {
             return;
         }
 
-        request.Headers.Add(SyncWire.BacklogHeader, status.UpBacklog.ToString(CultureInfo.InvariantCulture));
+        if (up)
+        {
+            request.Headers.Add(SyncWire.BacklogHeader, (backlog ?? status.UpBacklog).ToString(CultureInfo.InvariantCulture));
+        }
+
         request.Headers.Add(SyncWire.LagHeader, status.DownLag.ToString(CultureInfo.InvariantCulture));
         if (status.LastError is { } error && status.State != ConnectivityState.Online)
         {
@@ -95,8 +103,12 @@ public sealed class SyncClient : IDisposable
 
     private long _upBytes;
 
-    /// <summary>Sends a batch of the store's events; returns HQ's acknowledgement once they are durable there.</summary>
-    public async Task<UpAck> SendUpAsync(IReadOnlyList<StoredEvent> events, IReadOnlyList<long>? previous, CancellationToken cancellationToken)
+    /// <summary>
+    /// Sends a batch of the store's events; returns HQ's acknowledgement once they are durable there.
+    /// <paramref name="backlogAfter"/>: the events still waiting once this batch and those before it are in, which HQ's
+    /// fleet view shows (the monitor's figure when not given).
+    /// </summary>
+    public async Task<UpAck> SendUpAsync(IReadOnlyList<StoredEvent> events, IReadOnlyList<long>? previous, CancellationToken cancellationToken, long? backlogAfter = null)
     {
         // Both buffers are rented and returned: a backlog sends hundreds of these a second.
         using var body = new PooledBuffer();
@@ -117,7 +129,7 @@ public sealed class SyncClient : IDisposable
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(_options.RequestTimeout);
         using var up = new HttpRequestMessage(HttpMethod.Post, SyncWire.UpPath.TrimStart('/')) { Content = content };
-        Report(up);
+        Report(up, up: true, backlogAfter);
         using var response = await SendAsync(up, timeout.Token);
         await ThrowIfRefusedAsync(response, timeout.Token);
         return await response.Content.ReadFromJsonAsync(SyncJsonContext.Default.UpAck, timeout.Token)
@@ -129,7 +141,7 @@ public sealed class SyncClient : IDisposable
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, string.Create(CultureInfo.InvariantCulture, $"{SyncWire.DownPath.TrimStart('/')}?after={after}&max={_options.MaxDownEvents}&wait={(long)wait.TotalMilliseconds}"));
         request.Headers.AcceptEncoding.ParseAdd("zstd, br, gzip");
-        Report(request);
+        Report(request, up: false);
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(wait + _options.RequestTimeout);
         using var response = await SendAsync(request, timeout.Token);
@@ -151,7 +163,7 @@ public sealed class SyncClient : IDisposable
         using var request = new HttpRequestMessage(HttpMethod.Get, string.Create(CultureInfo.InvariantCulture,
             $"{SyncWire.DownStreamPath.TrimStart('/')}?after={after}&max={_options.MaxDownEvents}&keepalive={(long)keepAlive.TotalMilliseconds}"));
         request.Headers.AcceptEncoding.ParseAdd("zstd");
-        Report(request);
+        Report(request, up: false);
         HttpResponseMessage response;
         using (var connecting = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
         {

@@ -146,7 +146,9 @@ internal sealed class UpLink(IEventLog log, SyncClient client, ConnectivityMonit
         }
 
         _lastSend = time.GetUtcNow();
-        var send = events.Count == 0 ? Task.FromResult(new UpAck(0, 0, 0, 0)) : client.SendUpAsync(events, previous, cancellationToken);
+        // HQ's fleet view shows what is left once this batch is in, so the last batch of a catch-up reports none left.
+        var left = Math.Max(0, _backlog - _flights.Sum(f => f.Events) - events.Count);
+        var send = events.Count == 0 ? Task.FromResult(new UpAck(0, 0, 0, 0)) : client.SendUpAsync(events, previous, cancellationToken, left);
         return new Flight(send, through, events.Count);
     }
 
@@ -270,33 +272,29 @@ internal sealed class UpLink(IEventLog log, SyncClient client, ConnectivityMonit
     /// </summary>
     private async Task<long> BacklogAsync(CancellationToken cancellationToken)
     {
+        // Each count names the range it covers (through the head read first), so an event appended while counting
+        // is counted once: now, or by the next count.
         var now = time.GetUtcNow();
+        var head = log.Head;
         if (_countedTo == 0 || _lanes.Any(l => l.Acked > _countedTo) || now - _countedAt >= TimeSpan.FromMinutes(1))
         {
-            _backlog = await CountBacklogAsync(cancellationToken);
-            (_countedTo, _countedAt) = (log.Head, now);
+            long backlog = 0;
+            foreach (var lane in _lanes)
+            {
+                backlog += await log.CountAsync(lane.Acked, head, lane.Filter, cancellationToken);
+            }
+
+            (_backlog, _countedTo, _countedAt) = (backlog, head, now);
             return _backlog;
         }
 
         foreach (var lane in _lanes)
         {
-            _backlog += await log.CountAsync(Math.Max(_countedTo, lane.Acked), lane.Filter, cancellationToken);
+            _backlog += await log.CountAsync(Math.Max(_countedTo, lane.Acked), head, lane.Filter, cancellationToken);
         }
 
-        // Read after counting: an event appended meanwhile is left for the next full count rather than counted twice.
-        _countedTo = log.Head;
+        _countedTo = head;
         return _backlog;
-    }
-
-    private async Task<long> CountBacklogAsync(CancellationToken cancellationToken)
-    {
-        long backlog = 0;
-        foreach (var lane in _lanes)
-        {
-            backlog += await log.CountAsync(lane.Acked, lane.Filter, cancellationToken);
-        }
-
-        return backlog;
     }
 
     private sealed class Lane(string cursor, ReadFilter filter)

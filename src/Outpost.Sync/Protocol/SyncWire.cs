@@ -23,7 +23,10 @@ public static class SyncWire
     /// <summary>Every store request: the store's software version (for the fleet view).</summary>
     public const string VersionHeader = "X-Outpost-Version";
 
-    /// <summary>Every store request: events waiting at the store to go up.</summary>
+    /// <summary>
+    /// Up requests (batches and heartbeats): events waiting at the store to go up once this batch is in. Down requests
+    /// leave it out: HQ keeps the last figure.
+    /// </summary>
     public const string BacklogHeader = "X-Outpost-Backlog";
 
     /// <summary>Every store request: HQ events the store has not received yet, as it last knew.</summary>

@@ -227,13 +227,18 @@ public sealed partial class SqliteEventLog : IEventLog
     }
 
     /// <inheritdoc />
-    public async ValueTask<long> CountAsync(long afterSeq, ReadFilter filter, CancellationToken cancellationToken = default)
+    public ValueTask<long> CountAsync(long afterSeq, ReadFilter filter, CancellationToken cancellationToken = default)
+        => CountAsync(afterSeq, long.MaxValue, filter, cancellationToken);
+
+    /// <inheritdoc />
+    public async ValueTask<long> CountAsync(long afterSeq, long throughSeq, ReadFilter filter, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(filter);
         await using var connection = await OpenReaderAsync(cancellationToken);
         await using var command = connection.CreateCommand();
-        command.CommandText = FilteredSql("SELECT count(*) FROM events e", filter);
+        command.CommandText = FilteredSql("SELECT count(*) FROM events e", filter) + " AND e.seq <= $through";
         command.Parameters.AddWithValue("$after", afterSeq);
+        command.Parameters.AddWithValue("$through", throughSeq);
         for (var i = 0; i < (filter.Topics?.Count ?? 0); i++)
         {
             command.Parameters.AddWithValue("$t" + i.ToString(CultureInfo.InvariantCulture), filter.Topics![i]);
