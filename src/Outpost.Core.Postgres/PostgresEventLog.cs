@@ -366,18 +366,18 @@ public sealed partial class PostgresEventLog : IEventLog
             var topicsParameter = Parameter(topics?.ToArray());
             var typesParameter = Parameter(filter.Types?.ToArray());
             var scopesParameter = Parameter(scopes);
-            var lower = "$1";
+            sql.Append(" WHERE e.seq > $1");
             if (upperParameter is not null && (topicsParameter ?? typesParameter) is not null)
             {
                 // Start at the first stretch that may hold one of the pairs asked for (in the same snapshot as the
-                // events): a read model of a few types skips the stretches holding none, without reading them.
+                // events): a read model of a few types skips the stretches holding none, without reading them. A
+                // bound of its own beside "seq > $1" (not greatest($1, ...)), so the planner sees the range it knows.
                 var pairs = new StringBuilder();
                 AppendCondition(pairs, "s.topic = ANY({0})", topicsParameter);
                 AppendCondition(pairs, "s.type = ANY({0})", typesParameter);
-                lower = $"greatest($1, (SELECT coalesce(min(s.seq_from) - 1, {upperParameter}) FROM log_stretches s WHERE s.seq_to > $1 AND s.seq_from <= {upperParameter}{pairs}))";
+                sql.Append(CultureInfo.InvariantCulture, $" AND e.seq > (SELECT coalesce(min(s.seq_from) - 1, {upperParameter}) FROM log_stretches s WHERE s.seq_to > $1 AND s.seq_from <= {upperParameter}{pairs})");
             }
 
-            sql.Append(" WHERE e.seq > ").Append(lower);
             AppendCondition(sql, "e.seq <= {0}", upperParameter);
             AppendCondition(sql, "e.topic = ANY({0})", topicsParameter);
             AppendCondition(sql, "e.scope = ANY({0})", scopesParameter);

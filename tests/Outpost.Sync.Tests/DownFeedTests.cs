@@ -104,6 +104,35 @@ public sealed class DownFeedTests : IAsyncDisposable
         }
     }
 
+    [Fact]
+    public async Task Streams_sending_the_same_events_share_one_encoded_body_and_other_pages_get_their_own()
+    {
+        await using var feed = new DownFeed(_log);
+        Scope[] north = [Scope.All, Scope.Region("north"), Scope.Store("s1")];
+        Scope[] northToo = [Scope.All, Scope.Region("north"), Scope.Store("s2")];
+        Scope[] south = [Scope.All, Scope.Region("south"), Scope.Store("s3")];
+        var before = _log.Head;
+        foreach (var (key, scope) in new[] { ("all", Scope.All), ("north", Scope.Region("north")), ("south", Scope.Region("south")) })
+        {
+            await _log.AppendAsync(new NewEvent { Topic = "prices", Type = "PriceSet", Key = key, Scope = scope, Payload = Encoding.UTF8.GetBytes($$"""{"key":"{{key}}"}""") }, Ct);
+        }
+
+        var s1 = await feed.ReadAsync(before, north, 10, Ct);
+        var s2 = await feed.ReadAsync(before, northToo, 10, Ct);
+        var s3 = await feed.ReadAsync(before, south, 10, Ct);
+        var (body1, compressed1) = feed.Encoded(s1.Events, zstd: true);
+        var (body2, _) = feed.Encoded(s2.Events, zstd: true);
+        var (body3, _) = feed.Encoded(s3.Events, zstd: true);
+        var (plain, compressedPlain) = feed.Encoded(s1.Events, zstd: false);
+
+        Assert.Same(body1, body2); // two stores of the north, the same two events: encoded once
+        Assert.NotSame(body1, body3);
+        Assert.Equal(["all", "north"], Protocol.EventBatchCodec.Decode(body1, 10, 1024).Select(e => e.Key));
+        Assert.Equal(["all", "south"], Protocol.EventBatchCodec.Decode(body3, 10, 1024).Select(e => e.Key));
+        Assert.Equal((false, false), (compressed1, compressedPlain)); // a small page is not worth compressing
+        Assert.Equal(body1, plain);
+    }
+
     public async ValueTask DisposeAsync()
     {
         await _log.DisposeAsync();

@@ -1,6 +1,7 @@
 using Outpost.Core.Events;
 using Outpost.Core.Log;
 using Outpost.Core.Topics;
+using Outpost.Sync.Protocol;
 
 namespace Outpost.Sync.Hq;
 
@@ -24,7 +25,11 @@ public sealed class DownFeed(IEventLog log, int window = DownFeed.DefaultWindow)
     /// <summary>How many reads of the log for stores behind the window run at once.</summary>
     public const int MaxBehindReads = 16;
 
+    /// <summary>Pages of at most this many events share their encoding (<see cref="Encoded"/>).</summary>
+    public const int MaxSharedEvents = 64;
+
     private readonly SemaphoreSlim _behind = new(MaxBehindReads, MaxBehindReads);
+    private readonly EncodedPage?[] _encoded = new EncodedPage?[8];
     private readonly string[] _topics = [.. log.Topics.InDirection(TopicDirection.Down).Select(p => p.Topic)];
     private readonly System.Collections.Concurrent.ConcurrentDictionary<Scope, ScopeSignal> _signals = new();
     private readonly CancellationTokenSource _closing = new();
@@ -32,6 +37,7 @@ public sealed class DownFeed(IEventLog log, int window = DownFeed.DefaultWindow)
     private Task? _follower;
     private Window? _current;
     private Task<Window>? _refreshing;
+    private int _nextEncoded;
 
     /// <summary>
     /// Completes once HQ's log holds a down event in one of <paramref name="scopes"/> after <paramref name="afterSeq"/>:
@@ -49,27 +55,56 @@ public sealed class DownFeed(IEventLog log, int window = DownFeed.DefaultWindow)
             signals[i] = SignalOf(scopes[i]);
         }
 
-        var waits = new Task[signals.Length];
-        while (true)
+        while (!Found(signals, afterSeq))
         {
-            // The tasks first, then the positions: a pulse between the two is never missed.
-            for (var i = 0; i < signals.Length; i++)
-            {
-                waits[i] = signals[i].Signal.Next;
-            }
+            ObjectDisposedException.ThrowIf(_closing.IsCancellationRequested, this);
 
+            // One waiter in each of its scopes' sets, then the positions again: an event announced before the waiter
+            // was in a set is seen here, one announced after completes it. Not a task per scope joined with
+            // WhenAny: thousands of polls share the fleet's scope, and each one's WhenAny left its continuation on
+            // that scope's task, to be searched for and removed from a list of thousands when another scope woke it.
+            var waiter = new Waiter();
             foreach (var signal in signals)
             {
-                if (Volatile.Read(ref signal.Last) > afterSeq)
-                {
-                    SyncMetrics.Record(SyncMetrics.Wake, Volatile.Read(ref signal.FoundAt));
-                    return;
-                }
+                signal.Add(waiter);
             }
 
-            ObjectDisposedException.ThrowIf(_closing.IsCancellationRequested, this);
-            await (waits.Length == 1 ? waits[0] : Task.WhenAny(waits)).WaitAsync(cancellationToken);
+            try
+            {
+                if (Found(signals, afterSeq))
+                {
+                    return;
+                }
+
+                ObjectDisposedException.ThrowIf(_closing.IsCancellationRequested, this);
+                using (cancellationToken.UnsafeRegister(static (state, token) => ((Waiter)state!).TrySetCanceled(token), waiter))
+                {
+                    await waiter.Task;
+                }
+            }
+            finally
+            {
+                foreach (var signal in signals)
+                {
+                    signal.Remove(waiter);
+                }
+            }
         }
+    }
+
+    /// <summary>Whether one of the scopes has a down event after <paramref name="afterSeq"/> (then the wake is timed).</summary>
+    private static bool Found(ScopeSignal[] signals, long afterSeq)
+    {
+        foreach (var signal in signals)
+        {
+            if (Volatile.Read(ref signal.Last) > afterSeq)
+            {
+                SyncMetrics.Record(SyncMetrics.Wake, Volatile.Read(ref signal.FoundAt));
+                return true;
+            }
+        }
+
+        return false;
     }
 
     /// <summary>The down events for <paramref name="scopes"/> after <paramref name="afterSeq"/>, as <see cref="IEventLog.ReadAsync"/> would return them.</summary>
@@ -115,6 +150,35 @@ public sealed class DownFeed(IEventLog log, int window = DownFeed.DefaultWindow)
         }
 
         return new EventPage(events, current.ScannedTo);
+    }
+
+    /// <summary>
+    /// The frame body for a page read from the window (<see cref="DownStreamFrame.EncodeBody"/>), encoded once for
+    /// every stream that sends the same events: after a change for the whole fleet, thousands of streams send the
+    /// same one-event page. Pages are the same when they hold the same window events (compared by reference, so
+    /// never two logs' events alike); pages of more than <see cref="MaxSharedEvents"/> (a store catching up) are
+    /// encoded for their stream alone.
+    /// </summary>
+    public (byte[] Body, bool Compressed) Encoded(IReadOnlyList<StoredEvent> events, bool zstd)
+    {
+        ArgumentNullException.ThrowIfNull(events);
+        if (events.Count > MaxSharedEvents)
+        {
+            return DownStreamFrame.EncodeBody(events, zstd);
+        }
+
+        for (var i = 0; i < _encoded.Length; i++)
+        {
+            if (Volatile.Read(ref _encoded[i]) is { } page && page.Zstd == zstd && page.Holds(events))
+            {
+                return (page.Body, page.Compressed);
+            }
+        }
+
+        var (body, compressed) = DownStreamFrame.EncodeBody(events, zstd);
+        var slot = (uint)Interlocked.Increment(ref _nextEncoded) % (uint)_encoded.Length;
+        Volatile.Write(ref _encoded[slot], new EncodedPage([.. events], zstd, body, compressed));
+        return (body, compressed);
     }
 
     /// <summary>The index of the first event after <paramref name="afterSeq"/> in events ordered by sequence.</summary>
@@ -271,7 +335,7 @@ public sealed class DownFeed(IEventLog log, int window = DownFeed.DefaultWindow)
             {
                 Volatile.Write(ref signal.FoundAt, foundAt);
                 signal.RaiseTo(last);
-                signal.Signal.Pulse();
+                signal.Wake();
             }
         }
     }
@@ -293,7 +357,7 @@ public sealed class DownFeed(IEventLog log, int window = DownFeed.DefaultWindow)
 
         foreach (var signal in _signals.Values)
         {
-            signal.Signal.Pulse(); // waiters see the feed closed
+            signal.Wake(); // waiters see the feed closed
         }
 
         _closing.Dispose();
@@ -344,14 +408,15 @@ public sealed class DownFeed(IEventLog log, int window = DownFeed.DefaultWindow)
 
     /// <summary>
     /// The polls waiting on one scope: the sequence of the latest down event found for it, when the feed found it,
-    /// and the signal that wakes them.
+    /// and the waiters to complete when the feed finds the next.
     /// </summary>
     private sealed class ScopeSignal
     {
         public long Last;
         public long FoundAt;
 
-        public CommitSignal Signal { get; } = new();
+        private readonly Lock _gate = new();
+        private HashSet<Waiter> _waiters = [];
 
         /// <summary>Moves <see cref="Last"/> up to <paramref name="seq"/>, never down (the feed and a new poll may both set it).</summary>
         public void RaiseTo(long seq)
@@ -360,6 +425,69 @@ public sealed class DownFeed(IEventLog log, int window = DownFeed.DefaultWindow)
             while ((last = Volatile.Read(ref Last)) < seq && Interlocked.CompareExchange(ref Last, seq, last) != last)
             {
             }
+        }
+
+        public void Add(Waiter waiter)
+        {
+            lock (_gate)
+            {
+                _waiters.Add(waiter);
+            }
+        }
+
+        /// <summary>Takes a waiter out (it was woken through another scope, or stopped waiting): a hash set, so thousands cost no search.</summary>
+        public void Remove(Waiter waiter)
+        {
+            lock (_gate)
+            {
+                _waiters.Remove(waiter);
+            }
+        }
+
+        /// <summary>Completes every waiter (after <see cref="RaiseTo"/>); their polls run on the thread pool, not here.</summary>
+        public void Wake()
+        {
+            HashSet<Waiter> woken;
+            lock (_gate)
+            {
+                if (_waiters.Count == 0)
+                {
+                    return;
+                }
+
+                woken = _waiters;
+                _waiters = [];
+            }
+
+            foreach (var waiter in woken)
+            {
+                waiter.TrySetResult();
+            }
+        }
+    }
+
+    /// <summary>One waiting poll, in the sets of each of its scopes.</summary>
+    private sealed class Waiter() : TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>A page's encoded frame body, and the window events it holds.</summary>
+    private sealed record EncodedPage(StoredEvent[] Events, bool Zstd, byte[] Body, bool Compressed)
+    {
+        public bool Holds(IReadOnlyList<StoredEvent> events)
+        {
+            if (events.Count != Events.Length)
+            {
+                return false;
+            }
+
+            for (var i = 0; i < Events.Length; i++)
+            {
+                if (!ReferenceEquals(events[i], Events[i]))
+                {
+                    return false;
+                }
+            }
+
+            return true;
         }
     }
 

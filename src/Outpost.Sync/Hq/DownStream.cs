@@ -81,7 +81,8 @@ internal static class DownStream
                 if (page.Events.Count > 0 || !sentAny || Stopwatch.GetElapsedTime(lastSent) >= keepAlive)
                 {
                     started = Stopwatch.GetTimestamp();
-                    DownStreamFrame.Write(page.Events, page.ScannedTo, log.Head, zstd, context.Response.BodyWriter);
+                    var (body, compressed) = page.Events.Count == 0 ? ([], false) : feed.Encoded(page.Events, zstd);
+                    DownStreamFrame.Write(body, compressed, page.ScannedTo, log.Head, context.Response.BodyWriter);
                     if ((await context.Response.BodyWriter.FlushAsync(ending.Token)).IsCompleted)
                     {
                         break; // the connection is gone

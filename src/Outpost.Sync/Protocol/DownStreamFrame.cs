@@ -22,29 +22,35 @@ public static class DownStreamFrame
     private const byte Zstd = 1;
     private const int HeaderBytes = 22;
 
-    /// <summary>Writes a frame into <paramref name="output"/> (on HQ, the response's own pipe: no copy of its own).</summary>
-    public static void Write(IReadOnlyList<StoredEvent> events, long next, long head, bool zstd, IBufferWriter<byte> output)
+    /// <summary>
+    /// A frame's body for <paramref name="events"/>, in an array of its own: HQ encodes a page once for every stream
+    /// that sends the same events (<see cref="Hq.DownFeed.Encoded"/>), and writes it with <see cref="Write(ReadOnlySpan{byte}, bool, long, long, IBufferWriter{byte})"/>.
+    /// </summary>
+    public static (byte[] Body, bool Compressed) EncodeBody(IReadOnlyList<StoredEvent> events, bool zstd)
+    {
+        ArgumentNullException.ThrowIfNull(events);
+        using var batch = new PooledBuffer(4096);
+        EventBatchCodec.Encode(events, null, batch);
+        if (!zstd || batch.WrittenCount < CompressFrom)
+        {
+            return (batch.WrittenSpan.ToArray(), false);
+        }
+
+        using var compressed = new PooledBuffer(batch.WrittenCount / 2);
+        WireCompression.Compress(batch.WrittenSpan, "zstd", compressed);
+        return (compressed.WrittenSpan.ToArray(), true);
+    }
+
+    /// <summary>
+    /// Writes a frame of an encoded body (zstd-compressed when <paramref name="compressed"/>) into
+    /// <paramref name="output"/>: on HQ, the response's own pipe. A keep-alive frame has an empty body.
+    /// </summary>
+    public static void Write(ReadOnlySpan<byte> body, bool compressed, long next, long head, IBufferWriter<byte> output)
     {
         ArgumentNullException.ThrowIfNull(output);
-        ArgumentNullException.ThrowIfNull(events);
-        // A keep-alive frame rents nothing; a change, one buffer (two when it is compressed).
-        using var batch = events.Count == 0 ? null : new PooledBuffer(4096);
-        if (batch is not null)
-        {
-            EventBatchCodec.Encode(events, null, batch);
-        }
-
-        var zstdBody = zstd && batch?.WrittenCount >= CompressFrom;
-        using var compressed = zstdBody ? new PooledBuffer(batch!.WrittenCount / 2) : null;
-        if (compressed is not null)
-        {
-            WireCompression.Compress(batch!.WrittenSpan, "zstd", compressed);
-        }
-
-        var body = compressed is not null ? compressed.WrittenSpan : batch is not null ? batch.WrittenSpan : [];
         var header = output.GetSpan(HeaderBytes);
         header[0] = Magic;
-        header[1] = zstdBody ? Zstd : (byte)0;
+        header[1] = compressed ? Zstd : (byte)0;
         BinaryPrimitives.WriteInt64LittleEndian(header[2..], next);
         BinaryPrimitives.WriteInt64LittleEndian(header[10..], head);
         BinaryPrimitives.WriteInt32LittleEndian(header[18..], body.Length);
