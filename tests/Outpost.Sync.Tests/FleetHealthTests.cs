@@ -79,6 +79,43 @@ public abstract class FleetHealthTests
     }
 
     [Fact]
+    public async Task A_last_seen_time_alone_is_written_at_most_every_SeenEvery_and_a_changed_figure_at_once()
+    {
+        await using var cluster = await Cluster.StartAsync(await HqDatabaseAsync(), configure: o => o.Alerts.OfflineAfter = TimeSpan.FromSeconds(8));
+        await cluster.RegisterAsync("s1", "north");
+        var fleet = cluster.Hq.Services.GetRequiredService<FleetHealth>();
+        var s1 = new Outpost.Sync.Hq.StoreIdentity("s1", "north");
+        Assert.Equal(TimeSpan.FromSeconds(2), fleet.SeenEvery); // a quarter of the offline alert's delay, under 15 s
+
+        async Task<StoreHealth> RowAsync()
+        {
+            await fleet.FlushAsync(Ct);
+            return (await fleet.ListAsync(Ct)).Single(s => s.StoreId == "s1");
+        }
+
+        fleet.DownServed(s1, 10, 10);
+        var first = await RowAsync();
+        Assert.NotNull(first.LastSeen);
+
+        // Served again at once: the same report, no events, a last-seen time within SeenEvery: nothing written.
+        await Task.Delay(50, Ct);
+        fleet.DownServed(s1, 10, 10);
+        Assert.Equal(first.LastSeen, (await RowAsync()).LastSeen);
+
+        // A figure that changed is written at once, with the time it came.
+        await Task.Delay(50, Ct);
+        fleet.Reported(s1, new StoreReport("9.9.9", 7, 0, null));
+        var reported = await RowAsync();
+        Assert.Equal(("9.9.9", 7L), (reported.Version, reported.Backlog));
+        Assert.True(reported.LastSeen > first.LastSeen);
+
+        // Past SeenEvery, the time alone is written again.
+        await Task.Delay(fleet.SeenEvery + TimeSpan.FromMilliseconds(200), Ct);
+        fleet.DownServed(s1, 10, 10);
+        Assert.True((await RowAsync()).LastSeen > reported.LastSeen);
+    }
+
+    [Fact]
     public async Task An_outage_backlog_counts_each_event_once_and_the_fleet_view_shows_none_left_as_soon_as_the_store_caught_up()
     {
         await using var cluster = await Cluster.StartAsync(await HqDatabaseAsync());
