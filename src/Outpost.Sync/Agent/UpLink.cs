@@ -276,21 +276,17 @@ internal sealed class UpLink(IEventLog log, SyncClient client, ConnectivityMonit
         // is counted once: now, or by the next count.
         var now = time.GetUtcNow();
         var head = log.Head;
-        if (_countedTo == 0 || _lanes.Any(l => l.Acked > _countedTo) || now - _countedAt >= TimeSpan.FromMinutes(1))
-        {
-            long backlog = 0;
-            foreach (var lane in _lanes)
-            {
-                backlog += await log.CountAsync(lane.Acked, head, lane.Filter, cancellationToken);
-            }
-
-            (_backlog, _countedTo, _countedAt) = (backlog, head, now);
-            return _backlog;
-        }
-
+        var full = _countedTo == 0 || _lanes.Any(l => l.Acked > _countedTo) || now - _countedAt >= TimeSpan.FromMinutes(1);
+        long counted = 0;
         foreach (var lane in _lanes)
         {
-            _backlog += await log.CountAsync(Math.Max(_countedTo, lane.Acked), head, lane.Filter, cancellationToken);
+            counted += await log.CountAsync(full ? lane.Acked : Math.Max(_countedTo, lane.Acked), head, lane.Filter, cancellationToken);
+        }
+
+        _backlog = full ? counted : _backlog + counted;
+        if (full)
+        {
+            _countedAt = now;
         }
 
         _countedTo = head;
