@@ -223,6 +223,9 @@ public sealed partial class PostgresEventLog : IEventLog
     }
 
     /// <inheritdoc />
+    public long? KnownContiguousOriginSeq(NodeId origin) => _writer.Contiguous(origin.Value);
+
+    /// <inheritdoc />
     public async ValueTask<bool> HoldsOriginAsync(NodeId origin, long originSeq, CancellationToken cancellationToken = default)
     {
         await using var connection = await _source.OpenConnectionAsync(cancellationToken);

@@ -62,6 +62,23 @@ internal sealed class PostgresLogWriter(NpgsqlDataSource source, HybridLogicalCl
     /// </summary>
     private Prediction? _prediction;
 
+    /// <summary>
+    /// Each origin's contiguous origin seq as of the latest commit this writer made of its events: read under the head's
+    /// lock or on a prediction the commit proved, so exact then; another node's later commits may have moved it on.
+    /// </summary>
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, long> _contiguous = new(StringComparer.Ordinal);
+
+    /// <summary>See <see cref="_contiguous"/>: null for an origin this writer has not committed events of.</summary>
+    public long? Contiguous(string origin) => _contiguous.TryGetValue(origin, out var seq) ? seq : null;
+
+    private void Remember(IEnumerable<Node> nodes)
+    {
+        foreach (var node in nodes)
+        {
+            _contiguous.AddOrUpdate(node.Name, node.Contiguous, (_, known) => Math.Max(known, node.Contiguous));
+        }
+    }
+
     /// <summary>Moves on every refused or failed staged group: groups staged on an older prediction are refused too.</summary>
     private int _epoch;
 
@@ -92,6 +109,7 @@ internal sealed class PostgresLogWriter(NpgsqlDataSource source, HybridLogicalCl
         finish.ExecuteNonQuery();
         tx.Commit();
         Volatile.Write(ref _lastHead, head);
+        Remember(nodes.Values);
         if (predict && undisturbed)
         {
             _prediction = new Prediction(head, Volatile.Read(ref _epoch), nodes.Values.ToDictionary(n => n.Name, n => new NodeState(n.Id, n.Contiguous, n.Max), StringComparer.Ordinal));
@@ -174,6 +192,7 @@ internal sealed class PostgresLogWriter(NpgsqlDataSource source, HybridLogicalCl
                 {
                     staged.Transaction.Commit();
                     Volatile.Write(ref _lastHead, staged.Head);
+                    Remember(staged.Nodes.Values);
                     CountStaged("committed");
                     return staged.Head;
                 }

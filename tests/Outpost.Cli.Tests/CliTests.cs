@@ -165,6 +165,18 @@ public sealed class CliTests : IDisposable
         Assert.True(root.GetProperty("phasesSettled").GetBoolean(), output);
         Assert.Equal(0, root.GetProperty("deliveriesMissing").GetInt32());
 
+        // The lunch peak: the stores registered beyond the senders', one small request in flight each, at two sizes;
+        // HQ held exactly what they sent (checked by the run), and what the whole fleet would need is worked out.
+        var peak = root.GetProperty("peak");
+        Assert.Equal(40 - 4 * 2, peak.GetProperty("stores").GetInt32());
+        Assert.Equal([1, 5], peak.GetProperty("shapes").EnumerateArray().Select(s => s.GetProperty("salesPerRequest").GetInt32()));
+        foreach (var shape in peak.GetProperty("shapes").EnumerateArray())
+        {
+            Assert.True(shape.GetProperty("requestsPerSecond").GetDouble() > 0, output);
+            Assert.True(shape.GetProperty("cpuMicrosPerRequest").GetProperty("PostgreSQL").GetDouble() > 0, output);
+            Assert.True(shape.GetProperty("fleetCores").GetProperty("HQ").GetDouble() > 0, output);
+        }
+
         // The fan-out over two HQ nodes: every change reached every store it concerns and no other, each node's
         // changes were measured, every stage at HQ was timed, and a scoped change woke only polls it concerned.
         var fanOut = root.GetProperty("fanOut");

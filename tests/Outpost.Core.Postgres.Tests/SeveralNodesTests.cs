@@ -33,6 +33,37 @@ public sealed class SeveralNodesTests(PostgresServer server)
     }
 
     [Fact]
+    public async Task A_node_knows_a_store_s_contiguous_position_as_of_its_own_last_commit_of_it_and_never_above_what_the_database_holds()
+    {
+        await using var db = new PostgresBackend(await server.CreateDatabaseAsync(Ct));
+        var a = await db.OpenAsync("hq");
+        var b = await db.OpenAsync("hq");
+        var store = NodeId.Parse("store-1");
+        List<NewEvent> Batch(int from, int to) => [.. Enumerable.Range(from, to - from + 1).Select(i => LogContract.Event(origin: LogContract.From("store-1", i)))];
+
+        Assert.Null(a.KnownContiguousOriginSeq(store));
+
+        // What HQ answers a store after storing its batch comes from the commit itself, no read.
+        await a.AppendBatchAsync(Batch(1, 100), cancellationToken: Ct);
+        Assert.Equal(100, a.KnownContiguousOriginSeq(store));
+
+        // 151-200 arrive on this node before 101-150 (a gap): the position stays where the gap starts.
+        await a.AppendBatchAsync(Batch(151, 200), cancellationToken: Ct);
+        Assert.Equal(100, a.KnownContiguousOriginSeq(store));
+
+        // The store moves to the other node, which fills the gap: this node's knowledge lags, never runs ahead.
+        await b.AppendBatchAsync(Batch(101, 150), cancellationToken: Ct);
+        Assert.Equal(200, b.KnownContiguousOriginSeq(store));
+        Assert.Equal(100, a.KnownContiguousOriginSeq(store));
+        Assert.Equal(200, await a.GetContiguousOriginSeqAsync(store, Ct));
+
+        // Its next commit of the store's events brings it up to date, the other node's included.
+        await a.AppendBatchAsync(Batch(201, 210), cancellationToken: Ct);
+        Assert.Equal(210, a.KnownContiguousOriginSeq(store));
+        Assert.Equal(210, await b.GetContiguousOriginSeqAsync(store, Ct));
+    }
+
+    [Fact]
     public async Task The_same_store_batch_ingested_by_two_nodes_at_once_is_stored_once()
     {
         await using var db = new PostgresBackend(await server.CreateDatabaseAsync(Ct));

@@ -68,6 +68,47 @@ internal sealed class CpuLedger(IReadOnlyList<(string Name, Func<TimeSpan> Cpu)>
         return TimeSpan.FromSeconds(ticks / TicksPerSecond);
     }
 
+    /// <summary>
+    /// <see cref="ProcessTree"/> split by what each child is, from the title it gives itself in <c>/proc/ID/cmdline</c>
+    /// (PostgreSQL names its processes: <c>postgres: checkpointer</c>, <c>postgres: autovacuum worker</c>, a
+    /// connection's <c>postgres: user database host(port) COPY</c>); the root's own CPU, and that of children that ended
+    /// and were reaped (whose title is gone), are kinds of their own.
+    /// </summary>
+    public static Dictionary<string, TimeSpan> ProcessTreeByKind(int rootId, Func<string, string> kindOfTitle)
+    {
+        var ticks = new Dictionary<string, long>(StringComparer.Ordinal);
+        foreach (var directory in Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(directory), out var id) || ReadStat(id) is not { } stat)
+            {
+                continue;
+            }
+
+            if (id == rootId)
+            {
+                ticks["the server's main process"] = ticks.GetValueOrDefault("the server's main process") + stat.Own;
+                ticks["processes that ended"] = ticks.GetValueOrDefault("processes that ended") + stat.Children;
+            }
+            else if (stat.Parent == rootId)
+            {
+                string title;
+                try
+                {
+                    title = File.ReadAllText($"/proc/{id}/cmdline").Replace('\0', ' ').Trim();
+                }
+                catch (IOException)
+                {
+                    continue;
+                }
+
+                var kind = kindOfTitle(title);
+                ticks[kind] = ticks.GetValueOrDefault(kind) + stat.Own + stat.Children;
+            }
+        }
+
+        return ticks.ToDictionary(t => t.Key, t => TimeSpan.FromSeconds(t.Value / TicksPerSecond), StringComparer.Ordinal);
+    }
+
     /// <summary>A process's own CPU ticks, its reaped children's, and its parent, from <c>/proc/ID/stat</c>.</summary>
     private static (long Own, long Children, int Parent)? ReadStat(int id)
     {

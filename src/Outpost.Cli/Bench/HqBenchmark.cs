@@ -29,6 +29,9 @@ internal sealed class HqBenchmark(TextWriter output, string? postgres, int event
     private static readonly int Batch = Agent.MaxBatchEvents;
     private static readonly int InFlight = Agent.MaxInFlight;
 
+    /// <summary>Stores in the lunch peak phase (those registered beyond the ingest's, at most this many): a tenth of <see cref="PeakPhase.FleetStores"/>.</summary>
+    private const int PeakStores = 2000;
+
     /// <summary>
     /// This run's mark in the names of the stores it registers and appends as: with <c>--postgres</c>, a database
     /// used by an earlier run already holds that run's stores and events, and this one must not find them.
@@ -39,8 +42,9 @@ internal sealed class HqBenchmark(TextWriter output, string? postgres, int event
     private PostgresWork _rawIndexedWork = new(0, 0, 0, 0, 0, 0);
     private PostgresWork _ingestWork = new(0, 0, 0, 0, 0, 0);
     private bool _unsettled;
-    private static readonly byte[] Payload = Encoding.UTF8.GetBytes(
-        """{"basket":"b0000042","till":"till-03","lines":[{"gtin":"5012345678900","qty":2,"price":"1.25"},{"gtin":"5098765432109","qty":1,"price":"3.49"}],"total":"5.99","currency":"EUR","tender":"card"}""");
+    private int? _postmaster;
+    private PostgresProcesses? _rawIndexedProcesses;
+    private static readonly byte[] Payload = UpSenders.Payload;
 
     public async Task<HqBenchResult> RunAsync(CancellationToken cancellationToken)
     {
@@ -65,6 +69,7 @@ internal sealed class HqBenchmark(TextWriter output, string? postgres, int event
         // Where the CPU goes: PostgreSQL's server and its backends when it is ours to watch, and this process.
         var postgresCpu = local?.ProcessId is { } postmaster ? () => CpuLedger.ProcessTree(postmaster) : (Func<TimeSpan>?)null;
         _postgresCpu = postgresCpu is null ? [] : [("PostgreSQL", postgresCpu)];
+        _postmaster = local?.ProcessId;
 
         // The limit is only the limit with the client's COPY code compiled: a first COPY of the same rows runs with
         // it freshly JIT-compiled (tier 0) and measures the benchmark's own start-up instead (2.1 µs a row in the
@@ -91,6 +96,14 @@ internal sealed class HqBenchmark(TextWriter output, string? postgres, int event
         await using var hq = OutpostProcess.Start(["central", "--postgres", database + ";Maximum Pool Size=200", "--urls", url, "--admin-token", AdminToken]);
         var result = await MeasureAsync(hq, url, database, raw, rawIndexed, cancellationToken);
         result = result with { IngestWork = _ingestWork, RawIndexedWork = _rawIndexedWork };
+        var peakStores = _stores.Skip(senders * 2).Take(PeakStores).ToList();
+        if (peakStores.Count > 0)
+        {
+            var peak = new PeakPhase(output, new Uri(url), peakStores, database, [("HQ", () => hq.CpuTime), .. _postgresCpu, ("the sending stores", () => Environment.CpuUsage.TotalTime)],
+                ct => SettleAsync(database, ct));
+            result = result with { Peak = await peak.RunAsync(cancellationToken) };
+        }
+
         await using var others = new ProcessList();
         var nodes = new List<(OutpostProcess, HttpClient)> { (hq, Admin(url)) };
         for (var n = 1; n < nodeCount; n++)
@@ -171,7 +184,9 @@ internal sealed class HqBenchmark(TextWriter output, string? postgres, int event
         var gcBefore = await ServerMetrics.ScrapeAsync(admin, cancellationToken);
         var ledger = new CpuLedger([("HQ", () => hq.CpuTime), .. _postgresCpu, ("the sending stores", () => Environment.CpuUsage.TotalTime)]);
         var ingestWorkBefore = await PostgresWork.ReadAsync(database, cancellationToken);
+        var processesBefore = PostgresProcesses.Read(_postmaster);
         var (ingest, measured) = await IngestAsync(new Uri(url), secrets, events, 1, cancellationToken, ledger);
+        var ingestProcesses = PostgresProcesses.Read(_postmaster)?.Since(processesBefore!);
         await Task.Delay(PostgresWork.FlushDelay, cancellationToken);
         var ingestWork = (await PostgresWork.ReadAsync(database, cancellationToken)).Since(ingestWorkBefore);
         _ingestWork = ingestWork;
@@ -193,6 +208,11 @@ internal sealed class HqBenchmark(TextWriter output, string? postgres, int event
         output.WriteLine($"    {PerRow(cpu, ingested)}: {cpu.MicrosPer(ingested):F1} µs an event in all");
         output.WriteLine($"    {ingestWork.Describe(ingested)}");
         output.WriteLine($"      (the indexed COPY above: {_rawIndexedWork.WalBytes / events:F0} B and {_rawIndexedWork.WalRecords / events:F2} records a row, {_rawIndexedWork.WalFullPageImages / events * 1000:F1} full-page images per 1,000)");
+        if (ingestProcesses is not null && _rawIndexedProcesses is not null)
+        {
+            output.WriteLine($"    {ingestProcesses.Describe(ingested)}");
+            output.WriteLine($"      (the indexed COPY above: {_rawIndexedProcesses.Describe(events)["PostgreSQL's CPU per row by process: ".Length..]})");
+        }
         output.WriteLine($"    this machine's CPU ceiling for that work ({cpu.Cores} cores doing nothing else): {ceiling:N0} events/s = {ceiling / raw:P0} of raw COPY; the ingest reached {ingest / ceiling:P0} of it"
             + (_postgresCpu.Count == 0 ? " (PostgreSQL's CPU not counted: it is not this benchmark's server)" : ""));
 
@@ -245,10 +265,17 @@ internal sealed class HqBenchmark(TextWriter output, string? postgres, int event
             }
 
             await SettleAsync(connectionString, cancellationToken);
+            var processes = PostgresProcesses.Read(_postmaster);
             var ledger = new CpuLedger([.. _postgresCpu, ("the client", () => Environment.CpuUsage.TotalTime)]).Start();
             var clock = Stopwatch.StartNew();
             await Task.WhenAll(connections.Select((connection, stream) => Task.Run(() => CopyRowsAsync(connection, stream, streams, cancellationToken), cancellationToken)));
-            return (events / clock.Elapsed.TotalSeconds, ledger.Stop());
+            var result = (events / clock.Elapsed.TotalSeconds, ledger.Stop());
+            if (indexed && streams == 1)
+            {
+                _rawIndexedProcesses = PostgresProcesses.Read(_postmaster)?.Since(processes!);
+            }
+
+            return result;
         }
         finally
         {
@@ -347,77 +374,17 @@ internal sealed class HqBenchmark(TextWriter output, string? postgres, int event
 
     /// <summary>
     /// Each sending store posts its events in batches as the agent ships them (zstd, <see cref="InFlight"/> in flight),
-    /// all stores at once. The bodies are encoded before the clock starts, and before the <paramref name="ledger"/>
-    /// counts any CPU: encoding is the stores' work, not HQ's, and here they share HQ's two cores.
+    /// all stores at once; the <paramref name="ledger"/> counts only the sending, not the encoding.
     /// </summary>
     private async Task<(double PerSecond, CpuReport? Cpu)> IngestAsync(Uri hq, IReadOnlyList<IssuedCredential> secrets, long count, long firstSeq, CancellationToken cancellationToken,
         CpuLedger? ledger = null)
     {
         var perStore = count / senders;
-        var lastSeq = firstSeq + perStore - 1;
-        var bodies = secrets.Take(senders).Select(credential =>
-        {
-            var node = NodeId.Parse(credential.StoreId);
-            var list = new List<(byte[] Body, long Last)>();
-            for (var from = firstSeq; from <= lastSeq; from += Batch)
-            {
-                var batch = new List<StoredEvent>(Batch);
-                for (var seq = from; seq < from + Batch && seq <= lastSeq; seq++)
-                {
-                    batch.Add(new StoredEvent
-                    {
-                        Seq = seq,
-                        Topic = "sales",
-                        Type = "SimulatedSale",
-                        Version = 1,
-                        Key = "b" + seq.ToString(CultureInfo.InvariantCulture),
-                        Scope = Scope.Store(credential.StoreId),
-                        Origin = new EventOrigin(node, seq, HlcTimestamp.From(1_790_000_000_000 + seq, 0)),
-                        Payload = Payload,
-                    });
-                }
-
-                list.Add((Sync.Protocol.WireCompression.Compress(Sync.Protocol.EventBatchCodec.Encode(batch), "zstd"), batch[^1].Origin.Seq));
-            }
-
-            return (credential, list);
-        }).ToList();
-
+        var up = UpSenders.Encode([.. secrets.Take(senders)], perStore, Batch, firstSeq);
         ledger?.Start();
         var clock = Stopwatch.StartNew();
-        await Task.WhenAll(bodies.Select(store => Task.Run(async () =>
-        {
-            // As the store's agent does: several batches in flight, HQ acknowledging each once it is durable.
-            using var http = new HttpClient { BaseAddress = hq, Timeout = TimeSpan.FromMinutes(2) };
-            http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", $"{store.credential.StoreId}:{store.credential.Secret}");
-            using var window = new SemaphoreSlim(InFlight);
-            var sends = new List<Task>();
-            foreach (var (body, _) in store.list)
-            {
-                await window.WaitAsync(cancellationToken);
-                sends.Add(SendAsync(http, body, window, cancellationToken));
-            }
-
-            await Task.WhenAll(sends);
-        }, cancellationToken)));
-        var perSecond = perStore * senders / clock.Elapsed.TotalSeconds;
-        return (perSecond, ledger?.Stop());
-    }
-
-    private static async Task SendAsync(HttpClient http, byte[] body, SemaphoreSlim window, CancellationToken cancellationToken)
-    {
-        try
-        {
-            using var content = new ByteArrayContent(body);
-            content.Headers.ContentType = new MediaTypeHeaderValue(Sync.Protocol.EventBatchCodec.MediaType);
-            content.Headers.ContentEncoding.Add("zstd");
-            using var response = await http.PostAsync(Sync.Protocol.SyncWire.UpPath.TrimStart('/'), content, cancellationToken);
-            response.EnsureSuccessStatusCode();
-        }
-        finally
-        {
-            window.Release();
-        }
+        await up.SendAsync(hq, InFlight, cancellationToken);
+        return (perStore * senders / clock.Elapsed.TotalSeconds, ledger?.Stop());
     }
 
     /// <summary>
@@ -449,11 +416,11 @@ internal sealed class HqBenchmark(TextWriter output, string? postgres, int event
     }
 
     /// <summary>Counts the sales HQ holds from the given stores, straight from its database: the check that nothing was lost or doubled.</summary>
-    private static async Task<long> CountAsync(string connectionString, string[] stores, CancellationToken cancellationToken)
+    internal static async Task<long> CountAsync(string connectionString, string[] stores, CancellationToken cancellationToken)
     {
         await using var connection = new NpgsqlConnection(connectionString);
         await connection.OpenAsync(cancellationToken);
-        await using var count = new NpgsqlCommand("SELECT count(*) FROM events e JOIN nodes n ON n.id = e.origin_id WHERE e.topic = 'sales' AND n.name = ANY($1)", connection)
+        await using var count = new NpgsqlCommand("SELECT count(*) FROM events e WHERE e.topic = 'sales' AND e.origin_id IN (SELECT id FROM nodes WHERE name = ANY($1))", connection)
         {
             Parameters = { new() { Value = stores } },
         };
@@ -539,6 +506,9 @@ internal sealed record HqBenchResult() : BenchResult("hq")
     public PostgresWork? RawIndexedWork { get; init; }
 
     public PostgresWork? IngestWork { get; init; }
+
+    /// <summary>The lunch peak: many stores, small requests, one in flight each; and what the whole fleet would need.</summary>
+    public PeakResult? Peak { get; init; }
 
     /// <summary>The fan-out phase in full: nodes, stages, scoped changes.</summary>
     public FanOutResult? FanOut { get; init; }

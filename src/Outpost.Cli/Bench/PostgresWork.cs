@@ -41,3 +41,32 @@ internal sealed record PostgresWork(double Commits, double WalRecords, double Wa
         + $"{Commits:N0} commits, {WalSyncs:N0} WAL flushes, {BackendWrites:N0} pages written out by backends; "
         + $"{OtherRows / rows:F2} rows of other tables written per row (HQ's read models, the log's bookkeeping: work a COPY does not do)";
 }
+
+/// <summary>
+/// PostgreSQL's CPU over a phase by process: the connections' backends (the COPYs and queries), the checkpointer,
+/// the WAL and background writers, autovacuum, and processes that ended during the phase (reaped by the server, their
+/// whole life's CPU arrives then). It says whether a write path's PostgreSQL cost is in its statements or around them.
+/// </summary>
+internal sealed record PostgresProcesses(IReadOnlyDictionary<string, TimeSpan> Cpu)
+{
+    public static PostgresProcesses? Read(int? postmaster) =>
+        postmaster is { } id && OperatingSystem.IsLinux() ? new(CpuLedger.ProcessTreeByKind(id, Kind)) : null;
+
+    public PostgresProcesses Since(PostgresProcesses before) =>
+        new(Cpu.ToDictionary(c => c.Key, c => c.Value - before.Cpu.GetValueOrDefault(c.Key), StringComparer.Ordinal));
+
+    /// <summary>One line: each kind's CPU per row, largest first.</summary>
+    public string Describe(long rows) =>
+        "PostgreSQL's CPU per row by process: " + string.Join(", ", Cpu.Where(c => c.Value > TimeSpan.Zero).OrderByDescending(c => c.Value)
+            .Select(c => $"{c.Key} {c.Value.TotalSeconds / rows * 1e6:F2} µs"));
+
+    private static string Kind(string title) => title switch
+    {
+        _ when title.Contains("autovacuum", StringComparison.Ordinal) => "autovacuum",
+        _ when title.Contains("checkpointer", StringComparison.Ordinal) => "checkpointer",
+        _ when title.Contains("walwriter", StringComparison.Ordinal) => "WAL writer",
+        _ when title.Contains("background writer", StringComparison.Ordinal) => "background writer",
+        _ when title.Contains('(', StringComparison.Ordinal) => "connections (COPY, queries)",
+        _ => "other server processes",
+    };
+}

@@ -28,6 +28,16 @@ public sealed class SyncClientOptions
     /// <summary>How long a small batch waits for company while another is in flight.</summary>
     public TimeSpan Linger { get; set; } = TimeSpan.FromMilliseconds(2);
 
+    /// <summary>
+    /// When little is waiting (under a tenth of a batch), the agent starts at most one up request this often: the sales
+    /// made within it of the last request go together in the next. At a lunch peak of 5 sales a second that is one
+    /// request a second carrying five instead of five carrying one each, a fifth of the requests HQ must serve (at
+    /// 20,000 stores, 20,000 requests a second instead of 100,000), for at most this much more before a sale is at HQ.
+    /// A backlog goes at once, in full batches. Zero (the default) sends each sale as soon as it is made, which keeps a
+    /// sale's way to HQ within milliseconds; a fleet whose HQ is sized for fewer requests sets it (docs/central.md).
+    /// </summary>
+    public TimeSpan Gather { get; set; } = TimeSpan.Zero;
+
     /// <summary>Up batches in flight at once.</summary>
     [Range(1, 64)]
     public int MaxInFlight { get; set; } = 4;

@@ -25,6 +25,9 @@ internal sealed class UpLink(IEventLog log, SyncClient client, ConnectivityMonit
     private List<Lane> _lanes = [];
     private DateTimeOffset _lastSend = DateTimeOffset.MinValue;
 
+    /// <summary>When the last batch with events in it was sent (the heartbeat's empty ones do not count).</summary>
+    private DateTimeOffset _lastBatch = DateTimeOffset.MinValue;
+
     public async Task RunAsync(CancellationToken cancellationToken)
     {
         _lanes = await LoadLanesAsync(cancellationToken);
@@ -84,10 +87,19 @@ internal sealed class UpLink(IEventLog log, SyncClient client, ConnectivityMonit
 
     private async Task<Flight?> NextBatchAsync(CancellationToken cancellationToken)
     {
-        if (_flights.Count > 0 && options.Linger > TimeSpan.Zero && log.Head - _lanes.Min(l => l.Position) < options.MaxBatchEvents / 10)
+        var waiting = log.Head - _lanes.Min(l => l.Position);
+        var small = waiting < options.MaxBatchEvents / 10;
+        var gather = _lastBatch + options.Gather - time.GetUtcNow();
+        if (small && waiting > 0 && _backoff.Failures == 0 && gather > TimeSpan.Zero)
+        {
+            // A request went a moment ago and little is waiting: what the store records until the interval is up goes
+            // with it in one request (SyncClientOptions.Gather). A backlog fills batches without waiting.
+            await Task.Delay(gather, time, cancellationToken);
+        }
+        else if (_flights.Count > 0 && options.Linger > TimeSpan.Zero && small)
         {
             // Something is on its way already and little is waiting: let a few more events gather rather
-            // than send a tiny batch. A backlog fills batches without waiting.
+            // than send a tiny batch.
             await Task.Delay(options.Linger, time, cancellationToken);
         }
 
@@ -145,7 +157,7 @@ internal sealed class UpLink(IEventLog log, SyncClient client, ConnectivityMonit
             return null;
         }
 
-        _lastSend = time.GetUtcNow();
+        _lastSend = _lastBatch = time.GetUtcNow();
         // HQ's fleet view shows what is left once this batch is in, so the last batch of a catch-up reports none left.
         var left = Math.Max(0, _backlog - _flights.Sum(f => f.Events) - events.Count);
         var send = events.Count == 0 ? Task.FromResult(new UpAck(0, 0, 0, 0)) : client.SendUpAsync(events, previous, cancellationToken, left);

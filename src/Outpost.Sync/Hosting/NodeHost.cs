@@ -11,6 +11,9 @@ namespace Outpost.Sync.Hosting;
 /// <summary>What every node's web host shares, HQ and store alike: Kestrel, JSON, the log, problem details and health.</summary>
 public static class NodeHost
 {
+    /// <summary>How many connections may wait to be accepted (the kernel lowers it to its <c>net.core.somaxconn</c>).</summary>
+    public const int ListenBacklog = 8192;
+
     /// <summary>A builder listening on <paramref name="urls"/>, with the node's log (and its retention) registered; <paramref name="openLog"/> replaces the SQLite log.</summary>
     public static WebApplicationBuilder CreateBuilder(string urls, IJsonTypeInfoResolver json, LogOptions log, TimeSpan retentionInterval, Func<IServiceProvider, IEventLog>? openLog = null)
     {
@@ -27,6 +30,10 @@ public static class NodeHost
             Args = ["--hostBuilder:reloadConfigOnChange=false"],
         });
         builder.WebHost.UseUrls(urls);
+        // Connections not yet accepted wait in the listen queue (Kestrel's default: 512, the kernel caps it at
+        // net.core.somaxconn). When thousands of stores reconnect at once (HQ restarted, a region's link back), a short
+        // queue refuses most of them and each retries after its back-off: 92,307 retries for 20,000 stores in one run.
+        builder.WebHost.UseSockets(sockets => sockets.Backlog = ListenBacklog);
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         builder.Services.Configure<JsonOptions>(options => options.SerializerOptions.TypeInfoResolverChain.Insert(0, json));
         builder.Services.AddEventLog(log, retentionInterval, openLog);

@@ -107,7 +107,8 @@ public static class SyncEndpoints
         }
 
         var duplicates = results.Count(r => r.Duplicate);
-        var contiguous = await log.GetContiguousOriginSeqAsync(origin, cancellationToken);
+        // As of the commit that stored this batch, known to the log without a read (a round trip a request otherwise).
+        var contiguous = log.KnownContiguousOriginSeq(origin) ?? await log.GetContiguousOriginSeqAsync(origin, cancellationToken);
         var highest = events.Count == 0 ? 0 : events.Max(e => e.Origin!.Value.Seq);
         context.RequestServices.GetService<ISyncObserver>()?.UpStored(store, events.Count - duplicates, contiguous);
         return TypedResults.Json(new UpAck(events.Count - duplicates, duplicates, highest, contiguous), SyncJsonContext.Default.UpAck);
@@ -222,7 +223,8 @@ public static class SyncEndpoints
 
     private static async Task<long?> FirstMissingAsync(IEventLog log, NodeId origin, List<long> needed, CancellationToken cancellationToken)
     {
-        var contiguous = await log.GetContiguousOriginSeqAsync(origin, cancellationToken);
+        // A known position may lag another node's commits: a seq above it is looked up, never assumed missing.
+        var contiguous = log.KnownContiguousOriginSeq(origin) ?? await log.GetContiguousOriginSeqAsync(origin, cancellationToken);
         foreach (var seq in needed)
         {
             if (seq > contiguous && !await log.HoldsOriginAsync(origin, seq, cancellationToken))

@@ -47,7 +47,7 @@ public sealed record StoreReport(string? Version, long? Backlog, long? Lag, stri
 /// <param name="Accepted">Events newly stored.</param>
 /// <param name="Duplicates">Events HQ already held (a retry).</param>
 /// <param name="HighestOriginSeq">The highest origin seq of the batch.</param>
-/// <param name="ContiguousOriginSeq">The highest origin seq of this store HQ holds with no gap below it.</param>
+/// <param name="ContiguousOriginSeq">The highest origin seq of this store HQ held with no gap below it when it stored this batch (another HQ node may have stored more since).</param>
 public sealed record UpAck(int Accepted, int Duplicates, long HighestOriginSeq, long ContiguousOriginSeq);
 
 /// <summary>Source-generated JSON for the sync protocol.</summary>
