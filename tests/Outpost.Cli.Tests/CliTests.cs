@@ -141,7 +141,7 @@ public sealed class CliTests : IDisposable
     {
         var json = Path.Combine(_directory, "hq.json");
 
-        var (exit, output) = await RunAsync("bench", "hq", "--events", "16000", "--senders", "4", "--stores", "40", "--changes", "2", "--nodes", "2", "--poller-processes", "2", "--json", json);
+        var (exit, output) = await RunAsync("bench", "hq", "--events", "16000", "--senders", "4", "--stores", "40", "--changes", "2", "--change-every", "500", "--nodes", "2", "--poller-processes", "2", "--json", json);
 
         Assert.True(exit == 0, output);
         Assert.Contains("this machine's CPU ceiling for that work", output, StringComparison.Ordinal);
@@ -181,6 +181,7 @@ public sealed class CliTests : IDisposable
         // changes were measured, every stage at HQ was timed, and a scoped change woke only polls it concerned.
         var fanOut = root.GetProperty("fanOut");
         Assert.Equal(2, fanOut.GetProperty("nodes").GetInt32());
+        Assert.Equal(500, fanOut.GetProperty("changeEveryMs").GetDouble());
         Assert.Equal(0, fanOut.GetProperty("deliveriesMissing").GetInt64());
         Assert.Equal(0, fanOut.GetProperty("deliveriesToOthers").GetInt64());
         Assert.Equal(2, fanOut.GetProperty("deliveryP99MsByNode").GetArrayLength());

@@ -82,22 +82,24 @@ internal static class BenchCommand
         var hqEvents = new Option<int>("--events") { Description = "Store events to ingest through HQ's sync endpoint.", DefaultValueFactory = _ => 1_000_000 };
         var hqSenders = new Option<int>("--senders") { Description = "Stores sending those events at once.", DefaultValueFactory = _ => 16 };
         var hqPollers = new Option<int>("--stores") { Description = "Stores holding down-feed long polls.", DefaultValueFactory = _ => 2000 };
-        var hqChanges = new Option<int>("--changes") { Description = "Price changes HQ publishes while they wait, one a second.", DefaultValueFactory = _ => 20 };
+        var hqChanges = new Option<int>("--changes") { Description = "Price changes for every store HQ publishes while they wait, one every --change-every.", DefaultValueFactory = _ => 20 };
+        var hqEvery = new Option<int>("--change-every") { Description = "Milliseconds between two price changes for every store (their fan-outs overlap when it is shorter than one takes).", DefaultValueFactory = _ => 1000 };
         var hqNodes = new Option<int?>("--nodes") { Description = "HQ nodes on the one database the stores' polls are spread over (default: one per 10,000 stores)." };
         var hqProcesses = new Option<int?>("--poller-processes") { Description = "Processes simulating the polling stores (default: one per 5,000 stores)." };
         var hqPostgres = new Option<string?>("--postgres") { Description = "A PostgreSQL connection string to use (default: a throwaway local PostgreSQL 15 server)." };
         var hqJson = new Option<FileInfo>("--json") { Description = "Where to write the result as JSON.", DefaultValueFactory = _ => new FileInfo(Path.Combine("bench-results", "hq.json")) };
         var hq = new Command("hq", "HQ on PostgreSQL: ingest through the sync endpoint beside raw binary COPY; thousands of held long polls and price-change delivery, HQ memory and CPU.");
-        foreach (var option in new Option[] { hqEvents, hqSenders, hqPollers, hqChanges, hqNodes, hqProcesses, hqPostgres, hqJson })
+        foreach (var option in new Option[] { hqEvents, hqSenders, hqPollers, hqChanges, hqEvery, hqNodes, hqProcesses, hqPostgres, hqJson })
         {
             hq.Options.Add(option);
         }
 
         hq.SetAction(async (result, cancellationToken) =>
         {
-            if (result.GetValue(hqEvents) < 1000 || result.GetValue(hqSenders) is < 1 or > 256 || result.GetValue(hqPollers) is < 1 or > 20_000 || result.GetValue(hqChanges) is < 1 or > 600)
+            if (result.GetValue(hqEvents) < 1000 || result.GetValue(hqSenders) is < 1 or > 256 || result.GetValue(hqPollers) is < 1 or > 20_000 || result.GetValue(hqChanges) is < 1 or > 600
+                || result.GetValue(hqEvery) is < 100 or > 60_000)
             {
-                output.WriteLine("--events at least 1000, --senders 1-256, --stores 1-20000, --changes 1-600.");
+                output.WriteLine("--events at least 1000, --senders 1-256, --stores 1-20000, --changes 1-600, --change-every 100-60000.");
                 return 2;
             }
 
@@ -110,7 +112,7 @@ internal static class BenchCommand
                 return 2;
             }
 
-            var benchmark = new HqBenchmark(output, result.GetValue(hqPostgres), result.GetValue(hqEvents), result.GetValue(hqSenders), stores, result.GetValue(hqChanges), nodes, processes);
+            var benchmark = new HqBenchmark(output, result.GetValue(hqPostgres), result.GetValue(hqEvents), result.GetValue(hqSenders), stores, result.GetValue(hqChanges), nodes, processes, result.GetValue(hqEvery));
             return await RunAsync(benchmark.RunAsync, null, BenchJsonContext.Default.HqBenchResult, result.GetValue(hqJson)!, cancellationToken);
         });
 

@@ -14,7 +14,7 @@ namespace Outpost.Cli.Bench;
 /// node's <c>/metrics</c>), and each node's memory and CPU.
 /// </summary>
 internal sealed class FanOutPhase(TextWriter output, IReadOnlyList<(OutpostProcess Process, HttpClient Admin)> nodes, IReadOnlyList<IssuedCredential> stores, int processes, int changes,
-    string database)
+    string database, TimeSpan every)
 {
     private static readonly string[] Stages = [Sync.Hq.SyncMetrics.Feed, Sync.Hq.SyncMetrics.Wake, Sync.Hq.SyncMetrics.Read, Sync.Hq.SyncMetrics.Respond, Sync.Hq.SyncMetrics.Authenticate];
     private const int ScopedChanges = 5;
@@ -33,11 +33,11 @@ internal sealed class FanOutPhase(TextWriter output, IReadOnlyList<(OutpostProce
         var hqCpuBefore = nodes.Sum(n => n.Process.CpuTime.TotalSeconds);
         var storesCpuBefore = fleet.Processes.Sum(p => p.CpuTime.TotalSeconds);
 
-        // Every store: one change a second, published on each node in turn.
+        // Every store: one change every interval (a second by default), published on each node in turn.
         for (var change = 0; change < changes; change++)
         {
             await PublishAsync($"{PollerFleet.KeyPrefix}all-{change}", "*", stores.Count, change % nodes.Count, cancellationToken);
-            await Task.Delay(1000, cancellationToken);
+            await Task.Delay(every, cancellationToken);
             Sample(resident);
         }
 
@@ -86,7 +86,7 @@ internal sealed class FanOutPhase(TextWriter output, IReadOnlyList<(OutpostProce
         var missing = missingAll + missingRegion + missingStore;
         var extra = extraAll + extraRegion + extraStore;
 
-        output.WriteLine($"  price change for every store, {changes} changes one a second -> at every store {all}{(missingAll > 0 ? $", {missingAll:N0} deliveries missing" : ", every store received every one")}");
+        output.WriteLine($"  price change for every store, {changes} changes {(every == TimeSpan.FromSeconds(1) ? "one a second" : $"one every {every.TotalMilliseconds:N0} ms")} -> at every store {all}{(missingAll > 0 ? $", {missingAll:N0} deliveries missing" : ", every store received every one")}");
         if (nodes.Count > 1)
         {
             output.WriteLine("    by the node it was published on: " + string.Join("; ", byNode.Select((p, n) => $"node {n + 1}: p50 {p.P50:F0} ms, p99 {p.P99:F0} ms")));
@@ -148,6 +148,7 @@ internal sealed class FanOutPhase(TextWriter output, IReadOnlyList<(OutpostProce
             Nodes = nodes.Count,
             PollerProcesses = processes,
             Changes = changes,
+            ChangeEveryMs = every.TotalMilliseconds,
             DeliveryP50Ms = all.P50,
             DeliveryP99Ms = all.P99,
             DeliveryMaxMs = all.Max,
@@ -292,6 +293,9 @@ internal sealed record FanOutResult
     public required int PollerProcesses { get; init; }
 
     public required int Changes { get; init; }
+
+    /// <summary>The time between two changes for every store (their fan-outs overlap when it is shorter than one takes).</summary>
+    public double ChangeEveryMs { get; init; }
 
     public required double DeliveryP50Ms { get; init; }
 

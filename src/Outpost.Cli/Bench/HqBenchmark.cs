@@ -21,7 +21,7 @@ namespace Outpost.Cli.Bench;
 /// events through the sync endpoint beside raw binary COPY of the same rows (the limit), then thousands of stores
 /// holding down-feed long polls while HQ publishes price changes: delivery latency, HQ memory and CPU.
 /// </summary>
-internal sealed class HqBenchmark(TextWriter output, string? postgres, int events, int senders, int pollers, int changes, int nodeCount, int pollerProcesses)
+internal sealed class HqBenchmark(TextWriter output, string? postgres, int events, int senders, int pollers, int changes, int nodeCount, int pollerProcesses, int changeEveryMs = 1000)
 {
     private const string AdminToken = "bench-admin";
     /// <summary>The store's agent as shipped: what it sends at most in one batch, and how many batches it keeps in flight.</summary>
@@ -116,7 +116,7 @@ internal sealed class HqBenchmark(TextWriter output, string? postgres, int event
             nodes.Add((process, admin));
         }
 
-        var fanOut = await new FanOutPhase(output, nodes, _stores.Take(pollers).ToList(), pollerProcesses, changes, database).RunAsync(cancellationToken);
+        var fanOut = await new FanOutPhase(output, nodes, _stores.Take(pollers).ToList(), pollerProcesses, changes, database, TimeSpan.FromMilliseconds(changeEveryMs)).RunAsync(cancellationToken);
         foreach (var (_, admin) in nodes)
         {
             admin.Dispose();
