@@ -111,6 +111,9 @@ internal sealed class FanOutPhase(TextWriter output, IReadOnlyList<(OutpostProce
             output.WriteLine($"      {stage,-13} {figure.Count,9:N0} times   p50 {figure.P50Ms,8:F2} ms   p99 {figure.P99Ms,8:F2} ms   {Explain(stage)}");
         }
 
+        // A collection pauses every poll the node holds: counted over the changes for every store, all nodes summed.
+        output.WriteLine($"    HQ's garbage collector meanwhile (summed over the nodes): {stages.Collections:N0} collections, paused {stages.PauseSeconds * 1000:N0} ms in all");
+
         var regionWakes = afterRegion.Since(afterAll).Timed(ServerMetrics.StageMethod, Sync.Hq.SyncMetrics.Wake);
         var storeWakes = afterStore.Since(afterRegion).Timed(ServerMetrics.StageMethod, Sync.Hq.SyncMetrics.Wake);
         output.WriteLine($"  a change for one region, {ScopedChanges} changes: at its stores {region}");
@@ -149,6 +152,8 @@ internal sealed class FanOutPhase(TextWriter output, IReadOnlyList<(OutpostProce
             PollerProcesses = processes,
             Changes = changes,
             ChangeEveryMs = every.TotalMilliseconds,
+            GcCollections = stages.Collections,
+            GcPauseMs = Math.Round(stages.PauseSeconds * 1000),
             DeliveryP50Ms = all.P50,
             DeliveryP99Ms = all.P99,
             DeliveryMaxMs = all.Max,
@@ -296,6 +301,12 @@ internal sealed record FanOutResult
 
     /// <summary>The time between two changes for every store (their fan-outs overlap when it is shorter than one takes).</summary>
     public double ChangeEveryMs { get; init; }
+
+    /// <summary>HQ's garbage collections over the changes for every store, summed over the nodes.</summary>
+    public double GcCollections { get; init; }
+
+    /// <summary>How long those collections paused HQ, in milliseconds, summed over the nodes.</summary>
+    public double GcPauseMs { get; init; }
 
     public required double DeliveryP50Ms { get; init; }
 
