@@ -51,20 +51,7 @@ internal sealed class CpuLedger(IReadOnlyList<(string Name, Func<TimeSpan> Cpu)>
             return process.TotalProcessorTime;
         }
 
-        long ticks = 0;
-        foreach (var directory in Directory.EnumerateDirectories("/proc"))
-        {
-            if (!int.TryParse(Path.GetFileName(directory), out var id) || ReadStat(id) is not { } stat)
-            {
-                continue;
-            }
-
-            if (id == rootId || stat.Parent == rootId)
-            {
-                ticks += stat.Own + stat.Children;
-            }
-        }
-
+        var ticks = Tree(rootId).Sum(p => p.Stat.Own + p.Stat.Children);
         return TimeSpan.FromSeconds(ticks / TicksPerSecond);
     }
 
@@ -77,36 +64,39 @@ internal sealed class CpuLedger(IReadOnlyList<(string Name, Func<TimeSpan> Cpu)>
     public static Dictionary<string, TimeSpan> ProcessTreeByKind(int rootId, Func<string, string> kindOfTitle)
     {
         var ticks = new Dictionary<string, long>(StringComparer.Ordinal);
-        foreach (var directory in Directory.EnumerateDirectories("/proc"))
+        void Add(string kind, long more) => ticks[kind] = ticks.GetValueOrDefault(kind) + more;
+        foreach (var (id, stat) in Tree(rootId))
         {
-            if (!int.TryParse(Path.GetFileName(directory), out var id) || ReadStat(id) is not { } stat)
+            if (id == rootId)
             {
+                Add("the server's main process", stat.Own);
+                Add("processes that ended", stat.Children);
                 continue;
             }
 
-            if (id == rootId)
+            try
             {
-                ticks["the server's main process"] = ticks.GetValueOrDefault("the server's main process") + stat.Own;
-                ticks["processes that ended"] = ticks.GetValueOrDefault("processes that ended") + stat.Children;
+                Add(kindOfTitle(File.ReadAllText($"/proc/{id}/cmdline").Replace('\0', ' ').Trim()), stat.Own + stat.Children);
             }
-            else if (stat.Parent == rootId)
+            catch (IOException)
             {
-                string title;
-                try
-                {
-                    title = File.ReadAllText($"/proc/{id}/cmdline").Replace('\0', ' ').Trim();
-                }
-                catch (IOException)
-                {
-                    continue;
-                }
-
-                var kind = kindOfTitle(title);
-                ticks[kind] = ticks.GetValueOrDefault(kind) + stat.Own + stat.Children;
+                // Ended since it was listed: its CPU arrives with the root's reaped children.
             }
         }
 
         return ticks.ToDictionary(t => t.Key, t => TimeSpan.FromSeconds(t.Value / TicksPerSecond), StringComparer.Ordinal);
+    }
+
+    /// <summary>The root and its direct children, each with its ticks (Linux).</summary>
+    private static IEnumerable<(int Id, (long Own, long Children, int Parent) Stat)> Tree(int rootId)
+    {
+        foreach (var directory in Directory.EnumerateDirectories("/proc"))
+        {
+            if (int.TryParse(Path.GetFileName(directory), out var id) && ReadStat(id) is { } stat && (id == rootId || stat.Parent == rootId))
+            {
+                yield return (id, stat);
+            }
+        }
     }
 
     /// <summary>A process's own CPU ticks, its reaped children's, and its parent, from <c>/proc/ID/stat</c>.</summary>

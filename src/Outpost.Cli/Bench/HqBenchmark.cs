@@ -99,8 +99,7 @@ internal sealed class HqBenchmark(TextWriter output, string? postgres, int event
         var peakStores = _stores.Skip(senders * 2).Take(PeakStores).ToList();
         if (peakStores.Count > 0)
         {
-            var peak = new PeakPhase(output, new Uri(url), peakStores, database, [("HQ", () => hq.CpuTime), .. _postgresCpu, ("the sending stores", () => Environment.CpuUsage.TotalTime)],
-                ct => SettleAsync(database, ct));
+            var peak = new PeakPhase(output, new Uri(url), peakStores, database, SendingParts(hq), ct => SettleAsync(database, ct));
             result = result with { Peak = await peak.RunAsync(cancellationToken) };
         }
 
@@ -142,6 +141,10 @@ internal sealed class HqBenchmark(TextWriter output, string? postgres, int event
         return admin;
     }
 
+    /// <summary>Who spends CPU while stores send to HQ: HQ, PostgreSQL (when it is ours to watch), the senders (this process).</summary>
+    private IReadOnlyList<(string Name, Func<TimeSpan> Cpu)> SendingParts(OutpostProcess hq) =>
+        [("HQ", () => hq.CpuTime), .. _postgresCpu, ("the sending stores", () => Environment.CpuUsage.TotalTime)];
+
     /// <summary>The CPU a phase cost per row, by part, in microseconds.</summary>
     private static string PerRow(CpuReport cpu, long rows) =>
         "CPU per row: " + string.Join(", ", cpu.Parts.Select(p => $"{p.Name} {p.Seconds / rows * 1e6:F1} µs"));
@@ -182,7 +185,7 @@ internal sealed class HqBenchmark(TextWriter output, string? postgres, int event
         output.WriteLine($"  warm-up: {rounds} round(s) of {warmup:N0} events from other stores, untimed; HQ's JIT compiled for {jit * 1000:F0} ms in the last");
         await SettleAsync(database, cancellationToken);
         var gcBefore = await ServerMetrics.ScrapeAsync(admin, cancellationToken);
-        var ledger = new CpuLedger([("HQ", () => hq.CpuTime), .. _postgresCpu, ("the sending stores", () => Environment.CpuUsage.TotalTime)]);
+        var ledger = new CpuLedger(SendingParts(hq));
         var ingestWorkBefore = await PostgresWork.ReadAsync(database, cancellationToken);
         var processesBefore = PostgresProcesses.Read(_postmaster);
         var (ingest, measured) = await IngestAsync(new Uri(url), secrets, events, 1, cancellationToken, ledger);
@@ -210,8 +213,8 @@ internal sealed class HqBenchmark(TextWriter output, string? postgres, int event
         output.WriteLine($"      (the indexed COPY above: {_rawIndexedWork.WalBytes / events:F0} B and {_rawIndexedWork.WalRecords / events:F2} records a row, {_rawIndexedWork.WalFullPageImages / events * 1000:F1} full-page images per 1,000)");
         if (ingestProcesses is not null && _rawIndexedProcesses is not null)
         {
-            output.WriteLine($"    {ingestProcesses.Describe(ingested)}");
-            output.WriteLine($"      (the indexed COPY above: {_rawIndexedProcesses.Describe(events)["PostgreSQL's CPU per row by process: ".Length..]})");
+            output.WriteLine($"    PostgreSQL's CPU per row by process: {ingestProcesses.Describe(ingested)}");
+            output.WriteLine($"      (the indexed COPY above: {_rawIndexedProcesses.Describe(events)})");
         }
         output.WriteLine($"    this machine's CPU ceiling for that work ({cpu.Cores} cores doing nothing else): {ceiling:N0} events/s = {ceiling / raw:P0} of raw COPY; the ingest reached {ingest / ceiling:P0} of it"
             + (_postgresCpu.Count == 0 ? " (PostgreSQL's CPU not counted: it is not this benchmark's server)" : ""));
@@ -439,97 +442,5 @@ internal sealed class HqBenchmark(TextWriter output, string? postgres, int event
             issued[i] = (await response.Content.ReadFromJsonAsync<IssuedCredential>(ct))!;
         });
         return issued;
-    }
-}
-
-/// <summary>What <c>outpost bench hq</c> measured, written as JSON.</summary>
-internal sealed record HqBenchResult() : BenchResult("hq")
-{
-    public required int Events { get; init; }
-
-    public required int PayloadBytes { get; init; }
-
-    public required double RawCopyPerSecond { get; init; }
-
-    public required double RawIndexedCopyPerSecond { get; init; }
-
-    public required double IngestIndexedRatio { get; init; }
-
-    public required double IngestPerSecond { get; init; }
-
-    public required double IngestRatio { get; init; }
-
-    public required double IngestHqCpuPercent { get; init; }
-
-    /// <summary>CPU time per ingested event, in microseconds, by part (HQ, PostgreSQL, the sending stores).</summary>
-    public required IReadOnlyDictionary<string, double> IngestCpuMicrosPerEvent { get; init; }
-
-    /// <summary>The whole machine's busy CPU during the ingest, in percent of one core.</summary>
-    public required double? IngestMachineBusyPercent { get; init; }
-
-    /// <summary>CPU the hypervisor gave to other guests during the ingest, in percent of one core.</summary>
-    public required double? IngestStealPercent { get; init; }
-
-    /// <summary>Events a second this machine's cores could ingest at the CPU cost per event measured.</summary>
-    public required double IngestCpuCeilingPerSecond { get; init; }
-
-    public required double IngestCpuCeilingRatio { get; init; }
-
-    /// <summary>Binary COPY into the indexed table in two streams at once: what a parallel write path could reach.</summary>
-    public double RawIndexedTwoStreamsPerSecond { get; init; }
-
-    /// <summary>Whether every timed phase started after a CHECKPOINT (false on a given server whose user may not checkpoint).</summary>
-    public bool PhasesSettled { get; init; }
-
-    /// <summary>The PostgreSQL log alone, appended to in the benchmark's process (no HTTP), in events a second.</summary>
-    public double LogAlonePerSecond { get; init; }
-
-    public double LogAloneRatio { get; init; }
-
-    public required int Pollers { get; init; }
-
-    public required int Changes { get; init; }
-
-    public double DeliveryP50Ms { get; init; }
-
-    public double DeliveryP99Ms { get; init; }
-
-    public double DeliveryMaxMs { get; init; }
-
-    public int DeliveriesMissing { get; init; }
-
-    public double HeldResidentMiB { get; init; }
-
-    public double HeldHqCpuPercent { get; init; }
-
-    /// <summary>What PostgreSQL did during the indexed raw COPY and during the ingest (commits, WAL, backend writes).</summary>
-    public PostgresWork? RawIndexedWork { get; init; }
-
-    public PostgresWork? IngestWork { get; init; }
-
-    /// <summary>The lunch peak: many stores, small requests, one in flight each; and what the whole fleet would need.</summary>
-    public PeakResult? Peak { get; init; }
-
-    /// <summary>The fan-out phase in full: nodes, stages, scoped changes.</summary>
-    public FanOutResult? FanOut { get; init; }
-}
-
-/// <summary>Processes a benchmark started, killed together when it ends.</summary>
-internal sealed class ProcessList : IAsyncDisposable
-{
-    private readonly List<OutpostProcess> _processes = [];
-
-    public OutpostProcess Add(OutpostProcess process)
-    {
-        _processes.Add(process);
-        return process;
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        foreach (var process in _processes)
-        {
-            await process.DisposeAsync();
-        }
     }
 }

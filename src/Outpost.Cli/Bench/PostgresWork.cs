@@ -55,9 +55,9 @@ internal sealed record PostgresProcesses(IReadOnlyDictionary<string, TimeSpan> C
     public PostgresProcesses Since(PostgresProcesses before) =>
         new(Cpu.ToDictionary(c => c.Key, c => c.Value - before.Cpu.GetValueOrDefault(c.Key), StringComparer.Ordinal));
 
-    /// <summary>One line: each kind's CPU per row, largest first.</summary>
+    /// <summary>Each kind's CPU per row, largest first.</summary>
     public string Describe(long rows) =>
-        "PostgreSQL's CPU per row by process: " + string.Join(", ", Cpu.Where(c => c.Value > TimeSpan.Zero).OrderByDescending(c => c.Value)
+        string.Join(", ", Cpu.Where(c => c.Value > TimeSpan.Zero).OrderByDescending(c => c.Value)
             .Select(c => $"{c.Key} {c.Value.TotalSeconds / rows * 1e6:F2} µs"));
 
     private static string Kind(string title) => title switch
