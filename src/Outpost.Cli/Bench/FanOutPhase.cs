@@ -112,7 +112,7 @@ internal sealed class FanOutPhase(TextWriter output, IReadOnlyList<(OutpostProce
         }
 
         // A collection pauses every poll the node holds: counted over the changes for every store, all nodes summed.
-        output.WriteLine($"    HQ's garbage collector meanwhile (summed over the nodes): {stages.Collections:N0} collections, paused {stages.PauseSeconds * 1000:N0} ms in all");
+        output.WriteLine($"    HQ's garbage collector meanwhile (summed over the nodes): {stages.Collections:N0} collections ({stages.FullCollections:N0} of them full), paused {stages.PauseSeconds * 1000:N0} ms in all");
 
         var regionWakes = afterRegion.Since(afterAll).Timed(ServerMetrics.StageMethod, Sync.Hq.SyncMetrics.Wake);
         var storeWakes = afterStore.Since(afterRegion).Timed(ServerMetrics.StageMethod, Sync.Hq.SyncMetrics.Wake);

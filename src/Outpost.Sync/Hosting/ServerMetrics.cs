@@ -20,10 +20,11 @@ public sealed class ServerMetrics
     /// <summary>The "method" under which a down-feed stage's histogram is kept: <c>Percentile(StageMethod, "wake", 0.99)</c>.</summary>
     public const string StageMethod = "stage";
 
-    private ServerMetrics(double collections, double pauseSeconds, double workItems, double jitSeconds, double requests, double serverErrors,
+    private ServerMetrics(double collections, double fullCollections, double pauseSeconds, double workItems, double jitSeconds, double requests, double serverErrors,
         Dictionary<(string, string), SortedDictionary<double, double>> histograms)
     {
         Collections = collections;
+        FullCollections = fullCollections;
         Requests = requests;
         ServerErrors = serverErrors;
         JitSeconds = jitSeconds;
@@ -34,6 +35,9 @@ public sealed class ServerMetrics
 
     /// <summary>Garbage collections (all generations).</summary>
     public double Collections { get; }
+
+    /// <summary>Of those, full (generation 2) collections.</summary>
+    public double FullCollections { get; }
 
     /// <summary>Time the runtime paused for garbage collection.</summary>
     public double PauseSeconds { get; }
@@ -58,7 +62,7 @@ public sealed class ServerMetrics
     public static ServerMetrics Parse(string text)
     {
         ArgumentNullException.ThrowIfNull(text);
-        double collections = 0, pause = 0, workItems = 0, jit = 0, requests = 0, serverErrors = 0;
+        double collections = 0, full = 0, pause = 0, workItems = 0, jit = 0, requests = 0, serverErrors = 0;
         var histograms = new Dictionary<(string, string), SortedDictionary<double, double>>();
         foreach (var line in text.Split('\n'))
         {
@@ -71,6 +75,7 @@ public sealed class ServerMetrics
             if (Named(line, "dotnet_gc_collections_total"))
             {
                 collections += value;
+                full += Label(line, "gc_heap_generation") == "gen2" ? value : 0;
             }
             else if (Named(line, "dotnet_gc_pause_time_seconds_total"))
             {
@@ -113,14 +118,14 @@ public sealed class ServerMetrics
             }
         }
 
-        return new ServerMetrics(collections, pause, workItems, jit, requests, serverErrors, histograms);
+        return new ServerMetrics(collections, full, pause, workItems, jit, requests, serverErrors, histograms);
     }
 
     /// <summary>What happened since an earlier scrape.</summary>
     public ServerMetrics Since(ServerMetrics earlier)
     {
         ArgumentNullException.ThrowIfNull(earlier);
-        return new(Collections - earlier.Collections, PauseSeconds - earlier.PauseSeconds, WorkItems - earlier.WorkItems, JitSeconds - earlier.JitSeconds,
+        return new(Collections - earlier.Collections, FullCollections - earlier.FullCollections, PauseSeconds - earlier.PauseSeconds, WorkItems - earlier.WorkItems, JitSeconds - earlier.JitSeconds,
         Requests - earlier.Requests, ServerErrors - earlier.ServerErrors,
         _histograms.ToDictionary(h => h.Key, h => new SortedDictionary<double, double>(h.Value.ToDictionary(
             b => b.Key, b => b.Value - (earlier._histograms.TryGetValue(h.Key, out var before) ? before.GetValueOrDefault(b.Key) : 0)))));
@@ -175,7 +180,7 @@ public sealed class ServerMetrics
             }
         }
 
-        return new(Collections + other.Collections, PauseSeconds + other.PauseSeconds, WorkItems + other.WorkItems, JitSeconds + other.JitSeconds,
+        return new(Collections + other.Collections, FullCollections + other.FullCollections, PauseSeconds + other.PauseSeconds, WorkItems + other.WorkItems, JitSeconds + other.JitSeconds,
             Requests + other.Requests, ServerErrors + other.ServerErrors, histograms);
     }
 
