@@ -35,7 +35,7 @@ public sealed class RolloutTests(Images images, Browser browser) : IClassFixture
         await Fleet.PublishPriceAsync(admin, Fleet.Cola, "Cola 1.5L", 1.50m);
 
         // Three stores on 1.0.0; the third reaches HQ through a link the test cuts.
-        await using var cutLink = new Outpost.Cli.Bench.LinkRelay(new Uri(HqUrl)); // the demo's and the benchmarks' pulled plug
+        await using var cutLink = new Outpost.Sync.Faults.FaultProxy(new Uri(HqUrl)); // the demo's and the benchmarks' pulled plug
         var sites = new List<StoreSite>();
         var tills = new List<Tills>();
         using var stop = new CancellationTokenSource();
@@ -65,14 +65,14 @@ public sealed class RolloutTests(Images images, Browser browser) : IClassFixture
             }
 
             // 1.0.1: canary, then the rest. The third store's link is down when the rollout starts.
-            cutLink.Up = false;
+            cutLink.Mode = Outpost.Sync.Faults.ProxyMode.Reset;
             await RecordAsync(admin, Images.NextVersion, v101);
             var first = await StartRolloutAsync(admin, Images.NextVersion, sites[0].StoreId);
             await WaitForStepAsync(admin, first, sites[1].StoreId, "Healthy", sites);
             var waiting = await RolloutAsync(admin, first);
             Assert.Equal("Running", waiting.GetProperty("status").GetString()); // the second wave waits for the cut store
             Assert.Equal(Images.Version, await VersionAsync(sites[2]));
-            cutLink.Up = true;
+            cutLink.Mode = Outpost.Sync.Faults.ProxyMode.Pass;
             await WaitForStatusAsync(admin, first, "Completed", TimeSpan.FromMinutes(4), sites);
             foreach (var site in sites)
             {

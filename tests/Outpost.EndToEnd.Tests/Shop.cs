@@ -1,3 +1,4 @@
+using Outpost.Sync.Faults;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
@@ -28,7 +29,7 @@ internal sealed class Shop : IAsyncDisposable
     public const string Burger = DemoCatalog.Burger;
     public const string Salad = DemoCatalog.Salad;
 
-    private Shop(string directory, WebApplication hq, LinkRelay link, WebApplication store)
+    private Shop(string directory, WebApplication hq, FaultProxy link, WebApplication store)
     {
         Directory = directory;
         Hq = hq;
@@ -40,7 +41,7 @@ internal sealed class Shop : IAsyncDisposable
 
     public WebApplication Hq { get; }
 
-    public LinkRelay Link { get; }
+    public FaultProxy Link { get; }
 
     public WebApplication Store { get; }
 
@@ -69,7 +70,7 @@ internal sealed class Shop : IAsyncDisposable
         var secret = (await registered.Content.ReadFromJsonAsync<IssuedCredential>(Ct))!.Secret;
         await PublishMasterDataAsync(hq.Services.GetRequiredService<IEventLog>());
 
-        var link = new LinkRelay(hq.Address());
+        var link = new FaultProxy(hq.Address());
         var store = StoreHost.Build(new StoreOptions
         {
             StoreId = StoreId,

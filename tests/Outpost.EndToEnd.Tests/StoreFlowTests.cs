@@ -1,3 +1,4 @@
+using Outpost.Sync.Faults;
 using System.Net.Http.Json;
 using Microsoft.Playwright;
 using Outpost.Core.Log;
@@ -20,7 +21,7 @@ public sealed class StoreFlowTests(Browser browser) : IClassFixture<Browser>, IA
     [Fact]
     public async Task With_the_hq_link_cut_a_till_sells_three_under_3_for_2_and_the_sale_reaches_hq_once_when_the_link_returns()
     {
-        _shop.Link.Up = false;
+        _shop.Link.Mode = ProxyMode.Reset;
         var (context, till) = await browser.DeviceAsync(_shop.StoreAddress, Shop.AdminToken, "till", "till.html");
         try
         {
@@ -51,7 +52,7 @@ public sealed class StoreFlowTests(Browser browser) : IClassFixture<Browser>, IA
             await context.CloseAsync();
         }
 
-        _shop.Link.Up = true;
+        _shop.Link.Mode = ProxyMode.Pass;
         Assert.True(await Shop.EventuallyAsync(async () => await SalesAtHqAsync() == 1, TimeSpan.FromSeconds(30)), "The sale did not reach HQ within 30 s of the link returning.");
         await Task.Delay(1500, Ct); // a retry, if any, would land now
         Assert.Equal(1, await SalesAtHqAsync());

@@ -1,3 +1,4 @@
+using Outpost.Sync.Faults;
 using Outpost.Core.Log;
 
 namespace Outpost.Sync.Tests;

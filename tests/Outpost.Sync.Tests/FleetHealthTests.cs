@@ -1,3 +1,4 @@
+using Outpost.Sync.Faults;
 using System.Collections.Concurrent;
 using System.Net.Http.Json;
 using System.Text.Json;

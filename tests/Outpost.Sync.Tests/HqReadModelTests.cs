@@ -1,3 +1,4 @@
+using Outpost.Sync.Faults;
 using System.Net.Http.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;

@@ -1,3 +1,4 @@
+using Outpost.Sync.Faults;
 using System.Text.Json;
 using Outpost.Core.Events;
 using Outpost.Core.Log;

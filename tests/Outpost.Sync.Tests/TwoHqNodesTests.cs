@@ -1,3 +1,4 @@
+using Outpost.Sync.Faults;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using Outpost.Central.Admin;

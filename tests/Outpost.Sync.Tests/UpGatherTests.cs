@@ -65,6 +65,34 @@ public sealed class UpGatherTests : IDisposable
         }
     }
 
+    [Fact]
+    public async Task A_store_with_no_up_topics_follows_HQ_and_its_up_link_never_fails()
+    {
+        // A node that only receives (a menu-board server, say): the up link has no lanes and must idle, not fail.
+        await using var cluster = await Cluster.StartAsync();
+        var credential = await cluster.RegisterAsync("s1", "north");
+        var options = Cluster.FastSync(cluster.HqAddress, credential.Secret);
+        options.StoreId = "s1";
+        var downOnly = new Outpost.Core.Topics.TopicCatalog(Cluster.Topics.InDirection(Outpost.Core.Topics.TopicDirection.Down));
+        await using var log = SqliteEventLog.Open(new LogOptions { Path = Path.Combine(_directory, "store.db"), NodeId = "s1", Topics = downOnly });
+        var monitor = new ConnectivityMonitor(TimeProvider.System);
+        using var client = new SyncClient(options, monitor);
+        using var agent = new ReplicationAgent(log, client, monitor, Options.Create(options), TimeProvider.System, NullLoggerFactory.Instance);
+        await agent.StartAsync(Ct);
+        try
+        {
+            await cluster.PublishAsync("prices", "p1", "*", """{"price":"1.00"}""");
+            Assert.True(await Cluster.EventuallyAsync(async () => await log.CountAsync(0, ReadFilter.ForTopics("prices"), Ct) == 1, TimeSpan.FromSeconds(30)),
+                "the store never received HQ's price");
+            Assert.Equal(ConnectivityState.Online, monitor.Current.State);
+            Assert.Null(monitor.Current.LastError);
+        }
+        finally
+        {
+            await agent.StopAsync(CancellationToken.None);
+        }
+    }
+
     public void Dispose()
     {
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();

@@ -1,3 +1,4 @@
+using Outpost.Sync.Faults;
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
@@ -62,7 +63,7 @@ internal sealed class StoreBenchmark(TextWriter output, string directory, int de
         var registered = await ReadAsync(await central.PostAsJsonAsync("/admin/stores", new RegisterStore(StoreId, "bench"), cancellationToken), cancellationToken);
         var secret = registered.GetProperty("secret").GetString()!;
         await PublishAsync(central, cancellationToken);
-        await using var link = new LinkRelay(hqAddress);
+        await using var link = new FaultProxy(hqAddress);
 
         // The store server runs as its own process, as in a store: its garbage collector and thread pool carry the
         // store's work only, not the simulated tills'.
@@ -91,10 +92,10 @@ internal sealed class StoreBenchmark(TextWriter output, string directory, int de
             output.WriteLine($"  idle limit: GET /health/live round trip, no load  {limit}");
             var online = await LoadAsync(tills, admin, store, phase, cancellationToken);
             Print("online", online);
-            link.Up = false;
+            link.Mode = ProxyMode.Reset;
             var offline = await LoadAsync(tills, admin, store, phase, cancellationToken);
             Print("HQ link cut", offline);
-            link.Up = true;
+            link.Mode = ProxyMode.Pass;
 
             // The fan-out is measured once the link has settled: right after it returns, the minute of sales made
             // offline drains to HQ, which runs on the same two cores.

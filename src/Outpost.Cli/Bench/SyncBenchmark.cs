@@ -1,3 +1,4 @@
+using Outpost.Sync.Faults;
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
@@ -40,7 +41,7 @@ internal sealed class SyncBenchmark(TextWriter output, string directory, int eve
         var hq = CentralHost.Build(new CentralOptions { DataDirectory = Path.Combine(directory, "hq"), Urls = "http://127.0.0.1:0", Topics = RetailTopics.Catalog }, Quiet);
         await hq.StartAsync(cancellationToken);
         var secret = (await hq.Services.GetRequiredService<StoreDirectory>().RegisterAsync(StoreId, "bench", cancellationToken)).Secret;
-        await using var link = new LinkRelay(hq.Address());
+        await using var link = new FaultProxy(hq.Address());
         var storeOptions = new StoreOptions { StoreId = StoreId, DataDirectory = Path.Combine(directory, "store"), Urls = "http://127.0.0.1:0", Topics = RetailTopics.Catalog };
         storeOptions.Sync.Central = link.Address;
         storeOptions.Sync.Secret = secret;
@@ -61,13 +62,13 @@ internal sealed class SyncBenchmark(TextWriter output, string directory, int eve
 
             // The backlog builds up the way it does in a store: sales appended while the link is down, with the store's
             // own read models keeping up. Only then does the link come back, so the figure is replication alone.
-            link.Up = false;
+            link.Mode = ProxyMode.Reset;
             var client = store.Services.GetRequiredService<SyncClient>();
             var bytesBefore = client.UpBytesSent;
             var last = await FillBacklogAsync(storeLog, sales, events, "b", cancellationToken);
             var retail = store.Services.GetRequiredService<StoreServices>().Retail;
             await UntilAsync(() => Task.FromResult(retail.Status.All(s => s.Position >= storeLog.Head)), TimeSpan.FromMinutes(5), cancellationToken);
-            link.Up = true;
+            link.Mode = ProxyMode.Pass;
 
             // The drain is timed from the first acknowledgement: how long the link takes to come back is the
             // restoration figure below, not part of the rate.
@@ -204,13 +205,13 @@ internal sealed class SyncBenchmark(TextWriter output, string directory, int eve
         return Percentiles.Of(sent.Select(s => Stopwatch.GetElapsedTime(s.Value, seen[s.Key]).TotalMilliseconds));
     }
 
-    private static async Task<double> RestorationAsync(LinkRelay link, IEventLog storeLog, byte[] payload, CancellationToken cancellationToken)
+    private static async Task<double> RestorationAsync(FaultProxy link, IEventLog storeLog, byte[] payload, CancellationToken cancellationToken)
     {
-        link.Up = false;
+        link.Mode = ProxyMode.Reset;
         var waiting = await storeLog.AppendAsync(Sale(-1, payload) with { Key = "during-outage" }, cancellationToken);
         await Task.Delay(TimeSpan.FromSeconds(6), cancellationToken);
         var restored = Stopwatch.StartNew();
-        link.Up = true;
+        link.Mode = ProxyMode.Pass;
         await UntilAsync(async () => await storeLog.GetCursorAsync(CriticalCursor, cancellationToken) >= waiting.Seq, TimeSpan.FromMinutes(1), cancellationToken);
         return restored.Elapsed.TotalMilliseconds;
     }

@@ -1,3 +1,4 @@
+using Outpost.Sync.Faults;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
@@ -32,7 +33,7 @@ internal static class FleetDemo
         var hqLog = hq.Services.GetRequiredService<IEventLog>();
         output.WriteLine($"  HQ listening on {hq.Address()}");
 
-        await using var plug = new LinkRelay(hq.Address());
+        await using var plug = new FaultProxy(hq.Address());
         var stores = new List<WebApplication>();
         try
         {
@@ -62,7 +63,7 @@ internal static class FleetDemo
 
             var cut = stores[2];
             output.WriteLine("  Pulling store-003's plug. It keeps selling; HQ changes a price meanwhile.");
-            plug.Up = false;
+            plug.Mode = ProxyMode.Reset;
             var monitor = cut.Services.GetRequiredService<ConnectivityMonitor>();
             await UntilAsync(() => monitor.Current.State == ConnectivityState.Offline, cancellationToken);
             await SellAsync(cut, 200, cancellationToken);
@@ -72,7 +73,7 @@ internal static class FleetDemo
             output.WriteLine($"  store-003: {offline.State} since {offline.Since:HH:mm:ss}, {offline.UpBacklog} sales waiting to go up; last error: {offline.LastError}");
 
             var restored = Stopwatch.StartNew();
-            plug.Up = true;
+            plug.Mode = ProxyMode.Pass;
             await ConvergeAsync(hqLog, stores, cancellationToken);
             output.WriteLine($"  Plug back in: store-003 was {monitor.Current.State} again and had caught up both ways {restored.Elapsed.TotalSeconds:F1} s later, by itself.");
             await ReportAsync(output, hqLog, stores, cancellationToken);

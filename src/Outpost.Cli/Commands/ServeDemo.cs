@@ -1,3 +1,4 @@
+using Outpost.Sync.Faults;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
@@ -30,7 +31,7 @@ internal static class ServeDemo
             await hqLog.AppendBatchAsync(DemoCatalog.Events("north"), cancellationToken: cancellationToken);
         }
 
-        await using var plug = new LinkRelay(hq.Address());
+        await using var plug = new FaultProxy(hq.Address());
         var stores = new List<WebApplication>();
         try
         {
@@ -72,8 +73,8 @@ internal static class ServeDemo
                 }
                 else if (line.Trim() == "p")
                 {
-                    plug.Up = !plug.Up;
-                    output.WriteLine(plug.Up ? "store-002's plug is back in: it catches up by itself." : "store-002's plug is pulled: its pages keep working; its back office shows it offline.");
+                    plug.Mode = plug.Mode == ProxyMode.Pass ? ProxyMode.Reset : ProxyMode.Pass;
+                    output.WriteLine(plug.Mode == ProxyMode.Pass ? "store-002's plug is back in: it catches up by itself." : "store-002's plug is pulled: its pages keep working; its back office shows it offline.");
                 }
             }
         }

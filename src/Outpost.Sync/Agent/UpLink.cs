@@ -87,7 +87,7 @@ internal sealed class UpLink(IEventLog log, SyncClient client, ConnectivityMonit
 
     private async Task<Flight?> NextBatchAsync(CancellationToken cancellationToken)
     {
-        var waiting = log.Head - _lanes.Min(l => l.Position);
+        var waiting = _lanes.Count == 0 ? 0 : log.Head - _lanes.Min(l => l.Position);
         var small = waiting < options.MaxBatchEvents / 10;
         var gather = _lastBatch + options.Gather - time.GetUtcNow();
         if (small && waiting > 0 && _backoff.Failures == 0 && gather > TimeSpan.Zero)

@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 
-namespace Outpost.Sync.Tests;
+namespace Outpost.Sync.Faults;
 
 /// <summary>What the proxy does to connections.</summary>
 public enum ProxyMode
@@ -24,7 +24,8 @@ public enum ProxyMode
 
 /// <summary>
 /// A TCP proxy between a store and HQ on 127.0.0.1 that injects the failures of a store's internet link:
-/// cuts, resets, blackholes, drops in mid-stream, delay and throttling. Counts the bytes it forwards.
+/// cuts, resets, blackholes, drops in mid-stream, delay and throttling. Counts the bytes it forwards. The demo pulls
+/// a store's plug with it, the benchmarks cut links with it, the tests and <c>outpost simulate</c> inject every fault.
 /// </summary>
 public sealed class FaultProxy : IAsyncDisposable
 {
@@ -34,13 +35,17 @@ public sealed class FaultProxy : IAsyncDisposable
     private readonly List<(TcpClient Client, TcpClient? Server)> _connections = [];
     private readonly Lock _gate = new();
     private readonly Random _random;
+    private readonly TimeProvider _clock;
     private readonly Task _accepting;
     private long _bytesUp;
     private long _bytesDown;
     private volatile ProxyMode _mode = ProxyMode.Pass;
 
-    public FaultProxy(Uri upstream, int seed = 1)
+    /// <summary>Listens on a free port of 127.0.0.1 and forwards to <paramref name="upstream"/>; <paramref name="seed"/> makes its random faults repeatable.</summary>
+    public FaultProxy(Uri upstream, int seed = 1, TimeProvider? clock = null)
     {
+        ArgumentNullException.ThrowIfNull(upstream);
+        _clock = clock ?? TimeProvider.System;
         _upstream = new IPEndPoint(IPAddress.Parse(upstream.Host), upstream.Port);
         _random = new Random(seed);
         _listener.Start();
@@ -70,6 +75,7 @@ public sealed class FaultProxy : IAsyncDisposable
     /// <summary>Bandwidth limit per direction per connection; 0 is unlimited.</summary>
     public int BytesPerSecond { get; set; }
 
+    /// <summary>What the link does now; a mode other than pass or drop-mid-stream also ends every open connection at once.</summary>
     public ProxyMode Mode
     {
         get => _mode;
@@ -83,22 +89,23 @@ public sealed class FaultProxy : IAsyncDisposable
         }
     }
 
-    /// <summary>Flaps the link at random (seeded) until <paramref name="until"/>: up, then a fault, then up, ….</summary>
+    /// <summary>Flaps the link at random (seeded) for <paramref name="total"/>: up, then a fault, then up, ….</summary>
     public async Task FlapAsync(TimeSpan total, CancellationToken cancellationToken)
     {
         var modes = new[] { ProxyMode.Cut, ProxyMode.Reset, ProxyMode.Blackhole, ProxyMode.DropMidStream };
-        var end = DateTime.UtcNow + total;
-        while (DateTime.UtcNow < end && !cancellationToken.IsCancellationRequested)
+        var start = _clock.GetTimestamp();
+        while (_clock.GetElapsedTime(start) < total && !cancellationToken.IsCancellationRequested)
         {
             Mode = ProxyMode.Pass;
-            await Task.Delay(_random.Next(100, 600), cancellationToken);
-            Mode = modes[_random.Next(modes.Length)];
-            await Task.Delay(_random.Next(50, 400), cancellationToken);
+            await Task.Delay(TimeSpan.FromMilliseconds(Next(100, 600)), _clock, cancellationToken);
+            Mode = modes[Next(0, modes.Length)];
+            await Task.Delay(TimeSpan.FromMilliseconds(Next(50, 400)), _clock, cancellationToken);
         }
 
         Mode = ProxyMode.Pass;
     }
 
+    /// <summary>Stops listening and resets every open connection.</summary>
     public async ValueTask DisposeAsync()
     {
         await _stop.CancelAsync();
@@ -148,6 +155,7 @@ public sealed class FaultProxy : IAsyncDisposable
                 {
                 }
 
+                Untrack(client, null);
                 client.Dispose();
                 return;
         }
@@ -165,9 +173,10 @@ public sealed class FaultProxy : IAsyncDisposable
         }
 
         Track(client, server);
-        var dropAfter = _mode == ProxyMode.DropMidStream ? _random.Next(1, 6000) : long.MaxValue;
+        var dropAfter = _mode == ProxyMode.DropMidStream ? Next(1, 6000) : long.MaxValue;
         var budget = new StrongBox(dropAfter);
         await Task.WhenAny(PumpAsync(client, server, up: true, budget), PumpAsync(server, client, up: false, budget));
+        Untrack(client, server);
         Abort(client, server);
     }
 
@@ -215,6 +224,22 @@ public sealed class FaultProxy : IAsyncDisposable
         lock (_gate)
         {
             _connections.Add((client, server));
+        }
+    }
+
+    private int Next(int min, int max)
+    {
+        lock (_gate)
+        {
+            return _random.Next(min, max);
+        }
+    }
+
+    private void Untrack(TcpClient client, TcpClient? server)
+    {
+        lock (_gate)
+        {
+            _connections.Remove((client, server));
         }
     }
 
