@@ -19,6 +19,7 @@ public static class OutpostCommand
         root.Subcommands.Add(PriceCommand.Create(output));
         root.Subcommands.Add(LogCommand.Create(output));
         root.Subcommands.Add(BenchCommand.Create(output));
+        root.Subcommands.Add(Simulation.SimulateCommand.Create(output));
         using var interrupt = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         ConsoleCancelEventHandler onCancel = (_, e) =>
         {

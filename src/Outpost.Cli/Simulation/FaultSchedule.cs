@@ -1,0 +1,100 @@
+namespace Outpost.Cli.Simulation;
+
+/// <summary>What a fault does to a store's link to HQ (each one is a mode of <see cref="Outpost.Sync.Faults.FaultProxy"/>).</summary>
+internal enum FaultKind
+{
+    /// <summary>The link is down: open connections reset, new ones refused.</summary>
+    Outage,
+
+    /// <summary>A dead route: connections accepted, never answered.</summary>
+    Blackhole,
+
+    /// <summary>Up and down every few hundred milliseconds.</summary>
+    Flapping,
+
+    /// <summary>Connections dropped after a random number of bytes, mid-request or mid-response.</summary>
+    DropMidStream,
+
+    /// <summary>A slow, throttled link: 200 ms added per chunk, 16 KB/s each way.</summary>
+    SlowLink,
+
+    /// <summary>Down from the start of the simulated span to its end: the store catches up only after it.</summary>
+    OfflineAllSpan,
+}
+
+/// <summary>One fault on one store's link, in simulated time from the start of the span.</summary>
+internal sealed record Fault(int Store, TimeSpan Start, TimeSpan Duration, FaultKind Kind)
+{
+    public TimeSpan End => Start + Duration;
+}
+
+/// <summary>
+/// The faults of a simulated span, drawn from a seed: the same seed, fleet and span always give the same schedule.
+/// Each store's faults follow each other without overlapping, about one every two simulated hours; their lengths
+/// are heavy-tailed (Pareto, shape 1.1, from 20 s): most last seconds to minutes, a few hours. One store in a hundred
+/// (at least one in a fleet of 20 or more) is offline for the whole span.
+/// </summary>
+internal static class FaultSchedule
+{
+    private static readonly (FaultKind Kind, double Weight)[] Kinds =
+        [(FaultKind.Outage, 0.45), (FaultKind.Blackhole, 0.15), (FaultKind.Flapping, 0.15), (FaultKind.DropMidStream, 0.15), (FaultKind.SlowLink, 0.10)];
+
+    /// <summary>Mean simulated time between the end of one fault on a store's link and the start of the next.</summary>
+    public static TimeSpan MeanGap { get; } = TimeSpan.FromHours(2);
+
+    /// <summary>The shortest fault.</summary>
+    public static TimeSpan Shortest { get; } = TimeSpan.FromSeconds(20);
+
+    public static IReadOnlyList<Fault> Create(int seed, int stores, TimeSpan span)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(stores, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(span, TimeSpan.Zero);
+        var faults = new List<Fault>();
+        var allSpan = stores >= 20 ? Math.Max(1, stores / 100) : 0;
+        var offlineAllSpan = Enumerable.Range(0, allSpan).Select(i => i * stores / allSpan + stores / allSpan / 2).ToHashSet();
+        for (var store = 0; store < stores; store++)
+        {
+            // One generator per store, from the seed and the store: adding stores does not change the others' faults.
+            var random = new Random(StableSeed.Of(seed, store, 0x51ed));
+            if (offlineAllSpan.Contains(store))
+            {
+                faults.Add(new Fault(store, TimeSpan.Zero, span, FaultKind.OfflineAllSpan));
+                continue;
+            }
+
+            var at = Exponential(random, MeanGap);
+            while (at < span)
+            {
+                var length = Pareto(random, Shortest, 1.1);
+                if (at + length > span)
+                {
+                    length = span - at;
+                }
+
+                faults.Add(new Fault(store, at, length, Pick(random)));
+                at += length + Exponential(random, MeanGap);
+            }
+        }
+
+        return faults;
+    }
+
+    private static TimeSpan Exponential(Random random, TimeSpan mean) => TimeSpan.FromSeconds(-Math.Log(1 - random.NextDouble()) * mean.TotalSeconds);
+
+    private static TimeSpan Pareto(Random random, TimeSpan shortest, double shape) =>
+        TimeSpan.FromSeconds(Math.Min(shortest.TotalSeconds / Math.Pow(1 - random.NextDouble(), 1 / shape), TimeSpan.FromDays(1).TotalSeconds));
+
+    private static FaultKind Pick(Random random)
+    {
+        var x = random.NextDouble();
+        foreach (var (kind, weight) in Kinds)
+        {
+            if ((x -= weight) < 0)
+            {
+                return kind;
+            }
+        }
+
+        return FaultKind.Outage;
+    }
+}

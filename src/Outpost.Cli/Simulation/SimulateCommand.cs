@@ -1,0 +1,104 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Outpost.Cli.Simulation;
+
+/// <summary><c>outpost simulate</c>: a fleet under a seeded schedule of faults, and the checker's verdict.</summary>
+internal static class SimulateCommand
+{
+    public static Command Create(TextWriter output)
+    {
+        var stores = new Option<int>("--stores") { Description = "Stores, each a real store server with its own log, agent and checkout.", DefaultValueFactory = _ => 40 };
+        var devices = new Option<int>("--devices-per-store") { Description = "Tills per store, each an enrolled device selling through the store's API.", DefaultValueFactory = _ => 4 };
+        var hours = new Option<double>("--hours") { Description = "Simulated hours.", DefaultValueFactory = _ => 2 };
+        var seed = new Option<int>("--seed") { Description = "Seed of the sales, the price changes and the faults: the same seed replays the same schedule.", DefaultValueFactory = _ => 1 };
+        var perDay = new Option<int>("--sales-per-day") { Description = "A store's sales in a whole day, spread over its local day.", DefaultValueFactory = _ => 600 };
+        var speed = new Option<double>("--seconds-per-hour") { Description = "Real seconds a simulated hour takes.", DefaultValueFactory = _ => 20 };
+        var report = new Option<DirectoryInfo>("--report") { Description = "Where to write verdict.json and report.html.", DefaultValueFactory = _ => new DirectoryInfo("simulation-results") };
+        var data = new Option<DirectoryInfo?>("--data") { Description = "Where HQ's and the stores' files go (default: a new temp folder, deleted after a verdict that passed)." };
+        var inject = new Option<string?>("--inject") { Description = "A defect to inject before the check, to see the checker catch it: lose-one-sale or double-one-sale." };
+        var command = new Command("simulate", "Run a fleet of store servers and HQ under a seeded schedule of link faults, and check that nothing was lost or doubled and every store converged.");
+        foreach (var option in new Option[] { stores, devices, hours, seed, perDay, speed, report, data, inject })
+        {
+            command.Options.Add(option);
+        }
+
+        command.SetAction(async (result, cancellationToken) =>
+        {
+            var settings = new SimulationSettings
+            {
+                Stores = result.GetValue(stores),
+                DevicesPerStore = result.GetValue(devices),
+                Hours = result.GetValue(hours),
+                Seed = result.GetValue(seed),
+                SalesPerDay = result.GetValue(perDay),
+                SecondsPerHour = result.GetValue(speed),
+                DataDirectory = result.GetValue(data)?.FullName,
+                Inject = result.GetValue(inject),
+            };
+            if (settings.Stores < 1 || settings.DevicesPerStore < 1 || settings.Hours <= 0 || settings.SalesPerDay < 1 || settings.SecondsPerHour <= 0)
+            {
+                output.WriteLine("--stores, --devices-per-store and --sales-per-day must be at least 1; --hours and --seconds-per-hour more than 0.");
+                return 2;
+            }
+
+            if (settings.Inject is not (null or "lose-one-sale" or "double-one-sale"))
+            {
+                output.WriteLine($"--inject {settings.Inject}: the defects the simulation can inject are lose-one-sale and double-one-sale.");
+                return 2;
+            }
+
+            var verdict = await new FleetSimulation(settings, output).RunAsync(cancellationToken);
+            var directory = result.GetValue(report)!;
+            directory.Create();
+            await File.WriteAllTextAsync(Path.Combine(directory.FullName, "verdict.json"), JsonSerializer.Serialize(verdict, SimulationJsonContext.Default.SimulationVerdict), cancellationToken);
+            await File.WriteAllTextAsync(Path.Combine(directory.FullName, "report.html"), SimulationReport.Html(verdict), cancellationToken);
+            Print(output, verdict);
+            output.WriteLine($"written: {Path.Combine(directory.FullName, "verdict.json")}, {Path.Combine(directory.FullName, "report.html")}");
+            if (!verdict.Passed)
+            {
+                output.WriteLine($"VERDICT: FAILED (seed {verdict.Seed}). Replay: {verdict.Command}");
+                return 1;
+            }
+
+            output.WriteLine("VERDICT: PASSED");
+            return 0;
+        });
+        return command;
+    }
+
+    private static void Print(TextWriter output, SimulationVerdict v)
+    {
+        var text = new StringBuilder();
+        text.AppendLine(CultureInfo.InvariantCulture, $"  sales: planned {v.Planned:N0}, acknowledged to tills {v.Acknowledged:N0}, failed at a till {v.FailedAtDevice}, stored at HQ {v.StoredAtHq:N0}");
+        text.AppendLine(CultureInfo.InvariantCulture, $"  lost: {v.Lost} (at HQ {v.LostAtHq}, at the store {v.LostAtStore})   applied twice: {v.Doubled}   must both be 0");
+        text.AppendLine(CultureInfo.InvariantCulture, $"  converged both ways, with the prices HQ set for them: {v.Converged} of {v.Stores} stores");
+        foreach (var line in v.NotConverged.Take(10))
+        {
+            text.AppendLine(CultureInfo.InvariantCulture, $"    not converged: {line}");
+        }
+
+        text.AppendLine(CultureInfo.InvariantCulture, $"  HQ's sales read model equals a recount of HQ's log: {(v.ReadModelMismatches.Count == 0 ? "yes" : $"no, {v.ReadModelMismatches.Count} stores differ")}");
+        foreach (var line in v.ReadModelMismatches.Take(10))
+        {
+            text.AppendLine(CultureInfo.InvariantCulture, $"    {line}");
+        }
+
+        text.AppendLine(CultureInfo.InvariantCulture, $"  faults injected: {string.Join(", ", v.Faults.OrderBy(f => f.Key).Select(f => $"{f.Key} {f.Value}"))}; {v.PricesPublished} prices published by HQ");
+        if (v.CatchUpSeconds.Count == 3)
+        {
+            text.AppendLine(CultureInfo.InvariantCulture, $"  catch-up after a fault (real seconds until online with nothing waiting): p50 {v.CatchUpSeconds[0]:F2}, p99 {v.CatchUpSeconds[1]:F2}, max {v.CatchUpSeconds[2]:F2}");
+        }
+
+        text.AppendLine(CultureInfo.InvariantCulture, $"  settled after every link was restored in {v.SettleSeconds:F1} s; the run took {v.RealSeconds:F0} s real");
+        text.AppendLine(CultureInfo.InvariantCulture, $"  per simulated store-day: process CPU {v.ProcessCpuSeconds / v.StoreDays:F1} s (HQ, stores and tills together), HQ database {v.HqDatabaseBytes / v.StoreDays / 1024:N0} KiB, on the wire {v.WireBytes / v.StoreDays / 1024:N0} KiB; process peak {v.ProcessPeakMiB:N0} MiB");
+        output.Write(text.ToString());
+    }
+}
+
+[JsonSourceGenerationOptions(WriteIndented = true, PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]
+[JsonSerializable(typeof(SimulationVerdict))]
+internal sealed partial class SimulationJsonContext : JsonSerializerContext;

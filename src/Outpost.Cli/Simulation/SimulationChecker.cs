@@ -1,0 +1,267 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Outpost.Central.Ingest;
+using Outpost.Core.Events;
+using Outpost.Core.Log;
+using Outpost.Retail.Checkout;
+using Outpost.Retail.Pricing;
+using Outpost.Sync.Agent;
+
+namespace Outpost.Cli.Simulation;
+
+/// <summary>
+/// What must hold after a simulation, checked against the data itself: HQ's log, each store's log, each store's
+/// price answer and HQ's sales read model, never against the simulation's own counters alone. A sale a till saw
+/// acknowledged must be at its store and at HQ exactly once; every store must hold exactly HQ's prices for its
+/// scopes and answer the price HQ set for it; HQ's sales by day must equal a recount of the sales HQ holds.
+/// </summary>
+internal static class SimulationChecker
+{
+    private static readonly ReadFilter Sales = ReadFilter.ForTopics(CheckoutEvents.SalesTopic);
+
+    /// <summary>Waits (at most <paramref name="timeout"/>) until every store is online with HQ holding all its sales and it all HQ's prices for it.</summary>
+    public static async Task<bool> SettleAsync(TextWriter output, WebApplication hq, IReadOnlyList<SimulatedStore> stores, IReadOnlyList<PricePublished> published, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var hqLog = hq.Services.GetRequiredService<IEventLog>();
+        var waited = Stopwatch.StartNew();
+        foreach (var store in stores)
+        {
+            var told = TimeSpan.FromSeconds(30);
+            while (await DivergenceAsync(hqLog, store, online: true, cancellationToken) is { } divergence)
+            {
+                if (waited.Elapsed > timeout)
+                {
+                    return false;
+                }
+
+                if (waited.Elapsed > told)
+                {
+                    output.WriteLine($"    still settling after {waited.Elapsed.TotalSeconds:F0} s: {store.Id}: {divergence}");
+                    told += TimeSpan.FromSeconds(30);
+                }
+
+                await Task.Delay(100, cancellationToken);
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>
+    /// Damages HQ's data the way a defect would, so that a test can show the verdict catches it: <c>lose-one-sale</c>
+    /// deletes one acknowledged sale from HQ's log; <c>double-one-sale</c> stores one sale a second time.
+    /// </summary>
+    public static async Task InjectAsync(string defect, WebApplication hq, IReadOnlyList<(string Store, string SaleId)> acknowledged, CancellationToken cancellationToken)
+    {
+        var hqLog = hq.Services.GetRequiredService<IEventLog>();
+        var victim = acknowledged.Count > 0 ? acknowledged[acknowledged.Count / 2].SaleId : throw new InvalidOperationException("No sale was acknowledged: there is nothing to damage.");
+        var sale = await FindSaleAsync(hqLog, victim, cancellationToken) ?? throw new InvalidOperationException($"Sale {victim} is not at HQ: there is nothing to damage.");
+        switch (defect)
+        {
+            case "lose-one-sale":
+                await using (var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={hq.Services.GetRequiredService<Outpost.Central.CentralOptions>().DataDirectory}/hq.db"))
+                {
+                    await connection.OpenAsync(cancellationToken);
+                    await using var delete = connection.CreateCommand();
+                    delete.CommandText = "DELETE FROM events WHERE seq = $seq";
+                    delete.Parameters.AddWithValue("$seq", sale.Seq);
+                    await delete.ExecuteNonQueryAsync(cancellationToken);
+                }
+
+                break;
+            case "double-one-sale":
+                await hqLog.AppendAsync(new NewEvent { Topic = sale.Topic, Type = sale.Type, Key = sale.Key, Scope = sale.Scope, Payload = sale.Payload.ToArray() }, cancellationToken);
+                break;
+            default:
+                throw new ArgumentException($"'{defect}' is not a defect the simulation can inject: lose-one-sale or double-one-sale.", nameof(defect));
+        }
+    }
+
+    public static async Task<SimulationVerdict> CheckAsync(SimulationSettings settings, WebApplication hq, IReadOnlyList<SimulatedStore> stores,
+        IReadOnlyList<(string Store, string SaleId)> acknowledged, IReadOnlyList<PricePublished> published, IReadOnlyList<Fault> faults, int planned, CancellationToken cancellationToken)
+    {
+        var hqLog = hq.Services.GetRequiredService<IEventLog>();
+
+        // Every sale HQ holds, by sale id; and what each store's origin sent, for the recount.
+        var atHq = new Dictionary<string, int>(StringComparer.Ordinal);
+        var recount = new Dictionary<string, (long Sales, decimal Total)>(StringComparer.Ordinal);
+        await foreach (var e in ReadAllAsync(hqLog, Sales, cancellationToken))
+        {
+            if (e.Type != CheckoutEvents.SaleCompleted)
+            {
+                continue;
+            }
+
+            atHq[e.Key] = atHq.GetValueOrDefault(e.Key) + 1;
+            var total = JsonDocument.Parse(e.Payload).RootElement.GetProperty("total").GetDecimal();
+            var before = recount.GetValueOrDefault(e.Origin.Node.Value);
+            recount[e.Origin.Node.Value] = (before.Sales + 1, before.Total + total);
+        }
+
+        var atStores = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var store in stores)
+        {
+            await foreach (var e in ReadAllAsync(store.Log, Sales, cancellationToken))
+            {
+                if (e.Type == CheckoutEvents.SaleCompleted)
+                {
+                    atStores.Add(e.Key);
+                }
+            }
+        }
+
+        var lostAtHq = acknowledged.Count(a => !atHq.ContainsKey(a.SaleId));
+        var lostAtStore = acknowledged.Count(a => !atStores.Contains(a.SaleId));
+        var doubled = atHq.Values.Sum(n => n - 1);
+
+        // Convergence: the event logs agree both ways, and each store answers the price HQ set for it.
+        var notConverged = new List<string>();
+        foreach (var store in stores)
+        {
+            var wrong = new List<string>();
+            if (await DivergenceAsync(hqLog, store, online: false, cancellationToken) is { } divergence)
+            {
+                wrong.Add(divergence);
+            }
+
+            foreach (var gtin in new[] { FleetSimulation.Changed.Fleet, FleetSimulation.Changed.Region, FleetSimulation.Changed.Store })
+            {
+                var expected = Expected(published, gtin, store);
+                var actual = await store.PriceAsync(gtin, cancellationToken);
+                if (actual != expected)
+                {
+                    wrong.Add($"{gtin} at {actual?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "none"}, HQ set {expected}");
+                }
+            }
+
+            if (wrong.Count > 0)
+            {
+                notConverged.Add($"{store.Id}: {string.Join("; ", wrong)}");
+            }
+        }
+
+        // HQ's sales read model against the recount (its consumer may still be applying the last sales: a minute at most).
+        var modelMismatches = new List<string>();
+        var deadline = Stopwatch.StartNew();
+        do
+        {
+            modelMismatches.Clear();
+            var days = await SalesByDay.QueryAsync(hqLog, null, "2000-01-01", "2100-01-01", cancellationToken);
+            var model = days.GroupBy(d => d.StoreId).ToDictionary(g => g.Key, g => (Sales: g.Sum(d => d.Sales), Total: g.Sum(d => d.Total)), StringComparer.Ordinal);
+            foreach (var id in recount.Keys.Union(model.Keys))
+            {
+                var (sales, total) = recount.GetValueOrDefault(id);
+                var (modelSales, modelTotal) = model.GetValueOrDefault(id);
+                if (sales != modelSales || total != modelTotal)
+                {
+                    modelMismatches.Add($"{id}: HQ's sales by day say {modelSales} sales, {modelTotal}; its log holds {sales}, {total}");
+                }
+            }
+        }
+        while (modelMismatches.Count > 0 && deadline.Elapsed < TimeSpan.FromMinutes(1) && await Delay(cancellationToken));
+
+        return new SimulationVerdict
+        {
+            Seed = settings.Seed,
+            Command = settings.Command,
+            Stores = settings.Stores,
+            DevicesPerStore = settings.DevicesPerStore,
+            SimulatedHours = settings.Hours,
+            Planned = planned,
+            Acknowledged = acknowledged.Count,
+            FailedAtDevice = stores.Sum(s => s.FailedAtDevice),
+            StoredAtHq = atHq.Values.Sum(),
+            Lost = lostAtHq + lostAtStore,
+            LostAtHq = lostAtHq,
+            LostAtStore = lostAtStore,
+            Doubled = doubled,
+            Converged = stores.Count - notConverged.Count,
+            NotConverged = notConverged,
+            ReadModelMismatches = modelMismatches,
+            PricesPublished = published.Count,
+            Faults = faults.GroupBy(f => f.Kind.ToString()).ToDictionary(g => g.Key, g => g.Count()),
+        };
+    }
+
+    /// <summary>The price HQ set for a store: the most specific scope that names it (store, then region, then all), the last one published there.</summary>
+    private static decimal? Expected(IReadOnlyList<PricePublished> published, string gtin, SimulatedStore store)
+    {
+        var mine = published.Where(p => p.Gtin == gtin).ToList();
+        return (mine.LastOrDefault(p => p.Scope == "store:" + store.Id) ?? mine.LastOrDefault(p => p.Scope == "region:" + store.Region) ?? mine.LastOrDefault(p => p.Scope == "*"))?.Amount;
+    }
+
+    /// <summary>
+    /// How a store and HQ differ, or null: HQ holds all its sales, it holds all HQ's prices for its scopes (and, when
+    /// settling, it is online: the verdict itself judges the data, not a link's state at one instant).
+    /// </summary>
+    public static async Task<string?> DivergenceAsync(IEventLog hqLog, SimulatedStore store, bool online, CancellationToken cancellationToken)
+    {
+        var status = store.Monitor.Current;
+        if (online && status.State != ConnectivityState.Online)
+        {
+            return $"{status.State} since {status.Since:HH:mm:ss}: {status.LastError}";
+        }
+
+        var salesAtHq = await hqLog.CountAsync(0, new ReadFilter { Topics = [CheckoutEvents.SalesTopic], Scopes = [Scope.Store(store.Id)] }, cancellationToken);
+        var salesHere = await store.Log.CountAsync(0, Sales, cancellationToken);
+
+        // Prices are a compacted topic: either side may have dropped the versions a later event of the same key
+        // replaced, each at its own retention run. What must agree is the latest event of every key.
+        var pricesAtHq = await LatestByKeyAsync(hqLog, new ReadFilter { Topics = [PricingEvents.PricesTopic], Scopes = [Scope.All, Scope.Region(store.Region), Scope.Store(store.Id)] }, cancellationToken);
+        var pricesHere = await LatestByKeyAsync(store.Log, ReadFilter.ForTopics(PricingEvents.PricesTopic), cancellationToken);
+        var differing = pricesAtHq.Count(p => !pricesHere.TryGetValue(p.Key, out var here) || here != p.Value) + pricesHere.Keys.Count(k => !pricesAtHq.ContainsKey(k));
+        return salesAtHq == salesHere && differing == 0 ? null
+            : $"sales here {salesHere}, at HQ {salesAtHq}; prices: {differing} of {pricesAtHq.Count} keys not at HQ's latest; up backlog {status.UpBacklog}, down lag {status.DownLag}";
+    }
+
+    /// <summary>Each key's latest event, named by its origin: the same event at HQ and at a store has the same origin and origin seq.</summary>
+    private static async Task<Dictionary<string, EventOrigin>> LatestByKeyAsync(IEventLog log, ReadFilter filter, CancellationToken cancellationToken)
+    {
+        var latest = new Dictionary<string, EventOrigin>(StringComparer.Ordinal);
+        await foreach (var e in ReadAllAsync(log, filter, cancellationToken))
+        {
+            latest[e.Key] = e.Origin with { Timestamp = default };
+        }
+
+        return latest;
+    }
+
+    private static async Task<StoredEvent?> FindSaleAsync(IEventLog log, string saleId, CancellationToken cancellationToken)
+    {
+        await foreach (var e in ReadAllAsync(log, Sales, cancellationToken))
+        {
+            if (e.Key == saleId && e.Type == CheckoutEvents.SaleCompleted)
+            {
+                return e;
+            }
+        }
+
+        return null;
+    }
+
+    private static async IAsyncEnumerable<StoredEvent> ReadAllAsync(IEventLog log, ReadFilter filter, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        long after = 0;
+        while (true)
+        {
+            var page = await log.ReadAsync(after, filter, 5000, cancellationToken);
+            foreach (var e in page.Events)
+            {
+                yield return e;
+            }
+
+            if (page.ScannedTo <= after || page.Events.Count == 0 && page.ScannedTo >= log.Head)
+            {
+                yield break;
+            }
+
+            after = page.ScannedTo;
+        }
+    }
+
+    private static async Task<bool> Delay(CancellationToken cancellationToken)
+    {
+        await Task.Delay(250, cancellationToken);
+        return true;
+    }
+}

@@ -1,0 +1,65 @@
+using System.Globalization;
+using System.Net;
+using System.Text;
+
+namespace Outpost.Cli.Simulation;
+
+/// <summary>The verdict as one self-contained HTML page: the checks, and plots of the fleet's backlog, stores not online and memory over simulated time.</summary>
+internal static class SimulationReport
+{
+    public static string Html(SimulationVerdict v)
+    {
+        var html = new StringBuilder();
+        html.Append(CultureInfo.InvariantCulture, $"""
+            <!doctype html>
+            <html lang="en"><head><meta charset="utf-8"><title>Outpost simulation, seed {v.Seed}</title>
+            <style>body{"{"}font:14px system-ui,sans-serif;margin:2em;max-width:60em{"}"} td,th{"{"}padding:.2em .8em;text-align:left{"}"} .bad{"{"}color:#b00020;font-weight:bold{"}"} .ok{"{"}color:#1b5e20;font-weight:bold{"}"} svg{"{"}background:#fafafa;border:1px solid #ddd{"}"}</style>
+            </head><body>
+            <h1>Simulation verdict: <span class="{(v.Passed ? "ok" : "bad")}">{(v.Passed ? "passed" : "FAILED")}</span></h1>
+            <p><code>{WebUtility.HtmlEncode(v.Command)}</code></p>
+            <table>
+            <tr><th>stores × tills</th><td>{v.Stores} × {v.DevicesPerStore}, {v.SimulatedHours} simulated hours</td></tr>
+            <tr><th>sales</th><td>planned {v.Planned:N0}, acknowledged {v.Acknowledged:N0}, stored at HQ {v.StoredAtHq:N0}</td></tr>
+            <tr><th>lost</th><td class="{Mark(v.Lost == 0)}">{v.Lost}</td></tr>
+            <tr><th>applied twice</th><td class="{Mark(v.Doubled == 0)}">{v.Doubled}</td></tr>
+            <tr><th>converged</th><td class="{Mark(v.Converged == v.Stores)}">{v.Converged} of {v.Stores}</td></tr>
+            <tr><th>HQ's read model = recount</th><td class="{Mark(v.ReadModelMismatches.Count == 0)}">{(v.ReadModelMismatches.Count == 0 ? "yes" : v.ReadModelMismatches.Count + " stores differ")}</td></tr>
+            <tr><th>faults</th><td>{WebUtility.HtmlEncode(string.Join(", ", v.Faults.OrderBy(f => f.Key).Select(f => $"{f.Key} {f.Value}")))}</td></tr>
+            <tr><th>catch-up after a fault</th><td>{(v.CatchUpSeconds.Count == 3 ? $"p50 {v.CatchUpSeconds[0]:F2} s, p99 {v.CatchUpSeconds[1]:F2} s, max {v.CatchUpSeconds[2]:F2} s (real)" : "none measured")}</td></tr>
+            <tr><th>settled after the span</th><td>{v.SettleSeconds:F1} s</td></tr>
+            </table>
+            """);
+        html.Append(Plot("Events waiting to go up, whole fleet", v.Samples, s => s.Backlog));
+        html.Append(Plot("Stores not online", v.Samples, s => s.NotOnline));
+        html.Append(Plot("Process resident memory (MiB)", v.Samples, s => s.ResidentMiB));
+        foreach (var line in v.NotConverged.Concat(v.ReadModelMismatches))
+        {
+            html.Append(CultureInfo.InvariantCulture, $"<p class=\"bad\">{WebUtility.HtmlEncode(line)}</p>");
+        }
+
+        html.Append("</body></html>\n");
+        return html.ToString();
+    }
+
+    private static string Mark(bool ok) => ok ? "ok" : "bad";
+
+    private static string Plot(string title, IReadOnlyList<FleetSample> samples, Func<FleetSample, double> value)
+    {
+        const int Width = 800, Height = 200;
+        if (samples.Count < 2)
+        {
+            return "";
+        }
+
+        var maxX = Math.Max(samples[^1].Hour, 1e-9);
+        var maxY = Math.Max(samples.Max(value), 1);
+        var points = string.Join(' ', samples.Select(s => string.Create(CultureInfo.InvariantCulture, $"{s.Hour / maxX * Width:F1},{Height - value(s) / maxY * Height:F1}")));
+        return string.Create(CultureInfo.InvariantCulture, $"""
+            <h2>{WebUtility.HtmlEncode(title)}</h2>
+            <svg width="{Width}" height="{Height}" viewBox="0 0 {Width} {Height}" role="img" aria-label="{WebUtility.HtmlEncode(title)}">
+            <polyline fill="none" stroke="#1565c0" stroke-width="1.5" points="{points}"/></svg>
+            <p>0 to {maxY:N0}, over {maxX:F1} simulated hours</p>
+
+            """);
+    }
+}

@@ -1,0 +1,46 @@
+using System.Globalization;
+
+namespace Outpost.Cli.Simulation;
+
+/// <summary>What <c>outpost simulate</c> runs: the fleet, the span, the seed, and how fast simulated time passes.</summary>
+internal sealed record SimulationSettings
+{
+    /// <summary>Stores, each a real store server (its own SQLite log, replication agent, checkout) behind a link of its own.</summary>
+    public int Stores { get; init; } = 40;
+
+    /// <summary>Tills per store, each an enrolled device selling through the store's API.</summary>
+    public int DevicesPerStore { get; init; } = 4;
+
+    /// <summary>The simulated span, in hours.</summary>
+    public double Hours { get; init; } = 2;
+
+    /// <summary>The seed of the fault schedule, the sales and the price changes.</summary>
+    public int Seed { get; init; } = 1;
+
+    /// <summary>A store's sales over a whole day, spread by <see cref="DailyCurve"/>.</summary>
+    public int SalesPerDay { get; init; } = 600;
+
+    /// <summary>Real seconds a simulated hour takes.</summary>
+    public double SecondsPerHour { get; init; } = 20;
+
+    /// <summary>Where the verdict (JSON) and the report (HTML) go; null: the data folder.</summary>
+    public string? ReportDirectory { get; init; }
+
+    /// <summary>Where HQ's and the stores' files go; null: a new temp folder, deleted after a run that passed.</summary>
+    public string? DataDirectory { get; init; }
+
+    /// <summary>A defect injected after the run, before the check, to show the checker catches it: lose-one-sale or double-one-sale.</summary>
+    public string? Inject { get; init; }
+
+    /// <summary>The simulated moment the span starts (UTC): Europe's lunch peak.</summary>
+    public static DateTimeOffset Start { get; } = new(2026, 12, 7, 11, 0, 0, TimeSpan.Zero);
+
+    public TimeSpan Span => TimeSpan.FromHours(Hours);
+
+    /// <summary>Simulated seconds per real second.</summary>
+    public double Speed => 3600 / SecondsPerHour;
+
+    /// <summary>The command that runs this configuration again.</summary>
+    public string Command => string.Create(CultureInfo.InvariantCulture,
+        $"outpost simulate --stores {Stores} --devices-per-store {DevicesPerStore} --hours {Hours} --sales-per-day {SalesPerDay} --seconds-per-hour {SecondsPerHour} --seed {Seed}{(Inject is null ? "" : " --inject " + Inject)}");
+}

@@ -1,0 +1,75 @@
+namespace Outpost.Cli.Simulation;
+
+/// <summary>What a simulation proved, written as <c>verdict.json</c>; <see cref="Passed"/> only when nothing was lost or doubled and every store converged.</summary>
+internal sealed record SimulationVerdict
+{
+    public int Seed { get; init; }
+
+    /// <summary>The command that replays this run (same seed: same schedule of sales, price changes and faults).</summary>
+    public string Command { get; init; } = "";
+
+    public int Stores { get; init; }
+
+    public int DevicesPerStore { get; init; }
+
+    public double SimulatedHours { get; init; }
+
+    /// <summary>Sales the schedule asked the tills to make.</summary>
+    public int Planned { get; init; }
+
+    /// <summary>Sales a till saw completed (the store answered its <c>complete</c>).</summary>
+    public int Acknowledged { get; init; }
+
+    /// <summary>Sales a till gave up on after retries: the store never answered.</summary>
+    public int FailedAtDevice { get; init; }
+
+    /// <summary>Completed sales in HQ's log (copies counted).</summary>
+    public int StoredAtHq { get; init; }
+
+    /// <summary>Acknowledged sales missing at their store or at HQ: must be 0.</summary>
+    public int Lost { get; init; }
+
+    public int LostAtHq { get; init; }
+
+    public int LostAtStore { get; init; }
+
+    /// <summary>Extra copies of a sale at HQ: must be 0.</summary>
+    public int Doubled { get; init; }
+
+    /// <summary>Stores whose log agrees with HQ's both ways and whose prices are the ones HQ set for them.</summary>
+    public int Converged { get; init; }
+
+    public IReadOnlyList<string> NotConverged { get; init; } = [];
+
+    /// <summary>Stores whose sales in HQ's read model differ from a recount of HQ's log: must be none.</summary>
+    public IReadOnlyList<string> ReadModelMismatches { get; init; } = [];
+
+    public int PricesPublished { get; init; }
+
+    /// <summary>Faults injected, by kind.</summary>
+    public IReadOnlyDictionary<string, int> Faults { get; init; } = new Dictionary<string, int>();
+
+    /// <summary>Real seconds from a fault's end until the store was online with nothing waiting to go up: p50, p99, max.</summary>
+    public IReadOnlyList<double> CatchUpSeconds { get; init; } = [];
+
+    /// <summary>Real seconds from the span's end (every link restored) until every store had converged.</summary>
+    public double SettleSeconds { get; init; }
+
+    public double RealSeconds { get; init; }
+
+    /// <summary>CPU of the whole process (HQ, every store server, every till): they share it.</summary>
+    public double ProcessCpuSeconds { get; init; }
+
+    public double ProcessPeakMiB { get; init; }
+
+    public long HqDatabaseBytes { get; init; }
+
+    /// <summary>Bytes through every store's link, both ways.</summary>
+    public long WireBytes { get; init; }
+
+    public IReadOnlyList<FleetSample> Samples { get; init; } = [];
+
+    public bool Passed => Lost == 0 && Doubled == 0 && FailedAtDevice == 0 && Converged == Stores && ReadModelMismatches.Count == 0 && Acknowledged == Planned;
+
+    public double StoreDays => Stores * SimulatedHours / 24;
+}

@@ -1,0 +1,127 @@
+using System.Text.Json;
+using Outpost.Cli.Simulation;
+
+namespace Outpost.Cli.Tests;
+
+/// <summary>
+/// <c>outpost simulate</c>: a seeded schedule replays exactly; a small fleet under link faults ends with nothing lost,
+/// nothing doubled and every store converged; and the checker fails when HQ's data is damaged, so a passing verdict
+/// means something.
+/// </summary>
+public sealed class SimulationTests : IDisposable
+{
+    private readonly string _directory = Path.Combine(Path.GetTempPath(), "outpost-sim-tests", Guid.NewGuid().ToString("N"));
+
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public void The_same_seed_gives_the_same_faults_and_sales_and_another_seed_other_ones()
+    {
+        var span = TimeSpan.FromHours(24);
+        Assert.Equal(FaultSchedule.Create(7, 200, span), FaultSchedule.Create(7, 200, span));
+        Assert.NotEqual(FaultSchedule.Create(7, 200, span), FaultSchedule.Create(8, 200, span));
+        var start = new DateTimeOffset(2026, 12, 7, 0, 0, 0, TimeSpan.Zero);
+        Assert.Equal(DailyCurve.SaleTimes(7, 3, "Europe/Paris", start, span, 500), DailyCurve.SaleTimes(7, 3, "Europe/Paris", start, span, 500));
+        Assert.NotEqual(DailyCurve.SaleTimes(7, 3, "Europe/Paris", start, span, 500), DailyCurve.SaleTimes(8, 3, "Europe/Paris", start, span, 500));
+    }
+
+    [Fact]
+    public void Faults_are_heavy_tailed_never_overlap_on_a_link_and_one_store_in_a_hundred_is_offline_all_day()
+    {
+        var span = TimeSpan.FromHours(24);
+        var faults = FaultSchedule.Create(1, 2000, span);
+        Assert.Equal(20, faults.Count(f => f.Kind == FaultKind.OfflineAllSpan));
+        Assert.All(faults, f => Assert.True(f.Start >= TimeSpan.Zero && f.End <= span, $"{f} leaves the span"));
+        foreach (var store in faults.GroupBy(f => f.Store))
+        {
+            var ordered = store.OrderBy(f => f.Start).ToList();
+            for (var i = 1; i < ordered.Count; i++)
+            {
+                Assert.True(ordered[i].Start >= ordered[i - 1].End, $"{ordered[i - 1]} and {ordered[i]} overlap");
+            }
+        }
+
+        // Many short, a few very long: most under ten minutes, some over an hour.
+        var lengths = faults.Where(f => f.Kind != FaultKind.OfflineAllSpan).Select(f => f.Duration).ToList();
+        Assert.True(lengths.Count(d => d < TimeSpan.FromMinutes(10)) > lengths.Count * 0.8, "most faults should be short");
+        Assert.True(lengths.Any(d => d > TimeSpan.FromHours(1)), "some faults should last hours");
+        Assert.All(Enum.GetValues<FaultKind>(), kind => Assert.Contains(faults, f => f.Kind == kind));
+    }
+
+    [Fact]
+    public void Sales_follow_the_store_s_local_day_lunch_busier_than_the_night()
+    {
+        var start = new DateTimeOffset(2026, 12, 7, 0, 0, 0, TimeSpan.Zero);
+        foreach (var zone in new[] { "Europe/Paris", "America/New_York", "Asia/Tokyo" })
+        {
+            var tz = TimeZoneInfo.FindSystemTimeZoneById(zone);
+            var hours = DailyCurve.SaleTimes(3, 1, zone, start, TimeSpan.FromDays(20), 1000).Select(t => TimeZoneInfo.ConvertTime(start + t, tz).Hour).ToList();
+            Assert.InRange(hours.Count, 19_000, 21_000);
+            Assert.True(hours.Count(h => h == 12) > 10 * hours.Count(h => h == 3), $"{zone}: lunch {hours.Count(h => h == 12)}, 3 am {hours.Count(h => h == 3)}");
+        }
+    }
+
+    [Fact]
+    public async Task A_small_fleet_under_link_faults_loses_nothing_doubles_nothing_and_converges()
+    {
+        var report = Path.Combine(_directory, "report");
+        var (exit, output) = await RunAsync("simulate", "--stores", "12", "--devices-per-store", "2", "--hours", "1", "--seed", "5", "--report", report, "--data", Path.Combine(_directory, "data"));
+        Assert.True(exit == 0, output);
+        Assert.Contains("VERDICT: PASSED", output, StringComparison.Ordinal);
+        using var verdict = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(report, "verdict.json"), Ct));
+        var v = verdict.RootElement;
+        Assert.True(v.GetProperty("planned").GetInt32() > 100, output);
+        Assert.Equal(v.GetProperty("planned").GetInt32(), v.GetProperty("acknowledged").GetInt32());
+        Assert.Equal(v.GetProperty("acknowledged").GetInt32(), v.GetProperty("storedAtHq").GetInt32());
+        Assert.Equal(0, v.GetProperty("lost").GetInt32());
+        Assert.Equal(0, v.GetProperty("doubled").GetInt32());
+        Assert.Equal(12, v.GetProperty("converged").GetInt32());
+        Assert.Empty(v.GetProperty("readModelMismatches").EnumerateArray());
+        Assert.True(v.GetProperty("faults").EnumerateObject().Sum(f => f.Value.GetInt32()) > 0, "the run injected no fault");
+        Assert.True(v.GetProperty("wireBytes").GetInt64() > 0);
+        var html = await File.ReadAllTextAsync(Path.Combine(report, "report.html"), Ct);
+        Assert.Contains("<svg", html, StringComparison.Ordinal);
+        Assert.Contains("passed", html, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("lose-one-sale", "lost")]
+    [InlineData("double-one-sale", "doubled")]
+    public async Task The_checker_catches_a_sale_HQ_lost_or_applied_twice(string defect, string counted)
+    {
+        var report = Path.Combine(_directory, "report-" + defect);
+        var (exit, output) = await RunAsync("simulate", "--stores", "4", "--devices-per-store", "2", "--hours", "0.5", "--seed", "9", "--report", report, "--inject", defect, "--data", Path.Combine(_directory, "data-" + defect));
+        Assert.True(exit == 1, output);
+        Assert.Contains("VERDICT: FAILED (seed 9). Replay: outpost simulate --stores 4 --devices-per-store 2 --hours 0.5", output, StringComparison.Ordinal);
+        using var verdict = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(report, "verdict.json"), Ct));
+        Assert.Equal(1, verdict.RootElement.GetProperty(counted).GetInt32());
+        Assert.False(verdict.RootElement.GetProperty("passed").GetBoolean());
+    }
+
+    [Fact]
+    public async Task An_unknown_defect_or_an_empty_fleet_is_refused_with_what_is_wrong()
+    {
+        var (exit, output) = await RunAsync("simulate", "--inject", "lose-everything");
+        Assert.Equal(2, exit);
+        Assert.Contains("lose-one-sale and double-one-sale", output, StringComparison.Ordinal);
+        (exit, output) = await RunAsync("simulate", "--stores", "0");
+        Assert.Equal(2, exit);
+        Assert.Contains("--stores", output, StringComparison.Ordinal);
+    }
+
+    public void Dispose()
+    {
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        if (Directory.Exists(_directory))
+        {
+            Directory.Delete(_directory, recursive: true);
+        }
+    }
+
+    private static async Task<(int Exit, string Output)> RunAsync(params string[] args)
+    {
+        using var output = new StringWriter();
+        var exit = await OutpostCommand.RunAsync(args, output, Ct);
+        return (exit, output.ToString());
+    }
+}
