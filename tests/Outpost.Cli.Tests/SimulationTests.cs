@@ -28,6 +28,7 @@ public sealed class SimulationTests : IDisposable
     [Fact]
     public void Faults_are_heavy_tailed_never_overlap_on_a_link_and_one_store_in_a_hundred_is_offline_all_day()
     {
+        // Kills are drawn apart (FaultSchedule.Kills), for the stores that run as processes.
         var span = TimeSpan.FromHours(24);
         var faults = FaultSchedule.Create(1, 2000, span);
         Assert.Equal(20, faults.Count(f => f.Kind == FaultKind.OfflineAllSpan));
@@ -45,7 +46,13 @@ public sealed class SimulationTests : IDisposable
         var lengths = faults.Where(f => f.Kind != FaultKind.OfflineAllSpan).Select(f => f.Duration).ToList();
         Assert.True(lengths.Count(d => d < TimeSpan.FromMinutes(10)) > lengths.Count * 0.8, "most faults should be short");
         Assert.True(lengths.Any(d => d > TimeSpan.FromHours(1)), "some faults should last hours");
-        Assert.All(Enum.GetValues<FaultKind>(), kind => Assert.Contains(faults, f => f.Kind == kind));
+        Assert.All(Enum.GetValues<FaultKind>().Where(k => k != FaultKind.Kill), kind => Assert.Contains(faults, f => f.Kind == kind));
+        var killable = FaultSchedule.Killable(2000, 4);
+        var kills = FaultSchedule.Kills(1, killable, span, 200);
+        Assert.Equal(200, kills.Count);
+        Assert.All(kills, k => Assert.Contains(k.Store, killable));
+        Assert.Equal(4, kills.Select(k => k.Store).Distinct().Count());
+        Assert.Equal(kills, FaultSchedule.Kills(1, killable, span, 200));
     }
 
     [Fact]
@@ -65,7 +72,8 @@ public sealed class SimulationTests : IDisposable
     public async Task A_small_fleet_under_link_faults_loses_nothing_doubles_nothing_and_converges()
     {
         var report = Path.Combine(_directory, "report");
-        var (exit, output) = await RunAsync("simulate", "--stores", "12", "--devices-per-store", "2", "--hours", "1", "--seed", "5", "--report", report, "--data", Path.Combine(_directory, "data"));
+        var (exit, output) = await RunAsync("simulate", "--stores", "12", "--devices-per-store", "2", "--process-stores", "2", "--kills", "4", "--hours", "1", "--seed", "5",
+            "--report", report, "--data", Path.Combine(_directory, "data"));
         Assert.True(exit == 0, output);
         Assert.Contains("VERDICT: PASSED", output, StringComparison.Ordinal);
         using var verdict = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(report, "verdict.json"), Ct));
@@ -79,6 +87,11 @@ public sealed class SimulationTests : IDisposable
         Assert.Empty(v.GetProperty("readModelMismatches").EnumerateArray());
         Assert.True(v.GetProperty("faults").EnumerateObject().Sum(f => f.Value.GetInt32()) > 0, "the run injected no fault");
         Assert.True(v.GetProperty("wireBytes").GetInt64() > 0);
+
+        // Two stores ran as processes of their own and were killed with SIGKILL four times in all, mid-sale or not.
+        Assert.Equal(4, v.GetProperty("kills").GetInt32());
+        Assert.Equal(4, v.GetProperty("faults").GetProperty("Kill").GetInt32());
+        Assert.Equal(3, v.GetProperty("killRecoverySeconds").GetArrayLength());
         var html = await File.ReadAllTextAsync(Path.Combine(report, "report.html"), Ct);
         Assert.Contains("<svg", html, StringComparison.Ordinal);
         Assert.Contains("passed", html, StringComparison.Ordinal);
@@ -92,7 +105,7 @@ public sealed class SimulationTests : IDisposable
         var report = Path.Combine(_directory, "report-" + defect);
         var (exit, output) = await RunAsync("simulate", "--stores", "4", "--devices-per-store", "2", "--hours", "0.5", "--seed", "9", "--report", report, "--inject", defect, "--data", Path.Combine(_directory, "data-" + defect));
         Assert.True(exit == 1, output);
-        Assert.Contains("VERDICT: FAILED (seed 9). Replay: outpost simulate --stores 4 --devices-per-store 2 --hours 0.5", output, StringComparison.Ordinal);
+        Assert.Contains("VERDICT: FAILED (seed 9). Replay: outpost simulate --stores 4 --devices-per-store 2 --process-stores 2 --kills 6 --hours 0.5", output, StringComparison.Ordinal);
         using var verdict = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(report, "verdict.json"), Ct));
         Assert.Equal(1, verdict.RootElement.GetProperty(counted).GetInt32());
         Assert.False(verdict.RootElement.GetProperty("passed").GetBoolean());

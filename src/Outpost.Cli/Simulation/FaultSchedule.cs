@@ -20,6 +20,9 @@ internal enum FaultKind
 
     /// <summary>Down from the start of the simulated span to its end: the store catches up only after it.</summary>
     OfflineAllSpan,
+
+    /// <summary>The store's process killed with SIGKILL, down for the fault's length, then started again on the same files.</summary>
+    Kill,
 }
 
 /// <summary>One fault on one store's link, in simulated time from the start of the span.</summary>
@@ -77,6 +80,22 @@ internal static class FaultSchedule
         }
 
         return faults;
+    }
+
+    /// <summary>Which stores run as processes of their own (to be killed): <paramref name="count"/> of them, spread over the fleet.</summary>
+    public static IReadOnlySet<int> Killable(int stores, int count) =>
+        count <= 0 ? new HashSet<int>() : Enumerable.Range(0, count).Select(i => (i * stores / count + stores / count / 3) % stores).ToHashSet();
+
+    /// <summary>
+    /// <paramref name="count"/> SIGKILLs over the killable stores in turn, at moments drawn from the seed over the first
+    /// 90 % of the span; each keeps the store down 10 s to 2 min of simulated time.
+    /// </summary>
+    public static IReadOnlyList<Fault> Kills(int seed, IReadOnlySet<int> killable, TimeSpan span, int count)
+    {
+        var random = new Random(StableSeed.Of(seed, 0x6b111));
+        var stores = killable.Order().ToList();
+        return count <= 0 || stores.Count == 0 ? []
+            : [.. Enumerable.Range(0, count).Select(k => new Fault(stores[k % stores.Count], span * 0.9 * random.NextDouble(), TimeSpan.FromSeconds(10 + random.Next(110)), FaultKind.Kill))];
     }
 
     private static TimeSpan Exponential(Random random, TimeSpan mean) => TimeSpan.FromSeconds(-Math.Log(1 - random.NextDouble()) * mean.TotalSeconds);

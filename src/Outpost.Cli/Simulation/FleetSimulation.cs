@@ -37,11 +37,13 @@ internal sealed class FleetSimulation(SimulationSettings settings, TextWriter ou
     {
         var directory = settings.DataDirectory ?? Path.Combine(Path.GetTempPath(), "outpost-sim-" + Guid.NewGuid().ToString("N")[..8]);
         Directory.CreateDirectory(directory);
+        var killable = FaultSchedule.Killable(settings.Stores, Math.Min(settings.ProcessStores, settings.Stores));
+        var kills = FaultSchedule.Kills(settings.Seed, killable, settings.Span, killable.Count == 0 ? 0 : settings.Kills);
         var faults = FaultSchedule.Create(settings.Seed, settings.Stores, settings.Span);
         var plans = Enumerable.Range(0, settings.Stores)
             .Select(i => DailyCurve.SaleTimes(settings.Seed, i, Zone(i), SimulationSettings.Start, settings.Span, settings.SalesPerDay)).ToList();
         output.WriteLine($"simulate: {settings.Stores} stores x {settings.DevicesPerStore} tills, {settings.Hours} simulated hours from {SimulationSettings.Start:yyyy-MM-dd HH:mm} UTC at {settings.Speed:N0}x, seed {settings.Seed}");
-        output.WriteLine($"  planned: {plans.Sum(p => p.Count):N0} sales, {faults.Count:N0} link faults ({string.Join(", ", faults.GroupBy(f => f.Kind).OrderBy(g => g.Key).Select(g => $"{g.Key} {g.Count()}"))})");
+        output.WriteLine($"  planned: {plans.Sum(p => p.Count):N0} sales, {faults.Count:N0} link faults ({string.Join(", ", faults.GroupBy(f => f.Kind).OrderBy(g => g.Key).Select(g => $"{g.Key} {g.Count()}"))}), {kills.Count} SIGKILLs of the {killable.Count} stores run as processes of their own");
 
         var cpuBefore = Environment.CpuUsage.TotalTime;
         var hq = CentralHost.Build(new CentralOptions
@@ -70,7 +72,7 @@ internal sealed class FleetSimulation(SimulationSettings settings, TextWriter ou
                 {
                     var region = "r" + (i % Regions).ToString(CultureInfo.InvariantCulture);
                     var secret = (await registry.RegisterOrRotateAsync(SimulatedStore.StoreId(i), region, ct)).Secret;
-                    started[i] = await SimulatedStore.StartAsync(i, region, Zone(i), secret, hq.Address(), directory, settings.Seed, settings.DevicesPerStore, ct);
+                    started[i] = await SimulatedStore.StartAsync(i, region, Zone(i), secret, hq.Address(), directory, settings.Seed, settings.DevicesPerStore, killable.Contains(i), ct);
                 });
             }
             finally
@@ -92,6 +94,8 @@ internal sealed class FleetSimulation(SimulationSettings settings, TextWriter ou
             var sampling = SampleAsync(stores, clock, samples, stop.Token);
             var selling = Task.WhenAll(stores.Select(s => s.SellAsync(plans[s.Index], RealAt, clock, Products, settings.Seed, (store, sale) => acknowledged.Enqueue((store, sale)), cancellationToken)));
             var faulting = Task.WhenAll(faults.Select(f => FaultAsync(stores[f.Store], f, RealAt, clock, catchUps, cancellationToken)));
+            var recoveries = new ConcurrentQueue<double>();
+            var killing = Task.WhenAll(kills.GroupBy(k => k.Store).Select(k => KillsAsync(stores[k.Key], [.. k], RealAt, clock, recoveries, cancellationToken)));
             var pricing = PricesAsync(admin, stores, RealAt, clock, published, cancellationToken);
             await Task.WhenAll(selling, pricing);
             var span = RealAt(settings.Span);
@@ -107,6 +111,7 @@ internal sealed class FleetSimulation(SimulationSettings settings, TextWriter ou
             }
 
             await faulting;
+            await killing;
             var settling = Stopwatch.StartNew();
             var converged = await SimulationChecker.SettleAsync(output, hq, stores, published, TimeSpan.FromMinutes(5), cancellationToken);
             var settled = settling.Elapsed;
@@ -120,8 +125,11 @@ internal sealed class FleetSimulation(SimulationSettings settings, TextWriter ou
                 output.WriteLine($"  injected defect: {defect} (the checker must catch it)");
             }
 
-            var verdict = await SimulationChecker.CheckAsync(settings, hq, stores, [.. acknowledged], published, faults, plans.Sum(p => p.Count), cancellationToken) with
+            var verdict = await SimulationChecker.CheckAsync(settings, hq, stores, [.. acknowledged], published, [.. faults, .. kills], plans.Sum(p => p.Count), cancellationToken) with
             {
+                Kills = stores.Sum(s => s.Kills),
+                KillRecoverySeconds = Percentiles(recoveries),
+                SalesStartedAgain = stores.Sum(s => s.Restarted),
                 SettleSeconds = settled.TotalSeconds,
                 RealSeconds = clock.Elapsed.TotalSeconds,
                 CatchUpSeconds = Percentiles(catchUps),
@@ -257,7 +265,7 @@ internal sealed class FleetSimulation(SimulationSettings settings, TextWriter ou
         var lifted = Stopwatch.StartNew();
         while (lifted.Elapsed < CatchUpBound && !cancellationToken.IsCancellationRequested)
         {
-            var status = store.Monitor.Current;
+            var status = await store.StatusAsync(cancellationToken);
             if (status.State == ConnectivityState.Online && status.UpBacklog == 0)
             {
                 break;
@@ -271,13 +279,46 @@ internal sealed class FleetSimulation(SimulationSettings settings, TextWriter ou
 
     private static TimeSpan CatchUpBound { get; } = TimeSpan.FromMinutes(5);
 
+    /// <summary>
+    /// Kills a store's process with SIGKILL at each of its moments, keeps it down for the kill's length, starts it
+    /// again on the same files, and times it from the kill until it is online with nothing waiting to go up.
+    /// </summary>
+    private static async Task KillsAsync(SimulatedStore store, List<Fault> kills, Func<TimeSpan, TimeSpan> realAt, Stopwatch clock, ConcurrentQueue<double> recoveries, CancellationToken cancellationToken)
+    {
+        foreach (var kill in kills.OrderBy(k => k.Start))
+        {
+            var wait = realAt(kill.Start) - clock.Elapsed;
+            if (wait > TimeSpan.Zero)
+            {
+                await Task.Delay(wait, cancellationToken);
+            }
+
+            var down = Stopwatch.StartNew();
+            await store.KillAsync();
+            await Task.Delay(realAt(kill.Duration), cancellationToken);
+            await store.StartProcessAsync(cancellationToken);
+            while (down.Elapsed < CatchUpBound)
+            {
+                var status = await store.StatusAsync(cancellationToken);
+                if (status.State == ConnectivityState.Online && status.UpBacklog == 0)
+                {
+                    break;
+                }
+
+                await Task.Delay(50, cancellationToken);
+            }
+
+            recoveries.Enqueue(Math.Min(down.Elapsed.TotalSeconds, CatchUpBound.TotalSeconds));
+        }
+    }
+
     private async Task SampleAsync(List<SimulatedStore> stores, Stopwatch clock, ConcurrentQueue<FleetSample> samples, CancellationToken cancellationToken)
     {
         try
         {
             while (!cancellationToken.IsCancellationRequested)
             {
-                var statuses = stores.Select(s => s.Monitor.Current).ToList();
+                var statuses = await Task.WhenAll(stores.Select(s => s.StatusAsync(cancellationToken)));
                 samples.Enqueue(new FleetSample(clock.Elapsed.TotalSeconds * settings.Speed / 3600, statuses.Sum(s => s.UpBacklog),
                     statuses.Count(s => s.State != ConnectivityState.Online), Process.GetCurrentProcess().WorkingSet64 / (1024.0 * 1024)));
                 await Task.Delay(TimeSpan.FromMilliseconds(500), cancellationToken);

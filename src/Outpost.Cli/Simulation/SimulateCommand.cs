@@ -13,6 +13,8 @@ internal static class SimulateCommand
     {
         var stores = new Option<int>("--stores") { Description = "Stores, each a real store server with its own log, agent and checkout.", DefaultValueFactory = _ => 40 };
         var devices = new Option<int>("--devices-per-store") { Description = "Tills per store, each an enrolled device selling through the store's API.", DefaultValueFactory = _ => 4 };
+        var processStores = new Option<int>("--process-stores") { Description = "Stores that run as processes of their own (outpost store), killed with SIGKILL and started again.", DefaultValueFactory = _ => 2 };
+        var kills = new Option<int>("--kills") { Description = "SIGKILLs over the span, spread over the process stores in turn.", DefaultValueFactory = _ => 6 };
         var hours = new Option<double>("--hours") { Description = "Simulated hours.", DefaultValueFactory = _ => 2 };
         var seed = new Option<int>("--seed") { Description = "Seed of the sales, the price changes and the faults: the same seed replays the same schedule.", DefaultValueFactory = _ => 1 };
         var perDay = new Option<int>("--sales-per-day") { Description = "A store's sales in a whole day, spread over its local day.", DefaultValueFactory = _ => 600 };
@@ -21,7 +23,7 @@ internal static class SimulateCommand
         var data = new Option<DirectoryInfo?>("--data") { Description = "Where HQ's and the stores' files go (default: a new temp folder, deleted after a verdict that passed)." };
         var inject = new Option<string?>("--inject") { Description = "A defect to inject before the check, to see the checker catch it: lose-one-sale or double-one-sale." };
         var command = new Command("simulate", "Run a fleet of store servers and HQ under a seeded schedule of link faults, and check that nothing was lost or doubled and every store converged.");
-        foreach (var option in new Option[] { stores, devices, hours, seed, perDay, speed, report, data, inject })
+        foreach (var option in new Option[] { stores, devices, processStores, kills, hours, seed, perDay, speed, report, data, inject })
         {
             command.Options.Add(option);
         }
@@ -32,6 +34,8 @@ internal static class SimulateCommand
             {
                 Stores = result.GetValue(stores),
                 DevicesPerStore = result.GetValue(devices),
+                ProcessStores = result.GetValue(processStores),
+                Kills = result.GetValue(kills),
                 Hours = result.GetValue(hours),
                 Seed = result.GetValue(seed),
                 SalesPerDay = result.GetValue(perDay),
@@ -39,9 +43,9 @@ internal static class SimulateCommand
                 DataDirectory = result.GetValue(data)?.FullName,
                 Inject = result.GetValue(inject),
             };
-            if (settings.Stores < 1 || settings.DevicesPerStore < 1 || settings.Hours <= 0 || settings.SalesPerDay < 1 || settings.SecondsPerHour <= 0)
+            if (settings.Stores < 1 || settings.DevicesPerStore < 1 || settings.Hours <= 0 || settings.SalesPerDay < 1 || settings.SecondsPerHour <= 0 || settings.ProcessStores < 0 || settings.Kills < 0)
             {
-                output.WriteLine("--stores, --devices-per-store and --sales-per-day must be at least 1; --hours and --seconds-per-hour more than 0.");
+                output.WriteLine("--stores, --devices-per-store and --sales-per-day must be at least 1; --hours and --seconds-per-hour more than 0; --process-stores and --kills 0 or more.");
                 return 2;
             }
 
@@ -88,6 +92,10 @@ internal static class SimulateCommand
         }
 
         text.AppendLine(CultureInfo.InvariantCulture, $"  faults injected: {string.Join(", ", v.Faults.OrderBy(f => f.Key).Select(f => $"{f.Key} {f.Value}"))}; {v.PricesPublished} prices published by HQ");
+        var recovery = v.KillRecoverySeconds.Count == 3
+            ? string.Create(CultureInfo.InvariantCulture, $"; from the kill until online again with nothing waiting (real seconds): p50 {v.KillRecoverySeconds[0]:F2}, p99 {v.KillRecoverySeconds[1]:F2}, max {v.KillRecoverySeconds[2]:F2}; sales scanned again after a crash lost their basket: {v.SalesStartedAgain}")
+            : "";
+        text.AppendLine(CultureInfo.InvariantCulture, $"  SIGKILLs of store processes: {v.Kills}{recovery}");
         if (v.CatchUpSeconds.Count == 3)
         {
             text.AppendLine(CultureInfo.InvariantCulture, $"  catch-up after a fault (real seconds until online with nothing waiting): p50 {v.CatchUpSeconds[0]:F2}, p99 {v.CatchUpSeconds[1]:F2}, max {v.CatchUpSeconds[2]:F2}");

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
+using Outpost.Cli.Bench;
 using Outpost.Store;
 using Outpost.Sync.Agent;
 using Outpost.Sync.Faults;
@@ -11,26 +12,35 @@ using Outpost.Sync.Hosting;
 namespace Outpost.Cli.Simulation;
 
 /// <summary>
-/// One store of the simulation: a real store server in this process (its own SQLite log, replication agent and
-/// checkout), its link to HQ through a <see cref="FaultProxy"/>, and its tills, enrolled devices that sell through
-/// the store's API on the store's schedule. A sale counts as acknowledged when the till's <c>complete</c> answered.
+/// One store of the simulation: a real store server (its own SQLite log, replication agent and checkout), its link to
+/// HQ through a <see cref="FaultProxy"/>, and its tills, enrolled devices that sell through the store's API on the
+/// store's schedule. A sale counts as acknowledged when the till's <c>complete</c> answered. Most stores run in this
+/// process; a sample runs as child processes (<c>outpost store</c>) that the simulation kills with SIGKILL and starts
+/// again on the same files.
 /// </summary>
 internal sealed class SimulatedStore : IAsyncDisposable
 {
     private const string AdminToken = "simulation-back-office";
     private readonly List<HttpClient> _tills = [];
-    private readonly SocketsHttpHandler _handler = new() { PooledConnectionLifetime = TimeSpan.FromMinutes(5) };
+    private readonly SocketsHttpHandler _handler = new() { PooledConnectionLifetime = TimeSpan.FromMinutes(5), ConnectTimeout = TimeSpan.FromSeconds(5) };
+    private readonly WebApplication? _server;
+    private readonly List<string> _arguments = [];
+    private readonly Dictionary<string, string> _environment = [];
+    private readonly string _logPath;
+    private OutpostProcess? _process;
+    private Outpost.Core.Log.Sqlite.SqliteEventLog? _closedLog;
+    private HttpClient? _admin;
 
-    private SimulatedStore(int index, string id, string region, string zone, FaultProxy link, WebApplication server)
+    private SimulatedStore(int index, string id, string region, string zone, FaultProxy link, Uri address, string logPath, WebApplication? server)
     {
         Index = index;
         Id = id;
         Region = region;
         Zone = zone;
         Link = link;
-        Server = server;
-        Monitor = server.Services.GetRequiredService<ConnectivityMonitor>();
-        Log = server.Services.GetRequiredService<Outpost.Core.Log.IEventLog>();
+        Address = address;
+        _logPath = logPath;
+        _server = server;
     }
 
     public int Index { get; }
@@ -43,46 +53,133 @@ internal sealed class SimulatedStore : IAsyncDisposable
 
     public FaultProxy Link { get; }
 
-    public WebApplication Server { get; }
+    public Uri Address { get; }
 
-    public ConnectivityMonitor Monitor { get; }
+    /// <summary>Whether this store runs as a child process the simulation kills.</summary>
+    public bool Killable => _server is null;
 
-    public Outpost.Core.Log.IEventLog Log { get; }
+    /// <summary>Times this store's process was killed.</summary>
+    public int Kills { get; private set; }
 
     /// <summary>Sales a till gave up on (the store never answered): none expected, each one reported.</summary>
     public int FailedAtDevice;
 
-    public static async Task<SimulatedStore> StartAsync(int index, string region, string zone, string secret, Uri hq, string directory, int seed, int tills, CancellationToken cancellationToken)
+    /// <summary>Sales a till started again from a new basket after its store lost the basket in a crash.</summary>
+    public int Restarted;
+
+    public static async Task<SimulatedStore> StartAsync(int index, string region, string zone, string secret, Uri hq, string directory, int seed, int tills, bool asProcess, CancellationToken cancellationToken)
     {
         var id = StoreId(index);
         var link = new FaultProxy(hq, seed: StableSeed.Of(seed, index));
-        var options = new StoreOptions
+        var data = Path.Combine(directory, id);
+        SimulatedStore store;
+        if (asProcess)
         {
-            StoreId = id,
-            Region = region,
-            TimeZone = zone,
-            DataDirectory = Path.Combine(directory, id),
-            Urls = "http://127.0.0.1:0",
-            AdminToken = AdminToken,
-            RetentionInterval = TimeSpan.FromMinutes(1),
-        };
-        options.Sync.Central = link.Address;
-        options.Sync.Secret = secret;
+            var address = new Uri($"http://127.0.0.1:{OutpostProcess.FreePort()}/");
+            store = new SimulatedStore(index, id, region, zone, link, address, Path.Combine(data, "store.db"), null);
+            store._arguments.AddRange(["store", "--id", id, "--region", region, "--time-zone", zone, "--data", data, "--urls", address.ToString().TrimEnd('/'),
+                "--admin-token", AdminToken, "--central", link.Address.ToString(), "--secret", secret]);
+            store._environment["Logging__LogLevel__Default"] = "Warning";
+            store._environment["OUTPOST_STORE_Sync__BackoffCap"] = "00:00:01";
+            store._environment["OUTPOST_STORE_RetentionInterval"] = "00:01:00";
+            await store.StartProcessAsync(cancellationToken);
+        }
+        else
+        {
+            var options = new StoreOptions
+            {
+                StoreId = id,
+                Region = region,
+                TimeZone = zone,
+                DataDirectory = data,
+                Urls = "http://127.0.0.1:0",
+                AdminToken = AdminToken,
+                RetentionInterval = TimeSpan.FromMinutes(1),
+            };
+            options.Sync.Central = link.Address;
+            options.Sync.Secret = secret;
 
-        // Simulated time passes about 180 times faster than real time: the agent's back-off is capped at one real
-        // second, so that a reconnection is not measured in the agent's waiting instead of in replication.
-        options.Sync.BackoffCap = TimeSpan.FromSeconds(1);
-        var server = StoreHost.Build(options, builder => builder.Logging.SetMinimumLevel(LogLevel.None));
-        await server.StartAsync(cancellationToken);
-        var store = new SimulatedStore(index, id, region, zone, link, server);
-        using var admin = store.Client(AdminToken);
+            // Simulated time passes about 180 times faster than real time: the agent's back-off is capped at one real
+            // second, so that a reconnection is not measured in the agent's waiting instead of in replication.
+            options.Sync.BackoffCap = TimeSpan.FromSeconds(1);
+            var server = StoreHost.Build(options, builder => builder.Logging.SetMinimumLevel(LogLevel.None));
+            await server.StartAsync(cancellationToken);
+            store = new SimulatedStore(index, id, region, zone, link, server.Address(), options.LogPath, server);
+        }
+
+        store._admin = store.Client(AdminToken);
         for (var i = 0; i < tills; i++)
         {
-            var enrolled = await ReadAsync(await admin.PostAsJsonAsync("/api/devices", new { name = $"till {i + 1}", role = "till" }, cancellationToken), cancellationToken);
+            var enrolled = await ReadAsync(await store._admin.PostAsJsonAsync("/api/devices", new { name = $"till {i + 1}", role = "till" }, cancellationToken), cancellationToken);
             store._tills.Add(store.Client(enrolled.GetProperty("token").GetString()!));
         }
 
         return store;
+    }
+
+    /// <summary>The store's link to HQ as the store reports it; a store whose process is down is offline.</summary>
+    public async Task<ConnectivityStatus> StatusAsync(CancellationToken cancellationToken)
+    {
+        if (_server is not null)
+        {
+            return _server.Services.GetRequiredService<ConnectivityMonitor>().Current;
+        }
+
+        try
+        {
+            using var response = await _admin!.GetAsync("/api/connectivity", cancellationToken);
+            if (response.IsSuccessStatusCode)
+            {
+                var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync(cancellationToken)).RootElement;
+                return new ConnectivityStatus(Enum.Parse<ConnectivityState>(json.GetProperty("state").GetString()!, ignoreCase: true), json.GetProperty("since").GetDateTimeOffset(),
+                    json.TryGetProperty("lastError", out var error) && error.ValueKind == JsonValueKind.String ? error.GetString() : null,
+                    json.GetProperty("upBacklog").GetInt64(), json.GetProperty("downLag").GetInt64(), null, null);
+            }
+        }
+        catch (HttpRequestException)
+        {
+        }
+
+        return new ConnectivityStatus(ConnectivityState.Offline, DateTimeOffset.MinValue, "the store's process is down", 0, 0, null, null);
+    }
+
+    /// <summary>
+    /// The store's log, for the checker. A store in this process gives its open log; a child process is killed first
+    /// (SIGKILL, one last time: what it acknowledged must be in its file) and its file opened here.
+    /// </summary>
+    public async Task<Outpost.Core.Log.IEventLog> LogAsync()
+    {
+        if (_server is not null)
+        {
+            return _server.Services.GetRequiredService<Outpost.Core.Log.IEventLog>();
+        }
+
+        if (_closedLog is null)
+        {
+            await KillAsync(scheduled: false);
+            _closedLog = Outpost.Core.Log.Sqlite.SqliteEventLog.Open(new Outpost.Core.Log.LogOptions { Path = _logPath, NodeId = Id, Topics = Outpost.Retail.RetailTopics.Catalog });
+        }
+
+        return _closedLog;
+    }
+
+    /// <summary>SIGKILL: the process gets no chance to finish anything. <paramref name="scheduled"/>: a kill of the schedule, counted.</summary>
+    public async Task KillAsync(bool scheduled = true)
+    {
+        if (_process is { } process)
+        {
+            _process = null;
+            Kills += scheduled ? 1 : 0;
+            await process.DisposeAsync(); // Process.Kill: SIGKILL on Linux
+        }
+    }
+
+    /// <summary>Starts the child process again on the same files and port, and waits until it answers.</summary>
+    public async Task StartProcessAsync(CancellationToken cancellationToken)
+    {
+        _process = OutpostProcess.Start(_arguments, _environment);
+        using var probe = new HttpClient(_handler, disposeHandler: false) { BaseAddress = Address, Timeout = TimeSpan.FromSeconds(5) };
+        await _process.WaitUntilReadyAsync(probe, cancellationToken);
     }
 
     public static string StoreId(int index) => "sim-" + index.ToString("D5", CultureInfo.InvariantCulture);
@@ -118,7 +215,18 @@ internal sealed class SimulatedStore : IAsyncDisposable
                 }
 
                 var lines = Enumerable.Range(0, 1 + random.Next(3)).Select(_ => (products[random.Next(products.Count)], 1 + random.Next(2))).ToList();
-                if (await CheckoutAsync(till, lines, cancellationToken) is { } saleId)
+                string? saleId = null;
+                for (var attempt = 0; attempt < 3 && saleId is null; attempt++)
+                {
+                    // A basket the store lost in a crash is scanned again from a new one, as a cashier would.
+                    saleId = await CheckoutAsync(till, lines, cancellationToken);
+                    if (saleId is null && attempt < 2)
+                    {
+                        Interlocked.Increment(ref Restarted);
+                    }
+                }
+
+                if (saleId is not null)
                 {
                     acknowledged(Id, saleId);
                 }
@@ -136,9 +244,20 @@ internal sealed class SimulatedStore : IAsyncDisposable
             till.Dispose();
         }
 
+        _admin?.Dispose();
         _handler.Dispose();
-        await Server.StopAsync(CancellationToken.None);
-        await Server.DisposeAsync();
+        if (_server is not null)
+        {
+            await _server.StopAsync(CancellationToken.None);
+            await _server.DisposeAsync();
+        }
+
+        await KillAsync(scheduled: false);
+        if (_closedLog is not null)
+        {
+            await _closedLog.DisposeAsync();
+        }
+
         await Link.DisposeAsync();
     }
 
@@ -170,9 +289,14 @@ internal sealed class SimulatedStore : IAsyncDisposable
         return done?.GetProperty("sale").GetProperty("saleId").GetString();
     }
 
+    /// <summary>
+    /// One request of a sale, retried on a 5xx, a 429 or no answer (the store's process may be starting again after
+    /// a crash) for up to 30 s, as a till does; null when the store refused it or never answered.
+    /// </summary>
     private static async Task<JsonElement?> StepAsync(Func<Task<HttpResponseMessage>> send, CancellationToken cancellationToken)
     {
-        for (var attempt = 0; attempt < 5; attempt++)
+        var trying = Stopwatch.StartNew();
+        for (var attempt = 0; trying.Elapsed < TimeSpan.FromSeconds(30); attempt++)
         {
             try
             {
@@ -187,11 +311,11 @@ internal sealed class SimulatedStore : IAsyncDisposable
                     return null; // the store refused it: retrying would not help
                 }
             }
-            catch (HttpRequestException)
+            catch (Exception ex) when (ex is HttpRequestException || ex is TaskCanceledException && !cancellationToken.IsCancellationRequested)
             {
             }
 
-            await Task.Delay(TimeSpan.FromMilliseconds(100 << attempt), cancellationToken);
+            await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(1000, 100 << Math.Min(attempt, 4))), cancellationToken);
         }
 
         return null;
@@ -205,7 +329,7 @@ internal sealed class SimulatedStore : IAsyncDisposable
 
     private HttpClient Client(string token)
     {
-        var client = new HttpClient(_handler, disposeHandler: false) { BaseAddress = Server.Address(), Timeout = TimeSpan.FromSeconds(30) };
+        var client = new HttpClient(_handler, disposeHandler: false) { BaseAddress = Address, Timeout = TimeSpan.FromSeconds(30) };
         client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
         return client;
     }

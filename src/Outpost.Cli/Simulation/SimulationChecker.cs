@@ -27,7 +27,7 @@ internal static class SimulationChecker
         foreach (var store in stores)
         {
             var told = TimeSpan.FromSeconds(30);
-            while (await DivergenceAsync(hqLog, store, online: true, cancellationToken) is { } divergence)
+            while (await UnsettledAsync(hqLog, store, published, cancellationToken) is { } divergence)
             {
                 if (waited.Elapsed > timeout)
                 {
@@ -98,15 +98,28 @@ internal static class SimulationChecker
             recount[e.Origin.Node.Value] = (before.Sales + 1, before.Total + total);
         }
 
+        // Each store's price answers first: reading a store's log below stops a store that runs as a process.
+        var wrong = stores.ToDictionary(s => s.Id, _ => new List<string>(), StringComparer.Ordinal);
+        foreach (var store in stores)
+        {
+            wrong[store.Id].AddRange(await WrongPricesAsync(published, store, cancellationToken));
+        }
+
         var atStores = new HashSet<string>(StringComparer.Ordinal);
         foreach (var store in stores)
         {
-            await foreach (var e in ReadAllAsync(store.Log, Sales, cancellationToken))
+            var log = await store.LogAsync();
+            await foreach (var e in ReadAllAsync(log, Sales, cancellationToken))
             {
                 if (e.Type == CheckoutEvents.SaleCompleted)
                 {
                     atStores.Add(e.Key);
                 }
+            }
+
+            if (await DivergenceAsync(hqLog, store, log, cancellationToken) is { } divergence)
+            {
+                wrong[store.Id].Add(divergence);
             }
         }
 
@@ -115,30 +128,7 @@ internal static class SimulationChecker
         var doubled = atHq.Values.Sum(n => n - 1);
 
         // Convergence: the event logs agree both ways, and each store answers the price HQ set for it.
-        var notConverged = new List<string>();
-        foreach (var store in stores)
-        {
-            var wrong = new List<string>();
-            if (await DivergenceAsync(hqLog, store, online: false, cancellationToken) is { } divergence)
-            {
-                wrong.Add(divergence);
-            }
-
-            foreach (var gtin in new[] { FleetSimulation.Changed.Fleet, FleetSimulation.Changed.Region, FleetSimulation.Changed.Store })
-            {
-                var expected = Expected(published, gtin, store);
-                var actual = await store.PriceAsync(gtin, cancellationToken);
-                if (actual != expected)
-                {
-                    wrong.Add($"{gtin} at {actual?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "none"}, HQ set {expected}");
-                }
-            }
-
-            if (wrong.Count > 0)
-            {
-                notConverged.Add($"{store.Id}: {string.Join("; ", wrong)}");
-            }
-        }
+        var notConverged = wrong.Where(w => w.Value.Count > 0).Select(w => $"{w.Key}: {string.Join("; ", w.Value)}").Order(StringComparer.Ordinal).ToList();
 
         // HQ's sales read model against the recount (its consumer may still be applying the last sales: a minute at most).
         var modelMismatches = new List<string>();
@@ -190,28 +180,55 @@ internal static class SimulationChecker
         return (mine.LastOrDefault(p => p.Scope == "store:" + store.Id) ?? mine.LastOrDefault(p => p.Scope == "region:" + store.Region) ?? mine.LastOrDefault(p => p.Scope == "*"))?.Amount;
     }
 
-    /// <summary>
-    /// How a store and HQ differ, or null: HQ holds all its sales, it holds all HQ's prices for its scopes (and, when
-    /// settling, it is online: the verdict itself judges the data, not a link's state at one instant).
-    /// </summary>
-    public static async Task<string?> DivergenceAsync(IEventLog hqLog, SimulatedStore store, bool online, CancellationToken cancellationToken)
+    /// <summary>Why a store has not settled yet, or null: it is online, nothing waits to go up, and it holds what HQ holds for it.</summary>
+    private static async Task<string?> UnsettledAsync(IEventLog hqLog, SimulatedStore store, IReadOnlyList<PricePublished> published, CancellationToken cancellationToken)
     {
-        var status = store.Monitor.Current;
-        if (online && status.State != ConnectivityState.Online)
+        var status = await store.StatusAsync(cancellationToken);
+        if (status.State != ConnectivityState.Online)
         {
             return $"{status.State} since {status.Since:HH:mm:ss}: {status.LastError}";
         }
 
+        if (!store.Killable)
+        {
+            return await DivergenceAsync(hqLog, store, await store.LogAsync(), cancellationToken);
+        }
+
+        // A store in a process of its own is asked over its API (its log is read once it is stopped, for the verdict).
+        var wrong = await WrongPricesAsync(published, store, cancellationToken);
+        return status.UpBacklog == 0 && wrong.Count == 0 ? null : $"up backlog {status.UpBacklog}; {string.Join("; ", wrong)}";
+    }
+
+    /// <summary>The changed products whose price the store answers differently from what HQ set for it.</summary>
+    private static async Task<List<string>> WrongPricesAsync(IReadOnlyList<PricePublished> published, SimulatedStore store, CancellationToken cancellationToken)
+    {
+        var wrong = new List<string>();
+        foreach (var gtin in new[] { FleetSimulation.Changed.Fleet, FleetSimulation.Changed.Region, FleetSimulation.Changed.Store })
+        {
+            var expected = Expected(published, gtin, store);
+            var actual = await store.PriceAsync(gtin, cancellationToken);
+            if (actual != expected)
+            {
+                wrong.Add($"{gtin} at {actual?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "none"}, HQ set {expected}");
+            }
+        }
+
+        return wrong;
+    }
+
+    /// <summary>How a store's log and HQ's differ, or null: HQ holds all its sales, it holds all HQ's prices for its scopes.</summary>
+    private static async Task<string?> DivergenceAsync(IEventLog hqLog, SimulatedStore store, IEventLog storeLog, CancellationToken cancellationToken)
+    {
         var salesAtHq = await hqLog.CountAsync(0, new ReadFilter { Topics = [CheckoutEvents.SalesTopic], Scopes = [Scope.Store(store.Id)] }, cancellationToken);
-        var salesHere = await store.Log.CountAsync(0, Sales, cancellationToken);
+        var salesHere = await storeLog.CountAsync(0, Sales, cancellationToken);
 
         // Prices are a compacted topic: either side may have dropped the versions a later event of the same key
         // replaced, each at its own retention run. What must agree is the latest event of every key.
         var pricesAtHq = await LatestByKeyAsync(hqLog, new ReadFilter { Topics = [PricingEvents.PricesTopic], Scopes = [Scope.All, Scope.Region(store.Region), Scope.Store(store.Id)] }, cancellationToken);
-        var pricesHere = await LatestByKeyAsync(store.Log, ReadFilter.ForTopics(PricingEvents.PricesTopic), cancellationToken);
+        var pricesHere = await LatestByKeyAsync(storeLog, ReadFilter.ForTopics(PricingEvents.PricesTopic), cancellationToken);
         var differing = pricesAtHq.Count(p => !pricesHere.TryGetValue(p.Key, out var here) || here != p.Value) + pricesHere.Keys.Count(k => !pricesAtHq.ContainsKey(k));
         return salesAtHq == salesHere && differing == 0 ? null
-            : $"sales here {salesHere}, at HQ {salesAtHq}; prices: {differing} of {pricesAtHq.Count} keys not at HQ's latest; up backlog {status.UpBacklog}, down lag {status.DownLag}";
+            : $"sales here {salesHere}, at HQ {salesAtHq}; prices: {differing} of {pricesAtHq.Count} keys not at HQ's latest";
     }
 
     /// <summary>Each key's latest event, named by its origin: the same event at HQ and at a store has the same origin and origin seq.</summary>

@@ -26,6 +26,7 @@ internal static class SimulationReport
             <tr><th>HQ's read model = recount</th><td class="{Mark(v.ReadModelMismatches.Count == 0)}">{(v.ReadModelMismatches.Count == 0 ? "yes" : v.ReadModelMismatches.Count + " stores differ")}</td></tr>
             <tr><th>faults</th><td>{WebUtility.HtmlEncode(string.Join(", ", v.Faults.OrderBy(f => f.Key).Select(f => $"{f.Key} {f.Value}")))}</td></tr>
             <tr><th>catch-up after a fault</th><td>{(v.CatchUpSeconds.Count == 3 ? $"p50 {v.CatchUpSeconds[0]:F2} s, p99 {v.CatchUpSeconds[1]:F2} s, max {v.CatchUpSeconds[2]:F2} s (real)" : "none measured")}</td></tr>
+            <tr><th>SIGKILLs of store processes</th><td>{v.Kills}{(v.KillRecoverySeconds.Count == 3 ? $", back online with nothing waiting after p50 {v.KillRecoverySeconds[0]:F2} s, max {v.KillRecoverySeconds[2]:F2} s" : "")}</td></tr>
             <tr><th>settled after the span</th><td>{v.SettleSeconds:F1} s</td></tr>
             </table>
             """);

@@ -14,6 +14,12 @@ internal sealed record SimulationSettings
     /// <summary>The simulated span, in hours.</summary>
     public double Hours { get; init; } = 2;
 
+    /// <summary>Stores that run as processes of their own (<c>outpost store</c>), to be killed with SIGKILL.</summary>
+    public int ProcessStores { get; init; } = 2;
+
+    /// <summary>SIGKILLs over the span, spread over the <see cref="ProcessStores"/> in turn.</summary>
+    public int Kills { get; init; } = 6;
+
     /// <summary>The seed of the fault schedule, the sales and the price changes.</summary>
     public int Seed { get; init; } = 1;
 
@@ -42,5 +48,5 @@ internal sealed record SimulationSettings
 
     /// <summary>The command that runs this configuration again.</summary>
     public string Command => string.Create(CultureInfo.InvariantCulture,
-        $"outpost simulate --stores {Stores} --devices-per-store {DevicesPerStore} --hours {Hours} --sales-per-day {SalesPerDay} --seconds-per-hour {SecondsPerHour} --seed {Seed}{(Inject is null ? "" : " --inject " + Inject)}");
+        $"outpost simulate --stores {Stores} --devices-per-store {DevicesPerStore} --process-stores {ProcessStores} --kills {Kills} --hours {Hours} --sales-per-day {SalesPerDay} --seconds-per-hour {SecondsPerHour} --seed {Seed}{(Inject is null ? "" : " --inject " + Inject)}");
 }

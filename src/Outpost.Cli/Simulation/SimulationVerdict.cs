@@ -49,6 +49,15 @@ internal sealed record SimulationVerdict
     /// <summary>Faults injected, by kind.</summary>
     public IReadOnlyDictionary<string, int> Faults { get; init; } = new Dictionary<string, int>();
 
+    /// <summary>SIGKILLs of store processes.</summary>
+    public int Kills { get; init; }
+
+    /// <summary>Real seconds from a SIGKILL until the store, started again, was online with nothing waiting: p50, p99, max.</summary>
+    public IReadOnlyList<double> KillRecoverySeconds { get; init; } = [];
+
+    /// <summary>Sales a till scanned again from a new basket because its store lost the basket in a crash.</summary>
+    public int SalesStartedAgain { get; init; }
+
     /// <summary>Real seconds from a fault's end until the store was online with nothing waiting to go up: p50, p99, max.</summary>
     public IReadOnlyList<double> CatchUpSeconds { get; init; } = [];
 
