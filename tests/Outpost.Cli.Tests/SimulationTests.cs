@@ -97,15 +97,37 @@ public sealed class SimulationTests : IDisposable
         Assert.Contains("passed", html, StringComparison.Ordinal);
     }
 
-    [Theory]
-    [InlineData("lose-one-sale", "lost")]
-    [InlineData("double-one-sale", "doubled")]
-    public async Task The_checker_catches_a_sale_HQ_lost_or_applied_twice(string defect, string counted)
+    [Fact]
+    public async Task A_fleet_over_two_HQ_nodes_sharing_PostgreSQL_converges_whichever_node_published()
     {
-        var report = Path.Combine(_directory, "report-" + defect);
-        var (exit, output) = await RunAsync("simulate", "--stores", "4", "--devices-per-store", "2", "--hours", "0.5", "--seed", "9", "--report", report, "--inject", defect, "--data", Path.Combine(_directory, "data-" + defect));
+        // Price changes are published on each node in turn; each store follows the node it is connected to.
+        var report = Path.Combine(_directory, "report-pg");
+        var (exit, output) = await RunAsync("simulate", "--hq", "postgres", "--stores", "6", "--devices-per-store", "2", "--process-stores", "1", "--kills", "2", "--hours", "1", "--seed", "3",
+            "--report", report, "--data", Path.Combine(_directory, "data-pg"));
+        Assert.True(exit == 0, output);
+        using var verdict = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(report, "verdict.json"), Ct));
+        var v = verdict.RootElement;
+        Assert.Equal("postgres", v.GetProperty("hq").GetString());
+        Assert.Equal(2, v.GetProperty("hqNodes").GetInt32());
+        Assert.Equal(0, v.GetProperty("lost").GetInt32());
+        Assert.Equal(0, v.GetProperty("doubled").GetInt32());
+        Assert.Equal(6, v.GetProperty("converged").GetInt32());
+        Assert.Equal(2, v.GetProperty("kills").GetInt32());
+        Assert.True(v.GetProperty("pricesPublished").GetInt32() > 23, output);
+    }
+
+    [Theory]
+    [InlineData("sqlite", "lose-one-sale", "lost")]
+    [InlineData("sqlite", "double-one-sale", "doubled")]
+    [InlineData("postgres", "lose-one-sale", "lost")]
+    public async Task The_checker_catches_a_sale_HQ_lost_or_applied_twice(string hq, string defect, string counted)
+    {
+        var report = Path.Combine(_directory, "report-" + hq + defect);
+        var (exit, output) = await RunAsync("simulate", "--hq", hq, "--stores", "4", "--devices-per-store", "2", "--hours", "0.5", "--seed", "9", "--report", report, "--inject", defect,
+            "--data", Path.Combine(_directory, "data-" + hq + defect));
         Assert.True(exit == 1, output);
-        Assert.Contains("VERDICT: FAILED (seed 9). Replay: outpost simulate --stores 4 --devices-per-store 2 --process-stores 2 --kills 6 --hours 0.5", output, StringComparison.Ordinal);
+        Assert.Contains("VERDICT: FAILED (seed 9). Replay: outpost simulate", output, StringComparison.Ordinal);
+        Assert.Contains("--stores 4 --devices-per-store 2 --process-stores 2 --kills 6 --hours 0.5", output, StringComparison.Ordinal);
         using var verdict = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(report, "verdict.json"), Ct));
         Assert.Equal(1, verdict.RootElement.GetProperty(counted).GetInt32());
         Assert.False(verdict.RootElement.GetProperty("passed").GetBoolean());
@@ -120,6 +142,9 @@ public sealed class SimulationTests : IDisposable
         (exit, output) = await RunAsync("simulate", "--stores", "0");
         Assert.Equal(2, exit);
         Assert.Contains("--stores", output, StringComparison.Ordinal);
+        (exit, output) = await RunAsync("simulate", "--hq-nodes", "2");
+        Assert.Equal(2, exit);
+        Assert.Contains("postgres (one or more nodes sharing the database)", output, StringComparison.Ordinal);
     }
 
     public void Dispose()

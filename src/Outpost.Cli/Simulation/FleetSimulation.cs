@@ -7,6 +7,7 @@ using Outpost.Central;
 using Outpost.Central.MasterData;
 using Outpost.Central.Stores;
 using Outpost.Core.Log;
+using Outpost.Core.Postgres;
 using Outpost.Retail;
 using Outpost.Retail.Catalog;
 using Outpost.Sync.Agent;
@@ -42,27 +43,43 @@ internal sealed class FleetSimulation(SimulationSettings settings, TextWriter ou
         var faults = FaultSchedule.Create(settings.Seed, settings.Stores, settings.Span);
         var plans = Enumerable.Range(0, settings.Stores)
             .Select(i => DailyCurve.SaleTimes(settings.Seed, i, Zone(i), SimulationSettings.Start, settings.Span, settings.SalesPerDay)).ToList();
-        output.WriteLine($"simulate: {settings.Stores} stores x {settings.DevicesPerStore} tills, {settings.Hours} simulated hours from {SimulationSettings.Start:yyyy-MM-dd HH:mm} UTC at {settings.Speed:N0}x, seed {settings.Seed}");
+        output.WriteLine($"simulate: {settings.Stores} stores x {settings.DevicesPerStore} tills, HQ {settings.HqNodes} node(s) on {settings.Hq}, {settings.Hours} simulated hours from {SimulationSettings.Start:yyyy-MM-dd HH:mm} UTC at {settings.Speed:N0}x, seed {settings.Seed}");
         output.WriteLine($"  planned: {plans.Sum(p => p.Count):N0} sales, {faults.Count:N0} link faults ({string.Join(", ", faults.GroupBy(f => f.Kind).OrderBy(g => g.Key).Select(g => $"{g.Key} {g.Count()}"))}), {kills.Count} SIGKILLs of the {killable.Count} stores run as processes of their own");
 
         var cpuBefore = Environment.CpuUsage.TotalTime;
-        var hq = CentralHost.Build(new CentralOptions
+
+        // HQ: one node on SQLite, or several stateless nodes sharing one PostgreSQL database (a throwaway local server).
+        await using var postgres = settings.Hq == "postgres" ? new LocalPostgresServer(durable: true) : null;
+        string? database = null;
+        if (postgres is not null)
         {
-            DataDirectory = Path.Combine(directory, "hq"),
+            await postgres.StartAsync();
+            database = await postgres.CreateDatabaseAsync(cancellationToken);
+        }
+
+        var nodes = Enumerable.Range(0, settings.HqNodes).Select(n => CentralHost.Build(new CentralOptions
+        {
+            DataDirectory = Path.Combine(directory, n == 0 ? "hq" : "hq" + (n + 1).ToString(CultureInfo.InvariantCulture)),
+            Postgres = database,
             Urls = "http://127.0.0.1:0",
             Topics = RetailTopics.Catalog,
             AdminToken = HqToken,
-        }, builder => builder.Logging.SetMinimumLevel(LogLevel.None));
-        using var admin = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
-        admin.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", HqToken);
+        }, builder => builder.Logging.SetMinimumLevel(LogLevel.None))).ToList();
+        var hq = nodes[0];
+        var admins = nodes.Select(_ => new HttpClient { Timeout = TimeSpan.FromSeconds(30) }).ToList();
+        admins.ForEach(a => a.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", HqToken));
         var published = new List<PricePublished>();
         var stores = new List<SimulatedStore>();
         var passed = false;
         try
         {
-            await hq.StartAsync(cancellationToken);
-            admin.BaseAddress = hq.Address();
-            await PublishCatalogAsync(admin, published, cancellationToken);
+            for (var n = 0; n < nodes.Count; n++)
+            {
+                await nodes[n].StartAsync(cancellationToken);
+                admins[n].BaseAddress = nodes[n].Address();
+            }
+
+            await PublishCatalogAsync(admins[0], published, cancellationToken);
             var registry = hq.Services.GetRequiredService<StoreDirectory>();
             var started = new SimulatedStore?[settings.Stores];
             try
@@ -72,7 +89,7 @@ internal sealed class FleetSimulation(SimulationSettings settings, TextWriter ou
                 {
                     var region = "r" + (i % Regions).ToString(CultureInfo.InvariantCulture);
                     var secret = (await registry.RegisterOrRotateAsync(SimulatedStore.StoreId(i), region, ct)).Secret;
-                    started[i] = await SimulatedStore.StartAsync(i, region, Zone(i), secret, hq.Address(), directory, settings.Seed, settings.DevicesPerStore, killable.Contains(i), ct);
+                    started[i] = await SimulatedStore.StartAsync(i, region, Zone(i), secret, nodes[i % nodes.Count].Address(), directory, settings.Seed, settings.DevicesPerStore, killable.Contains(i), ct);
                 });
             }
             finally
@@ -96,7 +113,7 @@ internal sealed class FleetSimulation(SimulationSettings settings, TextWriter ou
             var faulting = Task.WhenAll(faults.Select(f => FaultAsync(stores[f.Store], f, RealAt, clock, catchUps, cancellationToken)));
             var recoveries = new ConcurrentQueue<double>();
             var killing = Task.WhenAll(kills.GroupBy(k => k.Store).Select(k => KillsAsync(stores[k.Key], [.. k], RealAt, clock, recoveries, cancellationToken)));
-            var pricing = PricesAsync(admin, stores, RealAt, clock, published, cancellationToken);
+            var pricing = PricesAsync(admins, stores, RealAt, clock, published, cancellationToken);
             await Task.WhenAll(selling, pricing);
             var span = RealAt(settings.Span);
             if (span > clock.Elapsed)
@@ -136,7 +153,7 @@ internal sealed class FleetSimulation(SimulationSettings settings, TextWriter ou
                 Samples = [.. samples],
                 ProcessCpuSeconds = (Environment.CpuUsage.TotalTime - cpuBefore).TotalSeconds,
                 ProcessPeakMiB = Process.GetCurrentProcess().PeakWorkingSet64 / (1024.0 * 1024),
-                HqDatabaseBytes = Directory.GetFiles(Path.Combine(directory, "hq"), "hq.db*").Sum(f => new FileInfo(f).Length),
+                HqDatabaseBytes = await DatabaseBytesAsync(database, directory, cancellationToken),
                 WireBytes = stores.Sum(s => s.Link.BytesUp + s.Link.BytesDown),
             };
             passed = verdict.Passed;
@@ -149,8 +166,13 @@ internal sealed class FleetSimulation(SimulationSettings settings, TextWriter ou
                 await store.DisposeAsync();
             }
 
-            await hq.StopAsync(CancellationToken.None);
-            await hq.DisposeAsync();
+            foreach (var node in nodes)
+            {
+                await node.StopAsync(CancellationToken.None);
+                await node.DisposeAsync();
+            }
+
+            admins.ForEach(a => a.Dispose());
             Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
 
             // A folder of its own is kept only when the verdict failed: the files are the evidence.
@@ -163,6 +185,19 @@ internal sealed class FleetSimulation(SimulationSettings settings, TextWriter ou
                 output.WriteLine($"  HQ's and the stores' files: {directory}");
             }
         }
+    }
+
+    private static async Task<long> DatabaseBytesAsync(string? postgres, string directory, CancellationToken cancellationToken)
+    {
+        if (postgres is null)
+        {
+            return Directory.GetFiles(Path.Combine(directory, "hq"), "hq.db*").Sum(f => new FileInfo(f).Length);
+        }
+
+        await using var connection = new Npgsql.NpgsqlConnection(postgres);
+        await connection.OpenAsync(cancellationToken);
+        await using var size = new Npgsql.NpgsqlCommand("SELECT pg_database_size(current_database())", connection);
+        return (long)(await size.ExecuteScalarAsync(cancellationToken))!;
     }
 
     /// <summary>A product's GTIN (13 digits, with its check digit).</summary>
@@ -197,7 +232,7 @@ internal sealed class FleetSimulation(SimulationSettings settings, TextWriter ou
     }
 
     /// <summary>HQ changes a price every simulated 15 minutes: in turn for the whole fleet, one region, one store.</summary>
-    private async Task PricesAsync(HttpClient admin, List<SimulatedStore> stores, Func<TimeSpan, TimeSpan> realAt, Stopwatch clock, List<PricePublished> published, CancellationToken cancellationToken)
+    private async Task PricesAsync(List<HttpClient> admins, List<SimulatedStore> stores, Func<TimeSpan, TimeSpan> realAt, Stopwatch clock, List<PricePublished> published, CancellationToken cancellationToken)
     {
         var from = new DateTime(2026, 1, 1);
         for (var k = 0; TimeSpan.FromMinutes(15 * (k + 1)) < settings.Span; k++)
@@ -215,7 +250,8 @@ internal sealed class FleetSimulation(SimulationSettings settings, TextWriter ou
                 _ => (Changed.Store, "store:" + stores[(k * 7) % stores.Count].Id),
             };
             var amount = 2m + k * 0.01m;
-            await OkAsync(admin.PostAsJsonAsync("/admin/prices", new PriceBody(gtin, amount, "EUR", from, null, scope), cancellationToken), cancellationToken);
+            // On each HQ node in turn: a change committed on any node reaches the stores of every node.
+            await OkAsync(admins[k % admins.Count].PostAsJsonAsync("/admin/prices", new PriceBody(gtin, amount, "EUR", from, null, scope), cancellationToken), cancellationToken);
             lock (published)
             {
                 published.Add(new PricePublished(gtin, scope, amount));

@@ -13,6 +13,8 @@ internal static class SimulateCommand
     {
         var stores = new Option<int>("--stores") { Description = "Stores, each a real store server with its own log, agent and checkout.", DefaultValueFactory = _ => 40 };
         var devices = new Option<int>("--devices-per-store") { Description = "Tills per store, each an enrolled device selling through the store's API.", DefaultValueFactory = _ => 4 };
+        var hq = new Option<string>("--hq") { Description = "HQ's database: sqlite (one node), or postgres (a throwaway local PostgreSQL server, several nodes sharing it).", DefaultValueFactory = _ => "sqlite" };
+        var hqNodes = new Option<int?>("--hq-nodes") { Description = "HQ nodes the stores are spread over (default: 1 on sqlite, 2 on postgres)." };
         var processStores = new Option<int>("--process-stores") { Description = "Stores that run as processes of their own (outpost store), killed with SIGKILL and started again.", DefaultValueFactory = _ => 2 };
         var kills = new Option<int>("--kills") { Description = "SIGKILLs over the span, spread over the process stores in turn.", DefaultValueFactory = _ => 6 };
         var hours = new Option<double>("--hours") { Description = "Simulated hours.", DefaultValueFactory = _ => 2 };
@@ -23,7 +25,7 @@ internal static class SimulateCommand
         var data = new Option<DirectoryInfo?>("--data") { Description = "Where HQ's and the stores' files go (default: a new temp folder, deleted after a verdict that passed)." };
         var inject = new Option<string?>("--inject") { Description = "A defect to inject before the check, to see the checker catch it: lose-one-sale or double-one-sale." };
         var command = new Command("simulate", "Run a fleet of store servers and HQ under a seeded schedule of link faults, and check that nothing was lost or doubled and every store converged.");
-        foreach (var option in new Option[] { stores, devices, processStores, kills, hours, seed, perDay, speed, report, data, inject })
+        foreach (var option in new Option[] { hq, hqNodes, stores, devices, processStores, kills, hours, seed, perDay, speed, report, data, inject })
         {
             command.Options.Add(option);
         }
@@ -32,6 +34,8 @@ internal static class SimulateCommand
         {
             var settings = new SimulationSettings
             {
+                Hq = result.GetValue(hq)!,
+                HqNodes = result.GetValue(hqNodes) ?? (result.GetValue(hq) == "postgres" ? 2 : 1),
                 Stores = result.GetValue(stores),
                 DevicesPerStore = result.GetValue(devices),
                 ProcessStores = result.GetValue(processStores),
@@ -46,6 +50,12 @@ internal static class SimulateCommand
             if (settings.Stores < 1 || settings.DevicesPerStore < 1 || settings.Hours <= 0 || settings.SalesPerDay < 1 || settings.SecondsPerHour <= 0 || settings.ProcessStores < 0 || settings.Kills < 0)
             {
                 output.WriteLine("--stores, --devices-per-store and --sales-per-day must be at least 1; --hours and --seconds-per-hour more than 0; --process-stores and --kills 0 or more.");
+                return 2;
+            }
+
+            if (settings.Hq is not ("sqlite" or "postgres") || settings.HqNodes < 1 || settings.Hq == "sqlite" && settings.HqNodes > 1)
+            {
+                output.WriteLine($"--hq {settings.Hq} --hq-nodes {settings.HqNodes}: HQ runs on sqlite (one node) or postgres (one or more nodes sharing the database).");
                 return 2;
             }
 

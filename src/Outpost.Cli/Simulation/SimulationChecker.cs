@@ -58,6 +58,16 @@ internal static class SimulationChecker
         var sale = await FindSaleAsync(hqLog, victim, cancellationToken) ?? throw new InvalidOperationException($"Sale {victim} is not at HQ: there is nothing to damage.");
         switch (defect)
         {
+            case "lose-one-sale" when hq.Services.GetRequiredService<Outpost.Central.CentralOptions>().Postgres is { } postgres:
+                await using (var connection = new Npgsql.NpgsqlConnection(postgres))
+                {
+                    await connection.OpenAsync(cancellationToken);
+                    await using var delete = new Npgsql.NpgsqlCommand("DELETE FROM events WHERE seq = @seq", connection);
+                    delete.Parameters.AddWithValue("seq", sale.Seq);
+                    await delete.ExecuteNonQueryAsync(cancellationToken);
+                }
+
+                break;
             case "lose-one-sale":
                 await using (var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={hq.Services.GetRequiredService<Outpost.Central.CentralOptions>().DataDirectory}/hq.db"))
                 {
@@ -155,6 +165,8 @@ internal static class SimulationChecker
             Seed = settings.Seed,
             Command = settings.Command,
             Stores = settings.Stores,
+            Hq = settings.Hq,
+            HqNodes = settings.HqNodes,
             DevicesPerStore = settings.DevicesPerStore,
             SimulatedHours = settings.Hours,
             Planned = planned,

@@ -14,6 +14,12 @@ internal sealed record SimulationSettings
     /// <summary>The simulated span, in hours.</summary>
     public double Hours { get; init; } = 2;
 
+    /// <summary>HQ's database: sqlite (one node) or postgres (a throwaway local PostgreSQL server, several nodes sharing it).</summary>
+    public string Hq { get; init; } = "sqlite";
+
+    /// <summary>HQ nodes; the stores are spread over them in turn, as behind a load balancer.</summary>
+    public int HqNodes { get; init; } = 1;
+
     /// <summary>Stores that run as processes of their own (<c>outpost store</c>), to be killed with SIGKILL.</summary>
     public int ProcessStores { get; init; } = 2;
 
@@ -48,5 +54,5 @@ internal sealed record SimulationSettings
 
     /// <summary>The command that runs this configuration again.</summary>
     public string Command => string.Create(CultureInfo.InvariantCulture,
-        $"outpost simulate --stores {Stores} --devices-per-store {DevicesPerStore} --process-stores {ProcessStores} --kills {Kills} --hours {Hours} --sales-per-day {SalesPerDay} --seconds-per-hour {SecondsPerHour} --seed {Seed}{(Inject is null ? "" : " --inject " + Inject)}");
+        $"outpost simulate{(Hq == "sqlite" ? "" : $" --hq {Hq} --hq-nodes {HqNodes}")} --stores {Stores} --devices-per-store {DevicesPerStore} --process-stores {ProcessStores} --kills {Kills} --hours {Hours} --sales-per-day {SalesPerDay} --seconds-per-hour {SecondsPerHour} --seed {Seed}{(Inject is null ? "" : " --inject " + Inject)}");
 }

@@ -10,6 +10,11 @@ internal sealed record SimulationVerdict
 
     public int Stores { get; init; }
 
+    /// <summary>HQ's database and how many nodes served the fleet.</summary>
+    public string Hq { get; init; } = "";
+
+    public int HqNodes { get; init; }
+
     public int DevicesPerStore { get; init; }
 
     public double SimulatedHours { get; init; }
