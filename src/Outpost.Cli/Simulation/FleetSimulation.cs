@@ -145,11 +145,11 @@ internal sealed class FleetSimulation(SimulationSettings settings, TextWriter ou
             var verdict = await SimulationChecker.CheckAsync(settings, hq, stores, [.. acknowledged], published, [.. faults, .. kills], plans.Sum(p => p.Count), cancellationToken) with
             {
                 Kills = stores.Sum(s => s.Kills),
-                KillRecoverySeconds = Percentiles(recoveries),
+                KillRecoverySeconds = Percentiles([.. recoveries]),
                 SalesStartedAgain = stores.Sum(s => s.Restarted),
                 SettleSeconds = settled.TotalSeconds,
                 RealSeconds = clock.Elapsed.TotalSeconds,
-                CatchUpSeconds = Percentiles(catchUps),
+                CatchUpSeconds = Percentiles([.. catchUps]),
                 Samples = [.. samples],
                 ProcessCpuSeconds = (Environment.CpuUsage.TotalTime - cpuBefore).TotalSeconds,
                 ProcessPeakMiB = Process.GetCurrentProcess().PeakWorkingSet64 / (1024.0 * 1024),
@@ -209,11 +209,9 @@ internal sealed class FleetSimulation(SimulationSettings settings, TextWriter ou
 
     private static string Zone(int store) => DailyCurve.Zones[store % DailyCurve.Zones.Count];
 
-    private static double[] Percentiles(IEnumerable<double> values)
-    {
-        var sorted = values.Order().ToArray();
-        return sorted.Length == 0 ? [] : [sorted[sorted.Length / 2], sorted[(int)Math.Min(sorted.Length - 1, Math.Ceiling(sorted.Length * 0.99) - 1)], sorted[^1]];
-    }
+    /// <summary>p50, p99 and max, as the benchmarks compute them; none for no samples.</summary>
+    private static double[] Percentiles(IReadOnlyCollection<double> values) =>
+        values.Count == 0 ? [] : Bench.Percentiles.Of(values) is var p ? [p.P50, p.P99, p.Max] : [];
 
     private static async Task PublishCatalogAsync(HttpClient admin, List<PricePublished> published, CancellationToken cancellationToken)
     {
@@ -237,11 +235,7 @@ internal sealed class FleetSimulation(SimulationSettings settings, TextWriter ou
         var from = new DateTime(2026, 1, 1);
         for (var k = 0; TimeSpan.FromMinutes(15 * (k + 1)) < settings.Span; k++)
         {
-            var wait = realAt(TimeSpan.FromMinutes(15 * (k + 1))) - clock.Elapsed;
-            if (wait > TimeSpan.Zero)
-            {
-                await Task.Delay(wait, cancellationToken);
-            }
+            await AtAsync(clock, realAt(TimeSpan.FromMinutes(15 * (k + 1))), cancellationToken);
 
             var (gtin, scope) = (k % 3) switch
             {
@@ -262,11 +256,7 @@ internal sealed class FleetSimulation(SimulationSettings settings, TextWriter ou
     /// <summary>Applies one fault at its simulated moment, lifts it at its end, and times the store's catch-up after it.</summary>
     private static async Task FaultAsync(SimulatedStore store, Fault fault, Func<TimeSpan, TimeSpan> realAt, Stopwatch clock, ConcurrentQueue<double> catchUps, CancellationToken cancellationToken)
     {
-        var wait = realAt(fault.Start) - clock.Elapsed;
-        if (wait > TimeSpan.Zero)
-        {
-            await Task.Delay(wait, cancellationToken);
-        }
+        await AtAsync(clock, realAt(fault.Start), cancellationToken);
 
         var length = realAt(fault.Duration);
         switch (fault.Kind)
@@ -296,24 +286,33 @@ internal sealed class FleetSimulation(SimulationSettings settings, TextWriter ou
                 break;
         }
 
-        // Caught up: online again with nothing waiting to go up. Bounded at five minutes of real time; a store still
-        // behind then counts with five minutes, so a slow catch-up shows in the percentiles rather than vanishing.
-        var lifted = Stopwatch.StartNew();
-        while (lifted.Elapsed < CatchUpBound && !cancellationToken.IsCancellationRequested)
-        {
-            var status = await store.StatusAsync(cancellationToken);
-            if (status.State == ConnectivityState.Online && status.UpBacklog == 0)
-            {
-                break;
-            }
+        catchUps.Enqueue(await CaughtUpAsync(store, Stopwatch.StartNew(), cancellationToken));
+    }
 
+    /// <summary>
+    /// Seconds on <paramref name="since"/> once the store is online with nothing waiting to go up. Bounded at five
+    /// minutes of real time: a store still behind then counts as five, so a slow catch-up shows in the percentiles.
+    /// </summary>
+    private static async Task<double> CaughtUpAsync(SimulatedStore store, Stopwatch since, CancellationToken cancellationToken)
+    {
+        var bound = TimeSpan.FromMinutes(5);
+        while (since.Elapsed < bound && await store.StatusAsync(cancellationToken) is not { State: ConnectivityState.Online, UpBacklog: 0 })
+        {
             await Task.Delay(50, cancellationToken);
         }
 
-        catchUps.Enqueue(Math.Min(lifted.Elapsed.TotalSeconds, CatchUpBound.TotalSeconds));
+        return Math.Min(since.Elapsed.TotalSeconds, bound.TotalSeconds);
     }
 
-    private static TimeSpan CatchUpBound { get; } = TimeSpan.FromMinutes(5);
+    /// <summary>Waits until <paramref name="clock"/> reads <paramref name="at"/> (real time from the span's start); at once if it is past.</summary>
+    public static async Task AtAsync(Stopwatch clock, TimeSpan at, CancellationToken cancellationToken)
+    {
+        var wait = at - clock.Elapsed;
+        if (wait > TimeSpan.Zero)
+        {
+            await Task.Delay(wait, cancellationToken);
+        }
+    }
 
     /// <summary>
     /// Kills a store's process with SIGKILL at each of its moments, keeps it down for the kill's length, starts it
@@ -323,28 +322,13 @@ internal sealed class FleetSimulation(SimulationSettings settings, TextWriter ou
     {
         foreach (var kill in kills.OrderBy(k => k.Start))
         {
-            var wait = realAt(kill.Start) - clock.Elapsed;
-            if (wait > TimeSpan.Zero)
-            {
-                await Task.Delay(wait, cancellationToken);
-            }
+            await AtAsync(clock, realAt(kill.Start), cancellationToken);
 
             var down = Stopwatch.StartNew();
             await store.KillAsync();
             await Task.Delay(realAt(kill.Duration), cancellationToken);
             await store.StartProcessAsync(cancellationToken);
-            while (down.Elapsed < CatchUpBound)
-            {
-                var status = await store.StatusAsync(cancellationToken);
-                if (status.State == ConnectivityState.Online && status.UpBacklog == 0)
-                {
-                    break;
-                }
-
-                await Task.Delay(50, cancellationToken);
-            }
-
-            recoveries.Enqueue(Math.Min(down.Elapsed.TotalSeconds, CatchUpBound.TotalSeconds));
+            recoveries.Enqueue(await CaughtUpAsync(store, down, cancellationToken));
         }
     }
 

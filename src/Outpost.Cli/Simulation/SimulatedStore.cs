@@ -208,11 +208,7 @@ internal sealed class SimulatedStore : IAsyncDisposable
             var random = new Random(StableSeed.Of(seed, Index, t, 0x7111));
             for (var i = t; i < times.Count; i += _tills.Count)
             {
-                var wait = realAt(times[i]) - clock.Elapsed;
-                if (wait > TimeSpan.Zero)
-                {
-                    await Task.Delay(wait, cancellationToken);
-                }
+                await FleetSimulation.AtAsync(clock, realAt(times[i]), cancellationToken);
 
                 var lines = Enumerable.Range(0, 1 + random.Next(3)).Select(_ => (products[random.Next(products.Count)], 1 + random.Next(2))).ToList();
                 string? saleId = null;

@@ -95,7 +95,7 @@ internal static class SimulationChecker
         // Every sale HQ holds, by sale id; and what each store's origin sent, for the recount.
         var atHq = new Dictionary<string, int>(StringComparer.Ordinal);
         var recount = new Dictionary<string, (long Sales, decimal Total)>(StringComparer.Ordinal);
-        await foreach (var e in ReadAllAsync(hqLog, Sales, cancellationToken))
+        await foreach (var e in hqLog.EnumerateAsync(Sales, pageSize: 5000, cancellationToken: cancellationToken))
         {
             if (e.Type != CheckoutEvents.SaleCompleted)
             {
@@ -119,7 +119,7 @@ internal static class SimulationChecker
         foreach (var store in stores)
         {
             var log = await store.LogAsync();
-            await foreach (var e in ReadAllAsync(log, Sales, cancellationToken))
+            await foreach (var e in log.EnumerateAsync(Sales, pageSize: 5000, cancellationToken: cancellationToken))
             {
                 if (e.Type == CheckoutEvents.SaleCompleted)
                 {
@@ -141,24 +141,13 @@ internal static class SimulationChecker
         var notConverged = wrong.Where(w => w.Value.Count > 0).Select(w => $"{w.Key}: {string.Join("; ", w.Value)}").Order(StringComparer.Ordinal).ToList();
 
         // HQ's sales read model against the recount (its consumer may still be applying the last sales: a minute at most).
-        var modelMismatches = new List<string>();
         var deadline = Stopwatch.StartNew();
-        do
+        var modelMismatches = await ReadModelMismatchesAsync(hqLog, recount, cancellationToken);
+        while (modelMismatches.Count > 0 && deadline.Elapsed < TimeSpan.FromMinutes(1))
         {
-            modelMismatches.Clear();
-            var days = await SalesByDay.QueryAsync(hqLog, null, "2000-01-01", "2100-01-01", cancellationToken);
-            var model = days.GroupBy(d => d.StoreId).ToDictionary(g => g.Key, g => (Sales: g.Sum(d => d.Sales), Total: g.Sum(d => d.Total)), StringComparer.Ordinal);
-            foreach (var id in recount.Keys.Union(model.Keys))
-            {
-                var (sales, total) = recount.GetValueOrDefault(id);
-                var (modelSales, modelTotal) = model.GetValueOrDefault(id);
-                if (sales != modelSales || total != modelTotal)
-                {
-                    modelMismatches.Add($"{id}: HQ's sales by day say {modelSales} sales, {modelTotal}; its log holds {sales}, {total}");
-                }
-            }
+            await Task.Delay(250, cancellationToken);
+            modelMismatches = await ReadModelMismatchesAsync(hqLog, recount, cancellationToken);
         }
-        while (modelMismatches.Count > 0 && deadline.Elapsed < TimeSpan.FromMinutes(1) && await Delay(cancellationToken));
 
         return new SimulationVerdict
         {
@@ -183,6 +172,25 @@ internal static class SimulationChecker
             PricesPublished = published.Count,
             Faults = faults.GroupBy(f => f.Kind.ToString()).ToDictionary(g => g.Key, g => g.Count()),
         };
+    }
+
+    /// <summary>The stores whose sales in HQ's sales-by-day read model differ from the recount of HQ's log.</summary>
+    private static async Task<List<string>> ReadModelMismatchesAsync(IEventLog hqLog, Dictionary<string, (long Sales, decimal Total)> recount, CancellationToken cancellationToken)
+    {
+        var days = await SalesByDay.QueryAsync(hqLog, null, "2000-01-01", "2100-01-01", cancellationToken);
+        var model = days.GroupBy(d => d.StoreId).ToDictionary(g => g.Key, g => (Sales: g.Sum(d => d.Sales), Total: g.Sum(d => d.Total)), StringComparer.Ordinal);
+        var mismatches = new List<string>();
+        foreach (var id in recount.Keys.Union(model.Keys))
+        {
+            var (sales, total) = recount.GetValueOrDefault(id);
+            var (modelSales, modelTotal) = model.GetValueOrDefault(id);
+            if (sales != modelSales || total != modelTotal)
+            {
+                mismatches.Add($"{id}: HQ's sales by day say {modelSales} sales, {modelTotal}; its log holds {sales}, {total}");
+            }
+        }
+
+        return mismatches;
     }
 
     /// <summary>The price HQ set for a store: the most specific scope that names it (store, then region, then all), the last one published there.</summary>
@@ -247,7 +255,7 @@ internal static class SimulationChecker
     private static async Task<Dictionary<string, EventOrigin>> LatestByKeyAsync(IEventLog log, ReadFilter filter, CancellationToken cancellationToken)
     {
         var latest = new Dictionary<string, EventOrigin>(StringComparer.Ordinal);
-        await foreach (var e in ReadAllAsync(log, filter, cancellationToken))
+        await foreach (var e in log.EnumerateAsync(filter, pageSize: 5000, cancellationToken: cancellationToken))
         {
             latest[e.Key] = e.Origin with { Timestamp = default };
         }
@@ -257,7 +265,7 @@ internal static class SimulationChecker
 
     private static async Task<StoredEvent?> FindSaleAsync(IEventLog log, string saleId, CancellationToken cancellationToken)
     {
-        await foreach (var e in ReadAllAsync(log, Sales, cancellationToken))
+        await foreach (var e in log.EnumerateAsync(Sales, pageSize: 5000, cancellationToken: cancellationToken))
         {
             if (e.Key == saleId && e.Type == CheckoutEvents.SaleCompleted)
             {
@@ -266,31 +274,5 @@ internal static class SimulationChecker
         }
 
         return null;
-    }
-
-    private static async IAsyncEnumerable<StoredEvent> ReadAllAsync(IEventLog log, ReadFilter filter, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
-    {
-        long after = 0;
-        while (true)
-        {
-            var page = await log.ReadAsync(after, filter, 5000, cancellationToken);
-            foreach (var e in page.Events)
-            {
-                yield return e;
-            }
-
-            if (page.ScannedTo <= after || page.Events.Count == 0 && page.ScannedTo >= log.Head)
-            {
-                yield break;
-            }
-
-            after = page.ScannedTo;
-        }
-    }
-
-    private static async Task<bool> Delay(CancellationToken cancellationToken)
-    {
-        await Task.Delay(250, cancellationToken);
-        return true;
     }
 }
