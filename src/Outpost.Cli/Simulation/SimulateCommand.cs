@@ -65,7 +65,19 @@ internal static class SimulateCommand
                 return 2;
             }
 
-            var verdict = await new FleetSimulation(settings, output).RunAsync(cancellationToken);
+            SimulationVerdict verdict;
+            try
+            {
+                verdict = await new FleetSimulation(settings, output).RunAsync(cancellationToken);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                // The run itself broke (a store that would not start, say): no verdict, and the reason where the verdict would be.
+                output.WriteLine($"SIMULATION FAILED before its verdict (seed {settings.Seed}): {ex}");
+                output.WriteLine($"Replay: {settings.Command}");
+                return 1;
+            }
+
             var directory = result.GetValue(report)!;
             directory.Create();
             await File.WriteAllTextAsync(Path.Combine(directory.FullName, "verdict.json"), JsonSerializer.Serialize(verdict, SimulationJsonContext.Default.SimulationVerdict), cancellationToken);

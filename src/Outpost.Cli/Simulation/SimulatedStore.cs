@@ -175,11 +175,27 @@ internal sealed class SimulatedStore : IAsyncDisposable
     }
 
     /// <summary>Starts the child process again on the same files and port, and waits until it answers.</summary>
+    /// <remarks>
+    /// A process that exits while starting is started again, up to three times, a second apart: while it was down,
+    /// another program on this machine may have held its port for a moment (an outgoing connection's local port).
+    /// </remarks>
     public async Task StartProcessAsync(CancellationToken cancellationToken)
     {
-        _process = OutpostProcess.Start(_arguments, _environment);
         using var probe = new HttpClient(_handler, disposeHandler: false) { BaseAddress = Address, Timeout = TimeSpan.FromSeconds(5) };
-        await _process.WaitUntilReadyAsync(probe, cancellationToken);
+        for (var attempt = 1; ; attempt++)
+        {
+            _process = OutpostProcess.Start(_arguments, _environment);
+            try
+            {
+                await _process.WaitUntilReadyAsync(probe, cancellationToken);
+                return;
+            }
+            catch (InvalidOperationException) when (attempt < 3 && _process.Process.HasExited)
+            {
+                await _process.DisposeAsync();
+                await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken);
+            }
+        }
     }
 
     public static string StoreId(int index) => "sim-" + index.ToString("D5", CultureInfo.InvariantCulture);
