@@ -52,8 +52,7 @@ public sealed class LocalPostgresServer(bool durable = false) : IAsyncDisposable
             Port = FreePort();
             try
             {
-                await RunServerAsync("pg_ctl", "-D", DataDirectory, "-l", Path.Combine(_directory, "server.log"), "-w", "-t", "60", "-o",
-                    $"-p {Port} -k {_directory} -c listen_addresses=127.0.0.1 {(durable ? "" : "-c fsync=off -c full_page_writes=off ")}-c max_connections=400 -c shared_buffers=128MB", "start");
+                await StartServerAsync();
                 return;
             }
             catch (InvalidOperationException) when (attempt < 5)
@@ -62,6 +61,29 @@ public sealed class LocalPostgresServer(bool durable = false) : IAsyncDisposable
             }
         }
     }
+
+    /// <summary>
+    /// Stops the server as a crash or a power cut would (<c>pg_ctl stop -m immediate</c>: no checkpoint, every
+    /// connection cut), keeps it down for <paramref name="down"/>, and starts it again on the same port and files,
+    /// where it recovers from its WAL. With <c>durable: false</c> a crash can lose recent commits, as PostgreSQL
+    /// without fsync would.
+    /// </summary>
+    public async Task RestartAsync(TimeSpan down, CancellationToken cancellationToken = default)
+    {
+        await CrashAsync();
+        await Task.Delay(down, cancellationToken);
+        await StartAgainAsync();
+    }
+
+    /// <summary>Stops the server as a crash would (<c>pg_ctl stop -m immediate</c>); <see cref="StartAgainAsync"/> brings it back.</summary>
+    public Task CrashAsync() => RunServerAsync("pg_ctl", "-D", DataDirectory, "-m", "immediate", "-w", "-t", "60", "stop");
+
+    /// <summary>Starts the server again on the same port and files after <see cref="CrashAsync"/>; it recovers from its WAL.</summary>
+    public Task StartAgainAsync() => StartServerAsync();
+
+    private Task StartServerAsync() =>
+        RunServerAsync("pg_ctl", "-D", DataDirectory, "-l", Path.Combine(_directory, "server.log"), "-w", "-t", "60", "-o",
+            $"-p {Port} -k {_directory} -c listen_addresses=127.0.0.1 {(durable ? "" : "-c fsync=off -c full_page_writes=off ")}-c max_connections=400 -c shared_buffers=128MB", "start");
 
     /// <summary>Creates an empty database and returns its connection string.</summary>
     public async Task<string> CreateDatabaseAsync(CancellationToken cancellationToken = default)

@@ -618,7 +618,11 @@ public sealed partial class PostgresEventLog : IEventLog
     {
         GroupCommit.Run(group, commit,
             ex => ex is NpgsqlException or InvalidOperationException or TimeoutException,
-            (ex, request) => Log.CommitFailed(_logger, ex, request.Events.Count),
+            (ex, request) =>
+            {
+                Log.CommitFailed(_logger, ex, request.Events.Count);
+                PostgresUnavailable.ForgetConnections(_source, ex);
+            },
             AdvanceHead,
             _name);
         foreach (var request in group)

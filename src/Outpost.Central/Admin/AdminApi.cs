@@ -81,7 +81,7 @@ public static class AdminApi
         group.MapGet("/stock/{gtin}", StockAsync);
         group.MapGet("/campaigns", async (string? store, IEventLog log, HqReadModels models, CancellationToken cancellationToken) =>
         {
-            await models.EnsureCreatedAsync();
+            await models.EnsureCreatedAsync(cancellationToken);
             return TypedResults.Ok(await CampaignList.ListAsync(log, store, cancellationToken));
         });
         return group;
@@ -156,7 +156,7 @@ public static class AdminApi
                 statusCode: StatusCodes.Status400BadRequest, title: "Invalid day");
         }
 
-        await models.EnsureCreatedAsync();
+        await models.EnsureCreatedAsync(cancellationToken);
         return TypedResults.Ok(await SalesByDay.QueryAsync(log, store, first, last, cancellationToken));
     }
 
@@ -164,7 +164,7 @@ public static class AdminApi
     private static async Task<Results<Ok<IReadOnlyList<StockElsewhere>>, ProblemHttpResult>> StockAsync(string gtin, string? near, string? region, IEventLog log, HqReadModels models,
         StoreDirectory directory, CancellationToken cancellationToken)
     {
-        await models.EnsureCreatedAsync();
+        await models.EnsureCreatedAsync(cancellationToken);
         var stores = (await directory.ListAsync(cancellationToken)).ToDictionary(s => s.StoreId, StringComparer.Ordinal);
         GeoPoint? origin = null;
         if (near is not null)

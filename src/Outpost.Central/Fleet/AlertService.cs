@@ -8,6 +8,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Outpost.Central.Ingest;
 using Outpost.Core.Log;
+using Outpost.Core.Threading;
 
 namespace Outpost.Central.Fleet;
 
@@ -29,12 +30,13 @@ public sealed partial class AlertService(IEventLog log, FleetHealth fleet, IOpti
     public const string BacklogGrowing = "BacklogGrowing";
 
     private readonly string _holder = $"{Environment.MachineName}:{Environment.ProcessId}:{Guid.NewGuid().ToString("N")[..8]}";
+    private readonly OnceSucceeded _leases = new(cancellationToken => log.CreateTablesAsync(ConsumerLease.Schema, cancellationToken));
 
     /// <summary>One pass: evaluate every store, record changes, send what is not sent yet. Returns the notifications sent.</summary>
     public async Task<int> EvaluateAsync(CancellationToken cancellationToken)
     {
         var settings = options.Value;
-        await fleet.EnsureCreatedAsync();
+        await fleet.EnsureCreatedAsync(cancellationToken);
         var now = time.GetUtcNow();
         var health = (await fleet.ListAsync(cancellationToken)).ToDictionary(h => h.StoreId, StringComparer.Ordinal);
         var rising = await RisingSinceAsync(cancellationToken);
@@ -88,7 +90,6 @@ public sealed partial class AlertService(IEventLog log, FleetHealth fleet, IOpti
     /// <inheritdoc />
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        await log.CreateTablesAsync(ConsumerLease.Schema, stoppingToken);
         var lease = new ConsumerLease(log, "hq-alerts", _holder, time, TimeSpan.FromTicks(Math.Max(options.Value.Interval.Ticks * 4, TimeSpan.FromSeconds(10).Ticks)));
         long? epoch = null;
         while (!stoppingToken.IsCancellationRequested)
@@ -96,6 +97,7 @@ public sealed partial class AlertService(IEventLog log, FleetHealth fleet, IOpti
             try
             {
                 await Task.Delay(options.Value.Interval, time, stoppingToken);
+                await _leases.EnsureAsync(stoppingToken); // in the loop: a node that starts while its database restarts keeps trying
                 epoch = epoch is { } held && await lease.RenewAsync(held, stoppingToken) ? held : await lease.TryAcquireAsync(stoppingToken);
                 if (epoch is not null)
                 {

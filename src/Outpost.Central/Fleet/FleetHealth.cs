@@ -5,6 +5,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Outpost.Central.Stores;
 using Outpost.Core.Log;
+using Outpost.Core.Threading;
 using Outpost.Sync.Hq;
 using Outpost.Sync.Protocol;
 
@@ -69,7 +70,7 @@ public sealed partial class FleetHealth(IEventLog log, StoreDirectory stores, Ti
     /// <summary>What this node last wrote of each store.</summary>
     private readonly ConcurrentDictionary<string, (long Seen, StoreReport? Report)> _written = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, Pending> _pending = new(StringComparer.Ordinal);
-    private readonly Lazy<Task> _created = new(() => log.CreateTablesAsync(Schema, CancellationToken.None));
+    private readonly OnceSucceeded _created = new(cancellationToken => log.CreateTablesAsync(Schema, cancellationToken));
 
     /// <summary>How recent a store's last sign of life must be for it to count as connected (its feed hears from HQ at least every 25 s; the time is written at least every 15 s).</summary>
     public static TimeSpan ConnectedWithin { get; } = TimeSpan.FromSeconds(60);
@@ -110,12 +111,12 @@ public sealed partial class FleetHealth(IEventLog log, StoreDirectory stores, Ti
     }
 
     /// <summary>Completes once the fleet tables exist.</summary>
-    public Task EnsureCreatedAsync() => _created.Value;
+    public Task EnsureCreatedAsync(CancellationToken cancellationToken = default) => _created.EnsureAsync(cancellationToken);
 
     /// <summary>Writes what changed since the last flush (also called by tests and at shutdown).</summary>
     public async Task FlushAsync(CancellationToken cancellationToken)
     {
-        await EnsureCreatedAsync();
+        await EnsureCreatedAsync(cancellationToken);
         var batch = new List<(string Store, Pending Pending)>();
         foreach (var store in _pending.Keys)
         {
@@ -210,7 +211,7 @@ public sealed partial class FleetHealth(IEventLog log, StoreDirectory stores, Ti
     /// <summary>Every registered store with its health, in id order.</summary>
     public async Task<IReadOnlyList<StoreHealth>> ListAsync(CancellationToken cancellationToken)
     {
-        await EnsureCreatedAsync();
+        await EnsureCreatedAsync(cancellationToken);
         var rows = new Dictionary<string, (long Seen, string? Version, long? Backlog, long? Lag, string? Error, string Day, long Events)>(StringComparer.Ordinal);
         var alerts = new Dictionary<string, List<string>>(StringComparer.Ordinal);
         await using (var connection = await log.OpenReadConnectionAsync(cancellationToken))

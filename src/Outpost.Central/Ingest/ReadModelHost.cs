@@ -43,7 +43,8 @@ public sealed partial class ReadModelHost(IEventLog log, HqReadModels models, Ti
     /// <inheritdoc />
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        await models.EnsureCreatedAsync().WaitAsync(stoppingToken);
+        // Each read model's loop creates the tables first (again after a failure): a node that starts while its
+        // database restarts keeps trying instead of stopping.
         await Task.WhenAll(models.Consumers.Select(c => Task.Run(() => LeadAsync(c, stoppingToken), stoppingToken)));
     }
 
@@ -54,6 +55,7 @@ public sealed partial class ReadModelHost(IEventLog log, HqReadModels models, Ti
         {
             try
             {
+                await models.EnsureCreatedAsync(stoppingToken);
                 if (await lease.TryAcquireAsync(stoppingToken) is { } epoch)
                 {
                     await RunWhileHeldAsync(consumer, lease, epoch, stoppingToken);

@@ -25,7 +25,7 @@ public sealed partial class StockSummaryPublisher(IEventLog log, StoreDirectory 
     /// <summary>One pass; returns how many events it published.</summary>
     public async Task<int> PublishAsync(CancellationToken cancellationToken)
     {
-        await models.EnsureCreatedAsync();
+        await models.EnsureCreatedAsync(cancellationToken);
         var watermark = await log.GetCursorAsync(Cursor, cancellationToken) ?? 0;
         var registry = (await stores.ListAsync(cancellationToken)).ToDictionary(s => s.StoreId, StringComparer.Ordinal);
         var now = time.GetUtcNow();
@@ -84,7 +84,6 @@ public sealed partial class StockSummaryPublisher(IEventLog log, StoreDirectory 
     /// <inheritdoc />
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        await models.EnsureCreatedAsync().WaitAsync(stoppingToken);
         var lease = new ConsumerLease(log, Cursor, _holder, time, TimeSpan.FromTicks(Math.Max(interval.Ticks * 4, TimeSpan.FromSeconds(10).Ticks)));
         long? epoch = null;
         while (!stoppingToken.IsCancellationRequested)
@@ -92,6 +91,7 @@ public sealed partial class StockSummaryPublisher(IEventLog log, StoreDirectory 
             try
             {
                 await Task.Delay(interval, time, stoppingToken);
+                await models.EnsureCreatedAsync(stoppingToken); // in the loop: a node that starts while its database restarts keeps trying
                 epoch = epoch is { } held && await lease.RenewAsync(held, stoppingToken) ? held : await lease.TryAcquireAsync(stoppingToken);
                 if (epoch is null)
                 {

@@ -43,7 +43,7 @@ public static class MasterDataApi
             TypedResults.Ok<IReadOnlyList<string>>([.. (await stores.ListAsync(cancellationToken)).Select(s => s.Region).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)]));
         group.MapGet("/audit", async (int? limit, IEventLog log, Ingest.HqReadModels models, CancellationToken cancellationToken) =>
         {
-            await models.EnsureCreatedAsync();
+            await models.EnsureCreatedAsync(cancellationToken);
             return TypedResults.Ok(await AuditTrail.ListAsync(log, Math.Clamp(limit ?? 100, 1, 10_000), cancellationToken));
         });
         return group;

@@ -4,6 +4,7 @@ using System.Text;
 using Microsoft.Extensions.Logging;
 using Outpost.Core.Events;
 using Outpost.Core.Log;
+using Outpost.Core.Threading;
 using Outpost.Sync.Hq;
 
 namespace Outpost.Central.Stores;
@@ -28,7 +29,7 @@ public sealed class StoreDirectory(IEventLog log, TimeProvider time, ILogger<Sto
             longitude   DOUBLE PRECISION)
         """;
 
-    private readonly Lazy<Task> _created = new(() => log.CreateTablesAsync(Schema, CancellationToken.None));
+    private readonly OnceSucceeded _created = new(cancellationToken => log.CreateTablesAsync(Schema, cancellationToken));
     private readonly CredentialCache _cache = new(log, (ILogger?)logger ?? Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
 
     /// <inheritdoc />
@@ -61,7 +62,7 @@ public sealed class StoreDirectory(IEventLog log, TimeProvider time, ILogger<Sto
     /// <summary>A store's credential from the table, kept in the cache unless a change was learnt of since <paramref name="generation"/>; null for an unknown store (not kept).</summary>
     private async Task<CredentialCache.Credential?> ReadCredentialAsync(string storeId, long generation, CancellationToken cancellationToken)
     {
-        await _created.Value;
+        await _created.EnsureAsync(cancellationToken);
         await using var connection = await log.OpenReadConnectionAsync(cancellationToken);
         await using var command = connection.CreateCommand();
         command.CommandText = "SELECT region, secret_hash, revoked FROM stores WHERE id = @id";
@@ -111,7 +112,7 @@ public sealed class StoreDirectory(IEventLog log, TimeProvider time, ILogger<Sto
     public async Task<IssuedCredential?> RotateAsync(string storeId, CancellationToken cancellationToken = default)
     {
         var secret = NewSecret();
-        await _created.Value;
+        await _created.EnsureAsync(cancellationToken);
         string? region;
         await using (var tx = await log.BeginTransactionAsync(cancellationToken))
         {
@@ -137,7 +138,7 @@ public sealed class StoreDirectory(IEventLog log, TimeProvider time, ILogger<Sto
     /// <summary>Revokes a store's credential: on every node its next request is refused, and its held long polls end.</summary>
     public async Task<bool> RevokeAsync(string storeId, CancellationToken cancellationToken = default)
     {
-        await _created.Value;
+        await _created.EnsureAsync(cancellationToken);
         int changed;
         await using (var tx = await log.BeginTransactionAsync(cancellationToken))
         {
@@ -165,7 +166,7 @@ public sealed class StoreDirectory(IEventLog log, TimeProvider time, ILogger<Sto
 
     private async Task<IReadOnlyList<StoreRecord>> ListAsync(string? only, CancellationToken cancellationToken)
     {
-        await _created.Value;
+        await _created.EnsureAsync(cancellationToken);
         await using var connection = await log.OpenReadConnectionAsync(cancellationToken);
         await using var command = connection.CreateCommand();
         command.CommandText = "SELECT id, region, revoked, issued_at, latitude, longitude FROM stores" + (only is null ? "" : " WHERE id = @id") + " ORDER BY id";
@@ -188,7 +189,7 @@ public sealed class StoreDirectory(IEventLog log, TimeProvider time, ILogger<Sto
 
     private async Task<int> WriteAsync(string sql, CancellationToken cancellationToken, params (string Name, object? Value)[] parameters)
     {
-        await _created.Value;
+        await _created.EnsureAsync(cancellationToken);
         await using var tx = await log.BeginTransactionAsync(cancellationToken);
         var changed = await tx.ExecuteAsync(sql, cancellationToken, parameters);
         await tx.CommitAsync(cancellationToken);
