@@ -93,6 +93,49 @@ public sealed class UpGatherTests : IDisposable
         }
     }
 
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1)]
+    public async Task A_store_whose_clock_jumps_hours_back_keeps_sending_each_sale_at_once(int gatherSeconds)
+    {
+        // A store's clock set back by hand, or by a bad NTP answer: the agent's intervals run on the monotonic clock.
+        // Before, a store whose clock jumped back two hours sent nothing more for two hours, gathering on or off.
+        await using var cluster = await Cluster.StartAsync();
+        var credential = await cluster.RegisterAsync("s1", "north");
+        var options = Cluster.FastSync(cluster.HqAddress, credential.Secret);
+        options.StoreId = "s1";
+        options.Gather = TimeSpan.FromSeconds(gatherSeconds);
+        var clock = new JumpingClock();
+        await using var log = SqliteEventLog.Open(new LogOptions { Path = Path.Combine(_directory, "store.db"), NodeId = "s1", Topics = Cluster.Topics, Time = clock });
+        var monitor = new ConnectivityMonitor(clock);
+        using var client = new SyncClient(options, monitor);
+        using var agent = new ReplicationAgent(log, client, monitor, Options.Create(options), clock, NullLoggerFactory.Instance);
+        await agent.StartAsync(Ct);
+        try
+        {
+            for (var i = 0; i < 4; i++)
+            {
+                if (i == 1)
+                {
+                    clock.Offset = TimeSpan.FromHours(-2);
+                }
+
+                if (i == 3)
+                {
+                    clock.Offset = TimeSpan.FromHours(-2.5); // and once more, a little further
+                }
+
+                await log.AppendAsync(Cluster.Sale($"c{i}"), Ct);
+                Assert.True(await Cluster.EventuallyAsync(async () => (await cluster.HqEventsFromAsync("s1")).Count(e => e.Topic == "sales") == i + 1, TimeSpan.FromSeconds(30)),
+                    $"sale {i + 1} did not reach HQ within 30 s of its store's clock jumping back");
+            }
+        }
+        finally
+        {
+            await agent.StopAsync(CancellationToken.None);
+        }
+    }
+
     public void Dispose()
     {
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
@@ -141,5 +184,13 @@ public sealed class UpGatherTests : IDisposable
 
             return await base.SendAsync(request, cancellationToken);
         }
+    }
+
+    /// <summary>A wall clock set wrong by <see cref="Offset"/>; timers and elapsed time run true, as on a real machine.</summary>
+    private sealed class JumpingClock : TimeProvider
+    {
+        public TimeSpan Offset { get; set; }
+
+        public override DateTimeOffset GetUtcNow() => System.GetUtcNow() + Offset;
     }
 }

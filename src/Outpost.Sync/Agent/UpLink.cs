@@ -20,13 +20,13 @@ internal sealed class UpLink(IEventLog log, SyncClient client, ConnectivityMonit
     private readonly List<Flight> _flights = [];
     private long _backlog;
     private long _countedTo;
-    private DateTimeOffset _countedAt;
+    private long _countedAt;
     private Task _persisting = Task.CompletedTask;
     private List<Lane> _lanes = [];
-    private DateTimeOffset _lastSend = DateTimeOffset.MinValue;
+    private long? _lastSend;
 
     /// <summary>When the last batch with events in it was sent (the heartbeat's empty ones do not count).</summary>
-    private DateTimeOffset _lastBatch = DateTimeOffset.MinValue;
+    private long? _lastBatch;
 
     public async Task RunAsync(CancellationToken cancellationToken)
     {
@@ -89,7 +89,9 @@ internal sealed class UpLink(IEventLog log, SyncClient client, ConnectivityMonit
     {
         var waiting = _lanes.Count == 0 ? 0 : log.Head - _lanes.Min(l => l.Position);
         var small = waiting < options.MaxBatchEvents / 10;
-        var gather = _lastBatch + options.Gather - time.GetUtcNow();
+        // Intervals on the monotonic clock, never the wall clock: a store whose clock is set back by hours must not
+        // wait hours (before, with gathering off, such a store sent nothing until its clock caught up again).
+        var gather = _lastBatch is { } last ? options.Gather - time.GetElapsedTime(last) : TimeSpan.Zero;
         if (small && waiting > 0 && _backoff.Failures == 0 && gather > TimeSpan.Zero)
         {
             // A request went a moment ago and little is waiting: what the store records until the interval is up goes
@@ -157,7 +159,7 @@ internal sealed class UpLink(IEventLog log, SyncClient client, ConnectivityMonit
             return null;
         }
 
-        _lastSend = _lastBatch = time.GetUtcNow();
+        _lastSend = _lastBatch = time.GetTimestamp();
         // HQ's fleet view shows what is left once this batch is in, so the last batch of a catch-up reports none left.
         var left = Math.Max(0, _backlog - _flights.Sum(f => f.Events) - events.Count);
         var send = events.Count == 0 ? Task.FromResult(new UpAck(0, 0, 0, 0)) : client.SendUpAsync(events, previous, cancellationToken, left);
@@ -221,10 +223,10 @@ internal sealed class UpLink(IEventLog log, SyncClient client, ConnectivityMonit
         }
 
         monitor.Report(SyncLink.Up, _backoff.Failures == 0 ? null : monitor.Current.LastError, await BacklogAsync(cancellationToken));
-        if (time.GetUtcNow() - _lastSend >= options.Heartbeat)
+        if (_lastSend is not { } sent || time.GetElapsedTime(sent) >= options.Heartbeat)
         {
             // An empty batch: proves the link works (or not) while the store has nothing to send.
-            _lastSend = time.GetUtcNow();
+            _lastSend = time.GetTimestamp();
             await client.SendUpAsync([], null, cancellationToken);
             _backoff.Reset();
             monitor.Report(SyncLink.Up, null);
@@ -286,9 +288,9 @@ internal sealed class UpLink(IEventLog log, SyncClient client, ConnectivityMonit
     {
         // Each count names the range it covers (through the head read first), so an event appended while counting
         // is counted once: now, or by the next count.
-        var now = time.GetUtcNow();
+        var now = time.GetTimestamp();
         var head = log.Head;
-        var full = _countedTo == 0 || _lanes.Any(l => l.Acked > _countedTo) || now - _countedAt >= TimeSpan.FromMinutes(1);
+        var full = _countedTo == 0 || _lanes.Any(l => l.Acked > _countedTo) || time.GetElapsedTime(_countedAt, now) >= TimeSpan.FromMinutes(1);
         long counted = 0;
         foreach (var lane in _lanes)
         {
