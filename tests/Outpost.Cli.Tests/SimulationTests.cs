@@ -46,7 +46,8 @@ public sealed class SimulationTests : IDisposable
         var lengths = faults.Where(f => f.Kind != FaultKind.OfflineAllSpan).Select(f => f.Duration).ToList();
         Assert.True(lengths.Count(d => d < TimeSpan.FromMinutes(10)) > lengths.Count * 0.8, "most faults should be short");
         Assert.True(lengths.Any(d => d > TimeSpan.FromHours(1)), "some faults should last hours");
-        Assert.All(Enum.GetValues<FaultKind>().Where(k => k != FaultKind.Kill), kind => Assert.Contains(faults, f => f.Kind == kind));
+        Assert.All(FaultSchedule.LinkKinds, kind => Assert.Contains(faults, f => f.Kind == kind));
+        Assert.All(faults, f => Assert.Contains(f.Kind, FaultSchedule.LinkKinds));
         var killable = FaultSchedule.Killable(2000, 4);
         var kills = FaultSchedule.Kills(1, killable, span, 200);
         Assert.Equal(200, kills.Count);
@@ -92,15 +93,63 @@ public sealed class SimulationTests : IDisposable
         Assert.Equal(4, v.GetProperty("kills").GetInt32());
         Assert.Equal(4, v.GetProperty("faults").GetProperty("Kill").GetInt32());
         Assert.Equal(3, v.GetProperty("killRecoverySeconds").GetArrayLength());
+
+        // Store 5's clock ran three hours ahead all along, store 7's jumped two hours back: both converged above.
+        Assert.Equal(1, v.GetProperty("faults").GetProperty("ClockAhead").GetInt32());
+        Assert.Equal(1, v.GetProperty("faults").GetProperty("ClockJumpBack").GetInt32());
+
+        // Latency while connected was measured both ways.
+        Assert.True(v.GetProperty("upLatencySamples").GetInt32() > 10, output);
+        Assert.True(v.GetProperty("downLatencySamples").GetInt32() > 5, output);
+        Assert.Equal(3, v.GetProperty("upLatencySeconds").GetArrayLength());
         var html = await File.ReadAllTextAsync(Path.Combine(report, "report.html"), Ct);
         Assert.Contains("<svg", html, StringComparison.Ordinal);
         Assert.Contains("passed", html, StringComparison.Ordinal);
     }
 
     [Fact]
-    public async Task A_fleet_over_two_HQ_nodes_sharing_PostgreSQL_converges_whichever_node_published()
+    public void Wrong_clocks_fall_on_stores_in_this_process_only()
     {
-        // Price changes are published on each node in turn; each store follows the node it is connected to.
+        var span = TimeSpan.FromHours(2);
+        var processes = FaultSchedule.Killable(40, 2);
+        var clocks = FaultSchedule.Clocks(1, 40, span, processes);
+        Assert.Equal(clocks, FaultSchedule.Clocks(1, 40, span, processes));
+        Assert.All(clocks, c => Assert.DoesNotContain(c.Store, processes));
+        Assert.Equal(2, clocks.Count(c => c.Kind == FaultKind.ClockAhead));
+        Assert.Equal(2, clocks.Count(c => c.Kind == FaultKind.ClockBehind));
+        Assert.Equal(2, clocks.Count(c => c.Kind == FaultKind.ClockJumpBack));
+        Assert.All(clocks.Where(c => c.Kind == FaultKind.ClockJumpBack), c => Assert.InRange(c.Start, TimeSpan.Zero, span * 0.9));
+    }
+
+    [Fact]
+    public void HQ_s_faults_come_from_the_seed_and_spare_the_node_lost_for_good()
+    {
+        var span = TimeSpan.FromHours(24);
+        var faults = FaultSchedule.HqFaults(5, 3, span, kills: 12, restarts: 3, loseNode: true);
+        Assert.Equal(faults, FaultSchedule.HqFaults(5, 3, span, kills: 12, restarts: 3, loseNode: true));
+        Assert.NotEqual(faults, FaultSchedule.HqFaults(6, 3, span, kills: 12, restarts: 3, loseNode: true));
+
+        var lost = Assert.Single(faults, f => f.Kind == FaultKind.HqNodeLost);
+        Assert.Equal(2, lost.Store);
+        Assert.InRange(lost.Start, span * 0.4, span * 0.7);
+        var kills = faults.Where(f => f.Kind == FaultKind.HqKill).ToList();
+        Assert.Equal(12, kills.Count);
+        Assert.Equal([0, 1], kills.Select(k => k.Store).Distinct().Order());
+        Assert.All(kills, k => Assert.InRange(k.Duration, TimeSpan.FromSeconds(10), TimeSpan.FromMinutes(2)));
+        var restarts = faults.Where(f => f.Kind == FaultKind.PostgresRestart).ToList();
+        Assert.Equal(3, restarts.Count);
+        Assert.All(faults.Where(f => f.Kind != FaultKind.HqNodeLost), f => Assert.InRange(f.Start, TimeSpan.Zero, span * 0.9));
+
+        // One node: no node to lose, every kill on it.
+        Assert.All(FaultSchedule.HqFaults(5, 1, span, kills: 4, restarts: 0, loseNode: true), f => Assert.Equal((FaultKind.HqKill, 0), (f.Kind, f.Store)));
+    }
+
+    [Fact]
+    public async Task A_fleet_over_two_HQ_nodes_sharing_PostgreSQL_converges_through_node_kills_a_database_crash_and_a_node_lost_for_good()
+    {
+        // HQ's nodes run as processes of their own: two SIGKILLs of the first node (its stores fail over to the other
+        // and back), PostgreSQL crashed and restarted under load, the second node lost for good halfway; price changes
+        // are published on each node in turn.
         var report = Path.Combine(_directory, "report-pg");
         var (exit, output) = await RunAsync("simulate", "--hq", "postgres", "--stores", "6", "--devices-per-store", "2", "--process-stores", "1", "--kills", "2", "--hours", "1", "--seed", "3",
             "--report", report, "--data", Path.Combine(_directory, "data-pg"));
@@ -113,7 +162,16 @@ public sealed class SimulationTests : IDisposable
         Assert.Equal(0, v.GetProperty("doubled").GetInt32());
         Assert.Equal(6, v.GetProperty("converged").GetInt32());
         Assert.Equal(2, v.GetProperty("kills").GetInt32());
+        var faults = v.GetProperty("faults");
+        Assert.Equal(2, faults.GetProperty("HqKill").GetInt32());
+        Assert.Equal(1, faults.GetProperty("PostgresRestart").GetInt32());
+        Assert.Equal(1, faults.GetProperty("HqNodeLost").GetInt32());
+        Assert.Contains("hq2 lost for good", output, StringComparison.Ordinal);
+        Assert.Equal(3, v.GetProperty("hqRecoverySeconds").GetArrayLength());
+        Assert.True(v.GetProperty("hqCpuSeconds").GetDouble() > 0, output);
+        Assert.True(v.GetProperty("hqPeakMiB").GetDouble() > 20, output);
         Assert.True(v.GetProperty("pricesPublished").GetInt32() > 23, output);
+        Assert.Contains("HQ's CPU", await File.ReadAllTextAsync(Path.Combine(report, "report.html"), Ct), StringComparison.Ordinal);
     }
 
     [Theory]
@@ -124,8 +182,9 @@ public sealed class SimulationTests : IDisposable
     {
         var report = Path.Combine(_directory, "report-" + hq + defect);
         // No store processes here (kills are the other tests'): what is checked is that the checker sees the damage.
-        var (exit, output) = await RunAsync("simulate", "--hq", hq, "--stores", "4", "--devices-per-store", "2", "--process-stores", "0", "--hours", "0.5", "--seed", "9", "--report", report, "--inject", defect,
-            "--data", Path.Combine(_directory, "data-" + hq + defect));
+        string[] noHqFaults = hq == "postgres" ? ["--hq-kills", "0", "--postgres-restarts", "0", "--lose-node", "false"] : [];
+        var (exit, output) = await RunAsync(["simulate", "--hq", hq, .. noHqFaults, "--stores", "4", "--devices-per-store", "2", "--process-stores", "0", "--hours", "0.5", "--seed", "9", "--report", report, "--inject", defect,
+            "--data", Path.Combine(_directory, "data-" + hq + defect)]);
         Assert.True(exit == 1, output);
         Assert.Contains("VERDICT: FAILED (seed 9). Replay: outpost simulate", output, StringComparison.Ordinal);
         Assert.Contains("--stores 4 --devices-per-store 2 --process-stores 0 --kills 6 --hours 0.5", output, StringComparison.Ordinal);
@@ -146,6 +205,12 @@ public sealed class SimulationTests : IDisposable
         (exit, output) = await RunAsync("simulate", "--hq-nodes", "2");
         Assert.Equal(2, exit);
         Assert.Contains("postgres (one or more nodes sharing the database)", output, StringComparison.Ordinal);
+        (exit, output) = await RunAsync("simulate", "--hq-kills", "1");
+        Assert.Equal(2, exit);
+        Assert.Contains("need --hq postgres", output, StringComparison.Ordinal);
+        (exit, output) = await RunAsync("simulate", "--hq", "postgres", "--hq-nodes", "1", "--lose-node", "true");
+        Assert.Equal(2, exit);
+        Assert.Contains("--lose-node needs --hq-nodes 2 or more", output, StringComparison.Ordinal);
     }
 
     public void Dispose()

@@ -95,8 +95,9 @@ internal sealed class OutpostProcess : IAsyncDisposable
                     return;
                 }
             }
-            catch (HttpRequestException)
+            catch (Exception ex) when (ex is HttpRequestException || ex is TaskCanceledException && !cancellationToken.IsCancellationRequested)
             {
+                // Not listening yet, or too busy starting to answer within the client's timeout.
             }
 
             await Task.Delay(100, cancellationToken);

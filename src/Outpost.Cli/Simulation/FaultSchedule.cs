@@ -23,9 +23,27 @@ internal enum FaultKind
 
     /// <summary>The store's process killed with SIGKILL, down for the fault's length, then started again on the same files.</summary>
     Kill,
+
+    /// <summary>An HQ node's process killed with SIGKILL, down for the fault's length, then started again; its stores fail over meanwhile.</summary>
+    HqKill,
+
+    /// <summary>An HQ node killed with SIGKILL and never started again: its machine is gone; the other nodes carry its stores.</summary>
+    HqNodeLost,
+
+    /// <summary>The store's wall clock is hours ahead all span (<see cref="FaultSchedule.ClockAhead"/>).</summary>
+    ClockAhead,
+
+    /// <summary>The store's wall clock is hours behind all span (<see cref="FaultSchedule.ClockBehind"/>).</summary>
+    ClockBehind,
+
+    /// <summary>The store's wall clock jumps back (<see cref="FaultSchedule.ClockJump"/>) at the fault's start and stays there.</summary>
+    ClockJumpBack,
+
+    /// <summary>HQ's PostgreSQL server crashes (immediate stop: no checkpoint, every connection cut), stays down for the fault's length, and recovers from its WAL.</summary>
+    PostgresRestart,
 }
 
-/// <summary>One fault on one store's link, in simulated time from the start of the span.</summary>
+/// <summary>One fault, in simulated time from the start of the span: on a store (<see cref="Store"/>), or on HQ (<see cref="Store"/> is then the node; -1 for the database).</summary>
 internal sealed record Fault(int Store, TimeSpan Start, TimeSpan Duration, FaultKind Kind)
 {
     public TimeSpan End => Start + Duration;
@@ -41,6 +59,9 @@ internal static class FaultSchedule
 {
     private static readonly (FaultKind Kind, double Weight)[] Kinds =
         [(FaultKind.Outage, 0.45), (FaultKind.Blackhole, 0.15), (FaultKind.Flapping, 0.15), (FaultKind.DropMidStream, 0.15), (FaultKind.SlowLink, 0.10)];
+
+    /// <summary>The kinds of fault <see cref="Create"/> puts on stores' links.</summary>
+    public static IReadOnlyList<FaultKind> LinkKinds { get; } = [.. Kinds.Select(k => k.Kind), FaultKind.OfflineAllSpan];
 
     /// <summary>Mean simulated time between the end of one fault on a store's link and the start of the next.</summary>
     public static TimeSpan MeanGap { get; } = TimeSpan.FromHours(2);
@@ -96,6 +117,67 @@ internal static class FaultSchedule
         var stores = killable.Order().ToList();
         return count <= 0 || stores.Count == 0 ? []
             : [.. Enumerable.Range(0, count).Select(k => new Fault(stores[k % stores.Count], span * 0.9 * random.NextDouble(), TimeSpan.FromSeconds(10 + random.Next(110)), FaultKind.Kill))];
+    }
+
+    /// <summary>How far ahead a store's clock with <see cref="FaultKind.ClockAhead"/> is.</summary>
+    public static TimeSpan ClockAhead { get; } = TimeSpan.FromHours(3);
+
+    /// <summary>How far behind a store's clock with <see cref="FaultKind.ClockBehind"/> is.</summary>
+    public static TimeSpan ClockBehind { get; } = TimeSpan.FromHours(-5);
+
+    /// <summary>How far a clock with <see cref="FaultKind.ClockJumpBack"/> jumps.</summary>
+    public static TimeSpan ClockJump { get; } = TimeSpan.FromHours(-2);
+
+    /// <summary>
+    /// Wrong clocks at stores that run in the simulation's process (a clock is this process's to set, not a child
+    /// process's): one store in ten is 3 hours ahead or 5 hours behind, in turn, all span; one in twenty (others)
+    /// has its clock jump 2 hours back at a moment drawn from the seed over the first 90 % of the span.
+    /// </summary>
+    public static IReadOnlyList<Fault> Clocks(int seed, int stores, TimeSpan span, IReadOnlySet<int> processes)
+    {
+        var random = new Random(StableSeed.Of(seed, 0xc10c));
+        var faults = new List<Fault>();
+        for (var store = 0; store < stores; store++)
+        {
+            if (processes.Contains(store))
+            {
+                continue;
+            }
+
+            if (store % 10 == 5)
+            {
+                faults.Add(new Fault(store, TimeSpan.Zero, span, store / 10 % 2 == 0 ? FaultKind.ClockAhead : FaultKind.ClockBehind));
+            }
+            else if (store % 20 == 7)
+            {
+                var at = span * 0.9 * random.NextDouble();
+                faults.Add(new Fault(store, at, span - at, FaultKind.ClockJumpBack));
+            }
+        }
+
+        return faults;
+    }
+
+    /// <summary>
+    /// HQ's faults, drawn from the seed: <paramref name="kills"/> SIGKILLs of its nodes in turn, each down 10 s to
+    /// 2 min of simulated time; <paramref name="restarts"/> crashes of its PostgreSQL server, each down 5 s to 1 min;
+    /// all at moments over the first 90 % of the span. With <paramref name="loseNode"/> (and two nodes or more) the
+    /// last node is lost for good at a moment between 40 % and 70 % of the span, and the kills fall on the others.
+    /// </summary>
+    public static IReadOnlyList<Fault> HqFaults(int seed, int nodes, TimeSpan span, int kills, int restarts, bool loseNode)
+    {
+        var random = new Random(StableSeed.Of(seed, 0x4a0));
+        var lost = loseNode && nodes >= 2;
+        var killable = lost ? nodes - 1 : nodes;
+        var faults = new List<Fault>();
+        faults.AddRange(Enumerable.Range(0, kills).Select(k => new Fault(k % killable, span * 0.9 * random.NextDouble(), TimeSpan.FromSeconds(10 + random.Next(110)), FaultKind.HqKill)));
+        faults.AddRange(Enumerable.Range(0, restarts).Select(_ => new Fault(-1, span * 0.9 * random.NextDouble(), TimeSpan.FromSeconds(5 + random.Next(55)), FaultKind.PostgresRestart)));
+        if (lost)
+        {
+            faults.Add(new Fault(nodes - 1, span * (0.4 + 0.3 * random.NextDouble()), span, FaultKind.HqNodeLost));
+        }
+
+        return faults;
     }
 
     private static TimeSpan Exponential(Random random, TimeSpan mean) => TimeSpan.FromSeconds(-Math.Log(1 - random.NextDouble()) * mean.TotalSeconds);

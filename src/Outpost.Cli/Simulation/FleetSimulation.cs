@@ -1,18 +1,10 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
-using System.Net.Http.Headers;
 using System.Net.Http.Json;
-using Outpost.Central;
 using Outpost.Central.MasterData;
-using Outpost.Central.Stores;
-using Outpost.Core.Log;
-using Outpost.Core.Postgres;
-using Outpost.Retail;
-using Outpost.Retail.Catalog;
 using Outpost.Sync.Agent;
 using Outpost.Sync.Faults;
-using Outpost.Sync.Hosting;
 
 namespace Outpost.Cli.Simulation;
 
@@ -25,7 +17,6 @@ namespace Outpost.Cli.Simulation;
 /// </summary>
 internal sealed class FleetSimulation(SimulationSettings settings, TextWriter output)
 {
-    private const string HqToken = "simulation-hq-admin";
     private const int Regions = 4;
 
     /// <summary>Products the tills sell.</summary>
@@ -46,41 +37,28 @@ internal sealed class FleetSimulation(SimulationSettings settings, TextWriter ou
         output.WriteLine($"simulate: {settings.Stores} stores x {settings.DevicesPerStore} tills, HQ {settings.HqNodes} node(s) on {settings.Hq}, {settings.Hours} simulated hours from {SimulationSettings.Start:yyyy-MM-dd HH:mm} UTC at {settings.Speed:N0}x, seed {settings.Seed}");
         output.WriteLine($"  planned: {plans.Sum(p => p.Count):N0} sales, {faults.Count:N0} link faults ({string.Join(", ", faults.GroupBy(f => f.Kind).OrderBy(g => g.Key).Select(g => $"{g.Key} {g.Count()}"))}), {kills.Count} SIGKILLs of the {killable.Count} stores run as processes of their own");
 
-        var cpuBefore = Environment.CpuUsage.TotalTime;
-
-        // HQ: one node on SQLite, or several stateless nodes sharing one PostgreSQL database (a throwaway local server).
-        await using var postgres = settings.Hq == "postgres" ? new LocalPostgresServer(durable: true) : null;
-        string? database = null;
-        if (postgres is not null)
+        var clocks = settings.ClockFaults ? FaultSchedule.Clocks(settings.Seed, settings.Stores, settings.Span, killable) : [];
+        if (clocks.Count > 0)
         {
-            await postgres.StartAsync();
-            database = await postgres.CreateDatabaseAsync(cancellationToken);
+            output.WriteLine($"  stores' clocks: {string.Join(", ", clocks.GroupBy(f => f.Kind).OrderBy(g => g.Key).Select(g => $"{g.Key} {g.Count()}"))} (ahead {FaultSchedule.ClockAhead.TotalHours:+0} h, behind {FaultSchedule.ClockBehind.TotalHours:0} h, a jump of {FaultSchedule.ClockJump.TotalHours:0} h)");
         }
 
-        var nodes = Enumerable.Range(0, settings.HqNodes).Select(n => CentralHost.Build(new CentralOptions
+        var hqFaults = FaultSchedule.HqFaults(settings.Seed, settings.HqNodes, settings.Span, settings.HqKills, settings.PostgresRestarts, settings.LoseNode);
+        if (hqFaults.Count > 0)
         {
-            DataDirectory = Path.Combine(directory, n == 0 ? "hq" : "hq" + (n + 1).ToString(CultureInfo.InvariantCulture)),
-            Postgres = database,
-            Urls = "http://127.0.0.1:0",
-            Topics = RetailTopics.Catalog,
-            AdminToken = HqToken,
-        }, builder => builder.Logging.SetMinimumLevel(LogLevel.None))).ToList();
-        var hq = nodes[0];
-        var admins = nodes.Select(_ => new HttpClient { Timeout = TimeSpan.FromSeconds(30) }).ToList();
-        admins.ForEach(a => a.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", HqToken));
+            output.WriteLine($"  HQ's faults: {string.Join(", ", hqFaults.GroupBy(f => f.Kind).OrderBy(g => g.Key).Select(g => $"{g.Key} {g.Count()}"))}");
+        }
+
+        var cpuBefore = Environment.CpuUsage.TotalTime;
+
+        // HQ: one node on SQLite in this process, or nodes of their own sharing one PostgreSQL database (a throwaway local server).
+        await using var hq = await SimulatedHq.StartAsync(settings, directory, cancellationToken);
         var published = new List<PricePublished>();
         var stores = new List<SimulatedStore>();
         var passed = false;
         try
         {
-            for (var n = 0; n < nodes.Count; n++)
-            {
-                await nodes[n].StartAsync(cancellationToken);
-                admins[n].BaseAddress = nodes[n].Address();
-            }
-
-            await PublishCatalogAsync(admins[0], published, cancellationToken);
-            var registry = hq.Services.GetRequiredService<StoreDirectory>();
+            await PublishCatalogAsync(hq.AdminOf(0), published, cancellationToken);
             var started = new SimulatedStore?[settings.Stores];
             try
             {
@@ -88,8 +66,16 @@ internal sealed class FleetSimulation(SimulationSettings settings, TextWriter ou
                 await Parallel.ForEachAsync(Enumerable.Range(0, settings.Stores), new ParallelOptions { MaxDegreeOfParallelism = 4, CancellationToken = cancellationToken }, async (i, ct) =>
                 {
                     var region = "r" + (i % Regions).ToString(CultureInfo.InvariantCulture);
-                    var secret = (await registry.RegisterOrRotateAsync(SimulatedStore.StoreId(i), region, ct)).Secret;
-                    started[i] = await SimulatedStore.StartAsync(i, region, Zone(i), secret, nodes[i % nodes.Count].Address(), directory, settings.Seed, settings.DevicesPerStore, killable.Contains(i), ct);
+                    var secret = await hq.RegisterAsync(SimulatedStore.StoreId(i), region, ct);
+                    var node = i % hq.Nodes;
+                    var offset = clocks.FirstOrDefault(c => c.Store == i && c.Kind is FaultKind.ClockAhead or FaultKind.ClockBehind)?.Kind switch
+                    {
+                        FaultKind.ClockAhead => FaultSchedule.ClockAhead,
+                        FaultKind.ClockBehind => FaultSchedule.ClockBehind,
+                        _ => TimeSpan.Zero,
+                    };
+                    started[i] = await SimulatedStore.StartAsync(i, region, Zone(i), secret, hq.Address(node), directory, settings.Seed, settings.DevicesPerStore, killable.Contains(i), offset, ct);
+                    started[i]!.HqNode = node;
                 });
             }
             finally
@@ -108,18 +94,33 @@ internal sealed class FleetSimulation(SimulationSettings settings, TextWriter ou
             var clock = Stopwatch.StartNew();
             TimeSpan RealAt(TimeSpan simulated) => TimeSpan.FromTicks((long)(simulated.Ticks / settings.Speed));
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            var sampling = SampleAsync(stores, clock, samples, stop.Token);
+            var sampling = SampleAsync(hq, stores, clock, samples, stop.Token);
+            var probe = new LatencyProbe(hq, stores);
+            using var probing = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            var probingUp = probe.UpAsync(probing.Token);
+            var probesDown = new ConcurrentBag<Task>();
             var selling = Task.WhenAll(stores.Select(s => s.SellAsync(plans[s.Index], RealAt, clock, Products, settings.Seed, (store, sale) => acknowledged.Enqueue((store, sale)), cancellationToken)));
             var faulting = Task.WhenAll(faults.Select(f => FaultAsync(stores[f.Store], f, RealAt, clock, catchUps, cancellationToken)));
             var recoveries = new ConcurrentQueue<double>();
             var killing = Task.WhenAll(kills.GroupBy(k => k.Store).Select(k => KillsAsync(stores[k.Key], [.. k], RealAt, clock, recoveries, cancellationToken)));
-            var pricing = PricesAsync(admins, stores, RealAt, clock, published, cancellationToken);
+            var jumping = Task.WhenAll(clocks.Where(c => c.Kind == FaultKind.ClockJumpBack).Select(async c =>
+            {
+                await AtAsync(clock, RealAt(c.Start), cancellationToken);
+                stores[c.Store].Clock!.Jump(FaultSchedule.ClockJump);
+            }));
+            var hqRecoveries = new ConcurrentQueue<double>();
+            var hqFaulting = Task.WhenAll(hqFaults.Select(f => HqFaultsAsync(hq, stores, f, RealAt, clock, hqRecoveries, cancellationToken)));
+            var pricing = PricesAsync(hq, stores, RealAt, clock, published, probe, probesDown, cancellationToken);
             await Task.WhenAll(selling, pricing);
             var span = RealAt(settings.Span);
             if (span > clock.Elapsed)
             {
                 await Task.Delay(span - clock.Elapsed, cancellationToken);
             }
+
+            await probing.CancelAsync();
+            await probingUp;
+            await Task.WhenAll(probesDown);
 
             // The span is over: every link comes back (the stores offline all span among them), and the fleet settles.
             foreach (var store in stores)
@@ -129,8 +130,10 @@ internal sealed class FleetSimulation(SimulationSettings settings, TextWriter ou
 
             await faulting;
             await killing;
+            await hqFaulting;
+            await jumping;
             var settling = Stopwatch.StartNew();
-            var converged = await SimulationChecker.SettleAsync(output, hq, stores, published, TimeSpan.FromMinutes(5), cancellationToken);
+            var converged = await SimulationChecker.SettleAsync(output, hq.Log, stores, published, TimeSpan.FromMinutes(5), cancellationToken);
             var settled = settling.Elapsed;
             await stop.CancelAsync();
             await sampling;
@@ -142,18 +145,25 @@ internal sealed class FleetSimulation(SimulationSettings settings, TextWriter ou
                 output.WriteLine($"  injected defect: {defect} (the checker must catch it)");
             }
 
-            var verdict = await SimulationChecker.CheckAsync(settings, hq, stores, [.. acknowledged], published, [.. faults, .. kills], plans.Sum(p => p.Count), cancellationToken) with
+            var verdict = await SimulationChecker.CheckAsync(settings, hq.Log, stores, [.. acknowledged], published, [.. faults, .. kills, .. hqFaults, .. clocks], plans.Sum(p => p.Count), cancellationToken) with
             {
                 Kills = stores.Sum(s => s.Kills),
                 KillRecoverySeconds = Percentiles([.. recoveries]),
+                HqRecoverySeconds = Percentiles([.. hqRecoveries]),
                 SalesStartedAgain = stores.Sum(s => s.Restarted),
                 SettleSeconds = settled.TotalSeconds,
                 RealSeconds = clock.Elapsed.TotalSeconds,
                 CatchUpSeconds = Percentiles([.. catchUps]),
+                UpLatencySeconds = Percentiles(probe.Up),
+                UpLatencySamples = probe.Up.Count,
+                DownLatencySeconds = Percentiles(probe.Down),
+                DownLatencySamples = probe.Down.Count,
                 Samples = [.. samples],
                 ProcessCpuSeconds = (Environment.CpuUsage.TotalTime - cpuBefore).TotalSeconds,
                 ProcessPeakMiB = Process.GetCurrentProcess().PeakWorkingSet64 / (1024.0 * 1024),
-                HqDatabaseBytes = await DatabaseBytesAsync(database, directory, cancellationToken),
+                HqCpuSeconds = hq.CpuSeconds,
+                HqPeakMiB = hq.Apart && !samples.IsEmpty ? samples.Max(s => s.HqResidentMiB) : null,
+                HqDatabaseBytes = await hq.DatabaseBytesAsync(cancellationToken),
                 WireBytes = stores.Sum(s => s.Link.BytesUp + s.Link.BytesDown),
             };
             passed = verdict.Passed;
@@ -166,13 +176,7 @@ internal sealed class FleetSimulation(SimulationSettings settings, TextWriter ou
                 await store.DisposeAsync();
             }
 
-            foreach (var node in nodes)
-            {
-                await node.StopAsync(CancellationToken.None);
-                await node.DisposeAsync();
-            }
-
-            admins.ForEach(a => a.Dispose());
+            await hq.DisposeAsync();
             Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
 
             // A folder of its own is kept only when the verdict failed: the files are the evidence.
@@ -185,19 +189,6 @@ internal sealed class FleetSimulation(SimulationSettings settings, TextWriter ou
                 output.WriteLine($"  HQ's and the stores' files: {directory}");
             }
         }
-    }
-
-    private static async Task<long> DatabaseBytesAsync(string? postgres, string directory, CancellationToken cancellationToken)
-    {
-        if (postgres is null)
-        {
-            return Directory.GetFiles(Path.Combine(directory, "hq"), "hq.db*").Sum(f => new FileInfo(f).Length);
-        }
-
-        await using var connection = new Npgsql.NpgsqlConnection(postgres);
-        await connection.OpenAsync(cancellationToken);
-        await using var size = new Npgsql.NpgsqlCommand("SELECT pg_database_size(current_database())", connection);
-        return (long)(await size.ExecuteScalarAsync(cancellationToken))!;
     }
 
     /// <summary>A product's GTIN (13 digits, with its check digit).</summary>
@@ -230,7 +221,8 @@ internal sealed class FleetSimulation(SimulationSettings settings, TextWriter ou
     }
 
     /// <summary>HQ changes a price every simulated 15 minutes: in turn for the whole fleet, one region, one store.</summary>
-    private async Task PricesAsync(List<HttpClient> admins, List<SimulatedStore> stores, Func<TimeSpan, TimeSpan> realAt, Stopwatch clock, List<PricePublished> published, CancellationToken cancellationToken)
+    private async Task PricesAsync(SimulatedHq hq, List<SimulatedStore> stores, Func<TimeSpan, TimeSpan> realAt, Stopwatch clock, List<PricePublished> published,
+        LatencyProbe probe, ConcurrentBag<Task> probesDown, CancellationToken cancellationToken)
     {
         var from = new DateTime(2026, 1, 1);
         for (var k = 0; TimeSpan.FromMinutes(15 * (k + 1)) < settings.Span; k++)
@@ -244,11 +236,96 @@ internal sealed class FleetSimulation(SimulationSettings settings, TextWriter ou
                 _ => (Changed.Store, "store:" + stores[(k * 7) % stores.Count].Id),
             };
             var amount = 2m + k * 0.01m;
-            // On each HQ node in turn: a change committed on any node reaches the stores of every node.
-            await OkAsync(admins[k % admins.Count].PostAsJsonAsync("/admin/prices", new PriceBody(gtin, amount, "EUR", from, null, scope), cancellationToken), cancellationToken);
+
+            // On each HQ node in turn: a change committed on any node reaches the stores of every node. HQ's
+            // operator retries while HQ is down (a node killed, the database restarting), through the balancer.
+            var trying = Stopwatch.StartNew();
+            for (var attempt = 1; ; attempt++)
+            {
+                try
+                {
+                    await OkAsync(hq.AdminOf(hq.Route(k % hq.Nodes) ?? k % hq.Nodes).PostAsJsonAsync("/admin/prices", new PriceBody(gtin, amount, "EUR", from, null, scope), cancellationToken), cancellationToken);
+                    break;
+                }
+                catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or InvalidOperationException && trying.Elapsed < TimeSpan.FromMinutes(2) && !cancellationToken.IsCancellationRequested)
+                {
+                    await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(2000, 100 << Math.Min(attempt, 5))), cancellationToken);
+                }
+            }
+
+            var acknowledgedAt = Stopwatch.GetTimestamp();
             lock (published)
             {
                 published.Add(new PricePublished(gtin, scope, amount));
+            }
+
+            var inScope = stores.Where(s => scope == "*" || scope == "region:" + s.Region || scope == "store:" + s.Id).ToList();
+            probesDown.Add(probe.DownAsync(acknowledgedAt, gtin, amount, inScope, cancellationToken));
+        }
+    }
+
+    /// <summary>
+    /// Applies one of HQ's faults at its simulated moment: a node killed (its stores fail over to another node, as
+    /// behind a load balancer, and come back when it is up again), a node lost for good, or the database crashed and
+    /// restarted. Times HQ's recovery: from the kill until the node answers again, from the crash until every node
+    /// running reads the database again.
+    /// </summary>
+    private async Task HqFaultsAsync(SimulatedHq hq, List<SimulatedStore> stores, Fault fault, Func<TimeSpan, TimeSpan> realAt, Stopwatch clock, ConcurrentQueue<double> recoveries, CancellationToken cancellationToken)
+    {
+        await AtAsync(clock, realAt(fault.Start), cancellationToken);
+        var down = Stopwatch.StartNew();
+        hq.Faults.Begin();
+        try
+        {
+            await HqFaultAsync(hq, stores, fault, realAt, down, recoveries, cancellationToken);
+        }
+        finally
+        {
+            // The stores it moved reconnect within the agent's back-off (a second at most) after HQ is back.
+            await Task.Delay(TimeSpan.FromSeconds(2), cancellationToken);
+            hq.Faults.End();
+        }
+    }
+
+    private async Task HqFaultAsync(SimulatedHq hq, List<SimulatedStore> stores, Fault fault, Func<TimeSpan, TimeSpan> realAt, Stopwatch down, ConcurrentQueue<double> recoveries, CancellationToken cancellationToken)
+    {
+        switch (fault.Kind)
+        {
+            case FaultKind.HqKill:
+                await hq.KillAndRestartAsync(fault.Store, realAt(fault.Duration), () => Reroute(hq, stores), cancellationToken);
+                break;
+            case FaultKind.HqNodeLost:
+                await hq.LoseAsync(fault.Store);
+                Reroute(hq, stores);
+                output.WriteLine($"  {SimulatedHq.Name(fault.Store)} lost for good at {fault.Start.TotalHours:F2} simulated hours; its stores carried by the others");
+                return;
+            case FaultKind.PostgresRestart:
+                await hq.RestartDatabaseAsync(realAt(fault.Duration), cancellationToken);
+                var accepting = down.Elapsed;
+                await UntilAsync(() => hq.ReadsDatabaseAsync(cancellationToken), TimeSpan.FromMinutes(2), "every HQ node read its database again after PostgreSQL's restart", cancellationToken);
+                output.WriteLine($"  PostgreSQL crashed at {fault.Start.TotalHours:F2} simulated hours: accepting connections after {accepting.TotalSeconds:F1} s real (its WAL replayed), read by every node after {down.Elapsed.TotalSeconds:F1} s");
+                recoveries.Enqueue(down.Elapsed.TotalSeconds);
+                return;
+            default:
+                throw new ArgumentException($"{fault.Kind} is not one of HQ's faults.", nameof(fault));
+        }
+
+        recoveries.Enqueue(down.Elapsed.TotalSeconds);
+        output.WriteLine($"  {SimulatedHq.Name(fault.Store)} killed at {fault.Start.TotalHours:F2} simulated hours: answering again after {down.Elapsed.TotalSeconds:F1} s real");
+    }
+
+    /// <summary>The load balancer: every store's link goes to its home node while that runs, else to the next node that does.</summary>
+    private static void Reroute(SimulatedHq hq, List<SimulatedStore> stores)
+    {
+        lock (stores)
+        {
+            foreach (var store in stores)
+            {
+                if (hq.Route(store.Index % hq.Nodes) is { } node && node != store.HqNode)
+                {
+                    store.HqNode = node;
+                    store.Link.SwitchTo(hq.Address(node));
+                }
             }
         }
     }
@@ -257,6 +334,7 @@ internal sealed class FleetSimulation(SimulationSettings settings, TextWriter ou
     private static async Task FaultAsync(SimulatedStore store, Fault fault, Func<TimeSpan, TimeSpan> realAt, Stopwatch clock, ConcurrentQueue<double> catchUps, CancellationToken cancellationToken)
     {
         await AtAsync(clock, realAt(fault.Start), cancellationToken);
+        store.Faults.Begin(); // ended once the store has caught up after it (never, for a store offline all span)
 
         var length = realAt(fault.Duration);
         switch (fault.Kind)
@@ -287,6 +365,7 @@ internal sealed class FleetSimulation(SimulationSettings settings, TextWriter ou
         }
 
         catchUps.Enqueue(await CaughtUpAsync(store, Stopwatch.StartNew(), cancellationToken));
+        store.Faults.End();
     }
 
     /// <summary>
@@ -325,22 +404,28 @@ internal sealed class FleetSimulation(SimulationSettings settings, TextWriter ou
             await AtAsync(clock, realAt(kill.Start), cancellationToken);
 
             var down = Stopwatch.StartNew();
+            store.Faults.Begin();
             await store.KillAsync();
             await Task.Delay(realAt(kill.Duration), cancellationToken);
             await store.StartProcessAsync(cancellationToken);
             recoveries.Enqueue(await CaughtUpAsync(store, down, cancellationToken));
+            store.Faults.End();
         }
     }
 
-    private async Task SampleAsync(List<SimulatedStore> stores, Stopwatch clock, ConcurrentQueue<FleetSample> samples, CancellationToken cancellationToken)
+    private async Task SampleAsync(SimulatedHq hq, List<SimulatedStore> stores, Stopwatch clock, ConcurrentQueue<FleetSample> samples, CancellationToken cancellationToken)
     {
+        var (cpu, at) = (hq.CpuSeconds ?? 0, clock.Elapsed);
         try
         {
             while (!cancellationToken.IsCancellationRequested)
             {
                 var statuses = await Task.WhenAll(stores.Select(s => s.StatusAsync(cancellationToken)));
-                samples.Enqueue(new FleetSample(clock.Elapsed.TotalSeconds * settings.Speed / 3600, statuses.Sum(s => s.UpBacklog),
-                    statuses.Count(s => s.State != ConnectivityState.Online), Process.GetCurrentProcess().WorkingSet64 / (1024.0 * 1024)));
+                var (cpuNow, now) = (hq.CpuSeconds ?? 0, clock.Elapsed);
+                samples.Enqueue(new FleetSample(now.TotalSeconds * settings.Speed / 3600, statuses.Sum(s => s.UpBacklog),
+                    statuses.Count(s => s.State != ConnectivityState.Online), Process.GetCurrentProcess().WorkingSet64 / (1024.0 * 1024),
+                    hq.ResidentMiB ?? 0, now > at ? (cpuNow - cpu) / (now - at).TotalSeconds * 100 : 0));
+                (cpu, at) = (cpuNow, now);
                 await Task.Delay(TimeSpan.FromMilliseconds(500), cancellationToken);
             }
         }
@@ -376,5 +461,9 @@ internal sealed class FleetSimulation(SimulationSettings settings, TextWriter ou
 /// <summary>A price HQ published: the product, the scope (<c>*</c>, <c>region:…</c>, <c>store:…</c>) and the amount.</summary>
 internal sealed record PricePublished(string Gtin, string Scope, decimal Amount);
 
-/// <summary>The fleet at one moment: simulated hours since the start, events waiting to go up, stores not online, the process's memory.</summary>
-internal sealed record FleetSample(double Hour, long Backlog, int NotOnline, double ResidentMiB);
+/// <summary>
+/// The fleet at one moment: simulated hours since the start, events waiting to go up, stores not online, the
+/// simulation's process's memory; HQ's nodes' memory and HQ's CPU since the last sample (percent of one core: its
+/// nodes and its database server), both 0 when HQ shares the simulation's process.
+/// </summary>
+internal sealed record FleetSample(double Hour, long Backlog, int NotOnline, double ResidentMiB, double HqResidentMiB, double HqCpuPercent);

@@ -15,6 +15,10 @@ internal static class SimulateCommand
         var devices = new Option<int>("--devices-per-store") { Description = "Tills per store, each an enrolled device selling through the store's API.", DefaultValueFactory = _ => 4 };
         var hq = new Option<string>("--hq") { Description = "HQ's database: sqlite (one node), or postgres (a throwaway local PostgreSQL server, several nodes sharing it).", DefaultValueFactory = _ => "sqlite" };
         var hqNodes = new Option<int?>("--hq-nodes") { Description = "HQ nodes the stores are spread over (default: 1 on sqlite, 2 on postgres)." };
+        var hqKills = new Option<int?>("--hq-kills") { Description = "SIGKILLs of HQ nodes over the span, in turn, each started again after a while (postgres only; default 2 there)." };
+        var restarts = new Option<int?>("--postgres-restarts") { Description = "Crashes of HQ's PostgreSQL server over the span, each followed by a restart on the same files (default 1 on postgres)." };
+        var loseNode = new Option<bool?>("--lose-node") { Description = "Lose one HQ node for good during the span, the others carrying its stores (default: true on postgres with two nodes or more)." };
+        var clockFaults = new Option<bool>("--clock-faults") { Description = "Set some stores' clocks wrong: one in ten hours ahead or behind, one in twenty jumping back (stores in this process).", DefaultValueFactory = _ => true };
         var processStores = new Option<int>("--process-stores") { Description = "Stores that run as processes of their own (outpost store), killed with SIGKILL and started again.", DefaultValueFactory = _ => 2 };
         var kills = new Option<int>("--kills") { Description = "SIGKILLs over the span, spread over the process stores in turn.", DefaultValueFactory = _ => 6 };
         var hours = new Option<double>("--hours") { Description = "Simulated hours.", DefaultValueFactory = _ => 2 };
@@ -25,7 +29,7 @@ internal static class SimulateCommand
         var data = new Option<DirectoryInfo?>("--data") { Description = "Where HQ's and the stores' files go (default: a new temp folder, deleted after a verdict that passed)." };
         var inject = new Option<string?>("--inject") { Description = "A defect to inject before the check, to see the checker catch it: lose-one-sale or double-one-sale." };
         var command = new Command("simulate", "Run a fleet of store servers and HQ under a seeded schedule of link faults, and check that nothing was lost or doubled and every store converged.");
-        foreach (var option in new Option[] { hq, hqNodes, stores, devices, processStores, kills, hours, seed, perDay, speed, report, data, inject })
+        foreach (var option in new Option[] { hq, hqNodes, hqKills, restarts, loseNode, clockFaults, stores, devices, processStores, kills, hours, seed, perDay, speed, report, data, inject })
         {
             command.Options.Add(option);
         }
@@ -36,6 +40,10 @@ internal static class SimulateCommand
             {
                 Hq = result.GetValue(hq)!,
                 HqNodes = result.GetValue(hqNodes) ?? (result.GetValue(hq) == "postgres" ? 2 : 1),
+                HqKills = result.GetValue(hqKills) ?? (result.GetValue(hq) == "postgres" ? 2 : 0),
+                PostgresRestarts = result.GetValue(restarts) ?? (result.GetValue(hq) == "postgres" ? 1 : 0),
+                LoseNode = result.GetValue(loseNode) ?? (result.GetValue(hq) == "postgres" && (result.GetValue(hqNodes) ?? 2) >= 2),
+                ClockFaults = result.GetValue(clockFaults),
                 Stores = result.GetValue(stores),
                 DevicesPerStore = result.GetValue(devices),
                 ProcessStores = result.GetValue(processStores),
@@ -59,6 +67,13 @@ internal static class SimulateCommand
                 return 2;
             }
 
+            if (settings.Hq == "sqlite" && (settings.HqKills > 0 || settings.PostgresRestarts > 0 || settings.LoseNode) || settings.HqKills < 0 || settings.PostgresRestarts < 0
+                || settings.LoseNode && settings.HqNodes < 2)
+            {
+                output.WriteLine("--hq-kills and --postgres-restarts (0 or more) and --lose-node need --hq postgres, whose nodes run as processes of their own; --lose-node needs --hq-nodes 2 or more.");
+                return 2;
+            }
+
             if (settings.Inject is not (null or "lose-one-sale" or "double-one-sale"))
             {
                 output.WriteLine($"--inject {settings.Inject}: the defects the simulation can inject are lose-one-sale and double-one-sale.");
@@ -70,7 +85,7 @@ internal static class SimulateCommand
             {
                 verdict = await new FleetSimulation(settings, output).RunAsync(cancellationToken);
             }
-            catch (Exception ex) when (ex is not OperationCanceledException)
+            catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
             {
                 // The run itself broke (a store that would not start, say): no verdict, and the reason where the verdict would be.
                 output.WriteLine($"SIMULATION FAILED before its verdict (seed {settings.Seed}): {ex}");
@@ -118,13 +133,27 @@ internal static class SimulateCommand
             ? string.Create(CultureInfo.InvariantCulture, $"; from the kill until online again with nothing waiting (real seconds): p50 {v.KillRecoverySeconds[0]:F2}, p99 {v.KillRecoverySeconds[1]:F2}, max {v.KillRecoverySeconds[2]:F2}; sales scanned again after a crash lost their basket: {v.SalesStartedAgain}")
             : "";
         text.AppendLine(CultureInfo.InvariantCulture, $"  SIGKILLs of store processes: {v.Kills}{recovery}");
+        if (v.HqRecoverySeconds.Count == 3)
+        {
+            text.AppendLine(CultureInfo.InvariantCulture, $"  HQ's recovery from its faults (real seconds: a node's kill until it answers again, PostgreSQL's crash until every node reads it again): p50 {v.HqRecoverySeconds[0]:F2}, p99 {v.HqRecoverySeconds[1]:F2}, max {v.HqRecoverySeconds[2]:F2}");
+        }
+
         if (v.CatchUpSeconds.Count == 3)
         {
             text.AppendLine(CultureInfo.InvariantCulture, $"  catch-up after a fault (real seconds until online with nothing waiting): p50 {v.CatchUpSeconds[0]:F2}, p99 {v.CatchUpSeconds[1]:F2}, max {v.CatchUpSeconds[2]:F2}");
         }
 
+        if (v.UpLatencySeconds.Count == 3 && v.DownLatencySeconds.Count == 3)
+        {
+            text.AppendLine(CultureInfo.InvariantCulture, $"  latency while connected (real seconds): up, a sale acknowledged until HQ holds it: p50 {v.UpLatencySeconds[0]:F3}, p99 {v.UpLatencySeconds[1]:F3}, max {v.UpLatencySeconds[2]:F3} ({v.UpLatencySamples} samples); down, a price HQ acknowledged until a till reads it: p50 {v.DownLatencySeconds[0]:F3}, p99 {v.DownLatencySeconds[1]:F3}, max {v.DownLatencySeconds[2]:F3} ({v.DownLatencySamples} samples)");
+        }
+
         text.AppendLine(CultureInfo.InvariantCulture, $"  settled after every link was restored in {v.SettleSeconds:F1} s; the run took {v.RealSeconds:F0} s real");
-        text.AppendLine(CultureInfo.InvariantCulture, $"  per simulated store-day: process CPU {v.ProcessCpuSeconds / v.StoreDays:F1} s (HQ, stores and tills together), HQ database {v.HqDatabaseBytes / v.StoreDays / 1024:N0} KiB, on the wire {v.WireBytes / v.StoreDays / 1024:N0} KiB; process peak {v.ProcessPeakMiB:N0} MiB");
+        var hq = v.HqCpuSeconds is { } hqCpu
+            ? string.Create(CultureInfo.InvariantCulture, $"HQ's CPU {hqCpu / v.StoreDays:F2} s (its nodes and PostgreSQL), this process's CPU {v.ProcessCpuSeconds / v.StoreDays:F1} s (the stores and tills)")
+            : string.Create(CultureInfo.InvariantCulture, $"process CPU {v.ProcessCpuSeconds / v.StoreDays:F1} s (HQ, stores and tills together)");
+        text.AppendLine(CultureInfo.InvariantCulture, $"  per simulated store-day: {hq}, HQ database {v.HqDatabaseBytes / v.StoreDays / 1024:N0} KiB, on the wire {v.WireBytes / v.StoreDays / 1024:N0} KiB");
+        text.AppendLine(CultureInfo.InvariantCulture, $"  memory: this process's peak {v.ProcessPeakMiB:N0} MiB{(v.HqPeakMiB is { } hqPeak ? $", HQ's nodes' peak together {hqPeak:N0} MiB" : "")}");
         output.Write(text.ToString());
     }
 }

@@ -24,10 +24,8 @@ internal sealed class SimulatedStore : IAsyncDisposable
     private readonly List<HttpClient> _tills = [];
     private readonly SocketsHttpHandler _handler = new() { PooledConnectionLifetime = TimeSpan.FromMinutes(5), ConnectTimeout = TimeSpan.FromSeconds(5) };
     private readonly WebApplication? _server;
-    private readonly List<string> _arguments = [];
-    private readonly Dictionary<string, string> _environment = [];
     private readonly string _logPath;
-    private OutpostProcess? _process;
+    private ServerProcess? _process;
     private Outpost.Core.Log.Sqlite.SqliteEventLog? _closedLog;
     private HttpClient? _admin;
 
@@ -55,6 +53,12 @@ internal sealed class SimulatedStore : IAsyncDisposable
 
     public Uri Address { get; }
 
+    /// <summary>Its wall clock (a store in this process; null for a child process, whose clock is the machine's).</summary>
+    public SkewedClock? Clock { get; private init; }
+
+    /// <summary>The HQ node its link goes to now (the load balancer moves it when a node goes down).</summary>
+    public int HqNode { get; set; }
+
     /// <summary>Whether this store runs as a child process the simulation kills.</summary>
     public bool Killable => _server is null;
 
@@ -67,7 +71,21 @@ internal sealed class SimulatedStore : IAsyncDisposable
     /// <summary>Sales a till started again from a new basket after its store lost the basket in a crash.</summary>
     public int Restarted;
 
-    public static async Task<SimulatedStore> StartAsync(int index, string region, string zone, string secret, Uri hq, string directory, int seed, int tills, bool asProcess, CancellationToken cancellationToken)
+    private int _acknowledged;
+    private long _lastAcknowledged;
+
+    /// <summary>Sales its tills saw acknowledged so far.</summary>
+    public int Acknowledged => Volatile.Read(ref _acknowledged);
+
+    /// <summary>When the last of them was acknowledged (a <see cref="Stopwatch"/> timestamp).</summary>
+    public long LastAcknowledged => Interlocked.Read(ref _lastAcknowledged);
+
+    /// <summary>Faults on it (its link, its process) now and ever: a latency sample counts only while none ran and none began.</summary>
+    public Disturbance Faults { get; } = new();
+
+    /// <param name="clockOffset">How far the store's wall clock is off (a store in this process only).</param>
+    public static async Task<SimulatedStore> StartAsync(int index, string region, string zone, string secret, Uri hq, string directory, int seed, int tills, bool asProcess,
+        TimeSpan clockOffset, CancellationToken cancellationToken)
     {
         var id = StoreId(index);
         var link = new FaultProxy(hq, seed: StableSeed.Of(seed, index));
@@ -77,11 +95,16 @@ internal sealed class SimulatedStore : IAsyncDisposable
         {
             var address = new Uri($"http://127.0.0.1:{OutpostProcess.FreePort()}/");
             store = new SimulatedStore(index, id, region, zone, link, address, Path.Combine(data, "store.db"), null);
-            store._arguments.AddRange(["store", "--id", id, "--region", region, "--time-zone", zone, "--data", data, "--urls", address.ToString().TrimEnd('/'),
-                "--admin-token", AdminToken, "--central", link.Address.ToString(), "--secret", secret]);
-            store._environment["Logging__LogLevel__Default"] = "Warning";
-            store._environment["OUTPOST_STORE_Sync__BackoffCap"] = "00:00:01";
-            store._environment["OUTPOST_STORE_RetentionInterval"] = "00:01:00";
+            store._process = new ServerProcess(
+                ["store", "--id", id, "--region", region, "--time-zone", zone, "--data", data, "--urls", address.ToString().TrimEnd('/'),
+                    "--admin-token", AdminToken, "--central", link.Address.ToString(), "--secret", secret],
+                new Dictionary<string, string>
+                {
+                    ["Logging__LogLevel__Default"] = "Warning",
+                    ["OUTPOST_STORE_Sync__BackoffCap"] = "00:00:01",
+                    ["OUTPOST_STORE_RetentionInterval"] = "00:01:00",
+                },
+                address);
             await store.StartProcessAsync(cancellationToken);
         }
         else
@@ -102,9 +125,11 @@ internal sealed class SimulatedStore : IAsyncDisposable
             // Simulated time passes about 180 times faster than real time: the agent's back-off is capped at one real
             // second, so that a reconnection is not measured in the agent's waiting instead of in replication.
             options.Sync.BackoffCap = TimeSpan.FromSeconds(1);
+            var clock = new SkewedClock(clockOffset);
+            options.Time = clock;
             var server = StoreHost.Build(options, builder => builder.Logging.SetMinimumLevel(LogLevel.None));
             await server.StartAsync(cancellationToken);
-            store = new SimulatedStore(index, id, region, zone, link, server.Address(), options.LogPath, server);
+            store = new SimulatedStore(index, id, region, zone, link, server.Address(), options.LogPath, server) { Clock = clock };
         }
 
         store._admin = store.Client(AdminToken);
@@ -136,8 +161,9 @@ internal sealed class SimulatedStore : IAsyncDisposable
                     json.GetProperty("upBacklog").GetInt64(), json.GetProperty("downLag").GetInt64(), null, null);
             }
         }
-        catch (HttpRequestException)
+        catch (Exception ex) when (ex is HttpRequestException || ex is TaskCanceledException && !cancellationToken.IsCancellationRequested)
         {
+            // Down, or too busy to answer within the client's timeout: not online either way.
         }
 
         return new ConnectivityStatus(ConnectivityState.Offline, DateTimeOffset.MinValue, "the store's process is down", 0, 0, null, null);
@@ -166,51 +192,38 @@ internal sealed class SimulatedStore : IAsyncDisposable
     /// <summary>SIGKILL: the process gets no chance to finish anything. <paramref name="scheduled"/>: a kill of the schedule, counted.</summary>
     public async Task KillAsync(bool scheduled = true)
     {
-        if (_process is { } process)
+        if (_process is { Running: true } process)
         {
-            _process = null;
             Kills += scheduled ? 1 : 0;
-            await process.DisposeAsync(); // Process.Kill: SIGKILL on Linux
+            await process.KillAsync();
         }
     }
 
     /// <summary>Starts the child process again on the same files and port, and waits until it answers.</summary>
-    /// <remarks>
-    /// A process that exits while starting is started again, up to three times, a second apart: while it was down,
-    /// another program on this machine may have held its port for a moment (an outgoing connection's local port).
-    /// </remarks>
-    public async Task StartProcessAsync(CancellationToken cancellationToken)
-    {
-        using var probe = new HttpClient(_handler, disposeHandler: false) { BaseAddress = Address, Timeout = TimeSpan.FromSeconds(5) };
-        for (var attempt = 1; ; attempt++)
-        {
-            _process = OutpostProcess.Start(_arguments, _environment);
-            try
-            {
-                await _process.WaitUntilReadyAsync(probe, cancellationToken);
-                return;
-            }
-            catch (InvalidOperationException) when (attempt < 3 && _process.Process.HasExited)
-            {
-                await _process.DisposeAsync();
-                await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken);
-            }
-        }
-    }
+    public Task StartProcessAsync(CancellationToken cancellationToken) =>
+        (_process ?? throw new InvalidOperationException($"{Id} runs in the simulation's process: it has no process to start.")).StartAsync(cancellationToken);
 
     public static string StoreId(int index) => "sim-" + index.ToString("D5", CultureInfo.InvariantCulture);
 
     /// <summary>The price the store's API gives for a product now (null: it has none).</summary>
+    /// <remarks>A store that does not answer has no price for the checker either: it counts as a wrong one, not as a broken run.</remarks>
     public async Task<decimal?> PriceAsync(string gtin, CancellationToken cancellationToken)
     {
-        using var response = await _tills[0].GetAsync($"/api/products/{gtin}", cancellationToken);
-        if (!response.IsSuccessStatusCode)
+        try
+        {
+            using var response = await _tills[0].GetAsync($"/api/products/{gtin}", cancellationToken);
+            if (!response.IsSuccessStatusCode)
+            {
+                return null;
+            }
+
+            var label = JsonDocument.Parse(await response.Content.ReadAsStringAsync(cancellationToken)).RootElement;
+            return label.TryGetProperty("price", out var price) && price.ValueKind == JsonValueKind.Number ? price.GetDecimal() : null;
+        }
+        catch (Exception ex) when (ex is HttpRequestException || ex is TaskCanceledException && !cancellationToken.IsCancellationRequested)
         {
             return null;
         }
-
-        var label = JsonDocument.Parse(await response.Content.ReadAsStringAsync(cancellationToken)).RootElement;
-        return label.TryGetProperty("price", out var price) && price.ValueKind == JsonValueKind.Number ? price.GetDecimal() : null;
     }
 
     /// <summary>
@@ -240,6 +253,8 @@ internal sealed class SimulatedStore : IAsyncDisposable
 
                 if (saleId is not null)
                 {
+                    Interlocked.Exchange(ref _lastAcknowledged, Stopwatch.GetTimestamp());
+                    Interlocked.Increment(ref _acknowledged);
                     acknowledged(Id, saleId);
                 }
                 else
@@ -264,7 +279,11 @@ internal sealed class SimulatedStore : IAsyncDisposable
             await _server.DisposeAsync();
         }
 
-        await KillAsync(scheduled: false);
+        if (_process is not null)
+        {
+            await _process.DisposeAsync();
+        }
+
         if (_closedLog is not null)
         {
             await _closedLog.DisposeAsync();

@@ -20,9 +20,8 @@ internal static class SimulationChecker
     private static readonly ReadFilter Sales = ReadFilter.ForTopics(CheckoutEvents.SalesTopic);
 
     /// <summary>Waits (at most <paramref name="timeout"/>) until every store is online with HQ holding all its sales and it all HQ's prices for it.</summary>
-    public static async Task<bool> SettleAsync(TextWriter output, WebApplication hq, IReadOnlyList<SimulatedStore> stores, IReadOnlyList<PricePublished> published, TimeSpan timeout, CancellationToken cancellationToken)
+    public static async Task<bool> SettleAsync(TextWriter output, IEventLog hqLog, IReadOnlyList<SimulatedStore> stores, IReadOnlyList<PricePublished> published, TimeSpan timeout, CancellationToken cancellationToken)
     {
-        var hqLog = hq.Services.GetRequiredService<IEventLog>();
         var waited = Stopwatch.StartNew();
         foreach (var store in stores)
         {
@@ -51,14 +50,14 @@ internal static class SimulationChecker
     /// Damages HQ's data the way a defect would, so that a test can show the verdict catches it: <c>lose-one-sale</c>
     /// deletes one acknowledged sale from HQ's log; <c>double-one-sale</c> stores one sale a second time.
     /// </summary>
-    public static async Task InjectAsync(string defect, WebApplication hq, IReadOnlyList<(string Store, string SaleId)> acknowledged, CancellationToken cancellationToken)
+    public static async Task InjectAsync(string defect, SimulatedHq hq, IReadOnlyList<(string Store, string SaleId)> acknowledged, CancellationToken cancellationToken)
     {
-        var hqLog = hq.Services.GetRequiredService<IEventLog>();
+        var hqLog = hq.Log;
         var victim = acknowledged.Count > 0 ? acknowledged[acknowledged.Count / 2].SaleId : throw new InvalidOperationException("No sale was acknowledged: there is nothing to damage.");
         var sale = await FindSaleAsync(hqLog, victim, cancellationToken) ?? throw new InvalidOperationException($"Sale {victim} is not at HQ: there is nothing to damage.");
         switch (defect)
         {
-            case "lose-one-sale" when hq.Services.GetRequiredService<Outpost.Central.CentralOptions>().Postgres is { } postgres:
+            case "lose-one-sale" when hq.Postgres is { } postgres:
                 await using (var connection = new Npgsql.NpgsqlConnection(postgres))
                 {
                     await connection.OpenAsync(cancellationToken);
@@ -69,7 +68,7 @@ internal static class SimulationChecker
 
                 break;
             case "lose-one-sale":
-                await using (var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={hq.Services.GetRequiredService<Outpost.Central.CentralOptions>().DataDirectory}/hq.db"))
+                await using (var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={hq.Directory}/hq.db"))
                 {
                     await connection.OpenAsync(cancellationToken);
                     await using var delete = connection.CreateCommand();
@@ -87,10 +86,9 @@ internal static class SimulationChecker
         }
     }
 
-    public static async Task<SimulationVerdict> CheckAsync(SimulationSettings settings, WebApplication hq, IReadOnlyList<SimulatedStore> stores,
+    public static async Task<SimulationVerdict> CheckAsync(SimulationSettings settings, IEventLog hqLog, IReadOnlyList<SimulatedStore> stores,
         IReadOnlyList<(string Store, string SaleId)> acknowledged, IReadOnlyList<PricePublished> published, IReadOnlyList<Fault> faults, int planned, CancellationToken cancellationToken)
     {
-        var hqLog = hq.Services.GetRequiredService<IEventLog>();
 
         // Every sale HQ holds, by sale id; and what each store's origin sent, for the recount.
         var atHq = new Dictionary<string, int>(StringComparer.Ordinal);

@@ -4,7 +4,7 @@ using System.Text;
 
 namespace Outpost.Cli.Simulation;
 
-/// <summary>The verdict as one self-contained HTML page: the checks, and plots of the fleet's backlog, stores not online and memory over simulated time.</summary>
+/// <summary>The verdict as one self-contained HTML page: the checks, and plots of the fleet's backlog, stores not online, memory and HQ's CPU over simulated time.</summary>
 internal static class SimulationReport
 {
     public static string Html(SimulationVerdict v)
@@ -27,12 +27,20 @@ internal static class SimulationReport
             <tr><th>faults</th><td>{WebUtility.HtmlEncode(string.Join(", ", v.Faults.OrderBy(f => f.Key).Select(f => $"{f.Key} {f.Value}")))}</td></tr>
             <tr><th>catch-up after a fault</th><td>{(v.CatchUpSeconds.Count == 3 ? $"p50 {v.CatchUpSeconds[0]:F2} s, p99 {v.CatchUpSeconds[1]:F2} s, max {v.CatchUpSeconds[2]:F2} s (real)" : "none measured")}</td></tr>
             <tr><th>SIGKILLs of store processes</th><td>{v.Kills}{(v.KillRecoverySeconds.Count == 3 ? $", back online with nothing waiting after p50 {v.KillRecoverySeconds[0]:F2} s, max {v.KillRecoverySeconds[2]:F2} s" : "")}</td></tr>
+            <tr><th>latency while connected</th><td>{(v.UpLatencySeconds.Count == 3 ? $"up p50 {v.UpLatencySeconds[0]:F3} s, p99 {v.UpLatencySeconds[1]:F3} s" : "up: no sample")}; {(v.DownLatencySeconds.Count == 3 ? $"down p50 {v.DownLatencySeconds[0]:F3} s, p99 {v.DownLatencySeconds[1]:F3} s" : "down: no sample")} (real)</td></tr>
+            <tr><th>HQ's faults</th><td>{(v.HqRecoverySeconds.Count == 3 ? $"recovered after p50 {v.HqRecoverySeconds[0]:F2} s, max {v.HqRecoverySeconds[2]:F2} s (real)" : "none")}</td></tr>
+            <tr><th>per simulated store-day</th><td>{(v.HqCpuSeconds is { } cpu ? $"HQ's CPU {cpu / v.StoreDays:F2} s, " : "")}HQ's database {v.HqDatabaseBytes / v.StoreDays / 1024:N0} KiB, on the wire {v.WireBytes / v.StoreDays / 1024:N0} KiB</td></tr>
             <tr><th>settled after the span</th><td>{v.SettleSeconds:F1} s</td></tr>
             </table>
             """);
         html.Append(Plot("Events waiting to go up, whole fleet", v.Samples, s => s.Backlog));
         html.Append(Plot("Stores not online", v.Samples, s => s.NotOnline));
-        html.Append(Plot("Process resident memory (MiB)", v.Samples, s => s.ResidentMiB));
+        html.Append(Plot("The simulation's process: resident memory (MiB)", v.Samples, s => s.ResidentMiB));
+        if (v.HqCpuSeconds is not null)
+        {
+            html.Append(Plot("HQ's CPU, its nodes and PostgreSQL (% of one core)", v.Samples, s => s.HqCpuPercent));
+            html.Append(Plot("HQ's nodes: resident memory together (MiB)", v.Samples, s => s.HqResidentMiB));
+        }
         foreach (var line in v.NotConverged.Concat(v.ReadModelMismatches))
         {
             html.Append(CultureInfo.InvariantCulture, $"<p class=\"bad\">{WebUtility.HtmlEncode(line)}</p>");

@@ -26,6 +26,18 @@ internal sealed record SimulationSettings
     /// <summary>SIGKILLs over the span, spread over the <see cref="ProcessStores"/> in turn.</summary>
     public int Kills { get; init; } = 6;
 
+    /// <summary>SIGKILLs of HQ nodes over the span (HQ on PostgreSQL, whose nodes run as processes of their own).</summary>
+    public int HqKills { get; init; }
+
+    /// <summary>Crashes of HQ's PostgreSQL server over the span, each followed by a restart on the same files.</summary>
+    public int PostgresRestarts { get; init; }
+
+    /// <summary>Whether one HQ node is lost for good during the span (two nodes or more), the others carrying its stores.</summary>
+    public bool LoseNode { get; init; }
+
+    /// <summary>Whether some stores' clocks are wrong (hours ahead, behind, jumping back): <see cref="FaultSchedule.Clocks"/>.</summary>
+    public bool ClockFaults { get; init; } = true;
+
     /// <summary>The seed of the fault schedule, the sales and the price changes.</summary>
     public int Seed { get; init; } = 1;
 
@@ -54,5 +66,5 @@ internal sealed record SimulationSettings
 
     /// <summary>The command that runs this configuration again.</summary>
     public string Command => string.Create(CultureInfo.InvariantCulture,
-        $"outpost simulate{(Hq == "sqlite" ? "" : $" --hq {Hq} --hq-nodes {HqNodes}")} --stores {Stores} --devices-per-store {DevicesPerStore} --process-stores {ProcessStores} --kills {Kills} --hours {Hours} --sales-per-day {SalesPerDay} --seconds-per-hour {SecondsPerHour} --seed {Seed}{(Inject is null ? "" : " --inject " + Inject)}");
+        $"outpost simulate{(Hq == "sqlite" ? "" : $" --hq {Hq} --hq-nodes {HqNodes} --hq-kills {HqKills} --postgres-restarts {PostgresRestarts} --lose-node {(LoseNode ? "true" : "false")}")} --stores {Stores} --devices-per-store {DevicesPerStore} --process-stores {ProcessStores} --kills {Kills} --hours {Hours} --sales-per-day {SalesPerDay} --seconds-per-hour {SecondsPerHour} --seed {Seed}{(ClockFaults ? "" : " --clock-faults false")}{(Inject is null ? "" : " --inject " + Inject)}");
 }

@@ -60,11 +60,30 @@ internal sealed record SimulationVerdict
     /// <summary>Real seconds from a SIGKILL until the store, started again, was online with nothing waiting: p50, p99, max.</summary>
     public IReadOnlyList<double> KillRecoverySeconds { get; init; } = [];
 
+    /// <summary>
+    /// Real seconds of HQ's recovery from each of its faults, p50, p99 and max: from a node's SIGKILL until it answers
+    /// again (its time down included), from PostgreSQL's crash until every node reads it again.
+    /// </summary>
+    public IReadOnlyList<double> HqRecoverySeconds { get; init; } = [];
+
     /// <summary>Sales a till scanned again from a new basket because its store lost the basket in a crash.</summary>
     public int SalesStartedAgain { get; init; }
 
     /// <summary>Real seconds from a fault's end until the store was online with nothing waiting to go up: p50, p99, max.</summary>
     public IReadOnlyList<double> CatchUpSeconds { get; init; } = [];
+
+    /// <summary>
+    /// Real seconds from a sale acknowledged to a till until HQ's log held it, while the store and HQ were undisturbed
+    /// (no fault on the link, the process or HQ, no catch-up running): p50, p99, max.
+    /// </summary>
+    public IReadOnlyList<double> UpLatencySeconds { get; init; } = [];
+
+    public int UpLatencySamples { get; init; }
+
+    /// <summary>Real seconds from HQ acknowledging a price change until a till of a store in its scope read it, under the same condition: p50, p99, max.</summary>
+    public IReadOnlyList<double> DownLatencySeconds { get; init; } = [];
+
+    public int DownLatencySamples { get; init; }
 
     /// <summary>Real seconds from the span's end (every link restored) until every store had converged.</summary>
     public double SettleSeconds { get; init; }
@@ -75,6 +94,12 @@ internal sealed record SimulationVerdict
     public double ProcessCpuSeconds { get; init; }
 
     public double ProcessPeakMiB { get; init; }
+
+    /// <summary>HQ's CPU (its nodes over all their lives, and its database server) when HQ runs in processes of its own; null when it shares the simulation's.</summary>
+    public double? HqCpuSeconds { get; init; }
+
+    /// <summary>The peak of HQ's nodes' resident memory together (the database server's apart); null when HQ shares the simulation's process.</summary>
+    public double? HqPeakMiB { get; init; }
 
     public long HqDatabaseBytes { get; init; }
 
