@@ -98,6 +98,18 @@ public sealed class SimulationTests : IDisposable
         Assert.Equal(1, v.GetProperty("faults").GetProperty("ClockAhead").GetInt32());
         Assert.Equal(1, v.GetProperty("faults").GetProperty("ClockJumpBack").GetInt32());
 
+        // HQ changed promotions and settings too (and every store converged on them, above).
+        await using (var hqLog = Outpost.Core.Log.Sqlite.SqliteEventLog.Open(new Outpost.Core.Log.LogOptions
+        {
+            Path = Path.Combine(_directory, "data", "hq", "hq.db"),
+            NodeId = "hq",
+            Topics = Outpost.Retail.RetailTopics.Catalog,
+        }))
+        {
+            Assert.True(await hqLog.CountAsync(0, Outpost.Core.Log.ReadFilter.ForTopics("promotions"), Ct) > 0, "HQ published no promotion");
+            Assert.True(await hqLog.CountAsync(0, Outpost.Core.Log.ReadFilter.ForTopics("config"), Ct) > 0, "HQ published no setting");
+        }
+
         // Latency while connected was measured both ways.
         Assert.True(v.GetProperty("upLatencySamples").GetInt32() > 10, output);
         Assert.True(v.GetProperty("downLatencySamples").GetInt32() > 5, output);

@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net.Http.Json;
 using Outpost.Central.MasterData;
+using Outpost.Retail.Promotions;
 using Outpost.Sync.Agent;
 using Outpost.Sync.Faults;
 
@@ -237,22 +238,8 @@ internal sealed class FleetSimulation(SimulationSettings settings, TextWriter ou
             };
             var amount = 2m + k * 0.01m;
 
-            // On each HQ node in turn: a change committed on any node reaches the stores of every node. HQ's
-            // operator retries while HQ is down (a node killed, the database restarting), through the balancer.
-            var trying = Stopwatch.StartNew();
-            for (var attempt = 1; ; attempt++)
-            {
-                try
-                {
-                    await OkAsync(hq.AdminOf(hq.Route(k % hq.Nodes) ?? k % hq.Nodes).PostAsJsonAsync("/admin/prices", new PriceBody(gtin, amount, "EUR", from, null, scope), cancellationToken), cancellationToken);
-                    break;
-                }
-                catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or InvalidOperationException && trying.Elapsed < TimeSpan.FromMinutes(2) && !cancellationToken.IsCancellationRequested)
-                {
-                    await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(2000, 100 << Math.Min(attempt, 5))), cancellationToken);
-                }
-            }
-
+            // On each HQ node in turn: a change committed on any node reaches the stores of every node.
+            await AdministerAsync(hq, k, admin => admin.PostAsJsonAsync("/admin/prices", new PriceBody(gtin, amount, "EUR", from, null, scope), cancellationToken), cancellationToken);
             var acknowledgedAt = Stopwatch.GetTimestamp();
             lock (published)
             {
@@ -261,6 +248,43 @@ internal sealed class FleetSimulation(SimulationSettings settings, TextWriter ou
 
             var inScope = stores.Where(s => scope == "*" || scope == "region:" + s.Region || scope == "store:" + s.Id).ToList();
             probesDown.Add(probe.DownAsync(acknowledgedAt, gtin, amount, inScope, cancellationToken));
+
+            // Every other change a promotion for the same scope (one of five, each replaced in turn), every third a
+            // store setting: the checker compares each key's latest event at HQ and at each store in scope.
+            if (k % 2 == 1)
+            {
+                var promotion = new PromotionDefinitionV1("sim-promo-" + (k % 5).ToString(CultureInfo.InvariantCulture), "Simulated offer " + k.ToString(CultureInfo.InvariantCulture),
+                    "percentOff", [Products[k % Products.Count]], null, Percent: 5 + k % 20);
+                await AdministerAsync(hq, k, admin => admin.PostAsJsonAsync("/admin/promotions", new PromotionBody(scope, "EUR", promotion), cancellationToken), cancellationToken);
+            }
+
+            if (k % 3 == 2)
+            {
+                var footer = System.Text.Json.JsonSerializer.SerializeToElement("Thank you, change " + k.ToString(CultureInfo.InvariantCulture));
+                await AdministerAsync(hq, k, admin => admin.PutAsJsonAsync("/admin/config/receipt.footer", new ConfigBody(scope, footer), cancellationToken), cancellationToken);
+            }
+        }
+    }
+
+    /// <summary>
+    /// One change through HQ's admin API, on node <paramref name="turn"/> modulo the nodes (through the balancer: the
+    /// next node that runs); HQ's operator retries while HQ is down (a node killed, the database restarting), for up
+    /// to two minutes.
+    /// </summary>
+    private static async Task AdministerAsync(SimulatedHq hq, int turn, Func<HttpClient, Task<HttpResponseMessage>> send, CancellationToken cancellationToken)
+    {
+        var trying = Stopwatch.StartNew();
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await OkAsync(send(hq.AdminOf(hq.Route(turn % hq.Nodes) ?? turn % hq.Nodes)), cancellationToken);
+                return;
+            }
+            catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or InvalidOperationException && trying.Elapsed < TimeSpan.FromMinutes(2) && !cancellationToken.IsCancellationRequested)
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(2000, 100 << Math.Min(attempt, 5))), cancellationToken);
+            }
         }
     }
 

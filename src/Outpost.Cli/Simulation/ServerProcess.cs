@@ -54,6 +54,7 @@ internal sealed class ServerProcess(IReadOnlyList<string> arguments, IReadOnlyDi
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         using var probe = new HttpClient { BaseAddress = address, Timeout = TimeSpan.FromSeconds(5) };
+        await KillAsync(); // never two lives at once: a process left over would hold the port and outlive the run
         for (var attempt = 1; ; attempt++)
         {
             var process = OutpostProcess.Start(arguments, environment, onLine: _log is null ? null : Write);

@@ -5,6 +5,7 @@ using Outpost.Core.Events;
 using Outpost.Core.Log;
 using Outpost.Retail.Checkout;
 using Outpost.Retail.Pricing;
+using Outpost.Retail.Promotions;
 using Outpost.Sync.Agent;
 
 namespace Outpost.Cli.Simulation;
@@ -234,19 +235,43 @@ internal static class SimulationChecker
         return wrong;
     }
 
-    /// <summary>How a store's log and HQ's differ, or null: HQ holds all its sales, it holds all HQ's prices for its scopes.</summary>
+    /// <summary>Up topics whose every event a store makes must reach HQ: a sale's three records.</summary>
+    private static readonly string[] UpChecked = [CheckoutEvents.SalesTopic, CheckoutEvents.PaymentsTopic, CheckoutEvents.ReceiptsTopic];
+
+    /// <summary>Down topics HQ changes during the span (compacted: each key's latest event counts).</summary>
+    private static readonly string[] DownChecked = [PricingEvents.PricesTopic, PromotionEvents.PromotionsTopic, "config"];
+
+    /// <summary>
+    /// How a store's log and HQ's differ, or null: HQ holds as many of its sales, payments and receipts as it does;
+    /// it holds each key's latest price, promotion and setting that HQ holds for its scopes.
+    /// </summary>
     private static async Task<string?> DivergenceAsync(IEventLog hqLog, SimulatedStore store, IEventLog storeLog, CancellationToken cancellationToken)
     {
-        var salesAtHq = await hqLog.CountAsync(0, new ReadFilter { Topics = [CheckoutEvents.SalesTopic], Scopes = [Scope.Store(store.Id)] }, cancellationToken);
-        var salesHere = await storeLog.CountAsync(0, Sales, cancellationToken);
+        var differences = new List<string>();
+        foreach (var topic in UpChecked)
+        {
+            var atHq = await hqLog.CountAsync(0, new ReadFilter { Topics = [topic], Scopes = [Scope.Store(store.Id)] }, cancellationToken);
+            var here = await storeLog.CountAsync(0, ReadFilter.ForTopics(topic), cancellationToken);
+            if (atHq != here)
+            {
+                differences.Add($"{topic} here {here}, at HQ {atHq}");
+            }
+        }
 
-        // Prices are a compacted topic: either side may have dropped the versions a later event of the same key
-        // replaced, each at its own retention run. What must agree is the latest event of every key.
-        var pricesAtHq = await LatestByKeyAsync(hqLog, new ReadFilter { Topics = [PricingEvents.PricesTopic], Scopes = [Scope.All, Scope.Region(store.Region), Scope.Store(store.Id)] }, cancellationToken);
-        var pricesHere = await LatestByKeyAsync(storeLog, ReadFilter.ForTopics(PricingEvents.PricesTopic), cancellationToken);
-        var differing = pricesAtHq.Count(p => !pricesHere.TryGetValue(p.Key, out var here) || here != p.Value) + pricesHere.Keys.Count(k => !pricesAtHq.ContainsKey(k));
-        return salesAtHq == salesHere && differing == 0 ? null
-            : $"sales here {salesHere}, at HQ {salesAtHq}; prices: {differing} of {pricesAtHq.Count} keys not at HQ's latest";
+        // Compacted topics: either side may have dropped the versions a later event of the same key replaced, each
+        // at its own retention run. What must agree is the latest event of every key.
+        foreach (var topic in DownChecked)
+        {
+            var atHq = await LatestByKeyAsync(hqLog, new ReadFilter { Topics = [topic], Scopes = [Scope.All, Scope.Region(store.Region), Scope.Store(store.Id)] }, cancellationToken);
+            var here = await LatestByKeyAsync(storeLog, ReadFilter.ForTopics(topic), cancellationToken);
+            var differing = atHq.Count(p => !here.TryGetValue(p.Key, out var mine) || mine != p.Value) + here.Keys.Count(k => !atHq.ContainsKey(k));
+            if (differing > 0)
+            {
+                differences.Add($"{topic}: {differing} of {atHq.Count} keys not at HQ's latest");
+            }
+        }
+
+        return differences.Count == 0 ? null : string.Join("; ", differences);
     }
 
     /// <summary>Each key's latest event, named by its origin: the same event at HQ and at a store has the same origin and origin seq.</summary>
