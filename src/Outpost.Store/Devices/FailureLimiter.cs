@@ -7,11 +7,12 @@ namespace Outpost.Store.Devices;
 /// <see cref="MaxFailures"/> in <see cref="Window"/>, that address is refused (429 with Retry-After) until the oldest
 /// failure leaves the window. A till that works never fails, so it is never slowed; guessing a code or token from one
 /// address gets ten tries in five minutes. Held in memory: a restart forgives, which costs an attacker a restart of the
-/// store server per ten tries.
+/// store server per ten tries. The window runs on the monotonic clock: a store whose wall clock is set back does not
+/// lock an address out for the hours it jumped.
 /// </summary>
 public sealed class FailureLimiter(TimeProvider time)
 {
-    private readonly ConcurrentDictionary<string, Queue<DateTimeOffset>> _failures = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Queue<long>> _failures = new(StringComparer.Ordinal);
 
     /// <summary>Failures allowed in the window.</summary>
     public const int MaxFailures = 10;
@@ -30,7 +31,7 @@ public sealed class FailureLimiter(TimeProvider time)
         lock (failures)
         {
             Expire(failures);
-            return failures.Count >= MaxFailures ? failures.Peek() + Window - time.GetUtcNow() : null;
+            return failures.Count >= MaxFailures ? Window - time.GetElapsedTime(failures.Peek()) : null;
         }
     }
 
@@ -44,11 +45,11 @@ public sealed class FailureLimiter(TimeProvider time)
     /// <summary>Records a failure from <paramref name="address"/>; true when it has now used up its tries.</summary>
     public bool Failed(string address)
     {
-        var failures = _failures.GetOrAdd(address, _ => new Queue<DateTimeOffset>());
+        var failures = _failures.GetOrAdd(address, _ => new Queue<long>());
         lock (failures)
         {
             Expire(failures);
-            failures.Enqueue(time.GetUtcNow());
+            failures.Enqueue(time.GetTimestamp());
             while (failures.Count > MaxFailures)
             {
                 failures.Dequeue();
@@ -58,10 +59,9 @@ public sealed class FailureLimiter(TimeProvider time)
         }
     }
 
-    private void Expire(Queue<DateTimeOffset> failures)
+    private void Expire(Queue<long> failures)
     {
-        var since = time.GetUtcNow() - Window;
-        while (failures.Count > 0 && failures.Peek() <= since)
+        while (failures.Count > 0 && time.GetElapsedTime(failures.Peek()) >= Window)
         {
             failures.Dequeue();
         }
