@@ -110,7 +110,7 @@ internal sealed class FleetSimulation(SimulationSettings settings, TextWriter ou
                 stores[c.Store].Clock!.Jump(FaultSchedule.ClockJump);
             }));
             var hqRecoveries = new ConcurrentQueue<double>();
-            var hqFaulting = Task.WhenAll(hqFaults.Select(f => HqFaultsAsync(hq, stores, f, RealAt, clock, hqRecoveries, cancellationToken)));
+            var hqFaulting = Task.WhenAll(hqFaults.Select(f => HqFaultAsync(hq, stores, f, RealAt, clock, hqRecoveries, cancellationToken)));
             var pricing = PricesAsync(hq, stores, RealAt, clock, published, probe, probesDown, cancellationToken);
             await Task.WhenAll(selling, pricing);
             var span = RealAt(settings.Span);
@@ -294,14 +294,14 @@ internal sealed class FleetSimulation(SimulationSettings settings, TextWriter ou
     /// restarted. Times HQ's recovery: from the kill until the node answers again, from the crash until every node
     /// running reads the database again.
     /// </summary>
-    private async Task HqFaultsAsync(SimulatedHq hq, List<SimulatedStore> stores, Fault fault, Func<TimeSpan, TimeSpan> realAt, Stopwatch clock, ConcurrentQueue<double> recoveries, CancellationToken cancellationToken)
+    private async Task HqFaultAsync(SimulatedHq hq, List<SimulatedStore> stores, Fault fault, Func<TimeSpan, TimeSpan> realAt, Stopwatch clock, ConcurrentQueue<double> recoveries, CancellationToken cancellationToken)
     {
         await AtAsync(clock, realAt(fault.Start), cancellationToken);
         var down = Stopwatch.StartNew();
         hq.Faults.Begin();
         try
         {
-            await HqFaultAsync(hq, stores, fault, realAt, down, recoveries, cancellationToken);
+            await ApplyHqFaultAsync(hq, stores, fault, realAt, down, recoveries, cancellationToken);
         }
         finally
         {
@@ -311,7 +311,7 @@ internal sealed class FleetSimulation(SimulationSettings settings, TextWriter ou
         }
     }
 
-    private async Task HqFaultAsync(SimulatedHq hq, List<SimulatedStore> stores, Fault fault, Func<TimeSpan, TimeSpan> realAt, Stopwatch down, ConcurrentQueue<double> recoveries, CancellationToken cancellationToken)
+    private async Task ApplyHqFaultAsync(SimulatedHq hq, List<SimulatedStore> stores, Fault fault, Func<TimeSpan, TimeSpan> realAt, Stopwatch down, ConcurrentQueue<double> recoveries, CancellationToken cancellationToken)
     {
         switch (fault.Kind)
         {

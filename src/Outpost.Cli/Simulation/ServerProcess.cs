@@ -116,14 +116,14 @@ internal sealed class ServerProcess(IReadOnlyList<string> arguments, IReadOnlyDi
         }
     }
 
-    /// <summary>A reading of a process that may have just exited: none then.</summary>
-    private static T Alive<T>(Func<T> read) where T : struct
+    /// <summary>A reading of a process that may have just exited (its /proc entry gone): none then.</summary>
+    internal static T Alive<T>(Func<T> read) where T : struct
     {
         try
         {
             return read();
         }
-        catch (InvalidOperationException)
+        catch (Exception ex) when (ex is InvalidOperationException or IOException or UnauthorizedAccessException)
         {
             return default;
         }

@@ -24,7 +24,6 @@ internal sealed class SimulatedHq : IAsyncDisposable
     private readonly WebApplication? _inProcess;
     private readonly List<ServerProcess> _nodes = [];
     private readonly List<HttpClient> _admins = [];
-    private readonly HashSet<int> _lost = [];
     private readonly List<SemaphoreSlim> _gates = [];
     private LocalPostgresServer? _postgres;
     private IEventLog? _log;
@@ -148,11 +147,10 @@ internal sealed class SimulatedHq : IAsyncDisposable
         }
     }
 
-    /// <summary>Node <paramref name="n"/> is killed and never comes back: its machine is gone.</summary>
+    /// <summary>Node <paramref name="n"/> is killed and never comes back: its machine is gone. Its turn is never given back, so no kill restarts it.</summary>
     public async Task LoseAsync(int n)
     {
         await _gates[n].WaitAsync();
-        _lost.Add(n);
         await Process(n).KillAsync();
     }
 
@@ -234,19 +232,7 @@ internal sealed class SimulatedHq : IAsyncDisposable
     private ServerProcess Process(int n) => _inProcess is null ? _nodes[n] : throw new InvalidOperationException("HQ on SQLite runs in the simulation's process: it has no process to kill.");
 
     private TimeSpan PostgresCpuNow() =>
-        _postgres?.ProcessId is { } postmaster && OperatingSystem.IsLinux() ? Alive(() => CpuLedger.ProcessTree(postmaster)) : TimeSpan.Zero;
-
-    private static TimeSpan Alive(Func<TimeSpan> read)
-    {
-        try
-        {
-            return read();
-        }
-        catch (Exception ex) when (ex is IOException or InvalidOperationException or UnauthorizedAccessException)
-        {
-            return TimeSpan.Zero;
-        }
-    }
+        _postgres?.ProcessId is { } postmaster && OperatingSystem.IsLinux() ? ServerProcess.Alive(() => CpuLedger.ProcessTree(postmaster)) : TimeSpan.Zero;
 
     private static HttpClient Admin(Uri address)
     {
