@@ -1,5 +1,6 @@
 using Outpost.Sync.Faults;
 using System.Net.Http.Json;
+using System.Text.Json;
 using Microsoft.Playwright;
 using Outpost.Core.Log;
 using Outpost.Retail.Checkout;
@@ -82,6 +83,44 @@ public sealed class StoreFlowTests(Browser browser) : IClassFixture<Browser>, IA
         {
             await kioskContext.CloseAsync();
             await kitchenContext.CloseAsync();
+        }
+    }
+
+    [Fact]
+    public async Task A_kiosk_order_whose_answer_is_lost_is_placed_once_when_the_customer_taps_again()
+    {
+        var (kioskContext, kiosk) = await browser.DeviceAsync(_shop.StoreAddress, Shop.AdminToken, "kiosk", "kiosk.html");
+        try
+        {
+            // The first tap reaches the store server, which places the order; its answer never reaches the kiosk.
+            var lost = 0;
+            await kiosk.RouteAsync("**/api/orders", async route =>
+            {
+                if (Interlocked.Exchange(ref lost, 1) == 0)
+                {
+                    await route.FetchAsync();
+                    await route.AbortAsync("connectionreset");
+                    return;
+                }
+
+                await route.ContinueAsync();
+            });
+            await Expect(kiosk.Locator("[data-item='Chicken Salad']")).ToBeVisibleAsync(Soon);
+            await kiosk.Locator("[data-item='Chicken Salad'] button").ClickAsync();
+            await kiosk.Locator("#name").FillAsync("Lee");
+            await kiosk.Locator("#place").ClickAsync();
+            await Expect(kiosk.Locator("#error")).ToBeVisibleAsync(Soon);
+            await kiosk.Locator("#place").ClickAsync();
+            await Expect(kiosk.Locator("#confirmation")).ToContainTextAsync("Order #1", new() { Timeout = 15_000 });
+
+            using var kitchen = _shop.Client(await _shop.EnrolAsync("kitchen"));
+            var queue = await kitchen.GetFromJsonAsync<JsonElement>("/api/orders?status=placed", Ct);
+            Assert.Equal(1, queue.GetArrayLength());
+            Assert.Equal("Lee", queue[0].GetProperty("order").GetProperty("customerName").GetString());
+        }
+        finally
+        {
+            await kioskContext.CloseAsync();
         }
     }
 

@@ -100,4 +100,26 @@ public sealed class OrdersTests : IAsyncLifetime
         await _store.Retail.Inventory.CountAsync(Fries, 40, "handheld-1", Ct); // a delivery
         Assert.True((await _store.Retail.Menu.MenuAsync(Ct)).Single(e => e.Name == "Fries").Available);
     }
+
+    [Fact]
+    public async Task A_retried_order_with_its_key_is_the_same_order_even_after_a_restart_and_a_menu_change_and_a_key_reused_for_other_items_is_refused()
+    {
+        var placed = await Orders.PlaceAsync("kiosk", "kiosk-1", "Sam", [new(Burger, 1), new(Fries, 2)], Ct, "tap-1");
+        var retried = await Orders.PlaceAsync("kiosk", "kiosk-1", "Sam", [new(Burger, 1), new(Fries, 2)], Ct, "tap-1");
+        await _store.ReopenAsync(); // the store server restarted before the kiosk heard back
+        await _store.Retail.Inventory.MarkAsync(InventoryEvents.Ingredient, "bacon", available: false, "kitchen-1", Ct);
+        var afterRestart = await Orders.PlaceAsync("kiosk", "kiosk-1", "Sam", [new(Burger, 1), new(Fries, 2)], Ct, "tap-1");
+        var otherItems = await Assert.ThrowsAsync<RetailException>(() => Orders.PlaceAsync("kiosk", "kiosk-1", null, [new(Fries, 1)], Ct, "tap-1"));
+        var otherKiosk = await Orders.PlaceAsync("kiosk", "kiosk-2", null, [new(Fries, 1)], Ct, "tap-1");
+        var emptyKey = await Assert.ThrowsAsync<RetailException>(() => Orders.PlaceAsync("kiosk", "kiosk-1", null, [new(Fries, 1)], Ct, " "));
+
+        Assert.Equal((placed.Order.OrderId, placed.Order.Number, placed.Order.Total), (retried.Order.OrderId, retried.Order.Number, retried.Order.Total));
+        Assert.Equal((placed.Order.OrderId, placed.Order.Number, placed.Order.Total), (afterRestart.Order.OrderId, afterRestart.Order.Number, afterRestart.Order.Total));
+        Assert.Equal(RetailProblem.Conflict, otherItems.Problem);
+        Assert.Contains($"already placed order {placed.Order.Number}", otherItems.Message, StringComparison.Ordinal);
+        Assert.NotEqual(placed.Order.OrderId, otherKiosk.Order.OrderId);
+        Assert.Equal(placed.Order.Number + 1, otherKiosk.Order.Number);
+        Assert.Equal(RetailProblem.Invalid, emptyKey.Problem);
+        Assert.Equal(2, (await _store.EventsAsync(OrderEvents.OrdersTopic, OrderEvents.OrderPlaced)).Count);
+    }
 }

@@ -165,6 +165,30 @@ public sealed class StoreApiTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_kiosk_retrying_an_order_with_its_key_gets_the_same_order_and_the_kitchen_sees_it_once()
+    {
+        var (kiosk, _, _) = await _server.DeviceAsync("kiosk");
+        var (kitchen, _, _) = await _server.DeviceAsync("kitchen");
+        object Order(string key) => new { lines = new[] { new { code = StoreServer.Burger, quantity = 2 } }, customerName = "Ana", idempotencyKey = key };
+
+        var first = await kiosk.PostAsJsonAsync("/api/orders", Order("c0ffee"), Ct);
+        var retry = await kiosk.PostAsJsonAsync("/api/orders", Order("c0ffee"), Ct);
+        var tooLong = await kiosk.PostAsJsonAsync("/api/orders", Order(new string('k', 101)), Ct);
+        var otherItems = await kiosk.PostAsJsonAsync("/api/orders", new { lines = new[] { new { code = StoreServer.Salad, quantity = 1 } }, idempotencyKey = "c0ffee" }, Ct);
+        var queue = await ReadAsync(await kitchen.GetAsync("/api/orders?status=placed", Ct));
+
+        var placed = await ReadAsync(first, HttpStatusCode.Created);
+        var again = await ReadAsync(retry, HttpStatusCode.Created);
+        Assert.Equal(placed.GetProperty("order").GetProperty("orderId").GetString(), again.GetProperty("order").GetProperty("orderId").GetString());
+        Assert.Equal(first.Headers.Location, retry.Headers.Location);
+        Assert.Equal(HttpStatusCode.BadRequest, tooLong.StatusCode);
+        Assert.Contains("idempotency key is 1 to 100 characters", await tooLong.Content.ReadAsStringAsync(Ct), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.Conflict, otherItems.StatusCode);
+        Assert.Contains("already placed order", await otherItems.Content.ReadAsStringAsync(Ct), StringComparison.Ordinal);
+        Assert.Equal(1, queue.GetArrayLength());
+    }
+
+    [Fact]
     public async Task A_feed_reconnecting_with_Last_Event_ID_gets_what_it_missed_and_nothing_twice()
     {
         var (kiosk, _, _) = await _server.DeviceAsync("kiosk");

@@ -57,7 +57,11 @@ public sealed record ReturnRequest(string StaffId, string Reason, string? SaleId
 /// <param name="Lines">The menu items.</param>
 /// <param name="CustomerName">A name to call.</param>
 /// <param name="Source"><c>kiosk</c>, <c>mobile</c> or <c>till</c>; by default the device's role.</param>
-public sealed record PlaceOrderRequest(IReadOnlyList<Retail.Orders.OrderRequestLine> Lines, string? CustomerName, string? Source);
+/// <param name="IdempotencyKey">
+/// The same for every retry of one order from this device (1 to 100 characters): a retry answers with the order the
+/// first try placed. Without one, every request is a new order (a retry after a lost answer places it twice).
+/// </param>
+public sealed record PlaceOrderRequest(IReadOnlyList<Retail.Orders.OrderRequestLine> Lines, string? CustomerName, string? Source, string? IdempotencyKey = null);
 
 /// <summary>Moving an order on.</summary>
 /// <param name="Status">preparing, ready, collected or cancelled.</param>
