@@ -89,6 +89,17 @@ public sealed class SimulationTests : IDisposable
         Assert.True(v.GetProperty("faults").EnumerateObject().Sum(f => f.Value.GetInt32()) > 0, "the run injected no fault");
         Assert.True(v.GetProperty("wireBytes").GetInt64() > 0);
 
+        // The kiosks' orders, the handhelds' counts and every device's heartbeats went up too (each store's counted
+        // against HQ's with convergence above); no order was lost or placed twice.
+        Assert.True(v.GetProperty("ordersPlanned").GetInt32() > 20, output);
+        Assert.Equal(v.GetProperty("ordersPlanned").GetInt32(), v.GetProperty("ordersAcknowledged").GetInt32());
+        Assert.Equal(v.GetProperty("ordersAcknowledged").GetInt32(), v.GetProperty("ordersAtHq").GetInt32());
+        Assert.Equal((0, 0), (v.GetProperty("ordersLost").GetInt32(), v.GetProperty("ordersDoubled").GetInt32()));
+        Assert.True(v.GetProperty("stockCountsPlanned").GetInt32() > 5, output);
+        Assert.Equal(v.GetProperty("stockCountsPlanned").GetInt32(), v.GetProperty("stockCountsAcknowledged").GetInt32());
+        Assert.Equal(0, v.GetProperty("stockCountsLost").GetInt32());
+        Assert.True(v.GetProperty("heartbeats").GetInt64() >= 12 * 4, output); // 12 stores x (2 tills, a kiosk, a handheld), at least once each
+
         // Two stores ran as processes of their own and were killed with SIGKILL four times in all, mid-sale or not.
         Assert.Equal(4, v.GetProperty("kills").GetInt32());
         Assert.Equal(4, v.GetProperty("faults").GetProperty("Kill").GetInt32());
@@ -190,6 +201,7 @@ public sealed class SimulationTests : IDisposable
     [InlineData("sqlite", "lose-one-sale", "lost")]
     [InlineData("sqlite", "double-one-sale", "doubled")]
     [InlineData("postgres", "lose-one-sale", "lost")]
+    [InlineData("sqlite", "double-one-order", "ordersDoubled")]
     public async Task The_checker_catches_a_sale_HQ_lost_or_applied_twice(string hq, string defect, string counted)
     {
         var report = Path.Combine(_directory, "report-" + hq + defect);
@@ -210,7 +222,7 @@ public sealed class SimulationTests : IDisposable
     {
         var (exit, output) = await RunAsync("simulate", "--inject", "lose-everything");
         Assert.Equal(2, exit);
-        Assert.Contains("lose-one-sale and double-one-sale", output, StringComparison.Ordinal);
+        Assert.Contains("lose-one-sale, double-one-sale and double-one-order", output, StringComparison.Ordinal);
         (exit, output) = await RunAsync("simulate", "--stores", "0");
         Assert.Equal(2, exit);
         Assert.Contains("--stores", output, StringComparison.Ordinal);

@@ -26,18 +26,4 @@ public sealed class FailureLimiterTests
         clock.Inner.Advance(TimeSpan.FromMinutes(4));
         Assert.Null(limiter.RetryAfter("10.0.0.9"));
     }
-
-    /// <summary>A wall clock set wrong by <see cref="Offset"/>; the monotonic clock is the inner one's.</summary>
-    private sealed class WallClockOff(FakeTimeProvider inner) : TimeProvider
-    {
-        public FakeTimeProvider Inner => inner;
-
-        public TimeSpan Offset { get; set; }
-
-        public override DateTimeOffset GetUtcNow() => inner.GetUtcNow() + Offset;
-
-        public override long GetTimestamp() => inner.GetTimestamp();
-
-        public override long TimestampFrequency => inner.TimestampFrequency;
-    }
 }

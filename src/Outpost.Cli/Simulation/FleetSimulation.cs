@@ -23,6 +23,12 @@ internal sealed class FleetSimulation(SimulationSettings settings, TextWriter ou
     /// <summary>Products the tills sell.</summary>
     public static IReadOnlyList<string> Products { get; } = [.. Enumerable.Range(0, 20).Select(Gtin)];
 
+    /// <summary>The kiosks' menu: the first products, each also a menu item with a recipe (priced by the same price book).</summary>
+    public static IReadOnlyList<string> Menu { get; } = [.. Products.Take(4)];
+
+    /// <summary>The products the handhelds count on the shelf (not on the menu: a count of 0 would take an item off it).</summary>
+    public static IReadOnlyList<string> Counted { get; } = [.. Products.Skip(Menu.Count)];
+
     /// <summary>The products whose price HQ changes during the span: one for the whole fleet, one by region, one by store.</summary>
     public static (string Fleet, string Region, string Store) Changed { get; } = (Gtin(100), Gtin(101), Gtin(102));
 
@@ -35,8 +41,15 @@ internal sealed class FleetSimulation(SimulationSettings settings, TextWriter ou
         var faults = FaultSchedule.Create(settings.Seed, settings.Stores, settings.Span);
         var plans = Enumerable.Range(0, settings.Stores)
             .Select(i => DailyCurve.SaleTimes(settings.Seed, i, Zone(i), SimulationSettings.Start, settings.Span, settings.SalesPerDay)).ToList();
+
+        // Each store's kiosk orders a quarter as often as its tills sell, its handheld counts a tenth as often, on the
+        // same daily curve (a schedule of their own: other seeds).
+        var orderPlans = Enumerable.Range(0, settings.Stores)
+            .Select(i => DailyCurve.SaleTimes(StableSeed.Of(settings.Seed, 0x0da), i, Zone(i), SimulationSettings.Start, settings.Span, Math.Max(1, settings.SalesPerDay / 4))).ToList();
+        var countPlans = Enumerable.Range(0, settings.Stores)
+            .Select(i => DailyCurve.SaleTimes(StableSeed.Of(settings.Seed, 0xc0c), i, Zone(i), SimulationSettings.Start, settings.Span, Math.Max(1, settings.SalesPerDay / 10))).ToList();
         output.WriteLine($"simulate: {settings.Stores} stores x {settings.DevicesPerStore} tills, HQ {settings.HqNodes} node(s) on {settings.Hq}, {settings.Hours} simulated hours from {SimulationSettings.Start:yyyy-MM-dd HH:mm} UTC at {settings.Speed:N0}x, seed {settings.Seed}");
-        output.WriteLine($"  planned: {plans.Sum(p => p.Count):N0} sales, {faults.Count:N0} link faults ({string.Join(", ", faults.GroupBy(f => f.Kind).OrderBy(g => g.Key).Select(g => $"{g.Key} {g.Count()}"))}), {kills.Count} SIGKILLs of the {killable.Count} stores run as processes of their own");
+        output.WriteLine($"  planned: {plans.Sum(p => p.Count):N0} sales, {orderPlans.Sum(p => p.Count):N0} kiosk orders, {countPlans.Sum(p => p.Count):N0} stock counts, {faults.Count:N0} link faults ({string.Join(", ", faults.GroupBy(f => f.Kind).OrderBy(g => g.Key).Select(g => $"{g.Key} {g.Count()}"))}), {kills.Count} SIGKILLs of the {killable.Count} stores run as processes of their own");
 
         var clocks = settings.ClockFaults ? FaultSchedule.Clocks(settings.Seed, settings.Stores, settings.Span, killable) : [];
         if (clocks.Count > 0)
@@ -85,8 +98,8 @@ internal sealed class FleetSimulation(SimulationSettings settings, TextWriter ou
             }
 
             // Every store has the catalog before the span starts: a till cannot sell what its store never received.
-            await UntilAsync(async () => (await Task.WhenAll(stores.Select(s => s.PriceAsync(Products[^1], cancellationToken)))).All(p => p is not null),
-                TimeSpan.FromMinutes(3), "every store had HQ's catalog", cancellationToken);
+            await UntilAsync(async () => (await Task.WhenAll(stores.Select(s => s.HasCatalogAsync(Products[^1], Menu.Count, cancellationToken)))).All(ready => ready),
+                TimeSpan.FromMinutes(3), "every store had HQ's catalog and menu", cancellationToken);
             output.WriteLine($"  {stores.Count} store servers up, each with HQ's catalog; the span starts");
 
             var acknowledged = new ConcurrentQueue<(string Store, string SaleId)>();
@@ -101,6 +114,10 @@ internal sealed class FleetSimulation(SimulationSettings settings, TextWriter ou
             var probingUp = probe.UpAsync(probing.Token);
             var probesDown = new ConcurrentBag<Task>();
             var selling = Task.WhenAll(stores.Select(s => s.SellAsync(plans[s.Index], RealAt, clock, Products, settings.Seed, (store, sale) => acknowledged.Enqueue((store, sale)), cancellationToken)));
+            var ordering = Task.WhenAll(stores.Select(s => s.OrderAsync(orderPlans[s.Index], RealAt, clock, Menu, settings.Seed, cancellationToken)));
+            var counting = Task.WhenAll(stores.Select(s => s.CountAsync(countPlans[s.Index], RealAt, clock, Counted, settings.Seed, cancellationToken)));
+            using var beating = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            var heartbeats = Task.WhenAll(stores.Select(s => s.HeartbeatsAsync(TimeSpan.FromSeconds(20), beating.Token)));
             var faulting = Task.WhenAll(faults.Select(f => FaultAsync(stores[f.Store], f, RealAt, clock, catchUps, cancellationToken)));
             var recoveries = new ConcurrentQueue<double>();
             var killing = Task.WhenAll(kills.GroupBy(k => k.Store).Select(k => KillsAsync(stores[k.Key], [.. k], RealAt, clock, recoveries, cancellationToken)));
@@ -112,12 +129,15 @@ internal sealed class FleetSimulation(SimulationSettings settings, TextWriter ou
             var hqRecoveries = new ConcurrentQueue<double>();
             var hqFaulting = Task.WhenAll(hqFaults.Select(f => HqFaultAsync(hq, stores, f, RealAt, clock, hqRecoveries, cancellationToken)));
             var pricing = PricesAsync(hq, stores, RealAt, clock, published, probe, probesDown, cancellationToken);
-            await Task.WhenAll(selling, pricing);
+            await Task.WhenAll(selling, ordering, counting, pricing);
             var span = RealAt(settings.Span);
             if (span > clock.Elapsed)
             {
                 await Task.Delay(span - clock.Elapsed, cancellationToken);
             }
+
+            await beating.CancelAsync();
+            await heartbeats;
 
             await probing.CancelAsync();
             await probingUp;
@@ -142,11 +162,12 @@ internal sealed class FleetSimulation(SimulationSettings settings, TextWriter ou
 
             if (settings.Inject is { } defect)
             {
-                await SimulationChecker.InjectAsync(defect, hq, [.. acknowledged], cancellationToken);
+                await SimulationChecker.InjectAsync(defect, hq, [.. acknowledged], stores, cancellationToken);
                 output.WriteLine($"  injected defect: {defect} (the checker must catch it)");
             }
 
-            var verdict = await SimulationChecker.CheckAsync(settings, hq.Log, stores, [.. acknowledged], published, [.. faults, .. kills, .. hqFaults, .. clocks], plans.Sum(p => p.Count), cancellationToken) with
+            var verdict = await SimulationChecker.CheckAsync(settings, hq.Log, stores, [.. acknowledged], published, [.. faults, .. kills, .. hqFaults, .. clocks],
+                (plans.Sum(p => p.Count), orderPlans.Sum(p => p.Count), countPlans.Sum(p => p.Count)), cancellationToken) with
             {
                 Kills = stores.Sum(s => s.Kills),
                 KillRecoverySeconds = Percentiles([.. recoveries]),
@@ -211,6 +232,12 @@ internal sealed class FleetSimulation(SimulationSettings settings, TextWriter ou
         foreach (var (gtin, i) in Products.Concat([Changed.Fleet, Changed.Region, Changed.Store]).Select((g, i) => (g, i)))
         {
             await OkAsync(admin.PutAsJsonAsync($"/admin/products/{gtin}", new ProductBody(null, "Product " + i.ToString(CultureInfo.InvariantCulture), "grocery", "standard"), cancellationToken), cancellationToken);
+        }
+
+        foreach (var (code, i) in Menu.Select((c, i) => (c, i)))
+        {
+            await OkAsync(admin.PutAsJsonAsync($"/admin/menu/{code}", new MenuItemBody("Menu item " + i.ToString(CultureInfo.InvariantCulture), "mains", "standard",
+                [new Outpost.Retail.Catalog.RecipeLine("bun", true), new Outpost.Retail.Catalog.RecipeLine("sauce", false)]), cancellationToken), cancellationToken);
         }
 
         foreach (var (gtin, i) in Products.Concat([Changed.Fleet, Changed.Region, Changed.Store]).Select((g, i) => (g, i)))

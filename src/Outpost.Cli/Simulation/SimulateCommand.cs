@@ -27,7 +27,7 @@ internal static class SimulateCommand
         var speed = new Option<double>("--seconds-per-hour") { Description = "Real seconds a simulated hour takes.", DefaultValueFactory = _ => 20 };
         var report = new Option<DirectoryInfo>("--report") { Description = "Where to write verdict.json and report.html.", DefaultValueFactory = _ => new DirectoryInfo("simulation-results") };
         var data = new Option<DirectoryInfo?>("--data") { Description = "Where HQ's and the stores' files go (default: a new temp folder, deleted after a verdict that passed)." };
-        var inject = new Option<string?>("--inject") { Description = "A defect to inject before the check, to see the checker catch it: lose-one-sale or double-one-sale." };
+        var inject = new Option<string?>("--inject") { Description = "A defect to inject before the check, to see the checker catch it: lose-one-sale, double-one-sale or double-one-order." };
         var command = new Command("simulate", "Run a fleet of store servers and HQ under a seeded schedule of link faults, and check that nothing was lost or doubled and every store converged.");
         foreach (var option in new Option[] { hq, hqNodes, hqKills, restarts, loseNode, clockFaults, stores, devices, processStores, kills, hours, seed, perDay, speed, report, data, inject })
         {
@@ -74,9 +74,9 @@ internal static class SimulateCommand
                 return 2;
             }
 
-            if (settings.Inject is not (null or "lose-one-sale" or "double-one-sale"))
+            if (settings.Inject is not (null or "lose-one-sale" or "double-one-sale" or "double-one-order"))
             {
-                output.WriteLine($"--inject {settings.Inject}: the defects the simulation can inject are lose-one-sale and double-one-sale.");
+                output.WriteLine($"--inject {settings.Inject}: the defects the simulation can inject are lose-one-sale, double-one-sale and double-one-order.");
                 return 2;
             }
 
@@ -114,8 +114,10 @@ internal static class SimulateCommand
     private static void Print(TextWriter output, SimulationVerdict v)
     {
         var text = new StringBuilder();
-        text.AppendLine(CultureInfo.InvariantCulture, $"  sales: planned {v.Planned:N0}, acknowledged to tills {v.Acknowledged:N0}, failed at a till {v.FailedAtDevice}, stored at HQ {v.StoredAtHq:N0}");
+        text.AppendLine(CultureInfo.InvariantCulture, $"  sales: planned {v.Planned:N0}, acknowledged to tills {v.Acknowledged:N0}, failed at a device {v.FailedAtDevice}, stored at HQ {v.StoredAtHq:N0}");
         text.AppendLine(CultureInfo.InvariantCulture, $"  lost: {v.Lost} (at HQ {v.LostAtHq}, at the store {v.LostAtStore})   applied twice: {v.Doubled}   must both be 0");
+        text.AppendLine(CultureInfo.InvariantCulture, $"  kiosk orders: planned {v.OrdersPlanned:N0}, confirmed {v.OrdersAcknowledged:N0}, at HQ {v.OrdersAtHq:N0}; lost {v.OrdersLost}, placed twice {v.OrdersDoubled} (must both be 0)");
+        text.AppendLine(CultureInfo.InvariantCulture, $"  stock counts: planned {v.StockCountsPlanned:N0}, acknowledged {v.StockCountsAcknowledged:N0}, lost {v.StockCountsLost}; devices' heartbeats at HQ {v.Heartbeats:N0}");
         text.AppendLine(CultureInfo.InvariantCulture, $"  converged both ways, with the prices HQ set for them: {v.Converged} of {v.Stores} stores");
         foreach (var line in v.NotConverged.Take(10))
         {

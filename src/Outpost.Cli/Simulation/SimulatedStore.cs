@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
 using System.Net.Http.Headers;
@@ -28,6 +29,8 @@ internal sealed class SimulatedStore : IAsyncDisposable
     private ServerProcess? _process;
     private Outpost.Core.Log.Sqlite.SqliteEventLog? _closedLog;
     private HttpClient? _admin;
+    private HttpClient? _kiosk;
+    private HttpClient? _handheld;
 
     private SimulatedStore(int index, string id, string region, string zone, FaultProxy link, Uri address, string logPath, WebApplication? server)
     {
@@ -67,6 +70,18 @@ internal sealed class SimulatedStore : IAsyncDisposable
 
     /// <summary>Sales a till gave up on (the store never answered): none expected, each one reported.</summary>
     public int FailedAtDevice;
+
+    /// <summary>Orders the kiosk gave up on (the store never answered its retries): none expected; each may or may not be at the store.</summary>
+    public int OrdersGivenUp;
+
+    /// <summary>Stock counts the handheld gave up on: none expected.</summary>
+    public int CountsGivenUp;
+
+    /// <summary>Stock counts the store acknowledged to the handheld.</summary>
+    public int CountsAcknowledged;
+
+    /// <summary>Orders the store confirmed to its kiosk, by id.</summary>
+    public ConcurrentQueue<string> Orders { get; } = new();
 
     /// <summary>Sales a till started again from a new basket after its store lost the basket in a crash.</summary>
     public int Restarted;
@@ -135,11 +150,24 @@ internal sealed class SimulatedStore : IAsyncDisposable
         store._admin = store.Client(AdminToken);
         for (var i = 0; i < tills; i++)
         {
-            var enrolled = await ReadAsync(await store._admin.PostAsJsonAsync("/api/devices", new { name = $"till {i + 1}", role = "till" }, cancellationToken), cancellationToken);
-            store._tills.Add(store.Client(enrolled.GetProperty("token").GetString()!));
+            store._tills.Add(await store.EnrolAsync($"till {i + 1}", "till", cancellationToken));
         }
 
+        store._kiosk = await store.EnrolAsync("kiosk 1", "kiosk", cancellationToken);
+        store._handheld = await store.EnrolAsync("handheld 1", "handheld", cancellationToken);
         return store;
+    }
+
+    /// <summary>Whether the store has HQ's catalog: the last product's price and the whole menu.</summary>
+    public async Task<bool> HasCatalogAsync(string lastProduct, int menuItems, CancellationToken cancellationToken)
+    {
+        if (await PriceAsync(lastProduct, cancellationToken) is null)
+        {
+            return false;
+        }
+
+        var menu = await StepAsync(() => _kiosk!.GetAsync("/api/menu", cancellationToken), cancellationToken, TimeSpan.FromSeconds(5));
+        return menu is { ValueKind: JsonValueKind.Array } items && items.GetArrayLength() == menuItems;
     }
 
     /// <summary>The store's link to HQ as the store reports it; a store whose process is down is offline.</summary>
@@ -264,6 +292,79 @@ internal sealed class SimulatedStore : IAsyncDisposable
             }
         }, cancellationToken)));
 
+    /// <summary>
+    /// The kiosk places an order at each of <paramref name="times"/> (one or two menu items), each with an idempotency
+    /// key of its own kept through the retries, as the kiosk page does: an order is placed once however often it is sent.
+    /// </summary>
+    public async Task OrderAsync(IReadOnlyList<TimeSpan> times, Func<TimeSpan, TimeSpan> realAt, Stopwatch clock, IReadOnlyList<string> menu, int seed, CancellationToken cancellationToken)
+    {
+        var random = new Random(StableSeed.Of(seed, Index, 0x0da));
+        for (var i = 0; i < times.Count; i++)
+        {
+            await FleetSimulation.AtAsync(clock, realAt(times[i]), cancellationToken);
+            var lines = Enumerable.Range(0, 1 + random.Next(2)).Select(_ => new { code = menu[random.Next(menu.Count)], quantity = 1 + random.Next(2) }).ToArray();
+            var key = $"{Id}-order-{i}";
+            var placed = await StepAsync(() => _kiosk!.PostAsJsonAsync("/api/orders", new { lines, idempotencyKey = key }, cancellationToken), cancellationToken);
+            if (placed?.GetProperty("order").GetProperty("orderId").GetString() is { } orderId)
+            {
+                Orders.Enqueue(orderId);
+            }
+            else
+            {
+                Interlocked.Increment(ref OrdersGivenUp);
+            }
+        }
+    }
+
+    /// <summary>The handheld counts a product on the shelf at each of <paramref name="times"/> (a count sets the level: a retry changes nothing).</summary>
+    public async Task CountAsync(IReadOnlyList<TimeSpan> times, Func<TimeSpan, TimeSpan> realAt, Stopwatch clock, IReadOnlyList<string> products, int seed, CancellationToken cancellationToken)
+    {
+        var random = new Random(StableSeed.Of(seed, Index, 0xc0c));
+        foreach (var at in times)
+        {
+            await FleetSimulation.AtAsync(clock, realAt(at), cancellationToken);
+            var counted = new { gtin = products[random.Next(products.Count)], quantity = random.Next(0, 200) };
+            if (await StepAsync(() => _handheld!.PostAsJsonAsync("/api/stock/counts", counted, cancellationToken), cancellationToken) is null)
+            {
+                Interlocked.Increment(ref CountsGivenUp);
+            }
+            else
+            {
+                Interlocked.Increment(ref CountsAcknowledged);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Every device (tills, kiosk, handheld) says it is alive every <paramref name="every"/> until cancelled, as the
+    /// pages do; the store sends one heartbeat per device per minute up as telemetry. A heartbeat the store misses
+    /// while its process is down is not retried: the next one replaces it.
+    /// </summary>
+    public async Task HeartbeatsAsync(TimeSpan every, CancellationToken cancellationToken)
+    {
+        HttpClient[] devices = [.. _tills, _kiosk!, _handheld!];
+        try
+        {
+            while (!cancellationToken.IsCancellationRequested)
+            {
+                await Task.WhenAll(devices.Select(async device =>
+                {
+                    try
+                    {
+                        using var response = await device.PostAsJsonAsync("/api/devices/heartbeat", new { appVersion = "outpost-sim/1" }, cancellationToken);
+                    }
+                    catch (Exception ex) when (ex is HttpRequestException || ex is TaskCanceledException && !cancellationToken.IsCancellationRequested)
+                    {
+                    }
+                }));
+                await Task.Delay(every, cancellationToken);
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+        }
+    }
+
     public async ValueTask DisposeAsync()
     {
         foreach (var till in _tills)
@@ -272,6 +373,8 @@ internal sealed class SimulatedStore : IAsyncDisposable
         }
 
         _admin?.Dispose();
+        _kiosk?.Dispose();
+        _handheld?.Dispose();
         _handler.Dispose();
         if (_server is not null)
         {
@@ -324,17 +427,18 @@ internal sealed class SimulatedStore : IAsyncDisposable
     /// One request of a sale, retried on a 5xx, a 429 or no answer (the store's process may be starting again after
     /// a crash) for up to 30 s, as a till does; null when the store refused it or never answered.
     /// </summary>
-    private static async Task<JsonElement?> StepAsync(Func<Task<HttpResponseMessage>> send, CancellationToken cancellationToken)
+    private static async Task<JsonElement?> StepAsync(Func<Task<HttpResponseMessage>> send, CancellationToken cancellationToken, TimeSpan? bound = null)
     {
         var trying = Stopwatch.StartNew();
-        for (var attempt = 0; trying.Elapsed < TimeSpan.FromSeconds(30); attempt++)
+        for (var attempt = 0; trying.Elapsed < (bound ?? TimeSpan.FromSeconds(30)); attempt++)
         {
             try
             {
                 using var response = await send();
                 if (response.IsSuccessStatusCode)
                 {
-                    return JsonDocument.Parse(await response.Content.ReadAsStringAsync(cancellationToken)).RootElement.Clone();
+                    var body = await response.Content.ReadAsStringAsync(cancellationToken);
+                    return body.Length == 0 ? default(JsonElement) : JsonDocument.Parse(body).RootElement.Clone(); // 204: done, nothing to read
                 }
 
                 if ((int)response.StatusCode < 500 && (int)response.StatusCode != 429)
@@ -350,6 +454,12 @@ internal sealed class SimulatedStore : IAsyncDisposable
         }
 
         return null;
+    }
+
+    private async Task<HttpClient> EnrolAsync(string name, string role, CancellationToken cancellationToken)
+    {
+        var enrolled = await ReadAsync(await _admin!.PostAsJsonAsync("/api/devices", new { name, role }, cancellationToken), cancellationToken);
+        return Client(enrolled.GetProperty("token").GetString()!);
     }
 
     private static async Task<JsonElement> ReadAsync(HttpResponseMessage response, CancellationToken cancellationToken)

@@ -4,8 +4,11 @@ using Outpost.Central.Ingest;
 using Outpost.Core.Events;
 using Outpost.Core.Log;
 using Outpost.Retail.Checkout;
+using Outpost.Retail.Inventory;
+using Outpost.Retail.Orders;
 using Outpost.Retail.Pricing;
 using Outpost.Retail.Promotions;
+using Outpost.Store.Devices;
 using Outpost.Sync.Agent;
 
 namespace Outpost.Cli.Simulation;
@@ -49,11 +52,28 @@ internal static class SimulationChecker
 
     /// <summary>
     /// Damages HQ's data the way a defect would, so that a test can show the verdict catches it: <c>lose-one-sale</c>
-    /// deletes one acknowledged sale from HQ's log; <c>double-one-sale</c> stores one sale a second time.
+    /// deletes one acknowledged sale from HQ's log; <c>double-one-sale</c> stores one sale a second time;
+    /// <c>double-one-order</c> stores one confirmed kiosk order a second time.
     /// </summary>
-    public static async Task InjectAsync(string defect, SimulatedHq hq, IReadOnlyList<(string Store, string SaleId)> acknowledged, CancellationToken cancellationToken)
+    public static async Task InjectAsync(string defect, SimulatedHq hq, IReadOnlyList<(string Store, string SaleId)> acknowledged, IReadOnlyList<SimulatedStore> stores,
+        CancellationToken cancellationToken)
     {
         var hqLog = hq.Log;
+        if (defect == "double-one-order")
+        {
+            var orderId = stores.SelectMany(s => s.Orders).FirstOrDefault() ?? throw new InvalidOperationException("No order was confirmed: there is nothing to damage.");
+            await foreach (var e in hqLog.EnumerateAsync(ReadFilter.ForTopics(OrderEvents.OrdersTopic), pageSize: 5000, cancellationToken: cancellationToken))
+            {
+                if (e.Key == orderId && e.Type == OrderEvents.OrderPlaced)
+                {
+                    await StoreAgainAsync(hqLog, e, cancellationToken);
+                    return;
+                }
+            }
+
+            throw new InvalidOperationException($"Order {orderId} is not at HQ: there is nothing to damage.");
+        }
+
         var victim = acknowledged.Count > 0 ? acknowledged[acknowledged.Count / 2].SaleId : throw new InvalidOperationException("No sale was acknowledged: there is nothing to damage.");
         var sale = await FindSaleAsync(hqLog, victim, cancellationToken) ?? throw new InvalidOperationException($"Sale {victim} is not at HQ: there is nothing to damage.");
         switch (defect)
@@ -80,15 +100,15 @@ internal static class SimulationChecker
 
                 break;
             case "double-one-sale":
-                await hqLog.AppendAsync(new NewEvent { Topic = sale.Topic, Type = sale.Type, Key = sale.Key, Scope = sale.Scope, Payload = sale.Payload.ToArray() }, cancellationToken);
+                await StoreAgainAsync(hqLog, sale, cancellationToken);
                 break;
             default:
-                throw new ArgumentException($"'{defect}' is not a defect the simulation can inject: lose-one-sale or double-one-sale.", nameof(defect));
+                throw new ArgumentException($"'{defect}' is not a defect the simulation can inject: lose-one-sale, double-one-sale or double-one-order.", nameof(defect));
         }
     }
 
     public static async Task<SimulationVerdict> CheckAsync(SimulationSettings settings, IEventLog hqLog, IReadOnlyList<SimulatedStore> stores,
-        IReadOnlyList<(string Store, string SaleId)> acknowledged, IReadOnlyList<PricePublished> published, IReadOnlyList<Fault> faults, int planned, CancellationToken cancellationToken)
+        IReadOnlyList<(string Store, string SaleId)> acknowledged, IReadOnlyList<PricePublished> published, IReadOnlyList<Fault> faults, (int Sales, int Orders, int Counts) planned, CancellationToken cancellationToken)
     {
 
         // Every sale HQ holds, by sale id; and what each store's origin sent, for the recount.
@@ -114,7 +134,11 @@ internal static class SimulationChecker
             wrong[store.Id].AddRange(await WrongPricesAsync(published, store, cancellationToken));
         }
 
+        // Every order HQ holds, by order id (an order's id is unique across the fleet).
+        var ordersAtHq = await CountByKeyAsync(hqLog, OrderEvents.OrdersTopic, OrderEvents.OrderPlaced, cancellationToken);
+        var orders = new OrdersChecked();
         var atStores = new HashSet<string>(StringComparer.Ordinal);
+        var countsAtStores = 0;
         foreach (var store in stores)
         {
             var log = await store.LogAsync();
@@ -125,6 +149,17 @@ internal static class SimulationChecker
                     atStores.Add(e.Key);
                 }
             }
+
+            // The kiosk's orders: each confirmed one at the store and at HQ; no order placed twice, neither as a second
+            // copy of one event nor as a second order for one the kiosk sent again (the store holds no more orders
+            // than the kiosk was told of, plus those it gave up on without an answer).
+            var ordersHere = await CountByKeyAsync(log, OrderEvents.OrdersTopic, OrderEvents.OrderPlaced, cancellationToken);
+            var confirmed = store.Orders.ToList();
+            orders.Acknowledged += confirmed.Count;
+            orders.LostAtStore += confirmed.Count(o => !ordersHere.ContainsKey(o));
+            orders.LostAtHq += confirmed.Count(o => !ordersAtHq.ContainsKey(o));
+            orders.Doubled += ordersHere.Values.Sum(n => n - 1) + Math.Max(0, ordersHere.Count - confirmed.Count - store.OrdersGivenUp);
+            countsAtStores += (await CountByKeyAsync(log, InventoryEvents.StockTopic, InventoryEvents.StockCounted, cancellationToken)).Values.Sum();
 
             if (await DivergenceAsync(hqLog, store, log, cancellationToken) is { } divergence)
             {
@@ -148,6 +183,8 @@ internal static class SimulationChecker
             modelMismatches = await ReadModelMismatchesAsync(hqLog, recount, cancellationToken);
         }
 
+        orders.Doubled += ordersAtHq.Values.Sum(n => n - 1);
+        var countsAcknowledged = stores.Sum(s => s.CountsAcknowledged);
         return new SimulationVerdict
         {
             Seed = settings.Seed,
@@ -157,9 +194,18 @@ internal static class SimulationChecker
             HqNodes = settings.HqNodes,
             DevicesPerStore = settings.DevicesPerStore,
             SimulatedHours = settings.Hours,
-            Planned = planned,
+            Planned = planned.Sales,
             Acknowledged = acknowledged.Count,
-            FailedAtDevice = stores.Sum(s => s.FailedAtDevice),
+            FailedAtDevice = stores.Sum(s => s.FailedAtDevice + s.OrdersGivenUp + s.CountsGivenUp),
+            OrdersPlanned = planned.Orders,
+            OrdersAcknowledged = orders.Acknowledged,
+            OrdersAtHq = ordersAtHq.Values.Sum(),
+            OrdersLost = orders.LostAtStore + orders.LostAtHq,
+            OrdersDoubled = orders.Doubled,
+            StockCountsPlanned = planned.Counts,
+            StockCountsAcknowledged = countsAcknowledged,
+            StockCountsLost = Math.Max(0, countsAcknowledged - countsAtStores),
+            Heartbeats = await hqLog.CountAsync(0, ReadFilter.ForTopics(DeviceRegistry.TelemetryTopic), cancellationToken),
             StoredAtHq = atHq.Values.Sum(),
             Lost = lostAtHq + lostAtStore,
             LostAtHq = lostAtHq,
@@ -235,8 +281,13 @@ internal static class SimulationChecker
         return wrong;
     }
 
-    /// <summary>Up topics whose every event a store makes must reach HQ: a sale's three records.</summary>
-    private static readonly string[] UpChecked = [CheckoutEvents.SalesTopic, CheckoutEvents.PaymentsTopic, CheckoutEvents.ReceiptsTopic];
+    /// <summary>
+    /// Up topics whose every event a store makes must reach HQ: a sale's three records, the kiosk's orders, the
+    /// handheld's counts and the devices' heartbeats (telemetry may be evicted past its byte budget while offline; a
+    /// simulated store stays far below it, so every heartbeat must arrive too).
+    /// </summary>
+    private static readonly string[] UpChecked =
+        [CheckoutEvents.SalesTopic, CheckoutEvents.PaymentsTopic, CheckoutEvents.ReceiptsTopic, OrderEvents.OrdersTopic, InventoryEvents.StockTopic, DeviceRegistry.TelemetryTopic];
 
     /// <summary>Down topics HQ changes during the span (compacted: each key's latest event counts).</summary>
     private static readonly string[] DownChecked = [PricingEvents.PricesTopic, PromotionEvents.PromotionsTopic, "config"];
@@ -284,6 +335,37 @@ internal static class SimulationChecker
         }
 
         return latest;
+    }
+
+    /// <summary>A second copy of an event, as HQ's own (the defect a broken dedup would make).</summary>
+    private static async Task StoreAgainAsync(IEventLog log, StoredEvent e, CancellationToken cancellationToken) =>
+        await log.AppendAsync(new NewEvent { Topic = e.Topic, Type = e.Type, Key = e.Key, Scope = e.Scope, Payload = e.Payload.ToArray() }, cancellationToken);
+
+    /// <summary>How many events of a type each key has on a topic.</summary>
+    private static async Task<Dictionary<string, int>> CountByKeyAsync(IEventLog log, string topic, string type, CancellationToken cancellationToken)
+    {
+        var counts = new Dictionary<string, int>(StringComparer.Ordinal);
+        await foreach (var e in log.EnumerateAsync(ReadFilter.ForTopics(topic), pageSize: 5000, cancellationToken: cancellationToken))
+        {
+            if (e.Type == type)
+            {
+                counts[e.Key] = counts.GetValueOrDefault(e.Key) + 1;
+            }
+        }
+
+        return counts;
+    }
+
+    /// <summary>The kiosks' orders as the checker finds them.</summary>
+    private sealed class OrdersChecked
+    {
+        public int Acknowledged { get; set; }
+
+        public int LostAtStore { get; set; }
+
+        public int LostAtHq { get; set; }
+
+        public int Doubled { get; set; }
     }
 
     private static async Task<StoredEvent?> FindSaleAsync(IEventLog log, string saleId, CancellationToken cancellationToken)

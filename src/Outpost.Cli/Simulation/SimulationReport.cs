@@ -22,6 +22,8 @@ internal static class SimulationReport
             <tr><th>sales</th><td>planned {v.Planned:N0}, acknowledged {v.Acknowledged:N0}, stored at HQ {v.StoredAtHq:N0}</td></tr>
             <tr><th>lost</th><td class="{Mark(v.Lost == 0)}">{v.Lost}</td></tr>
             <tr><th>applied twice</th><td class="{Mark(v.Doubled == 0)}">{v.Doubled}</td></tr>
+            <tr><th>kiosk orders</th><td class="{Mark(v.OrdersLost == 0 && v.OrdersDoubled == 0)}">planned {v.OrdersPlanned:N0}, confirmed {v.OrdersAcknowledged:N0}, at HQ {v.OrdersAtHq:N0}; lost {v.OrdersLost}, placed twice {v.OrdersDoubled}</td></tr>
+            <tr><th>stock counts, heartbeats</th><td class="{Mark(v.StockCountsLost == 0)}">counts planned {v.StockCountsPlanned:N0}, acknowledged {v.StockCountsAcknowledged:N0}, lost {v.StockCountsLost}; heartbeats at HQ {v.Heartbeats:N0}</td></tr>
             <tr><th>converged</th><td class="{Mark(v.Converged == v.Stores)}">{v.Converged} of {v.Stores}</td></tr>
             <tr><th>HQ's read model = recount</th><td class="{Mark(v.ReadModelMismatches.Count == 0)}">{(v.ReadModelMismatches.Count == 0 ? "yes" : v.ReadModelMismatches.Count + " stores differ")}</td></tr>
             <tr><th>faults</th><td>{WebUtility.HtmlEncode(string.Join(", ", v.Faults.OrderBy(f => f.Key).Select(f => $"{f.Key} {f.Value}")))}</td></tr>

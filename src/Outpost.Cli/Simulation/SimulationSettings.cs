@@ -53,7 +53,7 @@ internal sealed record SimulationSettings
     /// <summary>Where HQ's and the stores' files go; null: a new temp folder, deleted after a run that passed.</summary>
     public string? DataDirectory { get; init; }
 
-    /// <summary>A defect injected after the run, before the check, to show the checker catches it: lose-one-sale or double-one-sale.</summary>
+    /// <summary>A defect injected after the run, before the check, to show the checker catches it: lose-one-sale, double-one-sale or double-one-order.</summary>
     public string? Inject { get; init; }
 
     /// <summary>The simulated moment the span starts (UTC): Europe's lunch peak.</summary>

@@ -25,7 +25,7 @@ internal sealed record SimulationVerdict
     /// <summary>Sales a till saw completed (the store answered its <c>complete</c>).</summary>
     public int Acknowledged { get; init; }
 
-    /// <summary>Sales a till gave up on after retries: the store never answered.</summary>
+    /// <summary>Sales, orders and counts a device gave up on after retries: the store never answered.</summary>
     public int FailedAtDevice { get; init; }
 
     /// <summary>Completed sales in HQ's log (copies counted).</summary>
@@ -40,6 +40,33 @@ internal sealed record SimulationVerdict
 
     /// <summary>Extra copies of a sale at HQ: must be 0.</summary>
     public int Doubled { get; init; }
+
+    /// <summary>Kiosk orders the schedule asked for.</summary>
+    public int OrdersPlanned { get; init; }
+
+    /// <summary>Orders the store confirmed to its kiosk.</summary>
+    public int OrdersAcknowledged { get; init; }
+
+    /// <summary>Orders placed in HQ's log (copies counted).</summary>
+    public int OrdersAtHq { get; init; }
+
+    /// <summary>Confirmed orders missing at their store or at HQ: must be 0.</summary>
+    public int OrdersLost { get; init; }
+
+    /// <summary>Orders placed twice (a second copy at HQ or at the store, or a second order for one the kiosk sent again): must be 0.</summary>
+    public int OrdersDoubled { get; init; }
+
+    /// <summary>Stock counts the schedule asked the handhelds for.</summary>
+    public int StockCountsPlanned { get; init; }
+
+    /// <summary>Stock counts the store acknowledged to its handheld.</summary>
+    public int StockCountsAcknowledged { get; init; }
+
+    /// <summary>Acknowledged counts missing from their store's log: must be 0 (each store's counts at HQ are checked with convergence).</summary>
+    public int StockCountsLost { get; init; }
+
+    /// <summary>Devices' heartbeats in HQ's log (each store's, checked against its own log with convergence).</summary>
+    public long Heartbeats { get; init; }
 
     /// <summary>Stores whose log agrees with HQ's both ways and whose prices are the ones HQ set for them.</summary>
     public int Converged { get; init; }
@@ -108,7 +135,8 @@ internal sealed record SimulationVerdict
 
     public IReadOnlyList<FleetSample> Samples { get; init; } = [];
 
-    public bool Passed => Lost == 0 && Doubled == 0 && FailedAtDevice == 0 && Converged == Stores && ReadModelMismatches.Count == 0 && Acknowledged == Planned;
+    public bool Passed => Lost == 0 && Doubled == 0 && OrdersLost == 0 && OrdersDoubled == 0 && StockCountsLost == 0 && FailedAtDevice == 0 && Converged == Stores
+        && ReadModelMismatches.Count == 0 && Acknowledged == Planned && OrdersAcknowledged == OrdersPlanned && StockCountsAcknowledged == StockCountsPlanned;
 
     public double StoreDays => Stores * SimulatedHours / 24;
 }

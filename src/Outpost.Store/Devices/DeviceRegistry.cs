@@ -47,7 +47,7 @@ public sealed class DeviceRegistry
     private readonly IEventLog _log;
     private readonly TimeProvider _time;
     private readonly ConcurrentDictionary<string, Device> _byHash = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, (string? Version, DateTimeOffset Seen, DateTimeOffset Sent)> _beats = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, (string? Version, DateTimeOffset Seen, long Sent)> _beats = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, CancellationTokenSource> _revocations = new(StringComparer.Ordinal);
 
     private DeviceRegistry(IEventLog log, TimeProvider time)
@@ -148,10 +148,11 @@ public sealed class DeviceRegistry
     /// <summary>Records a heartbeat; sends it up as telemetry at most once a minute per device.</summary>
     public async Task HeartbeatAsync(string deviceId, string role, string? appVersion, CancellationToken cancellationToken)
     {
+        // Once a minute per device, on the monotonic clock: a store whose wall clock jumped back still sends its devices' heartbeats.
         var now = _time.GetUtcNow();
-        var previous = _beats.TryGetValue(deviceId, out var beat) ? beat : default;
-        var send = now - previous.Sent >= TimeSpan.FromMinutes(1) || previous.Version != appVersion;
-        _beats[deviceId] = (appVersion, now, send ? now : previous.Sent);
+        var ticking = _time.GetTimestamp();
+        var send = !_beats.TryGetValue(deviceId, out var previous) || _time.GetElapsedTime(previous.Sent, ticking) >= TimeSpan.FromMinutes(1) || previous.Version != appVersion;
+        _beats[deviceId] = (appVersion, now, send ? ticking : previous.Sent);
         if (send)
         {
             await _log.AppendAsync(new NewEvent
@@ -159,6 +160,7 @@ public sealed class DeviceRegistry
                 Topic = TelemetryTopic,
                 Type = "DeviceHeartbeat",
                 Key = deviceId,
+                Scope = Scope.Store(_log.NodeId.Value), // the store's own: HQ finds a store's devices by its scope
                 Payload = NewEvent.Json(new DeviceHeartbeatV1(deviceId, role, appVersion, now), StoreJsonContext.Default.DeviceHeartbeatV1),
             }, cancellationToken);
         }
