@@ -125,6 +125,9 @@ public sealed class RetailContexts : IAsyncDisposable
     /// <summary>The consumers that build the contexts' read models.</summary>
     public IReadOnlyList<IEventConsumer> Consumers { get; }
 
+    /// <summary>Why the store's data cannot be written now (the log's or the baskets' disk full), or null.</summary>
+    public string? StorageProblem => Log.StorageProblem ?? _baskets.StorageProblem;
+
     /// <summary>The read models' health: position, parked events, last error.</summary>
     public IReadOnlyList<ConsumerStatus> Status => [.. _runners.Values.Select(r => r.Runner.Status)];
 

@@ -46,6 +46,7 @@ public static class StoreHost
         services.AddSingleton(new ConnectivityMonitor(options.Time));
         services.AddSingleton(new ProcessStart(options.Time.GetUtcNow()));
         services.AddSingleton<StoreServices>();
+        services.AddSingleton<IStorageHealth>(provider => provider.GetRequiredService<StoreServices>());
         services.AddSingleton<LiveSettings>();
         services.AddHostedService<StoreStartup>();
         services.AddHostedService<PriceSchedule>();
@@ -66,7 +67,11 @@ public static class StoreHost
         if (options.Sync.Central is not null)
         {
             services.AddSingleton(Options.Create(options.Sync));
-            services.AddSingleton(provider => new SyncClient(options.Sync, provider.GetRequiredService<ConnectivityMonitor>()));
+            services.AddSingleton(provider => new SyncClient(options.Sync, provider.GetRequiredService<ConnectivityMonitor>())
+            {
+                // A full disk goes to HQ's fleet view with every request, whether the link is up or not.
+                LocalProblem = () => provider.GetRequiredService<IStorageHealth>().Problem,
+            });
             services.AddHostedService<ReplicationAgent>();
         }
 
@@ -86,7 +91,7 @@ public static class StoreHost
         return app;
     }
 
-    /// <summary>Malformed JSON, a body too large, a wrong content type: a 4xx that says what is wrong.</summary>
+    /// <summary>Malformed JSON, a body too large, a wrong content type: a 4xx that says what is wrong; a full disk: 507, nothing recorded.</summary>
     private static async Task WriteErrorAsync(HttpContext context)
     {
         var error = context.Features.Get<IExceptionHandlerFeature>()?.Error;
@@ -95,9 +100,16 @@ public static class StoreHost
             BadHttpRequestException bad when bad.StatusCode == StatusCodes.Status413PayloadTooLarge =>
                 (bad.StatusCode, "Request too large", "The request body is larger than the store server accepts from a device."),
             BadHttpRequestException bad => (bad.StatusCode, "Bad request", (bad.InnerException?.Message ?? bad.Message).Split(" Path:", 2)[0]),
+            { } full when LogFullException.Is(full) => (StatusCodes.Status507InsufficientStorage, "Store's disk is full",
+                "The store server's disk is full: nothing of this was recorded. Try again in a moment; it resumes by itself once there is room, and the store's health and HQ's fleet view say so meanwhile."),
             _ => (StatusCodes.Status500InternalServerError, "Store server error", "The store server could not do this; it is logged. Try again."),
         };
         context.Response.StatusCode = status;
+        if (status == StatusCodes.Status507InsufficientStorage)
+        {
+            context.Response.Headers.RetryAfter = "30";
+        }
+
         await context.Response.WriteAsJsonAsync(new Microsoft.AspNetCore.Mvc.ProblemDetails { Status = status, Title = title, Detail = detail },
             StoreJsonContext.Default.ProblemDetails, "application/problem+json");
     }

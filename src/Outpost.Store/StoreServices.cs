@@ -7,7 +7,7 @@ using Outpost.Store.Devices;
 namespace Outpost.Store;
 
 /// <summary>The store server's services, ready once the host has started (before it accepts a request).</summary>
-public sealed class StoreServices
+public sealed class StoreServices : IStorageHealth
 {
     /// <summary>The enrolled devices.</summary>
     public DeviceRegistry Devices { get; internal set; } = null!;
@@ -20,6 +20,9 @@ public sealed class StoreServices
 
     /// <summary>The retail contexts.</summary>
     public RetailContexts Retail { get; internal set; } = null!;
+
+    /// <summary>Why the store's data cannot be written now (its log's or its baskets' disk full), or null.</summary>
+    public string? Problem => (Retail as RetailContexts)?.StorageProblem;
 }
 
 /// <summary>Opens the devices and the retail contexts at start-up, runs their consumers, forwards offline card approvals, and closes them at shutdown.</summary>

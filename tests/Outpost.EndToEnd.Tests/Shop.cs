@@ -51,7 +51,8 @@ internal sealed class Shop : IAsyncDisposable
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
-    public static async Task<Shop> StartAsync()
+    /// <param name="storeDirectory">Where the store keeps its data (default: beside HQ's, in the shop's temp folder).</param>
+    public static async Task<Shop> StartAsync(string? storeDirectory = null)
     {
         var directory = Path.Combine(Path.GetTempPath(), "outpost-e2e", Guid.NewGuid().ToString("N"));
         var hq = CentralHost.Build(new CentralOptions
@@ -76,7 +77,7 @@ internal sealed class Shop : IAsyncDisposable
             StoreId = StoreId,
             Region = "north",
             TimeZone = "Europe/Paris",
-            DataDirectory = Path.Combine(directory, StoreId),
+            DataDirectory = storeDirectory ?? Path.Combine(directory, StoreId),
             Urls = "http://127.0.0.1:0",
             AdminToken = AdminToken,
             Sync = new SyncClientOptions

@@ -200,6 +200,16 @@ public sealed partial class ConsumerRunner
             }
             catch (Exception ex) when (ex is not OperationCanceledException and not OutOfMemoryException and not LeaseLostException)
             {
+                if (LogFullException.Is(ex))
+                {
+                    // The disk is full: not the event's fault, so not an attempt, and never a reason to park it
+                    // (a full disk for a minute would park every event it met). Wait for room, as the writers do.
+                    Log.AttemptFailed(_logger, ex, _consumer.Name, e.Seq, attempt);
+                    attempt--;
+                    await DelayAsync(TimeSpan.FromTicks(Math.Max(_options.RetryDelay.Ticks, TimeSpan.FromMilliseconds(100).Ticks)), cancellationToken);
+                    continue;
+                }
+
                 if (attempt < _options.MaxAttempts)
                 {
                     Log.AttemptFailed(_logger, ex, _consumer.Name, e.Seq, attempt);

@@ -28,8 +28,15 @@ public interface IEventLog : IAsyncDisposable
     /// <summary>How many corrupt records reads have met since the log was opened: a health signal.</summary>
     long CorruptRecordsSeen { get; }
 
+    /// <summary>
+    /// Why the log's last write was refused for its storage (its disk full), or null: set when a commit fails so,
+    /// cleared by the next commit that succeeds. A health signal, shown on the store's health and at HQ.
+    /// </summary>
+    string? StorageProblem => null;
+
     /// <summary>Appends one event; completes once it is durable.</summary>
     /// <exception cref="InvalidEventException">The event is invalid; nothing was written.</exception>
+    /// <exception cref="LogFullException">The log's disk is full; nothing was written.</exception>
     ValueTask<AppendResult> AppendAsync(NewEvent e, CancellationToken cancellationToken = default);
 
     /// <summary>

@@ -23,14 +23,20 @@ public sealed partial class BasketStore : IAsyncDisposable
     private readonly SqliteConnection _connection;
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly WalCheckpointer _checkpoints;
+    private readonly string _path;
     private long _saves;
+    private string? _storageProblem;
 
     private BasketStore(string path, string connectionString, SqliteConnection connection, ILogger logger)
     {
+        _path = path;
         _connection = connection;
         _checkpoints = new WalCheckpointer(() => Open(connectionString), () => Interlocked.Read(ref _saves), TimeSpan.FromSeconds(1),
             ex => Log.CheckpointFailed(logger, ex, path));
     }
+
+    /// <summary>Why the last basket save was refused for a full disk, or null once a save succeeds (as the log's <see cref="IEventLog.StorageProblem"/>).</summary>
+    public string? StorageProblem => Volatile.Read(ref _storageProblem);
 
     /// <summary>The basket file beside a SQLite log: <c>store.db</c> → <c>store.baskets.db</c>.</summary>
     public static string PathBeside(string logPath) => System.IO.Path.ChangeExtension(logPath, null) + ".baskets.db";
@@ -156,7 +162,17 @@ public sealed partial class BasketStore : IAsyncDisposable
         command.Parameters.AddWithValue("$status", status);
         command.Parameters.AddWithValue("$state", json);
         command.Parameters.AddWithValue("$at", at);
-        await command.ExecuteNonQueryAsync(cancellationToken);
+        try
+        {
+            await command.ExecuteNonQueryAsync(cancellationToken);
+        }
+        catch (SqliteException ex) when (LogFullException.Is(ex))
+        {
+            Volatile.Write(ref _storageProblem, LogFullException.Describe(_path));
+            throw;
+        }
+
+        Volatile.Write(ref _storageProblem, null);
     }
 
     /// <summary>

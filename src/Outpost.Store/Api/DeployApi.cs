@@ -31,9 +31,9 @@ public static class DeployApi
         group.MapPost("/progress", ReportAsync).Roles(Agent);
         group.MapGet("/settings", (LiveSettings live) => TypedResults.Ok(new LiveSettingsResponse(live.Version, live.Current))).Roles(Agent, BackOffice);
         group.MapPut("/settings", ApplySettings).Roles(Agent);
-        group.MapGet("/health", (IEventLog log, StoreOptions options, ProcessStart start, ConnectivityMonitor link) =>
+        group.MapGet("/health", (IEventLog log, IStorageHealth storage, StoreOptions options, ProcessStart start, ConnectivityMonitor link) =>
             TypedResults.Ok(new StoreHealthResponse(RunningVersion, start.At, log.CorruptRecordsSeen == 0, options.Sync.Central is null ? null : link.Current,
-                DataVersion(options)))).Roles(Agent, BackOffice);
+                DataVersion(options), storage.Problem))).Roles(Agent, BackOffice);
         return app;
     }
 

@@ -90,13 +90,16 @@ public sealed class SyncClient : IDisposable
         }
 
         request.Headers.Add(SyncWire.LagHeader, status.DownLag.ToString(CultureInfo.InvariantCulture));
-        if (status.LastError is { } error && status.State != ConnectivityState.Online)
+        if ((LocalProblem?.Invoke() ?? (status.State != ConnectivityState.Online ? status.LastError : null)) is { } error)
         {
             // Header values are ASCII on one line.
             var clean = new string([.. error.Take(200).Select(c => c is >= ' ' and < (char)127 ? c : ' ')]);
             request.Headers.TryAddWithoutValidation(SyncWire.ErrorHeader, clean);
         }
     }
+
+    /// <summary>A problem of the store itself to tell HQ with every request (its disk full), before any link error; null when there is none.</summary>
+    public Func<string?>? LocalProblem { get; init; }
 
     /// <summary>Bytes of up request bodies sent, for the wire-size figure.</summary>
     public long UpBytesSent => Interlocked.Read(ref _upBytes);

@@ -58,6 +58,31 @@ public sealed class ConsumerRunnerTests
     }
 
     [Fact]
+    public async Task A_full_disk_is_not_the_event_s_fault_it_is_waited_out_and_never_parks_the_event()
+    {
+        await using var temp = TempLog.Create();
+        await SalesCountConsumer.CreateTableAsync(temp.Log);
+        for (var i = 0; i < 10; i++)
+        {
+            await temp.Log.AppendAsync(TempLog.Event(key: "k"), Ct);
+        }
+
+        // More failures than the attempts that park an event: a full disk (as SQLite says it) for a while.
+        var failures = Fast.MaxAttempts * 2;
+        var consumer = new SalesCountConsumer
+        {
+            FailWhen = e => e.Seq == 6 && failures-- > 0,
+            Failure = _ => new Microsoft.Data.Sqlite.SqliteException("SQLite Error 13: 'database or disk is full'.", 13),
+        };
+
+        await new ConsumerRunner(temp.Log, consumer, Fast).CatchUpAsync(Ct);
+
+        Assert.Equal(10, (await SalesCountConsumer.CountsAsync(temp.Log))["k"]);
+        Assert.Empty(await temp.Log.GetDeadLettersAsync(cancellationToken: Ct));
+        Assert.Equal(-1, failures);
+    }
+
+    [Fact]
     public async Task A_failure_after_writing_rolls_back_so_each_event_counts_exactly_once()
     {
         await using var temp = TempLog.Create();

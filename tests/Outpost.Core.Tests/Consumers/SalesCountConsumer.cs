@@ -14,6 +14,9 @@ internal sealed class SalesCountConsumer(string name = "sales-count") : IEventCo
     /// <summary>Throws for an event while this returns true, after writing to the read model.</summary>
     public Func<StoredEvent, bool> FailWhen { get; set; } = _ => false;
 
+    /// <summary>What it throws then.</summary>
+    public Func<StoredEvent, Exception> Failure { get; set; } = e => new InvalidOperationException($"cannot read {e.Key}");
+
     public int Calls;
 
     public static async Task CreateTableAsync(IEventLog log)
@@ -49,7 +52,7 @@ internal sealed class SalesCountConsumer(string name = "sales-count") : IEventCo
         await command.ExecuteNonQueryAsync(cancellationToken);
         if (FailWhen(e))
         {
-            throw new InvalidOperationException($"cannot read {e.Key}");
+            throw Failure(e);
         }
     }
 }

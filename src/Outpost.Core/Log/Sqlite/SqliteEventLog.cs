@@ -71,6 +71,14 @@ public sealed partial class SqliteEventLog : IEventLog
     /// <inheritdoc />
     public long CorruptRecordsSeen => Interlocked.Read(ref _corruptSeen);
 
+    /// <inheritdoc />
+    public string? StorageProblem => Volatile.Read(ref _storageProblem);
+
+    private string? _storageProblem;
+
+    /// <summary>Whether a write (an append's commit, a read model's transaction) could be made, or met a full disk.</summary>
+    private void StorageWrote(bool ok) => Volatile.Write(ref _storageProblem, ok ? null : LogFullException.Describe(Path));
+
     /// <summary>Opens (creating if needed) the log at <see cref="LogOptions.Path"/>.</summary>
     /// <exception cref="IOException">Another process has the log open.</exception>
     public static SqliteEventLog Open(LogOptions options, ILogger<SqliteEventLog>? logger = null)
@@ -327,7 +335,7 @@ public sealed partial class SqliteEventLog : IEventLog
                 BusyTimeout = _options.BusyTimeout,
             });
             var tx = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken);
-            return new SqliteLogTransaction(connection, tx, _options.Time, () => _writeGate.Release());
+            return new SqliteLogTransaction(connection, tx, _options.Time, () => _writeGate.Release(), StorageWrote);
         }
         catch
         {
@@ -477,10 +485,22 @@ public sealed partial class SqliteEventLog : IEventLog
     private void CommitGroup(List<AppendRequest> group) => GroupCommit.Run(group,
         g =>
         {
-            _writer.Commit(g);
+            try
+            {
+                _writer.Commit(g);
+            }
+            catch (SqliteException ex) when (LogFullException.Is(ex))
+            {
+                // SQLite rolled the transaction back whole: say so in words, and keep saying it on health until a
+                // commit succeeds again.
+                StorageWrote(false);
+                throw new LogFullException(StorageProblem!, ex);
+            }
+
+            StorageWrote(true);
             return _writer.LastSeq;
         },
-        ex => ex is SqliteException or InvalidOperationException,
+        ex => ex is SqliteException or InvalidOperationException or LogFullException,
         (ex, request) => Log.CommitFailed(_logger, ex, request.Events.Count),
         head =>
         {

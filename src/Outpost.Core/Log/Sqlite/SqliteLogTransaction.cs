@@ -3,8 +3,11 @@ using Microsoft.Data.Sqlite;
 
 namespace Outpost.Core.Log.Sqlite;
 
-/// <summary>A write transaction on the log's database (BEGIN IMMEDIATE) for read models and checkpoints.</summary>
-internal sealed class SqliteLogTransaction(SqliteConnection connection, SqliteTransaction transaction, TimeProvider time, Action release) : ILogTransaction
+/// <summary>
+/// A write transaction on the log's database (BEGIN IMMEDIATE) for read models and checkpoints. <paramref name="storage"/>
+/// is told whether it could write: true on commit, false when a statement or the commit met a full disk.
+/// </summary>
+internal sealed class SqliteLogTransaction(SqliteConnection connection, SqliteTransaction transaction, TimeProvider time, Action release, Action<bool> storage) : ILogTransaction
 {
     private int _disposed;
 
@@ -58,8 +61,18 @@ internal sealed class SqliteLogTransaction(SqliteConnection connection, SqliteTr
 
     public ValueTask CommitAsync(CancellationToken cancellationToken)
     {
-        transaction.Commit();
+        try
+        {
+            transaction.Commit();
+        }
+        catch (SqliteException ex) when (LogFullException.Is(ex))
+        {
+            storage(false);
+            throw;
+        }
+
         _committed = true;
+        storage(true);
         return ValueTask.CompletedTask;
     }
 
@@ -74,6 +87,12 @@ internal sealed class SqliteLogTransaction(SqliteConnection connection, SqliteTr
         {
             if (!_committed)
             {
+                // A statement that met a full disk threw to its caller; the connection still remembers why.
+                if (SQLitePCL.raw.sqlite3_errcode(connection.Handle) == SQLitePCL.raw.SQLITE_FULL)
+                {
+                    storage(false);
+                }
+
                 await transaction.RollbackAsync();
             }
 
