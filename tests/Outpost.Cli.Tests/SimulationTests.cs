@@ -131,6 +131,40 @@ public sealed class SimulationTests : IDisposable
     }
 
     [Fact]
+    public async Task Stores_cut_off_for_14_days_sell_at_the_prices_of_each_day_keep_cards_under_the_floor_limit_and_catch_up_by_themselves()
+    {
+        var report = Path.Combine(_directory, "report-offline");
+        var (exit, output) = await RunAsync("simulate", "--offline-days", "14", "--seconds-per-offline-day", "2", "--stores", "2", "--devices-per-store", "2", "--sales-per-day", "100",
+            "--seed", "3", "--report", report, "--data", Path.Combine(_directory, "data-offline"));
+        Assert.True(exit == 0, output);
+        Assert.Contains("VERDICT: PASSED", output, StringComparison.Ordinal);
+        using var verdict = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(report, "verdict.json"), Ct));
+        var v = verdict.RootElement;
+
+        // Cut off all fortnight (HQ got nothing), then every sale at HQ once.
+        Assert.Equal(0, v.GetProperty("salesAtHqBeforeReturn").GetInt64());
+        Assert.True(v.GetProperty("acknowledged").GetInt32() > 1000, output);
+        Assert.Equal(v.GetProperty("acknowledged").GetInt32(), v.GetProperty("storedAtHq").GetInt32());
+        Assert.Equal((0, 0, 0), (v.GetProperty("lost").GetInt32(), v.GetProperty("doubled").GetInt32(), v.GetProperty("failedAtTill").GetInt32()));
+
+        // The prices and the promotion HQ dated ahead took effect on their days, offline.
+        Assert.Empty(v.GetProperty("wrongPrices").EnumerateArray());
+        Assert.Empty(v.GetProperty("wrongPromotions").EnumerateArray());
+
+        // Cards: approved offline up to the floor limit, refused above it, every approval forwarded once the host answered.
+        Assert.True(v.GetProperty("cardOffline").GetInt32() > 100, output);
+        Assert.True(v.GetProperty("cardRefusedAboveFloor").GetInt32() > 0, output);
+        Assert.Equal(0, v.GetProperty("cardOverFloorOrOnline").GetInt32());
+        Assert.Equal(v.GetProperty("cardOffline").GetInt32(), v.GetProperty("cardForwarded").GetInt32());
+
+        // How the stores' data grew each day, and how long each took to catch up.
+        Assert.Equal(14, v.GetProperty("dataBytesByDay").GetArrayLength());
+        Assert.True(v.GetProperty("dataBytesPerStoreDay").GetDouble() > 0, output);
+        Assert.Equal(2, v.GetProperty("catchUpSeconds").GetArrayLength());
+        Assert.Contains("a store's files grew", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Wrong_clocks_fall_on_stores_in_this_process_only()
     {
         var span = TimeSpan.FromHours(2);
@@ -223,6 +257,9 @@ public sealed class SimulationTests : IDisposable
         var (exit, output) = await RunAsync("simulate", "--inject", "lose-everything");
         Assert.Equal(2, exit);
         Assert.Contains("lose-one-sale, double-one-sale and double-one-order", output, StringComparison.Ordinal);
+        (exit, output) = await RunAsync("simulate", "--offline-days", "61");
+        Assert.Equal(2, exit);
+        Assert.Contains("--offline-days is 1 to 60", output, StringComparison.Ordinal);
         (exit, output) = await RunAsync("simulate", "--stores", "0");
         Assert.Equal(2, exit);
         Assert.Contains("--stores", output, StringComparison.Ordinal);

@@ -160,6 +160,29 @@ public sealed class CheckoutTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_fortnight_of_offline_card_approvals_is_forwarded_in_one_run_once_the_host_answers()
+    {
+        // More approvals than one page of the forwarder (1,000), as two weeks without the payment host leave.
+        _store.Terminal.HostReachable = false;
+        for (var i = 0; i < 1_100; i++)
+        {
+            var basket = await Checkout.OpenAsync("till-1", null, Ct);
+            await Checkout.AddAsync(basket.Id, Cola, 1, Ct);
+            await Checkout.PayCardAsync(basket.Id, null, Ct);
+            await Checkout.CompleteAsync(basket.Id, "k-fortnight-" + i, Ct);
+        }
+
+        await _store.SyncAsync();
+        _store.Terminal.HostReachable = true;
+        var forwarded = await Checkout.ForwardOfflineApprovalsAsync(Ct);
+        await _store.SyncAsync();
+
+        Assert.Equal(1_100, forwarded);
+        Assert.Equal(1_100, _store.Terminal.Forwarded.Count);
+        Assert.Equal(0, await Checkout.ForwardOfflineApprovalsAsync(Ct));
+    }
+
+    [Fact]
     public async Task Offline_card_payment_under_the_floor_limit_is_approved_and_forwarded_when_the_host_returns()
     {
         _store.Terminal.HostReachable = false;

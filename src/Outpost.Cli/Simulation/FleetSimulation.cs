@@ -485,7 +485,8 @@ internal sealed class FleetSimulation(SimulationSettings settings, TextWriter ou
         }
     }
 
-    private static async Task OkAsync(Task<HttpResponseMessage> request, CancellationToken cancellationToken)
+    /// <summary>Awaits one of the simulation's master-data requests to HQ; a refusal breaks the run, with HQ's answer.</summary>
+    internal static async Task OkAsync(Task<HttpResponseMessage> request, CancellationToken cancellationToken)
     {
         using var response = await request;
         if (!response.IsSuccessStatusCode)
@@ -494,7 +495,8 @@ internal sealed class FleetSimulation(SimulationSettings settings, TextWriter ou
         }
     }
 
-    private static async Task UntilAsync(Func<Task<bool>> condition, TimeSpan timeout, string what, CancellationToken cancellationToken)
+    /// <summary>Waits until <paramref name="condition"/> holds, polling every 100 ms; a <see cref="TimeoutException"/> naming <paramref name="what"/> after <paramref name="timeout"/>.</summary>
+    internal static async Task UntilAsync(Func<Task<bool>> condition, TimeSpan timeout, string what, CancellationToken cancellationToken)
     {
         var deadline = Stopwatch.StartNew();
         while (!await condition())

@@ -27,9 +27,14 @@ internal static class SimulateCommand
         var speed = new Option<double>("--seconds-per-hour") { Description = "Real seconds a simulated hour takes.", DefaultValueFactory = _ => 20 };
         var report = new Option<DirectoryInfo>("--report") { Description = "Where to write verdict.json and report.html.", DefaultValueFactory = _ => new DirectoryInfo("simulation-results") };
         var data = new Option<DirectoryInfo?>("--data") { Description = "Where HQ's and the stores' files go (default: a new temp folder, deleted after a verdict that passed)." };
+        var offlineDays = new Option<int>("--offline-days")
+        {
+            Description = "Instead of the fleet run: cut the stores off from HQ and the payment host for this many days (14: the span leading point-of-sale systems promise), then check what they sold and how they caught up.",
+        };
+        var secondsPerOfflineDay = new Option<double>("--seconds-per-offline-day") { Description = "Real seconds an offline day takes (--offline-days).", DefaultValueFactory = _ => 10 };
         var inject = new Option<string?>("--inject") { Description = "A defect to inject before the check, to see the checker catch it: lose-one-sale, double-one-sale or double-one-order." };
         var command = new Command("simulate", "Run a fleet of store servers and HQ under a seeded schedule of link faults, and check that nothing was lost or doubled and every store converged.");
-        foreach (var option in new Option[] { hq, hqNodes, hqKills, restarts, loseNode, clockFaults, stores, devices, processStores, kills, hours, seed, perDay, speed, report, data, inject })
+        foreach (var option in new Option[] { hq, hqNodes, hqKills, restarts, loseNode, clockFaults, stores, devices, processStores, kills, hours, seed, perDay, speed, report, data, inject, offlineDays, secondsPerOfflineDay })
         {
             command.Options.Add(option);
         }
@@ -80,6 +85,17 @@ internal static class SimulateCommand
                 return 2;
             }
 
+            if (result.GetValue(offlineDays) is var fortnight && fortnight != 0)
+            {
+                if (fortnight is < 1 or > 60 || result.GetValue(secondsPerOfflineDay) <= 0 || settings.Hq != "sqlite")
+                {
+                    output.WriteLine("--offline-days is 1 to 60 (HQ on sqlite), and --seconds-per-offline-day more than 0.");
+                    return 2;
+                }
+
+                return await OfflineAsync(new OfflineFortnight(settings, fortnight, result.GetValue(secondsPerOfflineDay), output), result.GetValue(report)!, output, cancellationToken);
+            }
+
             SimulationVerdict verdict;
             try
             {
@@ -109,6 +125,29 @@ internal static class SimulateCommand
             return 0;
         });
         return command;
+    }
+
+    private static async Task<int> OfflineAsync(OfflineFortnight fortnight, DirectoryInfo report, TextWriter output, CancellationToken cancellationToken)
+    {
+        OfflineVerdict verdict;
+        try
+        {
+            verdict = await fortnight.RunAsync(cancellationToken);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            output.WriteLine($"SIMULATION FAILED before its verdict: {ex}");
+            output.WriteLine($"Replay: {fortnight.Command}");
+            return 1;
+        }
+
+        report.Create();
+        var path = Path.Combine(report.FullName, "verdict.json");
+        await File.WriteAllTextAsync(path, JsonSerializer.Serialize(verdict, SimulationJsonContext.Default.OfflineVerdict), cancellationToken);
+        output.Write(verdict.Describe());
+        output.WriteLine($"written: {path}");
+        output.WriteLine(verdict.Passed ? "VERDICT: PASSED" : $"VERDICT: FAILED (seed {verdict.Seed}). Replay: {verdict.Command}");
+        return verdict.Passed ? 0 : 1;
     }
 
     private static void Print(TextWriter output, SimulationVerdict v)
@@ -162,4 +201,5 @@ internal static class SimulateCommand
 
 [JsonSourceGenerationOptions(WriteIndented = true, PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]
 [JsonSerializable(typeof(SimulationVerdict))]
+[JsonSerializable(typeof(OfflineVerdict))]
 internal sealed partial class SimulationJsonContext : JsonSerializerContext;

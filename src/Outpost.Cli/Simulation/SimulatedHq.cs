@@ -52,7 +52,8 @@ internal sealed class SimulatedHq : IAsyncDisposable
     /// <summary>Whether HQ runs in processes of its own (its CPU and memory measured apart from the stores').</summary>
     public bool Apart => _inProcess is null;
 
-    public static async Task<SimulatedHq> StartAsync(SimulationSettings settings, string directory, CancellationToken cancellationToken)
+    /// <param name="time">HQ's clock on SQLite (the offline fortnight's fast one); the machine's by default.</param>
+    public static async Task<SimulatedHq> StartAsync(SimulationSettings settings, string directory, CancellationToken cancellationToken, TimeProvider? time = null)
     {
         if (settings.Hq != "postgres")
         {
@@ -62,6 +63,7 @@ internal sealed class SimulatedHq : IAsyncDisposable
                 Urls = "http://127.0.0.1:0",
                 Topics = RetailTopics.Catalog,
                 AdminToken = AdminToken,
+                Time = time ?? TimeProvider.System,
             }, builder => builder.Logging.SetMinimumLevel(LogLevel.None));
             var single = new SimulatedHq(node, Path.Combine(directory, "hq"));
             await node.StartAsync(cancellationToken);

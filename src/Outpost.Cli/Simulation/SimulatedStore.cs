@@ -56,6 +56,12 @@ internal sealed class SimulatedStore : IAsyncDisposable
 
     public Uri Address { get; }
 
+    /// <summary>Where its files are (a store in this process).</summary>
+    public string? DataDirectory { get; private init; }
+
+    /// <summary>Its tills, enrolled devices with their own credentials.</summary>
+    public IReadOnlyList<HttpClient> Tills => _tills;
+
     /// <summary>Its wall clock (a store in this process; null for a child process, whose clock is the machine's).</summary>
     public SkewedClock? Clock { get; private init; }
 
@@ -99,8 +105,12 @@ internal sealed class SimulatedStore : IAsyncDisposable
     public Disturbance Faults { get; } = new();
 
     /// <param name="clockOffset">How far the store's wall clock is off (a store in this process only).</param>
+    /// <param name="time">The store's clock instead of a skewed machine clock (the offline fortnight's fast one; in this process only).</param>
+    /// <param name="terminal">The store's payment terminal (in this process only).</param>
+    /// <param name="rateLimits">Its per-device limits (a till that sells a day in seconds needs higher ones; in this process only).</param>
     public static async Task<SimulatedStore> StartAsync(int index, string region, string zone, string secret, Uri hq, string directory, int seed, int tills, bool asProcess,
-        TimeSpan clockOffset, CancellationToken cancellationToken)
+        TimeSpan clockOffset, CancellationToken cancellationToken, TimeProvider? time = null, Outpost.Retail.Checkout.IPaymentTerminal? terminal = null,
+        Outpost.Store.Api.DeviceRateLimitOptions? rateLimits = null)
     {
         var id = StoreId(index);
         var link = new FaultProxy(hq, seed: StableSeed.Of(seed, index));
@@ -140,11 +150,13 @@ internal sealed class SimulatedStore : IAsyncDisposable
             // Simulated time passes about 180 times faster than real time: the agent's back-off is capped at one real
             // second, so that a reconnection is not measured in the agent's waiting instead of in replication.
             options.Sync.BackoffCap = TimeSpan.FromSeconds(1);
-            var clock = new SkewedClock(clockOffset);
-            options.Time = clock;
+            var clock = time is null ? new SkewedClock(clockOffset) : null;
+            options.Time = time ?? clock!;
+            options.PaymentTerminal = terminal ?? options.PaymentTerminal;
+            options.RateLimits = rateLimits ?? options.RateLimits;
             var server = StoreHost.Build(options, builder => builder.Logging.SetMinimumLevel(LogLevel.None));
             await server.StartAsync(cancellationToken);
-            store = new SimulatedStore(index, id, region, zone, link, server.Address(), options.LogPath, server) { Clock = clock };
+            store = new SimulatedStore(index, id, region, zone, link, server.Address(), options.LogPath, server) { Clock = clock, DataDirectory = data };
         }
 
         store._admin = store.Client(AdminToken);

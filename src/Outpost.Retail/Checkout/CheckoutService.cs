@@ -447,45 +447,59 @@ public sealed class CheckoutService(
     }
 
     /// <summary>
-    /// Forwards card payments approved offline to the payment host once it answers, recording each outcome.
+    /// Forwards card payments approved offline to the payment host once it answers, recording each outcome, a thousand
+    /// at a time until none is left (a fortnight offline leaves thousands: they go in one run, not a thousand per run).
     /// Returns how many were forwarded; those the host still cannot take stay for the next run.
     /// </summary>
     public async Task<int> ForwardOfflineApprovalsAsync(CancellationToken cancellationToken)
     {
-        var pending = new List<(string SaleId, string Token, string Code, decimal Amount)>();
-        await using (var connection = await log.OpenReadConnectionAsync(cancellationToken))
-        {
-            await using var command = connection.CreateCommand();
-            command.CommandText = "SELECT sale_id, card_token, auth_code, amount FROM checkout_offline WHERE forwarded = 0 ORDER BY sale_id LIMIT 1000";
-            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-            while (await reader.ReadAsync(cancellationToken))
-            {
-                pending.Add((reader.GetString(0), reader.GetString(1), reader.GetString(2), decimal.Parse(reader.GetString(3), CultureInfo.InvariantCulture)));
-            }
-        }
-
+        const int Page = 1000;
         var count = 0;
-        foreach (var (saleId, token, code, amount) in pending)
+        for (var pages = 0; pages < 10_000; pages++)
         {
-            if (await terminal.ForwardAsync(token, code, new Money(amount, Currency), cancellationToken) is not { } accepted)
+            var pending = await PendingOfflineApprovalsAsync(Page, cancellationToken);
+            foreach (var (saleId, token, code, amount) in pending)
+            {
+                if (await terminal.ForwardAsync(token, code, new Money(amount, Currency), cancellationToken) is not { } accepted)
+                {
+                    return count; // the host is unreachable again: the rest wait for the next run
+                }
+
+                var forwarded = await log.AppendAsync(new NewEvent
+                {
+                    Topic = CheckoutEvents.PaymentsTopic,
+                    Type = CheckoutEvents.OfflineApprovalForwarded,
+                    Key = saleId,
+                    Scope = Scope.Store(store.StoreId),
+                    Payload = NewEvent.Json(new OfflineApprovalForwardedV1(saleId, token, amount, accepted, accepted ? "accepted" : "declined by the host"),
+                        CheckoutJsonContext.Default.OfflineApprovalForwardedV1),
+                }, cancellationToken);
+                await projected(CheckoutProjection.ConsumerName, forwarded.Seq, cancellationToken); // so the next page does not forward it again
+                count++;
+            }
+
+            if (pending.Count < Page)
             {
                 break;
             }
-
-            var forwarded = await log.AppendAsync(new NewEvent
-            {
-                Topic = CheckoutEvents.PaymentsTopic,
-                Type = CheckoutEvents.OfflineApprovalForwarded,
-                Key = saleId,
-                Scope = Scope.Store(store.StoreId),
-                Payload = NewEvent.Json(new OfflineApprovalForwardedV1(saleId, token, amount, accepted, accepted ? "accepted" : "declined by the host"),
-                    CheckoutJsonContext.Default.OfflineApprovalForwardedV1),
-            }, cancellationToken);
-            await projected(CheckoutProjection.ConsumerName, forwarded.Seq, cancellationToken); // so the next run does not forward it again
-            count++;
         }
 
         return count;
+    }
+
+    private async Task<List<(string SaleId, string Token, string Code, decimal Amount)>> PendingOfflineApprovalsAsync(int limit, CancellationToken cancellationToken)
+    {
+        var pending = new List<(string SaleId, string Token, string Code, decimal Amount)>();
+        await using var connection = await log.OpenReadConnectionAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT sale_id, card_token, auth_code, amount FROM checkout_offline WHERE forwarded = 0 ORDER BY sale_id LIMIT " + limit.ToString(CultureInfo.InvariantCulture);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            pending.Add((reader.GetString(0), reader.GetString(1), reader.GetString(2), decimal.Parse(reader.GetString(3), CultureInfo.InvariantCulture)));
+        }
+
+        return pending;
     }
 
     private async Task<ReturnReceipt> RecordReturnAsync(string tillId, string staffId, string? saleId, string reason, IReadOnlyList<SaleLineV1> lines, decimal refund,
