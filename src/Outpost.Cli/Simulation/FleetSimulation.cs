@@ -193,23 +193,30 @@ internal sealed class FleetSimulation(SimulationSettings settings, TextWriter ou
         }
         finally
         {
-            foreach (var store in stores)
-            {
-                await store.DisposeAsync();
-            }
+            await TearDownAsync(stores, hq, settings, directory, passed, output);
+        }
+    }
 
-            await hq.DisposeAsync();
-            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+    /// <summary>
+    /// Stops the stores and HQ; deletes the run's own folder when the verdict passed, else names it (the files are the
+    /// evidence). A folder given with <c>--data</c> is always kept.
+    /// </summary>
+    internal static async Task TearDownAsync(IReadOnlyList<SimulatedStore> stores, SimulatedHq hq, SimulationSettings settings, string directory, bool passed, TextWriter output)
+    {
+        foreach (var store in stores)
+        {
+            await store.DisposeAsync();
+        }
 
-            // A folder of its own is kept only when the verdict failed: the files are the evidence.
-            if (settings.DataDirectory is null && passed)
-            {
-                Directory.Delete(directory, recursive: true);
-            }
-            else
-            {
-                output.WriteLine($"  HQ's and the stores' files: {directory}");
-            }
+        await hq.DisposeAsync();
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        if (settings.DataDirectory is null && passed)
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+        else
+        {
+            output.WriteLine($"  HQ's and the stores' files: {directory}");
         }
     }
 

@@ -173,21 +173,7 @@ internal sealed class OfflineFortnight(SimulationSettings settings, int days, do
         }
         finally
         {
-            foreach (var store in stores)
-            {
-                await store.DisposeAsync();
-            }
-
-            await hq.DisposeAsync();
-            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-            if (settings.DataDirectory is null && passed)
-            {
-                Directory.Delete(directory, recursive: true);
-            }
-            else
-            {
-                output.WriteLine($"  HQ's and the stores' files: {directory}");
-            }
+            await FleetSimulation.TearDownAsync(stores, hq, settings, directory, passed, output);
         }
     }
 
