@@ -162,6 +162,9 @@ public sealed class SimulationTests : IDisposable
         Assert.True(v.GetProperty("dataBytesPerStoreDay").GetDouble() > 0, output);
         Assert.Equal(2, v.GetProperty("catchUpSeconds").GetArrayLength());
         Assert.Contains("a store's files grew", output, StringComparison.Ordinal);
+        var html = await File.ReadAllTextAsync(Path.Combine(report, "report.html"), Ct);
+        Assert.Contains("<svg", html, StringComparison.Ordinal);
+        Assert.Contains("14 days offline", html, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -144,8 +144,10 @@ internal static class SimulateCommand
         report.Create();
         var path = Path.Combine(report.FullName, "verdict.json");
         await File.WriteAllTextAsync(path, JsonSerializer.Serialize(verdict, SimulationJsonContext.Default.OfflineVerdict), cancellationToken);
+        var html = Path.Combine(report.FullName, "report.html");
+        await File.WriteAllTextAsync(html, SimulationReport.Html(verdict), cancellationToken);
         output.Write(verdict.Describe());
-        output.WriteLine($"written: {path}");
+        output.WriteLine($"written: {path}, {html}");
         output.WriteLine(verdict.Passed ? "VERDICT: PASSED" : $"VERDICT: FAILED (seed {verdict.Seed}). Replay: {verdict.Command}");
         return verdict.Passed ? 0 : 1;
     }

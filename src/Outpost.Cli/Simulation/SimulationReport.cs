@@ -54,23 +54,59 @@ internal static class SimulationReport
 
     private static string Mark(bool ok) => ok ? "ok" : "bad";
 
-    private static string Plot(string title, IReadOnlyList<FleetSample> samples, Func<FleetSample, double> value)
+    private static string Plot(string title, IReadOnlyList<FleetSample> samples, Func<FleetSample, double> value) =>
+        Plot(title, [.. samples.Select(s => (s.Hour, value(s)))], "simulated hours");
+
+    /// <summary>A line through (x, y) points as an SVG, x from 0 to its largest, y from 0 to its largest.</summary>
+    private static string Plot(string title, IReadOnlyList<(double X, double Y)> points, string xUnit)
     {
         const int Width = 800, Height = 200;
-        if (samples.Count < 2)
+        if (points.Count < 2)
         {
             return "";
         }
 
-        var maxX = Math.Max(samples[^1].Hour, 1e-9);
-        var maxY = Math.Max(samples.Max(value), 1);
-        var points = string.Join(' ', samples.Select(s => string.Create(CultureInfo.InvariantCulture, $"{s.Hour / maxX * Width:F1},{Height - value(s) / maxY * Height:F1}")));
+        var maxX = Math.Max(points.Max(p => p.X), 1e-9);
+        var maxY = Math.Max(points.Max(p => p.Y), 1);
+        var line = string.Join(' ', points.Select(p => string.Create(CultureInfo.InvariantCulture, $"{p.X / maxX * Width:F1},{Height - p.Y / maxY * Height:F1}")));
         return string.Create(CultureInfo.InvariantCulture, $"""
             <h2>{WebUtility.HtmlEncode(title)}</h2>
             <svg width="{Width}" height="{Height}" viewBox="0 0 {Width} {Height}" role="img" aria-label="{WebUtility.HtmlEncode(title)}">
-            <polyline fill="none" stroke="#1565c0" stroke-width="1.5" points="{points}"/></svg>
-            <p>0 to {maxY:N0}, over {maxX:F1} simulated hours</p>
+            <polyline fill="none" stroke="#1565c0" stroke-width="1.5" points="{line}"/></svg>
+            <p>0 to {maxY:N1}, over {maxX:F1} {xUnit}</p>
 
             """);
+    }
+
+    /// <summary>The offline fortnight's verdict as one self-contained HTML page: the checks, and the stores' data day by day.</summary>
+    public static string Html(OfflineVerdict v)
+    {
+        var html = new StringBuilder();
+        html.Append(CultureInfo.InvariantCulture, $"""
+            <!doctype html>
+            <html lang="en"><head><meta charset="utf-8"><title>Outpost offline simulation, seed {v.Seed}</title>
+            <style>body{"{"}font:14px system-ui,sans-serif;margin:2em;max-width:60em{"}"} td,th{"{"}padding:.2em .8em;text-align:left{"}"} .bad{"{"}color:#b00020;font-weight:bold{"}"} .ok{"{"}color:#1b5e20;font-weight:bold{"}"} svg{"{"}background:#fafafa;border:1px solid #ddd{"}"}</style>
+            </head><body>
+            <h1>{v.Days} days offline: <span class="{Mark(v.Passed)}">{(v.Passed ? "passed" : "FAILED")}</span></h1>
+            <p><code>{WebUtility.HtmlEncode(v.Command)}</code></p>
+            <table>
+            <tr><th>stores</th><td>{v.Stores}, {v.SalesPerDay} sales a day each</td></tr>
+            <tr><th>sales at HQ before the link returned</th><td class="{Mark(v.SalesAtHqBeforeReturn == 0)}">{v.SalesAtHqBeforeReturn}</td></tr>
+            <tr><th>sales</th><td>acknowledged {v.Acknowledged:N0}, stored at HQ {v.StoredAtHq:N0}, failed at a till {v.FailedAtTill}</td></tr>
+            <tr><th>lost, applied twice</th><td class="{Mark(v.Lost == 0 && v.Doubled == 0)}">{v.Lost}, {v.Doubled}</td></tr>
+            <tr><th>prices of the day, dated promotion</th><td class="{Mark(v.WrongPrices.Count == 0 && v.WrongPromotions.Count == 0)}">{(v.WrongPrices.Count == 0 ? "every line right" : $"{v.WrongPrices.Count}+ lines wrong")}; {(v.WrongPromotions.Count == 0 ? "promotion on its days only" : $"{v.WrongPromotions.Count}+ sales wrong")}</td></tr>
+            <tr><th>cards</th><td class="{Mark(v.CardOverFloorOrOnline == 0 && v.CardForwarded == v.CardOffline)}">{v.CardOffline:N0} approved offline, {v.CardRefusedAboveFloor:N0} refused above the floor limit, {v.CardOverFloorOrOnline} over it or online; {v.CardForwarded:N0} forwarded within {v.CardForwardedSeconds:F0} s</td></tr>
+            <tr><th>a store's data per offline day</th><td>{v.DataBytesPerStoreDay / 1024 / 1024:F2} MiB; {WebUtility.HtmlEncode(string.Join("; ", v.Budgets))}</td></tr>
+            <tr><th>catch-up (real seconds)</th><td>{string.Join(", ", v.CatchUpSeconds.Select(s => s.ToString("F1", CultureInfo.InvariantCulture)))}; {v.CatchUpEventsPerSecond:N0} events a second into HQ</td></tr>
+            </table>
+            """);
+        html.Append(Plot("A store's files at the end of each offline day (MiB)", [.. v.DataBytesByDay.Select((b, i) => ((double)(i + 1), b / 1024.0 / 1024))], "days"));
+        foreach (var line in v.WrongPrices.Concat(v.WrongPromotions))
+        {
+            html.Append(CultureInfo.InvariantCulture, $"<p class=\"bad\">{WebUtility.HtmlEncode(line)}</p>");
+        }
+
+        html.Append("</body></html>\n");
+        return html.ToString();
     }
 }
