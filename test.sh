@@ -22,6 +22,7 @@ for tool in podman buildah runc jq skopeo; do                           # the co
 done
 [ -x /usr/bin/docker-registry ] || need_packages+=(docker-registry)     # ... and push them to a real registry
 [ -x /usr/bin/afl-fuzz ] || need_packages+=(afl++)                      # the fuzz tests drive SharpFuzz-instrumented parsers with afl-fuzz
+[ -e /usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1 ] || need_packages+=(faketime)  # simulated stores run as processes with wrong machine clocks
 if ((${#need_packages[@]})); then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     say "test.sh: installing ${need_packages[*]}"

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Outpost.Cli.Simulation;
+using Outpost.Core.Log;
 
 namespace Outpost.Cli.Tests;
 
@@ -105,9 +106,10 @@ public sealed class SimulationTests : IDisposable
         Assert.Equal(4, v.GetProperty("faults").GetProperty("Kill").GetInt32());
         Assert.Equal(3, v.GetProperty("killRecoverySeconds").GetArrayLength());
 
-        // Store 5's clock ran three hours ahead all along, store 7's jumped two hours back: both converged above.
-        Assert.Equal(1, v.GetProperty("faults").GetProperty("ClockAhead").GetInt32());
-        Assert.Equal(1, v.GetProperty("faults").GetProperty("ClockJumpBack").GetInt32());
+        // Store 5's clock ran three hours ahead all along, store 7's jumped two hours back; and so did the machine clocks
+        // of the two stores run as processes (libfaketime): all converged above.
+        Assert.Equal(2, v.GetProperty("faults").GetProperty("ClockAhead").GetInt32());
+        Assert.Equal(2, v.GetProperty("faults").GetProperty("ClockJumpBack").GetInt32());
 
         // HQ changed promotions and settings too (and every store converged on them, above).
         await using (var hqLog = Outpost.Core.Log.Sqlite.SqliteEventLog.Open(new Outpost.Core.Log.LogOptions
@@ -119,6 +121,22 @@ public sealed class SimulationTests : IDisposable
         {
             Assert.True(await hqLog.CountAsync(0, Outpost.Core.Log.ReadFilter.ForTopics("promotions"), Ct) > 0, "HQ published no promotion");
             Assert.True(await hqLog.CountAsync(0, Outpost.Core.Log.ReadFilter.ForTopics("config"), Ct) > 0, "HQ published no setting");
+
+            // The process stores' wrong machine clocks took effect: the first stamped its sales three hours ahead, the
+            // second's went two hours back after its jump.
+            var processes = FaultSchedule.Killable(12, 2).Order().Select(SimulatedStore.StoreId).ToList();
+            var completed = processes.ToDictionary(p => p, _ => new List<DateTimeOffset>());
+            await foreach (var e in hqLog.EnumerateAsync(Outpost.Core.Log.ReadFilter.ForTopics("sales"), cancellationToken: Ct))
+            {
+                if (e.Type == "SaleCompleted" && completed.TryGetValue(e.Origin.Node.Value, out var times))
+                {
+                    times.Add(JsonDocument.Parse(e.Payload).RootElement.GetProperty("completedAt").GetDateTimeOffset());
+                }
+            }
+
+            var now = DateTimeOffset.UtcNow;
+            Assert.Contains(completed[processes[0]], t => t > now + TimeSpan.FromHours(2));
+            Assert.Contains(completed[processes[1]], t => t < now - TimeSpan.FromHours(1.5));
         }
 
         // Latency while connected was measured both ways.
@@ -168,7 +186,7 @@ public sealed class SimulationTests : IDisposable
     }
 
     [Fact]
-    public void Wrong_clocks_fall_on_stores_in_this_process_only()
+    public void Wrong_clocks_fall_on_stores_in_this_process_by_the_schedule_and_on_the_process_stores_through_their_machine_clock()
     {
         var span = TimeSpan.FromHours(2);
         var processes = FaultSchedule.Killable(40, 2);
@@ -179,6 +197,13 @@ public sealed class SimulationTests : IDisposable
         Assert.Equal(2, clocks.Count(c => c.Kind == FaultKind.ClockBehind));
         Assert.Equal(2, clocks.Count(c => c.Kind == FaultKind.ClockJumpBack));
         Assert.All(clocks.Where(c => c.Kind == FaultKind.ClockJumpBack), c => Assert.InRange(c.Start, TimeSpan.Zero, span * 0.9));
+
+        // The stores run as processes: the first ahead all span, the second jumping back mid-span (libfaketime).
+        var processClocks = FaultSchedule.ProcessClocks(1, processes, span);
+        Assert.Equal(processClocks, FaultSchedule.ProcessClocks(1, processes, span));
+        Assert.Equal([FaultKind.ClockAhead, FaultKind.ClockJumpBack], processClocks.Select(c => c.Kind));
+        Assert.All(processClocks, c => Assert.Contains(c.Store, processes));
+        Assert.InRange(processClocks[1].Start, span * 0.3, span * 0.7);
     }
 
     [Fact]

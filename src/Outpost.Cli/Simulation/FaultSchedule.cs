@@ -159,6 +159,30 @@ internal static class FaultSchedule
     }
 
     /// <summary>
+    /// Wrong clocks at the stores run as processes, set on the machine's clock as the process sees it (libfaketime,
+    /// <see cref="FakeClock"/>): the first runs <see cref="ClockAhead"/> all span, the second's clock jumps
+    /// <see cref="ClockJump"/> at a seeded moment in the middle of the span.
+    /// </summary>
+    public static IReadOnlyList<Fault> ProcessClocks(int seed, IReadOnlyCollection<int> processes, TimeSpan span)
+    {
+        var random = new Random(StableSeed.Of(seed, 0xfa4e));
+        var ordered = processes.Order().ToList();
+        var faults = new List<Fault>();
+        if (ordered.Count > 0)
+        {
+            faults.Add(new Fault(ordered[0], TimeSpan.Zero, span, FaultKind.ClockAhead));
+        }
+
+        if (ordered.Count > 1)
+        {
+            var at = span * (0.3 + 0.4 * random.NextDouble());
+            faults.Add(new Fault(ordered[1], at, span - at, FaultKind.ClockJumpBack));
+        }
+
+        return faults;
+    }
+
+    /// <summary>
     /// HQ's faults, drawn from the seed: <paramref name="kills"/> SIGKILLs of its nodes in turn, each down 10 s to
     /// 2 min of simulated time; <paramref name="restarts"/> crashes of its PostgreSQL server, each down 5 s to 1 min;
     /// all at moments over the first 90 % of the span. With <paramref name="loseNode"/> (and two nodes or more) the

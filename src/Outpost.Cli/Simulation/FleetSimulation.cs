@@ -51,7 +51,7 @@ internal sealed class FleetSimulation(SimulationSettings settings, TextWriter ou
         output.WriteLine($"simulate: {settings.Stores} stores x {settings.DevicesPerStore} tills, HQ {settings.HqNodes} node(s) on {settings.Hq}, {settings.Hours} simulated hours from {SimulationSettings.Start:yyyy-MM-dd HH:mm} UTC at {settings.Speed:N0}x, seed {settings.Seed}");
         output.WriteLine($"  planned: {plans.Sum(p => p.Count):N0} sales, {orderPlans.Sum(p => p.Count):N0} kiosk orders, {countPlans.Sum(p => p.Count):N0} stock counts, {faults.Count:N0} link faults ({string.Join(", ", faults.GroupBy(f => f.Kind).OrderBy(g => g.Key).Select(g => $"{g.Key} {g.Count()}"))}), {kills.Count} SIGKILLs of the {killable.Count} stores run as processes of their own");
 
-        var clocks = settings.ClockFaults ? FaultSchedule.Clocks(settings.Seed, settings.Stores, settings.Span, killable) : [];
+        var clocks = settings.ClockFaults ? [.. FaultSchedule.Clocks(settings.Seed, settings.Stores, settings.Span, killable), .. FaultSchedule.ProcessClocks(settings.Seed, killable, settings.Span)] : new List<Fault>();
         if (clocks.Count > 0)
         {
             output.WriteLine($"  stores' clocks: {string.Join(", ", clocks.GroupBy(f => f.Kind).OrderBy(g => g.Key).Select(g => $"{g.Key} {g.Count()}"))} (ahead {FaultSchedule.ClockAhead.TotalHours:+0} h, behind {FaultSchedule.ClockBehind.TotalHours:0} h, a jump of {FaultSchedule.ClockJump.TotalHours:0} h)");
@@ -82,13 +82,15 @@ internal sealed class FleetSimulation(SimulationSettings settings, TextWriter ou
                     var region = "r" + (i % Regions).ToString(CultureInfo.InvariantCulture);
                     var secret = await hq.RegisterAsync(SimulatedStore.StoreId(i), region, ct);
                     var node = i % hq.Nodes;
-                    var offset = clocks.FirstOrDefault(c => c.Store == i && c.Kind is FaultKind.ClockAhead or FaultKind.ClockBehind)?.Kind switch
+                    var mine = clocks.Where(c => c.Store == i).ToList();
+                    var offset = mine.FirstOrDefault(c => c.Kind is FaultKind.ClockAhead or FaultKind.ClockBehind)?.Kind switch
                     {
                         FaultKind.ClockAhead => FaultSchedule.ClockAhead,
                         FaultKind.ClockBehind => FaultSchedule.ClockBehind,
                         _ => TimeSpan.Zero,
                     };
-                    started[i] = await SimulatedStore.StartAsync(i, region, Zone(i), secret, hq.Address(node), directory, settings.Seed, settings.DevicesPerStore, killable.Contains(i), offset, ct);
+                    started[i] = await SimulatedStore.StartAsync(i, region, Zone(i), secret, hq.Address(node), directory, settings.Seed, settings.DevicesPerStore, killable.Contains(i), offset, ct,
+                        processClock: killable.Contains(i) && mine.Count > 0);
                     started[i]!.HqNode = node;
                 });
             }
@@ -124,7 +126,7 @@ internal sealed class FleetSimulation(SimulationSettings settings, TextWriter ou
             var jumping = Task.WhenAll(clocks.Where(c => c.Kind == FaultKind.ClockJumpBack).Select(async c =>
             {
                 await AtAsync(clock, RealAt(c.Start), cancellationToken);
-                stores[c.Store].Clock!.Jump(FaultSchedule.ClockJump);
+                stores[c.Store].JumpClock(FaultSchedule.ClockJump);
             }));
             var hqRecoveries = new ConcurrentQueue<double>();
             var hqFaulting = Task.WhenAll(hqFaults.Select(f => HqFaultAsync(hq, stores, f, RealAt, clock, hqRecoveries, cancellationToken)));

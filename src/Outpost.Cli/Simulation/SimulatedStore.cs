@@ -56,6 +56,22 @@ internal sealed class SimulatedStore : IAsyncDisposable
 
     public Uri Address { get; }
 
+    /// <summary>Its wrong clock when it runs as a process of its own with one (libfaketime); null otherwise.</summary>
+    public FakeClock? ProcessClock { get; private init; }
+
+    /// <summary>Its wall clock jumps by <paramref name="by"/>, in this process (<see cref="Clock"/>) or in its own (<see cref="ProcessClock"/>).</summary>
+    public void JumpClock(TimeSpan by)
+    {
+        if (Clock is { } clock)
+        {
+            clock.Jump(by);
+        }
+        else
+        {
+            (ProcessClock ?? throw new InvalidOperationException($"{Id} has no clock the simulation can set.")).Jump(by);
+        }
+    }
+
     /// <summary>Where its files are (a store in this process).</summary>
     public string? DataDirectory { get; private init; }
 
@@ -108,9 +124,10 @@ internal sealed class SimulatedStore : IAsyncDisposable
     /// <param name="time">The store's clock instead of a skewed machine clock (the offline fortnight's fast one; in this process only).</param>
     /// <param name="terminal">The store's payment terminal (in this process only).</param>
     /// <param name="rateLimits">Its per-device limits (a till that sells a day in seconds needs higher ones; in this process only).</param>
+    /// <param name="processClock">A store run as a process gets a wrong clock of its own (libfaketime), off by <paramref name="clockOffset"/>.</param>
     public static async Task<SimulatedStore> StartAsync(int index, string region, string zone, string secret, Uri hq, string directory, int seed, int tills, bool asProcess,
         TimeSpan clockOffset, CancellationToken cancellationToken, TimeProvider? time = null, Outpost.Retail.Checkout.IPaymentTerminal? terminal = null,
-        Outpost.Store.Api.DeviceRateLimitOptions? rateLimits = null)
+        Outpost.Store.Api.DeviceRateLimitOptions? rateLimits = null, bool processClock = false)
     {
         var id = StoreId(index);
         var link = new FaultProxy(hq, seed: StableSeed.Of(seed, index));
@@ -119,16 +136,24 @@ internal sealed class SimulatedStore : IAsyncDisposable
         if (asProcess)
         {
             var address = new Uri($"http://127.0.0.1:{OutpostProcess.FreePort()}/");
-            store = new SimulatedStore(index, id, region, zone, link, address, Path.Combine(data, "store.db"), null);
+            Directory.CreateDirectory(data);
+            var fake = processClock ? new FakeClock(Path.Combine(directory, id + ".clock"), clockOffset) : null;
+            store = new SimulatedStore(index, id, region, zone, link, address, Path.Combine(data, "store.db"), null) { ProcessClock = fake };
+            var environment = new Dictionary<string, string>
+            {
+                ["Logging__LogLevel__Default"] = "Warning",
+                ["OUTPOST_STORE_Sync__BackoffCap"] = "00:00:01",
+                ["OUTPOST_STORE_RetentionInterval"] = "00:01:00",
+            };
+            foreach (var (name, value) in fake?.Environment ?? new Dictionary<string, string>())
+            {
+                environment[name] = value;
+            }
+
             store._process = new ServerProcess(
                 ["store", "--id", id, "--region", region, "--time-zone", zone, "--data", data, "--urls", address.ToString().TrimEnd('/'),
                     "--admin-token", AdminToken, "--central", link.Address.ToString(), "--secret", secret],
-                new Dictionary<string, string>
-                {
-                    ["Logging__LogLevel__Default"] = "Warning",
-                    ["OUTPOST_STORE_Sync__BackoffCap"] = "00:00:01",
-                    ["OUTPOST_STORE_RetentionInterval"] = "00:01:00",
-                },
+                environment,
                 address);
             await store.StartProcessAsync(cancellationToken);
         }
