@@ -9,6 +9,7 @@ using Outpost.Retail;
 using Outpost.Sync.Hosting;
 using Outpost.Sync.Hq;
 using Outpost.Sync.Protocol;
+using Outpost.Testing;
 using static Microsoft.Playwright.Assertions;
 
 namespace Outpost.EndToEnd.Tests;

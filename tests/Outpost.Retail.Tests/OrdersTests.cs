@@ -45,7 +45,7 @@ public sealed class OrdersTests : IAsyncLifetime
     [Fact]
     public async Task A_kiosk_order_is_on_the_kitchen_queue_at_once_and_moves_to_collected()
     {
-        var placed = await Orders.PlaceAsync("kiosk", "kiosk-1", "Sam", [new(Burger, 2, ["cheese"]), new(Fries, 1)], Ct);
+        var placed = await Orders.PlaceAsync("kiosk", "kiosk-1", "Sam", [new(Burger, 2, ["cheese"]), new(Fries, 1)], null, Ct);
         var queue = await Orders.ListAsync([OrderStatus.Placed], Ct);
         await Orders.MoveAsync(placed.Order.OrderId, OrderStatus.Preparing, "kitchen-1", Ct);
         var ready = await Orders.MoveAsync(placed.Order.OrderId, OrderStatus.Ready, "kitchen-1", Ct);
@@ -68,11 +68,11 @@ public sealed class OrdersTests : IAsyncLifetime
     {
         await _store.Retail.Inventory.MarkAsync(InventoryEvents.Ingredient, "bacon", available: false, "kitchen-1", Ct);
 
-        var hidden = await Assert.ThrowsAsync<RetailException>(() => Orders.PlaceAsync("kiosk", "kiosk-1", null, [new(Burger, 1)], Ct));
-        var required = await Assert.ThrowsAsync<RetailException>(() => Orders.PlaceAsync("kiosk", "kiosk-1", null, [new(Salad, 1, ["chicken"])], Ct));
-        var unknown = await Assert.ThrowsAsync<RetailException>(() => Orders.PlaceAsync("kiosk", "kiosk-1", null, [new("4006381333931", 1)], Ct));
-        var tooMany = await Assert.ThrowsAsync<RetailException>(() => Orders.PlaceAsync("kiosk", "kiosk-1", null, [new(Fries, 21)], Ct));
-        var salad = await Orders.PlaceAsync("mobile", "app-gateway", null, [new(Salad, 1)], Ct);
+        var hidden = await Assert.ThrowsAsync<RetailException>(() => Orders.PlaceAsync("kiosk", "kiosk-1", null, [new(Burger, 1)], null, Ct));
+        var required = await Assert.ThrowsAsync<RetailException>(() => Orders.PlaceAsync("kiosk", "kiosk-1", null, [new(Salad, 1, ["chicken"])], null, Ct));
+        var unknown = await Assert.ThrowsAsync<RetailException>(() => Orders.PlaceAsync("kiosk", "kiosk-1", null, [new("4006381333931", 1)], null, Ct));
+        var tooMany = await Assert.ThrowsAsync<RetailException>(() => Orders.PlaceAsync("kiosk", "kiosk-1", null, [new(Fries, 21)], null, Ct));
+        var salad = await Orders.PlaceAsync("mobile", "app-gateway", null, [new(Salad, 1)], null, Ct);
 
         Assert.Equal([RetailProblem.Conflict, RetailProblem.Invalid, RetailProblem.NotFound, RetailProblem.Invalid], new[] { hidden, required, unknown, tooMany }.Select(e => e.Problem));
         Assert.Contains("not available right now", hidden.Message, StringComparison.Ordinal);
@@ -94,7 +94,7 @@ public sealed class OrdersTests : IAsyncLifetime
         Assert.Equal(0m, await _store.Retail.Inventory.LevelAsync(Fries, Ct));
         Assert.True(await _store.Retail.Inventory.ChangedAtAsync(sale.Seq, Ct));
         Assert.False((await _store.Retail.Menu.MenuAsync(Ct)).Single(e => e.Name == "Fries").Available);
-        var refused = await Assert.ThrowsAsync<RetailException>(() => Orders.PlaceAsync("kiosk", "kiosk-1", null, [new(Fries, 1)], Ct));
+        var refused = await Assert.ThrowsAsync<RetailException>(() => Orders.PlaceAsync("kiosk", "kiosk-1", null, [new(Fries, 1)], null, Ct));
         Assert.Equal(RetailProblem.Conflict, refused.Problem);
 
         await _store.Retail.Inventory.CountAsync(Fries, 40, "handheld-1", Ct); // a delivery
@@ -104,14 +104,14 @@ public sealed class OrdersTests : IAsyncLifetime
     [Fact]
     public async Task A_retried_order_with_its_key_is_the_same_order_even_after_a_restart_and_a_menu_change_and_a_key_reused_for_other_items_is_refused()
     {
-        var placed = await Orders.PlaceAsync("kiosk", "kiosk-1", "Sam", [new(Burger, 1), new(Fries, 2)], Ct, "tap-1");
-        var retried = await Orders.PlaceAsync("kiosk", "kiosk-1", "Sam", [new(Burger, 1), new(Fries, 2)], Ct, "tap-1");
+        var placed = await Orders.PlaceAsync("kiosk", "kiosk-1", "Sam", [new(Burger, 1), new(Fries, 2)], "tap-1", Ct);
+        var retried = await Orders.PlaceAsync("kiosk", "kiosk-1", "Sam", [new(Burger, 1), new(Fries, 2)], "tap-1", Ct);
         await _store.ReopenAsync(); // the store server restarted before the kiosk heard back
         await _store.Retail.Inventory.MarkAsync(InventoryEvents.Ingredient, "bacon", available: false, "kitchen-1", Ct);
-        var afterRestart = await Orders.PlaceAsync("kiosk", "kiosk-1", "Sam", [new(Burger, 1), new(Fries, 2)], Ct, "tap-1");
-        var otherItems = await Assert.ThrowsAsync<RetailException>(() => Orders.PlaceAsync("kiosk", "kiosk-1", null, [new(Fries, 1)], Ct, "tap-1"));
-        var otherKiosk = await Orders.PlaceAsync("kiosk", "kiosk-2", null, [new(Fries, 1)], Ct, "tap-1");
-        var emptyKey = await Assert.ThrowsAsync<RetailException>(() => Orders.PlaceAsync("kiosk", "kiosk-1", null, [new(Fries, 1)], Ct, " "));
+        var afterRestart = await Orders.PlaceAsync("kiosk", "kiosk-1", "Sam", [new(Burger, 1), new(Fries, 2)], "tap-1", Ct);
+        var otherItems = await Assert.ThrowsAsync<RetailException>(() => Orders.PlaceAsync("kiosk", "kiosk-1", null, [new(Fries, 1)], "tap-1", Ct));
+        var otherKiosk = await Orders.PlaceAsync("kiosk", "kiosk-2", null, [new(Fries, 1)], "tap-1", Ct);
+        var emptyKey = await Assert.ThrowsAsync<RetailException>(() => Orders.PlaceAsync("kiosk", "kiosk-1", null, [new(Fries, 1)], " ", Ct));
 
         Assert.Equal((placed.Order.OrderId, placed.Order.Number, placed.Order.Total), (retried.Order.OrderId, retried.Order.Number, retried.Order.Total));
         Assert.Equal((placed.Order.OrderId, placed.Order.Number, placed.Order.Total), (afterRestart.Order.OrderId, afterRestart.Order.Number, afterRestart.Order.Total));

@@ -32,6 +32,12 @@ internal sealed class FleetSimulation(SimulationSettings settings, TextWriter ou
     /// <summary>The products whose price HQ changes during the span: one for the whole fleet, one by region, one by store.</summary>
     public static (string Fleet, string Region, string Store) Changed { get; } = (Gtin(100), Gtin(101), Gtin(102));
 
+    /// <summary>Every product HQ prices: the tills' products and the three whose price HQ changes (after both: static initialisers run in order).</summary>
+    public static IReadOnlyList<string> Priced { get; } = [.. Products, Changed.Fleet, Changed.Region, Changed.Store];
+
+    /// <summary>The shelf price HQ sets first for <see cref="Priced"/>[<paramref name="i"/>].</summary>
+    public static decimal ShelfPrice(int i) => 1m + i % 9;
+
     public async Task<SimulationVerdict> RunAsync(CancellationToken cancellationToken)
     {
         var directory = settings.DataDirectory ?? Path.Combine(Path.GetTempPath(), "outpost-sim-" + Guid.NewGuid().ToString("N")[..8]);
@@ -235,10 +241,11 @@ internal sealed class FleetSimulation(SimulationSettings settings, TextWriter ou
     private static double[] Percentiles(IReadOnlyCollection<double> values) =>
         values.Count == 0 ? [] : Bench.Percentiles.Of(values) is var p ? [p.P50, p.P99, p.Max] : [];
 
-    private static async Task PublishCatalogAsync(HttpClient admin, List<PricePublished> published, CancellationToken cancellationToken)
+    /// <summary>HQ's catalog before the span: every product, the menu with its recipes, each product's first shelf price for the whole fleet.</summary>
+    internal static async Task PublishCatalogAsync(HttpClient admin, List<PricePublished> published, CancellationToken cancellationToken)
     {
         var from = new DateTime(2026, 1, 1);
-        foreach (var (gtin, i) in Products.Concat([Changed.Fleet, Changed.Region, Changed.Store]).Select((g, i) => (g, i)))
+        foreach (var (gtin, i) in Priced.Select((g, i) => (g, i)))
         {
             await OkAsync(admin.PutAsJsonAsync($"/admin/products/{gtin}", new ProductBody(null, "Product " + i.ToString(CultureInfo.InvariantCulture), "grocery", "standard"), cancellationToken), cancellationToken);
         }
@@ -249,9 +256,9 @@ internal sealed class FleetSimulation(SimulationSettings settings, TextWriter ou
                 [new Outpost.Retail.Catalog.RecipeLine("bun", true), new Outpost.Retail.Catalog.RecipeLine("sauce", false)]), cancellationToken), cancellationToken);
         }
 
-        foreach (var (gtin, i) in Products.Concat([Changed.Fleet, Changed.Region, Changed.Store]).Select((g, i) => (g, i)))
+        foreach (var (gtin, i) in Priced.Select((g, i) => (g, i)))
         {
-            var amount = 1m + i % 9;
+            var amount = ShelfPrice(i);
             await OkAsync(admin.PostAsJsonAsync("/admin/prices", new PriceBody(gtin, amount, "EUR", from, null, "*"), cancellationToken), cancellationToken);
             published.Add(new PricePublished(gtin, "*", amount));
         }

@@ -180,40 +180,25 @@ internal sealed class OfflineFortnight(SimulationSettings settings, int days, do
     public string Command => string.Create(CultureInfo.InvariantCulture,
         $"outpost simulate --offline-days {days} --seconds-per-offline-day {secondsPerDay} --stores {settings.Stores} --devices-per-store {settings.DevicesPerStore} --sales-per-day {settings.SalesPerDay} --seed {settings.Seed}");
 
-    /// <summary>What the store's local day <paramref name="day"/> (counted from the cut's local date) starts at, at <paramref name="hour"/>.</summary>
-    public static DateTime LocalDay(string zone, int day, int hour = 0)
-    {
-        var start = TimeZoneInfo.ConvertTime(SimulationSettings.Start, TimeZoneInfo.FindSystemTimeZoneById(zone)).Date;
-        return start.AddDays(day).AddHours(hour);
-    }
+    /// <summary>
+    /// Day <paramref name="day"/> after the cut's date, at <paramref name="hour"/>: a store-local wall time, as HQ dates
+    /// prices and promotions; each store applies it on its own clock, in its own zone.
+    /// </summary>
+    public static DateTime Day(int day, int hour = 0) => SimulationSettings.Start.UtcDateTime.Date.AddDays(day).AddHours(hour);
 
     private static string Zone(int store) => DailyCurve.Zones[store % DailyCurve.Zones.Count];
 
-    /// <summary>Today's catalog and prices; then, effective later, a fleet price from day 3, a promotion from day 5 to 9, a region's price from day 10.</summary>
+    /// <summary>Today's catalog and prices (the fleet run's); then, effective later, a fleet price from day 3, a promotion from day 5 to 9, a region's price from day 10.</summary>
     private static async Task PublishAsync(HttpClient admin, CancellationToken cancellationToken)
     {
-        var from = new DateTime(2026, 1, 1);
-        string[] all = [.. FleetSimulation.Products, FleetSimulation.Changed.Fleet, FleetSimulation.Changed.Region, FleetSimulation.Changed.Store];
-        foreach (var (gtin, i) in all.Select((g, i) => (g, i)))
-        {
-            await FleetSimulation.OkAsync(admin.PutAsJsonAsync($"/admin/products/{gtin}", new ProductBody(null, "Product " + i.ToString(CultureInfo.InvariantCulture), "grocery", "standard"), cancellationToken), cancellationToken);
-            await FleetSimulation.OkAsync(admin.PostAsJsonAsync("/admin/prices", new PriceBody(gtin, Shelf(i), "EUR", from, null, "*"), cancellationToken), cancellationToken);
-        }
+        await FleetSimulation.PublishCatalogAsync(admin, [], cancellationToken);
 
-        // Effective-dated, as HQ publishes a week's changes ahead: store-local moments, each store applying them on its own day.
-        var zone = DailyCurve.Zones[0];
-        var day3 = LocalDay(zone, 3, 6) - LocalDay(zone, 0);
-        var day10 = LocalDay(zone, 10, 6) - LocalDay(zone, 0);
-        var origin = TimeZoneInfo.ConvertTime(SimulationSettings.Start, TimeZoneInfo.Utc).Date;
-        await FleetSimulation.OkAsync(admin.PostAsJsonAsync("/admin/prices", new PriceBody(FleetSimulation.Changed.Fleet, FleetPriceFromDay3, "EUR", origin + day3, null, "*"), cancellationToken), cancellationToken);
-        await FleetSimulation.OkAsync(admin.PostAsJsonAsync("/admin/prices", new PriceBody(FleetSimulation.Changed.Region, RegionPriceFromDay10, "EUR", origin + day10, null, "region:r0"), cancellationToken), cancellationToken);
-        var promotion = new PromotionDefinitionV1(PromotionId, "25% off for days 5 to 8", "percentOff", [FleetSimulation.Products[1]], null,
-            From: origin.AddDays(5), To: origin.AddDays(9), Percent: 25);
+        // Effective-dated, as HQ publishes a week's changes ahead.
+        await FleetSimulation.OkAsync(admin.PostAsJsonAsync("/admin/prices", new PriceBody(FleetSimulation.Changed.Fleet, FleetPriceFromDay3, "EUR", Day(3, 6), null, "*"), cancellationToken), cancellationToken);
+        await FleetSimulation.OkAsync(admin.PostAsJsonAsync("/admin/prices", new PriceBody(FleetSimulation.Changed.Region, RegionPriceFromDay10, "EUR", Day(10, 6), null, "region:r0"), cancellationToken), cancellationToken);
+        var promotion = new PromotionDefinitionV1(PromotionId, "25% off for days 5 to 8", "percentOff", [FleetSimulation.Products[1]], null, From: Day(5), To: Day(9), Percent: 25);
         await FleetSimulation.OkAsync(admin.PostAsJsonAsync("/admin/promotions", new PromotionBody("*", "EUR", promotion), cancellationToken), cancellationToken);
     }
-
-    /// <summary>The shelf price HQ sets first for the i-th product.</summary>
-    public static decimal Shelf(int i) => 1m + i % 9;
 
     /// <summary>
     /// The store's tills sell on its daily curve over the span: 1 to 3 lines, paid by card six times in ten (refused
@@ -300,6 +285,7 @@ internal sealed class OfflineFortnight(SimulationSettings settings, int days, do
     {
         var regions = stores.ToDictionary(s => s.Id, s => s.Region, StringComparer.Ordinal);
         var openedAt = sold.ToDictionary(s => s.SaleId, s => s.Opened, StringComparer.Ordinal);
+        var floorLimit = new CheckoutOptions().OfflineFloorLimit; // the stores run with the default
         var zones = stores.ToDictionary(s => s.Id, s => s.Zone, StringComparer.Ordinal);
         var atHq = new Dictionary<string, int>(StringComparer.Ordinal);
         var wrongPrices = new List<string>();
@@ -322,14 +308,14 @@ internal sealed class OfflineFortnight(SimulationSettings settings, int days, do
             var opened = openedAt.TryGetValue(sale.SaleId, out var o) ? TimeZoneInfo.ConvertTime(o, TimeZoneInfo.FindSystemTimeZoneById(zone)).DateTime : sale.LocalTime;
             foreach (var line in sale.Lines)
             {
-                var (first, last) = (ExpectedPrice(line.Gtin, regions[sale.StoreId], zone, opened), ExpectedPrice(line.Gtin, regions[sale.StoreId], zone, sale.LocalTime));
+                var (first, last) = (ExpectedPrice(line.Gtin, regions[sale.StoreId], opened), ExpectedPrice(line.Gtin, regions[sale.StoreId], sale.LocalTime));
                 if (line.UnitPrice != first && line.UnitPrice != last && wrongPrices.Count < 20)
                 {
                     wrongPrices.Add($"{sale.StoreId} {opened:yyyy-MM-dd HH:mm}–{sale.LocalTime:HH:mm}: {line.Gtin} at {line.UnitPrice}, in effect {first}{(first == last ? "" : $" then {last}")}");
                 }
             }
 
-            bool PromotionDays(DateTime local) => local >= LocalDay(zone, 5) && local < LocalDay(zone, 9);
+            static bool PromotionDays(DateTime local) => local >= Day(5) && local < Day(9);
             var eligible = sale.Lines.Any(l => Same(l.Gtin, FleetSimulation.Products[1]));
             var applied = sale.Promotions.Any(p => p.Id == PromotionId);
             if (applied != (eligible && PromotionDays(sale.LocalTime)) && applied != (eligible && PromotionDays(opened)) && wrongPromotions.Count < 20)
@@ -337,7 +323,7 @@ internal sealed class OfflineFortnight(SimulationSettings settings, int days, do
                 wrongPromotions.Add($"{sale.StoreId} {sale.LocalTime:yyyy-MM-dd HH:mm}: the promotion {(applied ? "applied outside its days" : "was missing")}");
             }
 
-            overFloor += sale.Tenders.Count(t => t.Kind == "card" && (!t.Offline || t.Amount > new CheckoutOptions().OfflineFloorLimit));
+            overFloor += sale.Tenders.Count(t => t.Kind == "card" && (!t.Offline || t.Amount > floorLimit));
         }
 
         return new OfflineVerdict
@@ -355,21 +341,20 @@ internal sealed class OfflineFortnight(SimulationSettings settings, int days, do
     }
 
     /// <summary>The shelf price in effect for a product at a store-local moment, from what HQ published before the cut.</summary>
-    public static decimal ExpectedPrice(string gtin, string region, string zone, DateTime local)
+    public static decimal ExpectedPrice(string gtin, string region, DateTime local)
     {
-        if (Same(gtin, FleetSimulation.Changed.Fleet) && local >= LocalDay(zone, 3, 6))
+        if (Same(gtin, FleetSimulation.Changed.Fleet) && local >= Day(3, 6))
         {
             return FleetPriceFromDay3;
         }
 
-        if (Same(gtin, FleetSimulation.Changed.Region) && region == "r0" && local >= LocalDay(zone, 10, 6))
+        if (Same(gtin, FleetSimulation.Changed.Region) && region == "r0" && local >= Day(10, 6))
         {
             return RegionPriceFromDay10;
         }
 
-        string[] all = [.. FleetSimulation.Products, FleetSimulation.Changed.Fleet, FleetSimulation.Changed.Region, FleetSimulation.Changed.Store];
-        var i = Array.FindIndex(all, g => Same(g, gtin));
-        return i >= 0 ? Shelf(i) : throw new ArgumentException($"{gtin} is not a product of the simulation.", nameof(gtin));
+        var i = FleetSimulation.Priced.ToList().FindIndex(g => Same(g, gtin));
+        return i >= 0 ? FleetSimulation.ShelfPrice(i) : throw new ArgumentException($"{gtin} is not a product of the simulation.", nameof(gtin));
     }
 
     /// <summary>Whether two codes are one GTIN (a sale stores it as GTIN-14, with its leading zero).</summary>

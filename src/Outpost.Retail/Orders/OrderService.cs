@@ -32,8 +32,8 @@ public sealed class OrderService(IEventLog log, StoreContext store, MenuService 
     /// (the same for every retry of one order from one device) a retry returns the order the first try placed, even
     /// after a restart and even if the menu changed since; without one, every call is a new order.
     /// </summary>
-    public async Task<OrderView> PlaceAsync(string source, string deviceId, string? customerName, IReadOnlyList<OrderRequestLine> lines, CancellationToken cancellationToken,
-        string? idempotencyKey = null)
+    public async Task<OrderView> PlaceAsync(string source, string deviceId, string? customerName, IReadOnlyList<OrderRequestLine> lines, string? idempotencyKey,
+        CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(lines);
         ArgumentException.ThrowIfNullOrEmpty(deviceId);

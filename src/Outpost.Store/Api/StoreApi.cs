@@ -116,7 +116,7 @@ public static class StoreApi
         group.MapPost("/", async (PlaceOrderRequest body, ClaimsPrincipal user, StoreServices s, CancellationToken ct) =>
         {
             var source = body.Source ?? (user.Role() == Kiosk ? "kiosk" : "till");
-            var order = await s.Retail.Orders.PlaceAsync(source, user.DeviceId(), body.CustomerName, body.Lines ?? [], ct, body.IdempotencyKey);
+            var order = await s.Retail.Orders.PlaceAsync(source, user.DeviceId(), body.CustomerName, body.Lines ?? [], body.IdempotencyKey, ct);
             return TypedResults.Created($"/api/orders/{order.Order.OrderId}", order);
         }).Roles(Kiosk, Till, BackOffice);
         group.MapGet("/", async (string? status, StoreServices s, CancellationToken ct) =>

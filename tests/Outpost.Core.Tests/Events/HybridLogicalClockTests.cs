@@ -2,6 +2,7 @@ using FsCheck;
 using FsCheck.Fluent;
 using Microsoft.Extensions.Time.Testing;
 using Outpost.Core.Events;
+using Outpost.Testing;
 
 namespace Outpost.Core.Tests.Events;
 
