@@ -54,7 +54,7 @@ public sealed partial class PostgresEventLog : IEventLog
     private readonly RowReader.Values _values = new();
     private readonly string _name;
     private long _head;
-    private long _corruptSeen;
+    private readonly CorruptionLedger _corruption = new();
     private int _disposed;
 
     private PostgresEventLog(NpgsqlDataSource source, LogOptions options, ILogger logger, HybridLogicalClock clock, long head)
@@ -87,7 +87,7 @@ public sealed partial class PostgresEventLog : IEventLog
     public long Head => Volatile.Read(ref _head);
 
     /// <inheritdoc />
-    public long CorruptRecordsSeen => Interlocked.Read(ref _corruptSeen);
+    public long CorruptRecordsSeen => _corruption.Seen;
 
     /// <summary>The data source, for read models and tools that keep their tables in the log's database.</summary>
     public NpgsqlDataSource DataSource => _source;
@@ -442,9 +442,12 @@ public sealed partial class PostgresEventLog : IEventLog
 
     private LogCorruptionException Corrupt(LogCorruptionException ex)
     {
-        Interlocked.Increment(ref _corruptSeen);
-        CoreMetrics.CorruptRecords.Add(1);
-        Log.CorruptRecord(_logger, ex, ex.Seq ?? -1, _name);
+        if (_corruption.Record(ex))
+        {
+            CoreMetrics.CorruptRecords.Add(1);
+            Log.CorruptRecord(_logger, ex, ex.Seq ?? -1, _name);
+        }
+
         return ex;
     }
 

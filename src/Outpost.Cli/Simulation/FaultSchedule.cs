@@ -39,6 +39,13 @@ internal enum FaultKind
     /// <summary>The store's wall clock jumps back (<see cref="FaultSchedule.ClockJump"/>) at the fault's start and stays there.</summary>
     ClockJumpBack,
 
+    /// <summary>
+    /// A record of the store's log damaged on disk: the store's link is cut, its tills go on selling, its process is
+    /// SIGKILLed, one bit of a sale HQ does not hold yet is flipped in its file (its checksum no longer matches), and the
+    /// store starts again; its link returns after the fault's length. The sale must never reach HQ, every other must.
+    /// </summary>
+    DamagedRecord,
+
     /// <summary>HQ's PostgreSQL server crashes (immediate stop: no checkpoint, every connection cut), stays down for the fault's length, and recovers from its WAL.</summary>
     PostgresRestart,
 }
@@ -117,6 +124,19 @@ internal static class FaultSchedule
         var stores = killable.Order().ToList();
         return count <= 0 || stores.Count == 0 ? []
             : [.. Enumerable.Range(0, count).Select(k => new Fault(stores[k % stores.Count], span * 0.9 * random.NextDouble(), TimeSpan.FromSeconds(10 + random.Next(110)), FaultKind.Kill))];
+    }
+
+    /// <summary>
+    /// <paramref name="count"/> damaged records, on the killable stores from the last one back (the first ones carry the
+    /// process clocks), at moments drawn from the seed between 30 % and 60 % of the span; each keeps the store's link
+    /// cut for 2 to 5 minutes of simulated time after its restart.
+    /// </summary>
+    public static IReadOnlyList<Fault> DamagedRecords(int seed, IReadOnlySet<int> killable, TimeSpan span, int count)
+    {
+        var random = new Random(StableSeed.Of(seed, 0xda3a6e));
+        var stores = killable.OrderDescending().ToList();
+        return count <= 0 || stores.Count == 0 ? []
+            : [.. Enumerable.Range(0, count).Select(k => new Fault(stores[k % stores.Count], span * (0.3 + 0.3 * random.NextDouble()), TimeSpan.FromSeconds(120 + random.Next(180)), FaultKind.DamagedRecord))];
     }
 
     /// <summary>How far ahead a store's clock with <see cref="FaultKind.ClockAhead"/> is.</summary>

@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net.Http.Json;
 using Outpost.Central.MasterData;
+using Outpost.Core.Log;
 using Outpost.Retail.Promotions;
 using Outpost.Sync.Agent;
 using Outpost.Sync.Faults;
@@ -44,6 +45,7 @@ internal sealed class FleetSimulation(SimulationSettings settings, TextWriter ou
         Directory.CreateDirectory(directory);
         var killable = FaultSchedule.Killable(settings.Stores, Math.Min(settings.ProcessStores, settings.Stores));
         var kills = FaultSchedule.Kills(settings.Seed, killable, settings.Span, killable.Count == 0 ? 0 : settings.Kills);
+        var damage = FaultSchedule.DamagedRecords(settings.Seed, killable, settings.Span, settings.DamagedRecords);
         var faults = FaultSchedule.Create(settings.Seed, settings.Stores, settings.Span);
         var plans = Enumerable.Range(0, settings.Stores)
             .Select(i => DailyCurve.SaleTimes(settings.Seed, i, Zone(i), SimulationSettings.Start, settings.Span, settings.SalesPerDay)).ToList();
@@ -55,12 +57,22 @@ internal sealed class FleetSimulation(SimulationSettings settings, TextWriter ou
         var countPlans = Enumerable.Range(0, settings.Stores)
             .Select(i => DailyCurve.SaleTimes(StableSeed.Of(settings.Seed, 0xc0c), i, Zone(i), SimulationSettings.Start, settings.Span, Math.Max(1, settings.SalesPerDay / 10))).ToList();
         output.WriteLine($"simulate: {settings.Stores} stores x {settings.DevicesPerStore} tills, HQ {settings.HqNodes} node(s) on {settings.Hq}, {settings.Hours} simulated hours from {SimulationSettings.Start:yyyy-MM-dd HH:mm} UTC at {settings.Speed:N0}x, seed {settings.Seed}");
-        output.WriteLine($"  planned: {plans.Sum(p => p.Count):N0} sales, {orderPlans.Sum(p => p.Count):N0} kiosk orders, {countPlans.Sum(p => p.Count):N0} stock counts, {faults.Count:N0} link faults ({string.Join(", ", faults.GroupBy(f => f.Kind).OrderBy(g => g.Key).Select(g => $"{g.Key} {g.Count()}"))}), {kills.Count} SIGKILLs of the {killable.Count} stores run as processes of their own");
+        output.WriteLine($"  planned: {plans.Sum(p => p.Count):N0} sales, {orderPlans.Sum(p => p.Count):N0} kiosk orders, {countPlans.Sum(p => p.Count):N0} stock counts, {faults.Count:N0} link faults ({string.Join(", ", faults.GroupBy(f => f.Kind).OrderBy(g => g.Key).Select(g => $"{g.Key} {g.Count()}"))}), {kills.Count} SIGKILLs of the {killable.Count} stores run as processes of their own, {damage.Count} record(s) damaged on disk there");
 
         var clocks = settings.ClockFaults ? [.. FaultSchedule.Clocks(settings.Seed, settings.Stores, settings.Span, killable), .. FaultSchedule.ProcessClocks(settings.Seed, killable, settings.Span)] : new List<Fault>();
         if (clocks.Count > 0)
         {
             output.WriteLine($"  stores' clocks: {string.Join(", ", clocks.GroupBy(f => f.Kind).OrderBy(g => g.Key).Select(g => $"{g.Key} {g.Count()}"))} (ahead {FaultSchedule.ClockAhead.TotalHours:+0} h, behind {FaultSchedule.ClockBehind.TotalHours:0} h, a jump of {FaultSchedule.ClockJump.TotalHours:0} h)");
+        }
+
+        // Stand-ins: link faults of their own (fleet indices after the real stores), and SIGKILLs of their processes.
+        var standInFaults = settings.StandIns == 0 ? [] : FaultSchedule.Create(StableSeed.Of(settings.Seed, 0x57a), settings.StandIns, settings.Span)
+            .Select(f => f with { Store = settings.Stores + f.Store }).ToList();
+        var standInProcesses = (settings.StandIns + StandInFleet.PerProcess - 1) / StandInFleet.PerProcess;
+        var standInKills = FaultSchedule.Kills(StableSeed.Of(settings.Seed, 0x57b), Enumerable.Range(0, standInProcesses).ToHashSet(), settings.Span, settings.StandInKills);
+        if (settings.StandIns > 0)
+        {
+            output.WriteLine($"  stand-ins: {settings.StandIns:N0} stores in {standInProcesses} process(es), {standInFaults.Count:N0} link faults ({string.Join(", ", standInFaults.GroupBy(f => f.Kind).OrderBy(g => g.Key).Select(g => $"{g.Key} {g.Count()}"))}), {standInKills.Count} SIGKILLs of their processes");
         }
 
         var hqFaults = FaultSchedule.HqFaults(settings.Seed, settings.HqNodes, settings.Span, settings.HqKills, settings.PostgresRestarts, settings.LoseNode);
@@ -75,6 +87,7 @@ internal sealed class FleetSimulation(SimulationSettings settings, TextWriter ou
         await using var hq = await SimulatedHq.StartAsync(settings, directory, cancellationToken);
         var published = new List<PricePublished>();
         var stores = new List<SimulatedStore>();
+        StandInFleet? standIns = null;
         var passed = false;
         try
         {
@@ -85,7 +98,7 @@ internal sealed class FleetSimulation(SimulationSettings settings, TextWriter ou
                 // Four at a time: a store server's start is mostly waiting (files, the first requests).
                 await Parallel.ForEachAsync(Enumerable.Range(0, settings.Stores), new ParallelOptions { MaxDegreeOfParallelism = 4, CancellationToken = cancellationToken }, async (i, ct) =>
                 {
-                    var region = "r" + (i % Regions).ToString(CultureInfo.InvariantCulture);
+                    var region = Region(i);
                     var secret = await hq.RegisterAsync(SimulatedStore.StoreId(i), region, ct);
                     var node = i % hq.Nodes;
                     var mine = clocks.Where(c => c.Store == i).ToList();
@@ -108,15 +121,25 @@ internal sealed class FleetSimulation(SimulationSettings settings, TextWriter ou
             // Every store has the catalog before the span starts: a till cannot sell what its store never received.
             await UntilAsync(async () => (await Task.WhenAll(stores.Select(s => s.HasCatalogAsync(Products[^1], Menu.Count, cancellationToken)))).All(ready => ready),
                 TimeSpan.FromMinutes(3), "every store had HQ's catalog and menu", cancellationToken);
+            if (settings.StandIns > 0)
+            {
+                standIns = await StandInFleet.StartAsync(settings, hq, settings.Stores, settings.StandIns, standInFaults, directory, Region, Zone, output, cancellationToken);
+            }
+
             output.WriteLine($"  {stores.Count} store servers up, each with HQ's catalog; the span starts");
 
             var acknowledged = new ConcurrentQueue<(string Store, string SaleId)>();
             var samples = new ConcurrentQueue<FleetSample>();
             var catchUps = new ConcurrentQueue<double>();
             var clock = Stopwatch.StartNew();
+            if (standIns is not null)
+            {
+                await standIns.SpanStartedAsync(DateTimeOffset.UtcNow, cancellationToken);
+            }
+
             TimeSpan RealAt(TimeSpan simulated) => TimeSpan.FromTicks((long)(simulated.Ticks / settings.Speed));
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            var sampling = SampleAsync(hq, stores, clock, samples, stop.Token);
+            var sampling = SampleAsync(hq, stores, standIns, clock, samples, stop.Token);
             var probe = new LatencyProbe(hq, stores);
             using var probing = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             var probingUp = probe.UpAsync(probing.Token);
@@ -128,12 +151,13 @@ internal sealed class FleetSimulation(SimulationSettings settings, TextWriter ou
             var heartbeats = Task.WhenAll(stores.Select(s => s.HeartbeatsAsync(TimeSpan.FromSeconds(20), beating.Token)));
             var faulting = Task.WhenAll(faults.Select(f => FaultAsync(stores[f.Store], f, RealAt, clock, catchUps, cancellationToken)));
             var recoveries = new ConcurrentQueue<double>();
-            var killing = Task.WhenAll(kills.GroupBy(k => k.Store).Select(k => KillsAsync(stores[k.Key], [.. k], RealAt, clock, recoveries, cancellationToken)));
+            var killing = Task.WhenAll(kills.Concat(damage).GroupBy(k => k.Store).Select(k => KillsAsync(stores[k.Key], [.. k], hq.Log, RealAt, clock, recoveries, cancellationToken)));
             var jumping = Task.WhenAll(clocks.Where(c => c.Kind == FaultKind.ClockJumpBack).Select(async c =>
             {
                 await AtAsync(clock, RealAt(c.Start), cancellationToken);
                 stores[c.Store].JumpClock(FaultSchedule.ClockJump);
             }));
+            var standInKilling = standIns?.KillsAsync(standInKills, RealAt, clock, cancellationToken) ?? Task.CompletedTask;
             var hqRecoveries = new ConcurrentQueue<double>();
             var hqFaulting = Task.WhenAll(hqFaults.Select(f => HqFaultAsync(hq, stores, f, RealAt, clock, hqRecoveries, cancellationToken)));
             var pricing = PricesAsync(hq, stores, RealAt, clock, published, probe, probesDown, cancellationToken);
@@ -159,10 +183,12 @@ internal sealed class FleetSimulation(SimulationSettings settings, TextWriter ou
 
             await faulting;
             await killing;
+            await standInKilling;
             await hqFaulting;
             await jumping;
             var settling = Stopwatch.StartNew();
-            var converged = await SimulationChecker.SettleAsync(output, hq.Log, stores, published, TimeSpan.FromMinutes(5), cancellationToken);
+            var converged = await SimulationChecker.SettleAsync(output, hq.Log, stores, published, TimeSpan.FromMinutes(5), cancellationToken)
+                & (standIns is null || await SimulationChecker.SettleAsync(output, hq.Log, standIns, TimeSpan.FromMinutes(5), cancellationToken));
             var settled = settling.Elapsed;
             await stop.CancelAsync();
             await sampling;
@@ -174,10 +200,18 @@ internal sealed class FleetSimulation(SimulationSettings settings, TextWriter ou
                 output.WriteLine($"  injected defect: {defect} (the checker must catch it)");
             }
 
-            var verdict = await SimulationChecker.CheckAsync(settings, hq.Log, stores, [.. acknowledged], published, [.. faults, .. kills, .. hqFaults, .. clocks],
+            if (standIns is not null)
+            {
+                await standIns.StopAsync();
+            }
+
+            var verdict = await SimulationChecker.CheckAsync(settings, hq, stores, standIns, [.. acknowledged], published, [.. faults, .. kills, .. damage, .. hqFaults, .. clocks, .. standInFaults],
                 (plans.Sum(p => p.Count), orderPlans.Sum(p => p.Count), countPlans.Sum(p => p.Count)), cancellationToken) with
             {
                 Kills = stores.Sum(s => s.Kills),
+                StandInProcesses = standIns?.Processes ?? 0,
+                StandInKills = standIns?.Kills ?? 0,
+                StandInCpuSeconds = standIns?.CpuSeconds,
                 KillRecoverySeconds = Percentiles([.. recoveries]),
                 HqRecoverySeconds = Percentiles([.. hqRecoveries]),
                 SalesStartedAgain = stores.Sum(s => s.Restarted),
@@ -201,6 +235,11 @@ internal sealed class FleetSimulation(SimulationSettings settings, TextWriter ou
         }
         finally
         {
+            if (standIns is not null)
+            {
+                await standIns.DisposeAsync();
+            }
+
             await TearDownAsync(stores, hq, settings, directory, passed, output);
         }
     }
@@ -236,6 +275,8 @@ internal sealed class FleetSimulation(SimulationSettings settings, TextWriter ou
     }
 
     private static string Zone(int store) => DailyCurve.Zones[store % DailyCurve.Zones.Count];
+
+    private static string Region(int store) => "r" + (store % Regions).ToString(CultureInfo.InvariantCulture);
 
     /// <summary>p50, p99 and max, as the benchmarks compute them; none for no samples.</summary>
     private static double[] Percentiles(IReadOnlyCollection<double> values) =>
@@ -464,7 +505,7 @@ internal sealed class FleetSimulation(SimulationSettings settings, TextWriter ou
     /// Kills a store's process with SIGKILL at each of its moments, keeps it down for the kill's length, starts it
     /// again on the same files, and times it from the kill until it is online with nothing waiting to go up.
     /// </summary>
-    private static async Task KillsAsync(SimulatedStore store, List<Fault> kills, Func<TimeSpan, TimeSpan> realAt, Stopwatch clock, ConcurrentQueue<double> recoveries, CancellationToken cancellationToken)
+    private async Task KillsAsync(SimulatedStore store, List<Fault> kills, IEventLog hqLog, Func<TimeSpan, TimeSpan> realAt, Stopwatch clock, ConcurrentQueue<double> recoveries, CancellationToken cancellationToken)
     {
         foreach (var kill in kills.OrderBy(k => k.Start))
         {
@@ -472,15 +513,24 @@ internal sealed class FleetSimulation(SimulationSettings settings, TextWriter ou
 
             var down = Stopwatch.StartNew();
             store.Faults.Begin();
-            await store.KillAsync();
-            await Task.Delay(realAt(kill.Duration), cancellationToken);
-            await store.StartProcessAsync(cancellationToken);
+            if (kill.Kind == FaultKind.DamagedRecord)
+            {
+                // A kill too: its recovery, the link's return included, is timed with the others.
+                await DamagedRecordFault.ApplyAsync(store, kill, hqLog, realAt, output, cancellationToken);
+            }
+            else
+            {
+                await store.KillAsync();
+                await Task.Delay(realAt(kill.Duration), cancellationToken);
+                await store.StartProcessAsync(cancellationToken);
+            }
+
             recoveries.Enqueue(await CaughtUpAsync(store, down, cancellationToken));
             store.Faults.End();
         }
     }
 
-    private async Task SampleAsync(SimulatedHq hq, List<SimulatedStore> stores, Stopwatch clock, ConcurrentQueue<FleetSample> samples, CancellationToken cancellationToken)
+    private async Task SampleAsync(SimulatedHq hq, List<SimulatedStore> stores, StandInFleet? standIns, Stopwatch clock, ConcurrentQueue<FleetSample> samples, CancellationToken cancellationToken)
     {
         var (cpu, at) = (hq.CpuSeconds ?? 0, clock.Elapsed);
         try
@@ -488,9 +538,10 @@ internal sealed class FleetSimulation(SimulationSettings settings, TextWriter ou
             while (!cancellationToken.IsCancellationRequested)
             {
                 var statuses = await Task.WhenAll(stores.Select(s => s.StatusAsync(cancellationToken)));
+                var others = standIns is null ? null : await standIns.StatusAsync(cancellationToken);
                 var (cpuNow, now) = (hq.CpuSeconds ?? 0, clock.Elapsed);
-                samples.Enqueue(new FleetSample(now.TotalSeconds * settings.Speed / 3600, statuses.Sum(s => s.UpBacklog),
-                    statuses.Count(s => s.State != ConnectivityState.Online), Process.GetCurrentProcess().WorkingSet64 / (1024.0 * 1024),
+                samples.Enqueue(new FleetSample(now.TotalSeconds * settings.Speed / 3600, statuses.Sum(s => s.UpBacklog) + (others?.UpBacklog ?? 0),
+                    statuses.Count(s => s.State != ConnectivityState.Online) + (others?.NotOnline ?? 0), Process.GetCurrentProcess().WorkingSet64 / (1024.0 * 1024),
                     hq.ResidentMiB ?? 0, now > at ? (cpuNow - cpu) / (now - at).TotalSeconds * 100 : 0));
                 (cpu, at) = (cpuNow, now);
                 await Task.Delay(TimeSpan.FromMilliseconds(500), cancellationToken);

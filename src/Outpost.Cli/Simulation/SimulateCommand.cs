@@ -21,6 +21,9 @@ internal static class SimulateCommand
         var clockFaults = new Option<bool>("--clock-faults") { Description = "Set some stores' clocks wrong: one in ten hours ahead or behind, one in twenty jumping back (stores in this process).", DefaultValueFactory = _ => true };
         var processStores = new Option<int>("--process-stores") { Description = "Stores that run as processes of their own (outpost store), killed with SIGKILL and started again.", DefaultValueFactory = _ => 2 };
         var kills = new Option<int>("--kills") { Description = "SIGKILLs over the span, spread over the process stores in turn.", DefaultValueFactory = _ => 6 };
+        var damaged = new Option<int?>("--damaged-records") { Description = "Records of the process stores' logs damaged on disk (a bit flipped in a sale HQ does not hold yet; default 1 when a store runs as a process)." };
+        var standIns = new Option<int>("--stand-ins") { Description = "Protocol-faithful stand-in stores beyond --stores (a log of their own and the real replication agent each, in processes of their own).", DefaultValueFactory = _ => 0 };
+        var standInKills = new Option<int?>("--stand-in-kills") { Description = "SIGKILLs of the stand-ins' processes over the span, in turn (default: one per process)." };
         var hours = new Option<double>("--hours") { Description = "Simulated hours.", DefaultValueFactory = _ => 2 };
         var seed = new Option<int>("--seed") { Description = "Seed of the sales, the price changes and the faults: the same seed replays the same schedule.", DefaultValueFactory = _ => 1 };
         var perDay = new Option<int>("--sales-per-day") { Description = "A store's sales in a whole day, spread over its local day.", DefaultValueFactory = _ => 600 };
@@ -34,7 +37,7 @@ internal static class SimulateCommand
         var secondsPerOfflineDay = new Option<double>("--seconds-per-offline-day") { Description = "Real seconds an offline day takes (--offline-days).", DefaultValueFactory = _ => 10 };
         var inject = new Option<string?>("--inject") { Description = "A defect to inject before the check, to see the checker catch it: lose-one-sale, double-one-sale or double-one-order." };
         var command = new Command("simulate", "Run a fleet of store servers and HQ under a seeded schedule of link faults, and check that nothing was lost or doubled and every store converged.");
-        foreach (var option in new Option[] { hq, hqNodes, hqKills, restarts, loseNode, clockFaults, stores, devices, processStores, kills, hours, seed, perDay, speed, report, data, inject, offlineDays, secondsPerOfflineDay })
+        foreach (var option in new Option[] { hq, hqNodes, hqKills, restarts, loseNode, clockFaults, stores, devices, processStores, kills, damaged, standIns, standInKills, hours, seed, perDay, speed, report, data, inject, offlineDays, secondsPerOfflineDay })
         {
             command.Options.Add(option);
         }
@@ -53,6 +56,9 @@ internal static class SimulateCommand
                 DevicesPerStore = result.GetValue(devices),
                 ProcessStores = result.GetValue(processStores),
                 Kills = result.GetValue(kills),
+                DamagedRecords = result.GetValue(damaged) ?? (result.GetValue(processStores) > 0 ? 1 : 0),
+                StandIns = result.GetValue(standIns),
+                StandInKills = result.GetValue(standInKills) ?? (result.GetValue(standIns) + StandInFleet.PerProcess - 1) / StandInFleet.PerProcess,
                 Hours = result.GetValue(hours),
                 Seed = result.GetValue(seed),
                 SalesPerDay = result.GetValue(perDay),
@@ -60,9 +66,10 @@ internal static class SimulateCommand
                 DataDirectory = result.GetValue(data)?.FullName,
                 Inject = result.GetValue(inject),
             };
-            if (settings.Stores < 1 || settings.DevicesPerStore < 1 || settings.Hours <= 0 || settings.SalesPerDay < 1 || settings.SecondsPerHour <= 0 || settings.ProcessStores < 0 || settings.Kills < 0)
+            if (settings.Stores < 1 || settings.DevicesPerStore < 1 || settings.Hours <= 0 || settings.SalesPerDay < 1 || settings.SecondsPerHour <= 0 || settings.ProcessStores < 0 || settings.Kills < 0
+                || settings.DamagedRecords < 0 || settings.DamagedRecords > 0 && settings.ProcessStores == 0 || settings.StandIns is < 0 or > 100_000 || settings.StandInKills < 0)
             {
-                output.WriteLine("--stores, --devices-per-store and --sales-per-day must be at least 1; --hours and --seconds-per-hour more than 0; --process-stores and --kills 0 or more.");
+                output.WriteLine("--stores, --devices-per-store and --sales-per-day must be at least 1; --hours and --seconds-per-hour more than 0; --process-stores, --kills, --damaged-records, --stand-ins (at most 100,000) and --stand-in-kills 0 or more (damaged records need a process store).");
                 return 2;
             }
 
@@ -124,6 +131,14 @@ internal static class SimulateCommand
             output.WriteLine("VERDICT: PASSED");
             return 0;
         });
+        // A process of stand-in stores, started by the simulation itself; not for people.
+        var plan = new Option<string>("--plan") { Required = true };
+        var urls = new Option<string>("--urls") { Required = true };
+        var standInsCommand = new Command("stand-ins", "Internal: a process of the simulation's stand-in stores.") { Hidden = true };
+        standInsCommand.Options.Add(plan);
+        standInsCommand.Options.Add(urls);
+        standInsCommand.SetAction(async (result, cancellationToken) => await StandInHost.RunAsync(output, result.GetValue(plan)!, result.GetValue(urls)!, cancellationToken));
+        command.Subcommands.Add(standInsCommand);
         return command;
     }
 
@@ -157,9 +172,19 @@ internal static class SimulateCommand
         var text = new StringBuilder();
         text.AppendLine(CultureInfo.InvariantCulture, $"  sales: planned {v.Planned:N0}, acknowledged to tills {v.Acknowledged:N0}, failed at a device {v.FailedAtDevice}, stored at HQ {v.StoredAtHq:N0}");
         text.AppendLine(CultureInfo.InvariantCulture, $"  lost: {v.Lost} (at HQ {v.LostAtHq}, at the store {v.LostAtStore})   applied twice: {v.Doubled}   must both be 0");
+        if (v.DamagedPlanned > 0)
+        {
+            text.AppendLine(CultureInfo.InvariantCulture, $"  damaged on disk: {v.DamagedRecords} of {v.DamagedPlanned} sale record(s) (apart from lost: the disk lost them); at HQ {v.DamagedAtHq}, not reported by their store {v.DamagedUnreported} (must both be 0)");
+        }
+
         text.AppendLine(CultureInfo.InvariantCulture, $"  kiosk orders: planned {v.OrdersPlanned:N0}, confirmed {v.OrdersAcknowledged:N0}, at HQ {v.OrdersAtHq:N0}; lost {v.OrdersLost}, placed twice {v.OrdersDoubled} (must both be 0)");
         text.AppendLine(CultureInfo.InvariantCulture, $"  stock counts: planned {v.StockCountsPlanned:N0}, acknowledged {v.StockCountsAcknowledged:N0}, lost {v.StockCountsLost}; devices' heartbeats at HQ {v.Heartbeats:N0}");
-        text.AppendLine(CultureInfo.InvariantCulture, $"  converged both ways, with the prices HQ set for them: {v.Converged} of {v.Stores} stores");
+        if (v.StandIns > 0)
+        {
+            text.AppendLine(CultureInfo.InvariantCulture, $"  stand-in stores (their sales are in the figures above): {v.StandIns:N0} in {v.StandInProcesses} process(es), {v.StandInKills} SIGKILLs of those processes (each crashing every store in it), their CPU {v.StandInCpuSeconds:F0} s");
+        }
+
+        text.AppendLine(CultureInfo.InvariantCulture, $"  converged both ways, with the prices HQ set for them: {v.Converged:N0} of {v.Stores + v.StandIns:N0} stores");
         foreach (var line in v.NotConverged.Take(10))
         {
             text.AppendLine(CultureInfo.InvariantCulture, $"    not converged: {line}");
@@ -204,4 +229,6 @@ internal static class SimulateCommand
 [JsonSourceGenerationOptions(WriteIndented = true, PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]
 [JsonSerializable(typeof(SimulationVerdict))]
 [JsonSerializable(typeof(OfflineVerdict))]
+[JsonSerializable(typeof(StandInPlan))]
+[JsonSerializable(typeof(StandInStatus))]
 internal sealed partial class SimulationJsonContext : JsonSerializerContext;

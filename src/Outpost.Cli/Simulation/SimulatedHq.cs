@@ -116,6 +116,21 @@ internal sealed class SimulatedHq : IAsyncDisposable
     /// <summary>An admin client for node <paramref name="n"/>.</summary>
     public HttpClient AdminOf(int n) => _admins[n];
 
+    /// <summary>What HQ's fleet view shows as the store's last error or problem (from the first node that runs), or null.</summary>
+    public async Task<string?> FleetErrorAsync(string storeId, CancellationToken cancellationToken)
+    {
+        var fleet = await AdminOf(Route(0) ?? 0).GetFromJsonAsync<System.Text.Json.JsonElement>("/admin/fleet", cancellationToken);
+        foreach (var store in fleet.EnumerateArray())
+        {
+            if (store.GetProperty("storeId").GetString() == storeId)
+            {
+                return store.TryGetProperty("error", out var error) && error.ValueKind == System.Text.Json.JsonValueKind.String ? error.GetString() : null;
+            }
+        }
+
+        return null;
+    }
+
     /// <summary>Registers a store (through the admin API of the first node that runs) and returns its secret.</summary>
     public async Task<string> RegisterAsync(string storeId, string region, CancellationToken cancellationToken)
     {

@@ -108,6 +108,12 @@ internal sealed class SimulatedStore : IAsyncDisposable
     /// <summary>Sales a till started again from a new basket after its store lost the basket in a crash.</summary>
     public int Restarted;
 
+    /// <summary>The records of its log the simulation damaged on disk (<see cref="FaultKind.DamagedRecord"/>).</summary>
+    public ConcurrentQueue<DamagedSale> Damaged { get; } = new();
+
+    /// <summary>Its log file.</summary>
+    public string LogPath => _logPath;
+
     private int _acknowledged;
     private long _lastAcknowledged;
 
@@ -223,7 +229,8 @@ internal sealed class SimulatedStore : IAsyncDisposable
                 var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync(cancellationToken)).RootElement;
                 return new ConnectivityStatus(Enum.Parse<ConnectivityState>(json.GetProperty("state").GetString()!, ignoreCase: true), json.GetProperty("since").GetDateTimeOffset(),
                     json.TryGetProperty("lastError", out var error) && error.ValueKind == JsonValueKind.String ? error.GetString() : null,
-                    json.GetProperty("upBacklog").GetInt64(), json.GetProperty("downLag").GetInt64(), null, null);
+                    json.GetProperty("upBacklog").GetInt64(), json.GetProperty("downLag").GetInt64(), null, null,
+                    json.TryGetProperty("notSent", out var notSent) ? notSent.GetInt32() : 0, json.TryGetProperty("lastNotSent", out var last) ? last.GetInt64() : 0);
             }
         }
         catch (Exception ex) when (ex is HttpRequestException || ex is TaskCanceledException && !cancellationToken.IsCancellationRequested)

@@ -107,9 +107,10 @@ internal static class SimulationChecker
         }
     }
 
-    public static async Task<SimulationVerdict> CheckAsync(SimulationSettings settings, IEventLog hqLog, IReadOnlyList<SimulatedStore> stores,
+    public static async Task<SimulationVerdict> CheckAsync(SimulationSettings settings, SimulatedHq hq, IReadOnlyList<SimulatedStore> stores, StandInFleet? standIns,
         IReadOnlyList<(string Store, string SaleId)> acknowledged, IReadOnlyList<PricePublished> published, IReadOnlyList<Fault> faults, (int Sales, int Orders, int Counts) planned, CancellationToken cancellationToken)
     {
+        var hqLog = hq.Log;
 
         // Every sale HQ holds, by sale id; and what each store's origin sent, for the recount.
         var atHq = new Dictionary<string, int>(StringComparer.Ordinal);
@@ -127,12 +128,20 @@ internal static class SimulationChecker
             recount[e.Origin.Node.Value] = (before.Sales + 1, before.Total + total);
         }
 
-        // Each store's price answers first: reading a store's log below stops a store that runs as a process.
+        // Each store's price answers first, and what a store with a damaged record says of it: reading a store's log below
+        // stops a store that runs as a process.
         var wrong = stores.ToDictionary(s => s.Id, _ => new List<string>(), StringComparer.Ordinal);
+        var damagedUnreported = 0;
         foreach (var store in stores)
         {
             wrong[store.Id].AddRange(await WrongPricesAsync(published, store, cancellationToken));
+            if (!store.Damaged.IsEmpty)
+            {
+                damagedUnreported += await UnreportedDamageAsync(hq, store, cancellationToken);
+            }
         }
+
+        var damaged = stores.SelectMany(s => s.Damaged).Select(d => d.SaleId).ToHashSet(StringComparer.Ordinal);
 
         // Every order HQ holds, by order id (an order's id is unique across the fleet).
         var ordersAtHq = await CountByKeyAsync(hqLog, OrderEvents.OrdersTopic, OrderEvents.OrderPlaced, cancellationToken);
@@ -142,7 +151,8 @@ internal static class SimulationChecker
         foreach (var store in stores)
         {
             var log = await store.LogAsync();
-            await foreach (var e in log.EnumerateAsync(Sales, pageSize: 5000, cancellationToken: cancellationToken))
+            // A damaged record is stepped over (and its sale is one the simulation damaged, or the check below finds it lost).
+            await foreach (var e in log.EnumerateAsync(Sales, pageSize: 5000, stepOver: static (_, _) => ValueTask.CompletedTask, cancellationToken: cancellationToken))
             {
                 if (e.Type == CheckoutEvents.SaleCompleted)
                 {
@@ -161,15 +171,17 @@ internal static class SimulationChecker
             orders.Doubled += ordersHere.Values.Sum(n => n - 1) + Math.Max(0, ordersHere.Count - confirmed.Count - store.OrdersGivenUp);
             countsAtStores += (await CountByKeyAsync(log, InventoryEvents.StockTopic, InventoryEvents.StockCounted, cancellationToken)).Values.Sum();
 
-            if (await DivergenceAsync(hqLog, store, log, cancellationToken) is { } divergence)
+            if (await DivergenceAsync(hqLog, store.Id, store.Region, store.Damaged.Count, log, cancellationToken) is { } divergence)
             {
                 wrong[store.Id].Add(divergence);
             }
         }
 
-        var lostAtHq = acknowledged.Count(a => !atHq.ContainsKey(a.SaleId));
-        var lostAtStore = acknowledged.Count(a => !atStores.Contains(a.SaleId));
-        var doubled = atHq.Values.Sum(n => n - 1);
+        // A sale whose record the simulation damaged is the disk's loss, counted apart; it must never reach HQ.
+        var others = standIns is null ? new StandInsChecked() : await CheckStandInsAsync(settings, hqLog, standIns, atHq, wrong, cancellationToken);
+        var lostAtHq = acknowledged.Count(a => !atHq.ContainsKey(a.SaleId) && !damaged.Contains(a.SaleId)) + others.LostAtHq;
+        var lostAtStore = acknowledged.Count(a => !atStores.Contains(a.SaleId) && !damaged.Contains(a.SaleId));
+        var doubled = atHq.Values.Sum(n => n - 1) + others.DoubledAtStore;
 
         // Convergence: the event logs agree both ways, and each store answers the price HQ set for it.
         var notConverged = wrong.Where(w => w.Value.Count > 0).Select(w => $"{w.Key}: {string.Join("; ", w.Value)}").Order(StringComparer.Ordinal).ToList();
@@ -194,9 +206,14 @@ internal static class SimulationChecker
             HqNodes = settings.HqNodes,
             DevicesPerStore = settings.DevicesPerStore,
             SimulatedHours = settings.Hours,
-            Planned = planned.Sales,
-            Acknowledged = acknowledged.Count,
+            StandIns = settings.StandIns,
+            Planned = planned.Sales + others.Planned,
+            Acknowledged = acknowledged.Count + others.Acknowledged,
             FailedAtDevice = stores.Sum(s => s.FailedAtDevice + s.OrdersGivenUp + s.CountsGivenUp),
+            DamagedPlanned = settings.DamagedRecords,
+            DamagedRecords = damaged.Count,
+            DamagedAtHq = damaged.Count(atHq.ContainsKey),
+            DamagedUnreported = damagedUnreported,
             OrdersPlanned = planned.Orders,
             OrdersAcknowledged = orders.Acknowledged,
             OrdersAtHq = ordersAtHq.Values.Sum(),
@@ -211,7 +228,7 @@ internal static class SimulationChecker
             LostAtHq = lostAtHq,
             LostAtStore = lostAtStore,
             Doubled = doubled,
-            Converged = stores.Count - notConverged.Count,
+            Converged = stores.Count + settings.StandIns - notConverged.Count,
             NotConverged = notConverged,
             ReadModelMismatches = modelMismatches,
             PricesPublished = published.Count,
@@ -256,12 +273,25 @@ internal static class SimulationChecker
 
         if (!store.Killable)
         {
-            return await DivergenceAsync(hqLog, store, await store.LogAsync(), cancellationToken);
+            return await DivergenceAsync(hqLog, store.Id, store.Region, store.Damaged.Count, await store.LogAsync(), cancellationToken);
         }
 
         // A store in a process of its own is asked over its API (its log is read once it is stopped, for the verdict).
         var wrong = await WrongPricesAsync(published, store, cancellationToken);
         return status.UpBacklog == 0 && wrong.Count == 0 ? null : $"up backlog {status.UpBacklog}; {string.Join("; ", wrong)}";
+    }
+
+    /// <summary>
+    /// How many of the store's damaged records it does not report: its status (the back office's) must count each one the
+    /// up link stepped over, and HQ's fleet view must show the store's report of them.
+    /// </summary>
+    private static async Task<int> UnreportedDamageAsync(SimulatedHq hq, SimulatedStore store, CancellationToken cancellationToken)
+    {
+        var status = await store.StatusAsync(cancellationToken);
+        var fleet = await hq.FleetErrorAsync(store.Id, cancellationToken);
+        var reported = status.NotSent == store.Damaged.Count && status.LastNotSent == store.Damaged.Max(d => d.Seq)
+            && fleet?.Contains($"event {status.LastNotSent}", StringComparison.Ordinal) == true;
+        return reported ? 0 : store.Damaged.Count;
     }
 
     /// <summary>The changed products whose price the store answers differently from what HQ set for it.</summary>
@@ -296,13 +326,14 @@ internal static class SimulationChecker
     /// How a store's log and HQ's differ, or null: HQ holds as many of its sales, payments and receipts as it does;
     /// it holds each key's latest price, promotion and setting that HQ holds for its scopes.
     /// </summary>
-    private static async Task<string?> DivergenceAsync(IEventLog hqLog, SimulatedStore store, IEventLog storeLog, CancellationToken cancellationToken)
+    private static async Task<string?> DivergenceAsync(IEventLog hqLog, string storeId, string region, int damagedSales, IEventLog storeLog, CancellationToken cancellationToken)
     {
         var differences = new List<string>();
         foreach (var topic in UpChecked)
         {
-            var atHq = await hqLog.CountAsync(0, new ReadFilter { Topics = [topic], Scopes = [Scope.Store(store.Id)] }, cancellationToken);
-            var here = await storeLog.CountAsync(0, ReadFilter.ForTopics(topic), cancellationToken);
+            var atHq = await hqLog.CountAsync(0, new ReadFilter { Topics = [topic], Scopes = [Scope.Store(storeId)] }, cancellationToken);
+            // A record damaged on disk is counted here (counting reads no contents) and never sent.
+            var here = await storeLog.CountAsync(0, ReadFilter.ForTopics(topic), cancellationToken) - (topic == CheckoutEvents.SalesTopic ? damagedSales : 0);
             if (atHq != here)
             {
                 differences.Add($"{topic} here {here}, at HQ {atHq}");
@@ -313,7 +344,7 @@ internal static class SimulationChecker
         // at its own retention run. What must agree is the latest event of every key.
         foreach (var topic in DownChecked)
         {
-            var atHq = await LatestByKeyAsync(hqLog, new ReadFilter { Topics = [topic], Scopes = [Scope.All, Scope.Region(store.Region), Scope.Store(store.Id)] }, cancellationToken);
+            var atHq = await LatestByKeyAsync(hqLog, new ReadFilter { Topics = [topic], Scopes = [Scope.All, Scope.Region(region), Scope.Store(storeId)] }, cancellationToken);
             var here = await LatestByKeyAsync(storeLog, ReadFilter.ForTopics(topic), cancellationToken);
             var differing = atHq.Count(p => !here.TryGetValue(p.Key, out var mine) || mine != p.Value) + here.Keys.Count(k => !atHq.ContainsKey(k));
             if (differing > 0)
@@ -354,6 +385,126 @@ internal static class SimulationChecker
         }
 
         return counts;
+    }
+
+    /// <summary>
+    /// Waits (at most <paramref name="timeout"/>) until every stand-in has made its planned sales, is online, has nothing
+    /// waiting to go up, has received everything HQ has for it, and HQ holds every sale in its log.
+    /// </summary>
+    public static async Task<bool> SettleAsync(TextWriter output, IEventLog hqLog, StandInFleet standIns, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var waited = Stopwatch.StartNew();
+        var told = TimeSpan.FromSeconds(30);
+        while (true)
+        {
+            // Their status first (cheap); then the data, since a status can be a moment stale: a request swallowed by a
+            // blackhole leaves the last report standing (online, nothing waiting) until the agent's request timeout.
+            var status = await standIns.StatusAsync(cancellationToken);
+            var behind = status.Settled ? await StandInsBehindAsync(hqLog, standIns, cancellationToken) : null;
+            if (status.Settled && behind is null)
+            {
+                return true;
+            }
+
+            if (waited.Elapsed > timeout)
+            {
+                return false;
+            }
+
+            if (waited.Elapsed > told)
+            {
+                output.WriteLine($"    stand-ins still settling after {waited.Elapsed.TotalSeconds:F0} s: {status.Appended} of {status.Planned} sales made, {status.NotOnline} not online, up backlog {status.UpBacklog}, down lag {status.DownLag}; {behind ?? string.Join("; ", status.Unsettled)}");
+                told += TimeSpan.FromSeconds(30);
+            }
+
+            await Task.Delay(500, cancellationToken);
+        }
+    }
+
+    /// <summary>
+    /// The first stand-in whose completed sales HQ does not all hold yet, read from its log file while its process runs
+    /// (read only: SQLite's WAL lets a reader in beside the writer), or null when HQ holds every one.
+    /// </summary>
+    private static async Task<string?> StandInsBehindAsync(IEventLog hqLog, StandInFleet standIns, CancellationToken cancellationToken)
+    {
+        foreach (var spec in standIns.Stores)
+        {
+            long here;
+            await using (var connection = new Microsoft.Data.Sqlite.SqliteConnection(new Microsoft.Data.Sqlite.SqliteConnectionStringBuilder
+            {
+                DataSource = StandInStore.LogPath(standIns.Directory, spec.Id),
+                Mode = Microsoft.Data.Sqlite.SqliteOpenMode.ReadOnly,
+                Pooling = false,
+            }.ToString()))
+            {
+                await connection.OpenAsync(cancellationToken);
+                await using var count = connection.CreateCommand();
+                count.CommandText = "SELECT count(*) FROM events WHERE topic = $topic AND type = $type";
+                count.Parameters.AddWithValue("$topic", CheckoutEvents.SalesTopic);
+                count.Parameters.AddWithValue("$type", CheckoutEvents.SaleCompleted);
+                here = (long)(await count.ExecuteScalarAsync(cancellationToken))!;
+            }
+
+            var atHq = await hqLog.CountAsync(0, new ReadFilter { Topics = [CheckoutEvents.SalesTopic], Types = [CheckoutEvents.SaleCompleted], Scopes = [Scope.Store(spec.Id)] }, cancellationToken);
+            if (atHq < here)
+            {
+                return $"{spec.Id}: {here} sales here, {atHq} at HQ";
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>
+    /// Each stand-in's log, opened as the last SIGKILL left it: every sale in it (acknowledged to its till) must be at HQ
+    /// once (copies are counted with HQ's, by sale id), it must hold every sale its schedule planned, and it must agree
+    /// with HQ both ways (<see cref="DivergenceAsync"/>).
+    /// </summary>
+    private static async Task<StandInsChecked> CheckStandInsAsync(SimulationSettings settings, IEventLog hqLog, StandInFleet standIns, Dictionary<string, int> atHq,
+        Dictionary<string, List<string>> wrong, CancellationToken cancellationToken)
+    {
+        var result = new StandInsChecked();
+        foreach (var spec in standIns.Stores)
+        {
+            result.Planned += DailyCurve.SaleTimes(settings.Seed, spec.Index, spec.Zone, SimulationSettings.Start, settings.Span, settings.SalesPerDay).Count;
+            await using var log = Outpost.Core.Log.Sqlite.SqliteEventLog.Open(new LogOptions
+            {
+                Path = StandInStore.LogPath(standIns.Directory, spec.Id),
+                NodeId = spec.Id,
+                Topics = Outpost.Retail.RetailTopics.Catalog,
+            });
+            var sales = new HashSet<string>(StringComparer.Ordinal);
+            var twice = 0;
+            await foreach (var e in log.EnumerateAsync(Sales, pageSize: 5000, cancellationToken: cancellationToken))
+            {
+                if (e.Type == CheckoutEvents.SaleCompleted && !sales.Add(e.Key))
+                {
+                    twice++;
+                }
+            }
+
+            result.Acknowledged += sales.Count;
+            result.LostAtHq += sales.Count(s => !atHq.ContainsKey(s));
+            result.DoubledAtStore += twice;
+            if (await DivergenceAsync(hqLog, spec.Id, spec.Region, 0, log, cancellationToken) is { } divergence)
+            {
+                wrong[spec.Id] = [divergence];
+            }
+        }
+
+        return result;
+    }
+
+    /// <summary>The stand-ins as the checker finds them.</summary>
+    private sealed class StandInsChecked
+    {
+        public int Planned { get; set; }
+
+        public int Acknowledged { get; set; }
+
+        public int LostAtHq { get; set; }
+
+        public int DoubledAtStore { get; set; }
     }
 
     /// <summary>The kiosks' orders as the checker finds them.</summary>

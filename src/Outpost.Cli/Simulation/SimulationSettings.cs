@@ -26,6 +26,15 @@ internal sealed record SimulationSettings
     /// <summary>SIGKILLs over the span, spread over the <see cref="ProcessStores"/> in turn.</summary>
     public int Kills { get; init; } = 6;
 
+    /// <summary>Records damaged on disk in the process stores' logs (<see cref="FaultKind.DamagedRecord"/>).</summary>
+    public int DamagedRecords { get; init; } = 1;
+
+    /// <summary>Protocol-faithful stand-in stores beyond <see cref="Stores"/> (<see cref="StandInStore"/>), in processes of their own.</summary>
+    public int StandIns { get; init; }
+
+    /// <summary>SIGKILLs of the stand-ins' processes over the span (each takes every store in it down at once).</summary>
+    public int StandInKills { get; init; }
+
     /// <summary>SIGKILLs of HQ nodes over the span (HQ on PostgreSQL, whose nodes run as processes of their own).</summary>
     public int HqKills { get; init; }
 
@@ -66,5 +75,5 @@ internal sealed record SimulationSettings
 
     /// <summary>The command that runs this configuration again.</summary>
     public string Command => string.Create(CultureInfo.InvariantCulture,
-        $"outpost simulate{(Hq == "sqlite" ? "" : $" --hq {Hq} --hq-nodes {HqNodes} --hq-kills {HqKills} --postgres-restarts {PostgresRestarts} --lose-node {(LoseNode ? "true" : "false")}")} --stores {Stores} --devices-per-store {DevicesPerStore} --process-stores {ProcessStores} --kills {Kills} --hours {Hours} --sales-per-day {SalesPerDay} --seconds-per-hour {SecondsPerHour} --seed {Seed}{(ClockFaults ? "" : " --clock-faults false")}{(Inject is null ? "" : " --inject " + Inject)}");
+        $"outpost simulate{(Hq == "sqlite" ? "" : $" --hq {Hq} --hq-nodes {HqNodes} --hq-kills {HqKills} --postgres-restarts {PostgresRestarts} --lose-node {(LoseNode ? "true" : "false")}")} --stores {Stores} --devices-per-store {DevicesPerStore} --process-stores {ProcessStores} --kills {Kills}{(DamagedRecords == Math.Min(1, ProcessStores) ? "" : $" --damaged-records {DamagedRecords}")}{(StandIns == 0 ? "" : $" --stand-ins {StandIns} --stand-in-kills {StandInKills}")} --hours {Hours} --sales-per-day {SalesPerDay} --seconds-per-hour {SecondsPerHour} --seed {Seed}{(ClockFaults ? "" : " --clock-faults false")}{(Inject is null ? "" : " --inject " + Inject)}");
 }

@@ -41,6 +41,18 @@ internal sealed record SimulationVerdict
     /// <summary>Extra copies of a sale at HQ: must be 0.</summary>
     public int Doubled { get; init; }
 
+    /// <summary>Records of process stores' logs the schedule asked to damage on disk (<see cref="FaultKind.DamagedRecord"/>).</summary>
+    public int DamagedPlanned { get; init; }
+
+    /// <summary>Records damaged: each a sale HQ did not hold yet, acknowledged to its till. They are apart from <see cref="Lost"/>: the disk lost them.</summary>
+    public int DamagedRecords { get; init; }
+
+    /// <summary>Damaged sales found at HQ: must be 0 (a damaged record is never replicated).</summary>
+    public int DamagedAtHq { get; init; }
+
+    /// <summary>Damaged records their store did not report, on its own status or on HQ's fleet view: must be 0.</summary>
+    public int DamagedUnreported { get; init; }
+
     /// <summary>Kiosk orders the schedule asked for.</summary>
     public int OrdersPlanned { get; init; }
 
@@ -80,6 +92,17 @@ internal sealed record SimulationVerdict
 
     /// <summary>Faults injected, by kind.</summary>
     public IReadOnlyDictionary<string, int> Faults { get; init; } = new Dictionary<string, int>();
+
+    /// <summary>Protocol-faithful stand-in stores beyond the real store servers (<see cref="StandInStore"/>), apart from <see cref="Stores"/> (the real store servers); their sales are in the sales figures, their convergence in <see cref="Converged"/>.</summary>
+    public int StandIns { get; init; }
+
+    public int StandInProcesses { get; init; }
+
+    /// <summary>SIGKILLs of stand-in processes (each crashes every store in it at once).</summary>
+    public int StandInKills { get; init; }
+
+    /// <summary>CPU of the stand-ins' processes over all their lives.</summary>
+    public double? StandInCpuSeconds { get; init; }
 
     /// <summary>SIGKILLs of store processes.</summary>
     public int Kills { get; init; }
@@ -135,8 +158,8 @@ internal sealed record SimulationVerdict
 
     public IReadOnlyList<FleetSample> Samples { get; init; } = [];
 
-    public bool Passed => Lost == 0 && Doubled == 0 && OrdersLost == 0 && OrdersDoubled == 0 && StockCountsLost == 0 && FailedAtDevice == 0 && Converged == Stores
+    public bool Passed => Lost == 0 && Doubled == 0 && DamagedRecords == DamagedPlanned && DamagedAtHq == 0 && DamagedUnreported == 0 && OrdersLost == 0 && OrdersDoubled == 0 && StockCountsLost == 0 && FailedAtDevice == 0 && Converged == Stores + StandIns
         && ReadModelMismatches.Count == 0 && Acknowledged == Planned && OrdersAcknowledged == OrdersPlanned && StockCountsAcknowledged == StockCountsPlanned;
 
-    public double StoreDays => Stores * SimulatedHours / 24;
+    public double StoreDays => (Stores + StandIns) * SimulatedHours / 24;
 }

@@ -143,7 +143,7 @@ public sealed partial class ConsumerRunner
     private async Task<int> StepAsync(CancellationToken cancellationToken)
     {
         await EnsureStartedAsync(cancellationToken);
-        var page = await _log.ReadAsync(_position, _consumer.Filter, _options.BatchSize, cancellationToken);
+        var page = await _log.ReadPastDamageAsync(_position, _consumer.Filter, _options.BatchSize, (ex, seq) => ParkDamagedAsync(ex, seq, cancellationToken), cancellationToken);
         if (page.Events.Count == 0)
         {
             if (page.ScannedTo - _persisted >= SkipPersistInterval)
@@ -227,6 +227,21 @@ public sealed partial class ConsumerRunner
                 return;
             }
         }
+    }
+
+    /// <summary>
+    /// A damaged record in the consumer's way (it fails its checksum, so the log never serves it): parked as a dead letter,
+    /// its topic and type unknown, so the read model goes on after it and the damage is on record where an operator looks.
+    /// </summary>
+    private async ValueTask ParkDamagedAsync(LogCorruptionException damage, long seq, CancellationToken cancellationToken)
+    {
+        await using var park = await BeginAsync(cancellationToken);
+        await park.ParkAsync(new DeadLetter(_consumer.Name, seq, DeadLetter.DamagedRecord, DeadLetter.DamagedRecord, 1, damage.Message, _time.GetUtcNow()), cancellationToken);
+        await park.SetCursorAsync(_cursor, CursorKind.Consumer, seq, cancellationToken);
+        await park.CommitAsync(cancellationToken);
+        Interlocked.Increment(ref _parked);
+        CoreMetrics.DeadLettered.Add(1, new KeyValuePair<string, object?>("consumer", _consumer.Name));
+        Log.Parked(_logger, damage, _consumer.Name, seq, 1);
     }
 
     /// <summary>

@@ -17,7 +17,7 @@ public static class CoreMetrics
     public static readonly Histogram<int> CommitSize = Meter.CreateHistogram<int>("outpost.log.commit.size", "{event}", "Events written per transaction by the group commit.");
 
     /// <summary>Corrupt records met by reads.</summary>
-    public static readonly Counter<long> CorruptRecords = Meter.CreateCounter<long>("outpost.log.corrupt_records", "{record}", "Records that failed their checksum or could not be read; never served.");
+    public static readonly Counter<long> CorruptRecords = Meter.CreateCounter<long>("outpost.log.corrupt_records", "{record}", "Records that failed their checksum or could not be read, each counted once per process; never served.");
 
     /// <summary>Events parked in dead letters.</summary>
     public static readonly Counter<long> DeadLettered = Meter.CreateCounter<long>("outpost.log.dead_lettered", "{event}", "Events a consumer parked after its attempts ran out.");

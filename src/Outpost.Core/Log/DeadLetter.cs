@@ -8,7 +8,11 @@ namespace Outpost.Core.Log;
 /// <param name="Attempts">How many times it was tried.</param>
 /// <param name="Error">The last error.</param>
 /// <param name="ParkedAt">When it was parked.</param>
-public sealed record DeadLetter(string Consumer, long Seq, string Topic, string Type, int Attempts, string Error, DateTimeOffset ParkedAt);
+public sealed record DeadLetter(string Consumer, long Seq, string Topic, string Type, int Attempts, string Error, DateTimeOffset ParkedAt)
+{
+    /// <summary>The topic and type of a parked record that was damaged on disk: unknown, since the log never serves it.</summary>
+    public const string DamagedRecord = "(damaged record)";
+}
 
 /// <summary>How many events are parked, and the most recently parked of them, newest first.</summary>
 /// <param name="Total">Every parked event.</param>

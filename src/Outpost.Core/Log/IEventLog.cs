@@ -25,7 +25,7 @@ public interface IEventLog : IAsyncDisposable
     /// <summary>The last committed sequence (0 for an empty log).</summary>
     long Head { get; }
 
-    /// <summary>How many corrupt records reads have met since the log was opened: a health signal.</summary>
+    /// <summary>How many damaged records reads have met since the log was opened, each counted once however often it is met: a health signal.</summary>
     long CorruptRecordsSeen { get; }
 
     /// <summary>

@@ -32,8 +32,8 @@ public static class DeployApi
         group.MapGet("/settings", (LiveSettings live) => TypedResults.Ok(new LiveSettingsResponse(live.Version, live.Current))).Roles(Agent, BackOffice);
         group.MapPut("/settings", ApplySettings).Roles(Agent);
         group.MapGet("/health", (IEventLog log, IStorageHealth storage, StoreOptions options, ProcessStart start, ConnectivityMonitor link) =>
-            TypedResults.Ok(new StoreHealthResponse(RunningVersion, start.At, log.CorruptRecordsSeen == 0, options.Sync.Central is null ? null : link.Current,
-                DataVersion(options), storage.Problem))).Roles(Agent, BackOffice);
+            TypedResults.Ok(new StoreHealthResponse(RunningVersion, start.At, storage.Problem is null, options.Sync.Central is null ? null : link.Current,
+                DataVersion(options), storage.Problem, log.CorruptRecordsSeen))).Roles(Agent, BackOffice);
         return app;
     }
 

@@ -130,7 +130,8 @@ public sealed partial class StoreFeed(IEventLog log, StoreServices services, ILo
         {
             try
             {
-                var page = await log.ReadAsync(after, Topics, 256, stoppingToken);
+                // A damaged record is reported by the log (health, metric) and, by the read models, parked; the feed steps over it.
+                var page = await log.ReadPastDamageAsync(after, Topics, 256, static (_, _) => ValueTask.CompletedTask, stoppingToken);
                 if (page.ScannedTo > after)
                 {
                     await services.Retail.CatchUpToAsync(page.ScannedTo, stoppingToken);

@@ -7,7 +7,8 @@ async function connectivity() {
   $("state").textContent = c.state; $("state").dataset.state = c.state;
   $("since").textContent = "since " + new Date(c.since).toLocaleString();
   $("backlog").textContent = c.upBacklog ?? "–"; $("lag").textContent = c.downLag ?? "–";
-  $("last-error").textContent = c.lastError ? "Last error: " + c.lastError : "";
+  $("last-error").textContent = [c.notSent ? `${c.notSent} damaged record(s) of the log not sent to HQ (the latest: event ${c.lastNotSent})` : "",
+    c.lastError ? "Last error: " + c.lastError : ""].filter(Boolean).join(" · ");
 }
 async function devices() {
   const list = await attempt(() => api("/api/devices"));

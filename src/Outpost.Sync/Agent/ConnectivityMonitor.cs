@@ -18,6 +18,8 @@ public sealed class ConnectivityMonitor
     private readonly string?[] _errors = ["not connected yet", "not connected yet"];
     private readonly DateTimeOffset?[] _lastSuccess = new DateTimeOffset?[2];
     private ConnectivityStatus _current;
+    private int _notSent;
+    private long _lastNotSent;
 
     /// <summary>Creates a monitor; a store starts offline until HQ first answers.</summary>
     public ConnectivityMonitor(TimeProvider time)
@@ -64,6 +66,16 @@ public sealed class ConnectivityMonitor
         }
     }
 
+    /// <summary>Records the damaged records the up link has stepped over so far (each once), shown with the status from now on.</summary>
+    public void ReportNotSent(int count, long last)
+    {
+        lock (_gate)
+        {
+            (_notSent, _lastNotSent) = (count, last);
+            _current = _current with { NotSent = count, LastNotSent = last };
+        }
+    }
+
     private ConnectivityStatus Recompute(long upBacklog, long downLag, out bool changed)
     {
         // Each link's last outcome decides: both failing is offline, one failing is degraded.
@@ -76,7 +88,7 @@ public sealed class ConnectivityMonitor
         };
         changed = state != _current.State;
         var since = changed ? _time.GetUtcNow() : _current.Since;
-        _current = new ConnectivityStatus(state, since, _errors[0] ?? _errors[1], upBacklog, downLag, _lastSuccess[0], _lastSuccess[1]);
+        _current = new ConnectivityStatus(state, since, _errors[0] ?? _errors[1], upBacklog, downLag, _lastSuccess[0], _lastSuccess[1], _notSent, _lastNotSent);
         return _current;
     }
 }

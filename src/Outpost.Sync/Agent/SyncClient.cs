@@ -90,7 +90,7 @@ public sealed class SyncClient : IDisposable
         }
 
         request.Headers.Add(SyncWire.LagHeader, status.DownLag.ToString(CultureInfo.InvariantCulture));
-        if ((LocalProblem?.Invoke() ?? (status.State != ConnectivityState.Online ? status.LastError : null)) is { } error)
+        if ((LocalProblem?.Invoke() ?? status.NotSentProblem ?? (status.State != ConnectivityState.Online ? status.LastError : null)) is { } error)
         {
             // Header values are ASCII on one line.
             var clean = new string([.. error.Take(200).Select(c => c is >= ' ' and < (char)127 ? c : ' ')]);
@@ -98,7 +98,10 @@ public sealed class SyncClient : IDisposable
         }
     }
 
-    /// <summary>A problem of the store itself to tell HQ with every request (its disk full), before any link error; null when there is none.</summary>
+    /// <summary>
+    /// A problem of the store itself to tell HQ with every request (its disk full), before the damaged records the up link
+    /// stepped over and any link error; null when there is none.
+    /// </summary>
     public Func<string?>? LocalProblem { get; init; }
 
     /// <summary>Bytes of up request bodies sent, for the wire-size figure.</summary>

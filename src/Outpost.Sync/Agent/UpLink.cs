@@ -12,10 +12,16 @@ namespace Outpost.Sync.Agent;
 /// lane's checkpoint (cursor <c>up:hq:&lt;priority&gt;</c>, a replication cursor) moves over the batches HQ has
 /// acknowledged in order. After a failure everything unacknowledged is sent again; HQ drops what it has.
 /// </summary>
-internal sealed class UpLink(IEventLog log, SyncClient client, ConnectivityMonitor monitor, SyncClientOptions options, TimeProvider time, ILogger logger)
+internal sealed partial class UpLink(IEventLog log, SyncClient client, ConnectivityMonitor monitor, SyncClientOptions options, TimeProvider time, ILogger logger)
 {
     /// <summary>The size of the batch that probes a link after a failure.</summary>
     private const int ProbeEvents = 100;
+
+    /// <summary>The local event that records a damaged record the link stepped over (topic <c>connectivity</c>, kept for good).</summary>
+    internal const string NotSentType = "RecordNotSent";
+
+    private static readonly ReadFilter NotSentFilter = new() { Topics = [ReplicationAgent.ConnectivityTopic], Types = [NotSentType] };
+    private readonly SortedSet<long> _notSent = [];
     private readonly Backoff _backoff = new(options.BackoffBase, Random.Shared, "Up", logger, time);
     private readonly List<Flight> _flights = [];
     private long _backlog;
@@ -31,6 +37,7 @@ internal sealed class UpLink(IEventLog log, SyncClient client, ConnectivityMonit
     public async Task RunAsync(CancellationToken cancellationToken)
     {
         _lanes = await LoadLanesAsync(cancellationToken);
+        await LoadNotSentAsync(cancellationToken);
         await BacklogAsync(cancellationToken);
         while (!cancellationToken.IsCancellationRequested)
         {
@@ -125,7 +132,7 @@ internal sealed class UpLink(IEventLog log, SyncClient client, ConnectivityMonit
                 break;
             }
 
-            var page = await log.ReadAsync(lane.Position, lane.Filter, room, cancellationToken);
+            var page = await ReadLaneAsync(lane, room, cancellationToken);
             var position = page.Events.Count < room ? page.ScannedTo : lane.Position;
             foreach (var e in page.Events)
             {
@@ -164,6 +171,61 @@ internal sealed class UpLink(IEventLog log, SyncClient client, ConnectivityMonit
         var left = Math.Max(0, _backlog - _flights.Sum(f => f.Events) - events.Count);
         var send = events.Count == 0 ? Task.FromResult(new UpAck(0, 0, 0, 0)) : client.SendUpAsync(events, previous, cancellationToken, left);
         return new Flight(send, through, events.Count);
+    }
+
+    /// <summary>
+    /// The lane's next page. A damaged record (it fails its checksum; the log never serves it) is never sent, and does not
+    /// hold back every sale after it: the events before it go first, then the lane steps over it. Each one stepped over
+    /// is recorded durably (a local event) and told to HQ with every request, until the store's log is restored.
+    /// </summary>
+    private ValueTask<EventPage> ReadLaneAsync(Lane lane, int room, CancellationToken cancellationToken) =>
+        log.ReadPastDamageAsync(lane.Position, lane.Filter, room, (ex, damaged) => StepOverAsync(damaged, ex.Message, cancellationToken), cancellationToken);
+
+    private async ValueTask StepOverAsync(long damaged, string problem, CancellationToken cancellationToken)
+    {
+        if (_notSent.Contains(damaged))
+        {
+            return;
+        }
+
+        Log.SteppedOver(logger, damaged, problem);
+        await log.AppendAsync(new NewEvent
+        {
+            Topic = ReplicationAgent.ConnectivityTopic,
+            Type = NotSentType,
+            Key = "not-sent:" + damaged.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            Scope = Scope.Store(options.StoreId),
+            Payload = System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(new RecordNotSent(damaged, problem), SyncJsonContext.Default.RecordNotSent),
+        }, cancellationToken);
+        _notSent.Add(damaged);
+        monitor.ReportNotSent(_notSent.Count, _notSent.Max);
+    }
+
+    private async Task LoadNotSentAsync(CancellationToken cancellationToken)
+    {
+        for (var after = 0L; ;)
+        {
+            var page = await log.ReadAsync(after, NotSentFilter, 1000, cancellationToken);
+            foreach (var e in page.Events)
+            {
+                if (System.Text.Json.JsonSerializer.Deserialize(e.Payload.Span, SyncJsonContext.Default.RecordNotSent) is { } record)
+                {
+                    _notSent.Add(record.Seq);
+                }
+            }
+
+            if (page.Events.Count < 1000)
+            {
+                break;
+            }
+
+            after = page.ScannedTo;
+        }
+
+        if (_notSent.Count > 0)
+        {
+            monitor.ReportNotSent(_notSent.Count, _notSent.Max);
+        }
     }
 
     private async Task HarvestAsync(CancellationToken cancellationToken)
@@ -335,4 +397,10 @@ internal sealed class UpLink(IEventLog log, SyncClient client, ConnectivityMonit
     }
 
     private sealed record Flight(Task<UpAck> Send, Dictionary<Lane, (long Seq, long OriginSeq)> Through, int Events);
+
+    private static partial class Log
+    {
+        [LoggerMessage(1, LogLevel.Error, "Event {Seq} of the store's log is damaged and is not sent to HQ; the up link goes on after it. {Problem}")]
+        public static partial void SteppedOver(ILogger logger, long seq, string problem);
+    }
 }

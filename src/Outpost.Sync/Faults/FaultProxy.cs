@@ -40,6 +40,7 @@ public sealed class FaultProxy : IAsyncDisposable
     private long _bytesUp;
     private long _bytesDown;
     private volatile ProxyMode _mode = ProxyMode.Pass;
+    private volatile bool _severed;
 
     /// <summary>Listens on a free port of 127.0.0.1 and forwards to <paramref name="upstream"/>; <paramref name="seed"/> makes its random faults repeatable.</summary>
     public FaultProxy(Uri upstream, int seed = 1, TimeProvider? clock = null)
@@ -89,6 +90,25 @@ public sealed class FaultProxy : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// While true the link refuses everything (as <see cref="ProxyMode.Reset"/>) whatever <see cref="Mode"/> says: a cut
+    /// held by one party that other faults' ends (which set the mode back to pass) do not lift.
+    /// </summary>
+    public bool Severed
+    {
+        get => _severed;
+        set
+        {
+            _severed = value;
+            if (value)
+            {
+                AbortAll();
+            }
+        }
+    }
+
+    private ProxyMode Effective => _severed ? ProxyMode.Reset : _mode;
+
     /// <summary>Flaps the link at random (seeded) for <paramref name="total"/>: up, then a fault, then up, ….</summary>
     public async Task FlapAsync(TimeSpan total, CancellationToken cancellationToken)
     {
@@ -133,7 +153,7 @@ public sealed class FaultProxy : IAsyncDisposable
 
     private async Task HandleAsync(TcpClient client)
     {
-        switch (_mode)
+        switch (Effective)
         {
             case ProxyMode.Cut:
                 client.Dispose();
@@ -173,7 +193,7 @@ public sealed class FaultProxy : IAsyncDisposable
         }
 
         Track(client, server);
-        var dropAfter = _mode == ProxyMode.DropMidStream ? Next(1, 6000) : long.MaxValue;
+        var dropAfter = Effective == ProxyMode.DropMidStream ? Next(1, 6000) : long.MaxValue;
         var budget = new StrongBox(dropAfter);
         await Task.WhenAny(PumpAsync(client, server, up: true, budget), PumpAsync(server, client, up: false, budget));
         Untrack(client, server);
@@ -190,7 +210,7 @@ public sealed class FaultProxy : IAsyncDisposable
             while (true)
             {
                 var read = await source.ReadAsync(buffer, _stop.Token);
-                if (read == 0 || _mode is ProxyMode.Cut or ProxyMode.Reset or ProxyMode.Blackhole)
+                if (read == 0 || Effective is ProxyMode.Cut or ProxyMode.Reset or ProxyMode.Blackhole)
                 {
                     return;
                 }

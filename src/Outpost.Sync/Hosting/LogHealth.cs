@@ -9,15 +9,20 @@ namespace Outpost.Sync.Hosting;
 /// <summary>A node's health endpoints: live while the process runs; ready while its log serves records intact.</summary>
 public static class LogHealth
 {
-    /// <summary>Maps <c>/health/live</c> and <c>/health/ready</c> (503 once a read met a corrupt record, and while the log's disk is full).</summary>
+    /// <summary>
+    /// Maps <c>/health/live</c> and <c>/health/ready</c>: 503 while the log's disk is full. A damaged record does not make a
+    /// node unready: every reader steps over it (the up link, the read models, the live feed) and it is reported (the
+    /// store's status and HQ's fleet view, dead letters, the metric), so taking the node out of its Service would only
+    /// stop its tills for a record they do not need; the answer names it.
+    /// </summary>
     public static IEndpointRouteBuilder MapLogHealth(this IEndpointRouteBuilder app)
     {
         app.MapGet("/health/live", () => TypedResults.Text("live"));
-        app.MapGet("/health/ready", (IEventLog log, IServiceProvider services) => (log.CorruptRecordsSeen, services.GetService<IStorageHealth>()?.Problem ?? log.StorageProblem) switch
+        app.MapGet("/health/ready", (IEventLog log, IServiceProvider services) => (services.GetService<IStorageHealth>()?.Problem ?? log.StorageProblem) switch
         {
-            (> 0, _) => Results.Problem($"The log has met {log.CorruptRecordsSeen} corrupt record(s); they are not served or replicated. Run 'outpost log verify' on its file and restore the node.",
-                statusCode: StatusCodes.Status503ServiceUnavailable, title: "Log damaged"),
-            (_, { } full) => Results.Problem(full, statusCode: StatusCodes.Status503ServiceUnavailable, title: "Disk full"),
+            { } full => Results.Problem(full, statusCode: StatusCodes.Status503ServiceUnavailable, title: "Disk full"),
+            _ when log.CorruptRecordsSeen > 0 => Results.Text(
+                $"ready: log head {log.Head}; reads met {log.CorruptRecordsSeen} damaged record(s), stepped over and never served or replicated: run 'outpost log verify' on the log"),
             _ => Results.Text($"ready: log head {log.Head}"),
         });
         return app;

@@ -54,4 +54,5 @@ public sealed record UpAck(int Accepted, int Duplicates, long HighestOriginSeq, 
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, UseStringEnumConverter = true)]
 [JsonSerializable(typeof(UpAck))]
 [JsonSerializable(typeof(Agent.ConnectivityStatus))]
+[JsonSerializable(typeof(Agent.RecordNotSent))]
 public sealed partial class SyncJsonContext : JsonSerializerContext;

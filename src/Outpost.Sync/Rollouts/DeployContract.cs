@@ -14,9 +14,11 @@ public sealed record DesiredResponse(DesiredReleaseV1? Desired, string TimeZone,
 /// it is ready, its link to HQ (null when it runs without HQ), and the version of the store's data on disk (the log
 /// file's schema version: a release that migrates the data raises it, and a version that knows only a lower one cannot
 /// open it). Its requests and server errors are in its <c>/metrics</c>, where they were already counted.
-/// <c>StorageProblem</c>: why the log's last write was refused (its disk full), null while it writes.
+/// <c>Ready</c> is what <c>/health/ready</c> says: false while the log's disk is full. <c>StorageProblem</c>: why the log's
+/// last write was refused (its disk full), null while it writes. <c>DamagedRecords</c>: damaged records reads of the log
+/// met since the process started; they are stepped over and reported, and do not make the store unready.
 /// </summary>
-public sealed record StoreHealthResponse(string Version, DateTimeOffset StartedAt, bool Ready, ConnectivityStatus? Link, int DataVersion, string? StorageProblem = null);
+public sealed record StoreHealthResponse(string Version, DateTimeOffset StartedAt, bool Ready, ConnectivityStatus? Link, int DataVersion, string? StorageProblem = null, long DamagedRecords = 0);
 
 /// <summary>A step the deploy agent reports.</summary>
 public sealed record ProgressRequest(string? RolloutId, string? Version, DeploymentStep? Step, string? Reason);

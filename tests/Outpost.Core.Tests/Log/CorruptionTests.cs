@@ -43,19 +43,7 @@ public sealed class CorruptionTests
     {
         await using var temp = await LogWithMarkedEventsAsync(200);
         var copy = CopyOf(temp, "flipped");
-        var bytes = await File.ReadAllBytesAsync(copy, Ct);
-        var marker = Encoding.UTF8.GetBytes("M00042M");
-        var flipped = 0;
-
-        // SQLite can leave stale copies of a cell in free space: flip the bit in every copy, so the live one is hit.
-        for (var at = bytes.AsSpan().IndexOf(marker); at >= 0; at = bytes.AsSpan().IndexOf(marker))
-        {
-            bytes[at + 3] ^= 0x01;
-            flipped++;
-        }
-
-        Assert.True(flipped > 0, "marker of event 42 not found in the file");
-        await File.WriteAllBytesAsync(copy, bytes, Ct);
+        await Outpost.Testing.BitRot.FlipMarkerAsync(copy, "M00042M", Ct);
 
         var report = SqliteLogVerifier.Verify(copy, Ct);
 
@@ -73,6 +61,53 @@ public sealed class CorruptionTests
         Assert.Equal(158, after.Events.Count);
         Assert.DoesNotContain(before.Events.Concat(after.Events), e => e.Seq == 42);
         Assert.Equal(1, log.CorruptRecordsSeen);
+    }
+
+    [Fact]
+    public async Task Readers_step_over_a_damaged_record_and_a_read_model_parks_it_once_as_a_dead_letter()
+    {
+        await using var temp = await LogWithMarkedEventsAsync(200);
+        var copy = CopyOf(temp, "stepped");
+        await Outpost.Testing.BitRot.FlipMarkerAsync(copy, "M00042M", Ct);
+
+        await using (var log = SqliteEventLog.Open(new LogOptions { Path = copy, NodeId = "store-1" }))
+        {
+            // Read in pages of 10: the page before the damage stops short of it, the next one goes on after it.
+            var stepped = new List<long>();
+            var read = new List<long>();
+            for (var after = 0L; ;)
+            {
+                var page = await log.ReadPastDamageAsync(after, ReadFilter.All, 10, (_, seq) => { stepped.Add(seq); return ValueTask.CompletedTask; }, Ct);
+                read.AddRange(page.Events.Select(e => e.Seq));
+                if (page.ScannedTo <= after)
+                {
+                    break;
+                }
+
+                after = page.ScannedTo;
+            }
+
+            Assert.Equal([42L], stepped);
+            Assert.Equal(Enumerable.Range(1, 200).Where(i => i != 42).Select(i => (long)i), read);
+
+            // A read model handles every intact event and parks the damaged one, so it is on record where an operator looks.
+            await Consumers.SalesCountConsumer.CreateTableAsync(log);
+            var runner = new Outpost.Core.Consumers.ConsumerRunner(log, new Consumers.SalesCountConsumer(), new Outpost.Core.Consumers.ConsumerOptions { RetryDelay = TimeSpan.Zero });
+            await runner.CatchUpAsync(Ct);
+            Assert.Equal(199, (await Consumers.SalesCountConsumer.CountsAsync(log)).Count);
+            var letter = Assert.Single(await log.GetDeadLettersAsync("sales-count", Ct));
+            Assert.Equal((42L, DeadLetter.DamagedRecord), (letter.Seq, letter.Topic));
+            Assert.Contains("checksum", letter.Error, StringComparison.Ordinal);
+            Assert.Equal(1, runner.Status.Parked);
+        }
+
+        // Opened again, the read model does not meet it again: parked once, its checkpoint past it.
+        await using (var log = SqliteEventLog.Open(new LogOptions { Path = copy, NodeId = "store-1" }))
+        {
+            await new Outpost.Core.Consumers.ConsumerRunner(log, new Consumers.SalesCountConsumer(), new Outpost.Core.Consumers.ConsumerOptions { RetryDelay = TimeSpan.Zero }).CatchUpAsync(Ct);
+            Assert.Single(await log.GetDeadLettersAsync("sales-count", Ct));
+            Assert.Equal(0, log.CorruptRecordsSeen);
+        }
     }
 
     [Fact]

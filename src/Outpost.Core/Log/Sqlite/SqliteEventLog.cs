@@ -33,7 +33,7 @@ public sealed partial class SqliteEventLog : IEventLog
     private readonly RowReader.Values _values = new();
     private long _head;
     private int _disposed;
-    private long _corruptSeen;
+    private readonly CorruptionLedger _corruption = new();
     private Exception? _writerFault;
 
     private SqliteEventLog(LogOptions options, ILogger logger, FileStream lockFile, string connectionString, SqliteConnection writeConnection,
@@ -69,7 +69,7 @@ public sealed partial class SqliteEventLog : IEventLog
     public string Path => _options.Path;
 
     /// <inheritdoc />
-    public long CorruptRecordsSeen => Interlocked.Read(ref _corruptSeen);
+    public long CorruptRecordsSeen => _corruption.Seen;
 
     /// <inheritdoc />
     public string? StorageProblem => Volatile.Read(ref _storageProblem);
@@ -519,9 +519,11 @@ public sealed partial class SqliteEventLog : IEventLog
 
     private void ReportCorruption(LogCorruptionException ex)
     {
-        Interlocked.Increment(ref _corruptSeen);
-        CoreMetrics.CorruptRecords.Add(1);
-        Log.CorruptRecord(_logger, ex, ex.Seq ?? -1, Path);
+        if (_corruption.Record(ex))
+        {
+            CoreMetrics.CorruptRecords.Add(1);
+            Log.CorruptRecord(_logger, ex, ex.Seq ?? -1, Path);
+        }
     }
 
     private async ValueTask<SqliteConnection> OpenReaderAsync(CancellationToken cancellationToken)

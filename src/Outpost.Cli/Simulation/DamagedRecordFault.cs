@@ -1,0 +1,102 @@
+using System.Diagnostics;
+using Microsoft.Data.Sqlite;
+using Outpost.Core.Events;
+using Outpost.Core.Log;
+using Outpost.Retail.Checkout;
+
+namespace Outpost.Cli.Simulation;
+
+/// <summary>A sale whose record the simulation damaged in its store's log: its position there and its sale id.</summary>
+internal sealed record DamagedSale(long Seq, string SaleId);
+
+/// <summary>
+/// A record of a store's log damaged on disk, as bit rot or a bad sector does it: the store's link is cut (held, so no
+/// other fault's end lifts it) while its tills go on selling, the store's process is SIGKILLed, one bit of the payload
+/// of a sale HQ does not hold yet is flipped in the file, so its checksum no longer matches, and the store starts
+/// again on that file; its link comes back after the fault's length. What must hold (the checker's part): the sale
+/// never reaches HQ, every sale after it does, and the store reports it, on its own status and on HQ's fleet view.
+/// </summary>
+internal static class DamagedRecordFault
+{
+    /// <summary>Applies the fault; returns the damaged sale, or null when no sale HQ lacked could be found (said on the output).</summary>
+    public static async Task<DamagedSale?> ApplyAsync(SimulatedStore store, Fault fault, IEventLog hqLog, Func<TimeSpan, TimeSpan> realAt, TextWriter output, CancellationToken cancellationToken)
+    {
+        store.Link.Severed = true;
+        try
+        {
+            // Sales made while the link is cut are at the store only; two are enough, a minute of real time at most.
+            var before = store.Acknowledged;
+            var waiting = Stopwatch.StartNew();
+            while (store.Acknowledged < before + 2 && waiting.Elapsed < TimeSpan.FromMinutes(1))
+            {
+                await Task.Delay(50, cancellationToken);
+            }
+
+            await store.KillAsync();
+            var damaged = await DamageAsync(store, hqLog, cancellationToken);
+            if (damaged is not null)
+            {
+                store.Damaged.Enqueue(damaged);
+            }
+
+            output.WriteLine(damaged is null
+                ? $"  {store.Id}: no sale HQ lacked to damage at {fault.Start.TotalHours:F2} simulated hours (its tills sold nothing while its link was cut)"
+                : $"  {store.Id}: sale {damaged.SaleId} (event {damaged.Seq} of its log) damaged on disk at {fault.Start.TotalHours:F2} simulated hours");
+            await store.StartProcessAsync(cancellationToken);
+            await Task.Delay(realAt(fault.Duration), cancellationToken);
+            return damaged;
+        }
+        finally
+        {
+            store.Link.Severed = false;
+        }
+    }
+
+    /// <summary>
+    /// Flips one bit in the payload of the store's earliest completed sale that HQ does not hold, in the file of a store
+    /// that is down, through SQLite (so the damage lands wherever the row lives, file or WAL): the row stays readable to
+    /// SQLite, and its checksum no longer matches, as after a flipped bit on disk.
+    /// </summary>
+    private static async Task<DamagedSale?> DamageAsync(SimulatedStore store, IEventLog hqLog, CancellationToken cancellationToken)
+    {
+        await using var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = store.LogPath, Pooling = false }.ToString());
+        await connection.OpenAsync(cancellationToken);
+        var candidates = new List<(long Seq, string Key, long OriginSeq, byte[] Payload)>();
+        await using (var select = connection.CreateCommand())
+        {
+            // The up link's persisted checkpoint may lag what HQ acknowledged: HQ is asked about each candidate below.
+            select.CommandText = """
+                SELECT seq, key, origin_seq, payload FROM events
+                WHERE topic = $topic AND type = $type AND origin_id = 1
+                  AND seq > coalesce((SELECT value FROM cursors WHERE name = 'up:hq:critical'), 0)
+                ORDER BY seq
+                """;
+            select.Parameters.AddWithValue("$topic", CheckoutEvents.SalesTopic);
+            select.Parameters.AddWithValue("$type", CheckoutEvents.SaleCompleted);
+            await using var reader = await select.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                candidates.Add((reader.GetInt64(0), reader.GetString(1), reader.GetInt64(2), (byte[])reader[3]));
+            }
+        }
+
+        var origin = NodeId.Parse(store.Id);
+        foreach (var (seq, key, originSeq, payload) in candidates)
+        {
+            if (await hqLog.HoldsOriginAsync(origin, originSeq, cancellationToken))
+            {
+                continue;
+            }
+
+            payload[payload.Length / 2] ^= 0x01;
+            await using var update = connection.CreateCommand();
+            update.CommandText = "UPDATE events SET payload = $payload WHERE seq = $seq";
+            update.Parameters.AddWithValue("$payload", payload);
+            update.Parameters.AddWithValue("$seq", seq);
+            await update.ExecuteNonQueryAsync(cancellationToken);
+            return new DamagedSale(seq, key); // a completed sale's key is its sale id
+        }
+
+        return null;
+    }
+}
