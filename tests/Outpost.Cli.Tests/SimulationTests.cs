@@ -74,17 +74,24 @@ public sealed class SimulationTests : IDisposable
     public async Task A_small_fleet_under_link_faults_loses_nothing_doubles_nothing_and_converges()
     {
         var report = Path.Combine(_directory, "report");
-        var (exit, output) = await RunAsync("simulate", "--stores", "12", "--devices-per-store", "2", "--process-stores", "2", "--kills", "4", "--hours", "1", "--seed", "5",
+        // 200 stores: 12 real store servers (two as processes of their own) and 188 protocol-faithful stand-ins in a process of their own.
+        var (exit, output) = await RunAsync("simulate", "--stores", "12", "--devices-per-store", "2", "--process-stores", "2", "--kills", "4", "--stand-ins", "188", "--hours", "2", "--seed", "5",
             "--report", report, "--data", Path.Combine(_directory, "data"));
         Assert.True(exit == 0, output);
         Assert.Contains("VERDICT: PASSED", output, StringComparison.Ordinal);
         using var verdict = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(report, "verdict.json"), Ct));
         var v = verdict.RootElement;
-        Assert.True(v.GetProperty("planned").GetInt32() > 100, output);
+        Assert.True(v.GetProperty("planned").GetInt32() > 5000, output);
         Assert.Equal(v.GetProperty("planned").GetInt32(), v.GetProperty("acknowledged").GetInt32());
         Assert.Equal(0, v.GetProperty("lost").GetInt32());
         Assert.Equal(0, v.GetProperty("doubled").GetInt32());
-        Assert.Equal(12, v.GetProperty("converged").GetInt32());
+        Assert.Equal(200, v.GetProperty("converged").GetInt32());
+
+        // The stand-ins: their process was SIGKILLed mid-span (every store in it at once) and started again on the same
+        // files; every sale in their logs is at HQ once (counted in lost and doubled above), and they converged.
+        Assert.Equal(188, v.GetProperty("standIns").GetInt32());
+        Assert.Equal(1, v.GetProperty("standInProcesses").GetInt32());
+        Assert.Equal(1, v.GetProperty("standInKills").GetInt32());
 
         // One sale's record was damaged on disk at a process store before it went up: it never reached HQ, every other
         // sale did (the store went on after it: converged above), and the store reported it on its status and to HQ.
@@ -271,16 +278,18 @@ public sealed class SimulationTests : IDisposable
     [InlineData("sqlite", "double-one-sale", "doubled")]
     [InlineData("postgres", "lose-one-sale", "lost")]
     [InlineData("sqlite", "double-one-order", "ordersDoubled")]
+    [InlineData("sqlite", "lose-one-stand-in-sale", "lost")]
     public async Task The_checker_catches_a_sale_HQ_lost_or_applied_twice(string hq, string defect, string counted)
     {
         var report = Path.Combine(_directory, "report-" + hq + defect);
         // No store processes here (kills are the other tests'): what is checked is that the checker sees the damage.
         string[] noHqFaults = hq == "postgres" ? ["--hq-kills", "0", "--postgres-restarts", "0", "--lose-node", "false"] : [];
-        var (exit, output) = await RunAsync(["simulate", "--hq", hq, .. noHqFaults, "--stores", "4", "--devices-per-store", "2", "--process-stores", "0", "--hours", "0.5", "--seed", "9", "--report", report, "--inject", defect,
+        string[] standIns = defect.Contains("stand-in", StringComparison.Ordinal) ? ["--stand-ins", "20"] : [];
+        var (exit, output) = await RunAsync(["simulate", "--hq", hq, .. noHqFaults, "--stores", "4", "--devices-per-store", "2", "--process-stores", "0", .. standIns, "--hours", "0.5", "--seed", "9", "--report", report, "--inject", defect,
             "--data", Path.Combine(_directory, "data-" + hq + defect)]);
         Assert.True(exit == 1, output);
         Assert.Contains("VERDICT: FAILED (seed 9). Replay: outpost simulate", output, StringComparison.Ordinal);
-        Assert.Contains("--stores 4 --devices-per-store 2 --process-stores 0 --kills 6 --hours 0.5", output, StringComparison.Ordinal);
+        Assert.Contains("--stores 4 --devices-per-store 2 --process-stores 0 --kills 6", output, StringComparison.Ordinal);
         using var verdict = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(report, "verdict.json"), Ct));
         Assert.Equal(1, verdict.RootElement.GetProperty(counted).GetInt32());
         Assert.False(verdict.RootElement.GetProperty("passed").GetBoolean());
@@ -291,7 +300,7 @@ public sealed class SimulationTests : IDisposable
     {
         var (exit, output) = await RunAsync("simulate", "--inject", "lose-everything");
         Assert.Equal(2, exit);
-        Assert.Contains("lose-one-sale, double-one-sale and double-one-order", output, StringComparison.Ordinal);
+        Assert.Contains("lose-one-sale, lose-one-stand-in-sale, double-one-sale, double-one-order", output, StringComparison.Ordinal);
         (exit, output) = await RunAsync("simulate", "--offline-days", "61");
         Assert.Equal(2, exit);
         Assert.Contains("--offline-days is 1 to 60", output, StringComparison.Ordinal);

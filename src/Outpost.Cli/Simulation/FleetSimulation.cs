@@ -72,7 +72,8 @@ internal sealed class FleetSimulation(SimulationSettings settings, TextWriter ou
         var standInKills = FaultSchedule.Kills(StableSeed.Of(settings.Seed, 0x57b), Enumerable.Range(0, standInProcesses).ToHashSet(), settings.Span, settings.StandInKills);
         if (settings.StandIns > 0)
         {
-            output.WriteLine($"  stand-ins: {settings.StandIns:N0} stores in {standInProcesses} process(es), {standInFaults.Count:N0} link faults ({string.Join(", ", standInFaults.GroupBy(f => f.Kind).OrderBy(g => g.Key).Select(g => $"{g.Key} {g.Count()}"))}), {standInKills.Count} SIGKILLs of their processes");
+            var standInSales = Enumerable.Range(settings.Stores, settings.StandIns).Sum(i => DailyCurve.SaleTimes(settings.Seed, i, Zone(i), SimulationSettings.Start, settings.Span, settings.SalesPerDay).Count);
+            output.WriteLine($"  stand-ins: {settings.StandIns:N0} stores in {standInProcesses} process(es), {standInSales:N0} sales (at the lunch peak about {(settings.Stores + settings.StandIns) * settings.SalesPerDay * DailyCurve.Share(12) * settings.Speed / 3600:N0} a second real across the fleet), {standInFaults.Count:N0} link faults ({string.Join(", ", standInFaults.GroupBy(f => f.Kind).OrderBy(g => g.Key).Select(g => $"{g.Key} {g.Count()}"))}), {standInKills.Count} SIGKILLs of their processes");
         }
 
         var hqFaults = FaultSchedule.HqFaults(settings.Seed, settings.HqNodes, settings.Span, settings.HqKills, settings.PostgresRestarts, settings.LoseNode);

@@ -35,7 +35,7 @@ internal static class SimulateCommand
             Description = "Instead of the fleet run: cut the stores off from HQ and the payment host for this many days (14: the span leading point-of-sale systems promise), then check what they sold and how they caught up.",
         };
         var secondsPerOfflineDay = new Option<double>("--seconds-per-offline-day") { Description = "Real seconds an offline day takes (--offline-days).", DefaultValueFactory = _ => 10 };
-        var inject = new Option<string?>("--inject") { Description = "A defect to inject before the check, to see the checker catch it: lose-one-sale, double-one-sale or double-one-order." };
+        var inject = new Option<string?>("--inject") { Description = "A defect to inject before the check, to see the checker catch it: " + SimulationChecker.Defects + "." };
         var command = new Command("simulate", "Run a fleet of store servers and HQ under a seeded schedule of link faults, and check that nothing was lost or doubled and every store converged.");
         foreach (var option in new Option[] { hq, hqNodes, hqKills, restarts, loseNode, clockFaults, stores, devices, processStores, kills, damaged, standIns, standInKills, hours, seed, perDay, speed, report, data, inject, offlineDays, secondsPerOfflineDay })
         {
@@ -86,9 +86,9 @@ internal static class SimulateCommand
                 return 2;
             }
 
-            if (settings.Inject is not (null or "lose-one-sale" or "double-one-sale" or "double-one-order"))
+            if (settings.Inject is not (null or "lose-one-sale" or "lose-one-stand-in-sale" or "double-one-sale" or "double-one-order") || settings.Inject == "lose-one-stand-in-sale" && settings.StandIns == 0)
             {
-                output.WriteLine($"--inject {settings.Inject}: the defects the simulation can inject are lose-one-sale, double-one-sale and double-one-order.");
+                output.WriteLine($"--inject {settings.Inject}: the defects the simulation can inject are {SimulationChecker.Defects} (lose-one-stand-in-sale with --stand-ins).");
                 return 2;
             }
 

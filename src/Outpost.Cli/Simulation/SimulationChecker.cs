@@ -26,28 +26,41 @@ internal static class SimulationChecker
     /// <summary>Waits (at most <paramref name="timeout"/>) until every store is online with HQ holding all its sales and it all HQ's prices for it.</summary>
     public static async Task<bool> SettleAsync(TextWriter output, IEventLog hqLog, IReadOnlyList<SimulatedStore> stores, IReadOnlyList<PricePublished> published, TimeSpan timeout, CancellationToken cancellationToken)
     {
+        // Pass after pass over the stores not settled yet, HQ read once a pass.
         var waited = Stopwatch.StartNew();
-        foreach (var store in stores)
+        var told = TimeSpan.FromSeconds(30);
+        var pending = stores.ToList();
+        while (true)
         {
-            var told = TimeSpan.FromSeconds(30);
-            while (await UnsettledAsync(hqLog, store, published, cancellationToken) is { } divergence)
+            var snapshot = pending.Any(s => !s.Killable) ? await SnapshotAsync(hqLog, cancellationToken) : null;
+            var still = new List<(SimulatedStore Store, string Why)>();
+            foreach (var store in pending)
             {
-                if (waited.Elapsed > timeout)
+                if (await UnsettledAsync(snapshot, store, published, cancellationToken) is { } divergence)
                 {
-                    return false;
+                    still.Add((store, divergence));
                 }
-
-                if (waited.Elapsed > told)
-                {
-                    output.WriteLine($"    still settling after {waited.Elapsed.TotalSeconds:F0} s: {store.Id}: {divergence}");
-                    told += TimeSpan.FromSeconds(30);
-                }
-
-                await Task.Delay(100, cancellationToken);
             }
-        }
 
-        return true;
+            if (still.Count == 0)
+            {
+                return true;
+            }
+
+            if (waited.Elapsed > timeout)
+            {
+                return false;
+            }
+
+            if (waited.Elapsed > told)
+            {
+                output.WriteLine($"    still settling after {waited.Elapsed.TotalSeconds:F0} s: {still.Count} store(s); {still[0].Store.Id}: {still[0].Why}");
+                told += TimeSpan.FromSeconds(30);
+            }
+
+            pending = [.. still.Select(s => s.Store)];
+            await Task.Delay(100, cancellationToken);
+        }
     }
 
     /// <summary>
@@ -55,6 +68,9 @@ internal static class SimulationChecker
     /// deletes one acknowledged sale from HQ's log; <c>double-one-sale</c> stores one sale a second time;
     /// <c>double-one-order</c> stores one confirmed kiosk order a second time.
     /// </summary>
+    /// <summary>The defects <see cref="InjectAsync"/> knows, for the messages that list them.</summary>
+    public const string Defects = "lose-one-sale, lose-one-stand-in-sale, double-one-sale, double-one-order";
+
     public static async Task InjectAsync(string defect, SimulatedHq hq, IReadOnlyList<(string Store, string SaleId)> acknowledged, IReadOnlyList<SimulatedStore> stores,
         CancellationToken cancellationToken)
     {
@@ -74,11 +90,21 @@ internal static class SimulationChecker
             throw new InvalidOperationException($"Order {orderId} is not at HQ: there is nothing to damage.");
         }
 
-        var victim = acknowledged.Count > 0 ? acknowledged[acknowledged.Count / 2].SaleId : throw new InvalidOperationException("No sale was acknowledged: there is nothing to damage.");
-        var sale = await FindSaleAsync(hqLog, victim, cancellationToken) ?? throw new InvalidOperationException($"Sale {victim} is not at HQ: there is nothing to damage.");
+        StoredEvent sale;
+        if (defect == "lose-one-stand-in-sale")
+        {
+            sale = await FindSaleAsync(hqLog, e => e.Key.Contains(StandInStore.SaleMark, StringComparison.Ordinal), cancellationToken)
+                ?? throw new InvalidOperationException("No stand-in's sale is at HQ: there is nothing to damage (run with --stand-ins).");
+        }
+        else
+        {
+            var victim = acknowledged.Count > 0 ? acknowledged[acknowledged.Count / 2].SaleId : throw new InvalidOperationException("No sale was acknowledged: there is nothing to damage.");
+            sale = await FindSaleAsync(hqLog, e => e.Key == victim, cancellationToken) ?? throw new InvalidOperationException($"Sale {victim} is not at HQ: there is nothing to damage.");
+        }
+
         switch (defect)
         {
-            case "lose-one-sale" when hq.Postgres is { } postgres:
+            case "lose-one-sale" or "lose-one-stand-in-sale" when hq.Postgres is { } postgres:
                 await using (var connection = new Npgsql.NpgsqlConnection(postgres))
                 {
                     await connection.OpenAsync(cancellationToken);
@@ -88,7 +114,7 @@ internal static class SimulationChecker
                 }
 
                 break;
-            case "lose-one-sale":
+            case "lose-one-sale" or "lose-one-stand-in-sale":
                 await using (var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={hq.Directory}/hq.db"))
                 {
                     await connection.OpenAsync(cancellationToken);
@@ -103,7 +129,7 @@ internal static class SimulationChecker
                 await StoreAgainAsync(hqLog, sale, cancellationToken);
                 break;
             default:
-                throw new ArgumentException($"'{defect}' is not a defect the simulation can inject: lose-one-sale, double-one-sale or double-one-order.", nameof(defect));
+                throw new ArgumentException($"'{defect}' is not a defect the simulation can inject: {Defects}.", nameof(defect));
         }
     }
 
@@ -143,6 +169,8 @@ internal static class SimulationChecker
 
         var damaged = stores.SelectMany(s => s.Damaged).Select(d => d.SaleId).ToHashSet(StringComparer.Ordinal);
 
+        var snapshot = await SnapshotAsync(hqLog, cancellationToken);
+
         // Every order HQ holds, by order id (an order's id is unique across the fleet).
         var ordersAtHq = await CountByKeyAsync(hqLog, OrderEvents.OrdersTopic, OrderEvents.OrderPlaced, cancellationToken);
         var orders = new OrdersChecked();
@@ -171,14 +199,14 @@ internal static class SimulationChecker
             orders.Doubled += ordersHere.Values.Sum(n => n - 1) + Math.Max(0, ordersHere.Count - confirmed.Count - store.OrdersGivenUp);
             countsAtStores += (await CountByKeyAsync(log, InventoryEvents.StockTopic, InventoryEvents.StockCounted, cancellationToken)).Values.Sum();
 
-            if (await DivergenceAsync(hqLog, store.Id, store.Region, store.Damaged.Count, log, cancellationToken) is { } divergence)
+            if (await DivergenceAsync(snapshot, store.Id, store.Region, store.Damaged.Count, log, cancellationToken) is { } divergence)
             {
                 wrong[store.Id].Add(divergence);
             }
         }
 
         // A sale whose record the simulation damaged is the disk's loss, counted apart; it must never reach HQ.
-        var others = standIns is null ? new StandInsChecked() : await CheckStandInsAsync(settings, hqLog, standIns, atHq, wrong, cancellationToken);
+        var others = standIns is null ? new StandInsChecked() : await CheckStandInsAsync(settings, snapshot, standIns, atHq, wrong, cancellationToken);
         var lostAtHq = acknowledged.Count(a => !atHq.ContainsKey(a.SaleId) && !damaged.Contains(a.SaleId)) + others.LostAtHq;
         var lostAtStore = acknowledged.Count(a => !atStores.Contains(a.SaleId) && !damaged.Contains(a.SaleId));
         var doubled = atHq.Values.Sum(n => n - 1) + others.DoubledAtStore;
@@ -263,7 +291,7 @@ internal static class SimulationChecker
     }
 
     /// <summary>Why a store has not settled yet, or null: it is online, nothing waits to go up, and it holds what HQ holds for it.</summary>
-    private static async Task<string?> UnsettledAsync(IEventLog hqLog, SimulatedStore store, IReadOnlyList<PricePublished> published, CancellationToken cancellationToken)
+    private static async Task<string?> UnsettledAsync(HqSnapshot? hq, SimulatedStore store, IReadOnlyList<PricePublished> published, CancellationToken cancellationToken)
     {
         var status = await store.StatusAsync(cancellationToken);
         if (status.State != ConnectivityState.Online)
@@ -273,7 +301,7 @@ internal static class SimulationChecker
 
         if (!store.Killable)
         {
-            return await DivergenceAsync(hqLog, store.Id, store.Region, store.Damaged.Count, await store.LogAsync(), cancellationToken);
+            return await DivergenceAsync(hq!, store.Id, store.Region, store.Damaged.Count, await store.LogAsync(), cancellationToken);
         }
 
         // A store in a process of its own is asked over its API (its log is read once it is stopped, for the verdict).
@@ -326,12 +354,12 @@ internal static class SimulationChecker
     /// How a store's log and HQ's differ, or null: HQ holds as many of its sales, payments and receipts as it does;
     /// it holds each key's latest price, promotion and setting that HQ holds for its scopes.
     /// </summary>
-    private static async Task<string?> DivergenceAsync(IEventLog hqLog, string storeId, string region, int damagedSales, IEventLog storeLog, CancellationToken cancellationToken)
+    private static async Task<string?> DivergenceAsync(HqSnapshot hq, string storeId, string region, int damagedSales, IEventLog storeLog, CancellationToken cancellationToken)
     {
         var differences = new List<string>();
         foreach (var topic in UpChecked)
         {
-            var atHq = await hqLog.CountAsync(0, new ReadFilter { Topics = [topic], Scopes = [Scope.Store(storeId)] }, cancellationToken);
+            var atHq = hq.UpCount(storeId, topic);
             // A record damaged on disk is counted here (counting reads no contents) and never sent.
             var here = await storeLog.CountAsync(0, ReadFilter.ForTopics(topic), cancellationToken) - (topic == CheckoutEvents.SalesTopic ? damagedSales : 0);
             if (atHq != here)
@@ -344,7 +372,7 @@ internal static class SimulationChecker
         // at its own retention run. What must agree is the latest event of every key.
         foreach (var topic in DownChecked)
         {
-            var atHq = await LatestByKeyAsync(hqLog, new ReadFilter { Topics = [topic], Scopes = [Scope.All, Scope.Region(region), Scope.Store(storeId)] }, cancellationToken);
+            var atHq = hq.Latest(topic, region, storeId);
             var here = await LatestByKeyAsync(storeLog, ReadFilter.ForTopics(topic), cancellationToken);
             var differing = atHq.Count(p => !here.TryGetValue(p.Key, out var mine) || mine != p.Value) + here.Keys.Count(k => !atHq.ContainsKey(k));
             if (differing > 0)
@@ -367,6 +395,8 @@ internal static class SimulationChecker
 
         return latest;
     }
+
+    private static Task<HqSnapshot> SnapshotAsync(IEventLog hqLog, CancellationToken cancellationToken) => HqSnapshot.ReadAsync(hqLog, UpChecked, DownChecked, cancellationToken);
 
     /// <summary>A second copy of an event, as HQ's own (the defect a broken dedup would make).</summary>
     private static async Task StoreAgainAsync(IEventLog log, StoredEvent e, CancellationToken cancellationToken) =>
@@ -427,6 +457,7 @@ internal static class SimulationChecker
     /// </summary>
     private static async Task<string?> StandInsBehindAsync(IEventLog hqLog, StandInFleet standIns, CancellationToken cancellationToken)
     {
+        var snapshot = await SnapshotAsync(hqLog, cancellationToken);
         foreach (var spec in standIns.Stores)
         {
             long here;
@@ -439,13 +470,12 @@ internal static class SimulationChecker
             {
                 await connection.OpenAsync(cancellationToken);
                 await using var count = connection.CreateCommand();
-                count.CommandText = "SELECT count(*) FROM events WHERE topic = $topic AND type = $type";
+                count.CommandText = "SELECT count(*) FROM events WHERE topic = $topic";
                 count.Parameters.AddWithValue("$topic", CheckoutEvents.SalesTopic);
-                count.Parameters.AddWithValue("$type", CheckoutEvents.SaleCompleted);
                 here = (long)(await count.ExecuteScalarAsync(cancellationToken))!;
             }
 
-            var atHq = await hqLog.CountAsync(0, new ReadFilter { Topics = [CheckoutEvents.SalesTopic], Types = [CheckoutEvents.SaleCompleted], Scopes = [Scope.Store(spec.Id)] }, cancellationToken);
+            var atHq = snapshot.UpCount(spec.Id, CheckoutEvents.SalesTopic);
             if (atHq < here)
             {
                 return $"{spec.Id}: {here} sales here, {atHq} at HQ";
@@ -460,7 +490,7 @@ internal static class SimulationChecker
     /// once (copies are counted with HQ's, by sale id), it must hold every sale its schedule planned, and it must agree
     /// with HQ both ways (<see cref="DivergenceAsync"/>).
     /// </summary>
-    private static async Task<StandInsChecked> CheckStandInsAsync(SimulationSettings settings, IEventLog hqLog, StandInFleet standIns, Dictionary<string, int> atHq,
+    private static async Task<StandInsChecked> CheckStandInsAsync(SimulationSettings settings, HqSnapshot snapshot, StandInFleet standIns, Dictionary<string, int> atHq,
         Dictionary<string, List<string>> wrong, CancellationToken cancellationToken)
     {
         var result = new StandInsChecked();
@@ -486,7 +516,7 @@ internal static class SimulationChecker
             result.Acknowledged += sales.Count;
             result.LostAtHq += sales.Count(s => !atHq.ContainsKey(s));
             result.DoubledAtStore += twice;
-            if (await DivergenceAsync(hqLog, spec.Id, spec.Region, 0, log, cancellationToken) is { } divergence)
+            if (await DivergenceAsync(snapshot, spec.Id, spec.Region, 0, log, cancellationToken) is { } divergence)
             {
                 wrong[spec.Id] = [divergence];
             }
@@ -519,11 +549,11 @@ internal static class SimulationChecker
         public int Doubled { get; set; }
     }
 
-    private static async Task<StoredEvent?> FindSaleAsync(IEventLog log, string saleId, CancellationToken cancellationToken)
+    private static async Task<StoredEvent?> FindSaleAsync(IEventLog log, Func<StoredEvent, bool> which, CancellationToken cancellationToken)
     {
         await foreach (var e in log.EnumerateAsync(Sales, pageSize: 5000, cancellationToken: cancellationToken))
         {
-            if (e.Key == saleId && e.Type == CheckoutEvents.SaleCompleted)
+            if (e.Type == CheckoutEvents.SaleCompleted && which(e))
             {
                 return e;
             }
