@@ -40,7 +40,10 @@ public sealed class SalesByDay : IEventConsumer
         """;
 
     /// <inheritdoc />
-    public string Name => "hq-sales-daily";
+    /// <summary>Its name as a consumer (its checkpoint is <c>consumer:hq-sales-daily</c>).</summary>
+    public const string ConsumerName = "hq-sales-daily";
+
+    public string Name => ConsumerName;
 
     /// <inheritdoc />
     public ReadFilter Filter { get; } = new() { Topics = [CheckoutEvents.SalesTopic], Types = [CheckoutEvents.SaleCompleted, CheckoutEvents.ReturnCompleted] };

@@ -214,13 +214,28 @@ internal static class SimulationChecker
         // Convergence: the event logs agree both ways, and each store answers the price HQ set for it.
         var notConverged = wrong.Where(w => w.Value.Count > 0).Select(w => $"{w.Key}: {string.Join("; ", w.Value)}").Order(StringComparer.Ordinal).ToList();
 
-        // HQ's sales read model against the recount (its consumer may still be applying the last sales: a minute at most).
+        // HQ's sales read model against the recount. Its consumer may still be applying the last sales: a minute, and
+        // longer (five at most) while its checkpoint still moves. A mismatch that stays says where the checkpoint is:
+        // behind HQ's head, the model lags; at it, the model skipped something.
         var deadline = Stopwatch.StartNew();
         var modelMismatches = await ReadModelMismatchesAsync(hqLog, recount, cancellationToken);
-        while (modelMismatches.Count > 0 && deadline.Elapsed < TimeSpan.FromMinutes(1))
+        var checkpoint = await hqLog.GetCursorAsync(Outpost.Core.Consumers.ConsumerRunner.CursorName(SalesByDay.ConsumerName), cancellationToken);
+        var moved = Stopwatch.StartNew();
+        while (modelMismatches.Count > 0 && (deadline.Elapsed < TimeSpan.FromMinutes(1) || moved.Elapsed < TimeSpan.FromSeconds(30) && deadline.Elapsed < TimeSpan.FromMinutes(5)))
         {
             await Task.Delay(250, cancellationToken);
             modelMismatches = await ReadModelMismatchesAsync(hqLog, recount, cancellationToken);
+            var now = await hqLog.GetCursorAsync(Outpost.Core.Consumers.ConsumerRunner.CursorName(SalesByDay.ConsumerName), cancellationToken);
+            if (now != checkpoint)
+            {
+                (checkpoint, moved) = (now, Stopwatch.StartNew());
+            }
+        }
+
+        if (modelMismatches.Count > 0)
+        {
+            var head = (await hqLog.ReadAsync(Math.Max(0, (checkpoint ?? 0) - 1), ReadFilter.All, 10_000, cancellationToken)).ScannedTo;
+            modelMismatches.Add($"HQ's sales read model has read HQ's log to {checkpoint?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "nothing"}; HQ's log reaches {head} or further");
         }
 
         orders.Doubled += ordersAtHq.Values.Sum(n => n - 1);

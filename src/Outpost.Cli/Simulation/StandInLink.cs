@@ -1,8 +1,8 @@
 namespace Outpost.Cli.Simulation;
 
 /// <summary>
-/// A stand-in store's way to HQ, under its SyncClient: the load balancer's part (its home node while that node
-/// answers, else the next one, and home again 30 s later) and its link's faults from the seeded schedule, applied per
+/// A stand-in store's way to HQ, under its SyncClient: the load balancer's part (its home node until a connection to
+/// it fails, then the next one, and so on: a node lost for good is left for good) and its link's faults from the seeded schedule, applied per
 /// request (a real store's proxy applies them per connection, which costs a listening socket and two more per
 /// connection: too many at 20,000 stores). Outage and a store offline all span: refused; flapping: every other
 /// request refused, at random; blackhole: never answered (the agent's request timeout ends it); drop mid-stream:
@@ -11,10 +11,7 @@ namespace Outpost.Cli.Simulation;
 /// </summary>
 internal sealed class StandInLink(IReadOnlyList<Uri> nodes, int home, IReadOnlyList<Fault> faults, Func<TimeSpan?> simulatedNow) : DelegatingHandler
 {
-    private static readonly TimeSpan BackHome = TimeSpan.FromSeconds(30);
-    private readonly int _home = home;
     private int _current = home;
-    private long _leftHome;
 
     protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
@@ -34,7 +31,7 @@ internal sealed class StandInLink(IReadOnlyList<Uri> nodes, int home, IReadOnlyL
                 break;
         }
 
-        var node = Node();
+        var node = Volatile.Read(ref _current);
         request.RequestUri = new Uri(nodes[node], request.RequestUri!.PathAndQuery);
         HttpResponseMessage response;
         try
@@ -44,11 +41,7 @@ internal sealed class StandInLink(IReadOnlyList<Uri> nodes, int home, IReadOnlyL
         catch (HttpRequestException) when (!cancellationToken.IsCancellationRequested && nodes.Count > 1)
         {
             // The node does not answer: the balancer sends the next request to another.
-            if (Interlocked.CompareExchange(ref _current, (node + 1) % nodes.Count, node) == node && node == _home)
-            {
-                Interlocked.Exchange(ref _leftHome, Environment.TickCount64);
-            }
-
+            Interlocked.CompareExchange(ref _current, (node + 1) % nodes.Count, node);
             throw;
         }
 
@@ -59,17 +52,5 @@ internal sealed class StandInLink(IReadOnlyList<Uri> nodes, int home, IReadOnlyL
         }
 
         return response;
-    }
-
-    private int Node()
-    {
-        var current = Volatile.Read(ref _current);
-        if (current != _home && Environment.TickCount64 - Interlocked.Read(ref _leftHome) > BackHome.TotalMilliseconds)
-        {
-            Interlocked.Exchange(ref _current, _home);
-            return _home;
-        }
-
-        return current;
     }
 }
