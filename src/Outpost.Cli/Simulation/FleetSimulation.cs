@@ -354,7 +354,8 @@ internal sealed class FleetSimulation(SimulationSettings settings, TextWriter ou
     /// <summary>
     /// One change through HQ's admin API, on node <paramref name="turn"/> modulo the nodes (through the balancer: the
     /// next node that runs); HQ's operator retries while HQ is down (a node killed, the database restarting), for up
-    /// to two minutes.
+    /// to five minutes: with one node lost, the other's two kills and their restarts under thousands of reconnecting
+    /// stores can keep HQ from answering for more than two.
     /// </summary>
     private static async Task AdministerAsync(SimulatedHq hq, int turn, Func<HttpClient, Task<HttpResponseMessage>> send, CancellationToken cancellationToken)
     {
@@ -366,7 +367,7 @@ internal sealed class FleetSimulation(SimulationSettings settings, TextWriter ou
                 await OkAsync(send(hq.AdminOf(hq.Route(turn % hq.Nodes) ?? turn % hq.Nodes)), cancellationToken);
                 return;
             }
-            catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or InvalidOperationException && trying.Elapsed < TimeSpan.FromMinutes(2) && !cancellationToken.IsCancellationRequested)
+            catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or InvalidOperationException && trying.Elapsed < TimeSpan.FromMinutes(5) && !cancellationToken.IsCancellationRequested)
             {
                 await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(2000, 100 << Math.Min(attempt, 5))), cancellationToken);
             }
