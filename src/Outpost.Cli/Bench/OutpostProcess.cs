@@ -78,6 +78,33 @@ internal sealed class OutpostProcess : IAsyncDisposable
     }
 
     /// <summary>Waits (at most 60 s) until the child answers <c>/health/ready</c>; says why if it exits first.</summary>
+    /// <summary>
+    /// Whether this process is the one listening on <paramref name="port"/> of the loopback (Linux: the listening
+    /// socket's inode among its file descriptors). Another server that took the port between <see cref="FreePort"/>
+    /// and this process's start would answer the readiness probe in its place; where /proc is missing, assumed.
+    /// </summary>
+    private bool ListensOn(int port)
+    {
+        if (!File.Exists("/proc/net/tcp"))
+        {
+            return true;
+        }
+
+        var hexPort = ":" + port.ToString("X4", System.Globalization.CultureInfo.InvariantCulture);
+        var inodes = File.ReadLines("/proc/net/tcp").Skip(1)
+            .Select(line => line.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+            .Where(f => f.Length > 9 && f[1].EndsWith(hexPort, StringComparison.Ordinal) && f[3] == "0A")
+            .Select(f => "socket:[" + f[9] + "]").ToHashSet(StringComparer.Ordinal);
+        try
+        {
+            return Directory.EnumerateFiles($"/proc/{Process.Id}/fd").Any(fd => new FileInfo(fd).LinkTarget is { } target && inodes.Contains(target));
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return true;
+        }
+    }
+
     public async Task WaitUntilReadyAsync(HttpClient client, CancellationToken cancellationToken)
     {
         for (var i = 0; i < 600; i++)
@@ -90,7 +117,7 @@ internal sealed class OutpostProcess : IAsyncDisposable
             try
             {
                 using var response = await client.GetAsync("/health/ready", cancellationToken);
-                if (response.IsSuccessStatusCode)
+                if (response.IsSuccessStatusCode && ListensOn(client.BaseAddress!.Port))
                 {
                     return;
                 }

@@ -54,7 +54,7 @@ internal sealed class SimulatedStore : IAsyncDisposable
 
     public FaultProxy Link { get; }
 
-    public Uri Address { get; }
+    public Uri Address { get; private set; }
 
     /// <summary>Its wrong clock when it runs as a process of its own with one (libfaketime); null otherwise.</summary>
     public FakeClock? ProcessClock { get; private init; }
@@ -156,12 +156,26 @@ internal sealed class SimulatedStore : IAsyncDisposable
                 environment[name] = value;
             }
 
-            store._process = new ServerProcess(
-                ["store", "--id", id, "--region", region, "--time-zone", zone, "--data", data, "--urls", address.ToString().TrimEnd('/'),
-                    "--admin-token", AdminToken, "--central", link.Address.ToString(), "--secret", secret],
-                environment,
-                address);
-            await store.StartProcessAsync(cancellationToken);
+            for (var attempt = 1; ; attempt++)
+            {
+                store._process = new ServerProcess(
+                    ["store", "--id", id, "--region", region, "--time-zone", zone, "--data", data, "--urls", store.Address.ToString().TrimEnd('/'),
+                        "--admin-token", AdminToken, "--central", link.Address.ToString(), "--secret", secret],
+                    environment,
+                    store.Address);
+                try
+                {
+                    await store.StartProcessAsync(cancellationToken);
+                    break;
+                }
+                catch (InvalidOperationException) when (attempt < 3)
+                {
+                    // Another program took the port between choosing it and the store's start (the store then exits,
+                    // unable to listen): a new port for its first start; its later starts keep the one it has.
+                    await store._process.DisposeAsync();
+                    store.Address = new Uri($"http://127.0.0.1:{OutpostProcess.FreePort()}/");
+                }
+            }
         }
         else
         {
