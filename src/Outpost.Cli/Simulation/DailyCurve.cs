@@ -15,6 +15,9 @@ internal static class DailyCurve
     /// <summary>The time zones the simulated stores are spread over, in turn.</summary>
     public static IReadOnlyList<string> Zones { get; } = ["Europe/London", "Europe/Paris", "Europe/Helsinki", "America/New_York", "America/Chicago", "America/Los_Angeles", "Asia/Tokyo", "Australia/Sydney"];
 
+    /// <summary>The zone of the fleet's store <paramref name="store"/>: the zones in turn.</summary>
+    public static string ZoneOf(int store) => Zones[store % Zones.Count];
+
     /// <summary>The share of a day's sales made in a local hour.</summary>
     public static double Share(int localHour) => Weights[localHour] / Total;
 

@@ -275,7 +275,7 @@ internal sealed class FleetSimulation(SimulationSettings settings, TextWriter ou
         return body + Outpost.Retail.Catalog.Gtin.CheckDigit(body).ToString(CultureInfo.InvariantCulture);
     }
 
-    private static string Zone(int store) => DailyCurve.Zones[store % DailyCurve.Zones.Count];
+    private static string Zone(int store) => DailyCurve.ZoneOf(store);
 
     private static string Region(int store) => "r" + (store % Regions).ToString(CultureInfo.InvariantCulture);
 

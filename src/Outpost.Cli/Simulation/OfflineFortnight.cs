@@ -186,7 +186,7 @@ internal sealed class OfflineFortnight(SimulationSettings settings, int days, do
     /// </summary>
     public static DateTime Day(int day, int hour = 0) => SimulationSettings.Start.UtcDateTime.Date.AddDays(day).AddHours(hour);
 
-    private static string Zone(int store) => DailyCurve.Zones[store % DailyCurve.Zones.Count];
+    private static string Zone(int store) => DailyCurve.ZoneOf(store);
 
     /// <summary>Today's catalog and prices (the fleet run's); then, effective later, a fleet price from day 3, a promotion from day 5 to 9, a region's price from day 10.</summary>
     private static async Task PublishAsync(HttpClient admin, CancellationToken cancellationToken)

@@ -17,6 +17,7 @@ internal sealed class StandInFleet : IAsyncDisposable
     public const int PerProcess = 1500;
 
     private readonly List<ServerProcess> _processes = [];
+    private readonly List<HttpClient> _status = [];
     private readonly string _spanStartFile;
 
     private StandInFleet(IReadOnlyList<StandInSpec> stores, string directory)
@@ -70,6 +71,7 @@ internal sealed class StandInFleet : IAsyncDisposable
             var planPath = Path.Combine(standIns, $"plan-{p}.json");
             await File.WriteAllTextAsync(planPath, JsonSerializer.Serialize(plan, SimulationJsonContext.Default.StandInPlan), cancellationToken);
             var address = new Uri($"http://127.0.0.1:{Bench.OutpostProcess.FreePort()}/");
+            fleet._status.Add(new HttpClient { BaseAddress = address, Timeout = TimeSpan.FromSeconds(10) });
             fleet._processes.Add(new ServerProcess(["simulate", "stand-ins", "--plan", planPath, "--urls", address.ToString().TrimEnd('/')],
                 new Dictionary<string, string>(), address, Path.Combine(standIns, $"stand-ins-{p}.log")));
         }
@@ -86,11 +88,10 @@ internal sealed class StandInFleet : IAsyncDisposable
     /// <summary>Every process's status together; a process that is down counts all its stores as not online.</summary>
     public async Task<StandInStatus> StatusAsync(CancellationToken cancellationToken)
     {
-        var statuses = await Task.WhenAll(_processes.Select(async p =>
+        var statuses = await Task.WhenAll(_status.Select(async http =>
         {
             try
             {
-                using var http = new HttpClient { BaseAddress = p.Address, Timeout = TimeSpan.FromSeconds(10) };
                 return await http.GetFromJsonAsync("/status", SimulationJsonContext.Default.StandInStatus, cancellationToken);
             }
             catch (Exception ex) when (ex is HttpRequestException || ex is TaskCanceledException && !cancellationToken.IsCancellationRequested)
@@ -132,6 +133,11 @@ internal sealed class StandInFleet : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        foreach (var http in _status)
+        {
+            http.Dispose();
+        }
+
         foreach (var process in _processes)
         {
             await process.DisposeAsync();

@@ -203,23 +203,12 @@ internal sealed partial class UpLink(IEventLog log, SyncClient client, Connectiv
 
     private async Task LoadNotSentAsync(CancellationToken cancellationToken)
     {
-        for (var after = 0L; ;)
+        foreach (var e in await log.ReadAllAsync(NotSentFilter, cancellationToken: cancellationToken))
         {
-            var page = await log.ReadAsync(after, NotSentFilter, 1000, cancellationToken);
-            foreach (var e in page.Events)
+            if (System.Text.Json.JsonSerializer.Deserialize(e.Payload.Span, SyncJsonContext.Default.RecordNotSent) is { } record)
             {
-                if (System.Text.Json.JsonSerializer.Deserialize(e.Payload.Span, SyncJsonContext.Default.RecordNotSent) is { } record)
-                {
-                    _notSent.Add(record.Seq);
-                }
+                _notSent.Add(record.Seq);
             }
-
-            if (page.Events.Count < 1000)
-            {
-                break;
-            }
-
-            after = page.ScannedTo;
         }
 
         if (_notSent.Count > 0)
