@@ -74,7 +74,13 @@ public sealed class FullDiskTests
             disk.Free();
             Assert.True(await Shop.EventuallyAsync(async () => await stuck!.RunAsync() is null, TimeSpan.FromSeconds(30)), "the stuck sale did not complete within 30 s of the disk having room");
             completed++;
-            Assert.True(await Shop.EventuallyAsync(async () => (await backOffice.GetAsync("/health/ready", Ct)).IsSuccessStatusCode, TimeSpan.FromSeconds(30)), "the store was not ready again");
+            var readiness = "";
+            Assert.True(await Shop.EventuallyAsync(async () =>
+            {
+                using var answer = await backOffice.GetAsync("/health/ready", Ct);
+                readiness = $"{(int)answer.StatusCode} {await answer.Content.ReadAsStringAsync(Ct)}";
+                return answer.IsSuccessStatusCode;
+            }, TimeSpan.FromSeconds(30)), $"the store was not ready again within 30 s; /health/ready answers: {readiness}");
             Assert.True(await Shop.EventuallyAsync(async () => await shop.HqLog.CountAsync(0, ReadFilter.ForTopics("sales"), Ct) == completed, TimeSpan.FromSeconds(30)),
                 $"HQ holds {await shop.HqLog.CountAsync(0, ReadFilter.ForTopics("sales"), Ct)} sales, the tills completed {completed}");
             Assert.True(await Shop.EventuallyAsync(async () => await FleetErrorAsync(hq) is null, TimeSpan.FromSeconds(30)), $"HQ still shows: {await FleetErrorAsync(hq)}");

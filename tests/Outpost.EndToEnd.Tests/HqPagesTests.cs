@@ -105,7 +105,10 @@ public sealed class HqPagesTests(Browser browser) : IClassFixture<Browser>
             await page.FillAsync("#price [name=scope]", "region:region-3");
             await page.ClickAsync("#price button");
             await Expect(page.Locator("#done")).ToContainTextAsync("Published 1 event(s)", new() { Timeout = 15_000 });
-            await Expect(page.Locator("#audit tbody tr").First).ToContainTextAsync("PriceSet", new() { Timeout = 15_000 });
+            // The audit trail follows HQ's log a moment behind; the page looks again for up to a minute (CI once took
+            // longer than the 10 s it used to wait, on a machine running the fleet simulation beside it).
+            await Expect(page.Locator("#audit tbody tr").First).ToContainTextAsync("PriceSet", new() { Timeout = 60_000 });
+            await Expect(page.Locator("#audit-waiting")).ToBeHiddenAsync();
             await Expect(page.Locator("#audit tbody tr").First).ToContainTextAsync("admin");
 
             // A bad price is refused in words, field by field.

@@ -52,14 +52,27 @@ async function stores() {
 }
 
 async function audit(untilSeq) {
-  // The audit trail is a read model: it follows HQ's log a moment behind. After a change, look again until the
-  // change is in it (every 250 ms, for up to 10 s), so the page shows what was just done.
-  for (let attempt = 1; ; attempt++) {
-    const entries = await api("admin/audit?limit=200");
-    document.querySelector("#audit tbody").innerHTML = entries.map(a => `<tr><td>${new Date(a.at).toLocaleString()}</td><td>${escape(a.actor)}</td>
-      <td>${escape(a.type)}</td><td>${escape(a.key)}</td><td>${escape(a.scope)}</td></tr>`).join("");
-    if (!untilSeq || entries.some(a => a.seq >= untilSeq) || attempt >= 40) return;
-    await new Promise(resolve => setTimeout(resolve, 250));
+  // The audit trail is a read model: it follows HQ's log a moment behind (longer on a busy HQ). After a change, look
+  // again until the change is in it (every 250 ms, then every second, for up to a minute), saying so meanwhile.
+  const waiting = document.getElementById("audit-waiting");
+  waiting.textContent = "HQ's audit trail shows this change in a moment…";
+  try {
+    for (let attempt = 1; ; attempt++) {
+      const entries = await api("admin/audit?limit=200");
+      document.querySelector("#audit tbody").innerHTML = entries.map(a => `<tr><td>${new Date(a.at).toLocaleString()}</td><td>${escape(a.actor)}</td>
+        <td>${escape(a.type)}</td><td>${escape(a.key)}</td><td>${escape(a.scope)}</td></tr>`).join("");
+      const shown = !untilSeq || entries.some(a => a.seq >= untilSeq);
+      waiting.hidden = shown;
+      if (shown) return;
+      if (attempt >= 90) {
+        waiting.textContent = `HQ's audit trail has not reached this change (HQ log ${untilSeq}) within a minute; it is published, and shows here once HQ catches up (reload).`;
+        return;
+      }
+      await new Promise(resolve => setTimeout(resolve, attempt <= 40 ? 250 : 1000));
+    }
+  } catch (error) {
+    waiting.hidden = true;
+    throw error;
   }
 }
 

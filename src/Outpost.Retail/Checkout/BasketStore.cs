@@ -221,7 +221,7 @@ public sealed partial class BasketStore : IAsyncDisposable
 
     private static partial class Log
     {
-        [LoggerMessage(1, LogLevel.Error, "Background checkpoints of the basket file {Path} stopped; its WAL will grow until the server restarts.")]
+        [LoggerMessage(1, LogLevel.Error, "Background checkpoints of the basket file {Path} are failing; they are tried again (backing off to 10 s) and its WAL grows meanwhile.")]
         public static partial void CheckpointFailed(ILogger logger, Exception exception, string path);
     }
 }

@@ -68,4 +68,72 @@ public sealed class FullDiskTests
 
         Assert.Equal(acknowledged, seqs);
     }
+
+    [Fact]
+    public async Task Background_checkpoints_that_meet_a_full_disk_are_tried_again_and_resume_once_there_is_room()
+    {
+        // They stopped for good: a full disk for a moment left the WAL of the basket file (and of the log) growing
+        // until the server restarted, since the file's own connections never checkpoint.
+        using var disk = SmallDisk.Mount(8);
+        var path = Path.Combine(disk.Path, "file.db");
+        await using var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={path};Pooling=False");
+        connection.Open();
+        Execute(connection, "PRAGMA journal_mode = WAL; PRAGMA wal_autocheckpoint = 0; CREATE TABLE t(b BLOB);");
+        long writes = 0;
+        var failures = 0;
+        await using var checkpoints = new WalCheckpointer(
+            () =>
+            {
+                var c = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={path};Pooling=False");
+                c.Open();
+                return c;
+            },
+            () => Interlocked.Read(ref writes), TimeSpan.FromMilliseconds(50), _ => Interlocked.Increment(ref failures));
+
+        // Fill the disk while the checkpointer is held off by an open read transaction (so the WAL holds the pages
+        // and the file itself still has to grow), then let it try: the copy into the file finds no room.
+        var reader = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={path};Pooling=False");
+        reader.Open();
+        Execute(reader, "BEGIN; SELECT count(*) FROM t;");
+        disk.Fill(leaveBytes: 2 * 1024 * 1024);
+        for (var i = 0; i < 4000; i++)
+        {
+            try
+            {
+                Execute(connection, $"INSERT INTO t VALUES(randomblob({16 * 1024}))");
+                Interlocked.Increment(ref writes);
+            }
+            catch (Microsoft.Data.Sqlite.SqliteException)
+            {
+                break; // the WAL took the last byte
+            }
+        }
+
+        Execute(reader, "COMMIT;");
+        reader.Dispose();
+        for (var i = 0; i < 300 && Volatile.Read(ref failures) == 0; i++)
+        {
+            await Task.Delay(100, Ct);
+        }
+
+        Assert.True(Volatile.Read(ref failures) > 0, "the checkpoint never met the full disk: the test did not fill it");
+        var passes = checkpoints.Passes;
+
+        // Room again: checkpoints go on by themselves, and the failure was reported once, not once a try.
+        disk.Free();
+        for (var i = 0; i < 300 && checkpoints.Passes == passes; i++)
+        {
+            await Task.Delay(100, Ct);
+        }
+
+        Assert.True(checkpoints.Passes > passes, "background checkpoints did not resume within 30 s of the disk having room");
+        Assert.Equal(1, Volatile.Read(ref failures));
+    }
+
+    private static void Execute(Microsoft.Data.Sqlite.SqliteConnection connection, string sql)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        command.ExecuteNonQuery();
+    }
 }

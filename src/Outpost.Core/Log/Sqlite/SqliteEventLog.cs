@@ -586,7 +586,7 @@ public sealed partial class SqliteEventLog : IEventLog
         [LoggerMessage(4, LogLevel.Critical, "Corrupt record {Seq} in log {Path}; it is not served.")]
         public static partial void CorruptRecord(ILogger logger, Exception exception, long seq, string path);
 
-        [LoggerMessage(6, LogLevel.Warning, "Background WAL checkpoints stopped; SQLite will checkpoint when the log closes.")]
+        [LoggerMessage(6, LogLevel.Warning, "Background WAL checkpoints of the log are failing; they are tried again (backing off to 10 s) and the WAL grows meanwhile.")]
         public static partial void CheckpointFailed(ILogger logger, Exception exception);
 
         [LoggerMessage(5, LogLevel.Information, "Retention removed {Deleted} done, {Compacted} compacted and {Evicted} evicted events.")]
