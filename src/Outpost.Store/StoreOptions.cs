@@ -18,6 +18,12 @@ public sealed class StoreOptions
     /// <summary>The store's IANA time zone: prices change at store-local times.</summary>
     public string TimeZone { get; set; } = TimeZoneInfo.Local.Id;
 
+    /// <summary>
+    /// When the store's trading day begins, store-local (default midnight; 04:00 for a store open until 2 am): the
+    /// business day its sales are booked to, at the store and at HQ. From 00:00 up to, not including, 24:00.
+    /// </summary>
+    public TimeSpan BusinessDayStarts { get; set; }
+
     /// <summary>The store's ISO 4217 currency.</summary>
     public string Currency { get; set; } = "EUR";
 

@@ -30,7 +30,8 @@ internal sealed partial class StoreStartup(StoreServices services, LiveSettings 
 {
     public override async Task StartAsync(CancellationToken cancellationToken)
     {
-        var store = new StoreContext(options.StoreId, options.Region, TimeZoneInfo.FindSystemTimeZoneById(options.TimeZone), Currency.Parse(options.Currency));
+        var store = new StoreContext(options.StoreId, options.Region, TimeZoneInfo.FindSystemTimeZoneById(options.TimeZone), Currency.Parse(options.Currency),
+            options.BusinessDayStarts);
         services.Devices = await DeviceRegistry.OpenAsync(log, options.Time, cancellationToken);
         services.Pairing = new DevicePairing(services.Devices, log, options.Time);
         services.Limiter = new FailureLimiter(options.Time);

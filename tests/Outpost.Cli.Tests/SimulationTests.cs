@@ -102,6 +102,18 @@ public sealed class SimulationTests : IDisposable
         Assert.True(v.GetProperty("faults").EnumerateObject().Sum(f => f.Value.GetInt32()) > 0, "the run injected no fault");
         Assert.True(v.GetProperty("wireBytes").GetInt64() > 0);
 
+        // Version skew: a quarter of the stores (real stores 0, 2, 5 and 10, among them process store 2, and a quarter of
+        // the stand-ins) ran as the previous release, writing SaleCompleted v1; the others v2. HQ read both: every sale
+        // came in the version its store writes (the process store's setting held across its SIGKILLs), none was parked,
+        // and the read model equals the recount (above).
+        Assert.Equal(Enumerable.Range(0, 200).Count(i => i * 0.6180339887498949 % 1 < 0.25), v.GetProperty("previousRelease").GetInt32());
+        var byVersion = v.GetProperty("salesAtHqByVersion");
+        Assert.True(byVersion.GetProperty("v1").GetInt32() > 1000, output);
+        Assert.True(byVersion.GetProperty("v2").GetInt32() > 3000, output);
+        Assert.Equal(v.GetProperty("storedAtHq").GetInt32(), byVersion.GetProperty("v1").GetInt32() + byVersion.GetProperty("v2").GetInt32());
+        Assert.Empty(v.GetProperty("wrongVersion").EnumerateArray());
+        Assert.Empty(v.GetProperty("parkedAtHq").EnumerateArray());
+
         // The kiosks' orders, the handhelds' counts and every device's heartbeats went up too (each store's counted
         // against HQ's with convergence above); no order was lost or placed twice.
         Assert.True(v.GetProperty("ordersPlanned").GetInt32() > 20, output);
@@ -310,6 +322,9 @@ public sealed class SimulationTests : IDisposable
         (exit, output) = await RunAsync("simulate", "--damaged-records", "1", "--process-stores", "0");
         Assert.Equal(2, exit);
         Assert.Contains("damaged records need a process store", output, StringComparison.Ordinal);
+        (exit, output) = await RunAsync("simulate", "--previous-release", "1.5");
+        Assert.Equal(2, exit);
+        Assert.Contains("--previous-release a share from 0 to 1", output, StringComparison.Ordinal);
         (exit, output) = await RunAsync("simulate", "--hq-nodes", "2");
         Assert.Equal(2, exit);
         Assert.Contains("postgres (one or more nodes sharing the database)", output, StringComparison.Ordinal);

@@ -10,6 +10,7 @@ public sealed class BadSettingsTests(Images images)
         { "HQ address not a URL", ["-e", "OUTPOST_STORE_StoreId=store-009", "-e", "OUTPOST_STORE_Central=hq.example.com", "-e", "OUTPOST_STORE_SECRET=s"], "store", "OUTPOST_STORE_Central" },
         { "HQ secret missing", ["-e", "OUTPOST_STORE_StoreId=store-009", "-e", "OUTPOST_STORE_Central=http://127.0.0.1:5080/"], "store", "OUTPOST_STORE_SECRET" },
         { "unknown time zone", ["-e", "OUTPOST_STORE_StoreId=store-009", "-e", "OUTPOST_STORE_TimeZone=Mars/Olympus"], "store", "OUTPOST_STORE_TimeZone" },
+        { "business day starting past a day", ["-e", "OUTPOST_STORE_StoreId=store-009", "-e", "OUTPOST_STORE_BusinessDayStarts=1.02:00:00"], "store", "OUTPOST_STORE_BusinessDayStarts" },
         { "data directory not writable", ["-e", "OUTPOST_STORE_StoreId=store-009", "-v", "{root-owned}:/data"], "store", "OUTPOST_STORE_DataDirectory" },
         { "HQ on PostgreSQL without a connection string", ["-e", "OUTPOST_DATABASE=postgres"], "central", "OUTPOST_POSTGRES" },
         { "HQ's data directory not writable", ["-v", "{root-owned}:/data"], "central", "--data" },

@@ -51,7 +51,8 @@ public sealed class CheckoutTests : IAsyncLifetime
         Assert.Contains("-1.50", done.Receipt, StringComparison.Ordinal);
         Assert.Contains("Change", done.Receipt, StringComparison.Ordinal);
         var recorded = Assert.Single(await _store.EventsAsync(CheckoutEvents.SalesTopic, CheckoutEvents.SaleCompleted));
-        Assert.Equal(3.00m, recorded.Deserialize(CheckoutJsonContext.Default.SaleCompletedV1).Total);
+        Assert.Equal(CheckoutEvents.SaleCompletedVersion, recorded.Version);
+        Assert.Equal(3.00m, CheckoutEvents.ReadSaleCompleted(recorded).Total);
         var receipt = Assert.Single(await _store.EventsAsync(CheckoutEvents.ReceiptsTopic));
         Assert.Equal(done.Receipt, receipt.Deserialize(CheckoutJsonContext.Default.ReceiptIssuedV1).Text);
         Assert.Equal(BasketStatus.Completed, (await Checkout.GetAsync(basket.Id, Ct)).Status);
@@ -452,21 +453,57 @@ public sealed class CheckoutTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_store_on_the_previous_release_s_versions_writes_SaleCompleted_v1_and_this_release_reads_it_and_its_own_v2_alike()
+    {
+        await _store.Retail.Inventory.CountAsync(Cola, 20, "handheld-1", Ct);
+
+        // Rolled out with the previous release's versions (a canary that may still be rolled back): v1, no business day.
+        await _store.ReopenAsync(new RetailOptions { Checkout = new CheckoutOptions { EventVersions = EventVersions.Previous } });
+        var old = await _store.Checkout.CompleteAsync(await PaidBasketAsync(), "till-1:0001", Ct);
+        var v1 = Assert.Single(await _store.EventsAsync(CheckoutEvents.SalesTopic, CheckoutEvents.SaleCompleted));
+        Assert.Equal(1, v1.Version);
+        Assert.DoesNotContain("businessDay", Encoding.UTF8.GetString(v1.Payload.Span), StringComparison.Ordinal);
+
+        // Confirmed: this release's versions from now on. Both sales read back, from the read model, as the current version.
+        await _store.ReopenAsync();
+        var current = await _store.Checkout.CompleteAsync(await PaidBasketAsync(), "till-1:0002", Ct);
+        var v2 = (await _store.EventsAsync(CheckoutEvents.SalesTopic, CheckoutEvents.SaleCompleted))[^1];
+        Assert.Equal(CheckoutEvents.SaleCompletedVersion, v2.Version);
+        await _store.SyncAsync();
+        Assert.Empty(await _store.Log.GetDeadLettersAsync(cancellationToken: Ct));
+        var again = await _store.Checkout.CompleteAsync(old.Sale.BasketId, "till-1:0001", Ct);
+        Assert.Equal(old.Sale.SaleId, again.Sale.SaleId);
+        Assert.Equal(new DateOnly(2026, 11, 23), again.Sale.BusinessDay); // a v1 sale's day is its store-local date
+        Assert.Equal(Json(current.Sale), Json((await _store.Checkout.CompleteAsync(current.Sale.BasketId, "till-1:0002", Ct)).Sale));
+        Assert.Equal(20m - 3 - 3, await _store.Retail.Inventory.LevelAsync(Cola, Ct)); // stock read both
+    }
+
+    [Fact]
+    public void A_store_trading_past_midnight_books_a_sale_at_01_30_to_the_day_before()
+    {
+        var late = TestStore.Context with { BusinessDayStarts = TimeSpan.FromHours(4) };
+        var night = new DateTimeOffset(2026, 11, 24, 0, 30, 0, TimeSpan.Zero); // 01:30 in Paris
+        Assert.Equal(new DateOnly(2026, 11, 23), late.BusinessDay(night));
+        Assert.Equal(new DateOnly(2026, 11, 24), TestStore.Context.BusinessDay(night));
+        Assert.Equal(new DateOnly(2026, 11, 24), late.BusinessDay(night.AddHours(3))); // 04:30: the new day
+    }
+
+    [Fact]
     public async Task Read_models_skip_types_they_do_not_read_and_park_newer_versions_of_types_they_do()
     {
         await _store.Log.AppendBatchAsync(
         [
             new Core.Events.NewEvent { Topic = CheckoutEvents.SalesTopic, Type = "SimulatedSale", Key = "x", Payload = "{}"u8.ToArray() },
-            new Core.Events.NewEvent { Topic = CheckoutEvents.SalesTopic, Type = CheckoutEvents.SaleCompleted, Version = 2, Key = "y", Payload = "{}"u8.ToArray() },
+            new Core.Events.NewEvent { Topic = CheckoutEvents.SalesTopic, Type = CheckoutEvents.SaleCompleted, Version = CheckoutEvents.SaleCompletedVersion + 1, Key = "y", Payload = "{}"u8.ToArray() },
         ], cancellationToken: Ct);
         await _store.Retail.CatchUpAsync(Ct);
 
         var parked = await _store.Log.GetDeadLettersAsync(cancellationToken: Ct);
         Assert.Equal(["checkout", "inventory"], parked.Select(p => p.Consumer).Order(StringComparer.Ordinal));
-        Assert.All(parked, p => Assert.Equal("SaleCompleted.v2", p.Type));
+        Assert.All(parked, p => Assert.Equal("SaleCompleted.v3", p.Type));
     }
 
-    private static string Json(SaleCompletedV1 sale) => System.Text.Json.JsonSerializer.Serialize(sale, CheckoutJsonContext.Default.SaleCompletedV1);
+    private static string Json(SaleCompletedV2 sale) => System.Text.Json.JsonSerializer.Serialize(sale, CheckoutJsonContext.Default.SaleCompletedV2);
 
     private async Task<string> PaidBasketAsync()
     {

@@ -1,3 +1,4 @@
+using Outpost.Retail.Checkout;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
@@ -78,9 +79,10 @@ public sealed class DeployApiTests : IAsyncLifetime
         var checkout = () => _server.App.Services.GetRequiredService<StoreServices>().Retail.Checkout.Options;
         Assert.Equal(50m, checkout().OfflineFloorLimit);
         var applied = await ReadAsync(await agent.PutAsJsonAsync("/api/deploy/settings",
-            new { version = "1.0.1-config.1", settings = new Dictionary<string, string> { ["Retail:Checkout:OfflineFloorLimit"] = "75", ["Retail:Checkout:MaxLines"] = "200" } }, Ct));
+            new { version = "1.0.1-config.1", settings = new Dictionary<string, string> { ["Retail:Checkout:OfflineFloorLimit"] = "75", ["Retail:Checkout:MaxLines"] = "200", ["Retail:Checkout:EventVersions"] = "Previous" } }, Ct));
         Assert.Equal("75", applied.GetProperty("settings").GetProperty("Retail:Checkout:OfflineFloorLimit").GetString());
-        Assert.Equal((75m, 200), (checkout().OfflineFloorLimit, checkout().MaxLines));
+        Assert.Equal("Previous", applied.GetProperty("settings").GetProperty("Retail:Checkout:EventVersions").GetString());
+        Assert.Equal((75m, 200, EventVersions.Previous), (checkout().OfflineFloorLimit, checkout().MaxLines, checkout().EventVersions));
         Assert.Equal(30m, checkout().MaxRefundWithoutReceipt); // what the release does not set stays as the store started
 
         // Read at start-up only: the agent is told to restart; nothing changes. A value not of its type: 400.

@@ -56,6 +56,32 @@ public abstract class HqReadModelTests
     }
 
     [Fact]
+    public async Task HQ_reads_the_previous_release_s_SaleCompleted_v1_and_this_release_s_v2_and_books_each_to_its_store_s_business_day()
+    {
+        await using var cluster = await Cluster.StartAsync(await HqDatabaseAsync());
+        var store = await cluster.StartStoreAsync("s1", "north");
+
+        // A store on the previous release sold at 10:00 (v1: HQ books it to the date of its store-local time); after its
+        // upgrade it sold at 01:30 the next night, trading past midnight (v2: booked to the business day it names).
+        var old = Sale("s1", 1, 2.00m);
+        var late = System.Text.Json.JsonSerializer.Deserialize(old.Payload.Span, CheckoutJsonContext.Default.SaleCompletedV1)!.Upcast() with
+        {
+            SaleId = "s1-sale-2", IdempotencyKey = "k2", LocalTime = new DateTime(2026, 11, 24, 1, 30, 0), BusinessDay = new DateOnly(2026, 11, 23),
+        };
+        await store.Log.AppendAsync(old, Ct);
+        await store.Log.AppendAsync(CheckoutEvents.SaleCompletedEvent(late, EventVersions.Current), Ct);
+
+        Assert.True(await Cluster.EventuallyAsync(async () => (await DayAsync(cluster.Admin, "s1"))?.Sales == 2, Bound),
+            $"HQ's sales by day did not book both sales to 2026-11-23; it holds {(await DayAsync(cluster.Admin, "s1"))?.Sales ?? 0}");
+        var days = await cluster.Admin.GetFromJsonAsync<List<StoreDay>>("admin/sales?store=s1&from=2026-11-01&to=2026-11-30", Ct) ?? [];
+        Assert.Equal(["2026-11-23"], days.Select(d => d.Day));
+        Assert.Equal(4.00m, days[0].Total);
+        var versions = (await Cluster.ReadAllAsync(cluster.HqLog, ReadFilter.ForTopics(CheckoutEvents.SalesTopic))).Select(e => e.Version);
+        Assert.Equal([1, CheckoutEvents.SaleCompletedVersion], versions);
+        Assert.Empty(await cluster.HqLog.GetDeadLettersAsync(cancellationToken: Ct));
+    }
+
+    [Fact]
     public async Task Sales_reach_the_daily_totals_exactly_once_through_a_link_that_drops_mid_stream_and_replays()
     {
         await using var cluster = await Cluster.StartAsync(await HqDatabaseAsync());

@@ -38,7 +38,7 @@ public sealed class ReleaseTests
         await WaitForAuditAsync(releases, "ReleaseRecorded", "1.0.1", "release");
 
         // A configuration-only release (same image, another floor limit) is a release too; the same request again is no new one.
-        var configOnly = new { version = "1.0.1-config.1", image = listed.Image, settings = new Dictionary<string, object> { ["Retail:Checkout:OfflineFloorLimit"] = "100" } };
+        var configOnly = new { version = "1.0.1-config.1", image = listed.Image, settings = new Dictionary<string, object> { ["Retail:Checkout:OfflineFloorLimit"] = "100", ["Retail:Checkout:EventVersions"] = "Previous" } };
         Assert.Equal(HttpStatusCode.Created, (await releases.PostAsJsonAsync("admin/releases", configOnly, Ct)).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await releases.PostAsJsonAsync("admin/releases", configOnly, Ct)).StatusCode);
         Assert.Equal(2, (await releases.GetFromJsonAsync<List<ReleaseRecordedV1>>("admin/releases", Ct))!.Count);
@@ -64,6 +64,8 @@ public sealed class ReleaseTests
             HttpStatusCode.BadRequest, "'Retail:Checkout:NoSuchThing' is not a setting");
         await Refused(releases, new { version = "1.0.2", image, settings = new Dictionary<string, object> { ["Retail:Checkout:OfflineFloorLimit"] = "lots" } },
             HttpStatusCode.BadRequest, "takes a number");
+        await Refused(releases, new { version = "1.0.2", image, settings = new Dictionary<string, object> { ["Retail:Checkout:EventVersions"] = "Oldest" } },
+            HttpStatusCode.BadRequest, "takes one of Current, Previous");
         await Refused(releases, new { version = "1.0.2", image, settings = new Dictionary<string, object> { ["Retail:BasketsPath"] = "/tmp" } },
             HttpStatusCode.BadRequest, "not a setting a release can change");
         await Refused(releases, new { version = "one", image }, HttpStatusCode.BadRequest, "major.minor.patch");

@@ -55,16 +55,17 @@ public sealed class SalesByDay : IEventConsumer
         var store = e.Origin.Node.Value;
         switch (e.Type, e.Version)
         {
-            case (CheckoutEvents.SaleCompleted, 1):
-                var sale = e.Deserialize(CheckoutJsonContext.Default.SaleCompletedV1);
-                await AddAsync(transaction, store, sale.LocalTime, sale.Currency, 1, sale.Subtotal, sale.Saving, sale.Total, 0, 0, cancellationToken);
+            case (CheckoutEvents.SaleCompleted, <= CheckoutEvents.SaleCompletedVersion):
+                // The store's business day (version 2); a version 1 sale's is the date of its store-local time.
+                var sale = CheckoutEvents.ReadSaleCompleted(e);
+                await AddAsync(transaction, store, sale.BusinessDay.ToDateTime(TimeOnly.MinValue), sale.Currency, 1, sale.Subtotal, sale.Saving, sale.Total, 0, 0, cancellationToken);
                 break;
             case (CheckoutEvents.ReturnCompleted, 1):
                 var refund = e.Deserialize(CheckoutJsonContext.Default.ReturnCompletedV1);
                 await AddAsync(transaction, store, refund.ReturnedAt.UtcDateTime, refund.Currency, 0, 0, 0, 0, 1, refund.Refund, cancellationToken);
                 break;
             case (CheckoutEvents.SaleCompleted or CheckoutEvents.ReturnCompleted, _):
-                throw new NotSupportedException($"HQ's sales read model reads {e.Type} v1, not v{e.Version}; upgrade HQ to read it.");
+                throw new NotSupportedException($"HQ's sales read model reads SaleCompleted v1 and v2 and ReturnCompleted v1, not {e.Type} v{e.Version}; upgrade HQ to read it.");
         }
     }
 

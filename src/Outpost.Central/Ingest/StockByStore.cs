@@ -53,8 +53,8 @@ public sealed class StockByStore : IEventConsumer
                     ON CONFLICT(store, gtin) DO UPDATE SET quantity_milli = excluded.quantity_milli, as_of = excluded.as_of, changed_seq = excluded.changed_seq
                     """, cancellationToken, ("@store", store), ("@gtin", Normal(count.Gtin)), ("@quantity", HqAmounts.ToMilli(count.Quantity)), ("@at", at), ("@seq", e.Seq));
                 break;
-            case (CheckoutEvents.SaleCompleted, 1):
-                var sale = e.Deserialize(CheckoutJsonContext.Default.SaleCompletedV1);
+            case (CheckoutEvents.SaleCompleted, <= CheckoutEvents.SaleCompletedVersion):
+                var sale = CheckoutEvents.ReadSaleCompleted(e);
                 foreach (var line in sale.Lines)
                 {
                     await transaction.ExecuteAsync("UPDATE hq_stock SET quantity_milli = quantity_milli - @sold, as_of = @at, changed_seq = @seq WHERE store = @store AND gtin = @gtin",
@@ -63,7 +63,7 @@ public sealed class StockByStore : IEventConsumer
 
                 break;
             case (InventoryEvents.StockCounted or CheckoutEvents.SaleCompleted, _):
-                throw new NotSupportedException($"HQ's stock read model reads {e.Type} v1, not v{e.Version}; upgrade HQ to read it.");
+                throw new NotSupportedException($"HQ's stock read model reads StockCounted v1 and SaleCompleted v1 and v2, not {e.Type} v{e.Version}; upgrade HQ to read it.");
         }
     }
 

@@ -7,7 +7,7 @@ namespace Outpost.Central.Rollouts;
 
 /// <summary>
 /// The store settings a release may set, as configuration keys the store binds (<c>Retail:Checkout:OfflineFloorLimit</c>):
-/// every plain value (number, text, flag, duration) of <see cref="RetailOptions"/>, found by reflection so that a
+/// every plain value (number, text, flag, duration, one of a list) of <see cref="RetailOptions"/>, found by reflection so that a
 /// setting added to the options is releasable without a list to keep in step. Anything else is refused by name.
 /// </summary>
 public static class ReleaseSettings
@@ -57,11 +57,13 @@ public static class ReleaseSettings
             : type == typeof(int) ? int.TryParse(text, NumberStyles.Integer, c, out var i) && i >= 0
             : type == typeof(long) ? long.TryParse(text, NumberStyles.Integer, c, out var l) && l >= 0
             : type == typeof(bool) ? bool.TryParse(text, out _)
+            : type.IsEnum ? Enum.GetNames(type).Contains(text, StringComparer.OrdinalIgnoreCase)
             : type == typeof(TimeSpan) && TimeSpan.TryParse(text, c, out var t) && t >= TimeSpan.Zero;
     }
 
     private static string Describe(Type type) =>
-        type == typeof(TimeSpan) ? "a duration such as 00:05:00" : type == typeof(bool) ? "true or false" : type == typeof(string) ? "text" : "a number, 0 or more";
+        type == typeof(TimeSpan) ? "a duration such as 00:05:00" : type == typeof(bool) ? "true or false" : type == typeof(string) ? "text"
+        : type.IsEnum ? "one of " + string.Join(", ", Enum.GetNames(type)) : "a number, 0 or more";
 
     private static Dictionary<string, Type> Walk(Type type, string prefix)
     {
@@ -69,7 +71,7 @@ public static class ReleaseSettings
         foreach (var property in type.GetProperties(BindingFlags.Public | BindingFlags.Instance).Where(p => p.CanWrite))
         {
             var t = property.PropertyType;
-            if (t == typeof(string) || t == typeof(decimal) || t == typeof(int) || t == typeof(long) || t == typeof(bool) || t == typeof(TimeSpan))
+            if (t == typeof(string) || t == typeof(decimal) || t == typeof(int) || t == typeof(long) || t == typeof(bool) || t == typeof(TimeSpan) || t.IsEnum)
             {
                 keys[$"{prefix}:{property.Name}"] = t;
             }

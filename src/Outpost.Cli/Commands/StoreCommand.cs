@@ -15,6 +15,11 @@ internal static class StoreCommand
         var id = new Option<string?>("--id") { Description = "The store's id, as registered at HQ (or StoreId in appsettings.json / OUTPOST_STORE_StoreId)." };
         var region = new Option<string?>("--region") { Description = "The store's region." };
         var timeZone = new Option<string?>("--time-zone") { Description = "The store's IANA time zone, for example Europe/Paris." };
+        var businessDay = new Option<TimeSpan?>("--business-day-starts") { Description = "When the store's trading day begins, store-local (default 00:00; 04:00 for a store open until 2 am)." };
+        var eventVersions = new Option<Outpost.Retail.Checkout.EventVersions?>("--event-versions")
+        {
+            Description = "Which versions of its sales the store writes: Current (default) or Previous (the previous release's, while a rollout may still be rolled back or HQ is not upgraded).",
+        };
         var adminToken = new Option<string?>("--admin-token") { Description = "A back-office token to enrol the first devices (also OUTPOST_STORE_AdminToken); one is generated and printed when none is given." };
         var settings = new Option<FileInfo?>("--settings") { Description = "A JSON settings file (default: appsettings.json in the working folder, if present)." };
         var central = new Option<string?>("--central") { Description = "HQ's address, for example http://hq.example.com:5080/; without it the store runs alone." };
@@ -24,7 +29,7 @@ internal static class StoreCommand
         var generate = new Option<int>("--generate") { Description = "Simulated tills: record sales until the store holds this many (resumes after a restart)." };
         var rate = new Option<int>("--rate") { Description = "With --generate: at most this many sales a second (0: as fast as the log takes them)." };
         var command = new Command("store", "Run a store server: the store's log, replication with HQ, device endpoints.");
-        foreach (var option in new Option[] { id, region, timeZone, adminToken, settings, central, secret, data, urls, generate, rate })
+        foreach (var option in new Option[] { id, region, timeZone, businessDay, eventVersions, adminToken, settings, central, secret, data, urls, generate, rate })
         {
             command.Options.Add(option);
         }
@@ -92,6 +97,18 @@ internal static class StoreCommand
             options.Urls = result.GetValue(urls) ?? options.Urls;
             options.Region = result.GetValue(region) ?? options.Region;
             options.TimeZone = result.GetValue(timeZone) ?? options.TimeZone;
+            options.BusinessDayStarts = result.GetValue(businessDay) ?? options.BusinessDayStarts;
+            if (options.BusinessDayStarts < TimeSpan.Zero || options.BusinessDayStarts >= TimeSpan.FromDays(1))
+            {
+                output.WriteLine($"The business day's start '{options.BusinessDayStarts}' (--business-day-starts, BusinessDayStarts, OUTPOST_STORE_BusinessDayStarts) is not a time of day: use 00:00 to 23:59.");
+                return null;
+            }
+
+            if (result.GetValue(eventVersions) is { } versions)
+            {
+                options.Retail = options.Retail with { Checkout = options.Retail.Checkout with { EventVersions = versions } };
+            }
+
             generatedToken = (result.GetValue(adminToken) ?? options.AdminToken) is null;
             options.AdminToken = result.GetValue(adminToken) ?? options.AdminToken ?? Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16));
             if (StartupChecks.ListenAddresses(options.Urls) is { } badUrl)

@@ -110,7 +110,7 @@ internal sealed class FleetSimulation(SimulationSettings settings, TextWriter ou
                         _ => TimeSpan.Zero,
                     };
                     started[i] = await SimulatedStore.StartAsync(i, region, Zone(i), secret, hq.Address(node), directory, settings.Seed, settings.DevicesPerStore, killable.Contains(i), offset, ct,
-                        processClock: killable.Contains(i) && mine.Count > 0);
+                        processClock: killable.Contains(i) && mine.Count > 0, versions: settings.EventVersionsOf(i));
                     started[i]!.HqNode = node;
                 });
             }

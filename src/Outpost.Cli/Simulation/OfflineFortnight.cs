@@ -299,7 +299,7 @@ internal sealed class OfflineFortnight(SimulationSettings settings, int days, do
             }
 
             atHq[e.Key] = atHq.GetValueOrDefault(e.Key) + 1;
-            var sale = e.Deserialize(CheckoutJsonContext.Default.SaleCompletedV1);
+            var sale = CheckoutEvents.ReadSaleCompleted(e);
             var zone = zones[sale.StoreId];
 
             // A sale is priced between its basket's opening and its completion (a line at its scan, the basket again

@@ -24,6 +24,10 @@ internal static class SimulateCommand
         var damaged = new Option<int?>("--damaged-records") { Description = "Records of the process stores' logs damaged on disk (a bit flipped in a sale HQ does not hold yet; default 1 when a store runs as a process)." };
         var standIns = new Option<int>("--stand-ins") { Description = "Protocol-faithful stand-in stores beyond --stores (a log of their own and the real replication agent each, in processes of their own).", DefaultValueFactory = _ => 0 };
         var standInKills = new Option<int?>("--stand-in-kills") { Description = "SIGKILLs of the stand-ins' processes over the span, in turn (default: one per process)." };
+        var previous = new Option<double>("--previous-release")
+        {
+            Description = "The share of stores (real and stand-ins) on the previous release's event versions (SaleCompleted v1; the others write v2).", DefaultValueFactory = _ => 0.25,
+        };
         var hours = new Option<double>("--hours") { Description = "Simulated hours.", DefaultValueFactory = _ => 2 };
         var seed = new Option<int>("--seed") { Description = "Seed of the sales, the price changes and the faults: the same seed replays the same schedule.", DefaultValueFactory = _ => 1 };
         var perDay = new Option<int>("--sales-per-day") { Description = "A store's sales in a whole day, spread over its local day.", DefaultValueFactory = _ => 600 };
@@ -37,7 +41,7 @@ internal static class SimulateCommand
         var secondsPerOfflineDay = new Option<double>("--seconds-per-offline-day") { Description = "Real seconds an offline day takes (--offline-days).", DefaultValueFactory = _ => 10 };
         var inject = new Option<string?>("--inject") { Description = "A defect to inject before the check, to see the checker catch it: " + SimulationChecker.Defects + "." };
         var command = new Command("simulate", "Run a fleet of store servers and HQ under a seeded schedule of link faults, and check that nothing was lost or doubled and every store converged.");
-        foreach (var option in new Option[] { hq, hqNodes, hqKills, restarts, loseNode, clockFaults, stores, devices, processStores, kills, damaged, standIns, standInKills, hours, seed, perDay, speed, report, data, inject, offlineDays, secondsPerOfflineDay })
+        foreach (var option in new Option[] { hq, hqNodes, hqKills, restarts, loseNode, clockFaults, stores, devices, processStores, kills, damaged, standIns, standInKills, previous, hours, seed, perDay, speed, report, data, inject, offlineDays, secondsPerOfflineDay })
         {
             command.Options.Add(option);
         }
@@ -59,6 +63,7 @@ internal static class SimulateCommand
                 DamagedRecords = result.GetValue(damaged) ?? (result.GetValue(processStores) > 0 ? 1 : 0),
                 StandIns = result.GetValue(standIns),
                 StandInKills = result.GetValue(standInKills) ?? (result.GetValue(standIns) + StandInFleet.PerProcess - 1) / StandInFleet.PerProcess,
+                PreviousReleaseShare = result.GetValue(previous),
                 Hours = result.GetValue(hours),
                 Seed = result.GetValue(seed),
                 SalesPerDay = result.GetValue(perDay),
@@ -67,9 +72,10 @@ internal static class SimulateCommand
                 Inject = result.GetValue(inject),
             };
             if (settings.Stores < 1 || settings.DevicesPerStore < 1 || settings.Hours <= 0 || settings.SalesPerDay < 1 || settings.SecondsPerHour <= 0 || settings.ProcessStores < 0 || settings.Kills < 0
-                || settings.DamagedRecords < 0 || settings.DamagedRecords > 0 && settings.ProcessStores == 0 || settings.StandIns is < 0 or > 100_000 || settings.StandInKills < 0)
+                || settings.DamagedRecords < 0 || settings.DamagedRecords > 0 && settings.ProcessStores == 0 || settings.StandIns is < 0 or > 100_000 || settings.StandInKills < 0
+                || settings.PreviousReleaseShare is < 0 or > 1)
             {
-                output.WriteLine("--stores, --devices-per-store and --sales-per-day must be at least 1; --hours and --seconds-per-hour more than 0; --process-stores, --kills, --damaged-records, --stand-ins (at most 100,000) and --stand-in-kills 0 or more (damaged records need a process store).");
+                output.WriteLine("--stores, --devices-per-store and --sales-per-day must be at least 1; --hours and --seconds-per-hour more than 0; --process-stores, --kills, --damaged-records, --stand-ins (at most 100,000) and --stand-in-kills 0 or more (damaged records need a process store); --previous-release a share from 0 to 1.");
                 return 2;
             }
 
@@ -192,6 +198,12 @@ internal static class SimulateCommand
 
         text.AppendLine(CultureInfo.InvariantCulture, $"  HQ's sales read model equals a recount of HQ's log: {(v.ReadModelMismatches.Count == 0 ? "yes" : $"no, {v.ReadModelMismatches.Count} stores differ")}");
         foreach (var line in v.ReadModelMismatches.Take(10))
+        {
+            text.AppendLine(CultureInfo.InvariantCulture, $"    {line}");
+        }
+
+        text.AppendLine(CultureInfo.InvariantCulture, $"  version skew: {v.PreviousRelease:N0} of {v.Stores + v.StandIns:N0} stores on the previous release's event versions; sales at HQ by version: {string.Join(", ", v.SalesAtHqByVersion.Select(p => $"{p.Key} {p.Value:N0}"))}; in a version their store does not write {v.WrongVersion.Count}, parked by HQ's read models {v.ParkedAtHq.Count} (must both be 0)");
+        foreach (var line in v.WrongVersion.Concat(v.ParkedAtHq).Take(10))
         {
             text.AppendLine(CultureInfo.InvariantCulture, $"    {line}");
         }

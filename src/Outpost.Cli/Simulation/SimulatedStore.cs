@@ -52,6 +52,9 @@ internal sealed class SimulatedStore : IAsyncDisposable
 
     public string Zone { get; }
 
+    /// <summary>Which versions of its sales it writes (the previous release's, or this one's).</summary>
+    public Outpost.Retail.Checkout.EventVersions Versions { get; private init; }
+
     public FaultProxy Link { get; }
 
     public Uri Address { get; private set; }
@@ -133,7 +136,8 @@ internal sealed class SimulatedStore : IAsyncDisposable
     /// <param name="processClock">A store run as a process gets a wrong clock of its own (libfaketime), off by <paramref name="clockOffset"/>.</param>
     public static async Task<SimulatedStore> StartAsync(int index, string region, string zone, string secret, Uri hq, string directory, int seed, int tills, bool asProcess,
         TimeSpan clockOffset, CancellationToken cancellationToken, TimeProvider? time = null, Outpost.Retail.Checkout.IPaymentTerminal? terminal = null,
-        Outpost.Store.Api.DeviceRateLimitOptions? rateLimits = null, bool processClock = false)
+        Outpost.Store.Api.DeviceRateLimitOptions? rateLimits = null, bool processClock = false,
+        Outpost.Retail.Checkout.EventVersions versions = Outpost.Retail.Checkout.EventVersions.Current)
     {
         var id = StoreId(index);
         var link = new FaultProxy(hq, seed: StableSeed.Of(seed, index));
@@ -144,7 +148,7 @@ internal sealed class SimulatedStore : IAsyncDisposable
             var address = new Uri($"http://127.0.0.1:{OutpostProcess.FreePort()}/");
             Directory.CreateDirectory(data);
             var fake = processClock ? new FakeClock(Path.Combine(directory, id + ".clock"), clockOffset) : null;
-            store = new SimulatedStore(index, id, region, zone, link, address, Path.Combine(data, "store.db"), null) { ProcessClock = fake };
+            store = new SimulatedStore(index, id, region, zone, link, address, Path.Combine(data, "store.db"), null) { ProcessClock = fake, Versions = versions };
             var environment = new Dictionary<string, string>
             {
                 ["Logging__LogLevel__Default"] = "Warning",
@@ -160,7 +164,7 @@ internal sealed class SimulatedStore : IAsyncDisposable
             {
                 store._process = new ServerProcess(
                     ["store", "--id", id, "--region", region, "--time-zone", zone, "--data", data, "--urls", store.Address.ToString().TrimEnd('/'),
-                        "--admin-token", AdminToken, "--central", link.Address.ToString(), "--secret", secret],
+                        "--admin-token", AdminToken, "--central", link.Address.ToString(), "--secret", secret, "--event-versions", versions.ToString()],
                     environment,
                     store.Address);
                 try
@@ -199,9 +203,10 @@ internal sealed class SimulatedStore : IAsyncDisposable
             options.Time = time ?? clock!;
             options.PaymentTerminal = terminal ?? options.PaymentTerminal;
             options.RateLimits = rateLimits ?? options.RateLimits;
+            options.Retail = options.Retail with { Checkout = options.Retail.Checkout with { EventVersions = versions } };
             var server = StoreHost.Build(options, builder => builder.Logging.SetMinimumLevel(LogLevel.None));
             await server.StartAsync(cancellationToken);
-            store = new SimulatedStore(index, id, region, zone, link, server.Address(), options.LogPath, server) { Clock = clock, DataDirectory = data };
+            store = new SimulatedStore(index, id, region, zone, link, server.Address(), options.LogPath, server) { Clock = clock, DataDirectory = data, Versions = versions };
         }
 
         store._admin = store.Client(AdminToken);

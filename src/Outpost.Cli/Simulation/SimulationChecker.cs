@@ -141,6 +141,10 @@ internal static class SimulationChecker
         // Every sale HQ holds, by sale id; and what each store's origin sent, for the recount.
         var atHq = new Dictionary<string, int>(StringComparer.Ordinal);
         var recount = new Dictionary<string, (long Sales, decimal Total)>(StringComparer.Ordinal);
+        // Version skew: the stores on the previous release write SaleCompleted v1, the others v2; HQ reads both.
+        var writes = Enumerable.Range(0, settings.Stores + settings.StandIns).ToDictionary(SimulatedStore.StoreId, i => settings.OnPreviousRelease(i) ? 1 : CheckoutEvents.SaleCompletedVersion, StringComparer.Ordinal);
+        var byVersion = new SortedDictionary<int, int>();
+        var wrongVersion = new List<string>();
         await foreach (var e in hqLog.EnumerateAsync(Sales, pageSize: 5000, cancellationToken: cancellationToken))
         {
             if (e.Type != CheckoutEvents.SaleCompleted)
@@ -149,6 +153,12 @@ internal static class SimulationChecker
             }
 
             atHq[e.Key] = atHq.GetValueOrDefault(e.Key) + 1;
+            byVersion[e.Version] = byVersion.GetValueOrDefault(e.Version) + 1;
+            if (writes.GetValueOrDefault(e.Origin.Node.Value) != e.Version && wrongVersion.Count < 20)
+            {
+                wrongVersion.Add($"{e.Key}: v{e.Version} from {e.Origin.Node.Value}, which writes v{writes.GetValueOrDefault(e.Origin.Node.Value)}");
+            }
+
             var total = JsonDocument.Parse(e.Payload).RootElement.GetProperty("total").GetDecimal();
             var before = recount.GetValueOrDefault(e.Origin.Node.Value);
             recount[e.Origin.Node.Value] = (before.Sales + 1, before.Total + total);
@@ -276,6 +286,10 @@ internal static class SimulationChecker
             ReadModelMismatches = modelMismatches,
             PricesPublished = published.Count,
             Faults = faults.GroupBy(f => f.Kind.ToString()).ToDictionary(g => g.Key, g => g.Count()),
+            PreviousRelease = writes.Values.Count(v => v == 1),
+            SalesAtHqByVersion = byVersion.ToDictionary(v => "v" + v.Key.ToString(System.Globalization.CultureInfo.InvariantCulture), v => v.Value),
+            WrongVersion = wrongVersion,
+            ParkedAtHq = [.. (await hqLog.GetDeadLettersAsync(cancellationToken: cancellationToken)).Select(d => $"{d.Consumer} parked {d.Type} at {d.Seq}")],
         };
     }
 

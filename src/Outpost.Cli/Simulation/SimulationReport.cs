@@ -18,13 +18,14 @@ internal static class SimulationReport
             <h1>Simulation verdict: <span class="{(v.Passed ? "ok" : "bad")}">{(v.Passed ? "passed" : "FAILED")}</span></h1>
             <p><code>{WebUtility.HtmlEncode(v.Command)}</code></p>
             <table>
-            <tr><th>stores × tills</th><td>{v.Stores} × {v.DevicesPerStore}, {v.SimulatedHours} simulated hours</td></tr>
+            <tr><th>stores × tills</th><td>{v.Stores} × {v.DevicesPerStore}{(v.StandIns > 0 ? $", and {v.StandIns:N0} stand-in stores" : "")}, {v.SimulatedHours} simulated hours</td></tr>
             <tr><th>sales</th><td>planned {v.Planned:N0}, acknowledged {v.Acknowledged:N0}, stored at HQ {v.StoredAtHq:N0}</td></tr>
             <tr><th>lost</th><td class="{Mark(v.Lost == 0)}">{v.Lost}</td></tr>
             <tr><th>applied twice</th><td class="{Mark(v.Doubled == 0)}">{v.Doubled}</td></tr>
             <tr><th>kiosk orders</th><td class="{Mark(v.OrdersLost == 0 && v.OrdersDoubled == 0)}">planned {v.OrdersPlanned:N0}, confirmed {v.OrdersAcknowledged:N0}, at HQ {v.OrdersAtHq:N0}; lost {v.OrdersLost}, placed twice {v.OrdersDoubled}</td></tr>
             <tr><th>stock counts, heartbeats</th><td class="{Mark(v.StockCountsLost == 0)}">counts planned {v.StockCountsPlanned:N0}, acknowledged {v.StockCountsAcknowledged:N0}, lost {v.StockCountsLost}; heartbeats at HQ {v.Heartbeats:N0}</td></tr>
-            <tr><th>converged</th><td class="{Mark(v.Converged == v.Stores)}">{v.Converged} of {v.Stores}</td></tr>
+            <tr><th>converged</th><td class="{Mark(v.Converged == v.Stores + v.StandIns)}">{v.Converged:N0} of {v.Stores + v.StandIns:N0}</td></tr>
+            <tr><th>version skew</th><td class="{Mark(v.WrongVersion.Count == 0 && v.ParkedAtHq.Count == 0)}">{v.PreviousRelease:N0} stores on the previous release; sales at HQ {WebUtility.HtmlEncode(string.Join(", ", v.SalesAtHqByVersion.Select(p => $"{p.Key} {p.Value:N0}")))}; wrong version {v.WrongVersion.Count}, parked at HQ {v.ParkedAtHq.Count}</td></tr>
             <tr><th>HQ's read model = recount</th><td class="{Mark(v.ReadModelMismatches.Count == 0)}">{(v.ReadModelMismatches.Count == 0 ? "yes" : v.ReadModelMismatches.Count + " stores differ")}</td></tr>
             <tr><th>faults</th><td>{WebUtility.HtmlEncode(string.Join(", ", v.Faults.OrderBy(f => f.Key).Select(f => $"{f.Key} {f.Value}")))}</td></tr>
             <tr><th>catch-up after a fault</th><td>{(v.CatchUpSeconds.Count == 3 ? $"p50 {v.CatchUpSeconds[0]:F2} s, p99 {v.CatchUpSeconds[1]:F2} s, max {v.CatchUpSeconds[2]:F2} s (real)" : "none measured")}</td></tr>
@@ -43,7 +44,7 @@ internal static class SimulationReport
             html.Append(Plot("HQ's CPU, its nodes and PostgreSQL (% of one core)", v.Samples, s => s.HqCpuPercent));
             html.Append(Plot("HQ's nodes: resident memory together (MiB)", v.Samples, s => s.HqResidentMiB));
         }
-        foreach (var line in v.NotConverged.Concat(v.ReadModelMismatches))
+        foreach (var line in v.NotConverged.Concat(v.ReadModelMismatches).Concat(v.WrongVersion).Concat(v.ParkedAtHq))
         {
             html.Append(CultureInfo.InvariantCulture, $"<p class=\"bad\">{WebUtility.HtmlEncode(line)}</p>");
         }

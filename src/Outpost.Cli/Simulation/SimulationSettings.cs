@@ -47,6 +47,19 @@ internal sealed record SimulationSettings
     /// <summary>Whether some stores' clocks are wrong (hours ahead, behind, jumping back): <see cref="FaultSchedule.Clocks"/>.</summary>
     public bool ClockFaults { get; init; } = true;
 
+    /// <summary>
+    /// The share of stores (real ones and stand-ins alike) on the previous release's event versions: they write
+    /// <c>SaleCompleted</c> v1 (<see cref="Outpost.Retail.Checkout.EventVersions.Previous"/>), the others v2.
+    /// </summary>
+    public double PreviousReleaseShare { get; init; } = 0.25;
+
+    /// <summary>Whether store <paramref name="index"/> is on the previous release: spread evenly over the fleet (golden-ratio steps), the same for a seed or none.</summary>
+    public bool OnPreviousRelease(int index) => index * 0.6180339887498949 % 1 < PreviousReleaseShare;
+
+    /// <summary>The event versions store <paramref name="index"/> writes.</summary>
+    public Outpost.Retail.Checkout.EventVersions EventVersionsOf(int index) =>
+        OnPreviousRelease(index) ? Outpost.Retail.Checkout.EventVersions.Previous : Outpost.Retail.Checkout.EventVersions.Current;
+
     /// <summary>The seed of the fault schedule, the sales and the price changes.</summary>
     public int Seed { get; init; } = 1;
 
@@ -75,5 +88,5 @@ internal sealed record SimulationSettings
 
     /// <summary>The command that runs this configuration again.</summary>
     public string Command => string.Create(CultureInfo.InvariantCulture,
-        $"outpost simulate{(Hq == "sqlite" ? "" : $" --hq {Hq} --hq-nodes {HqNodes} --hq-kills {HqKills} --postgres-restarts {PostgresRestarts} --lose-node {(LoseNode ? "true" : "false")}")} --stores {Stores} --devices-per-store {DevicesPerStore} --process-stores {ProcessStores} --kills {Kills}{(DamagedRecords == Math.Min(1, ProcessStores) ? "" : $" --damaged-records {DamagedRecords}")}{(StandIns == 0 ? "" : $" --stand-ins {StandIns} --stand-in-kills {StandInKills}")} --hours {Hours} --sales-per-day {SalesPerDay} --seconds-per-hour {SecondsPerHour} --seed {Seed}{(ClockFaults ? "" : " --clock-faults false")}{(Inject is null ? "" : " --inject " + Inject)}");
+        $"outpost simulate{(Hq == "sqlite" ? "" : $" --hq {Hq} --hq-nodes {HqNodes} --hq-kills {HqKills} --postgres-restarts {PostgresRestarts} --lose-node {(LoseNode ? "true" : "false")}")} --stores {Stores} --devices-per-store {DevicesPerStore} --process-stores {ProcessStores} --kills {Kills}{(DamagedRecords == Math.Min(1, ProcessStores) ? "" : $" --damaged-records {DamagedRecords}")}{(StandIns == 0 ? "" : $" --stand-ins {StandIns} --stand-in-kills {StandInKills}")} --hours {Hours} --sales-per-day {SalesPerDay} --seconds-per-hour {SecondsPerHour} --seed {Seed}{(ClockFaults ? "" : " --clock-faults false")}{(PreviousReleaseShare == 0.25 ? "" : $" --previous-release {PreviousReleaseShare}")}{(Inject is null ? "" : " --inject " + Inject)}");
 }

@@ -96,6 +96,18 @@ internal sealed record SimulationVerdict
     /// <summary>Protocol-faithful stand-in stores beyond the real store servers (<see cref="StandInStore"/>), apart from <see cref="Stores"/> (the real store servers); their sales are in the sales figures, their convergence in <see cref="Converged"/>.</summary>
     public int StandIns { get; init; }
 
+    /// <summary>Stores (real and stand-ins) on the previous release's event versions: they write SaleCompleted v1.</summary>
+    public int PreviousRelease { get; init; }
+
+    /// <summary>Sales at HQ by the version their store wrote (v1: the previous release; v2: this one).</summary>
+    public IReadOnlyDictionary<string, int> SalesAtHqByVersion { get; init; } = new Dictionary<string, int>();
+
+    /// <summary>Sales at HQ in a version their store's release does not write (the first 20): must be none.</summary>
+    public IReadOnlyList<string> WrongVersion { get; init; } = [];
+
+    /// <summary>Events HQ's read models parked (a version they do not read, say): must be none.</summary>
+    public IReadOnlyList<string> ParkedAtHq { get; init; } = [];
+
     public int StandInProcesses { get; init; }
 
     /// <summary>SIGKILLs of stand-in processes (each crashes every store in it at once).</summary>
@@ -159,7 +171,7 @@ internal sealed record SimulationVerdict
     public IReadOnlyList<FleetSample> Samples { get; init; } = [];
 
     public bool Passed => Lost == 0 && Doubled == 0 && DamagedRecords == DamagedPlanned && DamagedAtHq == 0 && DamagedUnreported == 0 && OrdersLost == 0 && OrdersDoubled == 0 && StockCountsLost == 0 && FailedAtDevice == 0 && Converged == Stores + StandIns
-        && ReadModelMismatches.Count == 0 && Acknowledged == Planned && OrdersAcknowledged == OrdersPlanned && StockCountsAcknowledged == StockCountsPlanned;
+        && ReadModelMismatches.Count == 0 && WrongVersion.Count == 0 && ParkedAtHq.Count == 0 && Acknowledged == Planned && OrdersAcknowledged == OrdersPlanned && StockCountsAcknowledged == StockCountsPlanned;
 
     public double StoreDays => (Stores + StandIns) * SimulatedHours / 24;
 }

@@ -56,7 +56,7 @@ internal sealed class StandInFleet : IAsyncDisposable
         {
             var i = first + j;
             var id = SimulatedStore.StoreId(i);
-            specs[j] = new StandInSpec(id, i, region(i), zone(i), await hq.RegisterAsync(id, region(i), ct), i % hq.Nodes);
+            specs[j] = new StandInSpec(id, i, region(i), zone(i), await hq.RegisterAsync(id, region(i), ct), i % hq.Nodes, settings.EventVersionsOf(i));
         });
 
         var fleet = new StandInFleet(specs, standIns);

@@ -11,7 +11,8 @@ using Outpost.Sync.Agent;
 namespace Outpost.Cli.Simulation;
 
 /// <summary>One stand-in store as the plan names it: its id, its index in the fleet, its region and zone, its credential and its home HQ node.</summary>
-internal sealed record StandInSpec(string Id, int Index, string Region, string Zone, string Secret, int Home);
+internal sealed record StandInSpec(string Id, int Index, string Region, string Zone, string Secret, int Home,
+    Outpost.Retail.Checkout.EventVersions Versions = Outpost.Retail.Checkout.EventVersions.Current);
 
 /// <summary>
 /// A protocol-faithful stand-in for a store server, for fleets larger than real store servers allow: its own event
@@ -100,16 +101,10 @@ internal sealed class StandInStore : IAsyncDisposable
         var unit = FleetSimulation.ShelfPrice(product);
         var total = unit * quantity;
         var line = new SaleLineV1(1, FleetSimulation.Priced[product], "product " + FleetSimulation.Priced[product], quantity, unit, total, total, "standard", "shelf");
-        var sale = new SaleCompletedV1(id, "basket-" + id, id, Spec.Id, "till-1", null, at, TimeZoneInfo.ConvertTime(at, zone).DateTime, "EUR",
-            [line], [], [], total, 0m, total, [], 0m, true, [new SaleTenderV1("cash", total, total)], 0m, null);
-        return new NewEvent
-        {
-            Topic = CheckoutEvents.SalesTopic,
-            Type = CheckoutEvents.SaleCompleted,
-            Key = id,
-            Scope = Scope.Store(Spec.Id),
-            Payload = NewEvent.Json(sale, CheckoutJsonContext.Default.SaleCompletedV1),
-        };
+        var local = TimeZoneInfo.ConvertTime(at, zone).DateTime;
+        var sale = new SaleCompletedV2(id, "basket-" + id, id, Spec.Id, "till-1", null, at, local, "EUR",
+            [line], [], [], total, 0m, total, [], 0m, true, [new SaleTenderV1("cash", total, total)], 0m, null, DateOnly.FromDateTime(local));
+        return CheckoutEvents.SaleCompletedEvent(sale, Spec.Versions);
     }
 
     public async ValueTask DisposeAsync()

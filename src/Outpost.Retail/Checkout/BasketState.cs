@@ -116,7 +116,7 @@ public sealed record BasketMember(string Presented, string? MemberId, string? Na
 /// <summary>A completed sale as the till receives it: the event and the printable receipt.</summary>
 /// <param name="Sale">The sale.</param>
 /// <param name="Receipt">The receipt text.</param>
-public sealed record SaleReceipt(SaleCompletedV1 Sale, string Receipt);
+public sealed record SaleReceipt(SaleCompletedV2 Sale, string Receipt);
 
 /// <summary>A completed return and its printable slip.</summary>
 /// <param name="Return">The return.</param>

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Outpost.Core.Events;
 
 namespace Outpost.Retail.Checkout;
 
@@ -29,6 +30,56 @@ public static class CheckoutEvents
 
     /// <summary>A card payment approved offline was forwarded to the payment host, with its outcome.</summary>
     public const string OfflineApprovalForwarded = "OfflineApprovalForwarded";
+
+    /// <summary>
+    /// The version of <c>SaleCompleted</c> this release writes (2: with the business day). The previous release wrote
+    /// 1; this one reads both (<see cref="ReadSaleCompleted"/>), and writes 1 when told to (<see cref="EventVersions.Previous"/>).
+    /// </summary>
+    public const int SaleCompletedVersion = 2;
+
+    /// <summary>
+    /// A stored <c>SaleCompleted</c> of any version this release reads, as the current version: a version 1 sale's
+    /// business day is the date of its store-local time (what the previous release's readers took it to be).
+    /// </summary>
+    /// <exception cref="NotSupportedException">A version this release does not read (a newer one): the reader parks it.</exception>
+    public static SaleCompletedV2 ReadSaleCompleted(StoredEvent e)
+    {
+        ArgumentNullException.ThrowIfNull(e);
+        return e.Version switch
+        {
+            1 => e.Deserialize(CheckoutJsonContext.Default.SaleCompletedV1).Upcast(),
+            2 => e.Deserialize(CheckoutJsonContext.Default.SaleCompletedV2),
+            _ => throw new NotSupportedException($"This release reads SaleCompleted v1 and v2, not v{e.Version}; upgrade this node to read it."),
+        };
+    }
+
+    /// <summary>A <c>SaleCompleted</c> to append, in the version <paramref name="versions"/> asks for.</summary>
+    public static NewEvent SaleCompletedEvent(SaleCompletedV2 sale, EventVersions versions)
+    {
+        ArgumentNullException.ThrowIfNull(sale);
+        var previous = versions == EventVersions.Previous;
+        return new()
+        {
+            Topic = SalesTopic, Type = SaleCompleted, Key = sale.SaleId, Scope = Scope.Store(sale.StoreId),
+            Version = previous ? 1 : SaleCompletedVersion,
+            Payload = previous ? NewEvent.Json(sale.Downcast(), CheckoutJsonContext.Default.SaleCompletedV1) : NewEvent.Json(sale, CheckoutJsonContext.Default.SaleCompletedV2),
+        };
+    }
+}
+
+/// <summary>
+/// Which versions of its events a store writes. A release that adds an event version reads the old one and the new;
+/// it writes the new one by default. <see cref="Previous"/> keeps writing what the previous release wrote, so that a
+/// store can be rolled back to that release (which parks versions it cannot read) or can send to an HQ not yet
+/// upgraded, until the release is confirmed across the fleet.
+/// </summary>
+public enum EventVersions
+{
+    /// <summary>This release's versions.</summary>
+    Current,
+
+    /// <summary>The previous release's versions.</summary>
+    Previous,
 }
 
 /// <summary>Version 1 of <c>SaleCompleted</c>.</summary>
@@ -58,7 +109,32 @@ public sealed record SaleCompletedV1(
     DateTimeOffset CompletedAt, DateTime LocalTime, string Currency,
     IReadOnlyList<SaleLineV1> Lines, IReadOnlyList<SaleLineV1> VoidedLines, IReadOnlyList<SalePromotionV1> Promotions,
     decimal Subtotal, decimal Saving, decimal Total, IReadOnlyList<SaleTaxV1> Taxes, decimal TaxTotal, bool PricesIncludeTax,
-    IReadOnlyList<SaleTenderV1> Tenders, decimal Change, SaleMemberV1? Member);
+    IReadOnlyList<SaleTenderV1> Tenders, decimal Change, SaleMemberV1? Member)
+{
+    /// <summary>As version 2: the business day is the date of the store-local time.</summary>
+    public SaleCompletedV2 Upcast() => new(SaleId, BasketId, IdempotencyKey, StoreId, TillId, StaffId, CompletedAt, LocalTime, Currency,
+        Lines, VoidedLines, Promotions, Subtotal, Saving, Total, Taxes, TaxTotal, PricesIncludeTax, Tenders, Change, Member, DateOnly.FromDateTime(LocalTime));
+}
+
+/// <summary>
+/// Version 2 of <c>SaleCompleted</c>: version 1 and the store's business day. A store trading past midnight (a
+/// restaurant that closes at 2 am) books a sale at 01:30 to the day that began the evening before, as its day-end
+/// report does; version 1 left HQ to take the date of the store-local time.
+/// </summary>
+/// <param name="BusinessDay">The store's trading day of the sale (see the store's <c>BusinessDayStarts</c>).</param>
+#pragma warning disable CS1573 // the other parameters are those of version 1, documented there
+public sealed record SaleCompletedV2(
+    string SaleId, string BasketId, string IdempotencyKey, string StoreId, string TillId, string? StaffId,
+    DateTimeOffset CompletedAt, DateTime LocalTime, string Currency,
+    IReadOnlyList<SaleLineV1> Lines, IReadOnlyList<SaleLineV1> VoidedLines, IReadOnlyList<SalePromotionV1> Promotions,
+    decimal Subtotal, decimal Saving, decimal Total, IReadOnlyList<SaleTaxV1> Taxes, decimal TaxTotal, bool PricesIncludeTax,
+    IReadOnlyList<SaleTenderV1> Tenders, decimal Change, SaleMemberV1? Member, DateOnly BusinessDay)
+#pragma warning restore CS1573
+{
+    /// <summary>What the previous release wrote for this sale: all but the business day.</summary>
+    public SaleCompletedV1 Downcast() => new(SaleId, BasketId, IdempotencyKey, StoreId, TillId, StaffId, CompletedAt, LocalTime, Currency,
+        Lines, VoidedLines, Promotions, Subtotal, Saving, Total, Taxes, TaxTotal, PricesIncludeTax, Tenders, Change, Member);
+}
 
 /// <summary>A sold (or voided) line.</summary>
 /// <param name="No">Line number in the basket.</param>
@@ -156,6 +232,7 @@ public sealed record OfflineApprovalForwardedV1(string SaleId, string CardToken,
 /// <summary>Source-generated JSON for the checkout events.</summary>
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web)]
 [JsonSerializable(typeof(SaleCompletedV1))]
+[JsonSerializable(typeof(SaleCompletedV2))]
 [JsonSerializable(typeof(SaleVoidedV1))]
 [JsonSerializable(typeof(ReturnCompletedV1))]
 [JsonSerializable(typeof(ReceiptIssuedV1))]

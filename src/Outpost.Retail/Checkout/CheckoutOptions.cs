@@ -20,6 +20,12 @@ public sealed record CheckoutOptions
     /// <summary>The most lines a basket may hold. Default 500.</summary>
     public int MaxLines { get; init; } = 500;
 
+    /// <summary>
+    /// Which versions of its sales the store writes: this release's (default), or the previous release's while a
+    /// rollout could still be rolled back or HQ is not yet upgraded (see <see cref="Checkout.EventVersions"/>).
+    /// </summary>
+    public EventVersions EventVersions { get; init; } = EventVersions.Current;
+
     /// <summary>The store's name for receipts.</summary>
     public string StoreName { get; init; } = "Outpost store";
 }

@@ -40,12 +40,13 @@ public sealed class CheckoutProjection : IEventConsumer
         ArgumentNullException.ThrowIfNull(transaction);
         switch (e.Type, e.Version)
         {
-            case (CheckoutEvents.SaleCompleted, 1):
-                var sale = e.Deserialize(CheckoutJsonContext.Default.SaleCompletedV1);
+            case (CheckoutEvents.SaleCompleted, <= CheckoutEvents.SaleCompletedVersion):
+                // Kept as the current version whatever version was written, so one reader reads them all back.
+                var sale = CheckoutEvents.ReadSaleCompleted(e);
                 await transaction.ExecuteAsync("""
                     INSERT OR IGNORE INTO checkout_sales(sale_id, idempotency_key, basket_id, seq, sale) VALUES($id, $key, $basket, $seq, $sale)
                     """, cancellationToken, ("$id", sale.SaleId), ("$key", sale.IdempotencyKey), ("$basket", sale.BasketId), ("$seq", e.Seq),
-                    ("$sale", System.Text.Encoding.UTF8.GetString(e.Payload.Span)));
+                    ("$sale", e.Version == CheckoutEvents.SaleCompletedVersion ? System.Text.Encoding.UTF8.GetString(e.Payload.Span) : JsonSerializer.Serialize(sale, CheckoutJsonContext.Default.SaleCompletedV2)));
                 foreach (var tender in sale.Tenders.Where(t => t.Offline))
                 {
                     await transaction.ExecuteAsync("""
@@ -78,7 +79,7 @@ public sealed class CheckoutProjection : IEventConsumer
             case (CheckoutEvents.SaleVoided, 1):
                 return;
             case (CheckoutEvents.SaleCompleted or CheckoutEvents.ReturnCompleted or CheckoutEvents.OfflineApprovalForwarded or CheckoutEvents.SaleVoided, _):
-                throw new NotSupportedException($"The checkout context reads SaleCompleted, SaleVoided, ReturnCompleted and OfflineApprovalForwarded v1, not {e.Type} v{e.Version}; upgrade this node to read it.");
+                throw new NotSupportedException($"The checkout context reads SaleCompleted v1 and v2, SaleVoided, ReturnCompleted and OfflineApprovalForwarded v1, not {e.Type} v{e.Version}; upgrade this node to read it.");
             default:
                 return; // another context's type on this topic, or one newer software added: not this read model's
         }
@@ -94,5 +95,5 @@ public sealed class CheckoutProjection : IEventConsumer
     }
 
 
-    internal static SaleCompletedV1 ReadSale(string json) => JsonSerializer.Deserialize(json, CheckoutJsonContext.Default.SaleCompletedV1)!;
+    internal static SaleCompletedV2 ReadSale(string json) => JsonSerializer.Deserialize(json, CheckoutJsonContext.Default.SaleCompletedV2)!;
 }

@@ -54,7 +54,7 @@ public sealed class CheckoutService(
     internal int RememberedSales { get; set; } = 100_000;
 
     private readonly KeyedLock _locks = new();
-    private readonly Dictionary<string, SaleCompletedV1> _recorded = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, SaleCompletedV2> _recorded = new(StringComparer.Ordinal);
     private readonly Lock _recordedGate = new();
 
     // Every sale appended through this instance and not in _recorded has a sequence at or below this.
@@ -290,11 +290,11 @@ public sealed class CheckoutService(
         var redeemed = PointsOf(frozen);
         var eligible = priced.Total - frozen.Tenders.Where(t => t.Kind == "points").Sum(t => t.Amount);
         var earned = member is null ? 0 : (long)decimal.Floor(eligible) * loyalty.Options.PointsPerUnit;
-        var sale = new SaleCompletedV1(state.Id, state.Id, idempotencyKey, store.StoreId, state.TillId, state.StaffId, now, store.LocalTime(now), Currency.Code,
+        var sale = new SaleCompletedV2(state.Id, state.Id, idempotencyKey, store.StoreId, state.TillId, state.StaffId, now, store.LocalTime(now), Currency.Code,
             priced.Lines, [.. state.Items.Where(i => i.Voided).Select(i => SaleLine(i, 0m))], priced.Promotions, priced.Subtotal, priced.Saving, priced.Total,
             priced.Taxes, priced.TaxTotal, Options.Taxes.PricesIncludeTax, frozen.Tenders,
             frozen.Tenders.Where(t => t.Kind == "cash").Sum(t => t.Tendered!.Value - t.Amount),
-            frozen.MemberPresented is null ? null : new SaleMemberV1(frozen.MemberPresented, member?.MemberId, member is not null, earned, redeemed));
+            frozen.MemberPresented is null ? null : new SaleMemberV1(frozen.MemberPresented, member?.MemberId, member is not null, earned, redeemed), store.BusinessDay(now));
         var receipt = Receipt.Of(sale, Options.StoreName);
         var events = SaleEvents(sale, receipt, member, earned, redeemed, eligible);
         if (redeemed > 0)
@@ -360,7 +360,7 @@ public sealed class CheckoutService(
     }
 
     /// <summary>A completed sale by its id (the receipt number), or null.</summary>
-    public Task<SaleCompletedV1?> FindSaleAsync(string saleId, CancellationToken cancellationToken) =>
+    public Task<SaleCompletedV2?> FindSaleAsync(string saleId, CancellationToken cancellationToken) =>
         FindSaleAsync("sale_id", saleId, cancellationToken);
 
     /// <summary>
@@ -530,12 +530,12 @@ public sealed class CheckoutService(
         return new ReturnReceipt(record, slip);
     }
 
-    private List<NewEvent> SaleEvents(SaleCompletedV1 sale, string receipt, KnownMember? member, long earned, long redeemed, decimal eligible)
+    private List<NewEvent> SaleEvents(SaleCompletedV2 sale, string receipt, KnownMember? member, long earned, long redeemed, decimal eligible)
     {
         var scope = Scope.Store(store.StoreId);
         List<NewEvent> events =
         [
-            new() { Topic = CheckoutEvents.SalesTopic, Type = CheckoutEvents.SaleCompleted, Key = sale.SaleId, Scope = scope, Payload = NewEvent.Json(sale, CheckoutJsonContext.Default.SaleCompletedV1) },
+            CheckoutEvents.SaleCompletedEvent(sale, Options.EventVersions),
             new() { Topic = CheckoutEvents.ReceiptsTopic, Type = CheckoutEvents.ReceiptIssued, Key = sale.SaleId, Scope = scope, Payload = NewEvent.Json(new ReceiptIssuedV1(sale.SaleId, receipt), CheckoutJsonContext.Default.ReceiptIssuedV1) },
         ];
         if (member is not null && earned != 0)
@@ -659,7 +659,7 @@ public sealed class CheckoutService(
         await baskets.SaveAsync(state with { Version = state.Version + 1 }, time.GetUtcNow(), cancellationToken);
 
     /// <summary>The sale recorded with an idempotency key, or null.</summary>
-    private async Task<SaleCompletedV1?> FindSaleByKeyAsync(string idempotencyKey, CancellationToken cancellationToken)
+    private async Task<SaleCompletedV2?> FindSaleByKeyAsync(string idempotencyKey, CancellationToken cancellationToken)
     {
         long before;
         lock (_recordedGate)
@@ -676,7 +676,7 @@ public sealed class CheckoutService(
         return await QuerySaleAsync("idempotency_key", idempotencyKey, cancellationToken);
     }
 
-    private void Remember(SaleCompletedV1 sale)
+    private void Remember(SaleCompletedV2 sale)
     {
         lock (_recordedGate)
         {
@@ -693,13 +693,13 @@ public sealed class CheckoutService(
     }
 
     /// <summary>A completed sale, from the read model once it has caught up with the log (so a sale recorded just before a restart counts).</summary>
-    private async Task<SaleCompletedV1?> FindSaleAsync(string column, string value, CancellationToken cancellationToken)
+    private async Task<SaleCompletedV2?> FindSaleAsync(string column, string value, CancellationToken cancellationToken)
     {
         await projected(CheckoutProjection.ConsumerName, log.Head, cancellationToken);
         return await QuerySaleAsync(column, value, cancellationToken);
     }
 
-    private async Task<SaleCompletedV1?> QuerySaleAsync(string column, string value, CancellationToken cancellationToken)
+    private async Task<SaleCompletedV2?> QuerySaleAsync(string column, string value, CancellationToken cancellationToken)
     {
         await using var connection = await log.OpenReadConnectionAsync(cancellationToken);
         await using var command = connection.CreateCommand();

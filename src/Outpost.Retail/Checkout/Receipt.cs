@@ -9,7 +9,7 @@ public static class Receipt
     private const int Width = 42;
 
     /// <summary>The receipt of a sale.</summary>
-    public static string Of(SaleCompletedV1 sale, string storeName)
+    public static string Of(SaleCompletedV2 sale, string storeName)
     {
         ArgumentNullException.ThrowIfNull(sale);
         var text = new StringBuilder();

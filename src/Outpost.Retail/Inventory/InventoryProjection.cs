@@ -66,8 +66,8 @@ public sealed class InventoryProjection(ReadCache<byte, Unavailable>? unavailabl
                         ("$kind", mark.Kind), ("$id", id), ("$seq", e.Seq));
                 await ChangedAsync(transaction, changed, e.Seq, cancellationToken);
                 break;
-            case (CheckoutEvents.SaleCompleted, 1):
-                var sale = e.Deserialize(CheckoutJsonContext.Default.SaleCompletedV1);
+            case (CheckoutEvents.SaleCompleted, <= CheckoutEvents.SaleCompletedVersion):
+                var sale = CheckoutEvents.ReadSaleCompleted(e);
                 foreach (var line in sale.Lines)
                 {
                     if (await LevelAsync(transaction, line.Gtin, cancellationToken) is { } level)
@@ -78,7 +78,7 @@ public sealed class InventoryProjection(ReadCache<byte, Unavailable>? unavailabl
 
                 break;
             case (InventoryEvents.StockCounted or InventoryEvents.AvailabilityMarked or CheckoutEvents.SaleCompleted, _):
-                throw new NotSupportedException($"Inventory reads StockCounted, AvailabilityMarked and SaleCompleted v1, not {e.Type} v{e.Version}; upgrade this node to read it.");
+                throw new NotSupportedException($"Inventory reads StockCounted and AvailabilityMarked v1 and SaleCompleted v1 and v2, not {e.Type} v{e.Version}; upgrade this node to read it.");
             default:
                 return; // another context's type on this topic, or one newer software added: not this read model's
         }

@@ -17,7 +17,7 @@ public sealed class LiveSettingsException(string message, bool needsRestart) : E
 
 /// <summary>
 /// A release's settings applied to the running store server, without a restart: the checkout rules
-/// (<c>Retail:Checkout:*</c>: floor limit, refund limit, line limits, store name) are read per operation, so they are
+/// (<c>Retail:Checkout:*</c>: floor limit, refund limit, line limits, store name, event versions) are read per operation, so they are
 /// bound over the rules the process started with and swapped in whole. Other settings (loyalty, consumers) are read
 /// at start-up only: those ask for a restart. What was applied is kept in <c>release-settings.json</c> in the data
 /// folder with a fingerprint of the rules the process started with, so a restart of the same container keeps it; a
@@ -96,7 +96,7 @@ public sealed class LiveSettings(StoreOptions options, StoreServices services)
     }
 
     private static readonly Dictionary<string, PropertyInfo> Scalars = typeof(CheckoutOptions).GetProperties(BindingFlags.Public | BindingFlags.Instance)
-        .Where(p => p.PropertyType == typeof(decimal) || p.PropertyType == typeof(int) || p.PropertyType == typeof(string) || p.PropertyType == typeof(bool))
+        .Where(p => p.PropertyType == typeof(decimal) || p.PropertyType == typeof(int) || p.PropertyType == typeof(string) || p.PropertyType == typeof(bool) || p.PropertyType.IsEnum)
         .ToDictionary(p => p.Name, StringComparer.Ordinal);
 
     private static Dictionary<string, string> Describe(CheckoutOptions rules) => Scalars.ToDictionary(p => LivePrefix + p.Key,

@@ -178,10 +178,10 @@ public sealed partial class StoreFeed(IEventLog log, StoreServices services, ILo
                     : null;
             case InventoryEvents.StockTopic:
                 return await retail.Inventory.ChangedAtAsync(e.Seq, cancellationToken) ? Changed(e, "availability") : null;
-            case CheckoutEvents.SalesTopic when e.Type == CheckoutEvents.SaleCompleted:
+            case CheckoutEvents.SalesTopic when e.Type == CheckoutEvents.SaleCompleted && e.Version <= CheckoutEvents.SaleCompletedVersion:
                 // One message per event, so an SSE id names exactly one message: a sale that sold something out is an availability message.
                 var changed = await retail.Inventory.ChangedAtAsync(e.Seq, cancellationToken);
-                var sale = e.Deserialize(CheckoutJsonContext.Default.SaleCompletedV1);
+                var sale = CheckoutEvents.ReadSaleCompleted(e);
                 return new FeedMessage(e.Seq, changed ? "availability" : "sales",
                     JsonSerializer.Serialize(new SaleNotice(sale.SaleId, sale.TillId, sale.Total, sale.Currency, sale.LocalTime, changed), StoreJsonContext.Default.SaleNotice));
             case CheckoutEvents.SalesTopic:
