@@ -95,5 +95,13 @@ public sealed class CheckoutProjection : IEventConsumer
     }
 
 
-    internal static SaleCompletedV2 ReadSale(string json) => JsonSerializer.Deserialize(json, CheckoutJsonContext.Default.SaleCompletedV2)!;
+    /// <summary>
+    /// A sale as the read model keeps it. Rows written by the previous release hold version 1 (no business day): read
+    /// as version 2 with the business day of their store-local date, as <see cref="CheckoutEvents.ReadSaleCompleted"/> does.
+    /// </summary>
+    internal static SaleCompletedV2 ReadSale(string json)
+    {
+        var sale = JsonSerializer.Deserialize(json, CheckoutJsonContext.Default.SaleCompletedV2)!;
+        return sale.BusinessDay == default ? sale with { BusinessDay = DateOnly.FromDateTime(sale.LocalTime) } : sale;
+    }
 }
