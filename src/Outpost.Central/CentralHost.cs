@@ -63,6 +63,7 @@ public static class CentralHost
         builder.Services.AddSingleton(new HqTlsState(certificate, storeCertificates, options.Time));
         builder.Services.AddSingleton<StoreDirectory>();
         builder.Services.AddSingleton(services => new DownFeed(services.GetRequiredService<IEventLog>()));
+        builder.Services.AddSingleton<SyncAdmission>();
         builder.Services.AddSingleton<HqReadModels>();
         builder.Services.AddSingleton<ReadModelHost>();
         builder.Services.AddHostedService(services => services.GetRequiredService<ReadModelHost>());

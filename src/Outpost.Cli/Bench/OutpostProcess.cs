@@ -105,9 +105,12 @@ internal sealed class OutpostProcess : IAsyncDisposable
         }
     }
 
-    public async Task WaitUntilReadyAsync(HttpClient client, CancellationToken cancellationToken)
+    /// <summary>Waits until the process answers <c>/health/ready</c> from the port it should own, for a minute or <paramref name="within"/>.</summary>
+    public async Task WaitUntilReadyAsync(HttpClient client, CancellationToken cancellationToken, TimeSpan? within = null)
     {
-        for (var i = 0; i < 600; i++)
+        var limit = within ?? TimeSpan.FromSeconds(60);
+        var waiting = Stopwatch.StartNew();
+        while (waiting.Elapsed < limit)
         {
             if (Process.HasExited)
             {
@@ -130,7 +133,7 @@ internal sealed class OutpostProcess : IAsyncDisposable
             await Task.Delay(100, cancellationToken);
         }
 
-        throw new TimeoutException($"The {Name} process did not answer /health/ready within 60 s. Its last output:{Environment.NewLine}{Tail}");
+        throw new TimeoutException($"The {Name} process did not answer /health/ready within {limit.TotalSeconds:F0} s. Its last output:{Environment.NewLine}{Tail}");
     }
 
     /// <summary>Its resident memory now.</summary>

@@ -52,6 +52,11 @@ internal sealed class PeakPhase(TextWriter output, Uri hq, IReadOnlyList<IssuedC
             output.WriteLine($"    {perRequest} sale(s) a request: {shape.RequestsPerSecond,8:N0} requests/s = {shape.EventsPerSecond,8:N0} events/s   CPU per request: "
                 + string.Join(", ", perPart.Select(p => $"{p.Key} {p.Value:F1} µs")));
             output.WriteLine($"      {cpu.Describe()}");
+            if (up.Busy > 0)
+            {
+                output.WriteLine($"      HQ asked the senders to wait {up.Busy:N0} times (503 busy or 429), each request sent again after the wait");
+            }
+
             output.WriteLine($"      {FleetStores:N0} stores x {SalesPerStoreSecond} sales/s = {fleetRequests:N0} requests/s would need "
                 + string.Join(", ", cores.Select(c => $"{c.Key} {c.Value:F1} cores")) + $" (this machine: {Environment.ProcessorCount})");
         }

@@ -72,15 +72,32 @@ internal sealed class UpSenders
             await Task.WhenAll(sends);
         }, cancellationToken)));
 
-    private static async Task PostAsync(HttpClient http, byte[] body, SemaphoreSlim window, CancellationToken cancellationToken)
+    private long _busy;
+
+    /// <summary>Answers that asked a sender to wait (HQ busy, 503; a store over its share, 429), each sent again after the wait.</summary>
+    public long Busy => Interlocked.Read(ref _busy);
+
+    private async Task PostAsync(HttpClient http, byte[] body, SemaphoreSlim window, CancellationToken cancellationToken)
     {
         try
         {
             using var content = new ByteArrayContent(body);
             content.Headers.ContentType = new MediaTypeHeaderValue(EventBatchCodec.MediaType);
             content.Headers.ContentEncoding.Add("zstd");
-            using var response = await http.PostAsync(SyncWire.UpPath.TrimStart('/'), content, cancellationToken);
-            response.EnsureSuccessStatusCode();
+            // HQ busy (503) or the store over its share (429): wait as asked, as the agent does, and send the same again.
+            for (var attempt = 1; ; attempt++)
+            {
+                using var response = await http.PostAsync(SyncWire.UpPath.TrimStart('/'), content, cancellationToken);
+                if (response.StatusCode is not (System.Net.HttpStatusCode.ServiceUnavailable or System.Net.HttpStatusCode.TooManyRequests) || attempt == 30
+                    || response.Headers.RetryAfter?.Delta is not { } after)
+                {
+                    response.EnsureSuccessStatusCode();
+                    break;
+                }
+
+                Interlocked.Increment(ref _busy);
+                await Task.Delay(after * (1 + Random.Shared.NextDouble()), cancellationToken);
+            }
         }
         finally
         {

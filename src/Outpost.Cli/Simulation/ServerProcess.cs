@@ -46,6 +46,9 @@ internal sealed class ServerProcess(IReadOnlyList<string> arguments, IReadOnlyDi
         }
     }
 
+    /// <summary>How long a start may take until <c>/health/ready</c> answers (a minute by default).</summary>
+    public TimeSpan ReadyWithin { get; init; } = TimeSpan.FromSeconds(60);
+
     /// <summary>Starts it and waits until it answers <c>/health/ready</c>.</summary>
     /// <remarks>
     /// A process that exits while starting is started again, up to three times, a second apart: while it was down,
@@ -65,7 +68,7 @@ internal sealed class ServerProcess(IReadOnlyList<string> arguments, IReadOnlyDi
 
             try
             {
-                await process.WaitUntilReadyAsync(probe, cancellationToken);
+                await process.WaitUntilReadyAsync(probe, cancellationToken, ReadyWithin);
                 _ready = true;
                 return;
             }

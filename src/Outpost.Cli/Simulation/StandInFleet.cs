@@ -73,7 +73,12 @@ internal sealed class StandInFleet : IAsyncDisposable
             var address = new Uri($"http://127.0.0.1:{Bench.OutpostProcess.FreePort()}/");
             fleet._status.Add(new HttpClient { BaseAddress = address, Timeout = TimeSpan.FromSeconds(10) });
             fleet._processes.Add(new ServerProcess(["simulate", "stand-ins", "--plan", planPath, "--urls", address.ToString().TrimEnd('/')],
-                new Dictionary<string, string>(), address, Path.Combine(standIns, $"stand-ins-{p}.log")));
+                new Dictionary<string, string>(), address, Path.Combine(standIns, $"stand-ins-{p}.log"))
+            {
+                // Opening 1,500 logs and starting their agents, on two cores that HQ and every other store share, after a
+                // kill when HQ's node is catching up too: minutes, not seconds.
+                ReadyWithin = TimeSpan.FromMinutes(5),
+            });
         }
 
         await Task.WhenAll(fleet._processes.Select(p => p.StartAsync(cancellationToken)));

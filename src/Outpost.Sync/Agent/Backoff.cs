@@ -14,6 +14,9 @@ internal sealed partial class Backoff(TimeSpan initial, Random random, string li
     /// <summary>How often a continuing outage is logged again as a warning.</summary>
     public static readonly TimeSpan Reminder = TimeSpan.FromMinutes(5);
 
+    /// <summary>The longest wait a <c>Retry-After</c> from HQ is honoured for.</summary>
+    public static readonly TimeSpan MaxRetryAfter = TimeSpan.FromSeconds(60);
+
     private int _failures;
     private DateTimeOffset _since;
     private DateTimeOffset _warned;
@@ -40,6 +43,13 @@ internal sealed partial class Backoff(TimeSpan initial, Random random, string li
         var ceiling = Math.Min(cap.TotalMilliseconds, initial.TotalMilliseconds * Math.Pow(2, Math.Min(_failures, 30)));
         _failures++;
         var delay = TimeSpan.FromMilliseconds(random.NextDouble() * ceiling);
+        if (failure is HqBusyException busy)
+        {
+            // HQ said how long: at least that, and up to twice that (a minute at most), spread.
+            var asked = Math.Min(busy.RetryAfter.TotalMilliseconds, MaxRetryAfter.TotalMilliseconds);
+            delay = TimeSpan.FromMilliseconds(Math.Max(delay.TotalMilliseconds, asked * (1 + random.NextDouble())));
+        }
+
         if (_failures == 1)
         {
             _since = now;

@@ -262,8 +262,25 @@ public sealed class SyncClient : IDisposable
             throw new SyncRefusedException(status, $"HQ refused the request ({status}): {detail}");
         }
 
+        if (status is 429 or 503 && response.Headers.RetryAfter is { } retry
+            && (retry.Delta ?? (retry.Date is { } date ? date - DateTimeOffset.UtcNow : null)) is { } after && after > TimeSpan.Zero)
+        {
+            throw new HqBusyException(response.StatusCode, after, $"HQ answered {status}, try again in {after.TotalSeconds:F0} s: {detail}");
+        }
+
         throw new HttpRequestException($"HQ answered {status}: {detail}", null, response.StatusCode);
     }
+}
+
+/// <summary>
+/// HQ asked the store to wait (429 or 503 with <c>Retry-After</c>: a node busy with the fleet reconnecting, its
+/// database restarting): the link's next try waits that long at least, and up to twice that, so that stores told
+/// the same thing at the same moment do not all come back together.
+/// </summary>
+public sealed class HqBusyException(System.Net.HttpStatusCode status, TimeSpan retryAfter, string message) : HttpRequestException(message, null, status)
+{
+    /// <summary>What HQ's <c>Retry-After</c> asked for.</summary>
+    public TimeSpan RetryAfter { get; } = retryAfter;
 }
 
 /// <summary>One down answer: the events, where the cursor moves to, and HQ's head.</summary>

@@ -22,12 +22,21 @@ namespace Outpost.Sync.Hq;
 internal static class DownStream
 {
     public static async Task<IResult> StreamAsync(HttpContext context, IEventLog log, DownFeed feed, IStoreDirectory directory, IOptions<SyncServerOptions> options,
-        IHostApplicationLifetime lifetime, TimeProvider time, CancellationToken cancellationToken)
+        SyncAdmission admission, IHostApplicationLifetime lifetime, TimeProvider time, CancellationToken cancellationToken)
     {
         if (!options.Value.ServeDownStream)
         {
             return SyncEndpoints.Problem(StatusCodes.Status404NotFound, "Not served here", "This HQ does not serve the streamed down feed (Sync:ServeDownStream); long-poll " + SyncWire.DownPath + ".");
         }
+
+        // The permit covers the credential and the first frame, never the wait for events.
+        var permit = await admission.EnterAsync(cancellationToken);
+        if (permit is null)
+        {
+            return admission.Busy(context);
+        }
+
+        using var first = permit;
 
         var (store, refusal, changed) = await SyncEndpoints.AuthenticateAsync(context, directory, cancellationToken);
         if (store is null)
@@ -96,6 +105,7 @@ internal static class DownStream
 
                     lastSent = Stopwatch.GetTimestamp();
                     sentAny = true;
+                    permit.Dispose();
                 }
 
                 after = page.ScannedTo;

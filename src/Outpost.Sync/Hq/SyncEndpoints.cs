@@ -23,7 +23,7 @@ namespace Outpost.Sync.Hq;
 /// </summary>
 public static class SyncEndpoints
 {
-    /// <summary>Maps the sync endpoints. Needs <see cref="IEventLog"/> and <see cref="IStoreDirectory"/> in services.</summary>
+    /// <summary>Maps the sync endpoints. Needs <see cref="IEventLog"/>, <see cref="IStoreDirectory"/> and <see cref="SyncAdmission"/> in services.</summary>
     /// <remarks>The host registers a <see cref="DownFeed"/> over its log (one per node).</remarks>
     public static IEndpointRouteBuilder MapSyncEndpoints(this IEndpointRouteBuilder app)
     {
@@ -35,8 +35,14 @@ public static class SyncEndpoints
     }
 
     private static async Task<IResult> UpAsync(HttpContext context, IEventLog log, IStoreDirectory directory, IOptions<SyncServerOptions> options,
-        TimeProvider time, CancellationToken cancellationToken)
+        SyncAdmission admission, TimeProvider time, CancellationToken cancellationToken)
     {
+        using var permit = await admission.EnterAsync(cancellationToken);
+        if (permit is null)
+        {
+            return admission.Busy(context);
+        }
+
         var limits = options.Value;
         var (store, refusal, _) = await AuthenticateAsync(context, directory, cancellationToken);
         if (store is null)
@@ -115,8 +121,16 @@ public static class SyncEndpoints
     }
 
     private static async Task<IResult> DownAsync(HttpContext context, IEventLog log, DownFeed feed, IStoreDirectory directory, IOptions<SyncServerOptions> options,
-        IHostApplicationLifetime lifetime, TimeProvider time, CancellationToken cancellationToken)
+        SyncAdmission admission, IHostApplicationLifetime lifetime, TimeProvider time, CancellationToken cancellationToken)
     {
+        // The permit covers the credential and the first page, never the wait for events.
+        var permit = await admission.EnterAsync(cancellationToken);
+        if (permit is null)
+        {
+            return admission.Busy(context);
+        }
+
+        using var first = permit;
         var (store, refusal, changed) = await AuthenticateAsync(context, directory, cancellationToken);
         if (store is null)
         {
@@ -143,6 +157,7 @@ public static class SyncEndpoints
         using var timeout = new CancellationTokenSource(TimeSpan.FromMilliseconds(waitMs), time);
         using var hold = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, lifetime.ApplicationStopping, timeout.Token, changed);
         var page = await feed.ReadAsync(after, scopes, (int)max, cancellationToken);
+        permit.Dispose();
         while (page.Events.Count == 0 && !hold.IsCancellationRequested)
         {
             try

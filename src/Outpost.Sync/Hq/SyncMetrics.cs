@@ -34,6 +34,9 @@ public static class SyncMetrics
         "outpost.sync.down.stage.duration", "s", "Time a down request spent in each stage: feed, wake, read, respond, authenticate.",
         advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] });
 
+    /// <summary>Sync requests a node turned away busy (<see cref="SyncAdmission"/>): <c>outpost.sync.busy</c>.</summary>
+    public static readonly Counter<long> TurnedAway = Meter.CreateCounter<long>("outpost.sync.busy", "{request}", "Sync requests this HQ node turned away with 503 because it had as many working and waiting as it admits.");
+
     /// <summary>Records that a stage started at <paramref name="started"/> (a <see cref="Stopwatch"/> timestamp) ended now.</summary>
     public static void Record(string stage, long started) =>
         Stage.Record(Stopwatch.GetElapsedTime(started).TotalSeconds, new KeyValuePair<string, object?>("stage", stage));

@@ -28,6 +28,24 @@ public sealed class SyncServerOptions
     [Range(2, 1024)]
     public int MaxConcurrentPerStore { get; set; } = 16;
 
+    /// <summary>
+    /// Sync requests one node works on at once (<see cref="SyncAdmission"/>): below HQ's database connection pool
+    /// (150 on PostgreSQL), so that the fleet reconnecting at once cannot drain it and the admin API and read models
+    /// keep connections.
+    /// </summary>
+    [Range(1, 10_000)]
+    public int MaxConcurrentWork { get; set; } = 128;
+
+    /// <summary>Sync requests that may wait for one of those at once (a task each, no connection); beyond, 503 at once.</summary>
+    [Range(0, 1_000_000)]
+    public int MaxQueuedWork { get; set; } = 20_000;
+
+    /// <summary>Longest a sync request waits for its turn before it is answered 503 (below the pool's own 15 s wait).</summary>
+    public TimeSpan MaxQueueWait { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>What a busy answer's <c>Retry-After</c> asks for (the agent waits between this and twice this).</summary>
+    public TimeSpan BusyRetryAfter { get; set; } = TimeSpan.FromSeconds(2);
+
     /// <summary>Longest a down request is held open waiting for events.</summary>
     public TimeSpan MaxLongPoll { get; set; } = TimeSpan.FromSeconds(30);
 
