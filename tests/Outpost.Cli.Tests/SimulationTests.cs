@@ -171,6 +171,13 @@ public sealed class SimulationTests : IDisposable
         var html = await File.ReadAllTextAsync(Path.Combine(report, "report.html"), Ct);
         Assert.Contains("<svg", html, StringComparison.Ordinal);
         Assert.Contains("passed", html, StringComparison.Ordinal);
+
+        // Each real store's catch-up after each link fault, by when it ended, in the verdict and plotted in the report.
+        var catchUps = v.GetProperty("catchUps");
+        Assert.True(catchUps.GetArrayLength() > 0, output);
+        Assert.All(catchUps.EnumerateArray(), c => Assert.InRange(c.GetProperty("hour").GetDouble(), 0, 2));
+        Assert.Contains("Catch-up after each link fault", html, StringComparison.Ordinal);
+        Assert.Equal(catchUps.GetArrayLength(), html.Split("<circle").Length - 1);
     }
 
     [Fact]

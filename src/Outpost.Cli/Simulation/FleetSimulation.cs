@@ -131,7 +131,7 @@ internal sealed class FleetSimulation(SimulationSettings settings, TextWriter ou
 
             var acknowledged = new ConcurrentQueue<(string Store, string SaleId)>();
             var samples = new ConcurrentQueue<FleetSample>();
-            var catchUps = new ConcurrentQueue<double>();
+            var catchUps = new ConcurrentQueue<CatchUpSample>();
             var clock = Stopwatch.StartNew();
             if (standIns is not null)
             {
@@ -218,7 +218,8 @@ internal sealed class FleetSimulation(SimulationSettings settings, TextWriter ou
                 SalesStartedAgain = stores.Sum(s => s.Restarted),
                 SettleSeconds = settled.TotalSeconds,
                 RealSeconds = clock.Elapsed.TotalSeconds,
-                CatchUpSeconds = Percentiles([.. catchUps]),
+                CatchUpSeconds = Percentiles([.. catchUps.Select(c => c.Seconds)]),
+                CatchUps = [.. catchUps.OrderBy(c => c.Hour)],
                 UpLatencySeconds = Percentiles(probe.Up),
                 UpLatencySamples = probe.Up.Count,
                 DownLatencySeconds = Percentiles(probe.Down),
@@ -441,7 +442,7 @@ internal sealed class FleetSimulation(SimulationSettings settings, TextWriter ou
     }
 
     /// <summary>Applies one fault at its simulated moment, lifts it at its end, and times the store's catch-up after it.</summary>
-    private static async Task FaultAsync(SimulatedStore store, Fault fault, Func<TimeSpan, TimeSpan> realAt, Stopwatch clock, ConcurrentQueue<double> catchUps, CancellationToken cancellationToken)
+    private static async Task FaultAsync(SimulatedStore store, Fault fault, Func<TimeSpan, TimeSpan> realAt, Stopwatch clock, ConcurrentQueue<CatchUpSample> catchUps, CancellationToken cancellationToken)
     {
         await AtAsync(clock, realAt(fault.Start), cancellationToken);
         store.Faults.Begin(); // ended once the store has caught up after it (never, for a store offline all span)
@@ -474,7 +475,7 @@ internal sealed class FleetSimulation(SimulationSettings settings, TextWriter ou
                 break;
         }
 
-        catchUps.Enqueue(await CaughtUpAsync(store, Stopwatch.StartNew(), cancellationToken));
+        catchUps.Enqueue(new CatchUpSample(Math.Round(fault.End.TotalHours, 3), await CaughtUpAsync(store, Stopwatch.StartNew(), cancellationToken), fault.Kind.ToString()));
         store.Faults.End();
     }
 
@@ -588,4 +589,7 @@ internal sealed record PricePublished(string Gtin, string Scope, decimal Amount)
 /// simulation's process's memory; HQ's nodes' memory and HQ's CPU since the last sample (percent of one core: its
 /// nodes and its database server), both 0 when HQ shares the simulation's process.
 /// </summary>
+/// <summary>One store's catch-up after one of its link faults: when the fault ended (simulated hours), the real seconds until it was online with nothing waiting, and the fault's kind.</summary>
+internal sealed record CatchUpSample(double Hour, double Seconds, string Kind);
+
 internal sealed record FleetSample(double Hour, long Backlog, int NotOnline, double ResidentMiB, double HqResidentMiB, double HqCpuPercent);

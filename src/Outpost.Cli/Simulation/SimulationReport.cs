@@ -38,6 +38,8 @@ internal static class SimulationReport
             """);
         html.Append(Plot("Events waiting to go up, whole fleet", v.Samples, s => s.Backlog));
         html.Append(Plot("Stores not online", v.Samples, s => s.NotOnline));
+        html.Append(Scatter("Catch-up after each link fault: real seconds until the store was online with nothing waiting, by the simulated hour the fault ended",
+            [.. v.CatchUps.Select(c => (c.Hour, c.Seconds))], "simulated hours"));
         html.Append(Plot("The simulation's process: resident memory (MiB)", v.Samples, s => s.ResidentMiB));
         if (v.HqCpuSeconds is not null)
         {
@@ -75,6 +77,27 @@ internal static class SimulationReport
             <svg width="{Width}" height="{Height}" viewBox="0 0 {Width} {Height}" role="img" aria-label="{WebUtility.HtmlEncode(title)}">
             <polyline fill="none" stroke="#1565c0" stroke-width="1.5" points="{line}"/></svg>
             <p>0 to {maxY:N1}, over {maxX:F1} {xUnit}</p>
+
+            """);
+    }
+
+    /// <summary>Points (x, y) as an SVG, x from 0 to its largest, y from 0 to its largest.</summary>
+    private static string Scatter(string title, IReadOnlyList<(double X, double Y)> points, string xUnit)
+    {
+        const int Width = 800, Height = 200;
+        if (points.Count == 0)
+        {
+            return "";
+        }
+
+        var maxX = Math.Max(points.Max(p => p.X), 1e-9);
+        var maxY = Math.Max(points.Max(p => p.Y), 1);
+        var dots = string.Concat(points.Select(p => string.Create(CultureInfo.InvariantCulture,
+            $"""<circle cx="{p.X / maxX * (Width - 6) + 3:F1}" cy="{Height - 3 - p.Y / maxY * (Height - 6):F1}" r="2.5" fill="#c62828"/>""")));
+        return string.Create(CultureInfo.InvariantCulture, $"""
+            <h2>{WebUtility.HtmlEncode(title)}</h2>
+            <svg width="{Width}" height="{Height}" viewBox="0 0 {Width} {Height}" role="img" aria-label="{WebUtility.HtmlEncode(title)}">{dots}</svg>
+            <p>{points.Count} points, 0 to {maxY:N1} s, over {maxX:F1} {xUnit}</p>
 
             """);
     }

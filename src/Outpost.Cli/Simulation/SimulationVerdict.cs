@@ -170,6 +170,9 @@ internal sealed record SimulationVerdict
 
     public IReadOnlyList<FleetSample> Samples { get; init; } = [];
 
+    /// <summary>Each catch-up after a link fault of a real store, by the simulated hour the fault ended (<see cref="CatchUpSeconds"/> are their percentiles).</summary>
+    public IReadOnlyList<CatchUpSample> CatchUps { get; init; } = [];
+
     public bool Passed => Lost == 0 && Doubled == 0 && DamagedRecords == DamagedPlanned && DamagedAtHq == 0 && DamagedUnreported == 0 && OrdersLost == 0 && OrdersDoubled == 0 && StockCountsLost == 0 && FailedAtDevice == 0 && Converged == Stores + StandIns
         && ReadModelMismatches.Count == 0 && WrongVersion.Count == 0 && ParkedAtHq.Count == 0 && Acknowledged == Planned && OrdersAcknowledged == OrdersPlanned && StockCountsAcknowledged == StockCountsPlanned;
 
