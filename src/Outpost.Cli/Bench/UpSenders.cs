@@ -88,15 +88,14 @@ internal sealed class UpSenders
             for (var attempt = 1; ; attempt++)
             {
                 using var response = await http.PostAsync(SyncWire.UpPath.TrimStart('/'), content, cancellationToken);
-                if (response.StatusCode is not (System.Net.HttpStatusCode.ServiceUnavailable or System.Net.HttpStatusCode.TooManyRequests) || attempt == 30
-                    || response.Headers.RetryAfter?.Delta is not { } after)
+                if (attempt == 30 || Outpost.Sync.Agent.HqBusyException.RetryAfterOf(response) is not { } after)
                 {
                     response.EnsureSuccessStatusCode();
                     break;
                 }
 
                 Interlocked.Increment(ref _busy);
-                await Task.Delay(after * (1 + Random.Shared.NextDouble()), cancellationToken);
+                await Task.Delay(Outpost.Sync.Agent.HqBusyException.Spread(after, Random.Shared), cancellationToken);
             }
         }
         finally

@@ -41,12 +41,11 @@ public sealed class CheckoutProjection : IEventConsumer
         switch (e.Type, e.Version)
         {
             case (CheckoutEvents.SaleCompleted, <= CheckoutEvents.SaleCompletedVersion):
-                // Kept as the current version whatever version was written, so one reader reads them all back.
                 var sale = CheckoutEvents.ReadSaleCompleted(e);
                 await transaction.ExecuteAsync("""
                     INSERT OR IGNORE INTO checkout_sales(sale_id, idempotency_key, basket_id, seq, sale) VALUES($id, $key, $basket, $seq, $sale)
                     """, cancellationToken, ("$id", sale.SaleId), ("$key", sale.IdempotencyKey), ("$basket", sale.BasketId), ("$seq", e.Seq),
-                    ("$sale", e.Version == CheckoutEvents.SaleCompletedVersion ? System.Text.Encoding.UTF8.GetString(e.Payload.Span) : JsonSerializer.Serialize(sale, CheckoutJsonContext.Default.SaleCompletedV2)));
+                    ("$sale", System.Text.Encoding.UTF8.GetString(e.Payload.Span)));
                 foreach (var tender in sale.Tenders.Where(t => t.Offline))
                 {
                     await transaction.ExecuteAsync("""
@@ -96,8 +95,9 @@ public sealed class CheckoutProjection : IEventConsumer
 
 
     /// <summary>
-    /// A sale as the read model keeps it. Rows written by the previous release hold version 1 (no business day): read
-    /// as version 2 with the business day of their store-local date, as <see cref="CheckoutEvents.ReadSaleCompleted"/> does.
+    /// A sale as the read model keeps it: the payload as written, version 1 (the previous release's, or a store writing
+    /// its versions) or 2. Version 1 has no business day: read as version 2 with the business day of its store-local
+    /// date, as <see cref="CheckoutEvents.ReadSaleCompleted"/> does.
     /// </summary>
     internal static SaleCompletedV2 ReadSale(string json)
     {

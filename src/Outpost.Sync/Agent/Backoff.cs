@@ -4,7 +4,7 @@ namespace Outpost.Sync.Agent;
 
 /// <summary>
 /// A link's retries: exponential backoff with full jitter (AWS Architecture Blog, 2015):
-/// delay = random(0, min(cap, base·2^n)), and an outage log that an operator can read. A store can be offline for
+/// delay = random(0, min(cap, base·2^n)), or longer when HQ said how long (<see cref="HqBusyException"/>), and an outage log that an operator can read. A store can be offline for
 /// hours with a retry every few seconds, so only the first failure of an outage, a failure whose reason differs from
 /// the last one logged, and a reminder every <see cref="Reminder"/> are warnings (with the exception); the other
 /// retries are debug lines. The first success after failures logs how long the outage lasted.
@@ -13,9 +13,6 @@ internal sealed partial class Backoff(TimeSpan initial, Random random, string li
 {
     /// <summary>How often a continuing outage is logged again as a warning.</summary>
     public static readonly TimeSpan Reminder = TimeSpan.FromMinutes(5);
-
-    /// <summary>The longest wait a <c>Retry-After</c> from HQ is honoured for.</summary>
-    public static readonly TimeSpan MaxRetryAfter = TimeSpan.FromSeconds(60);
 
     private int _failures;
     private DateTimeOffset _since;
@@ -43,11 +40,9 @@ internal sealed partial class Backoff(TimeSpan initial, Random random, string li
         var ceiling = Math.Min(cap.TotalMilliseconds, initial.TotalMilliseconds * Math.Pow(2, Math.Min(_failures, 30)));
         _failures++;
         var delay = TimeSpan.FromMilliseconds(random.NextDouble() * ceiling);
-        if (failure is HqBusyException busy)
+        if (failure is HqBusyException busy && HqBusyException.Spread(busy.RetryAfter, random) is var asked && asked > delay)
         {
-            // HQ said how long: at least that, and up to twice that (a minute at most), spread.
-            var asked = Math.Min(busy.RetryAfter.TotalMilliseconds, MaxRetryAfter.TotalMilliseconds);
-            delay = TimeSpan.FromMilliseconds(Math.Max(delay.TotalMilliseconds, asked * (1 + random.NextDouble())));
+            delay = asked; // HQ said how long
         }
 
         if (_failures == 1)

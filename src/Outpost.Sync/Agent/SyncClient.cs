@@ -262,8 +262,7 @@ public sealed class SyncClient : IDisposable
             throw new SyncRefusedException(status, $"HQ refused the request ({status}): {detail}");
         }
 
-        if (status is 429 or 503 && response.Headers.RetryAfter is { } retry
-            && (retry.Delta ?? (retry.Date is { } date ? date - DateTimeOffset.UtcNow : null)) is { } after && after > TimeSpan.Zero)
+        if (HqBusyException.RetryAfterOf(response) is { } after)
         {
             throw new HqBusyException(response.StatusCode, after, $"HQ answered {status}, try again in {after.TotalSeconds:F0} s: {detail}");
         }
@@ -279,8 +278,28 @@ public sealed class SyncClient : IDisposable
 /// </summary>
 public sealed class HqBusyException(System.Net.HttpStatusCode status, TimeSpan retryAfter, string message) : HttpRequestException(message, null, status)
 {
+    /// <summary>The longest wait a <c>Retry-After</c> from HQ is honoured for.</summary>
+    public static readonly TimeSpan MaxRetryAfter = TimeSpan.FromSeconds(60);
+
     /// <summary>What HQ's <c>Retry-After</c> asked for.</summary>
     public TimeSpan RetryAfter { get; } = retryAfter;
+
+    /// <summary>How long a 429 or 503 asks to wait (<c>Retry-After</c> as seconds or a date), or null: not such an answer.</summary>
+    public static TimeSpan? RetryAfterOf(HttpResponseMessage response)
+    {
+        ArgumentNullException.ThrowIfNull(response);
+        return (int)response.StatusCode is 429 or 503 && response.Headers.RetryAfter is { } retry
+            && (retry.Delta ?? (retry.Date is { } date ? date - DateTimeOffset.UtcNow : null)) is { } after && after > TimeSpan.Zero
+            ? after
+            : null;
+    }
+
+    /// <summary>The wait before trying again: what was asked (a minute at most), up to twice that, spread.</summary>
+    public static TimeSpan Spread(TimeSpan retryAfter, Random random)
+    {
+        ArgumentNullException.ThrowIfNull(random);
+        return TimeSpan.FromMilliseconds(Math.Min(retryAfter.TotalMilliseconds, MaxRetryAfter.TotalMilliseconds) * (1 + random.NextDouble()));
+    }
 }
 
 /// <summary>One down answer: the events, where the cursor moves to, and HQ's head.</summary>
