@@ -58,6 +58,24 @@ public sealed class SimulationTests : IDisposable
     }
 
     [Fact]
+    public void A_device_s_give_up_counts_apart_only_when_its_store_s_process_was_down_at_some_moment_of_its_tries()
+    {
+        var downtime = new Downtime();
+        var whileUp = downtime.Now;
+        Assert.False(downtime.Since(whileUp)); // up all along: a give-up is the store's failure
+
+        downtime.WentDown();
+        Assert.True(downtime.Since(whileUp)); // killed while the device tried
+        var whileDown = downtime.Now;
+        downtime.CameUp();
+        Assert.True(downtime.Since(whileUp)); // killed and back before the device gave up: it was down meanwhile
+        Assert.True(downtime.Since(whileDown)); // began trying while it was down
+
+        var afterwards = downtime.Now;
+        Assert.False(downtime.Since(afterwards)); // up again and up since
+    }
+
+    [Fact]
     public void Sales_follow_the_store_s_local_day_lunch_busier_than_the_night()
     {
         var start = new DateTimeOffset(2026, 12, 7, 0, 0, 0, TimeSpan.Zero);
@@ -82,7 +100,9 @@ public sealed class SimulationTests : IDisposable
         using var verdict = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(report, "verdict.json"), Ct));
         var v = verdict.RootElement;
         Assert.True(v.GetProperty("planned").GetInt32() > 5000, output);
-        Assert.Equal(v.GetProperty("planned").GetInt32(), v.GetProperty("acknowledged").GetInt32());
+        // Every sale acknowledged, but for any a till gave up on while its store's process was down (killed, starting).
+        Assert.Equal(v.GetProperty("planned").GetInt32(), v.GetProperty("acknowledged").GetInt32() + v.GetProperty("salesWhileDown").GetInt32());
+        Assert.Equal(0, v.GetProperty("failedAtDevice").GetInt32());
         Assert.Equal(0, v.GetProperty("lost").GetInt32());
         Assert.Equal(0, v.GetProperty("doubled").GetInt32());
         Assert.Equal(200, v.GetProperty("converged").GetInt32());
@@ -117,11 +137,11 @@ public sealed class SimulationTests : IDisposable
         // The kiosks' orders, the handhelds' counts and every device's heartbeats went up too (each store's counted
         // against HQ's with convergence above); no order was lost or placed twice.
         Assert.True(v.GetProperty("ordersPlanned").GetInt32() > 20, output);
-        Assert.Equal(v.GetProperty("ordersPlanned").GetInt32(), v.GetProperty("ordersAcknowledged").GetInt32());
-        Assert.Equal(v.GetProperty("ordersAcknowledged").GetInt32(), v.GetProperty("ordersAtHq").GetInt32());
+        Assert.Equal(v.GetProperty("ordersPlanned").GetInt32(), v.GetProperty("ordersAcknowledged").GetInt32() + v.GetProperty("ordersWhileDown").GetInt32());
+        Assert.InRange(v.GetProperty("ordersAtHq").GetInt32(), v.GetProperty("ordersAcknowledged").GetInt32(), v.GetProperty("ordersPlanned").GetInt32());
         Assert.Equal((0, 0), (v.GetProperty("ordersLost").GetInt32(), v.GetProperty("ordersDoubled").GetInt32()));
         Assert.True(v.GetProperty("stockCountsPlanned").GetInt32() > 5, output);
-        Assert.Equal(v.GetProperty("stockCountsPlanned").GetInt32(), v.GetProperty("stockCountsAcknowledged").GetInt32());
+        Assert.Equal(v.GetProperty("stockCountsPlanned").GetInt32(), v.GetProperty("stockCountsAcknowledged").GetInt32() + v.GetProperty("stockCountsWhileDown").GetInt32());
         Assert.Equal(0, v.GetProperty("stockCountsLost").GetInt32());
         Assert.True(v.GetProperty("heartbeats").GetInt64() >= 12 * 4, output); // 12 stores x (2 tills, a kiosk, a handheld), at least once each
 
@@ -130,6 +150,10 @@ public sealed class SimulationTests : IDisposable
         Assert.Equal(4, v.GetProperty("faults").GetProperty("Kill").GetInt32());
         Assert.Equal(1, v.GetProperty("faults").GetProperty("DamagedRecord").GetInt32());
         Assert.Equal(3, v.GetProperty("killRecoverySeconds").GetArrayLength());
+        var restarts = v.GetProperty("restarts").EnumerateArray().ToList();
+        Assert.Equal(5, restarts.Count); // each kill: the store, the hour, its start's seconds and its recovery's
+        Assert.All(restarts, r => Assert.StartsWith("sim-0000", r.GetProperty("store").GetString(), StringComparison.Ordinal));
+        Assert.All(restarts, r => Assert.InRange(r.GetProperty("startSeconds").GetDouble(), 0.05, r.GetProperty("caughtUpSeconds").GetDouble()));
 
         // Store 5's clock ran three hours ahead all along, store 7's jumped two hours back; and so did the machine clocks
         // of the two stores run as processes (libfaketime): all converged above.
@@ -177,7 +201,8 @@ public sealed class SimulationTests : IDisposable
         Assert.True(catchUps.GetArrayLength() > 0, output);
         Assert.All(catchUps.EnumerateArray(), c => Assert.InRange(c.GetProperty("hour").GetDouble(), 0, 2));
         Assert.Contains("Catch-up after each link fault", html, StringComparison.Ordinal);
-        Assert.Equal(catchUps.GetArrayLength(), html.Split("<circle").Length - 1);
+        Assert.Contains("Each SIGKILL of a store process", html, StringComparison.Ordinal);
+        Assert.Equal(catchUps.GetArrayLength() + restarts.Count, html.Split("<circle").Length - 1); // a point each, in two plots
     }
 
     [Fact]

@@ -19,7 +19,7 @@ internal sealed record DamagedSale(long Seq, string SaleId);
 internal static class DamagedRecordFault
 {
     /// <summary>Applies the fault; returns the damaged sale, or null when no sale HQ lacked could be found (said on the output).</summary>
-    public static async Task<DamagedSale?> ApplyAsync(SimulatedStore store, Fault fault, IEventLog hqLog, Func<TimeSpan, TimeSpan> realAt, TextWriter output, CancellationToken cancellationToken)
+    public static async Task<DamagedSale?> ApplyAsync(SimulatedStore store, Fault fault, IEventLog hqLog, Func<TimeSpan, TimeSpan> realAt, TextWriter output, Stopwatch starting, CancellationToken cancellationToken)
     {
         store.Link.Severed = true;
         try
@@ -42,7 +42,9 @@ internal static class DamagedRecordFault
             output.WriteLine(damaged is null
                 ? $"  {store.Id}: no sale HQ lacked to damage at {fault.Start.TotalHours:F2} simulated hours (its tills sold nothing while its link was cut)"
                 : $"  {store.Id}: sale {damaged.SaleId} (event {damaged.Seq} of its log) damaged on disk at {fault.Start.TotalHours:F2} simulated hours");
+            starting.Start();
             await store.StartProcessAsync(cancellationToken);
+            starting.Stop();
             await Task.Delay(realAt(fault.Duration), cancellationToken);
             return damaged;
         }

@@ -151,8 +151,8 @@ internal sealed class FleetSimulation(SimulationSettings settings, TextWriter ou
             using var beating = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             var heartbeats = Task.WhenAll(stores.Select(s => s.HeartbeatsAsync(TimeSpan.FromSeconds(20), beating.Token)));
             var faulting = Task.WhenAll(faults.Select(f => FaultAsync(stores[f.Store], f, RealAt, clock, catchUps, cancellationToken)));
-            var recoveries = new ConcurrentQueue<double>();
-            var killing = Task.WhenAll(kills.Concat(damage).GroupBy(k => k.Store).Select(k => KillsAsync(stores[k.Key], [.. k], hq.Log, RealAt, clock, recoveries, cancellationToken)));
+            var restarts = new ConcurrentQueue<RestartSample>();
+            var killing = Task.WhenAll(kills.Concat(damage).GroupBy(k => k.Store).Select(k => KillsAsync(stores[k.Key], [.. k], hq.Log, RealAt, clock, restarts, cancellationToken)));
             var jumping = Task.WhenAll(clocks.Where(c => c.Kind == FaultKind.ClockJumpBack).Select(async c =>
             {
                 await AtAsync(clock, RealAt(c.Start), cancellationToken);
@@ -213,7 +213,9 @@ internal sealed class FleetSimulation(SimulationSettings settings, TextWriter ou
                 StandInProcesses = standIns?.Processes ?? 0,
                 StandInKills = standIns?.Kills ?? 0,
                 StandInCpuSeconds = standIns?.CpuSeconds,
-                KillRecoverySeconds = Percentiles([.. recoveries]),
+                KillRecoverySeconds = Percentiles([.. restarts.Select(r => r.CaughtUpSeconds)]),
+                StartSeconds = Percentiles([.. restarts.Select(r => r.StartSeconds)]),
+                Restarts = [.. restarts.OrderBy(r => r.Hour)],
                 HqRecoverySeconds = Percentiles([.. hqRecoveries]),
                 SalesStartedAgain = stores.Sum(s => s.Restarted),
                 SettleSeconds = settled.TotalSeconds,
@@ -508,27 +510,33 @@ internal sealed class FleetSimulation(SimulationSettings settings, TextWriter ou
     /// Kills a store's process with SIGKILL at each of its moments, keeps it down for the kill's length, starts it
     /// again on the same files, and times it from the kill until it is online with nothing waiting to go up.
     /// </summary>
-    private async Task KillsAsync(SimulatedStore store, List<Fault> kills, IEventLog hqLog, Func<TimeSpan, TimeSpan> realAt, Stopwatch clock, ConcurrentQueue<double> recoveries, CancellationToken cancellationToken)
+    private async Task KillsAsync(SimulatedStore store, List<Fault> kills, IEventLog hqLog, Func<TimeSpan, TimeSpan> realAt, Stopwatch clock, ConcurrentQueue<RestartSample> restarts, CancellationToken cancellationToken)
     {
         foreach (var kill in kills.OrderBy(k => k.Start))
         {
             await AtAsync(clock, realAt(kill.Start), cancellationToken);
 
             var down = Stopwatch.StartNew();
+            var starting = new Stopwatch();
             store.Faults.Begin();
+            var (faultsThen, faultsEver) = (store.Faults.Now, store.Faults.Ever);
             if (kill.Kind == FaultKind.DamagedRecord)
             {
                 // A kill too: its recovery, the link's return included, is timed with the others.
-                await DamagedRecordFault.ApplyAsync(store, kill, hqLog, realAt, output, cancellationToken);
+                await DamagedRecordFault.ApplyAsync(store, kill, hqLog, realAt, output, starting, cancellationToken);
             }
             else
             {
                 await store.KillAsync();
                 await Task.Delay(realAt(kill.Duration), cancellationToken);
+                starting.Start();
                 await store.StartProcessAsync(cancellationToken);
+                starting.Stop();
             }
 
-            recoveries.Enqueue(await CaughtUpAsync(store, down, cancellationToken));
+            var caughtUp = await CaughtUpAsync(store, down, cancellationToken);
+            var linkFault = faultsThen > 1 || store.Faults.Ever != faultsEver;
+            restarts.Enqueue(new RestartSample(store.Id, Math.Round(kill.Start.TotalHours, 3), starting.Elapsed.TotalSeconds, caughtUp, kill.Kind.ToString(), linkFault));
             store.Faults.End();
         }
     }
@@ -591,5 +599,12 @@ internal sealed record PricePublished(string Gtin, string Scope, decimal Amount)
 /// </summary>
 /// <summary>One store's catch-up after one of its link faults: when the fault ended (simulated hours), the real seconds until it was online with nothing waiting, and the fault's kind.</summary>
 internal sealed record CatchUpSample(double Hour, double Seconds, string Kind);
+
+/// <summary>
+/// One SIGKILL of a store process: the store, the simulated hour of the kill, the real seconds its start took (until
+/// <c>/health/ready</c>) and from the kill until it was online with nothing waiting, the fault's kind, and whether a
+/// fault of its link ran at some moment meanwhile (then the link's fault, not the restart, may be what took the time).
+/// </summary>
+internal sealed record RestartSample(string Store, double Hour, double StartSeconds, double CaughtUpSeconds, string Kind, bool LinkFault);
 
 internal sealed record FleetSample(double Hour, long Backlog, int NotOnline, double ResidentMiB, double HqResidentMiB, double HqCpuPercent);

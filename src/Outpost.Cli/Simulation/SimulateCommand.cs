@@ -176,7 +176,12 @@ internal static class SimulateCommand
     private static void Print(TextWriter output, SimulationVerdict v)
     {
         var text = new StringBuilder();
-        text.AppendLine(CultureInfo.InvariantCulture, $"  sales: planned {v.Planned:N0}, acknowledged to tills {v.Acknowledged:N0}, failed at a device {v.FailedAtDevice}, stored at HQ {v.StoredAtHq:N0}");
+        text.AppendLine(CultureInfo.InvariantCulture, $"  sales: planned {v.Planned:N0}, acknowledged to tills {v.Acknowledged:N0}, failed at a device {v.FailedAtDevice} (must be 0), stored at HQ {v.StoredAtHq:N0}");
+        if (v.SalesWhileDown + v.OrdersWhileDown + v.StockCountsWhileDown > 0)
+        {
+            text.AppendLine(CultureInfo.InvariantCulture, $"  given up at a device while its store's process was down (killed, or starting again; \"try again\", not a failure): {v.SalesWhileDown} sales, {v.OrdersWhileDown} orders, {v.StockCountsWhileDown} counts");
+        }
+
         text.AppendLine(CultureInfo.InvariantCulture, $"  lost: {v.Lost} (at HQ {v.LostAtHq}, at the store {v.LostAtStore})   applied twice: {v.Doubled}   must both be 0");
         if (v.DamagedPlanned > 0)
         {
@@ -210,7 +215,7 @@ internal static class SimulateCommand
 
         text.AppendLine(CultureInfo.InvariantCulture, $"  faults injected: {string.Join(", ", v.Faults.OrderBy(f => f.Key).Select(f => $"{f.Key} {f.Value}"))}; {v.PricesPublished} prices published by HQ");
         var recovery = v.KillRecoverySeconds.Count == 3
-            ? string.Create(CultureInfo.InvariantCulture, $"; from the kill until online again with nothing waiting (real seconds): p50 {v.KillRecoverySeconds[0]:F2}, p99 {v.KillRecoverySeconds[1]:F2}, max {v.KillRecoverySeconds[2]:F2}; sales scanned again after a crash lost their basket: {v.SalesStartedAgain}")
+            ? string.Create(CultureInfo.InvariantCulture, $"; from the kill until online again with nothing waiting (real seconds): p50 {v.KillRecoverySeconds[0]:F2}, p99 {v.KillRecoverySeconds[1]:F2}, max {v.KillRecoverySeconds[2]:F2}; its start alone: p50 {v.StartSeconds.ElementAtOrDefault(0):F2}, p99 {v.StartSeconds.ElementAtOrDefault(1):F2}, max {v.StartSeconds.ElementAtOrDefault(2):F2}; {v.Restarts.Count(r => r.LinkFault)} of them overlapped a fault of the store's link; sales scanned again after a crash lost their basket: {v.SalesStartedAgain}")
             : "";
         text.AppendLine(CultureInfo.InvariantCulture, $"  SIGKILLs of store processes: {v.Kills}{recovery}");
         if (v.HqRecoverySeconds.Count == 3)

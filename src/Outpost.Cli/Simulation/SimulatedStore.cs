@@ -93,14 +93,27 @@ internal sealed class SimulatedStore : IAsyncDisposable
     /// <summary>Times this store's process was killed.</summary>
     public int Kills { get; private set; }
 
-    /// <summary>Sales a till gave up on (the store never answered): none expected, each one reported.</summary>
+    /// <summary>Sales a till gave up on while the store's process was up (the store never answered): none expected, each one reported.</summary>
     public int FailedAtDevice;
 
-    /// <summary>Orders the kiosk gave up on (the store never answered its retries): none expected; each may or may not be at the store.</summary>
+    /// <summary>Orders the kiosk gave up on while the store's process was up: none expected; each may or may not be at the store.</summary>
     public int OrdersGivenUp;
 
-    /// <summary>Stock counts the handheld gave up on: none expected.</summary>
+    /// <summary>Stock counts the handheld gave up on while the store's process was up: none expected.</summary>
     public int CountsGivenUp;
+
+    /// <summary>
+    /// Sales, orders and counts a device gave up on because its store's process was down (killed, or not answering
+    /// <c>/health/ready</c> yet after its start) at some moment while the device tried: what a customer sees as "try
+    /// again" while the store server restarts, counted apart, never as a failure of the store's guarantees.
+    /// </summary>
+    public int SalesWhileDown, OrdersWhileDown, CountsWhileDown;
+
+    private readonly Downtime _downtime = new();
+
+    /// <summary>Counts a device's give-up in <paramref name="whileDown"/> when the store's process was down at some moment since <paramref name="mark"/>, else in <paramref name="failed"/>.</summary>
+    private void GaveUp(Downtime.Mark mark, ref int whileDown, ref int failed) =>
+        Interlocked.Increment(ref _downtime.Since(mark) ? ref whileDown : ref failed);
 
     /// <summary>Stock counts the store acknowledged to the handheld.</summary>
     public int CountsAcknowledged;
@@ -166,7 +179,8 @@ internal sealed class SimulatedStore : IAsyncDisposable
                     ["store", "--id", id, "--region", region, "--time-zone", zone, "--data", data, "--urls", store.Address.ToString().TrimEnd('/'),
                         "--admin-token", AdminToken, "--central", link.Address.ToString(), "--secret", secret, "--event-versions", versions.ToString()],
                     environment,
-                    store.Address);
+                    store.Address,
+                    Path.Combine(data, "store.log"));
                 try
                 {
                     await store.StartProcessAsync(cancellationToken);
@@ -286,13 +300,17 @@ internal sealed class SimulatedStore : IAsyncDisposable
         if (_process is { Running: true } process)
         {
             Kills += scheduled ? 1 : 0;
+            _downtime.WentDown();
             await process.KillAsync();
         }
     }
 
     /// <summary>Starts the child process again on the same files and port, and waits until it answers.</summary>
-    public Task StartProcessAsync(CancellationToken cancellationToken) =>
-        (_process ?? throw new InvalidOperationException($"{Id} runs in the simulation's process: it has no process to start.")).StartAsync(cancellationToken);
+    public async Task StartProcessAsync(CancellationToken cancellationToken)
+    {
+        await (_process ?? throw new InvalidOperationException($"{Id} runs in the simulation's process: it has no process to start.")).StartAsync(cancellationToken);
+        _downtime.CameUp();
+    }
 
     public static string StoreId(int index) => "sim-" + index.ToString("D5", CultureInfo.InvariantCulture);
 
@@ -332,6 +350,7 @@ internal sealed class SimulatedStore : IAsyncDisposable
 
                 var lines = Enumerable.Range(0, 1 + random.Next(3)).Select(_ => (products[random.Next(products.Count)], 1 + random.Next(2))).ToList();
                 string? saleId = null;
+                var mark = _downtime.Now;
                 for (var attempt = 0; attempt < 3 && saleId is null; attempt++)
                 {
                     // A basket the store lost in a crash is scanned again from a new one, as a cashier would.
@@ -350,7 +369,7 @@ internal sealed class SimulatedStore : IAsyncDisposable
                 }
                 else
                 {
-                    Interlocked.Increment(ref FailedAtDevice);
+                    GaveUp(mark, ref SalesWhileDown, ref FailedAtDevice);
                 }
             }
         }, cancellationToken)));
@@ -367,6 +386,7 @@ internal sealed class SimulatedStore : IAsyncDisposable
             await FleetSimulation.AtAsync(clock, realAt(times[i]), cancellationToken);
             var lines = Enumerable.Range(0, 1 + random.Next(2)).Select(_ => new { code = menu[random.Next(menu.Count)], quantity = 1 + random.Next(2) }).ToArray();
             var key = $"{Id}-order-{i}";
+            var mark = _downtime.Now;
             var placed = await StepAsync(() => _kiosk!.PostAsJsonAsync("/api/orders", new { lines, idempotencyKey = key }, cancellationToken), cancellationToken);
             if (placed?.GetProperty("order").GetProperty("orderId").GetString() is { } orderId)
             {
@@ -374,7 +394,7 @@ internal sealed class SimulatedStore : IAsyncDisposable
             }
             else
             {
-                Interlocked.Increment(ref OrdersGivenUp);
+                GaveUp(mark, ref OrdersWhileDown, ref OrdersGivenUp);
             }
         }
     }
@@ -387,9 +407,10 @@ internal sealed class SimulatedStore : IAsyncDisposable
         {
             await FleetSimulation.AtAsync(clock, realAt(at), cancellationToken);
             var counted = new { gtin = products[random.Next(products.Count)], quantity = random.Next(0, 200) };
+            var mark = _downtime.Now;
             if (await StepAsync(() => _handheld!.PostAsJsonAsync("/api/stock/counts", counted, cancellationToken), cancellationToken) is null)
             {
-                Interlocked.Increment(ref CountsGivenUp);
+                GaveUp(mark, ref CountsWhileDown, ref CountsGivenUp);
             }
             else
             {

@@ -200,13 +200,13 @@ internal static class SimulationChecker
 
             // The kiosk's orders: each confirmed one at the store and at HQ; no order placed twice, neither as a second
             // copy of one event nor as a second order for one the kiosk sent again (the store holds no more orders
-            // than the kiosk was told of, plus those it gave up on without an answer).
+            // than the kiosk was told of, plus those it gave up on without an answer, its store up or down).
             var ordersHere = await CountByKeyAsync(log, OrderEvents.OrdersTopic, OrderEvents.OrderPlaced, cancellationToken);
             var confirmed = store.Orders.ToList();
             orders.Acknowledged += confirmed.Count;
             orders.LostAtStore += confirmed.Count(o => !ordersHere.ContainsKey(o));
             orders.LostAtHq += confirmed.Count(o => !ordersAtHq.ContainsKey(o));
-            orders.Doubled += ordersHere.Values.Sum(n => n - 1) + Math.Max(0, ordersHere.Count - confirmed.Count - store.OrdersGivenUp);
+            orders.Doubled += ordersHere.Values.Sum(n => n - 1) + Math.Max(0, ordersHere.Count - confirmed.Count - store.OrdersGivenUp - store.OrdersWhileDown);
             countsAtStores += (await CountByKeyAsync(log, InventoryEvents.StockTopic, InventoryEvents.StockCounted, cancellationToken)).Values.Sum();
 
             if (await DivergenceAsync(snapshot, store.Id, store.Region, store.Damaged.Count, log, cancellationToken) is { } divergence)
@@ -263,6 +263,9 @@ internal static class SimulationChecker
             Planned = planned.Sales + others.Planned,
             Acknowledged = acknowledged.Count + others.Acknowledged,
             FailedAtDevice = stores.Sum(s => s.FailedAtDevice + s.OrdersGivenUp + s.CountsGivenUp),
+            SalesWhileDown = stores.Sum(s => s.SalesWhileDown),
+            OrdersWhileDown = stores.Sum(s => s.OrdersWhileDown),
+            StockCountsWhileDown = stores.Sum(s => s.CountsWhileDown),
             DamagedPlanned = settings.DamagedRecords,
             DamagedRecords = damaged.Count,
             DamagedAtHq = damaged.Count(atHq.ContainsKey),

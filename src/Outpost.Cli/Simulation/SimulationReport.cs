@@ -20,6 +20,7 @@ internal static class SimulationReport
             <table>
             <tr><th>stores × tills</th><td>{v.Stores} × {v.DevicesPerStore}{(v.StandIns > 0 ? $", and {v.StandIns:N0} stand-in stores" : "")}, {v.SimulatedHours} simulated hours</td></tr>
             <tr><th>sales</th><td>planned {v.Planned:N0}, acknowledged {v.Acknowledged:N0}, stored at HQ {v.StoredAtHq:N0}</td></tr>
+            <tr><th>given up at a device</th><td class="{Mark(v.FailedAtDevice == 0)}">{v.FailedAtDevice} while the store was up; while its process was down ("try again"): {v.SalesWhileDown} sales, {v.OrdersWhileDown} orders, {v.StockCountsWhileDown} counts</td></tr>
             <tr><th>lost</th><td class="{Mark(v.Lost == 0)}">{v.Lost}</td></tr>
             <tr><th>applied twice</th><td class="{Mark(v.Doubled == 0)}">{v.Doubled}</td></tr>
             <tr><th>kiosk orders</th><td class="{Mark(v.OrdersLost == 0 && v.OrdersDoubled == 0)}">planned {v.OrdersPlanned:N0}, confirmed {v.OrdersAcknowledged:N0}, at HQ {v.OrdersAtHq:N0}; lost {v.OrdersLost}, placed twice {v.OrdersDoubled}</td></tr>
@@ -29,7 +30,7 @@ internal static class SimulationReport
             <tr><th>HQ's read model = recount</th><td class="{Mark(v.ReadModelMismatches.Count == 0)}">{(v.ReadModelMismatches.Count == 0 ? "yes" : v.ReadModelMismatches.Count + " stores differ")}</td></tr>
             <tr><th>faults</th><td>{WebUtility.HtmlEncode(string.Join(", ", v.Faults.OrderBy(f => f.Key).Select(f => $"{f.Key} {f.Value}")))}</td></tr>
             <tr><th>catch-up after a fault</th><td>{(v.CatchUpSeconds.Count == 3 ? $"p50 {v.CatchUpSeconds[0]:F2} s, p99 {v.CatchUpSeconds[1]:F2} s, max {v.CatchUpSeconds[2]:F2} s (real)" : "none measured")}</td></tr>
-            <tr><th>SIGKILLs of store processes</th><td>{v.Kills}{(v.KillRecoverySeconds.Count == 3 ? $", back online with nothing waiting after p50 {v.KillRecoverySeconds[0]:F2} s, max {v.KillRecoverySeconds[2]:F2} s" : "")}</td></tr>
+            <tr><th>SIGKILLs of store processes</th><td>{v.Kills}{(v.KillRecoverySeconds.Count == 3 ? $", back online with nothing waiting after p50 {v.KillRecoverySeconds[0]:F2} s, max {v.KillRecoverySeconds[2]:F2} s" : "")}{(v.StartSeconds.Count == 3 ? $"; the process's start alone p50 {v.StartSeconds[0]:F2} s, max {v.StartSeconds[2]:F2} s" : "")}</td></tr>
             <tr><th>latency while connected</th><td>{(v.UpLatencySeconds.Count == 3 ? $"up p50 {v.UpLatencySeconds[0]:F3} s, p99 {v.UpLatencySeconds[1]:F3} s" : "up: no sample")}; {(v.DownLatencySeconds.Count == 3 ? $"down p50 {v.DownLatencySeconds[0]:F3} s, p99 {v.DownLatencySeconds[1]:F3} s" : "down: no sample")} (real)</td></tr>
             <tr><th>HQ's faults</th><td>{(v.HqRecoverySeconds.Count == 3 ? $"recovered after p50 {v.HqRecoverySeconds[0]:F2} s, max {v.HqRecoverySeconds[2]:F2} s (real)" : "none")}</td></tr>
             <tr><th>per simulated store-day</th><td>{(v.HqCpuSeconds is { } cpu ? $"HQ's CPU {cpu / v.StoreDays:F2} s, " : "")}HQ's database {v.HqDatabaseBytes / v.StoreDays / 1024:N0} KiB, on the wire {v.WireBytes / v.StoreDays / 1024:N0} KiB</td></tr>
@@ -40,6 +41,11 @@ internal static class SimulationReport
         html.Append(Plot("Stores not online", v.Samples, s => s.NotOnline));
         html.Append(Scatter("Catch-up after each link fault: real seconds until the store was online with nothing waiting, by the simulated hour the fault ended",
             [.. v.CatchUps.Select(c => (c.Hour, c.Seconds))], "simulated hours"));
+        if (v.Restarts.Count > 0)
+        {
+            html.Append(Scatter("Each SIGKILL of a store process: real seconds from the kill until the store was online with nothing waiting, by the simulated hour of the kill",
+                [.. v.Restarts.Select(r => (r.Hour, r.CaughtUpSeconds))], "simulated hours"));
+        }
         html.Append(Plot("The simulation's process: resident memory (MiB)", v.Samples, s => s.ResidentMiB));
         if (v.HqCpuSeconds is not null)
         {

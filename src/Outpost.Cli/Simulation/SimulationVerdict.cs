@@ -25,8 +25,21 @@ internal sealed record SimulationVerdict
     /// <summary>Sales a till saw completed (the store answered its <c>complete</c>).</summary>
     public int Acknowledged { get; init; }
 
-    /// <summary>Sales, orders and counts a device gave up on after retries: the store never answered.</summary>
+    /// <summary>Sales, orders and counts a device gave up on after retries while its store's process was up: the store never answered. Must be 0.</summary>
     public int FailedAtDevice { get; init; }
+
+    /// <summary>
+    /// Sales a till gave up on because its store's process was down (SIGKILLed, or starting again) while it tried, as
+    /// a customer is told "try again" while the store server restarts: apart from <see cref="FailedAtDevice"/>; the
+    /// verdict asks <see cref="Acknowledged"/> + these = <see cref="Planned"/>.
+    /// </summary>
+    public int SalesWhileDown { get; init; }
+
+    /// <summary>Kiosk orders given up on while their store's process was down (as <see cref="SalesWhileDown"/>).</summary>
+    public int OrdersWhileDown { get; init; }
+
+    /// <summary>Stock counts given up on while their store's process was down (as <see cref="SalesWhileDown"/>).</summary>
+    public int StockCountsWhileDown { get; init; }
 
     /// <summary>Completed sales in HQ's log (copies counted).</summary>
     public int StoredAtHq { get; init; }
@@ -122,6 +135,12 @@ internal sealed record SimulationVerdict
     /// <summary>Real seconds from a SIGKILL until the store, started again, was online with nothing waiting: p50, p99, max.</summary>
     public IReadOnlyList<double> KillRecoverySeconds { get; init; } = [];
 
+    /// <summary>Percentiles (p50, p99, max) of a killed store process's start: real seconds from starting it again until it answered <c>/health/ready</c>.</summary>
+    public IReadOnlyList<double> StartSeconds { get; init; } = [];
+
+    /// <summary>Each SIGKILL of a store process, by the simulated hour of the kill (<see cref="KillRecoverySeconds"/> and <see cref="StartSeconds"/> are their percentiles).</summary>
+    public IReadOnlyList<RestartSample> Restarts { get; init; } = [];
+
     /// <summary>
     /// Real seconds of HQ's recovery from each of its faults, p50, p99 and max: from a node's SIGKILL until it answers
     /// again (its time down included), from PostgreSQL's crash until every node reads it again.
@@ -174,7 +193,7 @@ internal sealed record SimulationVerdict
     public IReadOnlyList<CatchUpSample> CatchUps { get; init; } = [];
 
     public bool Passed => Lost == 0 && Doubled == 0 && DamagedRecords == DamagedPlanned && DamagedAtHq == 0 && DamagedUnreported == 0 && OrdersLost == 0 && OrdersDoubled == 0 && StockCountsLost == 0 && FailedAtDevice == 0 && Converged == Stores + StandIns
-        && ReadModelMismatches.Count == 0 && WrongVersion.Count == 0 && ParkedAtHq.Count == 0 && Acknowledged == Planned && OrdersAcknowledged == OrdersPlanned && StockCountsAcknowledged == StockCountsPlanned;
+        && ReadModelMismatches.Count == 0 && WrongVersion.Count == 0 && ParkedAtHq.Count == 0 && Acknowledged + SalesWhileDown == Planned && OrdersAcknowledged + OrdersWhileDown == OrdersPlanned && StockCountsAcknowledged + StockCountsWhileDown == StockCountsPlanned;
 
     public double StoreDays => (Stores + StandIns) * SimulatedHours / 24;
 }
