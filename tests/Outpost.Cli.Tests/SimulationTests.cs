@@ -339,33 +339,22 @@ public sealed class SimulationTests : IDisposable
         Assert.False(verdict.RootElement.GetProperty("passed").GetBoolean());
     }
 
-    [Fact]
-    public async Task An_unknown_defect_or_an_empty_fleet_is_refused_with_what_is_wrong()
+    [Theory]
+    [InlineData("lose-one-sale, lose-one-stand-in-sale, double-one-sale, double-one-order", "--inject", "lose-everything")]
+    [InlineData("--offline-days is 1 to 60", "--offline-days", "61")]
+    [InlineData("--stores", "--stores", "0")]
+    [InlineData("damaged records need a process store", "--damaged-records", "1", "--process-stores", "0")]
+    [InlineData("--previous-release a share from 0 to 1", "--previous-release", "1.5")]
+    [InlineData("--hours and --days are two ways to say the span: give one of them", "--hours", "6", "--days", "1")]
+    [InlineData("--hours and --seconds-per-hour more than 0", "--days", "0")]
+    [InlineData("postgres (one or more nodes sharing the database)", "--hq-nodes", "2")]
+    [InlineData("need --hq postgres", "--hq-kills", "1")]
+    [InlineData("--lose-node needs --hq-nodes 2 or more", "--hq", "postgres", "--hq-nodes", "1", "--lose-node", "true")]
+    public async Task Bad_arguments_are_refused_with_what_is_wrong(string says, params string[] arguments)
     {
-        var (exit, output) = await RunAsync("simulate", "--inject", "lose-everything");
+        var (exit, output) = await RunAsync(["simulate", .. arguments]);
         Assert.Equal(2, exit);
-        Assert.Contains("lose-one-sale, lose-one-stand-in-sale, double-one-sale, double-one-order", output, StringComparison.Ordinal);
-        (exit, output) = await RunAsync("simulate", "--offline-days", "61");
-        Assert.Equal(2, exit);
-        Assert.Contains("--offline-days is 1 to 60", output, StringComparison.Ordinal);
-        (exit, output) = await RunAsync("simulate", "--stores", "0");
-        Assert.Equal(2, exit);
-        Assert.Contains("--stores", output, StringComparison.Ordinal);
-        (exit, output) = await RunAsync("simulate", "--damaged-records", "1", "--process-stores", "0");
-        Assert.Equal(2, exit);
-        Assert.Contains("damaged records need a process store", output, StringComparison.Ordinal);
-        (exit, output) = await RunAsync("simulate", "--previous-release", "1.5");
-        Assert.Equal(2, exit);
-        Assert.Contains("--previous-release a share from 0 to 1", output, StringComparison.Ordinal);
-        (exit, output) = await RunAsync("simulate", "--hq-nodes", "2");
-        Assert.Equal(2, exit);
-        Assert.Contains("postgres (one or more nodes sharing the database)", output, StringComparison.Ordinal);
-        (exit, output) = await RunAsync("simulate", "--hq-kills", "1");
-        Assert.Equal(2, exit);
-        Assert.Contains("need --hq postgres", output, StringComparison.Ordinal);
-        (exit, output) = await RunAsync("simulate", "--hq", "postgres", "--hq-nodes", "1", "--lose-node", "true");
-        Assert.Equal(2, exit);
-        Assert.Contains("--lose-node needs --hq-nodes 2 or more", output, StringComparison.Ordinal);
+        Assert.Contains(says, output, StringComparison.Ordinal);
     }
 
     public void Dispose()

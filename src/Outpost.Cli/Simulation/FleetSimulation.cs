@@ -214,6 +214,7 @@ internal sealed class FleetSimulation(SimulationSettings settings, TextWriter ou
                 StandInKills = standIns?.Kills ?? 0,
                 StandInCpuSeconds = standIns?.CpuSeconds,
                 KillRecoverySeconds = Percentiles([.. restarts.Select(r => r.CaughtUpSeconds)]),
+                KillRecoveryAloneSeconds = Percentiles([.. restarts.Where(r => !r.LinkFault).Select(r => r.CaughtUpSeconds)]),
                 StartSeconds = Percentiles([.. restarts.Select(r => r.StartSeconds)]),
                 Restarts = [.. restarts.OrderBy(r => r.Hour)],
                 HqRecoverySeconds = Percentiles([.. hqRecoveries]),

@@ -29,6 +29,7 @@ internal static class SimulateCommand
             Description = "The share of stores (real and stand-ins) on the previous release's event versions (SaleCompleted v1; the others write v2).", DefaultValueFactory = _ => 0.25,
         };
         var hours = new Option<double>("--hours") { Description = "Simulated hours.", DefaultValueFactory = _ => 2 };
+        var days = new Option<double?>("--days") { Description = "Simulated days, instead of --hours (--days 1 is --hours 24)." };
         var seed = new Option<int>("--seed") { Description = "Seed of the sales, the price changes and the faults: the same seed replays the same schedule.", DefaultValueFactory = _ => 1 };
         var perDay = new Option<int>("--sales-per-day") { Description = "A store's sales in a whole day, spread over its local day.", DefaultValueFactory = _ => 600 };
         var speed = new Option<double>("--seconds-per-hour") { Description = "Real seconds a simulated hour takes.", DefaultValueFactory = _ => 20 };
@@ -41,7 +42,7 @@ internal static class SimulateCommand
         var secondsPerOfflineDay = new Option<double>("--seconds-per-offline-day") { Description = "Real seconds an offline day takes (--offline-days).", DefaultValueFactory = _ => 10 };
         var inject = new Option<string?>("--inject") { Description = "A defect to inject before the check, to see the checker catch it: " + SimulationChecker.Defects + "." };
         var command = new Command("simulate", "Run a fleet of store servers and HQ under a seeded schedule of link faults, and check that nothing was lost or doubled and every store converged.");
-        foreach (var option in new Option[] { hq, hqNodes, hqKills, restarts, loseNode, clockFaults, stores, devices, processStores, kills, damaged, standIns, standInKills, previous, hours, seed, perDay, speed, report, data, inject, offlineDays, secondsPerOfflineDay })
+        foreach (var option in new Option[] { hq, hqNodes, hqKills, restarts, loseNode, clockFaults, stores, devices, processStores, kills, damaged, standIns, standInKills, previous, hours, days, seed, perDay, speed, report, data, inject, offlineDays, secondsPerOfflineDay })
         {
             command.Options.Add(option);
         }
@@ -64,7 +65,7 @@ internal static class SimulateCommand
                 StandIns = result.GetValue(standIns),
                 StandInKills = result.GetValue(standInKills) ?? (result.GetValue(standIns) + StandInFleet.PerProcess - 1) / StandInFleet.PerProcess,
                 PreviousReleaseShare = result.GetValue(previous),
-                Hours = result.GetValue(hours),
+                Hours = result.GetValue(days) is { } d ? d * 24 : result.GetValue(hours),
                 Seed = result.GetValue(seed),
                 SalesPerDay = result.GetValue(perDay),
                 SecondsPerHour = result.GetValue(speed),
@@ -76,6 +77,12 @@ internal static class SimulateCommand
                 || settings.PreviousReleaseShare is < 0 or > 1)
             {
                 output.WriteLine("--stores, --devices-per-store and --sales-per-day must be at least 1; --hours and --seconds-per-hour more than 0; --process-stores, --kills, --damaged-records, --stand-ins (at most 100,000) and --stand-in-kills 0 or more (damaged records need a process store); --previous-release a share from 0 to 1.");
+                return 2;
+            }
+
+            if (result.GetValue(days) is not null && result.GetResult(hours) is { Implicit: false })
+            {
+                output.WriteLine("--hours and --days are two ways to say the span: give one of them.");
                 return 2;
             }
 
@@ -215,7 +222,7 @@ internal static class SimulateCommand
 
         text.AppendLine(CultureInfo.InvariantCulture, $"  faults injected: {string.Join(", ", v.Faults.OrderBy(f => f.Key).Select(f => $"{f.Key} {f.Value}"))}; {v.PricesPublished} prices published by HQ");
         var recovery = v.KillRecoverySeconds.Count == 3
-            ? string.Create(CultureInfo.InvariantCulture, $"; from the kill until online again with nothing waiting (real seconds): p50 {v.KillRecoverySeconds[0]:F2}, p99 {v.KillRecoverySeconds[1]:F2}, max {v.KillRecoverySeconds[2]:F2}; its start alone: p50 {v.StartSeconds.ElementAtOrDefault(0):F2}, p99 {v.StartSeconds.ElementAtOrDefault(1):F2}, max {v.StartSeconds.ElementAtOrDefault(2):F2}; {v.Restarts.Count(r => r.LinkFault)} of them overlapped a fault of the store's link; sales scanned again after a crash lost their basket: {v.SalesStartedAgain}")
+            ? string.Create(CultureInfo.InvariantCulture, $"; from the kill until online again with nothing waiting (real seconds): p50 {v.KillRecoverySeconds[0]:F2}, p99 {v.KillRecoverySeconds[1]:F2}, max {v.KillRecoverySeconds[2]:F2}; its start alone: p50 {v.StartSeconds.ElementAtOrDefault(0):F2}, p99 {v.StartSeconds.ElementAtOrDefault(1):F2}, max {v.StartSeconds.ElementAtOrDefault(2):F2}; {v.Restarts.Count(r => r.LinkFault)} of them overlapped a fault of the store's link, the others caught up after p50 {v.KillRecoveryAloneSeconds.ElementAtOrDefault(0):F2}, p99 {v.KillRecoveryAloneSeconds.ElementAtOrDefault(1):F2}, max {v.KillRecoveryAloneSeconds.ElementAtOrDefault(2):F2}; sales scanned again after a crash lost their basket: {v.SalesStartedAgain}")
             : "";
         text.AppendLine(CultureInfo.InvariantCulture, $"  SIGKILLs of store processes: {v.Kills}{recovery}");
         if (v.HqRecoverySeconds.Count == 3)

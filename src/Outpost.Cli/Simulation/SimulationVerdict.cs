@@ -135,6 +135,9 @@ internal sealed record SimulationVerdict
     /// <summary>Real seconds from a SIGKILL until the store, started again, was online with nothing waiting: p50, p99, max.</summary>
     public IReadOnlyList<double> KillRecoverySeconds { get; init; } = [];
 
+    /// <summary>As <see cref="KillRecoverySeconds"/>, over the kills during which no fault of the store's link ran: the restart's own recovery.</summary>
+    public IReadOnlyList<double> KillRecoveryAloneSeconds { get; init; } = [];
+
     /// <summary>Percentiles (p50, p99, max) of a killed store process's start: real seconds from starting it again until it answered <c>/health/ready</c>.</summary>
     public IReadOnlyList<double> StartSeconds { get; init; } = [];
 
