@@ -12,7 +12,7 @@ internal sealed record DamagedSale(long Seq, string SaleId);
 /// <summary>
 /// A record of a store's log damaged on disk, as bit rot or a bad sector does it: the store's link is cut (held, so no
 /// other fault's end lifts it) while its tills go on selling, the store's process is SIGKILLed, one bit of the payload
-/// of a sale HQ does not hold yet is flipped in the file, so its checksum no longer matches, and the store starts
+/// of a sale made after the cut (never sent) is flipped in the file, so its checksum no longer matches, and the store starts
 /// again on that file; its link comes back after the fault's length. What must hold (the checker's part): the sale
 /// never reaches HQ, every sale after it does, and the store reports it, on its own status and on HQ's fleet view.
 /// </summary>
@@ -24,6 +24,9 @@ internal static class DamagedRecordFault
         store.Link.Severed = true;
         try
         {
+            // An up batch HQ had already received when the link was cut may still be appended there after it: only a
+            // sale the store appended after the cut (so never sent) is damaged.
+            var cut = await HeadAsync(store, cancellationToken);
             // Sales made while the link is cut are at the store only; two are enough, a minute of real time at most.
             var before = store.Acknowledged;
             var waiting = Stopwatch.StartNew();
@@ -33,7 +36,7 @@ internal static class DamagedRecordFault
             }
 
             await store.KillAsync();
-            var damaged = await DamageAsync(store, hqLog, cancellationToken);
+            var damaged = await DamageAsync(store, hqLog, cut, cancellationToken);
             if (damaged is not null)
             {
                 store.Damaged.Enqueue(damaged);
@@ -55,14 +58,13 @@ internal static class DamagedRecordFault
     }
 
     /// <summary>
-    /// Flips one bit in the payload of the store's earliest completed sale that HQ does not hold, in the file of a store
+    /// Flips one bit in the payload of the store's earliest completed sale made after the cut that HQ does not hold, in the file of a store
     /// that is down, through SQLite (so the damage lands wherever the row lives, file or WAL): the row stays readable to
     /// SQLite, and its checksum no longer matches, as after a flipped bit on disk.
     /// </summary>
-    private static async Task<DamagedSale?> DamageAsync(SimulatedStore store, IEventLog hqLog, CancellationToken cancellationToken)
+    private static async Task<DamagedSale?> DamageAsync(SimulatedStore store, IEventLog hqLog, long after, CancellationToken cancellationToken)
     {
-        await using var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = store.LogPath, Pooling = false }.ToString());
-        await connection.OpenAsync(cancellationToken);
+        await using var connection = await OpenAsync(store, cancellationToken);
         var candidates = new List<(long Seq, string Key, long OriginSeq, byte[] Payload)>();
         await using (var select = connection.CreateCommand())
         {
@@ -70,9 +72,10 @@ internal static class DamagedRecordFault
             select.CommandText = """
                 SELECT seq, key, origin_seq, payload FROM events
                 WHERE topic = $topic AND type = $type AND origin_id = 1
-                  AND seq > coalesce((SELECT value FROM cursors WHERE name = 'up:hq:critical'), 0)
+                  AND seq > coalesce((SELECT value FROM cursors WHERE name = 'up:hq:critical'), 0) AND seq > $after
                 ORDER BY seq
                 """;
+            select.Parameters.AddWithValue("$after", after);
             select.Parameters.AddWithValue("$topic", CheckoutEvents.SalesTopic);
             select.Parameters.AddWithValue("$type", CheckoutEvents.SaleCompleted);
             await using var reader = await select.ExecuteReaderAsync(cancellationToken);
@@ -100,5 +103,21 @@ internal static class DamagedRecordFault
         }
 
         return null;
+    }
+
+    /// <summary>The last position in the store's log now (the store runs: SQLite's WAL lets a reader in beside it).</summary>
+    private static async Task<long> HeadAsync(SimulatedStore store, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(store, cancellationToken);
+        await using var head = connection.CreateCommand();
+        head.CommandText = "SELECT coalesce(max(seq), 0) FROM events";
+        return (long)(await head.ExecuteScalarAsync(cancellationToken))!;
+    }
+
+    private static async Task<SqliteConnection> OpenAsync(SimulatedStore store, CancellationToken cancellationToken)
+    {
+        var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = store.LogPath, Pooling = false }.ToString());
+        await connection.OpenAsync(cancellationToken);
+        return connection;
     }
 }
