@@ -598,6 +598,8 @@ internal sealed record PricePublished(string Gtin, string Scope, decimal Amount)
 /// simulation's process's memory; HQ's nodes' memory and HQ's CPU since the last sample (percent of one core: its
 /// nodes and its database server), both 0 when HQ shares the simulation's process.
 /// </summary>
+internal sealed record FleetSample(double Hour, long Backlog, int NotOnline, double ResidentMiB, double HqResidentMiB, double HqCpuPercent);
+
 /// <summary>One store's catch-up after one of its link faults: when the fault ended (simulated hours), the real seconds until it was online with nothing waiting, and the fault's kind.</summary>
 internal sealed record CatchUpSample(double Hour, double Seconds, string Kind);
 
@@ -607,5 +609,3 @@ internal sealed record CatchUpSample(double Hour, double Seconds, string Kind);
 /// fault of its link ran at some moment meanwhile (then the link's fault, not the restart, may be what took the time).
 /// </summary>
 internal sealed record RestartSample(string Store, double Hour, double StartSeconds, double CaughtUpSeconds, string Kind, bool LinkFault);
-
-internal sealed record FleetSample(double Hour, long Backlog, int NotOnline, double ResidentMiB, double HqResidentMiB, double HqCpuPercent);
