@@ -84,6 +84,47 @@ public sealed class CheckoutTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_retried_completion_closes_a_basket_whose_own_save_failed_after_the_sale_was_recorded()
+    {
+        // The disk fills between the sale's append to the log and the basket's save after it: the basket file keeps
+        // the paid, open basket (its row as before the completion), the till is refused and sends the completion again.
+        var basket = await PaidBasketAsync();
+        var beforeCompletion = await BasketRowAsync(basket);
+        var first = await Checkout.CompleteAsync(basket, "till-1:0007", Ct);
+        await BasketRowAsync(basket, beforeCompletion);
+        Assert.Equal([basket], await Checkout.OpenBasketsAsync("till-1", Ct));
+
+        var again = await Checkout.CompleteAsync(basket, "till-1:0007", Ct);
+
+        Assert.Equal(Json(first.Sale), Json(again.Sale));
+        Assert.Empty(await Checkout.OpenBasketsAsync("till-1", Ct));
+        Assert.Equal(BasketStatus.Completed, (await Checkout.GetAsync(basket, Ct)).Status);
+        Assert.Equal(1, await _store.Log.CountAsync(0, ReadFilter.ForTopics(CheckoutEvents.SalesTopic), Ct));
+    }
+
+    /// <summary>Reads a basket's row in the basket file (status, state), or writes <paramref name="row"/> back into it.</summary>
+    private async Task<(long Status, string State)> BasketRowAsync(string basket, (long Status, string State)? row = null)
+    {
+        await using var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={BasketStore.PathBeside(_store.DatabasePath)};Pooling=False");
+        await connection.OpenAsync(Ct);
+        await using var command = connection.CreateCommand();
+        command.Parameters.AddWithValue("$id", basket);
+        if (row is { } write)
+        {
+            command.CommandText = "UPDATE baskets SET status = $status, state = $state WHERE id = $id";
+            command.Parameters.AddWithValue("$status", write.Status);
+            command.Parameters.AddWithValue("$state", write.State);
+            Assert.Equal(1, await command.ExecuteNonQueryAsync(Ct));
+            return write;
+        }
+
+        command.CommandText = "SELECT status, state FROM baskets WHERE id = $id";
+        await using var reader = await command.ExecuteReaderAsync(Ct);
+        Assert.True(await reader.ReadAsync(Ct));
+        return (reader.GetInt64(0), reader.GetString(1));
+    }
+
+    [Fact]
     public async Task A_retried_completion_with_the_same_key_records_the_sale_once_even_across_a_restart()
     {
         var basket = await PaidBasketAsync();

@@ -128,15 +128,32 @@ internal static class FaultSchedule
 
     /// <summary>
     /// <paramref name="count"/> damaged records, on the killable stores from the last one back (the first ones carry the
-    /// process clocks), at moments drawn from the seed between 30 % and 60 % of the span; each keeps the store's link
-    /// cut for 2 to 5 minutes of simulated time after its restart.
+    /// process clocks), each between two of that store's planned sales (<paramref name="plans"/>, by fleet index) drawn
+    /// from the seed, after 30 % of the span and with at least two more sales planned after it: the fault damages a sale
+    /// the tills make once the link is cut, so one must come (a store in its quiet night may sell nothing for an hour).
+    /// Each keeps the store's link cut for 2 to 5 minutes of simulated time after its restart. A store with too few
+    /// sales planned gets none.
     /// </summary>
-    public static IReadOnlyList<Fault> DamagedRecords(int seed, IReadOnlySet<int> killable, TimeSpan span, int count)
+    public static IReadOnlyList<Fault> DamagedRecords(int seed, IReadOnlySet<int> killable, TimeSpan span, int count, IReadOnlyList<IReadOnlyList<TimeSpan>> plans)
     {
         var random = new Random(StableSeed.Of(seed, 0xda3a6e));
         var stores = killable.OrderDescending().ToList();
-        return count <= 0 || stores.Count == 0 ? []
-            : [.. Enumerable.Range(0, count).Select(k => new Fault(stores[k % stores.Count], span * (0.3 + 0.3 * random.NextDouble()), TimeSpan.FromSeconds(120 + random.Next(180)), FaultKind.DamagedRecord))];
+        var faults = new List<Fault>();
+        for (var k = 0; k < count && stores.Count > 0; k++)
+        {
+            var store = stores[k % stores.Count];
+            var plan = plans[store];
+            // Sale i may be appended before the cut is read (the two race): i + 1 is the one the fault waits for.
+            var after = Enumerable.Range(1, Math.Max(0, plan.Count - 2)).Where(i => plan[i - 1] >= span * 0.3 && plan[i] <= span * 0.8).ToList();
+            var duration = TimeSpan.FromSeconds(120 + random.Next(180));
+            if (after.Count > 0)
+            {
+                var i = after[random.Next(after.Count)];
+                faults.Add(new Fault(store, plan[i - 1] + (plan[i] - plan[i - 1]) / 2, duration, FaultKind.DamagedRecord));
+            }
+        }
+
+        return faults;
     }
 
     /// <summary>How far ahead a store's clock with <see cref="FaultKind.ClockAhead"/> is.</summary>

@@ -45,10 +45,10 @@ internal sealed class FleetSimulation(SimulationSettings settings, TextWriter ou
         Directory.CreateDirectory(directory);
         var killable = FaultSchedule.Killable(settings.Stores, Math.Min(settings.ProcessStores, settings.Stores));
         var kills = FaultSchedule.Kills(settings.Seed, killable, settings.Span, killable.Count == 0 ? 0 : settings.Kills);
-        var damage = FaultSchedule.DamagedRecords(settings.Seed, killable, settings.Span, settings.DamagedRecords);
         var faults = FaultSchedule.Create(settings.Seed, settings.Stores, settings.Span);
         var plans = Enumerable.Range(0, settings.Stores)
             .Select(i => DailyCurve.SaleTimes(settings.Seed, i, Zone(i), SimulationSettings.Start, settings.Span, settings.SalesPerDay)).ToList();
+        var damage = FaultSchedule.DamagedRecords(settings.Seed, killable, settings.Span, settings.DamagedRecords, plans);
 
         // Each store's kiosk orders a quarter as often as its tills sell, its handheld counts a tenth as often, on the
         // same daily curve (a schedule of their own: other seeds).

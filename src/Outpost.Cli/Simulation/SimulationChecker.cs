@@ -266,7 +266,7 @@ internal static class SimulationChecker
             SalesWhileDown = stores.Sum(s => s.SalesWhileDown),
             OrdersWhileDown = stores.Sum(s => s.OrdersWhileDown),
             StockCountsWhileDown = stores.Sum(s => s.CountsWhileDown),
-            DamagedPlanned = settings.DamagedRecords,
+            DamagedPlanned = faults.Count(f => f.Kind == FaultKind.DamagedRecord),
             DamagedRecords = damaged.Count,
             DamagedAtHq = damaged.Count(atHq.ContainsKey),
             DamagedUnreported = damagedUnreported,

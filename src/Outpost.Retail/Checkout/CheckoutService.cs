@@ -262,9 +262,19 @@ public sealed class CheckoutService(
         using var heldKey = await _locks.AcquireAsync("key:" + idempotencyKey, cancellationToken);
         if (await FindSaleByKeyAsync(idempotencyKey, cancellationToken) is { } done)
         {
-            return done.BasketId == basketId
-                ? new SaleReceipt(done, Receipt.Of(done, Options.StoreName))
-                : throw new RetailException(RetailProblem.Conflict, $"Idempotency key '{idempotencyKey}' already completed another basket ({done.BasketId}).");
+            if (done.BasketId != basketId)
+            {
+                throw new RetailException(RetailProblem.Conflict, $"Idempotency key '{idempotencyKey}' already completed another basket ({done.BasketId}).");
+            }
+
+            // The sale is in the log, but the basket's own save after it may have failed (its disk full): the retry
+            // closes the basket, so it no longer shows as open at the till nor keeps the store's disk problem set.
+            if (await baskets.LoadAsync(basketId, cancellationToken) is { Status: not BasketStatus.Completed } open)
+            {
+                await SaveAsync(open with { Status = BasketStatus.Completed, SaleId = done.SaleId }, cancellationToken);
+            }
+
+            return new SaleReceipt(done, Receipt.Of(done, Options.StoreName));
         }
 
         var state = await LoadAsync(basketId, cancellationToken);
