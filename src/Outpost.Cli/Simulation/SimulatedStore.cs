@@ -136,6 +136,11 @@ internal sealed class SimulatedStore : IAsyncDisposable
     /// <summary>Sales its tills saw acknowledged so far.</summary>
     public int Acknowledged => Volatile.Read(ref _acknowledged);
 
+    private readonly ConcurrentDictionary<string, bool> _acknowledgedIds = new();
+
+    /// <summary>Whether a till of this store has had its answer for the sale (<paramref name="saleId"/>).</summary>
+    public bool WasAcknowledged(string saleId) => _acknowledgedIds.ContainsKey(saleId);
+
     /// <summary>When the last of them was acknowledged (a <see cref="Stopwatch"/> timestamp).</summary>
     public long LastAcknowledged => Interlocked.Read(ref _lastAcknowledged);
 
@@ -365,6 +370,7 @@ internal sealed class SimulatedStore : IAsyncDisposable
                 {
                     Interlocked.Exchange(ref _lastAcknowledged, Stopwatch.GetTimestamp());
                     Interlocked.Increment(ref _acknowledged);
+                    _acknowledgedIds[saleId] = true;
                     acknowledged(Id, saleId);
                 }
                 else

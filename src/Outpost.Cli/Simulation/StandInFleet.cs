@@ -7,13 +7,13 @@ namespace Outpost.Cli.Simulation;
 /// <summary>
 /// The simulation's side of the stand-in stores (<see cref="StandInStore"/>): registers them with HQ, spreads them over
 /// processes of their own (<c>outpost simulate stand-ins</c>; a process holds at most 20,000 open files here, and each
-/// store keeps its log's files and its connections open), tells them when the span starts, SIGKILLs those processes
+/// store keeps its log's files open, and a connection to HQ during its round), tells them when the span starts, SIGKILLs those processes
 /// on the schedule (every store in one crashes at once) and starts them again on the same files, and at the end kills
 /// them once more so the checker opens each log file as a crash left it.
 /// </summary>
 internal sealed class StandInFleet : IAsyncDisposable
 {
-    /// <summary>Stores one process runs at most: about ten open files each (the log's three, its readers', two connections).</summary>
+    /// <summary>Stores one process runs at most: several open files each (its log's, its readers'), and a connection during its round.</summary>
     public const int PerProcess = 1500;
 
     private readonly List<ServerProcess> _processes = [];

@@ -27,9 +27,16 @@ internal sealed record StandInStatus(int Stores, int Planned, int Appended, int 
     public bool Settled => Appended == Planned && NotOnline == 0 && UpBacklog == 0 && DownLag == 0;
 }
 
-/// <summary>The child's side of the stand-in fleet (<c>outpost simulate stand-ins</c>): opens its stores, serves its status, sells on the schedule, and runs until it is killed.</summary>
+/// <summary>
+/// The child's side of the stand-in fleet (<c>outpost simulate stand-ins</c>): opens its stores, serves its status, and
+/// runs passes over them (each store sells what its till made since its last turn and runs a replication round) until
+/// it is killed.
+/// </summary>
 internal static class StandInHost
 {
+    /// <summary>How often, in simulated time, each stand-in sells and replicates: its round (when the host keeps up).</summary>
+    public static TimeSpan Round { get; } = TimeSpan.FromMinutes(5);
+
     public static async Task<int> RunAsync(TextWriter output, string planPath, string urls, CancellationToken cancellationToken)
     {
         var plan = JsonSerializer.Deserialize(await File.ReadAllTextAsync(planPath, cancellationToken), SimulationJsonContext.Default.StandInPlan)
@@ -44,7 +51,7 @@ internal static class StandInHost
         await Parallel.ForAsync(0, stores.Length, new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = cancellationToken }, async (i, ct) =>
         {
             var spec = plan.Stores[i];
-            stores[i] = await StandInStore.StartAsync(spec, plan.Directory, new StandInLink(plan.Nodes, spec.Home, [.. faults[spec.Index]], SimulatedNow), ct);
+            stores[i] = await StandInStore.OpenAsync(spec, plan.Directory, new StandInLink(plan.Nodes, spec.Home, [.. faults[spec.Index]], SimulatedNow), ct);
         });
 
         var builder = WebApplication.CreateSlimBuilder();
@@ -69,12 +76,37 @@ internal static class StandInHost
             await Task.Delay(100, cancellationToken);
         }
 
-        var start = DateTimeOffset.Parse(await File.ReadAllTextAsync(plan.SpanStartFile, cancellationToken), System.Globalization.CultureInfo.InvariantCulture);
-        spanStart = start;
-        DateTimeOffset RealAt(TimeSpan simulated) => start + simulated / plan.Speed;
-        await Task.WhenAll(stores.Select((s, i) => s.SellAsync(times[i], plan.Start, RealAt, cancellationToken)));
-        output.WriteLine("stand-ins: every planned sale made");
-        await Task.Delay(Timeout.Infinite, cancellationToken);
+        spanStart = DateTimeOffset.Parse(await File.ReadAllTextAsync(plan.SpanStartFile, cancellationToken), System.Globalization.CultureInfo.InvariantCulture);
+        TimeSpan SoldBy() => SimulatedNow() is { } now && now < span ? now : span;
+
+        // Passes over the stores, one every Round of simulated time (or back to back when a pass takes longer): in each,
+        // every store appends the sales its till made since its last turn, then runs one replication round. After the
+        // span the passes go on, so every store catches up once its link is back and takes what HQ published last.
+        var round = Round / plan.Speed;
+        for (var pass = 1; !cancellationToken.IsCancellationRequested; pass++)
+        {
+            var started = System.Diagnostics.Stopwatch.GetTimestamp();
+            var failed = 0;
+            await Parallel.ForAsync(0, stores.Length, new ParallelOptions { MaxDegreeOfParallelism = 32, CancellationToken = cancellationToken }, async (i, ct) =>
+            {
+                await stores[i].SellUntilAsync(times[i], plan.Start, SoldBy(), ct);
+                if (!await stores[i].RoundAsync(ct))
+                {
+                    Interlocked.Increment(ref failed);
+                }
+            });
+            var took = System.Diagnostics.Stopwatch.GetElapsedTime(started);
+            if (pass % 20 == 1)
+            {
+                output.WriteLine($"stand-ins: pass {pass} over {stores.Length} stores at {SimulatedNow()?.TotalHours:F2} simulated hours took {took.TotalSeconds:F1} s; {failed} round(s) failed on their link");
+            }
+
+            if (round > took)
+            {
+                await Task.Delay(round - took, cancellationToken);
+            }
+        }
+
         return 0;
     }
 }

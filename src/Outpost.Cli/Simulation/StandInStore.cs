@@ -16,27 +16,31 @@ internal sealed record StandInSpec(string Id, int Index, string Region, string Z
 
 /// <summary>
 /// A protocol-faithful stand-in for a store server, for fleets larger than real store servers allow: its own event
-/// log on its own SQLite file (the durable outbox and cursors of a real store, the same class), the real replication
-/// agent (up link, down stream, <see cref="SyncClient"/>, backoff, checkpoints) talking to HQ over the loopback, and a
-/// till that appends each completed sale on the daily curve in the store's zone. What it does not run: the store's
-/// HTTP API, checkout's pricing and payments, read models, devices. A sale counts as acknowledged once its append
-/// returned, as a till's does once the store answered; after a crash the till goes on from the sales in the log, by
-/// their ids, as a till completes with its idempotency key: none is made twice.
+/// log on its own SQLite file (the durable outbox and cursors of a real store, the same class), the replication
+/// agent's links (up link by priority lane, down cursor, <see cref="SyncClient"/>) run a round at a time
+/// (<see cref="ReplicationRounds"/>) talking to HQ over the loopback, and a till that appends each completed sale on
+/// the daily curve in the store's zone. What it does not run: the agent's own loops (heartbeats, backoff, the down
+/// stream: its host's rounds are its schedule), the store's HTTP API, checkout's pricing and payments, read models,
+/// devices. A sale counts as acknowledged once its append returned, as a till's does once the store answered; after a
+/// crash the till goes on from the sales in the log, by their ids, as a till completes with its idempotency key: none
+/// is made twice.
 /// </summary>
 internal sealed class StandInStore : IAsyncDisposable
 {
     private readonly SqliteEventLog _log;
-    private readonly ReplicationAgent _agent;
+    private readonly ReplicationRounds _rounds;
     private readonly SyncClient _client;
+    private readonly TimeZoneInfo _zone;
     private int _appended;
 
-    private StandInStore(StandInSpec spec, SqliteEventLog log, SyncClient client, ConnectivityMonitor monitor, ReplicationAgent agent)
+    private StandInStore(StandInSpec spec, SqliteEventLog log, SyncClient client, ConnectivityMonitor monitor, ReplicationRounds rounds)
     {
         Spec = spec;
         _log = log;
         _client = client;
         Monitor = monitor;
-        _agent = agent;
+        _rounds = rounds;
+        _zone = TimeZoneInfo.FindSystemTimeZoneById(spec.Zone);
     }
 
     public StandInSpec Spec { get; }
@@ -49,41 +53,54 @@ internal sealed class StandInStore : IAsyncDisposable
     /// <summary>The file of a stand-in's log in the stand-ins' folder.</summary>
     public static string LogPath(string directory, string id) => Path.Combine(directory, id + ".db");
 
-    /// <summary>Opens (or creates) its log and starts its agent, through <paramref name="link"/> (the node failover and the link's faults).</summary>
-    public static async Task<StandInStore> StartAsync(StandInSpec spec, string directory, DelegatingHandler link, CancellationToken cancellationToken)
+    /// <summary>Opens (or creates) its log, through <paramref name="link"/> (the node failover and the link's faults) to HQ.</summary>
+    public static async Task<StandInStore> OpenAsync(StandInSpec spec, string directory, DelegatingHandler link, CancellationToken cancellationToken)
     {
         // synchronous=NORMAL: a commit survives a process crash, which is what the simulation inflicts (SIGKILL), not a
         // power cut; an fsync per sale across thousands of files on one disk would measure the disk, not replication.
         var log = SqliteEventLog.Open(new LogOptions { Path = LogPath(directory, spec.Id), NodeId = spec.Id, Topics = RetailTopics.Catalog, Durability = LogDurability.Normal });
-        var options = new SyncClientOptions { Central = new Uri("http://hq.invalid/"), StoreId = spec.Id, Secret = spec.Secret, MaxInFlight = 2 };
+        // A blackholed request ends after two seconds, not ten: a host's pass over its stores waits for it. A connection
+        // closes a second after its round: 20,000 stores kept alive between their rounds would be 20,000 sockets at HQ,
+        // past the 20,000 files a process may open here.
+        var options = new SyncClientOptions
+        {
+            Central = new Uri("http://hq.invalid/"), StoreId = spec.Id, Secret = spec.Secret, MaxInFlight = 2, RequestTimeout = TimeSpan.FromSeconds(2),
+            IdleConnectionTimeout = TimeSpan.FromSeconds(1),
+        };
         var monitor = new ConnectivityMonitor(TimeProvider.System);
         var client = new SyncClient(options, monitor, link);
-        var agent = new ReplicationAgent(log, client, monitor, Options.Create(options), TimeProvider.System, NullLoggerFactory.Instance);
-        var store = new StandInStore(spec, log, client, monitor, agent);
+        var rounds = new ReplicationRounds(log, client, monitor, options, TimeProvider.System, NullLoggerFactory.Instance);
+        var store = new StandInStore(spec, log, client, monitor, rounds);
         store._appended = (int)await log.CountAsync(0, Completed, cancellationToken);
-        await agent.StartAsync(cancellationToken);
         return store;
     }
 
     private static readonly ReadFilter Completed = new() { Topics = [CheckoutEvents.SalesTopic], Types = [CheckoutEvents.SaleCompleted] };
 
     /// <summary>
-    /// Makes the planned sales not in its log yet, each at its moment: <paramref name="realAt"/> maps a simulated moment
-    /// to the real instant it falls on. A sale whose moment passed while the process was down is made at once.
+    /// Appends the planned sales not in its log yet whose moment is at or before <paramref name="until"/> (simulated,
+    /// from the span's start), each with its own moment: the sales its till made since the last round.
     /// </summary>
-    public async Task SellAsync(IReadOnlyList<TimeSpan> times, DateTimeOffset simulatedStart, Func<TimeSpan, DateTimeOffset> realAt, CancellationToken cancellationToken)
+    public async Task SellUntilAsync(IReadOnlyList<TimeSpan> times, DateTimeOffset simulatedStart, TimeSpan until, CancellationToken cancellationToken)
     {
-        var zone = TimeZoneInfo.FindSystemTimeZoneById(Spec.Zone);
-        for (var k = Appended; k < times.Count; k++)
+        for (var k = Appended; k < times.Count && times[k] <= until; k++)
         {
-            var wait = realAt(times[k]) - DateTimeOffset.UtcNow;
-            if (wait > TimeSpan.Zero)
-            {
-                await Task.Delay(wait, cancellationToken);
-            }
-
-            await _log.AppendAsync(Sale(k, simulatedStart + times[k], zone), cancellationToken);
+            await _log.AppendAsync(Sale(k, simulatedStart + times[k], _zone), cancellationToken);
             Interlocked.Increment(ref _appended);
+        }
+    }
+
+    /// <summary>One replication round (up, then down); false when the link failed it (the monitor says why).</summary>
+    public async Task<bool> RoundAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await _rounds.RoundAsync(cancellationToken);
+            return true;
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException && !cancellationToken.IsCancellationRequested)
+        {
+            return false;
         }
     }
 
@@ -109,8 +126,6 @@ internal sealed class StandInStore : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        await _agent.StopAsync(CancellationToken.None);
-        _agent.Dispose();
         _client.Dispose();
         await _log.DisposeAsync();
     }

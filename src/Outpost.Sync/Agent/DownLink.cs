@@ -61,6 +61,36 @@ internal sealed partial class DownLink(IEventLog log, SyncClient client, Connect
         }
     }
 
+    /// <summary>
+    /// One round in place of <see cref="RunAsync"/>'s loop (<see cref="ReplicationRounds"/>): takes every page HQ has for
+    /// the store now, asking without waiting, and returns once it is caught up (10,000 pages at most). A failure is
+    /// reported and thrown; the cursor stays where the last page taken left it.
+    /// </summary>
+    public async Task RoundAsync(CancellationToken cancellationToken)
+    {
+        var cursor = _cursor ??= await log.GetCursorAsync(Cursor, cancellationToken) ?? 0;
+        try
+        {
+            for (var pages = 0; pages < 10_000; pages++)
+            {
+                var page = await client.GetDownAsync(cursor, TimeSpan.Zero, cancellationToken);
+                _cursor = cursor = await TakeAsync(page, cursor, cancellationToken);
+                if (page.Events.Count == 0 || page.Next >= page.Head)
+                {
+                    return;
+                }
+            }
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException && !cancellationToken.IsCancellationRequested)
+        {
+            monitor.Report(SyncLink.Down, ex is OperationCanceledException ? "HQ did not answer in time" : ex.Message);
+            throw;
+        }
+    }
+
+    /// <summary>The cursor as the last round left it (null until the first round reads it from the log).</summary>
+    private long? _cursor;
+
     /// <summary>Stores a page and moves the cursor with it (in one transaction); returns the new cursor.</summary>
     private async Task<long> TakeAsync(DownPage page, long cursor, CancellationToken cancellationToken)
     {

@@ -45,6 +45,7 @@ public sealed class SyncClient : IDisposable
         {
             ConnectTimeout = TimeSpan.FromSeconds(5),
             PooledConnectionLifetime = TimeSpan.FromMinutes(2),
+            PooledConnectionIdleTimeout = options.IdleConnectionTimeout,
             AutomaticDecompression = DecompressionMethods.None,
             MaxConnectionsPerServer = options.MaxInFlight + 2,
         };

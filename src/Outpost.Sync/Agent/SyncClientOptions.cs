@@ -56,6 +56,13 @@ public sealed class SyncClientOptions
     /// </summary>
     public bool StreamDown { get; set; } = true;
 
+    /// <summary>
+    /// How long a connection to HQ may stay open with no request on it before it is closed. A store's agent never lets
+    /// it idle (a heartbeat every <see cref="Heartbeat"/>, the down stream); a caller that runs the links in rounds
+    /// (<see cref="ReplicationRounds"/>) sets it short, so thousands of stores between their rounds hold no sockets at HQ.
+    /// </summary>
+    public TimeSpan IdleConnectionTimeout { get; set; } = TimeSpan.FromMinutes(1);
+
     /// <summary>How long an up request may take before it counts as failed.</summary>
     public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(10);
 

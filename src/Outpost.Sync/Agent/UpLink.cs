@@ -34,11 +34,11 @@ internal sealed partial class UpLink(IEventLog log, SyncClient client, Connectiv
     /// <summary>When the last batch with events in it was sent (the heartbeat's empty ones do not count).</summary>
     private long? _lastBatch;
 
+    private bool _loaded;
+
     public async Task RunAsync(CancellationToken cancellationToken)
     {
-        _lanes = await LoadLanesAsync(cancellationToken);
-        await LoadNotSentAsync(cancellationToken);
-        await BacklogAsync(cancellationToken);
+        await LoadAsync(cancellationToken);
         while (!cancellationToken.IsCancellationRequested)
         {
             try
@@ -71,6 +71,56 @@ internal sealed partial class UpLink(IEventLog log, SyncClient client, Connectiv
                 await RecoverAsync(ex, cancellationToken);
             }
         }
+    }
+
+    /// <summary>
+    /// One round in place of <see cref="RunAsync"/>'s loop, for a caller that runs the link on a schedule of its own
+    /// (<see cref="ReplicationRounds"/>): sends everything waiting and returns once HQ has acknowledged it and the
+    /// checkpoints are written. No heartbeat, no backoff: the caller's schedule is both. A failure is thrown once the
+    /// batches in flight have settled; what HQ acknowledged in order is kept, the rest goes again in the next round.
+    /// </summary>
+    public async Task RoundAsync(CancellationToken cancellationToken)
+    {
+        if (!_loaded)
+        {
+            await LoadAsync(cancellationToken);
+        }
+
+        try
+        {
+            while (true)
+            {
+                while (_flights.Count < options.MaxInFlight && await NextBatchAsync(cancellationToken) is { } flight)
+                {
+                    _flights.Add(flight);
+                }
+
+                if (_flights.Count == 0)
+                {
+                    break;
+                }
+
+                await Task.WhenAny(_flights.Select(f => f.Send));
+                await HarvestAsync(cancellationToken);
+            }
+
+            await _persisting;
+            await PersistAsync(cancellationToken);
+            monitor.Report(SyncLink.Up, null, await BacklogAsync(cancellationToken));
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException && !cancellationToken.IsCancellationRequested)
+        {
+            await SettleAsync(ex, cancellationToken);
+            throw;
+        }
+    }
+
+    private async Task LoadAsync(CancellationToken cancellationToken)
+    {
+        _lanes = await LoadLanesAsync(cancellationToken);
+        await LoadNotSentAsync(cancellationToken);
+        await BacklogAsync(cancellationToken);
+        _loaded = true;
     }
 
     private async Task<List<Lane>> LoadLanesAsync(CancellationToken cancellationToken)
@@ -297,7 +347,15 @@ internal sealed partial class UpLink(IEventLog log, SyncClient client, Connectiv
 
     private async Task RecoverAsync(Exception failure, CancellationToken cancellationToken)
     {
-        // Let every batch in flight settle, keep what HQ acknowledged in order, and send the rest again.
+        var reason = await SettleAsync(failure, cancellationToken);
+        var refused = failure is SyncRefusedException;
+        var delay = _backoff.Next(refused ? options.RefusedBackoffCap : options.BackoffCap, failure, reason);
+        await Task.Delay(delay, time, cancellationToken);
+    }
+
+    /// <summary>After a failure: lets every batch in flight settle, keeps what HQ acknowledged in order, rewinds the lanes to send the rest again, and reports the failure; returns it in words.</summary>
+    private async Task<string> SettleAsync(Exception failure, CancellationToken cancellationToken)
+    {
         try
         {
             await Task.WhenAll(_flights.Select(f => f.Send));
@@ -323,11 +381,9 @@ internal sealed partial class UpLink(IEventLog log, SyncClient client, Connectiv
             lane.LastOriginSeq = lane.AckedOriginSeq;
         }
 
-        var refused = failure is SyncRefusedException;
         var reason = failure is OperationCanceledException ? "HQ did not answer in time" : failure.Message;
         monitor.Report(SyncLink.Up, reason, await BacklogAsync(cancellationToken));
-        var delay = _backoff.Next(refused ? options.RefusedBackoffCap : options.BackoffCap, failure, reason);
-        await Task.Delay(delay, time, cancellationToken);
+        return reason;
     }
 
     /// <summary>
