@@ -106,6 +106,9 @@ public sealed class SimulationTests : IDisposable
         Assert.Equal(0, v.GetProperty("lost").GetInt32());
         Assert.Equal(0, v.GetProperty("doubled").GetInt32());
         Assert.Equal(200, v.GetProperty("converged").GetInt32());
+        // How close the run came to the process's limit on open files (past it, the run aborts): 12 store servers'
+        // logs, their Kestrels and devices' connections hold more than a few hundred.
+        Assert.InRange(v.GetProperty("processPeakOpenFiles").GetInt32(), 200, v.GetProperty("openFilesLimit").GetInt32());
 
         // The stand-ins: their process was SIGKILLed mid-span (every store in it at once) and started again on the same
         // files; every sale in their logs is at HQ once (counted in lost and doubled above), and they converged.

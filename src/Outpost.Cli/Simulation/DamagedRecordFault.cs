@@ -19,7 +19,7 @@ internal sealed record DamagedSale(long Seq, string SaleId);
 internal static class DamagedRecordFault
 {
     /// <summary>Applies the fault; returns the damaged sale, or null when no sale HQ lacked could be found (said on the output).</summary>
-    public static async Task<DamagedSale?> ApplyAsync(SimulatedStore store, Fault fault, IEventLog hqLog, Func<TimeSpan, TimeSpan> realAt, TextWriter output, Stopwatch starting, CancellationToken cancellationToken)
+    public static async Task<DamagedSale?> ApplyAsync(SimulatedStore store, Fault fault, IEventLog hqLog, Func<TimeSpan, TimeSpan> realAt, Stopwatch clock, TextWriter output, Stopwatch starting, CancellationToken cancellationToken)
     {
         store.Link.Severed = true;
         try
@@ -27,11 +27,13 @@ internal static class DamagedRecordFault
             // An up batch HQ had already received when the link was cut may still be appended there after it: only a
             // sale the store appended after the cut (so never sent) is damaged.
             var cut = await HeadAsync(store, cancellationToken);
+            var (late, soldAtCut) = (clock.Elapsed - realAt(fault.Start), store.Acknowledged);
             // A sale the store recorded after the cut, and whose till has had its answer (so it is not sent again after
             // the restart): the tills of a busy machine run behind the schedule, and several sales are in flight at the
             // cut, so the wait is for such a sale in the log itself, five minutes of real time at most.
             var waiting = Stopwatch.StartNew();
-            while (!await AcknowledgedAfterAsync(store, cut, cancellationToken) && waiting.Elapsed < TimeSpan.FromMinutes(5))
+            var seen = (Recorded: 0, Answered: 0);
+            while ((seen = await AfterAsync(store, cut, cancellationToken)).Answered == 0 && waiting.Elapsed < TimeSpan.FromMinutes(5))
             {
                 await Task.Delay(100, cancellationToken);
             }
@@ -43,8 +45,11 @@ internal static class DamagedRecordFault
                 store.Damaged.Enqueue(damaged);
             }
 
+            // When none is found, what the fault saw says why: its tills idle or behind, or the sales not in the log.
             output.WriteLine(damaged is null
-                ? $"  {store.Id}: no sale HQ lacked to damage at {fault.Start.TotalHours:F2} simulated hours (in five minutes of its link cut, no sale was recorded and answered to its till)"
+                ? $"  {store.Id}: no sale HQ lacked to damage at {fault.Start.TotalHours:F2} simulated hours (in five minutes of its link cut, no sale was recorded and answered to its till): "
+                  + $"the cut at event {cut}, {late.TotalSeconds:F1} s real after its planned moment; sales recorded after it {seen.Recorded}, answered {seen.Answered}; "
+                  + $"its tills' answered sales {soldAtCut} at the cut, {store.Acknowledged} after the wait"
                 : $"  {store.Id}: sale {damaged.SaleId} (event {damaged.Seq} of its log) damaged on disk at {fault.Start.TotalHours:F2} simulated hours");
             starting.Start();
             await store.StartProcessAsync(cancellationToken);
@@ -106,8 +111,8 @@ internal static class DamagedRecordFault
         return null;
     }
 
-    /// <summary>Whether the store's log holds a completed sale after <paramref name="cut"/> that its till has had its answer for.</summary>
-    private static async Task<bool> AcknowledgedAfterAsync(SimulatedStore store, long cut, CancellationToken cancellationToken)
+    /// <summary>The completed sales the store's log holds after <paramref name="cut"/>, and how many of them their till has had its answer for.</summary>
+    private static async Task<(int Recorded, int Answered)> AfterAsync(SimulatedStore store, long cut, CancellationToken cancellationToken)
     {
         await using var connection = await OpenAsync(store, cancellationToken);
         await using var select = connection.CreateCommand();
@@ -116,15 +121,14 @@ internal static class DamagedRecordFault
         select.Parameters.AddWithValue("$topic", CheckoutEvents.SalesTopic);
         select.Parameters.AddWithValue("$type", CheckoutEvents.SaleCompleted);
         await using var reader = await select.ExecuteReaderAsync(cancellationToken);
+        var (recorded, answered) = (0, 0);
         while (await reader.ReadAsync(cancellationToken))
         {
-            if (store.WasAcknowledged(reader.GetString(0)))
-            {
-                return true;
-            }
+            recorded++;
+            answered += store.WasAcknowledged(reader.GetString(0)) ? 1 : 0;
         }
 
-        return false;
+        return (recorded, answered);
     }
 
     /// <summary>The last position in the store's log now (the store runs: SQLite's WAL lets a reader in beside it).</summary>

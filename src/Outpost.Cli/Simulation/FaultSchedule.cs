@@ -143,8 +143,10 @@ internal static class FaultSchedule
         {
             var store = stores[k % stores.Count];
             var plan = plans[store];
-            // Sale i may be appended before the cut is read (the two race): i + 1 is the one the fault waits for.
+            // The fault falls between sales i - 1 and i; i + 1 is planned too, so a sale its till has had the answer for
+            // still comes after the cut when the fault and sale i race (the fault waits for such a sale).
             var after = Enumerable.Range(1, Math.Max(0, plan.Count - 2)).Where(i => plan[i - 1] >= span * 0.3 && plan[i] <= span * 0.8).ToList();
+            // Drawn for every store, with a fault or not: the seed's stream, so every other draw, stays the same whatever the plans are.
             var duration = TimeSpan.FromSeconds(120 + random.Next(180));
             if (after.Count > 0)
             {

@@ -213,8 +213,8 @@ internal sealed class FleetSimulation(SimulationSettings settings, TextWriter ou
                 StandInProcesses = standIns?.Processes ?? 0,
                 StandInKills = standIns?.Kills ?? 0,
                 StandInCpuSeconds = standIns?.CpuSeconds,
-                KillRecoverySeconds = Percentiles([.. restarts.Select(r => r.CaughtUpSeconds)]),
-                KillRecoveryAloneSeconds = Percentiles([.. restarts.Where(r => !r.LinkFault).Select(r => r.CaughtUpSeconds)]),
+                KillRecoverySeconds = Percentiles([.. restarts.Where(r => !r.CutShort).Select(r => r.CaughtUpSeconds)]),
+                KillRecoveryAloneSeconds = Percentiles([.. restarts.Where(r => !r.LinkFault && !r.CutShort).Select(r => r.CaughtUpSeconds)]),
                 StartSeconds = Percentiles([.. restarts.Select(r => r.StartSeconds)]),
                 Restarts = [.. restarts.OrderBy(r => r.Hour)],
                 HqRecoverySeconds = Percentiles([.. hqRecoveries]),
@@ -230,6 +230,8 @@ internal sealed class FleetSimulation(SimulationSettings settings, TextWriter ou
                 Samples = [.. samples],
                 ProcessCpuSeconds = (Environment.CpuUsage.TotalTime - cpuBefore).TotalSeconds,
                 ProcessPeakMiB = Process.GetCurrentProcess().PeakWorkingSet64 / (1024.0 * 1024),
+                ProcessPeakOpenFiles = samples.Max(s => s.OpenFiles),
+                OpenFilesLimit = OpenFiles.Limit,
                 HqCpuSeconds = hq.CpuSeconds,
                 HqPeakMiB = hq.Apart && !samples.IsEmpty ? samples.Max(s => s.HqResidentMiB) : null,
                 HqDatabaseBytes = await hq.DatabaseBytesAsync(cancellationToken),
@@ -486,15 +488,24 @@ internal sealed class FleetSimulation(SimulationSettings settings, TextWriter ou
     /// Seconds on <paramref name="since"/> once the store is online with nothing waiting to go up. Bounded at five
     /// minutes of real time: a store still behind then counts as five, so a slow catch-up shows in the percentiles.
     /// </summary>
-    private static async Task<double> CaughtUpAsync(SimulatedStore store, Stopwatch since, CancellationToken cancellationToken)
+    private static async Task<double> CaughtUpAsync(SimulatedStore store, Stopwatch since, CancellationToken cancellationToken) =>
+        (await CaughtUpAsync(store, since, () => false, cancellationToken)).Seconds;
+
+    /// <summary>As the other overload, and stops early once <paramref name="stop"/> says so (then <c>CutShort</c>: the seconds so far, not caught up).</summary>
+    private static async Task<(double Seconds, bool CutShort)> CaughtUpAsync(SimulatedStore store, Stopwatch since, Func<bool> stop, CancellationToken cancellationToken)
     {
         var bound = TimeSpan.FromMinutes(5);
         while (since.Elapsed < bound && await store.StatusAsync(cancellationToken) is not { State: ConnectivityState.Online, UpBacklog: 0 })
         {
+            if (stop())
+            {
+                return (since.Elapsed.TotalSeconds, true);
+            }
+
             await Task.Delay(50, cancellationToken);
         }
 
-        return Math.Min(since.Elapsed.TotalSeconds, bound.TotalSeconds);
+        return (Math.Min(since.Elapsed.TotalSeconds, bound.TotalSeconds), false);
     }
 
     /// <summary>Waits until <paramref name="clock"/> reads <paramref name="at"/> (real time from the span's start); at once if it is past.</summary>
@@ -509,12 +520,18 @@ internal sealed class FleetSimulation(SimulationSettings settings, TextWriter ou
 
     /// <summary>
     /// Kills a store's process with SIGKILL at each of its moments, keeps it down for the kill's length, starts it
-    /// again on the same files, and times it from the kill until it is online with nothing waiting to go up.
+    /// again on the same files, and times it from the kill until it is online with nothing waiting to go up. The
+    /// schedule holds: a store still catching up when its next kill is due is killed on time, and that sample is
+    /// counted as cut short (else a slow catch-up on a busy machine pushes the next kills, a damaged record among them,
+    /// past the moment the schedule drew for them, past the store's last sales).
     /// </summary>
     private async Task KillsAsync(SimulatedStore store, List<Fault> kills, IEventLog hqLog, Func<TimeSpan, TimeSpan> realAt, Stopwatch clock, ConcurrentQueue<RestartSample> restarts, CancellationToken cancellationToken)
     {
-        foreach (var kill in kills.OrderBy(k => k.Start))
+        var ordered = kills.OrderBy(k => k.Start).ToList();
+        for (var k = 0; k < ordered.Count; k++)
         {
+            var kill = ordered[k];
+            var next = k + 1 < ordered.Count ? realAt(ordered[k + 1].Start) : TimeSpan.MaxValue;
             await AtAsync(clock, realAt(kill.Start), cancellationToken);
 
             var down = Stopwatch.StartNew();
@@ -524,7 +541,7 @@ internal sealed class FleetSimulation(SimulationSettings settings, TextWriter ou
             if (kill.Kind == FaultKind.DamagedRecord)
             {
                 // A kill too: its recovery, the link's return included, is timed with the others.
-                await DamagedRecordFault.ApplyAsync(store, kill, hqLog, realAt, output, starting, cancellationToken);
+                await DamagedRecordFault.ApplyAsync(store, kill, hqLog, realAt, clock, output, starting, cancellationToken);
             }
             else
             {
@@ -535,9 +552,9 @@ internal sealed class FleetSimulation(SimulationSettings settings, TextWriter ou
                 starting.Stop();
             }
 
-            var caughtUp = await CaughtUpAsync(store, down, cancellationToken);
+            var (caughtUp, cutShort) = await CaughtUpAsync(store, down, () => clock.Elapsed >= next, cancellationToken);
             var linkFault = faultsThen > 1 || store.Faults.Ever != faultsEver;
-            restarts.Enqueue(new RestartSample(store.Id, Math.Round(kill.Start.TotalHours, 3), starting.Elapsed.TotalSeconds, caughtUp, kill.Kind.ToString(), linkFault));
+            restarts.Enqueue(new RestartSample(store.Id, Math.Round(kill.Start.TotalHours, 3), starting.Elapsed.TotalSeconds, caughtUp, kill.Kind.ToString(), linkFault) { CutShort = cutShort });
             store.Faults.End();
         }
     }
@@ -545,6 +562,7 @@ internal sealed class FleetSimulation(SimulationSettings settings, TextWriter ou
     private async Task SampleAsync(SimulatedHq hq, List<SimulatedStore> stores, StandInFleet? standIns, Stopwatch clock, ConcurrentQueue<FleetSample> samples, CancellationToken cancellationToken)
     {
         var (cpu, at) = (hq.CpuSeconds ?? 0, clock.Elapsed);
+        var openWarned = false;
         try
         {
             while (!cancellationToken.IsCancellationRequested)
@@ -552,9 +570,18 @@ internal sealed class FleetSimulation(SimulationSettings settings, TextWriter ou
                 var statuses = await Task.WhenAll(stores.Select(s => s.StatusAsync(cancellationToken)));
                 var others = standIns is null ? null : await standIns.StatusAsync(cancellationToken);
                 var (cpuNow, now) = (hq.CpuSeconds ?? 0, clock.Elapsed);
+                var open = OpenFiles.Count();
                 samples.Enqueue(new FleetSample(now.TotalSeconds * settings.Speed / 3600, statuses.Sum(s => s.UpBacklog) + (others?.UpBacklog ?? 0),
                     statuses.Count(s => s.State != ConnectivityState.Online) + (others?.NotOnline ?? 0), Process.GetCurrentProcess().WorkingSet64 / (1024.0 * 1024),
-                    hq.ResidentMiB ?? 0, now > at ? (cpuNow - cpu) / (now - at).TotalSeconds * 100 : 0));
+                    hq.ResidentMiB ?? 0, now > at ? (cpuNow - cpu) / (now - at).TotalSeconds * 100 : 0) { OpenFiles = open });
+                if (open > OpenFiles.Limit * 0.8 && !openWarned)
+                {
+                    // Past the limit the runtime fails to map memory and says "Out of memory." (what 20,000 stores did):
+                    // said here first, so an aborted run says why.
+                    openWarned = true;
+                    output.WriteLine($"  warning: this process holds {open:N0} open files and sockets of its limit {OpenFiles.Limit:N0} at {now.TotalSeconds * settings.Speed / 3600:F2} simulated hours");
+                }
+
                 (cpu, at) = (cpuNow, now);
                 await Task.Delay(TimeSpan.FromMilliseconds(500), cancellationToken);
             }
@@ -598,7 +625,11 @@ internal sealed record PricePublished(string Gtin, string Scope, decimal Amount)
 /// simulation's process's memory; HQ's nodes' memory and HQ's CPU since the last sample (percent of one core: its
 /// nodes and its database server), both 0 when HQ shares the simulation's process.
 /// </summary>
-internal sealed record FleetSample(double Hour, long Backlog, int NotOnline, double ResidentMiB, double HqResidentMiB, double HqCpuPercent);
+internal sealed record FleetSample(double Hour, long Backlog, int NotOnline, double ResidentMiB, double HqResidentMiB, double HqCpuPercent)
+{
+    /// <summary>The simulation's process's open files and sockets (null where the system does not say).</summary>
+    public int? OpenFiles { get; init; }
+}
 
 /// <summary>One store's catch-up after one of its link faults: when the fault ended (simulated hours), the real seconds until it was online with nothing waiting, and the fault's kind.</summary>
 internal sealed record CatchUpSample(double Hour, double Seconds, string Kind);
@@ -608,4 +639,8 @@ internal sealed record CatchUpSample(double Hour, double Seconds, string Kind);
 /// <c>/health/ready</c>) and from the kill until it was online with nothing waiting, the fault's kind, and whether a
 /// fault of its link ran at some moment meanwhile (then the link's fault, not the restart, may be what took the time).
 /// </summary>
-internal sealed record RestartSample(string Store, double Hour, double StartSeconds, double CaughtUpSeconds, string Kind, bool LinkFault);
+internal sealed record RestartSample(string Store, double Hour, double StartSeconds, double CaughtUpSeconds, string Kind, bool LinkFault)
+{
+    /// <summary>The store's next kill came before it caught up: <see cref="CaughtUpSeconds"/> is the time until then, left out of the percentiles.</summary>
+    public bool CutShort { get; init; }
+}

@@ -222,9 +222,10 @@ internal static class SimulateCommand
 
         text.AppendLine(CultureInfo.InvariantCulture, $"  faults injected: {string.Join(", ", v.Faults.OrderBy(f => f.Key).Select(f => $"{f.Key} {f.Value}"))}; {v.PricesPublished} prices published by HQ");
         var recovery = v.KillRecoverySeconds.Count == 3
-            ? string.Create(CultureInfo.InvariantCulture, $"; from the kill until online again with nothing waiting (real seconds): p50 {v.KillRecoverySeconds[0]:F2}, p99 {v.KillRecoverySeconds[1]:F2}, max {v.KillRecoverySeconds[2]:F2}; its start alone: p50 {v.StartSeconds[0]:F2}, p99 {v.StartSeconds[1]:F2}, max {v.StartSeconds[2]:F2}; {v.Restarts.Count(r => r.LinkFault)} of them overlapped a fault of the store's link{(v.KillRecoveryAloneSeconds.Count == 3 ? $", the others caught up after p50 {v.KillRecoveryAloneSeconds[0]:F2}, p99 {v.KillRecoveryAloneSeconds[1]:F2}, max {v.KillRecoveryAloneSeconds[2]:F2}" : "")}; sales scanned again after a crash lost their basket: {v.SalesStartedAgain}")
+            ? string.Create(CultureInfo.InvariantCulture, $"; from the kill until online again with nothing waiting (real seconds): p50 {v.KillRecoverySeconds[0]:F2}, p99 {v.KillRecoverySeconds[1]:F2}, max {v.KillRecoverySeconds[2]:F2}; its start alone: p50 {v.StartSeconds[0]:F2}, p99 {v.StartSeconds[1]:F2}, max {v.StartSeconds[2]:F2}; {v.Restarts.Count(r => r.LinkFault && !r.CutShort)} of them overlapped a fault of the store's link{(v.KillRecoveryAloneSeconds.Count == 3 ? $", the others caught up after p50 {v.KillRecoveryAloneSeconds[0]:F2}, p99 {v.KillRecoveryAloneSeconds[1]:F2}, max {v.KillRecoveryAloneSeconds[2]:F2}" : "")}; sales scanned again after a crash lost their basket: {v.SalesStartedAgain}")
             : "";
-        text.AppendLine(CultureInfo.InvariantCulture, $"  SIGKILLs of store processes: {v.Kills}{recovery}");
+        var cutShort = v.Restarts.Count(r => r.CutShort) is > 0 and var n ? $"; {n} still catching up when the store's next kill came (left out of these figures)" : "";
+        text.AppendLine(CultureInfo.InvariantCulture, $"  SIGKILLs of store processes: {v.Kills}{recovery}{cutShort}");
         if (v.HqRecoverySeconds.Count == 3)
         {
             text.AppendLine(CultureInfo.InvariantCulture, $"  HQ's recovery from its faults (real seconds: a node's kill until it answers again, PostgreSQL's crash until every node reads it again): p50 {v.HqRecoverySeconds[0]:F2}, p99 {v.HqRecoverySeconds[1]:F2}, max {v.HqRecoverySeconds[2]:F2}");
@@ -245,7 +246,7 @@ internal static class SimulateCommand
             ? string.Create(CultureInfo.InvariantCulture, $"HQ's CPU {hqCpu / v.StoreDays:F2} s (its nodes and PostgreSQL), this process's CPU {v.ProcessCpuSeconds / v.StoreDays:F1} s (the stores and tills)")
             : string.Create(CultureInfo.InvariantCulture, $"process CPU {v.ProcessCpuSeconds / v.StoreDays:F1} s (HQ, stores and tills together)");
         text.AppendLine(CultureInfo.InvariantCulture, $"  per simulated store-day: {hq}, HQ database {v.HqDatabaseBytes / v.StoreDays / 1024:N0} KiB, on the wire {v.WireBytes / v.StoreDays / 1024:N0} KiB");
-        text.AppendLine(CultureInfo.InvariantCulture, $"  memory: this process's peak {v.ProcessPeakMiB:N0} MiB{(v.HqPeakMiB is { } hqPeak ? $", HQ's nodes' peak together {hqPeak:N0} MiB" : "")}");
+        text.AppendLine(CultureInfo.InvariantCulture, $"  memory: this process's peak {v.ProcessPeakMiB:N0} MiB{(v.HqPeakMiB is { } hqPeak ? $", HQ's nodes' peak together {hqPeak:N0} MiB" : "")}{(v.ProcessPeakOpenFiles is { } files ? $"; its open files and sockets at most {files:N0} of its limit {v.OpenFilesLimit:N0}" : "")}");
         output.Write(text.ToString());
     }
 }

@@ -179,6 +179,12 @@ internal sealed record SimulationVerdict
 
     public double ProcessPeakMiB { get; init; }
 
+    /// <summary>The most files and sockets the simulation's process held open at once (sampled with the fleet), and its limit: past it the run aborts.</summary>
+    public int? ProcessPeakOpenFiles { get; init; }
+
+    /// <summary>The process's limit on open files (<c>ulimit -n</c>); null where the system does not say.</summary>
+    public int? OpenFilesLimit { get; init; }
+
     /// <summary>HQ's CPU (its nodes over all their lives, and its database server) when HQ runs in processes of its own; null when it shares the simulation's.</summary>
     public double? HqCpuSeconds { get; init; }
 

@@ -75,9 +75,9 @@ internal sealed class StandInFleet : IAsyncDisposable
             fleet._processes.Add(new ServerProcess(["simulate", "stand-ins", "--plan", planPath, "--urls", address.ToString().TrimEnd('/')],
                 new Dictionary<string, string>(), address, Path.Combine(standIns, $"stand-ins-{p}.log"))
             {
-                // Opening 1,500 logs and starting their agents, on two cores that HQ and every other store share, after a
-                // kill when HQ's node is catching up too: minutes, not seconds.
-                ReadyWithin = TimeSpan.FromMinutes(5),
+                // Opening 1,500 logs and a first round for each (HQ's catalog), on two cores that HQ and every other
+                // process share, after a kill when HQ's node is catching up too: minutes, not seconds.
+                ReadyWithin = TimeSpan.FromMinutes(15),
             });
         }
 

@@ -83,10 +83,17 @@ internal sealed class StandInStore : IAsyncDisposable
     /// </summary>
     public async Task SellUntilAsync(IReadOnlyList<TimeSpan> times, DateTimeOffset simulatedStart, TimeSpan until, CancellationToken cancellationToken)
     {
+        // A turn's sales in one transaction, one commit rather than one per sale.
+        var sales = new List<NewEvent>();
         for (var k = Appended; k < times.Count && times[k] <= until; k++)
         {
-            await _log.AppendAsync(Sale(k, simulatedStart + times[k], _zone), cancellationToken);
-            Interlocked.Increment(ref _appended);
+            sales.Add(Sale(k, simulatedStart + times[k], _zone));
+        }
+
+        if (sales.Count > 0)
+        {
+            await _log.AppendBatchAsync(sales, cancellationToken: cancellationToken);
+            Interlocked.Add(ref _appended, sales.Count);
         }
     }
 

@@ -66,6 +66,9 @@ public sealed class ConnectivityMonitor
         }
     }
 
+    /// <summary>A link's failure in the words the status shows: a request cancelled by its timeout is HQ not answering in time.</summary>
+    internal static string Describe(Exception failure) => failure is OperationCanceledException ? "HQ did not answer in time" : failure.Message;
+
     /// <summary>Records the damaged records the up link has stepped over so far (each once), shown with the status from now on.</summary>
     public void ReportNotSent(int count, long last)
     {

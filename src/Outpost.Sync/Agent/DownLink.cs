@@ -16,6 +16,9 @@ internal sealed partial class DownLink(IEventLog log, SyncClient client, Connect
     private readonly Backoff _backoff = new(options.BackoffBase, Random.Shared, "Down", logger, time);
     private bool _proven;
 
+    /// <summary>The cursor as the last round left it (null until the first round reads it from the log).</summary>
+    private long? _cursor;
+
     public async Task RunAsync(CancellationToken cancellationToken)
     {
         var cursor = await log.GetCursorAsync(Cursor, cancellationToken) ?? 0;
@@ -53,7 +56,7 @@ internal sealed partial class DownLink(IEventLog log, SyncClient client, Connect
             catch (Exception ex) when (ex is not OutOfMemoryException)
             {
                 var refused = ex is SyncRefusedException;
-                var reason = ex is OperationCanceledException ? "HQ did not answer in time" : ex.Message;
+                var reason = ConnectivityMonitor.Describe(ex);
                 monitor.Report(SyncLink.Down, reason);
                 var delay = _backoff.Next(refused ? options.RefusedBackoffCap : options.BackoffCap, ex, reason);
                 await Task.Delay(delay, time, cancellationToken);
@@ -83,13 +86,10 @@ internal sealed partial class DownLink(IEventLog log, SyncClient client, Connect
         }
         catch (Exception ex) when (ex is not OutOfMemoryException && !cancellationToken.IsCancellationRequested)
         {
-            monitor.Report(SyncLink.Down, ex is OperationCanceledException ? "HQ did not answer in time" : ex.Message);
+            monitor.Report(SyncLink.Down, ConnectivityMonitor.Describe(ex));
             throw;
         }
     }
-
-    /// <summary>The cursor as the last round left it (null until the first round reads it from the log).</summary>
-    private long? _cursor;
 
     /// <summary>Stores a page and moves the cursor with it (in one transaction); returns the new cursor.</summary>
     private async Task<long> TakeAsync(DownPage page, long cursor, CancellationToken cancellationToken)

@@ -381,7 +381,7 @@ internal sealed partial class UpLink(IEventLog log, SyncClient client, Connectiv
             lane.LastOriginSeq = lane.AckedOriginSeq;
         }
 
-        var reason = failure is OperationCanceledException ? "HQ did not answer in time" : failure.Message;
+        var reason = ConnectivityMonitor.Describe(failure);
         monitor.Report(SyncLink.Up, reason, await BacklogAsync(cancellationToken));
         return reason;
     }
