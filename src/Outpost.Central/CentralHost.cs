@@ -76,8 +76,14 @@ public static class CentralHost
         builder.Services.AddSingleton(Options.Create(options.Alerts.Checked()));
         builder.Services.AddSingleton<AlertService>();
         builder.Services.AddHostedService(services => services.GetRequiredService<AlertService>());
+        var fleetScope = new FleetMetrics.Scope();
+        builder.Services.AddSingleton(fleetScope);
+        builder.Services.AddSingleton<FleetMetrics>();
+        builder.Services.AddHostedService(services => services.GetRequiredService<FleetMetrics>());
         builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics
-            .AddMeter(Outpost.Core.Diagnostics.CoreMetrics.MeterName, Outpost.Sync.Hq.SyncMetrics.MeterName, "Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel", "System.Runtime")
+            .AddMeter(Outpost.Core.Diagnostics.CoreMetrics.MeterName, Outpost.Sync.Hq.SyncMetrics.MeterName, FleetMetrics.MeterName, "Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel", "System.Runtime")
+            // This HQ's fleet only, a series per store (the SDK's default of 2,000 a metric would fold a large fleet into one overflow series).
+            .AddView(instrument => FleetMetrics.Only(instrument, fleetScope))
             .AddPrometheusExporter());
         builder.Services.AddSingleton(Options.Create(options.Sync));
         builder.Services.AddSyncRateLimits(options.Sync);

@@ -263,23 +263,7 @@ public sealed partial class FleetHealth(IEventLog log, StoreDirectory stores, Ti
     /// <inheritdoc />
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        while (!stoppingToken.IsCancellationRequested)
-        {
-            try
-            {
-                await Task.Delay(FlushInterval, time, stoppingToken);
-                await FlushAsync(stoppingToken);
-            }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-            {
-                break;
-            }
-            catch (Exception ex) when (ex is not OutOfMemoryException)
-            {
-                Log.FlushFailed(logger, ex);
-            }
-        }
-
+        await Periodic.RunAsync(FlushInterval, time, FlushAsync, ex => Log.FlushFailed(logger, ex), stoppingToken);
         try
         {
             await FlushAsync(CancellationToken.None);
