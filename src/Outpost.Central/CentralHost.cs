@@ -41,6 +41,7 @@ public static class CentralHost
             : null;
         var builder = NodeHost.CreateBuilder(options.Urls, System.Text.Json.Serialization.Metadata.JsonTypeInfoResolver.Combine(AdminJsonContext.Default, MasterData.MasterDataJsonContext.Default),
             log, options.RetentionInterval, openLog);
+        ConsoleLog.Apply(builder.Logging, options.Log, store: null, Environment.MachineName);
         builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = options.ShutdownTimeout);
         var tls = options.Tls;
         if (tls.Problem() is { } tlsProblem)

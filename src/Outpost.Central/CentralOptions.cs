@@ -10,6 +10,9 @@ public sealed class CentralOptions
     /// <summary>Where HQ keeps its SQLite database (<c>hq.db</c>: the log, the store registry and the read models) when <see cref="Postgres"/> is not set.</summary>
     public string DataDirectory { get; set; } = Path.Combine("data", "hq");
 
+    /// <summary>How it logs to its console: text or JSON, and the lowest level (<c>Log:Format</c>, <c>Log:Level</c>).</summary>
+    public Outpost.Sync.Hosting.ConsoleLogSettings Log { get; set; } = new();
+
     /// <summary>
     /// A PostgreSQL connection string (for example <c>Host=db;Database=outpost;Username=outpost</c>): HQ keeps its log,
     /// registry and read models there, and several HQ nodes may share it. Null keeps HQ on SQLite.

@@ -37,6 +37,7 @@ public static class StoreHost
             Durability = options.Durability,
             Time = options.Time,
         }, options.RetentionInterval);
+        ConsoleLog.Apply(builder.Logging, options.Log, options.StoreId, Environment.MachineName);
         var services = builder.Services;
         services.Configure<JsonOptions>(json => json.SerializerOptions.TypeInfoResolverChain.Insert(0, StoreJsonContext.Default));
         services.Configure<RouteHandlerOptions>(route => route.ThrowOnBadRequest = true);

@@ -12,6 +12,9 @@ public sealed class StoreOptions
     /// <summary>The store's id: its node id and the origin of its events.</summary>
     public string StoreId { get; set; } = "store-001";
 
+    /// <summary>How it logs to its console: text or JSON, and the lowest level (<c>Log:Format</c>, <c>Log:Level</c>).</summary>
+    public Outpost.Sync.Hosting.ConsoleLogSettings Log { get; set; } = new();
+
     /// <summary>The store's region (for regional prices, promotions and members).</summary>
     public string Region { get; set; } = "default";
 

@@ -96,7 +96,8 @@ public sealed partial class PrometheusAlertingTests
             o.Alerts.Interval = TimeSpan.FromMilliseconds(200);
         });
         await using var proxy = new FaultProxy(cluster.HqAddress);
-        await cluster.StartStoreAsync("p1", "north", via: proxy.Address);
+        var store = await cluster.StartStoreAsync("p1", "north", via: proxy.Address);
+        await store.Log.AppendAsync(Cluster.Sale("p1-sale"), Ct); // HQ appends it: the log's counters are on /metrics
         Assert.True(await Cluster.EventuallyAsync(async () => Value(await cluster.Admin.GetStringAsync(new Uri(cluster.HqAddress, "metrics"), Ct), "outpost_fleet_store_connected", "p1") == 1, Bound),
             "p1 never showed connected on HQ's /metrics");
 
@@ -118,12 +119,19 @@ public sealed partial class PrometheusAlertingTests
         Assert.Contains("has not synced", alert.GetProperty("annotations").GetProperty("summary").GetString(), StringComparison.Ordinal);
         Assert.True(cut.Elapsed >= TimeSpan.FromSeconds(6), $"fired {cut.Elapsed.TotalSeconds:F1} s after the cut, before HQ's 6 s");
 
-        // Every metric the shipped rules read is one HQ exposes (Prometheus's own up aside): the rules cannot rot silently.
+        // Every metric the shipped rules and the Grafana dashboard read is one HQ exposes (Prometheus's own up aside), and
+        // Prometheus takes every dashboard query: neither can rot silently.
         var metrics = await cluster.Admin.GetStringAsync(new Uri(cluster.HqAddress, "metrics"), Ct);
-        var used = (await File.ReadAllLinesAsync(ShippedRules, Ct)).Where(l => l.TrimStart().StartsWith("expr:", StringComparison.Ordinal))
-            .SelectMany(l => MetricNames().Matches(l).Select(m => m.Value)).Where(n => n != "up").ToHashSet();
-        Assert.NotEmpty(used);
+        var rules = (await File.ReadAllLinesAsync(ShippedRules, Ct)).Where(l => l.TrimStart().StartsWith("expr:", StringComparison.Ordinal)).ToList();
+        var dashboard = await DashboardQueriesAsync();
+        var used = rules.Concat(dashboard).SelectMany(l => MetricNames().Matches(l).Select(m => m.Value)).Where(n => n != "up").ToHashSet();
+        Assert.True(used.Count >= 8, string.Join(", ", used));
         Assert.All(used, name => Assert.Matches("(?m)^" + name + "[{ ]", metrics));
+        foreach (var query in dashboard)
+        {
+            var answer = JsonDocument.Parse(await prometheus.GetStringAsync("api/v1/query?query=" + Uri.EscapeDataString(query.Replace("$region", ".*", StringComparison.Ordinal)), Ct)).RootElement;
+            Assert.True(answer.GetProperty("status").GetString() == "success", $"Prometheus refused the dashboard's query {query}: {answer}");
+        }
 
         // It comes back: resolved.
         proxy.Mode = ProxyMode.Pass;
@@ -156,6 +164,17 @@ public sealed partial class PrometheusAlertingTests
             await process.WaitForExitAsync(Ct);
             Assert.True(process.ExitCode == 0, $"{tool} {string.Join(' ', arguments)}: {output}");
         }
+    }
+
+    /// <summary>Every query of the shipped Grafana dashboard (deploy/grafana/outpost-fleet.json).</summary>
+    private static async Task<List<string>> DashboardQueriesAsync()
+    {
+        var path = Path.Combine(Path.GetDirectoryName(Path.GetDirectoryName(ShippedRules))!, "grafana", "outpost-fleet.json");
+        using var dashboard = JsonDocument.Parse(await File.ReadAllTextAsync(path, Ct));
+        var queries = dashboard.RootElement.GetProperty("panels").EnumerateArray()
+            .SelectMany(p => p.GetProperty("targets").EnumerateArray()).Select(t => t.GetProperty("expr").GetString()!).ToList();
+        Assert.NotEmpty(queries);
+        return queries;
     }
 
     /// <summary>The value of the series <paramref name="name"/> whose labels include <paramref name="labels"/> (in any order), or null when there is none.</summary>

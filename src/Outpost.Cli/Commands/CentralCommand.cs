@@ -48,8 +48,14 @@ internal static class CentralCommand
         var requireClientCertificate = new Option<bool>("--require-client-certificate") { Description = "Refuse stores without a client certificate (otherwise their secret alone lets them in while certificates are rolled out)." };
         var register = new Option<string[]>("--register") { Description = "Register STORE:REGION on start (skipped if registered) and print its secret.", AllowMultipleArgumentsPerToken = true };
         var command = new Command("central", "Run an HQ node: the sync endpoints stores connect to, the admin API, health.");
+        var logs = new LogFlags("OUTPOST_LOG_");
         foreach (var option in new Option[] { data, urls, token, admins, releaseAdmins, insecureRegistries, postgres, database, webhook, format, routingKey,
             tlsCertificate, tlsKey, clientCa, clientCrl, requireClientCertificate, register })
+        {
+            command.Options.Add(option);
+        }
+
+        foreach (var option in logs.All)
         {
             command.Options.Add(option);
         }
@@ -64,6 +70,11 @@ internal static class CentralCommand
                 Postgres = result.GetValue(postgres) ?? Environment.GetEnvironmentVariable("OUTPOST_POSTGRES"),
                 Topics = RetailTopics.Catalog,
             };
+            if (!logs.Apply(result, options.Log, output))
+            {
+                return StartupChecks.BadSettings;
+            }
+
             foreach (var entry in result.GetValue(admins) ?? [])
             {
                 var at = entry.IndexOf('=', StringComparison.Ordinal);

@@ -28,8 +28,14 @@ internal static class StoreCommand
         var urls = new Option<string?>("--urls") { Description = "Where devices connect (default http://127.0.0.1:5090)." };
         var generate = new Option<int>("--generate") { Description = "Simulated tills: record sales until the store holds this many (resumes after a restart)." };
         var rate = new Option<int>("--rate") { Description = "With --generate: at most this many sales a second (0: as fast as the log takes them)." };
+        var logs = new LogFlags("OUTPOST_STORE_LOG_");
         var command = new Command("store", "Run a store server: the store's log, replication with HQ, device endpoints.");
         foreach (var option in new Option[] { id, region, timeZone, businessDay, eventVersions, adminToken, settings, central, secret, data, urls, generate, rate })
+        {
+            command.Options.Add(option);
+        }
+
+        foreach (var option in logs.All)
         {
             command.Options.Add(option);
         }
@@ -90,6 +96,11 @@ internal static class StoreCommand
                 output.WriteLine(options.StoreId.Length == 0
                     ? "Give the store's id: --id, StoreId in appsettings.json, or OUTPOST_STORE_StoreId."
                     : $"The store id '{options.StoreId}' (--id, StoreId, OUTPOST_STORE_StoreId) is not valid: use letters, digits, '-', '_' or '.'.");
+                return null;
+            }
+
+            if (!logs.Apply(result, options.Log, output))
+            {
                 return null;
             }
 
