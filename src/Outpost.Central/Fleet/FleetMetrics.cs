@@ -12,8 +12,8 @@ namespace Outpost.Central.Fleet;
 /// The fleet on HQ's <c>/metrics</c>, for Prometheus: per store (labels <c>store</c> and <c>region</c> only, never a
 /// device's or a sale's id) whether it is connected, the seconds since HQ last heard from it, the backlog and lag it
 /// reported, the version it runs (an info metric) and each alert firing for it; and HQ's own read models' lag and
-/// parked events. A snapshot of the fleet view is read every <see cref="RefreshEvery"/> (one query, as the fleet page
-/// makes), so a scrape never touches the database; every node exposes the whole fleet (the table is shared), and the
+/// parked events. A snapshot of the fleet view is read every <see cref="RefreshEvery"/> (the fleet page's queries, and
+/// the read models' cursors), so a scrape never touches the database; every node exposes the whole fleet (the table is shared), and the
 /// shipped rules take the worst over nodes.
 /// </summary>
 public sealed partial class FleetMetrics : BackgroundService

@@ -10,7 +10,7 @@ internal sealed class LogFlags
     /// <summary>Creates the flags; <paramref name="environment"/> prefixes the variables that set them too (OUTPOST_LOG_FORMAT…).</summary>
     public LogFlags(string environment)
     {
-        Environment = environment;
+        _prefix = environment;
         Format = new Option<string?>("--log-format") { Description = $"Console logs as text (default) or json: one object a line with the store, the node and the trace id (also {environment}FORMAT)." };
         Level = new Option<LogLevel?>("--log-level") { Description = $"The lowest level logged: Trace, Debug, Information, Warning (default), Error, Critical (also {environment}LEVEL)." };
     }
@@ -19,7 +19,8 @@ internal sealed class LogFlags
 
     public Option<LogLevel?> Level { get; }
 
-    private string Environment { get; }
+    /// <summary>The environment variables' prefix (OUTPOST_LOG_, OUTPOST_STORE_LOG_).</summary>
+    private readonly string _prefix;
 
     public IEnumerable<Option> All => [Format, Level];
 
@@ -29,16 +30,16 @@ internal sealed class LogFlags
     /// </summary>
     public bool Apply(ParseResult result, ConsoleLogSettings settings, TextWriter output)
     {
-        settings.Format = result.GetValue(Format) ?? System.Environment.GetEnvironmentVariable(Environment + "FORMAT") ?? settings.Format;
+        settings.Format = result.GetValue(Format) ?? Environment.GetEnvironmentVariable(_prefix + "FORMAT") ?? settings.Format;
         if (result.GetValue(Level) is { } level)
         {
             settings.Level = level;
         }
-        else if (System.Environment.GetEnvironmentVariable(Environment + "LEVEL") is { Length: > 0 } text)
+        else if (Environment.GetEnvironmentVariable(_prefix + "LEVEL") is { Length: > 0 } text)
         {
             if (!Enum.TryParse<LogLevel>(text, ignoreCase: true, out var parsed) || !Enum.IsDefined(parsed))
             {
-                output.WriteLine($"The log level '{text}' ({Environment}LEVEL) is not one of Trace, Debug, Information, Warning, Error, Critical, None.");
+                output.WriteLine($"The log level '{text}' ({_prefix}LEVEL) is not one of Trace, Debug, Information, Warning, Error, Critical, None.");
                 return false;
             }
 
@@ -47,7 +48,7 @@ internal sealed class LogFlags
 
         if (settings.Problem() is { } problem)
         {
-            output.WriteLine($"The console's log settings cannot work: {problem} (--log-format, {Environment}FORMAT).");
+            output.WriteLine($"The console's log settings cannot work: {problem} (--log-format, {_prefix}FORMAT).");
             return false;
         }
 
