@@ -455,13 +455,16 @@ public sealed partial class PostgresEventLog : IEventLog
     {
         // The rows' COPY encoding, on the appending thread: the single writer only fills in what it decides.
         request.Prepared ??= PostgresCopyRows.Encode(request.Events, _options.Topics);
+        cancellationToken.ThrowIfCancellationRequested();
         if (!_queue.Writer.TryWrite(request))
         {
             throw new ObjectDisposedException(nameof(PostgresEventLog), $"Log '{_name}' is closed.");
         }
 
-        // Once queued, an append is committed whatever the caller does; cancellation only stops the wait.
-        return await request.Completion.Task.WaitAsync(cancellationToken);
+        // Once queued, an append is committed whatever the caller does, so the caller waits for that outcome: a
+        // caller that gave up here would leave its lock around a check-then-append with its events still on their
+        // way, and a retry in that gap would append them again (a till's timed-out sale, recorded twice).
+        return await request.Completion.Task;
     }
 
     /// <summary>

@@ -84,6 +84,40 @@ public abstract class LogContract : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_caller_that_gives_up_after_its_append_is_queued_still_gets_the_append_and_one_that_gave_up_before_writes_nothing()
+    {
+        var log = await Db.OpenAsync("hq");
+        await log.AppendAsync(Event(key: "warm"), Ct);
+
+        // Once queued the events commit whatever the caller does: the call returns where they went, never "cancelled"
+        // while they are still on their way (a retry in that gap would write them twice).
+        var queued = new List<(Task<IReadOnlyList<AppendResult>> Append, CancellationTokenSource GaveUp)>();
+        for (var i = 0; i < 20; i++)
+        {
+            var gaveUp = new CancellationTokenSource();
+            queued.Add((log.AppendBatchAsync([Event(key: $"q{i}"), Event(key: $"q{i}")], cancellationToken: gaveUp.Token).AsTask(), gaveUp));
+            await gaveUp.CancelAsync();
+        }
+
+        var results = new List<AppendResult>();
+        foreach (var (append, gaveUp) in queued)
+        {
+            results.AddRange(await append);
+            gaveUp.Dispose();
+        }
+
+        using var before = new CancellationTokenSource();
+        await before.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => await log.AppendAsync(Event(key: "never"), before.Token));
+
+        var events = await ReadAllAsync(log);
+        Assert.Equal(41, events.Count);
+        Assert.Equal(events.Skip(1).Select(e => e.Seq), results.Select(r => r.Seq));
+        Assert.DoesNotContain(events, e => e.Key == "never");
+        Assert.Equal(41, log.Head);
+    }
+
+    [Fact]
     public async Task A_replicated_event_is_stored_once_however_often_it_arrives_also_after_a_restart()
     {
         var log = await Db.OpenAsync("hq");

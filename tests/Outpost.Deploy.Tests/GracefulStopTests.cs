@@ -78,6 +78,7 @@ public sealed class GracefulStopTests(Images images, Browser browser) : IClassFi
         await context.CloseAsync();
 
         var acknowledged = tills.Acknowledged;
+        Assert.True(tills.GaveUp.IsEmpty, $"the tills gave up on sales the store kept refusing: {string.Join(", ", tills.GaveUp)}");
         await WaitAsync(async () => await Fleet.SalesAtHqAsync(hqAdmin, StoreId) >= acknowledged.Count, TimeSpan.FromSeconds(60), "HQ to hold every acknowledged sale");
         // HQ stops while the store holds a long poll on it: the poll ends, HQ exits 0 by itself (a kill after the 30 s
         // grace period would exit 137), and the store, its link down, stops cleanly too.

@@ -137,6 +137,7 @@ public sealed class RolloutTests(Images images, Browser browser) : IClassFixture
             for (var i = 0; i < sites.Count; i++)
             {
                 Assert.False(tills[i].Acknowledged.IsEmpty, $"{sites[i].StoreId}: no sale was made during the rollouts");
+                Assert.True(tills[i].GaveUp.IsEmpty, $"{sites[i].StoreId}: the tills gave up on sales the store kept refusing: {string.Join(", ", tills[i].GaveUp)}");
                 var atHq = 0L;
                 for (var attempt = 0; attempt < 600 && atHq < tills[i].Acknowledged.Count; attempt++)
                 {

@@ -18,6 +18,9 @@ public sealed class Tills(string storeUrl, IReadOnlyList<string> tokens, string 
     /// <summary>Idempotency key → sale id, for every receipt a till holds.</summary>
     public ConcurrentDictionary<string, string> Acknowledged { get; } = new(StringComparer.Ordinal);
 
+    /// <summary>Idempotency keys a till gave up on without a receipt (the store kept refusing the sale): none, when all is well.</summary>
+    public ConcurrentQueue<string> GaveUp { get; } = new();
+
     /// <summary>The longest time a till waited between a failed request and the store answering again.</summary>
     public TimeSpan LongestGap { get; private set; }
 
@@ -43,8 +46,15 @@ public sealed class Tills(string storeUrl, IReadOnlyList<string> tokens, string 
         for (var sale = 0; !stop.IsCancellationRequested && deadline.Elapsed < limit; sale++)
         {
             var key = $"till-{till}:{sale}";
-            while (deadline.Elapsed < limit + TimeSpan.FromSeconds(90))
+            var attempts = 0;
+            while (!Acknowledged.ContainsKey(key))
             {
+                if (deadline.Elapsed > limit + TimeSpan.FromSeconds(90) || ++attempts > 100)
+                {
+                    GaveUp.Enqueue(key);
+                    break;
+                }
+
                 // A basket lost with the process (it was never completed) is simply started again with the same key.
                 var basket = await SendAsync(client, c => c.PostAsJsonAsync("api/baskets", new { staffId = "test" }));
                 var id = basket.GetProperty("id").GetString()!;
@@ -57,7 +67,6 @@ public sealed class Tills(string storeUrl, IReadOnlyList<string> tokens, string 
                 if (await TrySendAsync(client, c => c.PostAsJsonAsync($"api/baskets/{id}/complete", new { idempotencyKey = key })) is { } receipt)
                 {
                     Acknowledged[key] = receipt.GetProperty("sale").GetProperty("saleId").GetString()!;
-                    break;
                 }
             }
         }

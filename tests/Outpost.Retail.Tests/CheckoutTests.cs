@@ -157,6 +157,40 @@ public sealed class CheckoutTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_till_that_gives_up_waiting_for_its_receipt_and_retries_gets_the_same_sale_recorded_once()
+    {
+        // Found by CI (a rollout test's HQ held one sale more than its tills had receipts for): a till's request timed
+        // out while the sale waited for a slow disk; the cancelled call left the basket's lock with the sale still
+        // queued, and the till's retry recorded it a second time.
+        var basket = await PaidBasketAsync();
+        Task<SaleReceipt> first, retry;
+        using (var gaveUp = CancellationTokenSource.CreateLinkedTokenSource(Ct))
+        {
+            // A slow disk: the log's writer waits behind another write while the sale is queued.
+            await using (var slowDisk = await _store.Log.BeginTransactionAsync(Ct))
+            {
+                var head = _store.Log.Head;
+                first = Checkout.CompleteAsync(basket, "till-1:0042", gaveUp.Token);
+                await Task.Delay(200, Ct); // the sale reaches the writer's queue
+                await gaveUp.CancelAsync(); // the till's timeout
+                retry = Checkout.CompleteAsync(basket, "till-1:0042", Ct); // and its retry, while the disk is still busy
+                await Task.Delay(200, Ct);
+                Assert.Equal(head, _store.Log.Head);
+            }
+
+            var again = await retry;
+            var abandoned = await Record.ExceptionAsync(() => first);
+            Assert.True(abandoned is null or OperationCanceledException, $"the first call failed otherwise: {abandoned}");
+            if (abandoned is null)
+            {
+                Assert.Equal(again.Sale.SaleId, (await first).Sale.SaleId);
+            }
+        }
+
+        Assert.Single(await _store.EventsAsync(CheckoutEvents.SalesTopic, CheckoutEvents.SaleCompleted));
+    }
+
+    [Fact]
     public async Task One_key_completing_two_baskets_at_once_records_one_sale_and_refuses_the_other()
     {
         var first = await PaidBasketAsync();

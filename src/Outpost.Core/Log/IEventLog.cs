@@ -35,13 +35,19 @@ public interface IEventLog : IAsyncDisposable
     string? StorageProblem => null;
 
     /// <summary>Appends one event; completes once it is durable.</summary>
+    /// <remarks>
+    /// The token is heeded only until the event is queued for the writer (then nothing was written). Once queued it
+    /// is committed whatever the caller does, so the call waits for that outcome and returns it: a caller holding a
+    /// lock around a check-then-append never lets go while its event is still on its way to the disk.
+    /// </remarks>
     /// <exception cref="InvalidEventException">The event is invalid; nothing was written.</exception>
     /// <exception cref="LogFullException">The log's disk is full; nothing was written.</exception>
     ValueTask<AppendResult> AppendAsync(NewEvent e, CancellationToken cancellationToken = default);
 
     /// <summary>
     /// Appends events atomically (all or none), optionally moving a cursor in the same transaction;
-    /// completes once durable. Results are in the order of <paramref name="events"/>.
+    /// completes once durable. Results are in the order of <paramref name="events"/>. The token is heeded as for
+    /// <see cref="AppendAsync"/>: only until the batch is queued.
     /// </summary>
     /// <exception cref="InvalidEventException">An event is invalid; nothing was written.</exception>
     ValueTask<IReadOnlyList<AppendResult>> AppendBatchAsync(IReadOnlyList<NewEvent> events, CursorUpdate? cursor = null, CancellationToken cancellationToken = default);

@@ -431,13 +431,16 @@ public sealed partial class SqliteEventLog : IEventLog
     private async ValueTask<AppendResult[]> EnqueueAsync(AppendRequest request, CancellationToken cancellationToken)
     {
         ThrowIfWriterFaulted();
+        cancellationToken.ThrowIfCancellationRequested();
         if (!_queue.Writer.TryWrite(request))
         {
             throw new ObjectDisposedException(nameof(SqliteEventLog), $"Log '{Path}' is closed.");
         }
 
-        // Once queued, an append is committed whatever the caller does; cancellation only stops the wait.
-        return await request.Completion.Task.WaitAsync(cancellationToken);
+        // Once queued, an append is committed whatever the caller does, so the caller waits for that outcome: a
+        // caller that gave up here would leave its lock around a check-then-append with its events still on their
+        // way, and a retry in that gap would append them again (a till's timed-out sale, recorded twice).
+        return await request.Completion.Task;
     }
 
     private async Task WriteLoopAsync()
