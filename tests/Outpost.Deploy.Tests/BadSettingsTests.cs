@@ -14,6 +14,7 @@ public sealed class BadSettingsTests(Images images)
         { "data directory not writable", ["-e", "OUTPOST_STORE_StoreId=store-009", "-v", "{root-owned}:/data"], "store", "OUTPOST_STORE_DataDirectory" },
         { "HQ on PostgreSQL without a connection string", ["-e", "OUTPOST_DATABASE=postgres"], "central", "OUTPOST_POSTGRES" },
         { "HQ's data directory not writable", ["-v", "{root-owned}:/data"], "central", "--data" },
+        { "a device offline time below a heartbeat's minute", ["-e", "OUTPOST_DEVICE_OFFLINE_MINUTES=1"], "central", "--device-offline-minutes" },
     };
 
     [Theory]

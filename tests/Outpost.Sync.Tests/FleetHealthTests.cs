@@ -7,6 +7,8 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Outpost.Central.Fleet;
+using Outpost.Core.Events;
+using Outpost.Retail.Telemetry;
 using Outpost.Sync.Agent;
 using Outpost.Sync.Hosting;
 using Outpost.Sync.Protocol;
@@ -199,6 +201,78 @@ public abstract class FleetHealthTests
         await Task.Delay(8000, Ct);
         Assert.Equal([("firing", AlertService.StoreOffline, "s1"), ("resolved", AlertService.StoreOffline, "s1")], receiver.Messages());
         Assert.NotEqual("0001-01-01T00:00:00+00:00", receiver.Received.Last().GetProperty("alerts")[0].GetProperty("endsAt").GetString());
+    }
+
+    [Fact]
+    public async Task Devices_are_searched_filtered_and_counted_in_the_database_and_a_connected_store_with_silent_ones_alerts_until_they_are_back()
+    {
+        await using var receiver = await AlertReceiver.StartAsync();
+        await using var cluster = await Cluster.StartAsync(await HqDatabaseAsync(), configure: o =>
+        {
+            o.Alerts.Webhook = receiver.Url;
+            o.Alerts.Interval = TimeSpan.FromHours(1); // passes run when the test says
+        });
+        await cluster.RegisterAsync("s1", "north");
+        await cluster.RegisterAsync("s2", "south");
+        var now = DateTimeOffset.UtcNow;
+        var seq = new Dictionary<string, long>();
+        async Task TellAsync(string store, string type, byte[] payload, string device)
+        {
+            seq[store] = seq.GetValueOrDefault(store) + 1;
+            await cluster.HqLog.AppendAsync(new NewEvent
+            {
+                Topic = TelemetryEvents.Topic, Type = type, Key = device, Scope = Scope.Store(store), Payload = payload,
+                Origin = new EventOrigin(NodeId.Parse(store), seq[store], HlcTimestamp.From(now.ToUnixTimeMilliseconds(), (int)seq[store])),
+            }, Ct);
+        }
+
+        Task BeatAsync(string store, string device, string role, DateTimeOffset at) =>
+            TellAsync(store, TelemetryEvents.DeviceHeartbeat, NewEvent.Json(new DeviceHeartbeatV1(device, role, "web-2", at), TelemetryJsonContext.Default.DeviceHeartbeatV1), device);
+
+        await TellAsync("s1", TelemetryEvents.DeviceEnrolled, NewEvent.Json(new DeviceEnrolledV1("till-a", "Till_1", "till", now), TelemetryJsonContext.Default.DeviceEnrolledV1), "till-a");
+        await TellAsync("s1", TelemetryEvents.DeviceEnrolled, NewEvent.Json(new DeviceEnrolledV1("till-b", "Till 1", "till", now), TelemetryJsonContext.Default.DeviceEnrolledV1), "till-b");
+        await BeatAsync("s1", "till-a", "till", now);
+        await BeatAsync("s1", "till-b", "till", now.AddMinutes(-30)); // silent for half an hour
+        await BeatAsync("s1", "till-b", "till", now.AddMinutes(-40)); // an older heartbeat arriving late changes nothing
+        await BeatAsync("s2", "kiosk-c", "kiosk", now);
+
+        async Task<DevicePage> PageAsync(string query)
+        {
+            DevicePage? page = null;
+            Assert.True(await Cluster.EventuallyAsync(async () =>
+                (page = await cluster.Admin.GetFromJsonAsync<DevicePage>("admin/devices?" + query, Ct))!.Total > 0 || query.Contains("none", StringComparison.Ordinal), Bound),
+                $"HQ never listed devices for {query}");
+            return page!;
+        }
+
+        Assert.True(await Cluster.EventuallyAsync(async () => (await cluster.Admin.GetFromJsonAsync<DevicePage>("admin/devices", Ct))!.Total == 3, Bound), "HQ never listed the 3 devices");
+        // The user's _ is a character, not a wildcard: "l_1" finds Till_1 and not "Till 1".
+        Assert.Equal(["till-a"], (await PageAsync("q=L_1")).Devices.Select(d => d.DeviceId));
+        var silent = await PageAsync("state=offline");
+        Assert.Equal((1L, 1L, "till-b", "Till 1", "north"), (silent.Total, silent.Offline, silent.Devices[0].DeviceId, silent.Devices[0].Name, silent.Devices[0].Region));
+        Assert.Equal(now.AddMinutes(-30).ToUnixTimeMilliseconds(), silent.Devices[0].LastSeen!.Value.ToUnixTimeMilliseconds());
+        Assert.Equal(["kiosk-c"], (await PageAsync("region=south")).Devices.Select(d => d.DeviceId));
+        Assert.Equal(["till-a", "till-b"], (await PageAsync("role=till&store=s1")).Devices.Select(d => d.DeviceId));
+        Assert.Equal(["till-b"], (await PageAsync("store=s1&offset=1&limit=1")).Devices.Select(d => d.DeviceId));
+
+        // s1 is connected with a silent till: DevicesOffline, naming it. s2 is not connected: its devices are no alert of their own.
+        var fleet = cluster.Hq.Services.GetRequiredService<FleetHealth>();
+        fleet.Reported(new Outpost.Sync.Hq.StoreIdentity("s1", "north"), new StoreReport("1.0.0", 0, 0, null));
+        await fleet.FlushAsync(Ct);
+        var alerts = cluster.Hq.Services.GetRequiredService<AlertService>();
+        await alerts.EvaluateAsync(Ct);
+        Assert.Equal([("firing", AlertService.DevicesOffline, "s1")], receiver.Messages());
+        var summary = receiver.Received.Single().GetProperty("alerts")[0].GetProperty("annotations").GetProperty("summary").GetString();
+        Assert.Contains("1 of 2 devices not heard from for 10 min: till-b (Till 1)", summary, StringComparison.Ordinal);
+        var counts = (await cluster.Admin.GetFromJsonAsync<List<StoreHealth>>("admin/fleet", Ct))!.ToDictionary(s => s.StoreId, s => s.Devices);
+        Assert.Equal((new DeviceCounts(2, 1), new DeviceCounts(1, 0)), (counts["s1"], counts["s2"]));
+
+        // The till is back: resolved on the next pass.
+        await BeatAsync("s1", "till-b", "till", DateTimeOffset.UtcNow);
+        Assert.True(await Cluster.EventuallyAsync(async () => (await cluster.Admin.GetFromJsonAsync<DevicePage>("admin/devices?state=offline", Ct))!.Total == 0, Bound),
+            "HQ never saw till-b back");
+        await alerts.EvaluateAsync(Ct);
+        Assert.Equal([("firing", AlertService.DevicesOffline, "s1"), ("resolved", AlertService.DevicesOffline, "s1")], receiver.Messages());
     }
 
     [Fact]

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
 using Outpost.Central.Fleet;
 using Outpost.Central.Ingest;
 using Outpost.Central.MasterData;
@@ -73,7 +74,8 @@ public static class AdminApi
         group.MapPost("/stores/{storeId}/rotate", RotateAsync);
         group.MapPost("/stores/{storeId}/revoke", RevokeAsync);
         group.MapPost("/events", PublishAsync);
-        group.MapGet("/fleet", async (FleetHealth fleet, CancellationToken cancellationToken) => TypedResults.Ok(await fleet.ListAsync(cancellationToken)));
+        group.MapGet("/fleet", FleetAsync);
+        group.MapGet("/devices", DevicesAsync);
         group.MapGet("/tls", (Security.HqTlsState tls) => TypedResults.Ok(tls.Status()));
         group.MapGet("/parked", async (IEventLog log, CancellationToken cancellationToken) => TypedResults.Ok(await ParkedEvents.ReadAsync(log, cancellationToken)));
         group.MapMasterData();
@@ -86,6 +88,38 @@ public static class AdminApi
         });
         return group;
     }
+
+    private static async Task<Ok<IReadOnlyList<StoreHealth>>> FleetAsync(FleetHealth fleet, IEventLog log, HqReadModels models, IOptions<AlertOptions> alerts, TimeProvider time,
+        CancellationToken cancellationToken)
+    {
+        var stores = await fleet.ListAsync(cancellationToken);
+        await models.EnsureCreatedAsync(cancellationToken);
+        var devices = await FleetDevices.CountsAsync(log, time.GetUtcNow(), alerts.Value.DeviceOfflineAfter, cancellationToken);
+        return TypedResults.Ok<IReadOnlyList<StoreHealth>>([.. stores.Select(s => s with { Devices = devices.GetValueOrDefault(s.StoreId) })]);
+    }
+
+    /// <summary>A page of the fleet's devices: <c>?store=&amp;region=&amp;q=&amp;role=&amp;state=offline|online&amp;offset=&amp;limit=</c>.</summary>
+    private static async Task<Results<Ok<DevicePage>, ProblemHttpResult>> DevicesAsync(string? store, string? region, string? q, string? role, string? state, string? offset, string? limit,
+        IEventLog log, HqReadModels models, IOptions<AlertOptions> alerts, TimeProvider time, CancellationToken cancellationToken)
+    {
+        DeviceQuery query;
+        try
+        {
+            query = FleetDevices.Checked(new DeviceQuery(store, region, q, role, state, Whole(offset, "offset", 0), Whole(limit, "limit", 50)));
+        }
+        catch (ArgumentException ex)
+        {
+            return TypedResults.Problem(ex.Message.Split(" (Parameter", 2)[0], statusCode: StatusCodes.Status400BadRequest, title: "Invalid device query");
+        }
+
+        await models.EnsureCreatedAsync(cancellationToken);
+        return TypedResults.Ok(await FleetDevices.PageAsync(log, query, time.GetUtcNow(), alerts.Value.DeviceOfflineAfter, cancellationToken));
+    }
+
+    private static int Whole(string? text, string name, int absent) =>
+        string.IsNullOrEmpty(text) ? absent
+        : int.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var value) ? value
+        : throw new ArgumentException($"'{name}' is a whole number, not '{text}'.");
 
     private static async Task<Results<Created<IssuedCredential>, ProblemHttpResult>> RegisterAsync(RegisterStore request, StoreDirectory stores, HttpContext context, IEventLog log,
         CancellationToken cancellationToken)
@@ -239,6 +273,7 @@ public static class AdminApi
 [JsonSerializable(typeof(IReadOnlyList<StoreRecord>))]
 [JsonSerializable(typeof(IReadOnlyList<StoreHealth>))]
 [JsonSerializable(typeof(ParkedEvents))]
+[JsonSerializable(typeof(DevicePage))]
 [JsonSerializable(typeof(IReadOnlyList<StoreDay>))]
 [JsonSerializable(typeof(IReadOnlyList<StockElsewhere>))]
 [JsonSerializable(typeof(IReadOnlyList<CampaignRecord>))]

@@ -28,6 +28,13 @@ public sealed class AlertOptions
     /// </summary>
     public TimeSpan OfflineAfter { get; set; } = TimeSpan.FromMinutes(10);
 
+    /// <summary>
+    /// A device not heard from for this long is offline: flagged on the fleet page, counted on <c>/metrics</c>, and a
+    /// connected store with one raises <c>DevicesOffline</c>. Devices' heartbeats reach HQ at most once a minute each,
+    /// by the store's clock; keep it well above that.
+    /// </summary>
+    public TimeSpan DeviceOfflineAfter { get; set; } = TimeSpan.FromMinutes(10);
+
     /// <summary>A store whose reported upload backlog has kept growing for this long raises <c>BacklogGrowing</c>.</summary>
     public TimeSpan BacklogWindow { get; set; } = TimeSpan.FromMinutes(15);
 

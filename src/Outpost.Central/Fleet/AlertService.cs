@@ -13,13 +13,14 @@ using Outpost.Core.Threading;
 namespace Outpost.Central.Fleet;
 
 /// <summary>
-/// Raises and resolves store alerts (<c>StoreOffline</c>, <c>BacklogGrowing</c>) from the fleet figures and sends each
+/// Raises and resolves store alerts (<c>StoreOffline</c>, <c>BacklogGrowing</c>, <c>DevicesOffline</c>) from the fleet figures and sends each
 /// change once to the configured webhook, in the Prometheus Alertmanager format or as PagerDuty Events API v2
 /// (<see cref="AlertOptions.Format"/>): one notification when a condition starts, one when it clears, per store and
 /// condition (a notification that fails is retried on the next pass).
 /// With several HQ nodes only the holder of the <c>hq-alerts</c> lease evaluates, so nothing is sent twice.
 /// </summary>
-public sealed partial class AlertService(IEventLog log, FleetHealth fleet, IOptions<AlertOptions> options, TimeProvider time, ILogger<AlertService> logger) : BackgroundService
+public sealed partial class AlertService(IEventLog log, FleetHealth fleet, HqReadModels models, IOptions<AlertOptions> options, TimeProvider time, ILogger<AlertService> logger)
+    : BackgroundService
 {
     private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(10) };
 
@@ -28,6 +29,9 @@ public sealed partial class AlertService(IEventLog log, FleetHealth fleet, IOpti
 
     /// <summary>Alert names.</summary>
     public const string BacklogGrowing = "BacklogGrowing";
+
+    /// <summary>Alert names: a connected store has devices not heard from for <see cref="AlertOptions.DeviceOfflineAfter"/>.</summary>
+    public const string DevicesOffline = "DevicesOffline";
 
     private readonly string _holder = $"{Environment.MachineName}:{Environment.ProcessId}:{Guid.NewGuid().ToString("N")[..8]}";
     private readonly OnceSucceeded _leases = new(cancellationToken => log.CreateTablesAsync(ConsumerLease.Schema, cancellationToken));
@@ -41,6 +45,8 @@ public sealed partial class AlertService(IEventLog log, FleetHealth fleet, IOpti
         var health = (await fleet.ListAsync(cancellationToken)).ToDictionary(h => h.StoreId, StringComparer.Ordinal);
         var rising = await RisingSinceAsync(cancellationToken);
         var firing = await FiringAsync(cancellationToken);
+        await models.EnsureCreatedAsync(cancellationToken);
+        var devices = await FleetDevices.CountsAsync(log, now, settings.DeviceOfflineAfter, cancellationToken);
 
         // Decide in memory, then write only what changed: the log's writers take turns, and a pass over 2,000 stores
         // must not hold the write turn while it reads.
@@ -62,6 +68,14 @@ public sealed partial class AlertService(IEventLog log, FleetHealth fleet, IOpti
             var growing = rising.TryGetValue(store.StoreId, out var since) && store.Backlog > 0 && now - since > settings.BacklogWindow;
             Decide(store.StoreId, BacklogGrowing, growing,
                 $"Store {store.StoreId} ({store.Region}) has an upload backlog of {store.Backlog} events that has kept growing since {since:u}.");
+
+            // Only while the store itself is connected: an offline store's devices are silent at HQ because its link is,
+            // and StoreOffline already says so.
+            var counts = devices.GetValueOrDefault(store.StoreId);
+            var offline = counts is { Offline: > 0 } && silent <= settings.OfflineAfter;
+            Decide(store.StoreId, DevicesOffline, offline, !offline || firing.ContainsKey((store.StoreId, DevicesOffline)) ? "" : // the summary is read only when it starts
+                $"Store {store.StoreId} ({store.Region}): {counts!.Offline} of {counts.Total} devices not heard from for {settings.DeviceOfflineAfter.TotalMinutes:0.#} min: " +
+                string.Join(", ", await FleetDevices.OfflineAsync(log, store.StoreId, now, settings.DeviceOfflineAfter, 5, cancellationToken)) + (counts.Offline > 5 ? ", …" : "") + ".");
         }
 
         if (changes.Count > 0)
@@ -237,9 +251,13 @@ public sealed partial class AlertService(IEventLog log, FleetHealth fleet, IOpti
         base.Dispose();
     }
 
-    private static string Describe(string alert) => alert == StoreOffline
-        ? "The store keeps trading offline; its sales wait in its log and reach HQ when the link returns. Check the store's internet link."
-        : "The store is producing events faster than its link uploads them. Check the link's bandwidth or errors on the fleet page.";
+    private static string Describe(string alert) => alert switch
+    {
+        StoreOffline => "The store keeps trading offline; its sales wait in its log and reach HQ when the link returns. Check the store's internet link.",
+        DevicesOffline => "Tills, kiosks or screens at the store stopped sending heartbeats: switched off, crashed, or off the store's network. " +
+            "Find them on the fleet page (the store's devices); revoke a device that is gone for good.",
+        _ => "The store is producing events faster than its link uploads them. Check the link's bandwidth or errors on the fleet page.",
+    };
 
     private static string Fingerprint(string store, string alert) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(store + "|" + alert)))[..16];
 

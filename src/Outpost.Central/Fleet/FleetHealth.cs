@@ -24,7 +24,11 @@ namespace Outpost.Central.Fleet;
 /// <param name="Revoked">Whether its credential is revoked.</param>
 /// <param name="Alerts">Alerts firing for it now.</param>
 public sealed record StoreHealth(string StoreId, string Region, bool Connected, DateTimeOffset? LastSeen, string? Version, long? Backlog, long? Lag, long EventsToday,
-    string? Error, bool Revoked, IReadOnlyList<string> Alerts);
+    string? Error, bool Revoked, IReadOnlyList<string> Alerts)
+{
+    /// <summary>The store's devices HQ knows, counted (on the fleet page's list; null elsewhere, or with none known).</summary>
+    public DeviceCounts? Devices { get; init; }
+}
 
 /// <summary>
 /// What HQ knows of each store's link: every sync request (on whichever node) updates it in memory, and every two

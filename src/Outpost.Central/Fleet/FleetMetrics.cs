@@ -11,7 +11,7 @@ namespace Outpost.Central.Fleet;
 /// <summary>
 /// The fleet on HQ's <c>/metrics</c>, for Prometheus: per store (labels <c>store</c> and <c>region</c> only, never a
 /// device's or a sale's id) whether it is connected, the seconds since HQ last heard from it, the backlog and lag it
-/// reported, the version it runs (an info metric) and each alert firing for it; and HQ's own read models' lag and
+/// reported, the version it runs (an info metric), its devices online and offline, and each alert firing for it; and HQ's own read models' lag and
 /// parked events. A snapshot of the fleet view is read every <see cref="RefreshEvery"/> (the fleet page's queries, and
 /// the read models' cursors), so a scrape never touches the database; every node exposes the whole fleet (the table is shared), and the
 /// shipped rules take the worst over nodes.
@@ -27,7 +27,8 @@ public sealed partial class FleetMetrics : BackgroundService
     private readonly TimeProvider _time;
     private readonly ILogger<FleetMetrics> _logger;
     private readonly Meter _meter;
-    private volatile Snapshot _snapshot = new([], [], 0);
+    private readonly AlertOptions _alerts;
+    private volatile Snapshot _snapshot = new([], [], 0, new Dictionary<string, DeviceCounts>());
 
     /// <summary>Creates the instruments; they report nothing until the first snapshot.</summary>
     public FleetMetrics(FleetHealth fleet, IEventLog log, HqReadModels models, IOptions<AlertOptions> alerts, FleetMetrics.Scope scope, TimeProvider time, ILogger<FleetMetrics> logger)
@@ -35,7 +36,7 @@ public sealed partial class FleetMetrics : BackgroundService
         ArgumentNullException.ThrowIfNull(alerts);
         // Its scope is this HQ's, so another HQ in the same process (tests run several) drops it from its /metrics (see Only).
         _meter = new Meter(new MeterOptions(MeterName) { Scope = scope });
-        (_fleet, _log, _models, _time, _logger) = (fleet, log, models, time, logger);
+        (_fleet, _log, _models, _time, _logger, _alerts) = (fleet, log, models, time, logger, alerts.Value);
         // As often as alerts are evaluated, when that is more often: an alert is on /metrics within one pass.
         RefreshEvery = alerts.Value.Interval < MostlyEvery ? alerts.Value.Interval : MostlyEvery;
         _meter.CreateObservableGauge("outpost.fleet.store.connected", () => Each(s => s.Connected ? 1 : 0),
@@ -48,8 +49,10 @@ public sealed partial class FleetMetrics : BackgroundService
             "HQ events the store had not received yet, as it last reported.");
         _meter.CreateObservableGauge("outpost.fleet.store.info", () => Info(),
             description: "1 for each store, with the version it runs (label version).");
+        _meter.CreateObservableGauge("outpost.fleet.store.devices", () => Devices(), "{device}",
+            "The store's devices HQ knows, by state (label state): online when heard from within the devices' offline time, else offline.");
         _meter.CreateObservableGauge("outpost.fleet.alert", () => Alerts(),
-            description: "1 for each alert firing for a store (label alert: StoreOffline, BacklogGrowing), as HQ's alert evaluator decided it.");
+            description: "1 for each alert firing for a store (label alert: StoreOffline, BacklogGrowing, DevicesOffline), as HQ's alert evaluator decided it.");
         _meter.CreateObservableGauge("outpost.hq.read_model.lag", () => _snapshot.ReadModelLag.Select(m => new Measurement<long>(m.Lag, new KeyValuePair<string, object?>("read_model", m.Name))), "{event}",
             "Events in HQ's log that a read model of HQ has not applied yet (ingest falling behind).");
         _meter.CreateObservableGauge("outpost.hq.parked_events", () => _snapshot.Parked, "{event}",
@@ -76,7 +79,9 @@ public sealed partial class FleetMetrics : BackgroundService
         }
 
         var parked = await _log.GetLatestDeadLettersAsync(0, cancellationToken);
-        _snapshot = new Snapshot(stores, lags, parked.Total);
+        await _models.EnsureCreatedAsync(cancellationToken);
+        var devices = await FleetDevices.CountsAsync(_log, _time.GetUtcNow(), _alerts.DeviceOfflineAfter, cancellationToken);
+        _snapshot = new Snapshot(stores, lags, parked.Total, devices);
     }
 
     /// <inheritdoc />
@@ -133,12 +138,25 @@ public sealed partial class FleetMetrics : BackgroundService
     private IEnumerable<Measurement<long>> Info() =>
         _snapshot.Stores.Select(s => new Measurement<long>(1, [.. Labels(s), new("version", s.Version ?? "unknown")]));
 
+    private IEnumerable<Measurement<long>> Devices()
+    {
+        var snapshot = _snapshot;
+        foreach (var store in snapshot.Stores)
+        {
+            if (snapshot.Devices.TryGetValue(store.StoreId, out var counts))
+            {
+                yield return new Measurement<long>(counts.Total - counts.Offline, [.. Labels(store), new("state", "online")]);
+                yield return new Measurement<long>(counts.Offline, [.. Labels(store), new("state", "offline")]);
+            }
+        }
+    }
+
     private IEnumerable<Measurement<long>> Alerts() =>
         _snapshot.Stores.SelectMany(s => s.Alerts.Select(alert => new Measurement<long>(1, [.. Labels(s), new("alert", alert)])));
 
     private static KeyValuePair<string, object?>[] Labels(StoreHealth store) => [new("store", store.StoreId), new("region", store.Region)];
 
-    private sealed record Snapshot(IReadOnlyList<StoreHealth> Stores, IReadOnlyList<(string Name, long Lag)> ReadModelLag, long Parked);
+    private sealed record Snapshot(IReadOnlyList<StoreHealth> Stores, IReadOnlyList<(string Name, long Lag)> ReadModelLag, long Parked, IReadOnlyDictionary<string, DeviceCounts> Devices);
 
     private static partial class Log
     {

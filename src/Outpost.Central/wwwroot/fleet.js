@@ -7,12 +7,13 @@ const body = document.querySelector("#fleet tbody");
 const filter = document.getElementById("filter");
 const problems = document.getElementById("problems");
 
-function problem(s) { return !s.connected || s.alerts.length > 0 || s.error || s.revoked; }
+function problem(s) { return !s.connected || s.alerts.length > 0 || s.error || s.revoked || (s.devices?.offline ?? 0) > 0; }
 
 function value(s, key) {
   const v = s[key];
   if (key === "alerts") return v.length;
   if (key === "connected") return v ? 1 : 0;
+  if (key === "devices") return v ? v.offline * 1e6 + v.total : -1;
   return v ?? "";
 }
 
@@ -30,6 +31,8 @@ function render() {
     <td>${escape(s.storeId)}</td><td>${escape(s.region)}</td>
     <td class="${s.connected ? "ok" : "off"}">${s.revoked ? "revoked" : s.connected ? "connected" : "not connected"}</td>
     <td title="${escape(s.lastSeen)}">${ago(s.lastSeen)}</td><td>${escape(s.version ?? "–")}</td>
+    <td class="num">${s.devices ? `<a href="#devices-section" class="devices ${s.devices.offline ? "off" : ""}" data-store="${escape(s.storeId)}"
+      title="${s.devices.offline} offline">${s.devices.total - s.devices.offline} / ${s.devices.total}</a>` : "–"}</td>
     <td class="num">${s.backlog ?? "–"}</td><td class="num">${s.lag ?? "–"}</td><td class="num">${s.eventsToday}</td>
     <td>${s.alerts.map(a => `<span class="alert">${escape(a)}</span>`).join("")}</td><td class="muted">${escape(s.error ?? "")}</td></tr>`).join("");
   document.querySelectorAll("#fleet th").forEach(th => th.setAttribute("aria-sort", th.dataset.key === sort.key ? (sort.descending ? "descending" : "ascending") : "none"));
@@ -43,6 +46,8 @@ function summarise() {
   document.getElementById("n-alerting").textContent = count(s => s.alerts.length > 0);
   document.getElementById("n-backlog").textContent = stores.reduce((t, s) => t + (s.backlog ?? 0), 0);
   document.getElementById("n-events").textContent = stores.reduce((t, s) => t + s.eventsToday, 0);
+  document.getElementById("n-devices-offline").textContent = stores.reduce((t, s) => t + (s.devices?.offline ?? 0), 0);
+  document.getElementById("n-devices").textContent = ` of ${stores.reduce((t, s) => t + (s.devices?.total ?? 0), 0)}`;
   // Which software the fleet runs, most common first (a store that never reported counts as unknown).
   const versions = {};
   stores.forEach(s => { const v = s.version ?? "unknown"; versions[v] = (versions[v] ?? 0) + 1; });
@@ -161,6 +166,57 @@ function renderTls(tls) {
   list.hidden = tls.warnings.length === 0;
 }
 
+// The devices: a page at a time from HQ (40,000 of them never come to the browser at once), filtered and searched there.
+const devicePage = 50;
+const deviceQuery = { q: "", store: "", state: "", offset: 0 };
+const deviceSearch = document.getElementById("device-search");
+const deviceStore = document.getElementById("device-store");
+const deviceState = document.getElementById("device-state");
+
+function duration(seconds) { return seconds % 3600 === 0 ? `${seconds / 3600} h` : seconds % 60 === 0 ? `${seconds / 60} min` : `${seconds} s`; }
+
+async function refreshDevices() {
+  const params = new URLSearchParams({ offset: deviceQuery.offset, limit: devicePage });
+  for (const key of ["q", "store", "state"]) if (deviceQuery[key]) params.set(key, deviceQuery[key]);
+  const page = await api("admin/devices?" + params);
+  document.getElementById("device-offline-after").textContent = duration(page.offlineAfterSeconds);
+  const last = Math.min(page.offset + page.devices.length, page.total);
+  document.getElementById("device-range").textContent = page.total === 0 ? "no device matches"
+    : `${page.offset + 1}–${last} of ${page.total} · ${page.offline} offline`;
+  document.getElementById("device-prev").disabled = page.offset === 0;
+  document.getElementById("device-next").disabled = last >= page.total;
+  document.querySelector("#devices tbody").innerHTML = page.devices.map(d => `<tr data-device="${escape(d.deviceId)}" class="${d.offline ? "offline" : ""}">
+    <td>${escape(d.storeId)}</td><td>${escape(d.region)}</td><td>${escape(d.deviceId)}</td><td>${escape(d.name ?? "–")}</td><td>${escape(d.role)}</td>
+    <td>${escape(d.appVersion ?? "–")}</td><td title="${escape(d.lastSeen ?? "")}">${ago(d.lastSeen)}</td>
+    <td class="${d.offline ? "off" : "ok"}">${d.offline ? "offline" : "online"}</td></tr>`).join("");
+}
+
+async function showDevices(change) {
+  Object.assign(deviceQuery, change);
+  try {
+    await refreshDevices();
+    showError(null);
+  } catch (error) {
+    showError(error.message);
+  }
+}
+
+let typing;
+deviceSearch.addEventListener("input", () => { clearTimeout(typing); typing = setTimeout(() => showDevices({ q: deviceSearch.value.trim(), offset: 0 }), 250); });
+deviceStore.addEventListener("change", () => showDevices({ store: deviceStore.value.trim(), offset: 0 }));
+deviceState.addEventListener("change", () => showDevices({ state: deviceState.value, offset: 0 }));
+document.getElementById("device-filter").addEventListener("submit", e => { e.preventDefault(); showDevices({ q: deviceSearch.value.trim(), store: deviceStore.value.trim(), offset: 0 }); });
+document.getElementById("device-prev").addEventListener("click", () => showDevices({ offset: Math.max(0, deviceQuery.offset - devicePage) }));
+document.getElementById("device-next").addEventListener("click", () => showDevices({ offset: deviceQuery.offset + devicePage }));
+// From a store's row to its devices.
+body.addEventListener("click", e => {
+  const link = e.target.closest("a.devices");
+  if (!link) return;
+  deviceStore.value = link.dataset.store;
+  deviceSearch.value = "";
+  showDevices({ store: link.dataset.store, q: "", offset: 0 });
+});
+
 async function refresh() {
   try {
     const [fleet, parked, rollouts, tls] = await Promise.all([api("admin/fleet"), api("admin/parked"), api("admin/rollouts"), api("admin/tls")]);
@@ -171,6 +227,7 @@ async function refresh() {
     render();
     renderParked(parked);
     renderRollouts(rollouts);
+    await refreshDevices();
     document.getElementById("updated").textContent = "updated " + new Date().toLocaleTimeString();
   } catch (e) {
     showError(e.message);

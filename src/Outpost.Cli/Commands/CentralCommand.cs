@@ -20,9 +20,13 @@ internal static class CentralCommand
             Description = "A named admin token, NAME=TOKEN (repeatable): the audit trail records NAME for that token's changes.",
             AllowMultipleArgumentsPerToken = true,
         };
-        var webhook = new Option<Uri?>("--alert-webhook") { Description = "Where to send store alerts (StoreOffline, BacklogGrowing); with --alert-format pagerduty it defaults to PagerDuty's Events API v2." };
+        var webhook = new Option<Uri?>("--alert-webhook") { Description = "Where to send store alerts (StoreOffline, BacklogGrowing, DevicesOffline); with --alert-format pagerduty it defaults to PagerDuty's Events API v2." };
         var format = new Option<AlertFormat>("--alert-format") { Description = "The alerts' JSON: Alertmanager (webhook v4) or PagerDuty (Events API v2).", DefaultValueFactory = _ => AlertFormat.Alertmanager };
         var routingKey = new Option<string?>("--alert-routing-key") { Description = "PagerDuty's integration key (also OUTPOST_ALERT_ROUTING_KEY, which keeps it out of the process list)." };
+        var deviceOffline = new Option<int?>("--device-offline-minutes")
+        {
+            Description = "Minutes without a heartbeat after which HQ flags a device offline and raises DevicesOffline for its connected store (default 10, 2 to 1440; also OUTPOST_DEVICE_OFFLINE_MINUTES).",
+        };
         var postgres = new Option<string?>("--postgres")
         {
             Description = "A PostgreSQL connection string (also OUTPOST_POSTGRES): HQ keeps everything there and several nodes may share it. Without it HQ uses SQLite in --data.",
@@ -49,7 +53,7 @@ internal static class CentralCommand
         var register = new Option<string[]>("--register") { Description = "Register STORE:REGION on start (skipped if registered) and print its secret.", AllowMultipleArgumentsPerToken = true };
         var command = new Command("central", "Run an HQ node: the sync endpoints stores connect to, the admin API, health.");
         var logs = new LogFlags("OUTPOST_LOG_");
-        foreach (var option in new Option[] { data, urls, token, admins, releaseAdmins, insecureRegistries, postgres, database, webhook, format, routingKey,
+        foreach (var option in new Option[] { data, urls, token, admins, releaseAdmins, insecureRegistries, postgres, database, webhook, format, routingKey, deviceOffline,
             tlsCertificate, tlsKey, clientCa, clientCrl, requireClientCertificate, register })
         {
             command.Options.Add(option);
@@ -96,6 +100,18 @@ internal static class CentralCommand
                 }
 
                 options.ReleaseAdmins.Add(name);
+            }
+
+            var offlineMinutes = result.GetValue(deviceOffline)?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? Environment.GetEnvironmentVariable("OUTPOST_DEVICE_OFFLINE_MINUTES");
+            if (offlineMinutes is not null)
+            {
+                if (!int.TryParse(offlineMinutes, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var minutes) || minutes is < 2 or > 1440)
+                {
+                    output.WriteLine($"--device-offline-minutes is 2 to 1440 (devices send a heartbeat up at most once a minute), not '{offlineMinutes}'.");
+                    return StartupChecks.BadSettings;
+                }
+
+                options.Alerts.DeviceOfflineAfter = TimeSpan.FromMinutes(minutes);
             }
 
             options.Tls.Certificate = result.GetValue(tlsCertificate)?.FullName ?? Environment.GetEnvironmentVariable("OUTPOST_TLS_CERTIFICATE");

@@ -4,6 +4,7 @@ using System.Security.Cryptography;
 using System.Text;
 using Outpost.Core.Events;
 using Outpost.Core.Log;
+using Outpost.Retail.Telemetry;
 
 namespace Outpost.Store.Devices;
 
@@ -27,13 +28,6 @@ public sealed record DeviceStatus(Device Device, string? AppVersion, DateTimeOff
 /// <param name="Token">Its bearer token; only a SHA-256 of it is kept.</param>
 public sealed record EnrolledDevice(Device Device, string Token);
 
-/// <summary>Version 1 of <c>DeviceHeartbeat</c> (telemetry, sent up at low priority).</summary>
-/// <param name="DeviceId">The device.</param>
-/// <param name="Role">Its role.</param>
-/// <param name="AppVersion">What it runs.</param>
-/// <param name="At">When.</param>
-public sealed record DeviceHeartbeatV1(string DeviceId, string Role, string? AppVersion, DateTimeOffset At);
-
 /// <summary>
 /// The store's devices: enrolled from the back office with a role and a bearer token (kept as a SHA-256
 /// hash), revoked at once, and their heartbeats (last seen, app version), sent up as telemetry at most once a
@@ -42,7 +36,7 @@ public sealed record DeviceHeartbeatV1(string DeviceId, string Role, string? App
 public sealed class DeviceRegistry
 {
     /// <summary>Telemetry topic of heartbeats.</summary>
-    public const string TelemetryTopic = "telemetry";
+    public const string TelemetryTopic = TelemetryEvents.Topic;
 
     private readonly IEventLog _log;
     private readonly TimeProvider _time;
@@ -88,11 +82,19 @@ public sealed class DeviceRegistry
         var device = new Device(role + "-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(4)), name.Trim(), role, now, by, false);
         var token = Base64Url(RandomNumberGenerator.GetBytes(24));
         var hash = Hash(token);
-        await using var tx = await _log.BeginTransactionAsync(cancellationToken);
-        await tx.ExecuteAsync("INSERT INTO store_devices(id, name, role, token_hash, enrolled_at, enrolled_by) VALUES($id, $name, $role, $hash, $at, $by)", cancellationToken,
-            ("$id", device.Id), ("$name", device.Name), ("$role", role), ("$hash", hash), ("$at", now.ToString("o", CultureInfo.InvariantCulture)), ("$by", by));
-        await tx.CommitAsync(cancellationToken);
+        // The transaction ends before the event is appended: nothing may append while holding one.
+        await using (var tx = await _log.BeginTransactionAsync(cancellationToken))
+        {
+            await tx.ExecuteAsync("INSERT INTO store_devices(id, name, role, token_hash, enrolled_at, enrolled_by) VALUES($id, $name, $role, $hash, $at, $by)", cancellationToken,
+                ("$id", device.Id), ("$name", device.Name), ("$role", role), ("$hash", hash), ("$at", now.ToString("o", CultureInfo.InvariantCulture)), ("$by", by));
+            await tx.CommitAsync(cancellationToken);
+        }
+
         _byHash[hash] = device;
+        // HQ learns the device's name and expects it from now on (a crash right here loses only that: its first
+        // heartbeat still makes it known at HQ, without a name).
+        await TellHqAsync(TelemetryEvents.DeviceEnrolled, device.Id, NewEvent.Json(new DeviceEnrolledV1(device.Id, device.Name, role, now), TelemetryJsonContext.Default.DeviceEnrolledV1),
+            cancellationToken);
         return new EnrolledDevice(device, token);
     }
 
@@ -123,10 +125,15 @@ public sealed class DeviceRegistry
             return false;
         }
 
-        await using var tx = await _log.BeginTransactionAsync(cancellationToken);
-        await tx.ExecuteAsync("UPDATE store_devices SET revoked = 1 WHERE id = $id", cancellationToken, ("$id", deviceId));
-        await tx.CommitAsync(cancellationToken);
+        await using (var tx = await _log.BeginTransactionAsync(cancellationToken))
+        {
+            await tx.ExecuteAsync("UPDATE store_devices SET revoked = 1 WHERE id = $id", cancellationToken, ("$id", deviceId));
+            await tx.CommitAsync(cancellationToken);
+        }
+
         _byHash[entry.Key] = entry.Value with { Revoked = true };
+        await TellHqAsync(TelemetryEvents.DeviceRevoked, deviceId, NewEvent.Json(new DeviceRevokedV1(deviceId, _time.GetUtcNow()), TelemetryJsonContext.Default.DeviceRevokedV1),
+            cancellationToken);
         if (_revocations.TryRemove(deviceId, out var live))
         {
             await live.CancelAsync();
@@ -155,16 +162,14 @@ public sealed class DeviceRegistry
         _beats[deviceId] = (appVersion, now, send ? ticking : previous.Sent);
         if (send)
         {
-            await _log.AppendAsync(new NewEvent
-            {
-                Topic = TelemetryTopic,
-                Type = "DeviceHeartbeat",
-                Key = deviceId,
-                Scope = Scope.Store(_log.NodeId.Value), // the store's own: HQ finds a store's devices by its scope
-                Payload = NewEvent.Json(new DeviceHeartbeatV1(deviceId, role, appVersion, now), StoreJsonContext.Default.DeviceHeartbeatV1),
-            }, cancellationToken);
+            await TellHqAsync(TelemetryEvents.DeviceHeartbeat, deviceId, NewEvent.Json(new DeviceHeartbeatV1(deviceId, role, appVersion, now), TelemetryJsonContext.Default.DeviceHeartbeatV1),
+                cancellationToken);
         }
     }
+
+    /// <summary>Appends a telemetry event about a device, in the store's own scope (HQ finds a store's devices by it).</summary>
+    private async Task TellHqAsync(string type, string deviceId, byte[] payload, CancellationToken cancellationToken) =>
+        await _log.AppendAsync(new NewEvent { Topic = TelemetryTopic, Type = type, Key = deviceId, Scope = Scope.Store(_log.NodeId.Value), Payload = payload }, cancellationToken);
 
     internal static string Hash(string token) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(token)));
 
