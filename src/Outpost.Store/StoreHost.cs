@@ -38,6 +38,13 @@ public static class StoreHost
             Time = options.Time,
         }, options.RetentionInterval);
         ConsoleLog.Apply(builder.Logging, options.Log, options.StoreId, Environment.MachineName);
+
+        // Warnings and errors also go up to HQ as telemetry, from their own level whatever the console's.
+        var shipper = new LogShipper(options.LogsUp, options.Time);
+        builder.Logging.AddProvider(shipper);
+        builder.Logging.AddFilter<LogShipper>(null, options.LogsUp.Level);
+        builder.Services.AddSingleton(shipper);
+        builder.Services.AddHostedService<LogShipperPump>();
         var services = builder.Services;
         services.Configure<JsonOptions>(json => json.SerializerOptions.TypeInfoResolverChain.Insert(0, StoreJsonContext.Default));
         services.Configure<RouteHandlerOptions>(route => route.ThrowOnBadRequest = true);
@@ -51,6 +58,9 @@ public static class StoreHost
         services.AddSingleton<LiveSettings>();
         services.AddHostedService<StoreStartup>();
         services.AddHostedService<PriceSchedule>();
+        services.AddSingleton<RequestTimings>();
+        services.AddSingleton<StoreHealthReporter>();
+        services.AddHostedService(provider => provider.GetRequiredService<StoreHealthReporter>());
         services.AddSingleton<StoreFeed>();
         services.AddHostedService(provider => provider.GetRequiredService<StoreFeed>());
         services.AddAuthentication(DeviceAuthenticationHandler.SchemeName)
@@ -78,6 +88,8 @@ public static class StoreHost
 
         var app = NodeHost.Build(builder, configure);
         app.UseExceptionHandler(errors => errors.Run(WriteErrorAsync));
+        var timings = app.Services.GetRequiredService<RequestTimings>();
+        app.Use(timings.MiddlewareAsync);
         var pages = new Microsoft.Extensions.FileProviders.EmbeddedFileProvider(typeof(StoreHost).Assembly, "wwwroot");
         app.UseDefaultFiles(new DefaultFilesOptions { FileProvider = pages });
         app.UseStaticFiles(new StaticFileOptions { FileProvider = pages });

@@ -42,6 +42,12 @@ public sealed class StoreOptions
     /// <summary>How often offline card approvals are forwarded to the payment host.</summary>
     public TimeSpan ForwardInterval { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>Which of the store server's log entries go up to HQ (warnings and errors, 30 a minute at most).</summary>
+    public LogsUpOptions LogsUp { get; set; } = new();
+
+    /// <summary>How often the store server reports its health up to HQ (a <c>StoreHealthReported</c> telemetry event).</summary>
+    public TimeSpan HealthInterval { get; set; } = TimeSpan.FromMinutes(1);
+
     /// <summary>How fast one device may call the store server (429 with Retry-After beyond).</summary>
     public Api.DeviceRateLimitOptions RateLimits { get; set; } = new();
 

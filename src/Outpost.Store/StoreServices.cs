@@ -21,6 +21,9 @@ public sealed class StoreServices : IStorageHealth
     /// <summary>The retail contexts.</summary>
     public RetailContexts Retail { get; internal set; } = null!;
 
+    /// <summary>The payment terminal, with what its last contact with the payment host said.</summary>
+    public Outpost.Retail.Checkout.WatchedPaymentTerminal Terminal { get; internal set; } = null!;
+
     /// <summary>Why the store's data cannot be written now (its log's or its baskets' disk full), or null.</summary>
     public string? Problem => (Retail as RetailContexts)?.StorageProblem;
 }
@@ -35,7 +38,8 @@ internal sealed partial class StoreStartup(StoreServices services, LiveSettings 
         services.Devices = await DeviceRegistry.OpenAsync(log, options.Time, cancellationToken);
         services.Pairing = new DevicePairing(services.Devices, log, options.Time);
         services.Limiter = new FailureLimiter(options.Time);
-        services.Retail = await RetailContexts.OpenAsync(log, store, options.Retail, options.PaymentTerminal, options.Time, cancellationToken, loggers);
+        services.Terminal = new Outpost.Retail.Checkout.WatchedPaymentTerminal(options.PaymentTerminal);
+        services.Retail = await RetailContexts.OpenAsync(log, store, options.Retail, services.Terminal, options.Time, cancellationToken, loggers);
         live.Restore(); // a release's settings applied live before this process restarted
         services.Retail.Start();
         await base.StartAsync(cancellationToken);

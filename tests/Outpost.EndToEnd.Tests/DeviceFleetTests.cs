@@ -72,6 +72,95 @@ public sealed class DeviceFleetTests(Browser browser) : IClassFixture<Browser>
         Assert.Equal((1, 0), (devices.GetProperty("total").GetInt64(), devices.GetProperty("offline").GetInt64()));
     }
 
+    [Fact]
+    public async Task A_stores_health_reports_reach_hq_after_an_outage_the_newest_wins_and_feed_the_fleet_list_metrics_and_the_disk_alert()
+    {
+        await using var shop = await Shop.StartAsync();
+        using var hqAdmin = new HttpClient { BaseAddress = shop.Hq.Address() };
+        hqAdmin.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", Token);
+        Assert.Equal(HttpStatusCode.NotFound, (await hqAdmin.GetAsync($"admin/stores/{Shop.StoreId}/health", Ct)).StatusCode);
+
+        // Three reports while the link is cut: they wait at the store and go up with it; HQ keeps the newest.
+        var reporter = shop.Store.Services.GetRequiredService<Outpost.Store.StoreHealthReporter>();
+        shop.Link.Mode = ProxyMode.Reset;
+        var reports = new List<StoreHealthReportedV1>();
+        for (var i = 0; i < 3; i++)
+        {
+            reports.Add(await reporter.ReportAsync(Ct));
+            await Task.Delay(20, Ct);
+        }
+
+        await Task.Delay(1000, Ct);
+        Assert.Equal(HttpStatusCode.NotFound, (await hqAdmin.GetAsync($"admin/stores/{Shop.StoreId}/health", Ct)).StatusCode);
+        shop.Link.Mode = ProxyMode.Pass;
+        JsonElement? atHq = null;
+        for (var i = 0; i < 300 && atHq is null; i++)
+        {
+            using var response = await hqAdmin.GetAsync($"admin/stores/{Shop.StoreId}/health", Ct);
+            atHq = response.IsSuccessStatusCode ? JsonDocument.Parse(await response.Content.ReadAsStringAsync(Ct)).RootElement : null;
+            await Task.Delay(atHq is null ? 100 : 0, Ct);
+        }
+
+        Assert.NotNull(atHq);
+        var newest = reports[^1];
+        Assert.Equal(newest.At, atHq.Value.GetProperty("at").GetDateTimeOffset());
+        Assert.Equal((newest.DiskFreeBytes, newest.LogBytes), (atHq.Value.GetProperty("diskFreeBytes").GetInt64(), atHq.Value.GetProperty("logBytes").GetInt64()));
+        Assert.True(atHq.Value.GetProperty("consumerLags").TryGetProperty("catalog", out _), atHq.Value.ToString());
+
+        // The fleet list's figures, /metrics, and the disk alert (its threshold raised past any disk's free space).
+        var row = JsonDocument.Parse(await hqAdmin.GetStringAsync("admin/fleet", Ct)).RootElement.EnumerateArray().Single(s => s.GetProperty("storeId").GetString() == Shop.StoreId);
+        Assert.Equal(newest.DiskSizeBytes, row.GetProperty("health").GetProperty("diskSizeBytes").GetInt64());
+        await shop.Hq.Services.GetRequiredService<FleetMetrics>().RefreshAsync(Ct);
+        var metrics = await hqAdmin.GetStringAsync("/metrics", Ct);
+        Assert.Equal(newest.DiskFreeBytes.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            Sample(metrics, "outpost_fleet_store_disk_free_bytes", $"store=\"{Shop.StoreId}\""));
+        Assert.Equal("0", Sample(metrics, "outpost_fleet_store_parked_events", $"store=\"{Shop.StoreId}\""));
+        var alerts = shop.Hq.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<AlertOptions>>().Value;
+        var evaluator = shop.Hq.Services.GetRequiredService<AlertService>();
+        await shop.Hq.Services.GetRequiredService<FleetHealth>().FlushAsync(Ct); // the store's last sync in the fleet table: alerts are for stores seen
+        await evaluator.EvaluateAsync(Ct);
+        Assert.DoesNotContain(AlertService.DiskAlmostFull, await AlertsAsync(hqAdmin));
+        alerts.DiskFreeBelowPercent = 100.1;
+        await evaluator.EvaluateAsync(Ct);
+        Assert.Contains(AlertService.DiskAlmostFull, await AlertsAsync(hqAdmin));
+    }
+
+    [Fact]
+    public async Task A_stores_warnings_and_errors_reach_hq_with_their_exception_and_the_fleet_list_shows_the_newest()
+    {
+        await using var shop = await Shop.StartAsync();
+        using var hqAdmin = new HttpClient { BaseAddress = shop.Hq.Address() };
+        hqAdmin.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", Token);
+
+        // Written through the store server's own logging, as any of its classes writes; one while its link is cut.
+        var logger = shop.Store.Services.GetRequiredService<Microsoft.Extensions.Logging.ILoggerFactory>().CreateLogger("Outpost.Retail.Checkout.PaymentTerminal");
+        TerminalLog.NoAnswer(logger, new TimeoutException("no answer in 30 s"), 2);
+        shop.Link.Mode = ProxyMode.Reset;
+        TerminalLog.Slow(logger, 2);
+        await Task.Delay(1000, Ct);
+        shop.Link.Mode = ProxyMode.Pass;
+
+        List<JsonElement> entries = [];
+        for (var i = 0; i < 300 && entries.Count(e => e.GetProperty("category").GetString() == "Outpost.Retail.Checkout.PaymentTerminal") < 2; i++)
+        {
+            entries = [.. JsonDocument.Parse(await hqAdmin.GetStringAsync($"admin/stores/{Shop.StoreId}/logs?limit=100", Ct)).RootElement.EnumerateArray()];
+            await Task.Delay(100, Ct);
+        }
+
+        var ours = entries.Where(e => e.GetProperty("category").GetString() == "Outpost.Retail.Checkout.PaymentTerminal").ToList();
+        Assert.Equal(["The payment terminal at till 2 answers slowly.", "The payment terminal at till 2 did not answer."], ours.Select(e => e.GetProperty("message").GetString()));
+        Assert.Equal(("Warning", "Error"), (ours[0].GetProperty("level").GetString(), ours[1].GetProperty("level").GetString()));
+        Assert.Contains("TimeoutException: no answer in 30 s", ours[1].GetProperty("exception").GetString(), StringComparison.Ordinal);
+
+        var row = JsonDocument.Parse(await hqAdmin.GetStringAsync("admin/fleet", Ct)).RootElement.EnumerateArray().Single(s => s.GetProperty("storeId").GetString() == Shop.StoreId);
+        Assert.Equal(entries[0].GetProperty("message").GetString(), row.GetProperty("lastLog").GetProperty("message").GetString());
+        Assert.Equal(HttpStatusCode.BadRequest, (await hqAdmin.GetAsync($"admin/stores/{Shop.StoreId}/logs?limit=101", Ct)).StatusCode);
+    }
+
+    private static async Task<List<string>> AlertsAsync(HttpClient hqAdmin) =>
+        [.. JsonDocument.Parse(await hqAdmin.GetStringAsync("admin/fleet", Ct)).RootElement.EnumerateArray().Single(s => s.GetProperty("storeId").GetString() == Shop.StoreId)
+            .GetProperty("alerts").EnumerateArray().Select(a => a.GetString()!)];
+
     [Theory]
     [InlineData("limit=501", "'limit' is 1 to 500")]
     [InlineData("limit=0", "'limit' is 1 to 500")]
@@ -336,4 +425,14 @@ public sealed class DeviceFleetTests(Browser browser) : IClassFixture<Browser>
 
     private static (string?, string?, string?, bool, string?) Shape(JsonElement d) =>
         (d.GetProperty("name").GetString(), d.GetProperty("role").GetString(), d.GetProperty("appVersion").GetString(), d.GetProperty("offline").GetBoolean(), d.GetProperty("region").GetString());
+}
+
+/// <summary>What a payment terminal integration at the store might log.</summary>
+internal static partial class TerminalLog
+{
+    [Microsoft.Extensions.Logging.LoggerMessage(1, Microsoft.Extensions.Logging.LogLevel.Error, "The payment terminal at till {Till} did not answer.")]
+    public static partial void NoAnswer(Microsoft.Extensions.Logging.ILogger logger, Exception exception, int till);
+
+    [Microsoft.Extensions.Logging.LoggerMessage(2, Microsoft.Extensions.Logging.LogLevel.Warning, "The payment terminal at till {Till} answers slowly.")]
+    public static partial void Slow(Microsoft.Extensions.Logging.ILogger logger, int till);
 }

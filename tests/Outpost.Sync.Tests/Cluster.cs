@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Text;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Outpost.Central;
 using Outpost.Central.Admin;
 using Outpost.Central.Stores;
@@ -200,6 +201,12 @@ internal sealed class StoreNode(string storeId, string directory, SyncClientOpti
             Region = region ?? new StoreOptions().Region,
             Sync = Sync,
             AdminToken = AdminToken,
+
+            // These tests count every event a store sends up. The store server's own telemetry (its health each
+            // minute, its warnings, which the link faults here cause) would add to the count; it has tests of its own
+            // (StoreHealthTests, LogsUpTests, DeviceFleetTests).
+            LogsUp = new LogsUpOptions { Level = LogLevel.None },
+            HealthInterval = TimeSpan.FromDays(1),
         });
         await _app.StartAsync(TestContext.Current.CancellationToken);
     }

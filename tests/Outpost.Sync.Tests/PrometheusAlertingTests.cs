@@ -2,6 +2,8 @@ using System.Diagnostics;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using Outpost.Central.Fleet;
+using Outpost.Core.Events;
+using Outpost.Retail.Telemetry;
 using Outpost.Sync.Agent;
 using Outpost.Sync.Faults;
 using Outpost.Testing;
@@ -101,6 +103,20 @@ public sealed partial class PrometheusAlertingTests
         Assert.True(await Cluster.EventuallyAsync(async () => Value(await cluster.Admin.GetStringAsync(new Uri(cluster.HqAddress, "metrics"), Ct), "outpost_fleet_store_connected", "p1") == 1, Bound),
             "p1 never showed connected on HQ's /metrics");
 
+        // A second store's telemetry as replication delivers it (a device and a health report), so HQ exposes the
+        // device and disk metrics the dashboard reads; registered and never seen itself, it raises no alert.
+        await cluster.RegisterAsync("p2", "south");
+        var at = DateTimeOffset.UtcNow;
+        await cluster.HqLog.AppendBatchAsync(
+        [
+            Telemetry("p2", 1, TelemetryEvents.DeviceHeartbeat, NewEvent.Json(new DeviceHeartbeatV1("till-1", "till", "web-1", at), TelemetryJsonContext.Default.DeviceHeartbeatV1)),
+            Telemetry("p2", 2, TelemetryEvents.StoreHealthReported, NewEvent.Json(new StoreHealthReportedV1(at, 60, 3.5, 200_000_000, 40_000_000_000, 100_000_000_000, 1_000_000, 0, 0,
+                new Dictionary<string, long>(), 120, new Dictionary<string, double> { ["baskets"] = 4.2 }, 0, "reachable", 0, 1, 1, null), TelemetryJsonContext.Default.StoreHealthReportedV1)),
+        ], cancellationToken: Ct);
+        Assert.True(await Cluster.EventuallyAsync(async () =>
+            (await cluster.Admin.GetStringAsync(new Uri(cluster.HqAddress, "metrics"), Ct)).Contains("outpost_fleet_store_disk_free_bytes{", StringComparison.Ordinal), Bound),
+            "p2's health report never reached HQ's /metrics");
+
         await using var ops = await AlertingTools.StartAsync(cluster.HqAddress, receiver.Url, ShippedRules);
         using var prometheus = new HttpClient { BaseAddress = ops.Prometheus, Timeout = TimeSpan.FromSeconds(5) };
         Assert.True(await Cluster.EventuallyAsync(async () => (await prometheus.GetStringAsync("api/v1/targets?state=active", Ct)).Contains("\"health\":\"up\"", StringComparison.Ordinal), Bound),
@@ -125,7 +141,7 @@ public sealed partial class PrometheusAlertingTests
         var rules = (await File.ReadAllLinesAsync(ShippedRules, Ct)).Where(l => l.TrimStart().StartsWith("expr:", StringComparison.Ordinal)).ToList();
         var dashboard = await DashboardQueriesAsync();
         var used = rules.Concat(dashboard).SelectMany(l => MetricNames().Matches(l).Select(m => m.Value)).Where(n => n != "up").ToHashSet();
-        Assert.True(used.Count >= 8, string.Join(", ", used));
+        Assert.True(used.Count >= 12, string.Join(", ", used));
         Assert.All(used, name => Assert.Matches("(?m)^" + name + "[{ ]", metrics));
         foreach (var query in dashboard)
         {
@@ -165,6 +181,21 @@ public sealed partial class PrometheusAlertingTests
             Assert.True(process.ExitCode == 0, $"{tool} {string.Join(' ', arguments)}: {output}");
         }
     }
+
+    [Fact]
+    public async Task Every_alert_hqs_evaluator_raises_has_its_shipped_rule_and_no_rule_routes_an_alert_it_does_not_raise()
+    {
+        var text = await File.ReadAllTextAsync(ShippedRules, Ct);
+        var routed = Regex.Matches(text, @"outpost_fleet_alert\{alert=""(\w+)""\}").Select(m => m.Groups[1].Value).ToHashSet();
+        Assert.Equal(AlertService.Names.Order(), routed.Order());
+        Assert.All(AlertService.Names, name => Assert.Contains($"- alert: {name}\n", text, StringComparison.Ordinal));
+    }
+
+    private static NewEvent Telemetry(string store, long seq, string type, byte[] payload) => new()
+    {
+        Topic = TelemetryEvents.Topic, Type = type, Key = type, Scope = Scope.Store(store), Payload = payload,
+        Origin = new EventOrigin(NodeId.Parse(store), seq, HlcTimestamp.From(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), (int)seq)),
+    };
 
     /// <summary>Every query of the shipped Grafana dashboard (deploy/grafana/outpost-fleet.json).</summary>
     private static async Task<List<string>> DashboardQueriesAsync()

@@ -76,6 +76,8 @@ public static class AdminApi
         group.MapPost("/events", PublishAsync);
         group.MapGet("/fleet", FleetAsync);
         group.MapGet("/devices", DevicesAsync);
+        group.MapGet("/stores/{storeId}/health", StoreHealthAsync);
+        group.MapGet("/stores/{storeId}/logs", StoreLogsAsync);
         group.MapGet("/tls", (Security.HqTlsState tls) => TypedResults.Ok(tls.Status()));
         group.MapGet("/parked", async (IEventLog log, CancellationToken cancellationToken) => TypedResults.Ok(await ParkedEvents.ReadAsync(log, cancellationToken)));
         group.MapMasterData();
@@ -95,7 +97,47 @@ public static class AdminApi
         var stores = await fleet.ListAsync(cancellationToken);
         await models.EnsureCreatedAsync(cancellationToken);
         var devices = await FleetDevices.CountsAsync(log, time.GetUtcNow(), alerts.Value.DeviceOfflineAfter, cancellationToken);
-        return TypedResults.Ok<IReadOnlyList<StoreHealth>>([.. stores.Select(s => s with { Devices = devices.GetValueOrDefault(s.StoreId) })]);
+        var health = await StoreHealthReports.LatestAsync(log, cancellationToken);
+        var logs = await StoreLogs.NewestAsync(log, cancellationToken);
+        return TypedResults.Ok<IReadOnlyList<StoreHealth>>([.. stores.Select(s => s with
+        {
+            Devices = devices.GetValueOrDefault(s.StoreId), Health = health.GetValueOrDefault(s.StoreId), LastLog = logs.GetValueOrDefault(s.StoreId),
+        })]);
+    }
+
+    /// <summary>A store's latest warnings and errors, newest first (<c>?limit=</c>, 1 to 100, 20 by default).</summary>
+    private static async Task<Results<Ok<IReadOnlyList<StoreLogEntry>>, ProblemHttpResult>> StoreLogsAsync(string storeId, string? limit, IEventLog log, HqReadModels models,
+        CancellationToken cancellationToken)
+    {
+        int count;
+        try
+        {
+            count = Whole(limit, "limit", 20);
+        }
+        catch (ArgumentException ex)
+        {
+            return TypedResults.Problem(ex.Message, statusCode: StatusCodes.Status400BadRequest, title: "Invalid query");
+        }
+
+        if (count is < 1 or > StoreLogs.KeptPerStore)
+        {
+            return TypedResults.Problem($"'limit' is 1 to {StoreLogs.KeptPerStore} (HQ keeps a store's newest {StoreLogs.KeptPerStore}), not {count}.",
+                statusCode: StatusCodes.Status400BadRequest, title: "Invalid query");
+        }
+
+        await models.EnsureCreatedAsync(cancellationToken);
+        return TypedResults.Ok(await StoreLogs.LatestAsync(log, storeId, count, cancellationToken));
+    }
+
+    /// <summary>A store's latest health report, whole.</summary>
+    private static async Task<Results<Ok<Outpost.Retail.Telemetry.StoreHealthReportedV1>, ProblemHttpResult>> StoreHealthAsync(string storeId, IEventLog log, HqReadModels models,
+        CancellationToken cancellationToken)
+    {
+        await models.EnsureCreatedAsync(cancellationToken);
+        return await StoreHealthReports.ForStoreAsync(log, storeId, cancellationToken) is { } report
+            ? TypedResults.Ok(report)
+            : TypedResults.Problem($"HQ has no health report from store '{storeId}' (an unknown store, or one that has not reported since it started on this version).",
+                statusCode: StatusCodes.Status404NotFound, title: "No health report");
     }
 
     /// <summary>A page of the fleet's devices: <c>?store=&amp;region=&amp;q=&amp;role=&amp;state=offline|online&amp;offset=&amp;limit=</c>.</summary>
@@ -274,6 +316,8 @@ public static class AdminApi
 [JsonSerializable(typeof(IReadOnlyList<StoreHealth>))]
 [JsonSerializable(typeof(ParkedEvents))]
 [JsonSerializable(typeof(DevicePage))]
+[JsonSerializable(typeof(IReadOnlyList<StoreLogEntry>))]
+[JsonSerializable(typeof(Outpost.Retail.Telemetry.StoreHealthReportedV1))]
 [JsonSerializable(typeof(IReadOnlyList<StoreDay>))]
 [JsonSerializable(typeof(IReadOnlyList<StockElsewhere>))]
 [JsonSerializable(typeof(IReadOnlyList<CampaignRecord>))]

@@ -35,6 +35,9 @@ public sealed class AlertOptions
     /// </summary>
     public TimeSpan DeviceOfflineAfter { get; set; } = TimeSpan.FromMinutes(10);
 
+    /// <summary>A store whose latest health report gives less free disk than this, in percent of the disk, raises <c>DiskAlmostFull</c>.</summary>
+    public double DiskFreeBelowPercent { get; set; } = 10;
+
     /// <summary>A store whose reported upload backlog has kept growing for this long raises <c>BacklogGrowing</c>.</summary>
     public TimeSpan BacklogWindow { get; set; } = TimeSpan.FromMinutes(15);
 

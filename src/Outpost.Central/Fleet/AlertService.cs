@@ -13,7 +13,7 @@ using Outpost.Core.Threading;
 namespace Outpost.Central.Fleet;
 
 /// <summary>
-/// Raises and resolves store alerts (<c>StoreOffline</c>, <c>BacklogGrowing</c>, <c>DevicesOffline</c>) from the fleet figures and sends each
+/// Raises and resolves store alerts (<c>StoreOffline</c>, <c>BacklogGrowing</c>, <c>DevicesOffline</c>, <c>DiskAlmostFull</c>, <c>ParkedAtStore</c>) from the fleet figures and sends each
 /// change once to the configured webhook, in the Prometheus Alertmanager format or as PagerDuty Events API v2
 /// (<see cref="AlertOptions.Format"/>): one notification when a condition starts, one when it clears, per store and
 /// condition (a notification that fails is retried on the next pass).
@@ -33,6 +33,15 @@ public sealed partial class AlertService(IEventLog log, FleetHealth fleet, HqRea
     /// <summary>Alert names: a connected store has devices not heard from for <see cref="AlertOptions.DeviceOfflineAfter"/>.</summary>
     public const string DevicesOffline = "DevicesOffline";
 
+    /// <summary>Alert names: a store's latest health report gives less free disk than <see cref="AlertOptions.DiskFreeBelowPercent"/>.</summary>
+    public const string DiskAlmostFull = "DiskAlmostFull";
+
+    /// <summary>Alert names: a store's latest health report gives events parked by its read models.</summary>
+    public const string ParkedAtStore = "ParkedAtStore";
+
+    /// <summary>Every alert this evaluator raises (each has its rule in <c>deploy/prometheus/outpost-rules.yml</c>).</summary>
+    public static IReadOnlyList<string> Names { get; } = [StoreOffline, BacklogGrowing, DevicesOffline, DiskAlmostFull, ParkedAtStore];
+
     private readonly string _holder = $"{Environment.MachineName}:{Environment.ProcessId}:{Guid.NewGuid().ToString("N")[..8]}";
     private readonly OnceSucceeded _leases = new(cancellationToken => log.CreateTablesAsync(ConsumerLease.Schema, cancellationToken));
 
@@ -47,6 +56,7 @@ public sealed partial class AlertService(IEventLog log, FleetHealth fleet, HqRea
         var firing = await FiringAsync(cancellationToken);
         await models.EnsureCreatedAsync(cancellationToken);
         var devices = await FleetDevices.CountsAsync(log, now, settings.DeviceOfflineAfter, cancellationToken);
+        var vitals = await StoreHealthReports.LatestAsync(log, cancellationToken);
 
         // Decide in memory, then write only what changed: the log's writers take turns, and a pass over 2,000 stores
         // must not hold the write turn while it reads.
@@ -76,6 +86,14 @@ public sealed partial class AlertService(IEventLog log, FleetHealth fleet, HqRea
             Decide(store.StoreId, DevicesOffline, offline, !offline || firing.ContainsKey((store.StoreId, DevicesOffline)) ? "" : // the summary is read only when it starts
                 $"Store {store.StoreId} ({store.Region}): {counts!.Offline} of {counts.Total} devices not heard from for {settings.DeviceOfflineAfter.TotalMinutes:0.#} min: " +
                 string.Join(", ", await FleetDevices.OfflineAsync(log, store.StoreId, now, settings.DeviceOfflineAfter, 5, cancellationToken)) + (counts.Offline > 5 ? ", …" : "") + ".");
+
+            // From the store's latest health report, however old: a disk does not empty itself while the link is down.
+            var report = vitals.GetValueOrDefault(store.StoreId);
+            Decide(store.StoreId, DiskAlmostFull, report is not null && report.DiskFreePercent < settings.DiskFreeBelowPercent,
+                $"Store {store.StoreId} ({store.Region}): {report?.DiskFreeBytes / (1024 * 1024)} MiB free of {report?.DiskSizeBytes / (1024 * 1024)} MiB " +
+                $"({report?.DiskFreePercent:0.#} %) on the disk of its data, at {report?.At:u}.");
+            Decide(store.StoreId, ParkedAtStore, report is { ParkedEvents: > 0 },
+                $"Store {store.StoreId} ({store.Region}): its read models parked {report?.ParkedEvents} event(s) they could not read, at {report?.At:u}.");
         }
 
         if (changes.Count > 0)
@@ -254,6 +272,10 @@ public sealed partial class AlertService(IEventLog log, FleetHealth fleet, HqRea
     private static string Describe(string alert) => alert switch
     {
         StoreOffline => "The store keeps trading offline; its sales wait in its log and reach HQ when the link returns. Check the store's internet link.",
+        DiskAlmostFull => "The store's disk is nearly full: once it is, the store refuses to record sales (it never tears one). Free space on the store server " +
+            "(its log keeps only what HQ has not acknowledged, plus the budgets of low-value topics).",
+        ParkedAtStore => "A read model at the store could not read some events (most often a newer version sent before the store was upgraded): its figures " +
+            "miss them until the store runs a version that reads them. See the store's health on HQ's fleet page.",
         DevicesOffline => "Tills, kiosks or screens at the store stopped sending heartbeats: switched off, crashed, or off the store's network. " +
             "Find them on the fleet page (the store's devices); revoke a device that is gone for good.",
         _ => "The store is producing events faster than its link uploads them. Check the link's bandwidth or errors on the fleet page.",

@@ -28,6 +28,12 @@ public sealed record StoreHealth(string StoreId, string Region, bool Connected, 
 {
     /// <summary>The store's devices HQ knows, counted (on the fleet page's list; null elsewhere, or with none known).</summary>
     public DeviceCounts? Devices { get; init; }
+
+    /// <summary>The key figures of its latest health report (on the fleet page's list; null elsewhere, or before its first).</summary>
+    public StoreVitals? Health { get; init; }
+
+    /// <summary>Its newest warning or error (on the fleet page's list; null elsewhere, or with none).</summary>
+    public StoreLogEntry? LastLog { get; init; }
 }
 
 /// <summary>

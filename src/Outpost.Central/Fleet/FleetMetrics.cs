@@ -11,7 +11,8 @@ namespace Outpost.Central.Fleet;
 /// <summary>
 /// The fleet on HQ's <c>/metrics</c>, for Prometheus: per store (labels <c>store</c> and <c>region</c> only, never a
 /// device's or a sale's id) whether it is connected, the seconds since HQ last heard from it, the backlog and lag it
-/// reported, the version it runs (an info metric), its devices online and offline, and each alert firing for it; and HQ's own read models' lag and
+/// reported, the version it runs (an info metric), its devices online and offline, its disk and parked events from its
+/// latest health report, and each alert firing for it; and HQ's own read models' lag and
 /// parked events. A snapshot of the fleet view is read every <see cref="RefreshEvery"/> (the fleet page's queries, and
 /// the read models' cursors), so a scrape never touches the database; every node exposes the whole fleet (the table is shared), and the
 /// shipped rules take the worst over nodes.
@@ -28,7 +29,7 @@ public sealed partial class FleetMetrics : BackgroundService
     private readonly ILogger<FleetMetrics> _logger;
     private readonly Meter _meter;
     private readonly AlertOptions _alerts;
-    private volatile Snapshot _snapshot = new([], [], 0, new Dictionary<string, DeviceCounts>());
+    private volatile Snapshot _snapshot = new([], [], 0, new Dictionary<string, DeviceCounts>(), new Dictionary<string, StoreVitals>());
 
     /// <summary>Creates the instruments; they report nothing until the first snapshot.</summary>
     public FleetMetrics(FleetHealth fleet, IEventLog log, HqReadModels models, IOptions<AlertOptions> alerts, FleetMetrics.Scope scope, TimeProvider time, ILogger<FleetMetrics> logger)
@@ -51,8 +52,14 @@ public sealed partial class FleetMetrics : BackgroundService
             description: "1 for each store, with the version it runs (label version).");
         _meter.CreateObservableGauge("outpost.fleet.store.devices", () => Devices(), "{device}",
             "The store's devices HQ knows, by state (label state): online when heard from within the devices' offline time, else offline.");
+        _meter.CreateObservableGauge("outpost.fleet.store.disk_free", () => Vitals(v => v.DiskFreeBytes), "By",
+            "Free space on the disk of the store's data, from its latest health report (absent before its first).");
+        _meter.CreateObservableGauge("outpost.fleet.store.disk_size", () => Vitals(v => v.DiskSizeBytes), "By",
+            "The size of the disk of the store's data, from its latest health report.");
+        _meter.CreateObservableGauge("outpost.fleet.store.parked_events", () => Vitals(v => v.ParkedEvents), "{event}",
+            "Events the store's own read models parked, from its latest health report.");
         _meter.CreateObservableGauge("outpost.fleet.alert", () => Alerts(),
-            description: "1 for each alert firing for a store (label alert: StoreOffline, BacklogGrowing, DevicesOffline), as HQ's alert evaluator decided it.");
+            description: "1 for each alert firing for a store (label alert: StoreOffline, BacklogGrowing, DevicesOffline, DiskAlmostFull, ParkedAtStore), as HQ's alert evaluator decided it.");
         _meter.CreateObservableGauge("outpost.hq.read_model.lag", () => _snapshot.ReadModelLag.Select(m => new Measurement<long>(m.Lag, new KeyValuePair<string, object?>("read_model", m.Name))), "{event}",
             "Events in HQ's log that a read model of HQ has not applied yet (ingest falling behind).");
         _meter.CreateObservableGauge("outpost.hq.parked_events", () => _snapshot.Parked, "{event}",
@@ -81,7 +88,8 @@ public sealed partial class FleetMetrics : BackgroundService
         var parked = await _log.GetLatestDeadLettersAsync(0, cancellationToken);
         await _models.EnsureCreatedAsync(cancellationToken);
         var devices = await FleetDevices.CountsAsync(_log, _time.GetUtcNow(), _alerts.DeviceOfflineAfter, cancellationToken);
-        _snapshot = new Snapshot(stores, lags, parked.Total, devices);
+        var vitals = await StoreHealthReports.LatestAsync(_log, cancellationToken);
+        _snapshot = new Snapshot(stores, lags, parked.Total, devices, vitals);
     }
 
     /// <inheritdoc />
@@ -151,12 +159,25 @@ public sealed partial class FleetMetrics : BackgroundService
         }
     }
 
+    private IEnumerable<Measurement<long>> Vitals(Func<StoreVitals, long> value)
+    {
+        var snapshot = _snapshot;
+        foreach (var store in snapshot.Stores)
+        {
+            if (snapshot.Vitals.TryGetValue(store.StoreId, out var vitals))
+            {
+                yield return new Measurement<long>(value(vitals), Labels(store));
+            }
+        }
+    }
+
     private IEnumerable<Measurement<long>> Alerts() =>
         _snapshot.Stores.SelectMany(s => s.Alerts.Select(alert => new Measurement<long>(1, [.. Labels(s), new("alert", alert)])));
 
     private static KeyValuePair<string, object?>[] Labels(StoreHealth store) => [new("store", store.StoreId), new("region", store.Region)];
 
-    private sealed record Snapshot(IReadOnlyList<StoreHealth> Stores, IReadOnlyList<(string Name, long Lag)> ReadModelLag, long Parked, IReadOnlyDictionary<string, DeviceCounts> Devices);
+    private sealed record Snapshot(IReadOnlyList<StoreHealth> Stores, IReadOnlyList<(string Name, long Lag)> ReadModelLag, long Parked, IReadOnlyDictionary<string, DeviceCounts> Devices,
+        IReadOnlyDictionary<string, StoreVitals> Vitals);
 
     private static partial class Log
     {

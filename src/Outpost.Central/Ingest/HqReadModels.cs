@@ -10,14 +10,14 @@ public sealed class HqReadModels(IEventLog log)
     private readonly OnceSucceeded _created = new(cancellationToken => CreateAsync(log, cancellationToken));
 
     /// <summary>The consumers that keep the read models.</summary>
-    public IReadOnlyList<IEventConsumer> Consumers { get; } = [new SalesByDay(), new StockByStore(), new CampaignList(), new MasterData.AuditTrail(log.Topics), new Fleet.FleetDevices()];
+    public IReadOnlyList<IEventConsumer> Consumers { get; } = [new SalesByDay(), new StockByStore(), new CampaignList(), new MasterData.AuditTrail(log.Topics), new Fleet.FleetDevices(), new Fleet.StoreHealthReports(), new Fleet.StoreLogs()];
 
     /// <summary>Completes once every read model's table exists.</summary>
     public Task EnsureCreatedAsync(CancellationToken cancellationToken = default) => _created.EnsureAsync(cancellationToken);
 
     private static async Task CreateAsync(IEventLog log, CancellationToken cancellationToken)
     {
-        foreach (var ddl in new[] { ConsumerLease.Schema, SalesByDay.Schema, StockByStore.Schema, CampaignList.Schema, MasterData.AuditTrail.Schema, Fleet.FleetDevices.Schema })
+        foreach (var ddl in new[] { ConsumerLease.Schema, SalesByDay.Schema, StockByStore.Schema, CampaignList.Schema, MasterData.AuditTrail.Schema, Fleet.FleetDevices.Schema, Fleet.StoreHealthReports.Schema, Fleet.StoreLogs.Schema })
         {
             await log.CreateTablesAsync(ddl, cancellationToken);
         }

@@ -7,6 +7,8 @@ const body = document.querySelector("#fleet tbody");
 const filter = document.getElementById("filter");
 const problems = document.getElementById("problems");
 
+function gib(bytes) { return (bytes / 1073741824).toFixed(1); }
+
 function problem(s) { return !s.connected || s.alerts.length > 0 || s.error || s.revoked || (s.devices?.offline ?? 0) > 0; }
 
 function value(s, key) {
@@ -14,6 +16,8 @@ function value(s, key) {
   if (key === "alerts") return v.length;
   if (key === "connected") return v ? 1 : 0;
   if (key === "devices") return v ? v.offline * 1e6 + v.total : -1;
+  if (key === "disk") return s.health ? s.health.diskFreePercent : 101;
+  if (key === "lastLog") return v ? v.at : "";
   return v ?? "";
 }
 
@@ -21,7 +25,7 @@ function render() {
   const words = filter.value.trim().toLowerCase().split(/\s+/).filter(Boolean);
   const rows = stores
     .filter(s => !problems.checked || problem(s))
-    .filter(s => words.every(w => [s.storeId, s.region, s.version, s.error, ...s.alerts].join(" ").toLowerCase().includes(w)))
+    .filter(s => words.every(w => [s.storeId, s.region, s.version, s.error, s.lastLog?.message, ...s.alerts].join(" ").toLowerCase().includes(w)))
     .sort((a, b) => {
       const x = value(a, sort.key), y = value(b, sort.key);
       const order = typeof x === "number" && typeof y === "number" ? x - y : String(x).localeCompare(String(y), undefined, { numeric: true });
@@ -33,8 +37,10 @@ function render() {
     <td title="${escape(s.lastSeen)}">${ago(s.lastSeen)}</td><td>${escape(s.version ?? "–")}</td>
     <td class="num">${s.devices ? `<a href="#devices-section" class="devices ${s.devices.offline ? "off" : ""}" data-store="${escape(s.storeId)}"
       title="${s.devices.offline} offline">${s.devices.total - s.devices.offline} / ${s.devices.total}</a>` : "–"}</td>
+    <td class="num" title="${s.health ? `${gib(s.health.diskFreeBytes)} of ${gib(s.health.diskSizeBytes)} GiB free, reported ${escape(s.health.at)}; CPU ${s.health.cpuPercent} %, ${s.health.errorsPerMinute} errors/min, payment host ${escape(s.health.paymentHost)}${s.health.parkedEvents ? `, ${s.health.parkedEvents} parked` : ""}` : "no health report yet"}">${s.health ? `${s.health.diskFreePercent} %` : "–"}</td>
     <td class="num">${s.backlog ?? "–"}</td><td class="num">${s.lag ?? "–"}</td><td class="num">${s.eventsToday}</td>
-    <td>${s.alerts.map(a => `<span class="alert">${escape(a)}</span>`).join("")}</td><td class="muted">${escape(s.error ?? "")}</td></tr>`).join("");
+    <td>${s.alerts.map(a => `<span class="alert">${escape(a)}</span>`).join("")}</td><td class="muted">${escape(s.error ?? "")}</td>
+    <td class="muted last-log" title="${s.lastLog ? escape(`${s.lastLog.level} at ${s.lastLog.at} from ${s.lastLog.category}: ${s.lastLog.message}${s.lastLog.exception ? "\n" + s.lastLog.exception : ""}`) : ""}">${s.lastLog ? `${escape(s.lastLog.level)} ${ago(s.lastLog.at)}: ${escape(s.lastLog.message.slice(0, 80))}` : ""}</td></tr>`).join("");
   document.querySelectorAll("#fleet th").forEach(th => th.setAttribute("aria-sort", th.dataset.key === sort.key ? (sort.descending ? "descending" : "ascending") : "none"));
 }
 

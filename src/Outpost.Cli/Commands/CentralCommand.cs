@@ -20,7 +20,7 @@ internal static class CentralCommand
             Description = "A named admin token, NAME=TOKEN (repeatable): the audit trail records NAME for that token's changes.",
             AllowMultipleArgumentsPerToken = true,
         };
-        var webhook = new Option<Uri?>("--alert-webhook") { Description = "Where to send store alerts (StoreOffline, BacklogGrowing, DevicesOffline); with --alert-format pagerduty it defaults to PagerDuty's Events API v2." };
+        var webhook = new Option<Uri?>("--alert-webhook") { Description = "Where to send store alerts (StoreOffline, BacklogGrowing, DevicesOffline, DiskAlmostFull, ParkedAtStore); with --alert-format pagerduty it defaults to PagerDuty's Events API v2." };
         var format = new Option<AlertFormat>("--alert-format") { Description = "The alerts' JSON: Alertmanager (webhook v4) or PagerDuty (Events API v2).", DefaultValueFactory = _ => AlertFormat.Alertmanager };
         var routingKey = new Option<string?>("--alert-routing-key") { Description = "PagerDuty's integration key (also OUTPOST_ALERT_ROUTING_KEY, which keeps it out of the process list)." };
         var deviceOffline = new Option<int?>("--device-offline-minutes")

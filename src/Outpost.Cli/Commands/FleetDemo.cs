@@ -70,7 +70,13 @@ internal static class FleetDemo
             await PublishAsync(hqLog, "5000000000017", Scope.All, "1.79", cancellationToken);
             await UntilAsync(() => monitor.Current.UpBacklog >= 200, cancellationToken);
             var offline = monitor.Current;
-            output.WriteLine($"  store-003: {offline.State} since {offline.Since:HH:mm:ss}, {offline.UpBacklog} sales waiting to go up; last error: {offline.LastError}");
+
+            // The backlog is every event waiting; its sales are counted from the log, past what HQ acknowledged of their lane.
+            var cutLog = cut.Services.GetRequiredService<IEventLog>();
+            var acked = await cutLog.GetCursorAsync("up:hq:" + Outpost.Core.Topics.TopicPriority.Critical.ToString().ToLowerInvariant(), cancellationToken) ?? 0;
+            var salesWaiting = await cutLog.CountAsync(acked, ReadFilter.ForTopics(Outpost.Retail.Checkout.CheckoutEvents.SalesTopic), cancellationToken);
+            output.WriteLine($"  store-003: {offline.State} since {offline.Since:HH:mm:ss}, {salesWaiting} sales waiting to go up ({offline.UpBacklog} events with the store's own " +
+                $"telemetry: its warnings about the link, its health); last error: {offline.LastError}");
 
             var restored = Stopwatch.StartNew();
             plug.Mode = ProxyMode.Pass;

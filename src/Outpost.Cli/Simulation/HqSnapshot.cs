@@ -21,7 +21,10 @@ internal sealed class HqSnapshot
         {
             if (upTopics.Contains(e.Topic))
             {
-                snapshot._up[(e.Scope, e.Topic)] = snapshot._up.GetValueOrDefault((e.Scope, e.Topic)) + 1;
+                if (SimulationChecker.Counted(e.Topic, e.Type))
+                {
+                    snapshot._up[(e.Scope, e.Topic)] = snapshot._up.GetValueOrDefault((e.Scope, e.Topic)) + 1;
+                }
             }
             else
             {

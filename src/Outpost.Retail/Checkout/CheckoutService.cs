@@ -497,6 +497,15 @@ public sealed class CheckoutService(
         return count;
     }
 
+    /// <summary>Card payments approved offline and not yet forwarded to the payment host (as far as the read model has come).</summary>
+    public async Task<long> OfflineApprovalsPendingAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await log.OpenReadConnectionAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT COUNT(*) FROM checkout_offline WHERE forwarded = 0";
+        return Convert.ToInt64(await command.ExecuteScalarAsync(cancellationToken), CultureInfo.InvariantCulture);
+    }
+
     private async Task<List<(string SaleId, string Token, string Code, decimal Amount)>> PendingOfflineApprovalsAsync(int limit, CancellationToken cancellationToken)
     {
         var pending = new List<(string SaleId, string Token, string Code, decimal Amount)>();

@@ -21,6 +21,18 @@ public static class TelemetryEvents
 
     /// <summary>The back office revoked a device's token: HQ stops expecting it.</summary>
     public const string DeviceRevoked = "DeviceRevoked";
+
+    /// <summary>The store server's own health, every minute (key <see cref="HealthKey"/>).</summary>
+    public const string StoreHealthReported = "StoreHealthReported";
+
+    /// <summary>The key of every <see cref="StoreHealthReported"/>: one per store, the newest is what counts.</summary>
+    public const string HealthKey = "store-health";
+
+    /// <summary>The store server logged a warning or an error (rate-limited; key <see cref="LogKey"/>).</summary>
+    public const string StoreLogged = "StoreLogged";
+
+    /// <summary>The key of every <see cref="StoreLogged"/>.</summary>
+    public const string LogKey = "store-log";
 }
 
 /// <summary>Version 1 of <c>DeviceHeartbeat</c>; the event's key is the device id, its scope the store.</summary>
@@ -42,9 +54,45 @@ public sealed record DeviceEnrolledV1(string DeviceId, string Name, string Role,
 /// <param name="At">When, by the store's clock.</param>
 public sealed record DeviceRevokedV1(string DeviceId, DateTimeOffset At);
 
+/// <summary>Version 1 of <c>StoreHealthReported</c>: the store server over the last interval (a minute by default).</summary>
+/// <param name="At">When, by the store's clock.</param>
+/// <param name="IntervalSeconds">The interval the rates and percentiles cover.</param>
+/// <param name="CpuPercent">The store server's process CPU over the interval, in percent of the whole machine.</param>
+/// <param name="MemoryBytes">Its resident memory.</param>
+/// <param name="DiskFreeBytes">Free space on the disk holding the store's data, for the store server.</param>
+/// <param name="DiskSizeBytes">That disk's size.</param>
+/// <param name="LogBytes">The log's file.</param>
+/// <param name="WalBytes">Its write-ahead log.</param>
+/// <param name="ParkedEvents">Events the store's read models parked (could not read).</param>
+/// <param name="ConsumerLags">Per read model at the store, events in the log it has not applied yet.</param>
+/// <param name="Requests">Requests the store server answered in the interval.</param>
+/// <param name="P99Milliseconds">Per endpoint group (<c>baskets</c>, <c>products</c>, <c>orders</c>, …), the 99th percentile of request time in the interval.</param>
+/// <param name="ErrorsPerMinute">Server errors (status 500 or more) per minute over the interval.</param>
+/// <param name="PaymentHost"><c>reachable</c>, <c>unreachable</c> (cards approved offline) or <c>unknown</c> (no card yet), from the terminal's last contact.</param>
+/// <param name="OfflineApprovalsPending">Card payments approved offline and not yet forwarded to the payment host.</param>
+/// <param name="Devices">Devices enrolled and not revoked.</param>
+/// <param name="DevicesOnline">Of those, heard from within two minutes.</param>
+/// <param name="StorageProblem">Why the store cannot write its data now (a full disk), or null.</param>
+public sealed record StoreHealthReportedV1(DateTimeOffset At, int IntervalSeconds, double CpuPercent, long MemoryBytes, long DiskFreeBytes, long DiskSizeBytes, long LogBytes,
+    long WalBytes, long ParkedEvents, IReadOnlyDictionary<string, long> ConsumerLags, long Requests, IReadOnlyDictionary<string, double> P99Milliseconds, double ErrorsPerMinute,
+    string PaymentHost, long OfflineApprovalsPending, int Devices, int DevicesOnline, string? StorageProblem);
+
+/// <summary>Version 1 of <c>StoreLogged</c>: one log entry of the store server, at or above the level sent up.</summary>
+/// <param name="At">When, by the store's clock.</param>
+/// <param name="Level"><c>Warning</c>, <c>Error</c> or <c>Critical</c>.</param>
+/// <param name="Category">The logger's category (the class that wrote it).</param>
+/// <param name="EventId">The entry's event id.</param>
+/// <param name="Message">The message (at most 2,000 characters).</param>
+/// <param name="Exception">The exception, type, message and stack (at most 4,000 characters), or null.</param>
+/// <param name="TraceId">The W3C trace the entry was written in, or null.</param>
+/// <param name="Suppressed">Entries the rate limit kept back since the last one that went up.</param>
+public sealed record StoreLoggedV1(DateTimeOffset At, string Level, string Category, int EventId, string Message, string? Exception, string? TraceId, long Suppressed);
+
 /// <summary>Source-generated JSON for the telemetry events.</summary>
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web)]
 [JsonSerializable(typeof(DeviceHeartbeatV1))]
 [JsonSerializable(typeof(DeviceEnrolledV1))]
 [JsonSerializable(typeof(DeviceRevokedV1))]
+[JsonSerializable(typeof(StoreHealthReportedV1))]
+[JsonSerializable(typeof(StoreLoggedV1))]
 public sealed partial class TelemetryJsonContext : JsonSerializerContext;
