@@ -44,7 +44,7 @@ public sealed class DeviceHeartbeatTests : IAsyncLifetime
         await devices.HeartbeatAsync("till-1", "till", "pages/3", Ct); // a new app version goes up at once
 
         var beats = new List<StoredEvent>();
-        await foreach (var e in _log.EnumerateAsync(ReadFilter.ForTopics(DeviceRegistry.TelemetryTopic), cancellationToken: Ct))
+        await foreach (var e in _log.EnumerateAsync(ReadFilter.ForTopics(Outpost.Retail.Telemetry.TelemetryEvents.Topic), cancellationToken: Ct))
         {
             beats.Add(e);
         }

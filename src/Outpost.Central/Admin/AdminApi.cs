@@ -92,18 +92,8 @@ public static class AdminApi
     }
 
     private static async Task<Ok<IReadOnlyList<StoreHealth>>> FleetAsync(FleetHealth fleet, IEventLog log, HqReadModels models, IOptions<AlertOptions> alerts, TimeProvider time,
-        CancellationToken cancellationToken)
-    {
-        var stores = await fleet.ListAsync(cancellationToken);
-        await models.EnsureCreatedAsync(cancellationToken);
-        var devices = await FleetDevices.CountsAsync(log, time.GetUtcNow(), alerts.Value.DeviceOfflineAfter, cancellationToken);
-        var health = await StoreHealthReports.LatestAsync(log, cancellationToken);
-        var logs = await StoreLogs.NewestAsync(log, cancellationToken);
-        return TypedResults.Ok<IReadOnlyList<StoreHealth>>([.. stores.Select(s => s with
-        {
-            Devices = devices.GetValueOrDefault(s.StoreId), Health = health.GetValueOrDefault(s.StoreId), LastLog = logs.GetValueOrDefault(s.StoreId),
-        })]);
-    }
+        CancellationToken cancellationToken) =>
+        TypedResults.Ok(await FleetFigures.ListAsync(fleet, log, models, time.GetUtcNow(), alerts.Value.DeviceOfflineAfter, withLogs: true, cancellationToken));
 
     /// <summary>A store's latest warnings and errors, newest first (<c>?limit=</c>, 1 to 100, 20 by default).</summary>
     private static async Task<Results<Ok<IReadOnlyList<StoreLogEntry>>, ProblemHttpResult>> StoreLogsAsync(string storeId, string? limit, IEventLog log, HqReadModels models,
@@ -151,7 +141,7 @@ public static class AdminApi
         }
         catch (ArgumentException ex)
         {
-            return TypedResults.Problem(ex.Message.Split(" (Parameter", 2)[0], statusCode: StatusCodes.Status400BadRequest, title: "Invalid device query");
+            return TypedResults.Problem(ex.Message, statusCode: StatusCodes.Status400BadRequest, title: "Invalid device query");
         }
 
         await models.EnsureCreatedAsync(cancellationToken);

@@ -51,17 +51,16 @@ public sealed partial class AlertService(IEventLog log, FleetHealth fleet, HqRea
         var settings = options.Value;
         await fleet.EnsureCreatedAsync(cancellationToken);
         var now = time.GetUtcNow();
-        var health = (await fleet.ListAsync(cancellationToken)).ToDictionary(h => h.StoreId, StringComparer.Ordinal);
+        var health = (await FleetFigures.ListAsync(fleet, log, models, now, settings.DeviceOfflineAfter, withLogs: false, cancellationToken))
+            .ToDictionary(h => h.StoreId, StringComparer.Ordinal);
         var rising = await RisingSinceAsync(cancellationToken);
         var firing = await FiringAsync(cancellationToken);
-        await models.EnsureCreatedAsync(cancellationToken);
-        var devices = await FleetDevices.CountsAsync(log, now, settings.DeviceOfflineAfter, cancellationToken);
-        var vitals = await StoreHealthReports.LatestAsync(log, cancellationToken);
 
         // Decide in memory, then write only what changed: the log's writers take turns, and a pass over 2,000 stores
         // must not hold the write turn while it reads.
-        var changes = new List<(string Store, string Alert, bool Start, long StartsAt, string Summary)>();
-        void Decide(string store, string alert, bool active, string summary)
+        // A summary is written only when its alert starts: it is made then, not on every pass.
+        var changes = new List<(string Store, string Alert, bool Start, long StartsAt, Func<Task<string>> Summary)>();
+        void Decide(string store, string alert, bool active, Func<Task<string>> summary)
         {
             var isFiring = firing.TryGetValue((store, alert), out var startsAt);
             if (active != isFiring)
@@ -70,30 +69,37 @@ public sealed partial class AlertService(IEventLog log, FleetHealth fleet, HqRea
             }
         }
 
+        Func<Task<string>> Text(Func<string> summary) => () => Task.FromResult(summary());
+
         foreach (var store in health.Values.Where(h => h.LastSeen is not null && !h.Revoked))
         {
             var silent = now - store.LastSeen!.Value;
-            Decide(store.StoreId, StoreOffline, silent > settings.OfflineAfter,
-                $"Store {store.StoreId} ({store.Region}) has not synced for {silent.TotalMinutes:F0} min (since {store.LastSeen:u}).");
+            Decide(store.StoreId, StoreOffline, silent > settings.OfflineAfter, Text(() =>
+                $"Store {store.StoreId} ({store.Region}) has not synced for {silent.TotalMinutes:F0} min (since {store.LastSeen:u})."));
             var growing = rising.TryGetValue(store.StoreId, out var since) && store.Backlog > 0 && now - since > settings.BacklogWindow;
-            Decide(store.StoreId, BacklogGrowing, growing,
-                $"Store {store.StoreId} ({store.Region}) has an upload backlog of {store.Backlog} events that has kept growing since {since:u}.");
+            Decide(store.StoreId, BacklogGrowing, growing, Text(() =>
+                $"Store {store.StoreId} ({store.Region}) has an upload backlog of {store.Backlog} events that has kept growing since {since:u}."));
 
             // Only while the store itself is connected: an offline store's devices are silent at HQ because its link is,
             // and StoreOffline already says so.
-            var counts = devices.GetValueOrDefault(store.StoreId);
-            var offline = counts is { Offline: > 0 } && silent <= settings.OfflineAfter;
-            Decide(store.StoreId, DevicesOffline, offline, !offline || firing.ContainsKey((store.StoreId, DevicesOffline)) ? "" : // the summary is read only when it starts
+            var counts = store.Devices;
+            Decide(store.StoreId, DevicesOffline, counts is { Offline: > 0 } && silent <= settings.OfflineAfter, async () =>
                 $"Store {store.StoreId} ({store.Region}): {counts!.Offline} of {counts.Total} devices not heard from for {settings.DeviceOfflineAfter.TotalMinutes:0.#} min: " +
                 string.Join(", ", await FleetDevices.OfflineAsync(log, store.StoreId, now, settings.DeviceOfflineAfter, 5, cancellationToken)) + (counts.Offline > 5 ? ", …" : "") + ".");
 
             // From the store's latest health report, however old: a disk does not empty itself while the link is down.
-            var report = vitals.GetValueOrDefault(store.StoreId);
-            Decide(store.StoreId, DiskAlmostFull, report is not null && report.DiskFreePercent < settings.DiskFreeBelowPercent,
+            var report = store.Health;
+            Decide(store.StoreId, DiskAlmostFull, report is not null && report.DiskFreePercent < settings.DiskFreeBelowPercent, Text(() =>
                 $"Store {store.StoreId} ({store.Region}): {report?.DiskFreeBytes / (1024 * 1024)} MiB free of {report?.DiskSizeBytes / (1024 * 1024)} MiB " +
-                $"({report?.DiskFreePercent:0.#} %) on the disk of its data, at {report?.At:u}.");
-            Decide(store.StoreId, ParkedAtStore, report is { ParkedEvents: > 0 },
-                $"Store {store.StoreId} ({store.Region}): its read models parked {report?.ParkedEvents} event(s) they could not read, at {report?.At:u}.");
+                $"({report?.DiskFreePercent:0.#} %) on the disk of its data, at {report?.At:u}."));
+            Decide(store.StoreId, ParkedAtStore, report is { ParkedEvents: > 0 }, Text(() =>
+                $"Store {store.StoreId} ({store.Region}): its read models parked {report?.ParkedEvents} event(s) they could not read, at {report?.At:u}."));
+        }
+
+        var summaries = new Dictionary<(string, string), string>();
+        foreach (var change in changes.Where(c => c.Start))
+        {
+            summaries[(change.Store, change.Alert)] = await change.Summary(); // read before the write turn is taken
         }
 
         if (changes.Count > 0)
@@ -104,7 +110,7 @@ public sealed partial class AlertService(IEventLog log, FleetHealth fleet, HqRea
                 if (change.Start)
                 {
                     await tx.ExecuteAsync("INSERT INTO hq_alerts(store, alert, starts_at, status, ends_at, notified, summary) VALUES(@store, @alert, @at, 'firing', NULL, 0, @summary)",
-                        cancellationToken, ("@store", change.Store), ("@alert", change.Alert), ("@at", now.ToUnixTimeMilliseconds()), ("@summary", change.Summary));
+                        cancellationToken, ("@store", change.Store), ("@alert", change.Alert), ("@at", now.ToUnixTimeMilliseconds()), ("@summary", summaries[(change.Store, change.Alert)]));
                 }
                 else
                 {

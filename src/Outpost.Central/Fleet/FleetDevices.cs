@@ -124,22 +124,22 @@ public sealed class FleetDevices : IEventConsumer
         ArgumentNullException.ThrowIfNull(query);
         if (query.Limit is < 1 or > MaxLimit)
         {
-            throw new ArgumentException($"'limit' is 1 to {MaxLimit} devices a page, not {query.Limit}.", nameof(query));
+            throw new ArgumentException($"'limit' is 1 to {MaxLimit} devices a page, not {query.Limit}.");
         }
 
         if (query.Offset is < 0 or > 10_000_000)
         {
-            throw new ArgumentException($"'offset' is 0 or more (at most 10,000,000), not {query.Offset}.", nameof(query));
+            throw new ArgumentException($"'offset' is 0 or more (at most 10,000,000), not {query.Offset}.");
         }
 
         if (query.State is { } state && !States.Contains(state))
         {
-            throw new ArgumentException($"'state' is {string.Join(" or ", States)}, not '{state}'.", nameof(query));
+            throw new ArgumentException($"'state' is {string.Join(" or ", States)}, not '{state}'.");
         }
 
         if (query.Search is { Length: > 100 })
         {
-            throw new ArgumentException("'q' is at most 100 characters.", nameof(query));
+            throw new ArgumentException("'q' is at most 100 characters.");
         }
 
         return query;

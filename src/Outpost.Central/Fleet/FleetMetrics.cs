@@ -29,7 +29,7 @@ public sealed partial class FleetMetrics : BackgroundService
     private readonly ILogger<FleetMetrics> _logger;
     private readonly Meter _meter;
     private readonly AlertOptions _alerts;
-    private volatile Snapshot _snapshot = new([], [], 0, new Dictionary<string, DeviceCounts>(), new Dictionary<string, StoreVitals>());
+    private volatile Snapshot _snapshot = new([], [], 0);
 
     /// <summary>Creates the instruments; they report nothing until the first snapshot.</summary>
     public FleetMetrics(FleetHealth fleet, IEventLog log, HqReadModels models, IOptions<AlertOptions> alerts, FleetMetrics.Scope scope, TimeProvider time, ILogger<FleetMetrics> logger)
@@ -77,7 +77,7 @@ public sealed partial class FleetMetrics : BackgroundService
     /// <summary>Reads the fleet view, HQ's read models' cursors and its parked events once (the loop calls it; tests may).</summary>
     public async Task RefreshAsync(CancellationToken cancellationToken)
     {
-        var stores = await _fleet.ListAsync(cancellationToken);
+        var stores = await FleetFigures.ListAsync(_fleet, _log, _models, _time.GetUtcNow(), _alerts.DeviceOfflineAfter, withLogs: false, cancellationToken);
         var head = _log.Head;
         var lags = new List<(string, long)>();
         foreach (var model in _models.Consumers)
@@ -86,10 +86,7 @@ public sealed partial class FleetMetrics : BackgroundService
         }
 
         var parked = await _log.GetLatestDeadLettersAsync(0, cancellationToken);
-        await _models.EnsureCreatedAsync(cancellationToken);
-        var devices = await FleetDevices.CountsAsync(_log, _time.GetUtcNow(), _alerts.DeviceOfflineAfter, cancellationToken);
-        var vitals = await StoreHealthReports.LatestAsync(_log, cancellationToken);
-        _snapshot = new Snapshot(stores, lags, parked.Total, devices, vitals);
+        _snapshot = new Snapshot(stores, lags, parked.Total);
     }
 
     /// <inheritdoc />
@@ -148,10 +145,9 @@ public sealed partial class FleetMetrics : BackgroundService
 
     private IEnumerable<Measurement<long>> Devices()
     {
-        var snapshot = _snapshot;
-        foreach (var store in snapshot.Stores)
+        foreach (var store in _snapshot.Stores)
         {
-            if (snapshot.Devices.TryGetValue(store.StoreId, out var counts))
+            if (store.Devices is { } counts)
             {
                 yield return new Measurement<long>(counts.Total - counts.Offline, [.. Labels(store), new("state", "online")]);
                 yield return new Measurement<long>(counts.Offline, [.. Labels(store), new("state", "offline")]);
@@ -159,25 +155,14 @@ public sealed partial class FleetMetrics : BackgroundService
         }
     }
 
-    private IEnumerable<Measurement<long>> Vitals(Func<StoreVitals, long> value)
-    {
-        var snapshot = _snapshot;
-        foreach (var store in snapshot.Stores)
-        {
-            if (snapshot.Vitals.TryGetValue(store.StoreId, out var vitals))
-            {
-                yield return new Measurement<long>(value(vitals), Labels(store));
-            }
-        }
-    }
+    private IEnumerable<Measurement<long>> Vitals(Func<StoreVitals, long> value) => Each(s => s.Health is { } vitals ? value(vitals) : null);
 
     private IEnumerable<Measurement<long>> Alerts() =>
         _snapshot.Stores.SelectMany(s => s.Alerts.Select(alert => new Measurement<long>(1, [.. Labels(s), new("alert", alert)])));
 
     private static KeyValuePair<string, object?>[] Labels(StoreHealth store) => [new("store", store.StoreId), new("region", store.Region)];
 
-    private sealed record Snapshot(IReadOnlyList<StoreHealth> Stores, IReadOnlyList<(string Name, long Lag)> ReadModelLag, long Parked, IReadOnlyDictionary<string, DeviceCounts> Devices,
-        IReadOnlyDictionary<string, StoreVitals> Vitals);
+    private sealed record Snapshot(IReadOnlyList<StoreHealth> Stores, IReadOnlyList<(string Name, long Lag)> ReadModelLag, long Parked);
 
     private static partial class Log
     {

@@ -9,7 +9,6 @@ using Outpost.Retail.Orders;
 using Outpost.Retail.Pricing;
 using Outpost.Retail.Promotions;
 using Outpost.Retail.Telemetry;
-using Outpost.Store.Devices;
 using Outpost.Sync.Agent;
 
 namespace Outpost.Cli.Simulation;
@@ -378,7 +377,7 @@ internal static class SimulationChecker
     /// simulated store stays far below it, so every heartbeat must arrive too).
     /// </summary>
     private static readonly string[] UpChecked =
-        [CheckoutEvents.SalesTopic, CheckoutEvents.PaymentsTopic, CheckoutEvents.ReceiptsTopic, OrderEvents.OrdersTopic, InventoryEvents.StockTopic, DeviceRegistry.TelemetryTopic];
+        [CheckoutEvents.SalesTopic, CheckoutEvents.PaymentsTopic, CheckoutEvents.ReceiptsTopic, OrderEvents.OrdersTopic, InventoryEvents.StockTopic, TelemetryEvents.Topic];
 
     /// <summary>
     /// The store server's own reports (its health every minute, its warnings) are telemetry it keeps writing while it

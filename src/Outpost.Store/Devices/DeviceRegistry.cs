@@ -35,9 +35,6 @@ public sealed record EnrolledDevice(Device Device, string Token);
 /// </summary>
 public sealed class DeviceRegistry
 {
-    /// <summary>Telemetry topic of heartbeats.</summary>
-    public const string TelemetryTopic = TelemetryEvents.Topic;
-
     private readonly IEventLog _log;
     private readonly TimeProvider _time;
     private readonly ConcurrentDictionary<string, Device> _byHash = new(StringComparer.Ordinal);
@@ -169,7 +166,7 @@ public sealed class DeviceRegistry
 
     /// <summary>Appends a telemetry event about a device, in the store's own scope (HQ finds a store's devices by it).</summary>
     private async Task TellHqAsync(string type, string deviceId, byte[] payload, CancellationToken cancellationToken) =>
-        await _log.AppendAsync(new NewEvent { Topic = TelemetryTopic, Type = type, Key = deviceId, Scope = Scope.Store(_log.NodeId.Value), Payload = payload }, cancellationToken);
+        await _log.AppendAsync(new NewEvent { Topic = TelemetryEvents.Topic, Type = type, Key = deviceId, Scope = Scope.Store(_log.NodeId.Value), Payload = payload }, cancellationToken);
 
     internal static string Hash(string token) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(token)));
 
