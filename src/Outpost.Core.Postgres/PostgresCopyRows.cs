@@ -16,9 +16,9 @@ namespace Outpost.Core.Postgres;
 internal sealed class PostgresCopyRows
 {
     /// <summary>The COPY's column list: the writer's fields first.</summary>
-    public const string Columns = "seq, origin_id, origin_seq, hlc, checksum, topic, type, version, key, scope, correlation_id, causation_id, payload, down";
+    public const string Columns = "seq, origin_id, origin_seq, hlc, checksum, topic, type, version, key, scope, correlation_id, causation_id, payload, down, trace";
 
-    private const short FieldCount = 14;
+    private const short FieldCount = 15;
 
     /// <summary>The field count and the five fields the writer fills: int64, int32, int64, int64, int64, each after its length.</summary>
     private const int PrefixLength = 2 + (4 + 8) + (4 + 4) + (4 + 8) + (4 + 8) + (4 + 8);
@@ -50,7 +50,8 @@ internal sealed class PostgresCopyRows
             // A store's batch is mostly one scope: its text once, not once per event.
             scopes[i] = i > 0 && e.Scope == events[i - 1].Scope ? scopes[i - 1] : e.Scope.ToString();
             offsets[i] = length;
-            length += Text(e.Topic) + Text(e.Type) + 4 + 4 + Text(e.Key) + Text(scopes[i]) + Text(e.CorrelationId) + Text(e.CausationId) + 4 + e.Payload.Length + 4 + 1;
+            length += Text(e.Topic) + Text(e.Type) + 4 + 4 + Text(e.Key) + Text(scopes[i]) + Text(e.CorrelationId) + Text(e.CausationId) + 4 + e.Payload.Length + 4 + 1
+                + Text(e.TraceParent);
         }
 
         offsets[events.Count] = length;
@@ -76,6 +77,8 @@ internal sealed class PostgresCopyRows
             at += 4 + e.Payload.Length;
             BinaryPrimitives.WriteInt32BigEndian(tail[at..], 1);
             tail[at + 4] = topics[e.Topic].Direction == TopicDirection.Down ? (byte)1 : (byte)0;
+            at += 5;
+            WriteText(tail[at..], e.TraceParent);
         }
 
         return new PostgresCopyRows(tails, offsets);

@@ -436,6 +436,7 @@ public sealed partial class PostgresEventLog : IEventLog
             Origin = new EventOrigin(node, originSeq, new HlcTimestamp(hlc)),
             CorrelationId = correlation,
             CausationId = causation,
+            TraceParent = OutpostTracing.Readable(reader.IsDBNull(13) ? null : reader.GetString(13)),
             Payload = payload,
         };
     }
@@ -456,15 +457,17 @@ public sealed partial class PostgresEventLog : IEventLog
         // The rows' COPY encoding, on the appending thread: the single writer only fills in what it decides.
         request.Prepared ??= PostgresCopyRows.Encode(request.Events, _options.Topics);
         cancellationToken.ThrowIfCancellationRequested();
+        var span = request.StartSpan("postgresql");
         if (!_queue.Writer.TryWrite(request))
         {
+            span?.Dispose();
             throw new ObjectDisposedException(nameof(PostgresEventLog), $"Log '{_name}' is closed.");
         }
 
         // Once queued, an append is committed whatever the caller does, so the caller waits for that outcome: a
         // caller that gave up here would leave its lock around a check-then-append with its events still on their
         // way, and a retry in that gap would append them again (a till's timed-out sale, recorded twice).
-        return await request.Completion.Task;
+        return await request.CommittedAsync(span);
     }
 
     /// <summary>

@@ -15,7 +15,7 @@ internal static class PostgresLogCommands
     /// </summary>
     public const string SelectColumns = """
         SELECT e.seq, e.topic, e.type, e.version, e.key, (SELECT n.name FROM nodes n WHERE n.id = e.origin_id), e.origin_seq, e.hlc, e.scope,
-               e.correlation_id, e.causation_id, e.payload, e.checksum
+               e.correlation_id, e.causation_id, e.payload, e.checksum, e.trace
         FROM events e
         """;
 

@@ -134,5 +134,39 @@ internal static class PostgresLogSchema
 
             await tx.CommitAsync(cancellationToken);
         }
+
+        await AddColumnAsync(connection, "events", "trace", "text", cancellationToken);
+    }
+
+    /// <summary>
+    /// An additive change, outside the numbered versions: a nullable column the previous release neither reads nor writes
+    /// (it names its columns), so an HQ can still roll back to it. Checked first, so a node starting beside busy ones
+    /// takes no table lock when the column is there.
+    /// </summary>
+    private static async Task AddColumnAsync(NpgsqlConnection connection, string table, string column, string type, CancellationToken cancellationToken)
+    {
+        const string Exists = "SELECT count(*) FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = $1 AND column_name = $2";
+        await using (var check = new NpgsqlCommand(Exists, connection))
+        {
+            check.Parameters.AddWithValue(table);
+            check.Parameters.AddWithValue(column);
+            if (Convert.ToInt64(await check.ExecuteScalarAsync(cancellationToken), CultureInfo.InvariantCulture) > 0)
+            {
+                return;
+            }
+        }
+
+        await using var tx = await connection.BeginTransactionAsync(cancellationToken);
+        await using (var lockCommand = new NpgsqlCommand($"SELECT pg_advisory_xact_lock({MigrationLock})", connection, tx))
+        {
+            await lockCommand.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        await using (var add = new NpgsqlCommand($"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {column} {type}", connection, tx))
+        {
+            await add.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        await tx.CommitAsync(cancellationToken);
     }
 }

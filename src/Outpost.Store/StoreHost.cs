@@ -86,7 +86,7 @@ public static class StoreHost
             services.AddHostedService<ReplicationAgent>();
         }
 
-        var app = NodeHost.Build(builder, configure);
+        var app = NodeHost.Build(builder, configure, "outpost-store", options.StoreId);
         app.UseExceptionHandler(errors => errors.Run(WriteErrorAsync));
         var timings = app.Services.GetRequiredService<RequestTimings>();
         app.Use(timings.MiddlewareAsync);

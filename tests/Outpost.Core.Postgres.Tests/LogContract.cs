@@ -408,6 +408,63 @@ public abstract class LogContract : IAsyncLifetime
     }
 
     [Fact]
+    public async Task An_event_recorded_in_a_traced_span_carries_that_span_and_a_replica_keeps_the_trace_it_came_with()
+    {
+        var log = await Db.OpenAsync("s1");
+        var ended = new System.Collections.Concurrent.ConcurrentQueue<System.Diagnostics.Activity>();
+        using var listener = new System.Diagnostics.ActivityListener
+        {
+            ShouldListenTo = source => source.Name == Diagnostics.OutpostTracing.SourceName,
+            Sample = (ref System.Diagnostics.ActivityCreationOptions<System.Diagnostics.ActivityContext> _) => System.Diagnostics.ActivitySamplingResult.AllDataAndRecorded,
+            ActivityStopped = ended.Enqueue,
+        };
+        System.Diagnostics.ActivitySource.AddActivityListener(listener);
+        const string Elsewhere = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
+
+        var untraced = await log.AppendAsync(Event(key: "before"), Ct);
+        string till;
+        using (var span = Diagnostics.OutpostTracing.Source.StartActivity("till request"))
+        {
+            till = span!.Id!;
+            await log.AppendBatchAsync([Event(key: "sale"), Event(key: "replica", origin: From("s9", 1)) with { TraceParent = Elsewhere }, Event(key: "given") with { TraceParent = Elsewhere }],
+                cancellationToken: Ct);
+            var refused = await Assert.ThrowsAsync<InvalidEventException>(async () => await log.AppendAsync(Event(key: "bad") with { TraceParent = "00-not-a-trace" }, Ct));
+            Assert.Contains("traceparent", refused.Message, StringComparison.Ordinal);
+        }
+
+        var events = (await ReadAllAsync(log)).ToDictionary(e => e.Key);
+        Assert.Equal(4, events.Count); // the refused event wrote nothing
+        Assert.Null(events["before"].TraceParent);
+        Assert.Equal(till, events["sale"].TraceParent);
+        Assert.Equal(Elsewhere, events["replica"].TraceParent);
+        Assert.Equal(Elsewhere, events["given"].TraceParent);
+        Assert.Equal(1, untraced.Seq);
+
+        // The durable append is a span of the caller's trace, with what it wrote.
+        var append = Assert.Single(ended, a => a.OperationName == "outpost.log append" && a.ParentId == till);
+        Assert.Equal(3, append.GetTagItem("outpost.events"));
+    }
+
+    [Fact]
+    public async Task A_log_the_previous_release_wrote_without_trace_contexts_opens_reads_its_records_and_takes_traced_ones()
+    {
+        var log = await Db.OpenAsync("s1");
+        await log.AppendAsync(Event(key: "old"), Ct);
+        await using (var connection = await log.OpenReadConnectionAsync(Ct))
+        await using (var drop = connection.CreateCommand())
+        {
+            drop.CommandText = "ALTER TABLE events DROP COLUMN trace";
+            await drop.ExecuteNonQueryAsync(Ct);
+        }
+
+        await Db.CloseAsync(log);
+        var reopened = await Db.OpenAsync("s1");
+        await reopened.AppendAsync(Event(key: "new") with { TraceParent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01" }, Ct);
+        var events = await ReadAllAsync(reopened);
+        Assert.Equal([("old", (string?)null), ("new", "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01")], events.Select(e => (e.Key, e.TraceParent)));
+    }
+
+    [Fact]
     public async Task A_damaged_record_is_refused_by_name_and_counted_never_served()
     {
         var log = await Db.OpenAsync("hq");

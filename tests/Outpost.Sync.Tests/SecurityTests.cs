@@ -184,12 +184,12 @@ public abstract class SecurityTests
 
         using var truncated = await PostAsync(cluster, $"s1:{s1.Secret}", batch[..(batch.Length / 2)]);
         using var json = await PostAsync(cluster, $"s1:{s1.Secret}", Encoding.UTF8.GetBytes("""{"events":[]}"""));
-        using var newer = await PostAsync(cluster, $"s1:{s1.Secret}", [.. "OPB2"u8, .. batch[4..]]);
+        using var newer = await PostAsync(cluster, $"s1:{s1.Secret}", [.. "OPB3"u8, .. batch[4..]]);
         using var wrongType = await PostAsync(cluster, $"s1:{s1.Secret}", batch, mediaType: "application/json");
 
         await AssertRefusedAsync(truncated, HttpStatusCode.BadRequest, "truncated");
         await AssertRefusedAsync(json, HttpStatusCode.BadRequest, "not an Outpost batch");
-        await AssertRefusedAsync(newer, HttpStatusCode.BadRequest, "'OPB2' is not supported");
+        await AssertRefusedAsync(newer, HttpStatusCode.BadRequest, "'OPB3' is not supported");
         await AssertRefusedAsync(wrongType, HttpStatusCode.UnsupportedMediaType, EventBatchCodec.MediaType);
         Assert.Empty(await cluster.HqEventsFromAsync("s1"));
     }

@@ -11,7 +11,7 @@ public sealed class WireCompressionTests
 {
     private static readonly byte[] Batch = EventBatchCodec.Encode([.. Enumerable.Range(1, 500).Select(Sale)]);
 
-    private static StoredEvent Sale(int i) => new()
+    internal static StoredEvent Sale(int i) => new()
     {
         Seq = i,
         Topic = "sales",

@@ -60,8 +60,9 @@ internal static class BenchCommand
         var storeBoards = new Option<int>("--boards") { Description = "Menu boards on the live feed for the fan-out.", DefaultValueFactory = _ => 100 };
         var storeJson = new Option<FileInfo>("--json") { Description = "Where to write the result as JSON.", DefaultValueFactory = _ => new FileInfo(Path.Combine("bench-results", "store.json")) };
         var storePace = new Option<int>("--pace-ms") { Description = "Milliseconds a till waits after each answer before its next request (0: none, the server saturated).", DefaultValueFactory = _ => 100 };
+        var storeTracing = new Option<bool>("--tracing") { Description = "Trace every request in both processes and export the spans by OTLP to a receiver in this process (compare with a run without)." };
         var store = new Command("store", "One store server under its devices: price checks, basket updates and checkouts online and with the HQ link cut; SSE fan-out to menu boards.");
-        foreach (var option in new Option[] { storeDevices, storeSeconds, storeBoards, storeJson, storePace })
+        foreach (var option in new Option[] { storeDevices, storeSeconds, storeBoards, storeJson, storePace, storeTracing })
         {
             store.Options.Add(option);
         }
@@ -75,7 +76,7 @@ internal static class BenchCommand
             }
 
             var benchmark = new StoreBenchmark(output, Path.Combine(Path.GetTempPath(), "outpost-bench-" + Guid.NewGuid().ToString("N")[..8]), result.GetValue(storeDevices),
-                TimeSpan.FromSeconds(result.GetValue(storeSeconds)), result.GetValue(storeBoards), TimeSpan.FromMilliseconds(Math.Max(0, result.GetValue(storePace))));
+                TimeSpan.FromSeconds(result.GetValue(storeSeconds)), result.GetValue(storeBoards), TimeSpan.FromMilliseconds(Math.Max(0, result.GetValue(storePace))), result.GetValue(storeTracing));
             return await RunAsync(benchmark.RunAsync, benchmark.Cleanup, BenchJsonContext.Default.StoreBenchResult, result.GetValue(storeJson)!, cancellationToken);
         });
 

@@ -22,7 +22,7 @@ namespace Outpost.Cli.Bench;
 /// The limits beside them, measured under the same load in the same run: a request that does nothing (the store's
 /// <c>/health/live</c>) and a durable one-row SQLite commit on the same disk.
 /// </summary>
-internal sealed class StoreBenchmark(TextWriter output, string directory, int devices, TimeSpan phase, int boards, TimeSpan pace)
+internal sealed class StoreBenchmark(TextWriter output, string directory, int devices, TimeSpan phase, int boards, TimeSpan pace, bool tracing = false)
 {
     private const string StoreId = "bench-store";
     private const string AdminToken = "bench-admin";
@@ -55,9 +55,13 @@ internal sealed class StoreBenchmark(TextWriter output, string directory, int de
         output.WriteLine($"outpost bench store: {devices} simulated tills, {pace.TotalMilliseconds:F0} ms between a till's requests (0: as fast as answers come), {phase.TotalSeconds:F0} s online, then {phase.TotalSeconds:F0} s with the HQ link cut; {boards} menu boards on the feed");
         output.WriteLine($"machine: {Environment.ProcessorCount} cores, {RuntimeInformation.OSDescription}, .NET {Environment.Version}");
         // HQ runs as its own process too: in production it is elsewhere, and its collections must not pause the tills' clock.
+        // With --tracing both processes export every span (sampler always on) by OTLP to a receiver in this process.
+        await using var sink = tracing ? await OtlpSink.StartAsync(cancellationToken) : null;
+        var environment = new Dictionary<string, string>(sink?.Environment ?? new Dictionary<string, string>()) { ["Logging__LogLevel__Default"] = "Warning" };
+        output.WriteLine(sink is null ? "tracing: off (no OTEL_* settings)" : $"tracing: on, every span exported by OTLP/HTTP to {sink.Endpoint}");
         var hqAddress = new Uri($"http://127.0.0.1:{OutpostProcess.FreePort()}/");
         await using var hq = OutpostProcess.Start(["central", "--data", Path.Combine(directory, "hq"), "--urls", hqAddress.ToString().TrimEnd('/'), "--admin-token", AdminToken],
-            new Dictionary<string, string> { ["Logging__LogLevel__Default"] = "Warning" }, directory);
+            environment, directory);
         using var central = Client(hqAddress, AdminToken);
         await hq.WaitUntilReadyAsync(central, cancellationToken);
         var registered = await ReadAsync(await central.PostAsJsonAsync("/admin/stores", new RegisterStore(StoreId, "bench"), cancellationToken), cancellationToken);
@@ -71,7 +75,7 @@ internal sealed class StoreBenchmark(TextWriter output, string directory, int de
         await using var store = OutpostProcess.Start(
             ["store", "--id", StoreId, "--region", "bench", "--time-zone", "Europe/Paris", "--data", Path.Combine(directory, "store"), "--urls", address.ToString().TrimEnd('/'),
              "--admin-token", AdminToken, "--central", link.Address.ToString(), "--secret", secret],
-            new Dictionary<string, string> { ["Logging__LogLevel__Default"] = "Warning" }, directory);
+            environment, directory);
         try
         {
             using var admin = Client(address, AdminToken);
@@ -107,11 +111,17 @@ internal sealed class StoreBenchmark(TextWriter output, string directory, int de
             var priceRatio = offline["price check"].P99 / online["price check"].P99;
             output.WriteLine($"  offline/online p99: price check {priceRatio:F2}, checkout {ratio:F2}   (target under 1.2)");
             output.WriteLine($"  price check p99 / limit p99 under the same load: online {online["price check"].P99 / online[Limit].P99:F2}, HQ link cut {offline["price check"].P99 / offline[Limit].P99:F2}   (idle limit: {online["price check"].P99 / limit.P99:F1}x)");
+            output.WriteLine($"  checkout p99 / limit p99 under the same load: online {online["checkout"].P99 / online[Limit].P99:F2}, HQ link cut {offline["checkout"].P99 / offline[Limit].P99:F2}");
             var fanOut = await FanOutAsync(admin, address, cancellationToken);
             output.WriteLine($"  out-of-stock -> {boards} menu boards (SSE)        {fanOut}   (target p99 under 50 ms)");
             foreach (var till in tills)
             {
                 till.Dispose();
+            }
+
+            if (sink is not null)
+            {
+                output.WriteLine($"  tracing: {sink.Spans.Count:N0} spans exported in {sink.Requests:N0} OTLP requests ({sink.Bytes / 1024.0 / 1024.0:F1} MiB)");
             }
 
             return new StoreBenchResult
@@ -131,6 +141,8 @@ internal sealed class StoreBenchmark(TextWriter output, string directory, int de
                 Boards = boards,
                 FanOutP50Ms = fanOut.P50,
                 FanOutP99Ms = fanOut.P99,
+                Tracing = tracing,
+                SpansExported = sink?.Spans.Count ?? 0,
             };
         }
         finally
@@ -445,4 +457,10 @@ internal sealed record StoreBenchResult() : BenchResult("store")
     public required double FanOutP50Ms { get; init; }
 
     public required double FanOutP99Ms { get; init; }
+
+    /// <summary>Whether both processes traced every request and exported the spans by OTLP (<c>--tracing</c>).</summary>
+    public bool Tracing { get; init; }
+
+    /// <summary>Spans the OTLP receiver got over the run (0 with tracing off).</summary>
+    public int SpansExported { get; init; }
 }

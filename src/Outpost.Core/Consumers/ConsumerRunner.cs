@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Outpost.Core.Diagnostics;
@@ -22,6 +23,7 @@ public sealed partial class ConsumerRunner
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly string _cursor;
+    private readonly string _spanName;
     /// <summary>
     /// Read models commit without an fsync of their own: they are rebuilt from the log, and a checkpoint commits
     /// with its model in one transaction, so a power cut can only take both back together and the events are
@@ -46,6 +48,7 @@ public sealed partial class ConsumerRunner
         _time = time ?? TimeProvider.System;
         _logger = (ILogger?)logger ?? NullLogger.Instance;
         _cursor = CursorName(consumer.Name);
+        _spanName = $"outpost.project {consumer.Name}";
     }
 
     /// <summary>The cursor name of a consumer's checkpoint.</summary>
@@ -162,6 +165,9 @@ public sealed partial class ConsumerRunner
             await using var tx = await BeginAsync(cancellationToken);
             foreach (var e in page.Events)
             {
+                // In the trace the event carries: a sale's trace shows each read model it reached, here or at HQ.
+                using var span = OutpostTracing.StartForEvent(_spanName, ActivityKind.Consumer, e.TraceParent);
+                span?.SetTag("outpost.seq", e.Seq);
                 await _consumer.HandleAsync(e, tx, cancellationToken);
             }
 

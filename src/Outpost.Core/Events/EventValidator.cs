@@ -50,6 +50,12 @@ public static class EventValidator
             throw new InvalidEventException($"Correlation and causation ids of '{e.Type}' must be at most {MaxNameLength} characters.");
         }
 
+        if (e.TraceParent is { } trace && !Diagnostics.OutpostTracing.IsValid(trace))
+        {
+            throw new InvalidEventException(
+                $"Trace context of '{e.Type}' is not a W3C traceparent ('00-<32 hex trace id>-<16 hex span id>-<2 hex flags>'): '{Clip(trace)}'.");
+        }
+
         if (e.Origin is { } origin)
         {
             if (origin.Node.Value is null)
@@ -93,7 +99,7 @@ public static class EventValidator
     }
 
     internal static int EnvelopeSize(NewEvent e) =>
-        e.Topic.Length + e.Type.Length + e.Key.Length + (e.CorrelationId?.Length ?? 0) + (e.CausationId?.Length ?? 0) + 64;
+        e.Topic.Length + e.Type.Length + e.Key.Length + (e.CorrelationId?.Length ?? 0) + (e.CausationId?.Length ?? 0) + (e.TraceParent?.Length ?? 0) + 64;
 
     private static bool IsTopicName(string topic)
     {

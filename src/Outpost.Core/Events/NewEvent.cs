@@ -34,6 +34,12 @@ public sealed record NewEvent
     /// <summary>The event or command that caused this one.</summary>
     public string? CausationId { get; init; }
 
+    /// <summary>
+    /// The W3C <c>traceparent</c> of the span that recorded the event, so spans that handle it later, on any node,
+    /// join that trace. Left null, a log stamps a local event with the caller's span when tracing is on.
+    /// </summary>
+    public string? TraceParent { get; init; }
+
     /// <summary>Null for an event recorded here; the original origin for a replicated event.</summary>
     public EventOrigin? Origin { get; init; }
 

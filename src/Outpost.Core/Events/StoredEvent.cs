@@ -33,6 +33,9 @@ public sealed record StoredEvent
     /// <summary>Causation id, if any.</summary>
     public string? CausationId { get; init; }
 
+    /// <summary>The W3C <c>traceparent</c> of the span that recorded the event, when it was traced.</summary>
+    public string? TraceParent { get; init; }
+
     /// <summary>The UTF-8 JSON payload.</summary>
     public required ReadOnlyMemory<byte> Payload { get; init; }
 
@@ -52,6 +55,7 @@ public sealed record StoredEvent
         Payload = Payload,
         CorrelationId = CorrelationId,
         CausationId = CausationId,
+        TraceParent = TraceParent,
         Origin = Origin,
     };
 }

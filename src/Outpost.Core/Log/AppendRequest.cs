@@ -1,3 +1,5 @@
+using System.Diagnostics;
+using Outpost.Core.Diagnostics;
 using Outpost.Core.Events;
 
 namespace Outpost.Core.Log;
@@ -22,11 +24,58 @@ internal sealed class AppendRequest(IReadOnlyList<NewEvent> events, ulong[] cont
 
     public TaskCompletionSource<AppendResult[]> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
+    /// <summary>
+    /// The span of the durable append (<c>outpost.log append</c>, in the caller's trace), started before the request is
+    /// queued so it covers the wait for the group commit; null with tracing off or for a cursor move.
+    /// </summary>
+    public Activity? StartSpan(string system)
+    {
+        if (Events.Count == 0 || !OutpostTracing.Enabled || OutpostTracing.Source.StartActivity("outpost.log append") is not { } span)
+        {
+            return null;
+        }
+
+        span.SetTag("db.system.name", system);
+        span.SetTag("outpost.events", Events.Count);
+        return span;
+    }
+
+    /// <summary>Waits for the group commit that holds this request, and records its outcome on <paramref name="span"/>.</summary>
+    public async Task<AppendResult[]> CommittedAsync(Activity? span)
+    {
+        if (span is null)
+        {
+            return await Completion.Task;
+        }
+
+        try
+        {
+            var results = await Completion.Task;
+            span.SetTag("outpost.seq", results[0].Seq);
+            span.SetTag("outpost.duplicates", results.Count(r => r.Duplicate));
+            return results;
+        }
+        catch (Exception ex)
+        {
+            span.SetStatus(ActivityStatusCode.Error, ex.Message);
+            throw;
+        }
+        finally
+        {
+            span.Dispose();
+        }
+    }
+
     /// <summary>One event, validated and hashed on the caller's thread.</summary>
     /// <exception cref="InvalidEventException">The event is invalid.</exception>
     public static AppendRequest One(NewEvent e, int maxEventBytes, NodeId self)
     {
         EventValidator.Validate(e, maxEventBytes);
+        if (OutpostTracing.CurrentTraceParent() is { } trace && e.Origin is null && e.TraceParent is null)
+        {
+            e = e with { TraceParent = trace };
+        }
+
         return new AppendRequest([e], [ContentHash(e, self)], null);
     }
 
@@ -57,6 +106,11 @@ internal sealed class AppendRequest(IReadOnlyList<NewEvent> events, ulong[] cont
             return null;
         }
 
+        if (OutpostTracing.CurrentTraceParent() is { } trace)
+        {
+            events = Traced(events, trace);
+        }
+
         var hashes = new ulong[events.Count];
         for (var i = 0; i < hashes.Length; i++)
         {
@@ -71,6 +125,19 @@ internal sealed class AppendRequest(IReadOnlyList<NewEvent> events, ulong[] cont
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
         return new AppendRequest([], [], new CursorUpdate(name, kind, value));
+    }
+
+    /// <summary>The caller's span in the envelope of each event recorded here (a replica keeps the trace it came with).</summary>
+    private static NewEvent[] Traced(IReadOnlyList<NewEvent> events, string trace)
+    {
+        var traced = new NewEvent[events.Count];
+        for (var i = 0; i < traced.Length; i++)
+        {
+            var e = events[i];
+            traced[i] = e.Origin is null && e.TraceParent is null ? e with { TraceParent = trace } : e;
+        }
+
+        return traced;
     }
 
     /// <summary>Hashes on the appending thread, so the single writer only seals the hash with the record's place.</summary>

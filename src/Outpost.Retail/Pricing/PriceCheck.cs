@@ -1,3 +1,4 @@
+using Outpost.Core.Diagnostics;
 using Outpost.Retail.Catalog;
 using Outpost.Retail.Promotions;
 
@@ -99,8 +100,19 @@ public sealed class PriceCheck(CatalogQueries catalog, PriceBook prices, Promoti
     }
 
     /// <summary>Prices resolved lines with the store's promotions at an instant.</summary>
-    public PricedBasket Price(IReadOnlyList<BasketLine> lines, PromotionIndex promotions, DateTimeOffset instant, Customer? customer = null) =>
-        engine.Price(lines, promotions, store.LocalTime(instant), store.Currency, customer);
+    public PricedBasket Price(IReadOnlyList<BasketLine> lines, PromotionIndex promotions, DateTimeOffset instant, Customer? customer = null)
+    {
+        ArgumentNullException.ThrowIfNull(lines);
+        using var span = OutpostTracing.Source.StartActivity("outpost.price basket");
+        var priced = engine.Price(lines, promotions, store.LocalTime(instant), store.Currency, customer);
+        if (span is not null)
+        {
+            span.SetTag("outpost.lines", lines.Count);
+            span.SetTag("outpost.promotions_applied", priced.Applied.Count);
+        }
+
+        return priced;
+    }
 
     private async Task<Product?> FindAsync(string scanned, CancellationToken cancellationToken)
     {

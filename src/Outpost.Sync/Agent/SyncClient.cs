@@ -1,8 +1,10 @@
+using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Security.Authentication;
+using Outpost.Core.Diagnostics;
 using Outpost.Core.Events;
 using Outpost.Sync.Protocol;
 using Outpost.Sync.Security;
@@ -68,9 +70,15 @@ public sealed class SyncClient : IDisposable
             observer.InnerHandler = handler;
         }
 
-        _http = new HttpClient(observer ?? (HttpMessageHandler)handler) { BaseAddress = options.Central, Timeout = Timeout.InfiniteTimeSpan };
-        _http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", $"{options.StoreId}:{options.Secret}");
-        _http.DefaultRequestHeaders.Add(SyncWire.VersionHeader, SoftwareVersion);
+        _http = Client(observer ?? (HttpMessageHandler)handler, options);
+    }
+
+    private static HttpClient Client(HttpMessageHandler handler, SyncClientOptions options)
+    {
+        var http = new HttpClient(handler) { BaseAddress = options.Central, Timeout = Timeout.InfiniteTimeSpan };
+        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", $"{options.StoreId}:{options.Secret}");
+        http.DefaultRequestHeaders.Add(SyncWire.VersionHeader, SoftwareVersion);
+        return http;
     }
 
     /// <summary>
@@ -117,11 +125,33 @@ public sealed class SyncClient : IDisposable
     /// </summary>
     public async Task<UpAck> SendUpAsync(IReadOnlyList<StoredEvent> events, IReadOnlyList<long>? previous, CancellationToken cancellationToken, long? backlogAfter = null)
     {
+        // The batch's span (its HTTP request a child, so HQ's request span follows it), and one in each traced event's
+        // own trace, so a sale's trace shows the batch that took it up, whenever that was.
+        using var span = events.Count == 0 ? null : OutpostTracing.Source.StartActivity("outpost.up batch", ActivityKind.Producer);
+        span?.SetTag("outpost.events", events.Count);
+        using var eventSpans = EventSpans.Start("outpost.up", ActivityKind.Producer, events, (s, i) => s.SetTag("outpost.origin_seq", events[i].Origin.Seq));
+        try
+        {
+            var ack = await SendBatchAsync(events, previous, backlogAfter, cancellationToken);
+            span?.SetTag("outpost.accepted", ack.Accepted);
+            span?.SetTag("outpost.duplicates", ack.Duplicates);
+            return ack;
+        }
+        catch (Exception ex)
+        {
+            span?.SetStatus(ActivityStatusCode.Error, ex.Message);
+            eventSpans.Fail(ex);
+            throw;
+        }
+    }
+
+    private async Task<UpAck> SendBatchAsync(IReadOnlyList<StoredEvent> events, IReadOnlyList<long>? previous, long? backlogAfter, CancellationToken cancellationToken)
+    {
         // Both buffers are rented and returned: a backlog sends hundreds of these a second.
         using var body = new PooledBuffer();
         using (var batch = new PooledBuffer(64 * 1024 + (events.Count * 256)))
         {
-            EventBatchCodec.Encode(events, previous, batch);
+            EventBatchCodec.Encode(events, previous, batch, withTrace: true);
             WireCompression.Compress(batch.WrittenSpan, _options.Compression, body);
         }
 

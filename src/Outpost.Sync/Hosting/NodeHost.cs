@@ -62,11 +62,16 @@ public static class NodeHost
         }
     }
 
-    /// <summary>Applies the caller's last changes, builds, and maps what every node serves (security headers, status pages, health).</summary>
-    public static WebApplication Build(WebApplicationBuilder builder, Action<WebApplicationBuilder>? configure)
+    /// <summary>
+    /// Applies the caller's last changes, turns tracing on when the <c>OTEL_*</c> settings ask (<see cref="NodeTracing"/>;
+    /// <paramref name="service"/> and <paramref name="instance"/> name the node), builds, and maps what every node serves
+    /// (security headers, status pages, health).
+    /// </summary>
+    public static WebApplication Build(WebApplicationBuilder builder, Action<WebApplicationBuilder>? configure, string service, string instance)
     {
         ArgumentNullException.ThrowIfNull(builder);
         configure?.Invoke(builder);
+        NodeTracing.Add(builder, service, instance);
         var app = builder.Build();
         app.UseSecurityHeaders();
         app.UseStatusCodePages();

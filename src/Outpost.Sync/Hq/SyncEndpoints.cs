@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Net.Http.Headers;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -7,6 +8,7 @@ using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
+using Outpost.Core.Diagnostics;
 using Outpost.Core.Events;
 using Outpost.Core.Log;
 using Outpost.Core.Topics;
@@ -103,13 +105,28 @@ public static class SyncEndpoints
         }
 
         IReadOnlyList<AppendResult> results;
-        try
+        // A span in each traced event's own trace (the sale's, started at the till), linked to this request's.
+        using (var ingest = EventSpans.Start("outpost.ingest", ActivityKind.Consumer, events, (span, i) =>
         {
-            results = await log.AppendBatchAsync(events, cancellationToken: cancellationToken);
-        }
-        catch (InvalidEventException ex)
+            span.SetTag("outpost.store", store.StoreId);
+            span.SetTag("outpost.origin_seq", events[i].Origin!.Value.Seq);
+        }))
         {
-            return Problem(StatusCodes.Status400BadRequest, "Invalid event", ex.Message);
+            try
+            {
+                results = await log.AppendBatchAsync(events, cancellationToken: cancellationToken);
+            }
+            catch (InvalidEventException ex)
+            {
+                ingest.Fail(ex);
+                return Problem(StatusCodes.Status400BadRequest, "Invalid event", ex.Message);
+            }
+
+            ingest.Tag((span, i) =>
+            {
+                span.SetTag("outpost.seq", results[i].Seq);
+                span.SetTag("outpost.duplicate", results[i].Duplicate);
+            });
         }
 
         var duplicates = results.Count(r => r.Duplicate);

@@ -10,6 +10,9 @@ namespace Outpost.Sync.Protocol;
 /// The wire form of a batch of events: <c>OPB1</c>, a varint count, each event's envelope and payload
 /// (length-prefixed UTF-8 strings, varints), and an XxHash64 of everything before it. Compact before
 /// compression, and any flipped bit or truncation is caught by the trailer before anything is applied.
+/// <c>OPB2</c> is the same with each event's W3C trace context after its causation id: it is written only when
+/// <c>withTrace</c> is asked and an event of the batch carries one, so a batch without traces stays readable by the
+/// previous release. Both are read.
 /// </summary>
 public static class EventBatchCodec
 {
@@ -18,25 +21,31 @@ public static class EventBatchCodec
 
     private static ReadOnlySpan<byte> Magic => "OPB1"u8;
 
+    private static ReadOnlySpan<byte> TracedMagic => "OPB2"u8;
+
     /// <summary>
     /// Encodes events (with their origins) into a new array. <paramref name="previous"/> gives, for each
     /// event, the origin seq of the event before it in its lane (0 when unknown), so the receiver can tell
     /// a batch that overtook its predecessor.
     /// </summary>
-    public static byte[] Encode(IReadOnlyList<StoredEvent> events, IReadOnlyList<long>? previous = null)
+    public static byte[] Encode(IReadOnlyList<StoredEvent> events, IReadOnlyList<long>? previous = null, bool withTrace = false)
     {
         using var buffer = new PooledBuffer();
-        Encode(events, previous, buffer);
+        Encode(events, previous, buffer, withTrace);
         return buffer.ToArray();
     }
 
-    /// <summary>Encodes events (as <see cref="Encode(IReadOnlyList{StoredEvent}, IReadOnlyList{long}?)"/>) after what <paramref name="output"/> holds.</summary>
-    public static void Encode(IReadOnlyList<StoredEvent> events, IReadOnlyList<long>? previous, PooledBuffer output)
+    /// <summary>
+    /// Encodes events (as <see cref="Encode(IReadOnlyList{StoredEvent}, IReadOnlyList{long}?, bool)"/>) after what
+    /// <paramref name="output"/> holds; <paramref name="withTrace"/> keeps their trace contexts (OPB2) when they have any.
+    /// </summary>
+    public static void Encode(IReadOnlyList<StoredEvent> events, IReadOnlyList<long>? previous, PooledBuffer output, bool withTrace = false)
     {
         ArgumentNullException.ThrowIfNull(events);
         ArgumentNullException.ThrowIfNull(output);
         var start = output.WrittenCount;
-        output.Write(Magic);
+        var traced = withTrace && AnyTraced(events);
+        output.Write(traced ? TracedMagic : Magic);
         WriteVarint(output, (ulong)events.Count);
         for (var i = 0; i < events.Count; i++)
         {
@@ -48,6 +57,11 @@ public static class EventBatchCodec
             WriteScope(output, e.Scope);
             WriteNullable(output, e.CorrelationId);
             WriteNullable(output, e.CausationId);
+            if (traced)
+            {
+                WriteNullable(output, e.TraceParent);
+            }
+
             WriteString(output, e.Origin.Node.Value);
             WriteVarint(output, (ulong)e.Origin.Seq);
             WriteVarint(output, (ulong)(previous?[i] ?? 0));
@@ -86,11 +100,12 @@ public static class EventBatchCodec
             throw new BatchFormatException($"The batch is {bytes.Length} bytes: too short to be a batch (truncated?).");
         }
 
-        if (!bytes[..Magic.Length].SequenceEqual(Magic))
+        var traced = bytes[..TracedMagic.Length].SequenceEqual(TracedMagic);
+        if (!traced && !bytes[..Magic.Length].SequenceEqual(Magic))
         {
             throw new BatchFormatException(bytes[..3].SequenceEqual("OPB"u8)
-                ? $"Batch format '{Encoding.ASCII.GetString(bytes[..4])}' is not supported; this HQ reads OPB1."
-                : "The body is not an Outpost batch (it does not start with OPB1).");
+                ? $"Batch format '{Encoding.ASCII.GetString(bytes[..4])}' is not supported; this node reads OPB1 and OPB2."
+                : "The body is not an Outpost batch (it does not start with OPB1 or OPB2).");
         }
 
         var body = bytes[..^8];
@@ -122,6 +137,7 @@ public static class EventBatchCodec
             var scopeText = reader.Interned();
             var correlation = reader.NullableString();
             var causation = reader.NullableString();
+            var trace = traced ? reader.NullableString() : null;
             var origin = reader.Interned();
             var originSeq = (long)Math.Min(reader.Varint(), long.MaxValue);
             previous[i] = (long)Math.Min(reader.Varint(), long.MaxValue);
@@ -158,6 +174,7 @@ public static class EventBatchCodec
                 Scope = scope,
                 CorrelationId = correlation,
                 CausationId = causation,
+                TraceParent = trace,
                 Payload = payload,
                 Origin = new EventOrigin(node, originSeq, new HlcTimestamp(hlc)),
             });
@@ -169,6 +186,19 @@ public static class EventBatchCodec
         }
 
         return events;
+    }
+
+    private static bool AnyTraced(IReadOnlyList<StoredEvent> events)
+    {
+        for (var i = 0; i < events.Count; i++)
+        {
+            if (events[i].TraceParent is not null)
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     private static void WriteVarint(PooledBuffer writer, ulong value)

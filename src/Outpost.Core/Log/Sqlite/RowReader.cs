@@ -86,6 +86,7 @@ internal sealed class RowReader : IDisposable
             Origin = new EventOrigin(node, originSeq, new HlcTimestamp(hlc)),
             CorrelationId = noCorrelation ? null : Encoding.UTF8.GetString(correlationBytes),
             CausationId = noCausation ? null : Encoding.UTF8.GetString(causationBytes),
+            TraceParent = Diagnostics.OutpostTracing.Readable(NativeSqlite.sqlite3_column_type(s, 13) == NativeSqlite.Null ? null : Encoding.ASCII.GetString(NativeSqlite.Column(s, 13))),
             Payload = payload.ToArray(),
         };
     }

@@ -432,15 +432,17 @@ public sealed partial class SqliteEventLog : IEventLog
     {
         ThrowIfWriterFaulted();
         cancellationToken.ThrowIfCancellationRequested();
+        var span = request.StartSpan("sqlite");
         if (!_queue.Writer.TryWrite(request))
         {
+            span?.Dispose();
             throw new ObjectDisposedException(nameof(SqliteEventLog), $"Log '{Path}' is closed.");
         }
 
         // Once queued, an append is committed whatever the caller does, so the caller waits for that outcome: a
         // caller that gave up here would leave its lock around a check-then-append with its events still on their
         // way, and a retry in that gap would append them again (a till's timed-out sale, recorded twice).
-        return await request.Completion.Task;
+        return await request.CommittedAsync(span);
     }
 
     private async Task WriteLoopAsync()

@@ -8,9 +8,13 @@ internal static class SqliteLogCommands
 {
     public const string SelectColumns = """
         SELECT e.seq, e.topic, e.type, e.version, e.key, n.name, e.origin_seq, e.hlc, e.scope,
-               e.correlation_id, e.causation_id, e.payload, e.checksum
+               e.correlation_id, e.causation_id, e.payload, e.checksum, e.trace
         FROM events e JOIN nodes n ON n.id = e.origin_id
         """;
+
+    /// <summary><see cref="SelectColumns"/> on a file that may predate the trace column (the verifier opens any file read-only).</summary>
+    public static string SelectColumnsOn(SqliteConnection connection) =>
+        SqliteLogSchema.HasColumn(connection, null, "events", "trace") ? SelectColumns : SelectColumns.Replace("e.trace", "NULL", StringComparison.Ordinal);
 
     public const string UpsertCursor = """
         INSERT INTO cursors(name, kind, value) VALUES($name, $kind, $value)

@@ -32,7 +32,8 @@ internal static class SqliteLogSchema
             correlation_id TEXT,
             causation_id   TEXT,
             payload        BLOB    NOT NULL,
-            checksum       INTEGER NOT NULL);
+            checksum       INTEGER NOT NULL,
+            trace          TEXT);
         -- Only replicated events need the index: a local event's origin seq is assigned by the writer and
         -- cannot repeat, and this node is always nodes.id 1.
         CREATE UNIQUE INDEX IF NOT EXISTS events_by_origin ON events(origin_id, origin_seq) WHERE origin_id > 1;
@@ -56,6 +57,17 @@ internal static class SqliteLogSchema
             bytes  INTEGER NOT NULL) WITHOUT ROWID;
         """;
 
+    /// <summary>Whether a table of the file has a column (a file written by an earlier release may lack an additive one).</summary>
+    public static bool HasColumn(SqliteConnection connection, SqliteTransaction? tx, string table, string column)
+    {
+        using var command = connection.CreateCommand();
+        command.Transaction = tx;
+        command.CommandText = "SELECT count(*) FROM pragma_table_info($table) WHERE name = $column";
+        command.Parameters.AddWithValue("$table", table);
+        command.Parameters.AddWithValue("$column", column);
+        return Convert.ToInt64(command.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture) > 0;
+    }
+
     public static void Apply(SqliteConnection connection, string path)
     {
         using var command = connection.CreateCommand();
@@ -68,7 +80,10 @@ internal static class SqliteLogSchema
 
         using var tx = connection.BeginTransaction();
         command.Transaction = tx;
-        command.CommandText = Create + $"\nPRAGMA user_version = {Version};";
+        // Additive changes, which the previous release reads and writes as before (it names its columns), keep the
+        // version, so a store can still roll back: the envelope's W3C trace context (null in older records).
+        var steps = version == 1 && !HasColumn(connection, tx, "events", "trace") ? "\nALTER TABLE events ADD COLUMN trace TEXT;" : string.Empty;
+        command.CommandText = Create + steps + $"\nPRAGMA user_version = {Version};";
         command.ExecuteNonQuery();
         tx.Commit();
     }

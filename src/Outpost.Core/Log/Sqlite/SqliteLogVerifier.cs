@@ -47,7 +47,7 @@ public static class SqliteLogVerifier
         var scanFailed = false;
         try
         {
-            using var scan = new RowReader(connection, SqliteLogCommands.SelectColumns + " ORDER BY e.seq", values);
+            using var scan = new RowReader(connection, SqliteLogCommands.SelectColumnsOn(connection) + " ORDER BY e.seq", values);
             while (true)
             {
                 cancellationToken.ThrowIfCancellationRequested();
@@ -89,7 +89,7 @@ public static class SqliteLogVerifier
 
             try
             {
-                using var probe = new RowReader(connection, SqliteLogCommands.SelectColumns + " WHERE e.seq = $seq", values);
+                using var probe = new RowReader(connection, SqliteLogCommands.SelectColumnsOn(connection) + " WHERE e.seq = $seq", values);
                 probe.Bind("$seq", seq);
                 if (!Check(() => probe.Next(checksum), damaged, seen, out var found))
                 {

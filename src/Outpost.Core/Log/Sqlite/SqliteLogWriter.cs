@@ -40,8 +40,8 @@ internal sealed class SqliteLogWriter : IDisposable
         _self = self;
         _lastSeq = lastSeq;
         const string insert = """
-            INSERT INTO events(seq, topic, type, version, key, origin_id, origin_seq, hlc, scope, correlation_id, causation_id, payload, checksum)
-            VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
+            INSERT INTO events(seq, topic, type, version, key, origin_id, origin_seq, hlc, scope, correlation_id, causation_id, payload, checksum, trace)
+            VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)
             """;
         _insertLocal = new RawStatement(connection, insert);
         _insertReplica = new RawStatement(connection, insert + " ON CONFLICT(origin_id, origin_seq) WHERE origin_id > 1 DO NOTHING");
@@ -177,6 +177,7 @@ internal sealed class SqliteLogWriter : IDisposable
         var key = Encode(e.Key, ref used);
         var correlation = Encode(e.CorrelationId, ref used);
         var causation = Encode(e.CausationId, ref used);
+        var trace = Encode(e.TraceParent, ref used);
         insert.Bind(1, seq);
         insert.BindText(2, topic);
         insert.BindText(3, type);
@@ -190,6 +191,7 @@ internal sealed class SqliteLogWriter : IDisposable
         BindOptional(insert, 11, causation, e.CausationId is null);
         insert.BindBlob(12, e.Payload.Span);
         insert.Bind(13, unchecked((long)EventChecksum.Seal(contentHash, seq, originSeq, hlc)));
+        BindOptional(insert, 14, trace, e.TraceParent is null);
         if (insert.Execute() == 0)
         {
             _findByOrigin.Parameters[0].Value = node.Id;
