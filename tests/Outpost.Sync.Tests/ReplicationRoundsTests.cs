@@ -16,6 +16,50 @@ public sealed class ReplicationRoundsTests : IDisposable
     private readonly string _directory = Path.Combine(Path.GetTempPath(), "outpost-rounds-" + Guid.NewGuid().ToString("N"));
 
     [Fact]
+    public async Task Stores_that_share_one_connection_pool_each_send_as_themselves_and_a_store_closed_leaves_the_pool_to_the_others()
+    {
+        await using var cluster = await Cluster.StartAsync();
+        using var pool = new SocketsHttpHandler { MaxConnectionsPerServer = 2 };
+        var clients = new List<SyncClient>();
+        foreach (var id in new[] { "s1", "s2", "s3" })
+        {
+            var options = Cluster.FastSync(cluster.HqAddress, (await cluster.RegisterAsync(id, "north")).Secret);
+            options.StoreId = id;
+            clients.Add(new SyncClient(options, connections: pool));
+        }
+
+        // Each store's batch is its own (its credential goes with each request), over at most two connections.
+        await Task.WhenAll(clients.Select((client, i) => client.SendUpAsync([Stored($"s{i + 1}", 1)], null, Ct)));
+        foreach (var id in new[] { "s1", "s2", "s3" })
+        {
+            Assert.Single(await cluster.HqEventsFromAsync(id));
+        }
+
+        // A store closed does not close the pool under the others.
+        clients[0].Dispose();
+        var ack = await clients[1].SendUpAsync([Stored("s2", 2)], null, Ct);
+        Assert.Equal(1, ack.Accepted);
+        clients[2].Dispose();
+        clients[1].Dispose();
+
+        // A borrowed pool carries no TLS settings of the store's: refused over HTTPS.
+        var tls = new SyncClientOptions { Central = new Uri("https://hq.example/"), StoreId = "s1", Secret = "x" };
+        Assert.Throws<ArgumentException>(() => new SyncClient(tls, connections: pool));
+    }
+
+    private static Core.Events.StoredEvent Stored(string store, long seq) => new()
+    {
+        Seq = seq,
+        Topic = "sales",
+        Type = "SaleCompleted",
+        Version = 1,
+        Key = $"{store}-{seq}",
+        Scope = Core.Events.Scope.Store(store),
+        Origin = new Core.Events.EventOrigin(Core.Events.NodeId.Parse(store), seq, Core.Events.HlcTimestamp.From(1_790_000_000_000 + seq, 0)),
+        Payload = System.Text.Encoding.UTF8.GetBytes("""{"total":"1.00"}"""),
+    };
+
+    [Fact]
     public async Task A_round_sends_everything_waiting_and_takes_everything_HQ_has_and_a_failed_round_is_made_good_by_the_next_once()
     {
         await using var cluster = await Cluster.StartAsync();

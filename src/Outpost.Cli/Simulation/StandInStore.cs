@@ -53,22 +53,22 @@ internal sealed class StandInStore : IAsyncDisposable
     /// <summary>The file of a stand-in's log in the stand-ins' folder.</summary>
     public static string LogPath(string directory, string id) => Path.Combine(directory, id + ".db");
 
-    /// <summary>Opens (or creates) its log, through <paramref name="link"/> (the node failover and the link's faults) to HQ.</summary>
-    public static async Task<StandInStore> OpenAsync(StandInSpec spec, string directory, DelegatingHandler link, CancellationToken cancellationToken)
+    /// <summary>
+    /// Opens (or creates) its log, through <paramref name="link"/> (the node failover and the link's faults) to HQ, on
+    /// <paramref name="connections"/>: the process's pool, shared by its stores.
+    /// </summary>
+    public static async Task<StandInStore> OpenAsync(StandInSpec spec, string directory, DelegatingHandler link, HttpMessageHandler connections, CancellationToken cancellationToken)
     {
         // synchronous=NORMAL: a commit survives a process crash, which is what the simulation inflicts (SIGKILL), not a
         // power cut; an fsync per sale across thousands of files on one disk would measure the disk, not replication.
         var log = SqliteEventLog.Open(new LogOptions { Path = LogPath(directory, spec.Id), NodeId = spec.Id, Topics = RetailTopics.Catalog, Durability = LogDurability.Normal });
-        // A blackholed request ends after two seconds, not ten: a host's pass over its stores waits for it. A connection
-        // closes a second after its round: 20,000 stores kept alive between their rounds would be 20,000 sockets at HQ,
-        // past the 20,000 files a process may open here.
+        // A blackholed request ends after two seconds, not ten: a host's pass over its stores waits for it.
         var options = new SyncClientOptions
         {
             Central = new Uri("http://hq.invalid/"), StoreId = spec.Id, Secret = spec.Secret, MaxInFlight = 2, RequestTimeout = TimeSpan.FromSeconds(2),
-            IdleConnectionTimeout = TimeSpan.FromSeconds(1),
         };
         var monitor = new ConnectivityMonitor(TimeProvider.System);
-        var client = new SyncClient(options, monitor, link);
+        var client = new SyncClient(options, monitor, link, connections: connections);
         var rounds = new ReplicationRounds(log, client, monitor, options, TimeProvider.System, NullLoggerFactory.Instance);
         var store = new StandInStore(spec, log, client, monitor, rounds);
         store._appended = (int)await log.CountAsync(0, Completed, cancellationToken);

@@ -37,12 +37,36 @@ public sealed class SyncClient : IDisposable
     /// <param name="monitor">Where to report the link's state (the store's back office and its reports to HQ).</param>
     /// <param name="observer">A handler put in front of the connection (a benchmark counting bytes on the wire), or null.</param>
     /// <param name="time">The clock certificates are checked against.</param>
+    /// <param name="connections">
+    /// A connection pool this client borrows instead of owning one (plain HTTP only; the caller keeps it and disposes
+    /// it): many simulated stores of one process share their connections to HQ, as a store's credential is a header of
+    /// each request, not a property of its connection.
+    /// </param>
     /// <exception cref="TlsSetupException">A CA bundle, pin or client certificate that cannot be used.</exception>
-    public SyncClient(SyncClientOptions options, ConnectivityMonitor? monitor = null, DelegatingHandler? observer = null, TimeProvider? time = null)
+    public SyncClient(SyncClientOptions options, ConnectivityMonitor? monitor = null, DelegatingHandler? observer = null, TimeProvider? time = null,
+        HttpMessageHandler? connections = null)
     {
         _monitor = monitor;
         ArgumentNullException.ThrowIfNull(options);
         _options = options;
+        if (connections is not null)
+        {
+            if (options.Central?.Scheme == Uri.UriSchemeHttps || options.CaBundle is not null || options.PinnedKeys.Count > 0 || options.ClientCertificate is not null)
+            {
+                throw new ArgumentException("A borrowed connection pool carries no TLS settings of the store's: use it over plain HTTP only.", nameof(connections));
+            }
+
+            HttpMessageHandler borrowed = new Borrowed(connections);
+            if (observer is not null)
+            {
+                observer.InnerHandler = borrowed;
+                borrowed = observer;
+            }
+
+            _http = Client(borrowed, options);
+            return;
+        }
+
         var handler = new SocketsHttpHandler
         {
             ConnectTimeout = TimeSpan.FromSeconds(5),
@@ -259,6 +283,24 @@ public sealed class SyncClient : IDisposable
 
     /// <inheritdoc />
     public void Dispose() => _http.Dispose();
+
+    /// <summary>A pool used, not owned: disposing the client leaves it to its owner.</summary>
+    private sealed class Borrowed(HttpMessageHandler pool) : HttpMessageHandler
+    {
+        private readonly HttpMessageInvoker _pool = new(pool, disposeHandler: false);
+
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken) => _pool.SendAsync(request, cancellationToken);
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing)
+            {
+                _pool.Dispose();
+            }
+
+            base.Dispose(disposing);
+        }
+    }
 
     /// <summary>Sends; a TLS handshake refused on this side says why in words.</summary>
     private async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken, HttpCompletionOption completion = HttpCompletionOption.ResponseContentRead)
