@@ -52,13 +52,13 @@ public sealed class TracingTests : IDisposable
         hq.Stop();
         hq.Dispose();
         var trace = Convert.ToHexStringLower(Guid.NewGuid().ToByteArray());
-        var basket = await TracedAsync(till, trace, "/api/baskets", new { staffId = "s1" });
+        using var basket = await TracedAsync(till, trace, "/api/baskets", new { staffId = "s1" });
         var id = basket.RootElement.GetProperty("id").GetString();
-        await TracedAsync(till, trace, $"/api/baskets/{id}/lines", new { code = Cola, quantity = 2 });
-        await TracedAsync(till, trace, $"/api/baskets/{id}/payments", new { method = "cash", amount = 5m });
-        await TracedAsync(till, trace, $"/api/baskets/{id}/complete", new { idempotencyKey = "till-1:1" });
+        (await TracedAsync(till, trace, $"/api/baskets/{id}/lines", new { code = Cola, quantity = 2 })).Dispose();
+        (await TracedAsync(till, trace, $"/api/baskets/{id}/payments", new { method = "cash", amount = 5m })).Dispose();
+        (await TracedAsync(till, trace, $"/api/baskets/{id}/complete", new { idempotencyKey = "till-1:1" })).Dispose();
         await Task.Delay(TimeSpan.FromSeconds(2), Ct); // the up link tries, and fails, while HQ is down
-        var back_up = DateTimeOffset.UtcNow;
+        var backUp = DateTimeOffset.UtcNow;
         hq = await StartHqAsync(hqEnvironment, hqPort);
         try
         {
@@ -78,7 +78,7 @@ public sealed class TracingTests : IDisposable
             // The sale went up in a batch after HQ came back: its span is in the sale's trace, linked to the batch.
             var up = spans.Where(s => s is { Service: "outpost-store", Name: "outpost.up SaleCompleted" } && s.ParentSpanId == complete.SpanId).ToList();
             Assert.NotEmpty(up);
-            Assert.Contains(up, s => !s.Error && s.Start >= back_up.AddSeconds(-1));
+            Assert.Contains(up, s => !s.Error && s.Start >= backUp.AddSeconds(-1));
             var batches = sink.Spans.Where(s => s.Name == "outpost.up batch").ToDictionary(s => s.SpanId);
             Assert.All(up, s => Assert.Contains(s.Links, l => batches.ContainsKey(l.SpanId)));
 

@@ -158,16 +158,16 @@ public sealed class OtlpSink : IAsyncDisposable
         foreach (var scope in scopes)
         {
             // ScopeSpans { InstrumentationScope scope = 1; repeated Span spans = 2; }
-            var reader2 = new ProtoReader(scope);
-            while (reader2.Next(out var field, out var wire))
+            var scopeReader = new ProtoReader(scope);
+            while (scopeReader.Next(out var field, out var wire))
             {
                 if (field == 2 && wire == 2)
                 {
-                    spans.Add(Span(reader2.Bytes(), service, instance));
+                    spans.Add(Span(scopeReader.Bytes(), service, instance));
                 }
                 else
                 {
-                    reader2.Skip(wire);
+                    scopeReader.Skip(wire);
                 }
             }
         }

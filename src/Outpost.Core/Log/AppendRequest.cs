@@ -71,9 +71,9 @@ internal sealed class AppendRequest(IReadOnlyList<NewEvent> events, ulong[] cont
     public static AppendRequest One(NewEvent e, int maxEventBytes, NodeId self)
     {
         EventValidator.Validate(e, maxEventBytes);
-        if (OutpostTracing.CurrentTraceParent() is { } trace && e.Origin is null && e.TraceParent is null)
+        if (OutpostTracing.CurrentTraceParent() is { } trace)
         {
-            e = e with { TraceParent = trace };
+            e = Traced(e, trace);
         }
 
         return new AppendRequest([e], [ContentHash(e, self)], null);
@@ -127,17 +127,27 @@ internal sealed class AppendRequest(IReadOnlyList<NewEvent> events, ulong[] cont
         return new AppendRequest([], [], new CursorUpdate(name, kind, value));
     }
 
-    /// <summary>The caller's span in the envelope of each event recorded here (a replica keeps the trace it came with).</summary>
-    private static NewEvent[] Traced(IReadOnlyList<NewEvent> events, string trace)
+    /// <summary>The caller's span in the envelope of an event recorded here; a replica keeps the trace it came with.</summary>
+    private static NewEvent Traced(NewEvent e, string trace) => e.Origin is null && e.TraceParent is null ? e with { TraceParent = trace } : e;
+
+    /// <summary>
+    /// <see cref="Traced(NewEvent, string)"/> over a batch, copied only when an event takes the trace: a batch of
+    /// replicas (HQ storing a store's upload inside its request's span) goes on as it came.
+    /// </summary>
+    private static IReadOnlyList<NewEvent> Traced(IReadOnlyList<NewEvent> events, string trace)
     {
-        var traced = new NewEvent[events.Count];
-        for (var i = 0; i < traced.Length; i++)
+        NewEvent[]? traced = null;
+        for (var i = 0; i < events.Count; i++)
         {
-            var e = events[i];
-            traced[i] = e.Origin is null && e.TraceParent is null ? e with { TraceParent = trace } : e;
+            var e = Traced(events[i], trace);
+            if (!ReferenceEquals(e, events[i]))
+            {
+                traced ??= [.. events];
+                traced[i] = e;
+            }
         }
 
-        return traced;
+        return traced ?? events;
     }
 
     /// <summary>Hashes on the appending thread, so the single writer only seals the hash with the record's place.</summary>

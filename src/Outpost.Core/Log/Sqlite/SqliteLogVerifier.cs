@@ -45,9 +45,10 @@ public static class SqliteLogVerifier
         var seen = new System.Collections.BitArray((int)Math.Min(int.MaxValue - 1, lastSeq + 1));
         long ok = 0;
         var scanFailed = false;
+        string? select = null; // the file's columns, asked once, inside the reads' error handling (a damaged schema throws)
         try
         {
-            using var scan = new RowReader(connection, SqliteLogCommands.SelectColumnsOn(connection) + " ORDER BY e.seq", values);
+            using var scan = new RowReader(connection, (select ??= SqliteLogCommands.SelectColumnsOn(connection)) + " ORDER BY e.seq", values);
             while (true)
             {
                 cancellationToken.ThrowIfCancellationRequested();
@@ -89,7 +90,7 @@ public static class SqliteLogVerifier
 
             try
             {
-                using var probe = new RowReader(connection, SqliteLogCommands.SelectColumnsOn(connection) + " WHERE e.seq = $seq", values);
+                using var probe = new RowReader(connection, (select ??= SqliteLogCommands.SelectColumnsOn(connection)) + " WHERE e.seq = $seq", values);
                 probe.Bind("$seq", seq);
                 if (!Check(() => probe.Next(checksum), damaged, seen, out var found))
                 {
