@@ -22,6 +22,16 @@ namespace Outpost.Cli.Simulation;
 internal sealed class SimulatedStore : IAsyncDisposable
 {
     private const string AdminToken = "simulation-back-office";
+
+    /// <summary>Connections waiting to be accepted by a store server in the simulation's process (Kestrel's default: 512).</summary>
+    internal const int ListenBacklog = 32;
+
+    /// <summary>
+    /// Connections a store server in the simulation's process holds open at once: its seven devices (each with a sale
+    /// or order and a heartbeat at a time), its back office and the checker, with room to spare. Both ends of each are
+    /// in the simulation's process: 196 stores stay within its 20,000 files whatever their devices do.
+    /// </summary>
+    internal const int MaxConnections = 32;
     private readonly List<HttpClient> _tills = [];
     private readonly SocketsHttpHandler _handler = new() { PooledConnectionLifetime = TimeSpan.FromMinutes(5), ConnectTimeout = TimeSpan.FromSeconds(5) };
     private readonly WebApplication? _server;
@@ -185,7 +195,12 @@ internal sealed class SimulatedStore : IAsyncDisposable
                         "--admin-token", AdminToken, "--central", link.Address.ToString(), "--secret", secret, "--event-versions", versions.ToString()],
                     environment,
                     store.Address,
-                    Path.Combine(data, "store.log"));
+                    Path.Combine(data, "store.log"))
+                {
+                    // Alone on this machine a store answers in about a second; beside 196 store servers, 19,800
+                    // stand-ins and HQ (a load average of 160) a start after a kill took more than a minute.
+                    ReadyWithin = TimeSpan.FromMinutes(5),
+                };
                 try
                 {
                     await store.StartProcessAsync(cancellationToken);
@@ -211,6 +226,12 @@ internal sealed class SimulatedStore : IAsyncDisposable
                 Urls = "http://127.0.0.1:0",
                 AdminToken = AdminToken,
                 RetentionInterval = TimeSpan.FromMinutes(1),
+
+                // A commit here survives a crash of the process without an fsync of its own (synchronous=NORMAL), and a
+                // store in this process is never killed: the stores the simulation kills run as processes, with the
+                // store's default of an fsync per commit. 200 store servers each waiting for its own fsync on the one
+                // disk they share with HQ's database and the stand-ins' logs would measure that disk's queue.
+                Durability = Outpost.Core.Log.LogDurability.Normal,
             };
             options.Sync.Central = link.Address;
             options.Sync.Secret = secret;
@@ -223,7 +244,19 @@ internal sealed class SimulatedStore : IAsyncDisposable
             options.PaymentTerminal = terminal ?? options.PaymentTerminal;
             options.RateLimits = rateLimits ?? options.RateLimits;
             options.Retail = options.Retail with { Checkout = options.Retail.Checkout with { EventVersions = versions } };
-            var server = StoreHost.Build(options, builder => builder.Logging.SetMinimumLevel(LogLevel.None));
+            var server = StoreHost.Build(options, builder =>
+            {
+                builder.Logging.SetMinimumLevel(LogLevel.None);
+
+                // A store server has a machine of its own; here up to 200 share one process and two cores with HQ and
+                // the stand-ins. A device whose connection waits too long to be accepted gives up on it and connects
+                // again, so a saturated machine fills the listeners' queues (512 each by default) with connections
+                // the process accepts later, only to find them closed: 20,000 stores ran the process out of file
+                // descriptors that way (docs/simulation.md). A short queue and a cap on open connections make a busy
+                // store refuse a connection at once instead, which the device retries as it does any refusal.
+                builder.WebHost.UseSockets(sockets => sockets.Backlog = ListenBacklog);
+                builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxConcurrentConnections = MaxConnections);
+            });
             await server.StartAsync(cancellationToken);
             store = new SimulatedStore(index, id, region, zone, link, server.Address(), options.LogPath, server) { Clock = clock, DataDirectory = data, Versions = versions };
         }

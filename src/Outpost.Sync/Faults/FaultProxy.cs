@@ -53,6 +53,26 @@ public sealed class FaultProxy : IAsyncDisposable
         _accepting = AcceptAsync();
     }
 
+    /// <summary>
+    /// How long it tries to reach HQ for a connection before it closes the store's side (10 s: a store's request
+    /// timeout). The store believes it is connected as soon as the proxy accepted it; without a bound, an HQ node whose
+    /// queue of connections is full (SYNs dropped) would hold the store's side open for the kernel's two minutes of
+    /// SYN retries while the store gave up and connected again and again, each time to another waiting connection.
+    /// </summary>
+    public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Connections it holds now (forwarding, or blackholed), for the tests.</summary>
+    public int OpenConnections
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _connections.Count;
+            }
+        }
+    }
+
     /// <summary>Where stores connect.</summary>
     public Uri Address => new($"http://127.0.0.1:{((IPEndPoint)_listener.LocalEndpoint).Port}/");
 
@@ -181,18 +201,20 @@ public sealed class FaultProxy : IAsyncDisposable
         }
 
         var server = new TcpClient();
+        Track(client, server);
         try
         {
-            await server.ConnectAsync(_upstream, _stop.Token);
+            using var timeout = new CancellationTokenSource(ConnectTimeout, _clock);
+            using var connecting = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token, timeout.Token);
+            await server.ConnectAsync(_upstream, connecting.Token);
         }
-        catch (Exception ex) when (ex is SocketException or OperationCanceledException)
+        catch (Exception ex) when (ex is SocketException or OperationCanceledException or ObjectDisposedException)
         {
-            client.Dispose();
-            server.Dispose();
+            Untrack(client, server);
+            Abort(client, server);
             return;
         }
 
-        Track(client, server);
         var dropAfter = Effective == ProxyMode.DropMidStream ? Next(1, 6000) : long.MaxValue;
         var budget = new StrongBox(dropAfter);
         await Task.WhenAny(PumpAsync(client, server, up: true, budget), PumpAsync(server, client, up: false, budget));
