@@ -85,7 +85,12 @@ internal sealed class SimulatedHq : IAsyncDisposable
                     ["central", "--postgres", hq.Postgres + ";Maximum Pool Size=150", "--urls", address.ToString().TrimEnd('/'), "--admin-token", AdminToken],
                     new Dictionary<string, string> { ["Logging__LogLevel__Default"] = "Warning" },
                     address,
-                    Path.Combine(directory, Name(n) + ".log")));
+                    Path.Combine(directory, Name(n) + ".log"))
+                {
+                    // A node restarted after a kill beside 10,000 stores reconnecting on two cores took 46 s, and
+                    // more than the minute it was given at its second kill: five, as a store process gets.
+                    ReadyWithin = TimeSpan.FromMinutes(5),
+                });
                 hq._admins.Add(Admin(address));
                 hq._gates.Add(new SemaphoreSlim(1, 1));
             }
