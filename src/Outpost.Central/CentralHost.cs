@@ -63,6 +63,8 @@ public static class CentralHost
 
         builder.Services.AddSingleton(new HqTlsState(certificate, storeCertificates, options.Time));
         builder.Services.AddSingleton<StoreDirectory>();
+        builder.Services.AddSingleton(options.Contracts);
+        builder.Services.Configure<RouteHandlerOptions>(route => route.ThrowOnBadRequest = true);
         builder.Services.AddSingleton(services => new DownFeed(services.GetRequiredService<IEventLog>()));
         builder.Services.AddSingleton<SyncAdmission>();
         builder.Services.AddSingleton<HqReadModels>();
@@ -106,6 +108,7 @@ public static class CentralHost
             tokens.TryAdd("admin", single);
         }
 
+        app.MapContracts(options.Contracts);
         app.MapGroup("/admin").MapAdminApi(tokens).MapReleases(options.ReleaseAdmins).MapRollouts(options.ReleaseAdmins);
         return app;
     }

@@ -1,3 +1,4 @@
+using Outpost.Core.Contracts;
 using Outpost.Core.Log;
 using Outpost.Core.Topics;
 using Outpost.Sync.Hq;
@@ -42,6 +43,15 @@ public sealed class CentralOptions
 
     /// <summary>Topic policies; down topics are what stores receive.</summary>
     public TopicCatalog Topics { get; set; } = TopicCatalog.Empty;
+
+    /// <summary>
+    /// The event types, versions and schemas <c>POST /admin/events</c> accepts, also served at <c>/contracts</c>:
+    /// Outpost's retail, rollout and replication types unless set.
+    /// </summary>
+    public ContractCatalog Contracts { get; set; } = DefaultContracts;
+
+    /// <summary>Outpost's contracts as HQ knows them (every one but a store's local ones).</summary>
+    public static ContractCatalog DefaultContracts { get; } = new([.. Outpost.Retail.RetailContracts.All, .. Outpost.Sync.SyncContracts.All]);
 
     /// <summary>Commit durability of HQ's log.</summary>
     public LogDurability Durability { get; set; } = LogDurability.Full;

@@ -2,14 +2,16 @@ using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Outpost.Core.Postgres;
+using Outpost.Sync.Hosting;
 
 namespace Outpost.Central;
 
 /// <summary>
 /// HQ's answer to a request that failed inside: 503 with <c>Retry-After</c> when HQ's database cannot be reached
 /// (PostgreSQL restarting, failing over, refusing connections), so that stores, tills of the back office and load
-/// balancers wait and retry instead of reading a bug into it; 500 otherwise. Both as ProblemDetails, neither with
-/// the exception's text (it is logged).
+/// balancers wait and retry instead of reading a bug into it; a request HQ could not read (malformed JSON, a body too
+/// large) gets its 4xx with what is wrong; 500 otherwise. All as ProblemDetails, none with an internal exception's text
+/// (it is logged).
 /// </summary>
 public static class DatabaseOutage
 {
@@ -24,6 +26,17 @@ public static class DatabaseOutage
     {
         ArgumentNullException.ThrowIfNull(context);
         var error = context.Features.Get<IExceptionHandlerFeature>()?.Error;
+        if (BadRequests.Describe(error, "The request body is larger than HQ accepts.") is { } bad)
+        {
+            context.Response.StatusCode = bad.Status;
+            await context.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext
+            {
+                HttpContext = context,
+                ProblemDetails = { Status = bad.Status, Title = bad.Title, Detail = bad.Detail },
+            });
+            return;
+        }
+
         var outage = IsOutage(error);
         if (outage && context.RequestServices.GetService<Outpost.Core.Log.IEventLog>() is PostgresEventLog log)
         {

@@ -35,7 +35,7 @@ public static class RetailTopics
         new TopicPolicy(LoyaltyEvents.MembersTopic, TopicDirection.Down, TopicPriority.Normal, RetentionPolicy.Compacted),
         new TopicPolicy(LoyaltyEvents.AllowanceTopic, TopicDirection.Down, TopicPriority.Normal, RetentionPolicy.Compacted),
         new TopicPolicy("schedule", TopicDirection.Local, TopicPriority.Low, RetentionPolicy.Compacted),
-        new TopicPolicy("config", TopicDirection.Down, TopicPriority.Normal, RetentionPolicy.Compacted),
+        new TopicPolicy(ConfigEvents.Topic, TopicDirection.Down, TopicPriority.Normal, RetentionPolicy.Compacted),
 
         // Rollouts (Outpost.Sync.Rollouts.RolloutEvents): the release each store should run comes down compacted by store;
         // its agent's steps go up at the priority of operational telemetry.
@@ -44,6 +44,6 @@ public static class RetailTopics
         new TopicPolicy(NearbyStockEvents.Topic, TopicDirection.Down, TopicPriority.Low, RetentionPolicy.Compacted),
 
         // The store's security audit (devices paired and revoked, failed pairings and sign-ins) goes up for HQ to keep.
-        new TopicPolicy("security", TopicDirection.Up, TopicPriority.Normal, RetentionPolicy.UntilDone(Grace)),
+        new TopicPolicy(Telemetry.TelemetryEvents.SecurityTopic, TopicDirection.Up, TopicPriority.Normal, RetentionPolicy.UntilDone(Grace)),
     ]);
 }

@@ -14,6 +14,9 @@ internal sealed partial class PriceSchedule(StoreServices services, IEventLog lo
     /// <summary>The local topic of schedule ticks.</summary>
     public const string Topic = "schedule";
 
+    /// <summary>The event type of a tick.</summary>
+    public const string PricesChanged = "PricesChanged";
+
     /// <summary>Re-read the schedule at least this often (new prices may have arrived).</summary>
     private static readonly TimeSpan Recheck = TimeSpan.FromMinutes(1);
 
@@ -38,7 +41,7 @@ internal sealed partial class PriceSchedule(StoreServices services, IEventLog lo
                     await log.AppendAsync(new NewEvent
                     {
                         Topic = Topic,
-                        Type = "PricesChanged",
+                        Type = PricesChanged,
                         Key = "prices",
                         Payload = NewEvent.Json(new ScheduleTick(due), StoreJsonContext.Default.ScheduleTick),
                     }, stoppingToken);

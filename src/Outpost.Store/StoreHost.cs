@@ -101,6 +101,7 @@ public static class StoreHost
         app.MapStoreApi();
         app.MapDeployApi();
         app.MapStoreFeed();
+        app.MapContracts(StoreContracts.Catalog);
         return app;
     }
 
@@ -110,9 +111,7 @@ public static class StoreHost
         var error = context.Features.Get<IExceptionHandlerFeature>()?.Error;
         var (status, title, detail) = error switch
         {
-            BadHttpRequestException bad when bad.StatusCode == StatusCodes.Status413PayloadTooLarge =>
-                (bad.StatusCode, "Request too large", "The request body is larger than the store server accepts from a device."),
-            BadHttpRequestException bad => (bad.StatusCode, "Bad request", (bad.InnerException?.Message ?? bad.Message).Split(" Path:", 2)[0]),
+            _ when BadRequests.Describe(error, "The request body is larger than the store server accepts from a device.") is { } bad => bad,
             { } full when LogFullException.Is(full) => (StatusCodes.Status507InsufficientStorage, "Store's disk is full",
                 "The store server's disk is full: nothing of this was recorded. Try again in a moment; it resumes by itself once there is room, and the store's health and HQ's fleet view say so meanwhile."),
             _ => (StatusCodes.Status500InternalServerError, "Store server error", "The store server could not do this; it is logged. Try again."),

@@ -49,7 +49,6 @@ namespace Outpost.Store;
 [JsonSerializable(typeof(IReadOnlyList<MenuEntry>))]
 [JsonSerializable(typeof(EnrolledDevice))]
 [JsonSerializable(typeof(IReadOnlyList<DeviceStatus>))]
-[JsonSerializable(typeof(SecurityAuditV1))]
 [JsonSerializable(typeof(PairingCode))]
 [JsonSerializable(typeof(PairingRequest))]
 [JsonSerializable(typeof(PairRequest))]

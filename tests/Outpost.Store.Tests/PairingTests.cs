@@ -165,7 +165,7 @@ public sealed class PairingTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.OK, (await page.PostAsJsonAsync("/api/pair", new { code = real }, Ct)).StatusCode);
 
         var audit = (await _server.Log.ReadAllAsync(new ReadFilter { Topics = [DevicePairing.AuditTopic] }, cancellationToken: Ct))
-            .Select(e => JsonSerializer.Deserialize(e.Payload.Span, StoreJsonContext.Default.SecurityAuditV1)!).ToList();
+            .Select(e => JsonSerializer.Deserialize(e.Payload.Span, Outpost.Retail.Telemetry.TelemetryJsonContext.Default.SecurityAuditV1)!).ToList();
         Assert.Equal(FailureLimiter.MaxFailures - 2, audit.Count(a => a.Action == "PairingFailed"));
         Assert.Equal(2, audit.Count(a => a.Action == "SignInFailed"));
         Assert.Contains(audit, a => a.Action == "DevicePaired" && a.Detail.Contains("Till 9", StringComparison.Ordinal));

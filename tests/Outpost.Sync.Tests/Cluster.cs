@@ -7,6 +7,7 @@ using Microsoft.Extensions.Logging;
 using Outpost.Central;
 using Outpost.Central.Admin;
 using Outpost.Central.Stores;
+using Outpost.Core.Contracts;
 using Outpost.Core.Events;
 using Outpost.Core.Log;
 using Outpost.Core.Topics;
@@ -27,6 +28,15 @@ internal sealed class Cluster : IAsyncDisposable
         new TopicPolicy("telemetry", TopicDirection.Up, TopicPriority.Low, RetentionPolicy.KeepForever),
         new TopicPolicy("prices", TopicDirection.Down, TopicPriority.High, RetentionPolicy.KeepForever),
         new TopicPolicy("config", TopicDirection.Down, TopicPriority.Normal, RetentionPolicy.KeepForever),
+    ]);
+
+    /// <summary>Any JSON object: the schema of the made-up types these tests publish (replication never looks inside a payload).</summary>
+    public const string AnyObject = """{"type":"object"}""";
+
+    /// <summary>HQ's contracts in these tests: Outpost's, and the made-up types the replication tests publish through the admin API.</summary>
+    public static readonly ContractCatalog Contracts = CentralOptions.DefaultContracts.With([
+        EventContract.FromSchema("prices", "PriceChanged", 1, AnyObject),
+        EventContract.FromSchema("config", "Marker", 1, AnyObject),
     ]);
 
     private readonly List<StoreNode> _stores = [];
@@ -70,6 +80,7 @@ internal sealed class Cluster : IAsyncDisposable
             Urls = "http://127.0.0.1:0",
             AdminToken = AdminToken,
             Topics = topics,
+            Contracts = Contracts,
             Sync = { MaxLongPoll = TimeSpan.FromSeconds(5), MaxRequestBytes = 4 * 1024 * 1024 },
         };
         configure?.Invoke(options);

@@ -83,7 +83,7 @@ public sealed class TwoHqNodesTests(PostgresServer server)
         using var admin = new HttpClient { BaseAddress = new Uri(hq) };
         admin.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", AdminToken);
         using var response = await admin.PostAsJsonAsync("admin/events",
-            new PublishEvent("config", "StoreSetting", key, scope, System.Text.Json.JsonDocument.Parse("""{"value":1}""").RootElement), Ct);
+            new PublishEvent("config", "ConfigSet", key, scope, System.Text.Json.JsonDocument.Parse($$"""{"key":"{{key}}","value":1}""").RootElement), Ct);
         response.EnsureSuccessStatusCode();
     }
 

@@ -1,8 +1,10 @@
 using System.Net.Http.Json;
 using Outpost.Central.Fleet;
 using Outpost.Core.Consumers;
+using Outpost.Core.Contracts;
 using Outpost.Core.Events;
 using Outpost.Core.Log;
+using Outpost.Core.Topics;
 
 namespace Outpost.Sync.Tests;
 
@@ -40,6 +42,16 @@ public abstract class VersionSkewTests
 
     private async Task<Cluster> StartClusterAsync() => await Cluster.StartAsync(await HqDatabaseAsync());
 
+    /// <summary>HQ on newer software than its stores: a newer version of a type, and a topic the stores have never heard of.</summary>
+    private async Task<Cluster> StartNewerHqClusterAsync() => await Cluster.StartAsync(await HqDatabaseAsync(), configure: hq =>
+    {
+        hq.Topics = new TopicCatalog([.. Cluster.Topics.Declared, new TopicPolicy("promotions-v9", TopicDirection.Down, TopicPriority.Normal, RetentionPolicy.KeepForever)]);
+        hq.Contracts = Cluster.Contracts.With([
+            EventContract.FromSchema("prices", "PriceChanged", 3, Cluster.AnyObject),
+            EventContract.FromSchema("promotions-v9", "SomethingNew", 1, Cluster.AnyObject),
+        ]);
+    });
+
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
     private static readonly ConsumerOptions Fast = new() { RetryDelay = TimeSpan.Zero, MaxAttempts = 2 };
 
@@ -74,7 +86,7 @@ public abstract class VersionSkewTests
     [Fact]
     public async Task An_older_store_receives_a_newer_hq_event_parks_it_and_keeps_following_the_feed()
     {
-        await using var cluster = await StartClusterAsync();
+        await using var cluster = await StartNewerHqClusterAsync();
         var store = await cluster.StartStoreAsync("s1", "north");
 
         await cluster.PublishAsync("prices", "a", "*", """{"price":"1.00"}""");

@@ -6,8 +6,10 @@ using Outpost.Central.Fleet;
 using Outpost.Central.Ingest;
 using Outpost.Central.MasterData;
 using Outpost.Central.Stores;
+using Outpost.Core.Contracts;
 using Outpost.Core.Events;
 using Outpost.Core.Log;
+using Outpost.Core.Topics;
 
 namespace Outpost.Central.Admin;
 
@@ -259,11 +261,19 @@ public static class AdminApi
         return ok;
     }
 
-    private static async Task<Results<Created<Published>, ProblemHttpResult>> PublishAsync(PublishEvent request, IEventLog log, HttpContext context, CancellationToken cancellationToken)
+    private static async Task<Results<Created<Published>, ProblemHttpResult>> PublishAsync(PublishEvent request, IEventLog log, ContractCatalog contracts, HttpContext context, CancellationToken cancellationToken)
     {
         if (!Scope.TryParse(request.Scope, out var scope))
         {
             return TypedResults.Problem($"Scope '{request.Scope}' is not of a known form: use '*', 'region:<id>' or 'store:<id>'.", statusCode: StatusCodes.Status400BadRequest, title: "Invalid scope");
+        }
+
+        if (Check(request, log.Topics, contracts) is { Count: > 0 } violations)
+        {
+            return TypedResults.Problem(
+                detail: "Nothing was published. " + string.Join(" ", violations.Take(5).Select(v => $"{v.Field}: {v.Message}")),
+                statusCode: StatusCodes.Status422UnprocessableEntity, title: "Event refused",
+                extensions: new Dictionary<string, object?> { ["errors"] = violations });
         }
 
         try
@@ -285,6 +295,48 @@ public static class AdminApi
             return TypedResults.Problem(ex.Message, statusCode: StatusCodes.Status400BadRequest, title: "Invalid event");
         }
     }
+
+    /// <summary>
+    /// What is wrong with an event HQ is asked to publish: a missing field, a topic no policy names or one that does not go
+    /// down to the stores, a type or version the topic does not have, a payload that does not match its contract.
+    /// </summary>
+    internal static List<ContractViolation> Check(PublishEvent request, TopicCatalog topics, ContractCatalog contracts)
+    {
+        var found = new List<ContractViolation>();
+        Required(request.Topic, "topic", found);
+        Required(request.Type, "type", found);
+        Required(request.Key, "key", found);
+        if (request.Payload.ValueKind == JsonValueKind.Undefined)
+        {
+            found.Add(new ContractViolation("payload", "Required: the event's JSON payload."));
+        }
+
+        if (found.Count > 0)
+        {
+            return found;
+        }
+
+        var down = string.Join(", ", topics.InDirection(TopicDirection.Down).Select(p => p.Topic));
+        if (!topics.IsDeclared(request.Topic))
+        {
+            return [new ContractViolation("topic", $"No topic policy names '{request.Topic}', so no store would know what to do with it. HQ publishes on {down}.")];
+        }
+
+        if (topics[request.Topic].Direction != TopicDirection.Down)
+        {
+            return [new ContractViolation("topic", $"'{request.Topic}' is not sent down to the stores ({topics[request.Topic].Direction}). HQ publishes on {down}.")];
+        }
+
+        return [.. contracts.Check(request.Topic, request.Type, request.Version, request.Payload)];
+    }
+
+    private static void Required(string? value, string field, List<ContractViolation> found)
+    {
+        if (string.IsNullOrWhiteSpace(value))
+        {
+            found.Add(new ContractViolation(field, "Required."));
+        }
+    }
 }
 
 /// <summary>Source-generated JSON for the admin API.</summary>
@@ -301,6 +353,7 @@ public static class AdminApi
 [JsonSerializable(typeof(IReadOnlyList<Rollouts.RolloutView>))]
 [JsonSerializable(typeof(PublishEvent))]
 [JsonSerializable(typeof(Published))]
+[JsonSerializable(typeof(List<ContractViolation>))]
 [JsonSerializable(typeof(IssuedCredential))]
 [JsonSerializable(typeof(IReadOnlyList<StoreRecord>))]
 [JsonSerializable(typeof(IReadOnlyList<StoreHealth>))]

@@ -83,7 +83,6 @@ public sealed record StoreCredentialChangedV1(string StoreId);
 [JsonSerializable(typeof(PriceBody))]
 [JsonSerializable(typeof(PromotionBody))]
 [JsonSerializable(typeof(ConfigBody))]
-[JsonSerializable(typeof(ConfigSetV1))]
 [JsonSerializable(typeof(FieldError))]
 [JsonSerializable(typeof(List<FieldError>))]
 [JsonSerializable(typeof(Applied))]

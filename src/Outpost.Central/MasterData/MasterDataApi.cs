@@ -6,6 +6,7 @@ using Outpost.Central.Admin;
 using Outpost.Central.Stores;
 using Outpost.Core.Events;
 using Outpost.Core.Log;
+using Outpost.Retail;
 using Outpost.Retail.Catalog;
 using Outpost.Retail.Pricing;
 using Outpost.Retail.Promotions;
@@ -353,6 +354,6 @@ public static class MasterDataApi
 
         return errors.Count > 0
             ? Invalid(errors, "setting")
-            : TypedResults.Ok(await PublishAsync(log, [Event(context, "config", "ConfigSet", scope + "|" + key, scope, new ConfigSetV1(key, body.Value), MasterDataJsonContext.Default.ConfigSetV1)], cancellationToken));
+            : TypedResults.Ok(await PublishAsync(log, [Event(context, ConfigEvents.Topic, ConfigEvents.ConfigSet, scope + "|" + key, scope, new ConfigSetV1(key, body.Value), ConfigJsonContext.Default.ConfigSetV1)], cancellationToken));
     }
 }

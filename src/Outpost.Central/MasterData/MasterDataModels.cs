@@ -43,11 +43,6 @@ public sealed record PromotionBody(string? Scope, string? Currency, PromotionDef
 /// <param name="Value">Any JSON value.</param>
 public sealed record ConfigBody(string? Scope, JsonElement Value);
 
-/// <summary>Version 1 of <c>ConfigSet</c>: a store setting, in the scope of the event.</summary>
-/// <param name="Key">The setting.</param>
-/// <param name="Value">Its value.</param>
-public sealed record ConfigSetV1(string Key, JsonElement Value);
-
 /// <summary>One thing wrong with one row of an import, or one field of a request.</summary>
 /// <param name="Row">The row (line of a CSV file, 1-based index in a JSON array); 0 for a single request.</param>
 /// <param name="Field">The field.</param>

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net.Http.Json;
 using Outpost.Central.Admin;
 using Outpost.Central.Stores;
+using Outpost.Retail.Pricing;
 using Outpost.Sync.Hosting;
 
 namespace Outpost.Cli.Bench;
@@ -242,7 +243,8 @@ internal sealed class FanOutPhase(TextWriter output, IReadOnlyList<(OutpostProce
         var at = Stopwatch.GetTimestamp();
         _published[key] = (at, expected, node);
         using var response = await nodes[node].Admin.PostAsJsonAsync("admin/events",
-            new PublishEvent("prices", "PriceChanged", key, scope, System.Text.Json.JsonDocument.Parse("""{"gtin":"5012345678900","price":"1.29"}""").RootElement), cancellationToken);
+            new PublishEvent(PricingEvents.PricesTopic, PricingEvents.PriceSet, key, scope,
+                System.Text.Json.JsonDocument.Parse("""{"gtin":"5012345678900","amount":1.29,"currency":"EUR","fromLocal":"2026-01-01T06:00:00","toLocal":null}""").RootElement), cancellationToken);
         response.EnsureSuccessStatusCode();
         _publishMs.Add(Stopwatch.GetElapsedTime(at).TotalMilliseconds);
     }

@@ -373,7 +373,7 @@ internal sealed class FleetSimulation(SimulationSettings settings, TextWriter ou
                 await OkAsync(send(hq.AdminOf(hq.Route(turn % hq.Nodes) ?? turn % hq.Nodes)), cancellationToken);
                 return;
             }
-            catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or InvalidOperationException && trying.Elapsed < TimeSpan.FromMinutes(5) && !cancellationToken.IsCancellationRequested)
+            catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or InvalidOperationException && trying.Elapsed < SimulatedHq.Patience && !cancellationToken.IsCancellationRequested)
             {
                 await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(2000, 100 << Math.Min(attempt, 5))), cancellationToken);
             }
@@ -418,7 +418,7 @@ internal sealed class FleetSimulation(SimulationSettings settings, TextWriter ou
             case FaultKind.PostgresRestart:
                 await hq.RestartDatabaseAsync(realAt(fault.Duration), cancellationToken);
                 var accepting = down.Elapsed;
-                await UntilAsync(() => hq.ReadsDatabaseAsync(cancellationToken), TimeSpan.FromMinutes(2), "every HQ node read its database again after PostgreSQL's restart", cancellationToken);
+                await UntilAsync(() => hq.ReadsDatabaseAsync(cancellationToken), SimulatedHq.Patience, "every HQ node read its database again after PostgreSQL's restart", cancellationToken);
                 output.WriteLine($"  PostgreSQL crashed at {fault.Start.TotalHours:F2} simulated hours: accepting connections after {accepting.TotalSeconds:F1} s real (its WAL replayed), read by every node after {down.Elapsed.TotalSeconds:F1} s");
                 recoveries.Enqueue(down.Elapsed.TotalSeconds);
                 return;

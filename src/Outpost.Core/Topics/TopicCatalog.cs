@@ -32,6 +32,9 @@ public sealed class TopicCatalog
     /// <summary>The declared policies.</summary>
     public IEnumerable<TopicPolicy> Declared => _policies.Values;
 
+    /// <summary>Whether a policy names the topic.</summary>
+    public bool IsDeclared(string topic) => _policies.ContainsKey(topic);
+
     /// <summary>The policy of a topic, or the default one.</summary>
     public TopicPolicy this[string topic] => _policies.TryGetValue(topic, out var p) ? p : TopicPolicy.Default(topic);
 

@@ -40,6 +40,12 @@ public sealed class GateService(IEventLog log, StoreContext store, LoyaltyServic
     /// <summary>The gate's topic (sent up).</summary>
     public const string GateTopic = "gate";
 
+    /// <summary>A member was admitted at the entrance.</summary>
+    public const string GateEntered = "GateEntered";
+
+    /// <summary>A member left by the exit (with the sale, when they took something).</summary>
+    public const string GateExited = "GateExited";
+
     /// <summary>Admits a member.</summary>
     /// <exception cref="RetailException">The card is not known at this store.</exception>
     public async Task<GateVisit> EnterAsync(string gateId, string presented, CancellationToken cancellationToken)
@@ -49,7 +55,7 @@ public sealed class GateService(IEventLog log, StoreContext store, LoyaltyServic
         var basket = await checkout.OpenAsync(gateId, null, cancellationToken);
         await checkout.IdentifyMemberAsync(basket.Id, presented, cancellationToken);
         var now = time.GetUtcNow();
-        await AppendAsync("GateEntered", new GateEventV1(basket.Id, member.MemberId, gateId, now, null), cancellationToken);
+        await AppendAsync(GateEntered, new GateEventV1(basket.Id, member.MemberId, gateId, now, null), cancellationToken);
         return new GateVisit(basket.Id, member.MemberId, member.Name, now);
     }
 
@@ -76,7 +82,7 @@ public sealed class GateService(IEventLog log, StoreContext store, LoyaltyServic
         if (items.Count == 0)
         {
             await checkout.VoidAsync(visitId, gateId, "left without taking anything", cancellationToken);
-            await AppendAsync("GateExited", new GateEventV1(visitId, memberId, gateId, time.GetUtcNow(), null), cancellationToken);
+            await AppendAsync(GateExited, new GateEventV1(visitId, memberId, gateId, time.GetUtcNow(), null), cancellationToken);
             return null;
         }
 
@@ -91,7 +97,7 @@ public sealed class GateService(IEventLog log, StoreContext store, LoyaltyServic
         }
 
         var sale = await checkout.CompleteAsync(visitId, key, cancellationToken);
-        await AppendAsync("GateExited", new GateEventV1(visitId, memberId, gateId, time.GetUtcNow(), sale.Sale.SaleId), cancellationToken);
+        await AppendAsync(GateExited, new GateEventV1(visitId, memberId, gateId, time.GetUtcNow(), sale.Sale.SaleId), cancellationToken);
         return sale;
     }
 

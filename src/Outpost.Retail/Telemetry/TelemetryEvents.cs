@@ -33,6 +33,12 @@ public static class TelemetryEvents
 
     /// <summary>The key of every <see cref="StoreLogged"/>.</summary>
     public const string LogKey = "store-log";
+
+    /// <summary>The store's security audit: devices paired and revoked, failed pairings and sign-ins (up, kept by HQ).</summary>
+    public const string SecurityTopic = "security";
+
+    /// <summary>An entry of the security audit.</summary>
+    public const string SecurityAudit = "SecurityAudit";
 }
 
 /// <summary>Version 1 of <c>DeviceHeartbeat</c>; the event's key is the device id, its scope the store.</summary>
@@ -88,6 +94,15 @@ public sealed record StoreHealthReportedV1(DateTimeOffset At, int IntervalSecond
 /// <param name="Suppressed">Entries the rate limit kept back since the last one that went up.</param>
 public sealed record StoreLoggedV1(DateTimeOffset At, string Level, string Category, int EventId, string Message, string? Exception, string? TraceId, long Suppressed);
 
+/// <summary>Version 1 of an entry of the store's security audit (topic <c>security</c>, sent up to HQ).</summary>
+/// <param name="Action">DevicePaired, PairingFailed, SignInFailed, DeviceRevoked, PairingCreated.</param>
+/// <param name="Address">The client's address, when a request did it.</param>
+/// <param name="DeviceId">The device concerned, if any.</param>
+/// <param name="By">Who did it (a back-office device), if known.</param>
+/// <param name="Detail">What happened, in words.</param>
+/// <param name="At">When.</param>
+public sealed record SecurityAuditV1(string Action, string? Address, string? DeviceId, string? By, string Detail, DateTimeOffset At);
+
 /// <summary>Source-generated JSON for the telemetry events.</summary>
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web)]
 [JsonSerializable(typeof(DeviceHeartbeatV1))]
@@ -95,4 +110,5 @@ public sealed record StoreLoggedV1(DateTimeOffset At, string Level, string Categ
 [JsonSerializable(typeof(DeviceRevokedV1))]
 [JsonSerializable(typeof(StoreHealthReportedV1))]
 [JsonSerializable(typeof(StoreLoggedV1))]
+[JsonSerializable(typeof(SecurityAuditV1))]
 public sealed partial class TelemetryJsonContext : JsonSerializerContext;

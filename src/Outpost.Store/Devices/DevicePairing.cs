@@ -5,6 +5,8 @@ using System.Text;
 using Outpost.Core.Events;
 using Outpost.Core.Log;
 
+using Outpost.Retail.Telemetry;
+
 namespace Outpost.Store.Devices;
 
 /// <summary>A pairing code the back office shows for a new device: single use, for a few minutes.</summary>
@@ -16,15 +18,6 @@ namespace Outpost.Store.Devices;
 /// <param name="QrSvg">That address as a QR code (SVG), for the device's camera.</param>
 public sealed record PairingCode(string Code, string Name, string Role, DateTimeOffset ExpiresAt, string PairUrl, string QrSvg);
 
-/// <summary>Version 1 of an entry of the store's security audit (topic <c>security</c>, sent up to HQ).</summary>
-/// <param name="Action">DevicePaired, PairingFailed, SignInFailed, DeviceRevoked, PairingCreated.</param>
-/// <param name="Address">The client's address, when a request did it.</param>
-/// <param name="DeviceId">The device concerned, if any.</param>
-/// <param name="By">Who did it (a back-office device), if known.</param>
-/// <param name="Detail">What happened, in words.</param>
-/// <param name="At">When.</param>
-public sealed record SecurityAuditV1(string Action, string? Address, string? DeviceId, string? By, string Detail, DateTimeOffset At);
-
 /// <summary>
 /// Pairing devices instead of handing them tokens in page addresses: the back office asks for a code for a named device
 /// and role; the device (its start page, or the QR code of the address with the code in its fragment) exchanges the code
@@ -35,7 +28,7 @@ public sealed record SecurityAuditV1(string Action, string? Address, string? Dev
 public sealed class DevicePairing(DeviceRegistry devices, IEventLog log, TimeProvider time)
 {
     /// <summary>The audit topic.</summary>
-    public const string AuditTopic = "security";
+    public const string AuditTopic = TelemetryEvents.SecurityTopic;
 
     private readonly ConcurrentDictionary<string, Pending> _codes = new(StringComparer.Ordinal);
 
@@ -90,9 +83,9 @@ public sealed class DevicePairing(DeviceRegistry devices, IEventLog log, TimePro
         await log.AppendAsync(new NewEvent
         {
             Topic = AuditTopic,
-            Type = "SecurityAudit",
+            Type = TelemetryEvents.SecurityAudit,
             Key = deviceId ?? address ?? action,
-            Payload = NewEvent.Json(new SecurityAuditV1(action, address, deviceId, by, detail, time.GetUtcNow()), StoreJsonContext.Default.SecurityAuditV1),
+            Payload = NewEvent.Json(new SecurityAuditV1(action, address, deviceId, by, detail, time.GetUtcNow()), TelemetryJsonContext.Default.SecurityAuditV1),
         }, cancellationToken);
 
     private void Sweep()

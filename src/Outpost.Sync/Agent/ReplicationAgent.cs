@@ -19,6 +19,12 @@ public sealed class ReplicationAgent : BackgroundService
     /// <summary>The local topic of connectivity changes.</summary>
     public const string ConnectivityTopic = "connectivity";
 
+    /// <summary>The link to HQ changed state (topic <see cref="ConnectivityTopic"/>, local to the store).</summary>
+    public const string ConnectivityChanged = "ConnectivityChanged";
+
+    /// <summary>A damaged record was stepped over and not sent up (topic <see cref="ConnectivityTopic"/>).</summary>
+    public const string RecordNotSent = "RecordNotSent";
+
     private readonly IEventLog _log;
     private readonly SyncClient _client;
     private readonly ConnectivityMonitor _monitor;
@@ -61,7 +67,7 @@ public sealed class ReplicationAgent : BackgroundService
                 await _log.AppendAsync(new NewEvent
                 {
                     Topic = ConnectivityTopic,
-                    Type = "ConnectivityChanged",
+                    Type = ConnectivityChanged,
                     Key = "hq",
                     Scope = Scope.Store(_options.StoreId),
                     Payload = JsonSerializer.SerializeToUtf8Bytes(status, SyncJsonContext.Default.ConnectivityStatus),

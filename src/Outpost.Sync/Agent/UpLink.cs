@@ -18,7 +18,7 @@ internal sealed partial class UpLink(IEventLog log, SyncClient client, Connectiv
     private const int ProbeEvents = 100;
 
     /// <summary>The local event that records a damaged record the link stepped over (topic <c>connectivity</c>, kept for good).</summary>
-    internal const string NotSentType = "RecordNotSent";
+    internal const string NotSentType = ReplicationAgent.RecordNotSent;
 
     private static readonly ReadFilter NotSentFilter = new() { Topics = [ReplicationAgent.ConnectivityTopic], Types = [NotSentType] };
     private readonly SortedSet<long> _notSent = [];
