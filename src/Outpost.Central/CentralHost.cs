@@ -95,7 +95,7 @@ public static class CentralHost
         builder.Services.AddHostedService(services => services.GetRequiredService<RolloutConductor>());
         builder.Services.AddSingleton(_ => new Outpost.Sync.Rollouts.RegistryClient(new HttpClient { Timeout = TimeSpan.FromSeconds(10) }, options.InsecureRegistries));
         var app = NodeHost.Build(builder, configure, "outpost-hq", $"{options.NodeId}/{Environment.MachineName}");
-        app.UseExceptionHandler(errors => errors.Run(DatabaseOutage.WriteErrorAsync));
+        app.UseExceptionHandler(BadRequests.Handler(DatabaseOutage.WriteErrorAsync));
         app.UseRateLimiter();
         app.MapSyncEndpoints();
         var pages = new Microsoft.Extensions.FileProviders.EmbeddedFileProvider(typeof(CentralHost).Assembly, "wwwroot");

@@ -80,6 +80,13 @@ internal static class PostgresLogSchema
         -- A log written before stretches existed: one stretch per pair over all it holds (read as before, once).
         INSERT INTO log_stretches(topic, type, seq_from, seq_to) SELECT topic, type, min(seq), max(seq) FROM events GROUP BY topic, type;
         """,
+        """
+        -- The highest sequence retention removed from each topic (done and past its grace, or over its byte budget), so a
+        -- reader behind it is told it missed events instead of skipping them unawares.
+        CREATE TABLE topic_floors(
+            topic           text   PRIMARY KEY,
+            removed_through bigint NOT NULL);
+        """,
     ];
 
     /// <summary>The newest schema this software knows.</summary>

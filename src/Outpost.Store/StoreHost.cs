@@ -87,7 +87,7 @@ public static class StoreHost
         }
 
         var app = NodeHost.Build(builder, configure, "outpost-store", options.StoreId);
-        app.UseExceptionHandler(errors => errors.Run(WriteErrorAsync));
+        app.UseExceptionHandler(BadRequests.Handler(WriteErrorAsync));
         var timings = app.Services.GetRequiredService<RequestTimings>();
         app.Use(timings.MiddlewareAsync);
         var pages = new Microsoft.Extensions.FileProviders.EmbeddedFileProvider(typeof(StoreHost).Assembly, "wwwroot");

@@ -18,6 +18,15 @@ public sealed class StoreServices : IStorageHealth
     /// <summary>Failed sign-ins and pairings per client address.</summary>
     public FailureLimiter Limiter { get; internal set; } = null!;
 
+    /// <summary>The services' grants (what each may publish and read).</summary>
+    public Services.ServiceGrants Grants { get; internal set; } = null!;
+
+    /// <summary>Appends services' events, idempotently by producer.</summary>
+    public Services.ServicePublisher Publisher { get; internal set; } = null!;
+
+    /// <summary>Services' durable subscriptions.</summary>
+    public Services.Subscriptions Subscriptions { get; internal set; } = null!;
+
     /// <summary>The retail contexts.</summary>
     public RetailContexts Retail { get; internal set; } = null!;
 
@@ -37,6 +46,9 @@ internal sealed partial class StoreStartup(StoreServices services, LiveSettings 
             options.BusinessDayStarts);
         services.Devices = await DeviceRegistry.OpenAsync(log, options.Time, cancellationToken);
         services.Pairing = new DevicePairing(services.Devices, log, options.Time);
+        services.Grants = await Services.ServiceGrants.OpenAsync(log, services.Devices, cancellationToken);
+        services.Publisher = new Services.ServicePublisher(log, StoreContracts.Catalog, options.StoreId);
+        services.Subscriptions = new Services.Subscriptions(log);
         services.Limiter = new FailureLimiter(options.Time);
         services.Terminal = new Outpost.Retail.Checkout.WatchedPaymentTerminal(options.PaymentTerminal);
         services.Retail = await RetailContexts.OpenAsync(log, store, options.Retail, services.Terminal, options.Time, cancellationToken, loggers);

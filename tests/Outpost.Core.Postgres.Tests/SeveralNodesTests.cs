@@ -120,7 +120,7 @@ public sealed class SeveralNodesTests(PostgresServer server)
         await using (var connection = new NpgsqlConnection(connectionString))
         {
             await connection.OpenAsync(Ct);
-            await using var downgrade = new NpgsqlCommand("DROP TABLE log_stretches; DELETE FROM outpost_migrations WHERE version = 2", connection);
+            await using var downgrade = new NpgsqlCommand("DROP TABLE log_stretches; DROP TABLE topic_floors; DELETE FROM outpost_migrations WHERE version >= 2", connection);
             await downgrade.ExecuteNonQueryAsync(Ct);
         }
 

@@ -193,6 +193,32 @@ public sealed class LogsUpTests
         }
     }
 
+    [Fact]
+    public async Task A_devices_malformed_request_is_its_own_problem_not_the_stores_error_sent_to_hq()
+    {
+        var server = await StoreServer.StartAsync(StoreServer.Clock());
+        try
+        {
+            var (till, _, _) = await server.DeviceAsync("till");
+            for (var i = 0; i < 3; i++)
+            {
+                using var malformed = await till.PostAsync("/api/baskets", new StringContent("{\"till\": ", System.Text.Encoding.UTF8, "application/json"), Ct);
+                Assert.Equal(System.Net.HttpStatusCode.BadRequest, malformed.StatusCode);
+            }
+
+            // A real error after them: once it is in the log, anything logged before it would be too.
+            ScaleLog.Stopped(server.App.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Outpost.Store.Tests.Scale"), new IOException("gone"), 1);
+            await WaitForAsync(server, 1);
+            var all = (await server.Log.ReadAsync(0, ReadFilter.ForTopics(TelemetryEvents.Topic), 1000, Ct)).Events
+                .Where(e => e.Type == TelemetryEvents.StoreLogged).Select(e => e.Deserialize(TelemetryJsonContext.Default.StoreLoggedV1)).ToList();
+            Assert.DoesNotContain(all, e => e.Category.StartsWith("Microsoft.AspNetCore", StringComparison.Ordinal));
+        }
+        finally
+        {
+            await server.DisposeAndDeleteAsync();
+        }
+    }
+
     private static async Task<List<StoreLoggedV1>> LoggedAsync(StoreServer server) =>
         [.. (await server.Log.ReadAsync(0, ReadFilter.ForTopics(TelemetryEvents.Topic), 1000, Ct)).Events
             .Where(e => e.Type == TelemetryEvents.StoreLogged && e.Key == TelemetryEvents.LogKey)

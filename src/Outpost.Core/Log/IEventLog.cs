@@ -93,6 +93,18 @@ public interface IEventLog : IAsyncDisposable
     /// <summary>Whether this log holds the event <c>(origin, originSeq)</c>.</summary>
     ValueTask<bool> HoldsOriginAsync(NodeId origin, long originSeq, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// The highest sequence retention has removed from any of <paramref name="topics"/> (events done and past their
+    /// grace, or over the topic's byte budget; 0 if none): a reader whose position is below it has missed events and
+    /// must be told so. Compaction is not counted: it removes only values a newer event of the same key supersedes.
+    /// </summary>
+    async ValueTask<long> GetRemovedThroughAsync(IReadOnlyCollection<string> topics, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(topics);
+        await using var connection = await OpenReadConnectionAsync(cancellationToken);
+        return await LogQueries.RemovedThroughAsync(connection, topics, cancellationToken);
+    }
+
     /// <summary>Opens a connection for reading read models kept in the log's database (never for writing).</summary>
     ValueTask<System.Data.Common.DbConnection> OpenReadConnectionAsync(CancellationToken cancellationToken = default);
 

@@ -70,6 +70,24 @@ internal static class LogQueries
         return new LogStats(head, topics.Sum(t => t.Events), topics, deadLetters, corruptSeen);
     }
 
+    public static async Task<long> RemovedThroughAsync(DbConnection connection, IReadOnlyCollection<string> topics, CancellationToken cancellationToken)
+    {
+        if (topics.Count == 0)
+        {
+            return 0;
+        }
+
+        await using var command = connection.CreateCommand();
+        var names = topics.Select((t, i) => (Name: "@t" + i.ToString(CultureInfo.InvariantCulture), Topic: t)).ToList();
+        command.CommandText = $"SELECT coalesce(max(removed_through), 0) FROM topic_floors WHERE topic IN ({string.Join(", ", names.Select(n => n.Name))})";
+        foreach (var (name, topic) in names)
+        {
+            command.With(name, topic);
+        }
+
+        return Convert.ToInt64(await command.ExecuteScalarAsync(cancellationToken), CultureInfo.InvariantCulture);
+    }
+
     public static async Task<long?> CursorAsync(DbConnection connection, string name, CancellationToken cancellationToken)
     {
         await using var command = connection.CreateCommand();

@@ -42,6 +42,15 @@ internal static class LogRetention
             if (retention.DeleteWhenDoneAfter is { } grace)
             {
                 var cutoff = HlcTimestamp.From(Math.Max(0, (now - grace).ToUnixTimeMilliseconds()), 0).Value;
+                await using (var highest = tx.CreateCommand("SELECT max(seq) FROM events WHERE topic = @topic AND seq <= @done AND hlc < @cutoff")
+                    .With("@topic", policy.Topic).With("@done", done).With("@cutoff", cutoff))
+                {
+                    if (await highest.ExecuteScalarAsync(cancellationToken) is { } value and not DBNull)
+                    {
+                        await RaiseFloorAsync(tx, policy.Topic, Convert.ToInt64(value, CultureInfo.InvariantCulture), cancellationToken);
+                    }
+                }
+
                 Add(deleted, policy.Topic, await tx.ExecuteAsync("DELETE FROM events WHERE topic = @topic AND seq <= @done AND hlc < @cutoff", cancellationToken,
                     ("@topic", policy.Topic), ("@done", done), ("@cutoff", cutoff)));
             }
@@ -97,12 +106,21 @@ internal static class LogRetention
         }
 
         await tx.ExecuteAsync("DELETE FROM events WHERE topic = @topic AND seq <= @cut", cancellationToken, ("@topic", topic), ("@cut", cut));
+        await RaiseFloorAsync(tx, topic, cut, cancellationToken);
         await tx.ExecuteAsync("""
             INSERT INTO topic_evictions(topic, events, bytes) VALUES(@topic, @events, @bytes)
             ON CONFLICT(topic) DO UPDATE SET events = topic_evictions.events + excluded.events, bytes = topic_evictions.bytes + excluded.bytes
             """, cancellationToken, ("@topic", topic), ("@events", events), ("@bytes", bytes));
         Add(evicted, topic, events);
     }
+
+    /// <summary>Records that retention removed events of a topic up to <paramref name="seq"/> (compaction is not: it keeps each key's newest).</summary>
+    private static async Task RaiseFloorAsync(ILogTransaction tx, string topic, long seq, CancellationToken cancellationToken) =>
+        await tx.ExecuteAsync("""
+            INSERT INTO topic_floors(topic, removed_through) VALUES(@topic, @seq)
+            ON CONFLICT(topic) DO UPDATE SET removed_through = CASE WHEN excluded.removed_through > topic_floors.removed_through
+                THEN excluded.removed_through ELSE topic_floors.removed_through END
+            """, cancellationToken, ("@topic", topic), ("@seq", seq));
 
     private static void Add(Dictionary<string, long> counts, string topic, long count)
     {

@@ -26,6 +26,7 @@ public static class StoreApi
         MapCampaigns(api.MapGroup("/campaigns").WithTags("Store campaigns"));
         MapDevices(api.MapGroup("/devices").WithTags("Devices"));
         PairingApi.Map(api);
+        Services.EventApi.Map(api);
         api.MapGet("/labels", async (bool? reprint, StoreServices s, CancellationToken ct) => TypedResults.Ok(await s.Retail.Labels.LabelsAsync(reprint == true, ct)))
             .WithTags("Labels").Roles(BackOffice, Handheld);
         api.MapPost("/labels/printed", async (IReadOnlyList<PrintedLabel> body, StoreServices s, CancellationToken ct) =>
@@ -201,7 +202,7 @@ public static class StoreApi
 
             await s.Devices.HeartbeatAsync(user.DeviceId(), user.Role(), body?.AppVersion, ct);
             return Results.NoContent();
-        }).Roles([.. All]);
+        }).Roles([.. All, Service]);
     }
 
     private static async Task<ProductLabel?> LabelAsync(StoreServices s, string code, TimeProvider time, CancellationToken ct)

@@ -24,9 +24,15 @@ public static class DeviceRoles
     /// <summary>The store's deploy agent (<c>outpost agent</c>): reads the release HQ wants here and reports its steps; nothing else.</summary>
     public const string Agent = "agent";
 
+    /// <summary>
+    /// Another team's or a vendor's service at the store (a scale bridge, food-safety monitoring): publishes to and
+    /// subscribes to the topics its grant names through the event API (<c>/api/events</c>), and nothing else.
+    /// </summary>
+    public const string Service = "service";
+
     /// <summary>Every role of an in-store device (the endpoints every device may use accept these).</summary>
     public static IReadOnlyList<string> All { get; } = [Till, Kiosk, Signage, Kitchen, Handheld, BackOffice];
 
-    /// <summary>Every role a token can be enrolled with: the devices' and the deploy agent's.</summary>
-    public static IReadOnlyList<string> Enrollable { get; } = [.. All, Agent];
+    /// <summary>Every role a token can be enrolled with: the devices', the deploy agent's and a service's.</summary>
+    public static IReadOnlyList<string> Enrollable { get; } = [.. All, Agent, Service];
 }

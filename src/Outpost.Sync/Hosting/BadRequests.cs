@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 
 namespace Outpost.Sync.Hosting;
@@ -9,6 +10,17 @@ namespace Outpost.Sync.Hosting;
 /// </summary>
 public static class BadRequests
 {
+    /// <summary>
+    /// The exception handler's options for a host: <paramref name="write"/> answers every error, and a bad request is
+    /// not logged as the server's error (a client's malformed JSON is the client's problem; at a store it would also
+    /// go up to HQ's fleet view as the store's error).
+    /// </summary>
+    public static ExceptionHandlerOptions Handler(RequestDelegate write) => new()
+    {
+        ExceptionHandler = write,
+        SuppressDiagnosticsCallback = context => context.Exception is BadHttpRequestException,
+    };
+
     /// <summary>The status, title and detail of <paramref name="error"/> when it is a bad request, else null.</summary>
     /// <param name="error">What the exception handler caught.</param>
     /// <param name="tooLarge">What to say about a body larger than the server accepts.</param>

@@ -55,6 +55,9 @@ internal static class SqliteLogSchema
             topic  TEXT PRIMARY KEY,
             events INTEGER NOT NULL,
             bytes  INTEGER NOT NULL) WITHOUT ROWID;
+        CREATE TABLE IF NOT EXISTS topic_floors(
+            topic           TEXT PRIMARY KEY,
+            removed_through INTEGER NOT NULL) WITHOUT ROWID;
         """;
 
     /// <summary>Whether a table of the file has a column (a file written by an earlier release may lack an additive one).</summary>
