@@ -101,7 +101,8 @@ public static class StoreHost
         app.MapStoreApi();
         app.MapDeployApi();
         app.MapStoreFeed();
-        app.MapContracts(StoreContracts.Catalog);
+        var started = app.Services.GetRequiredService<StoreServices>();
+        app.MapContracts(() => started.Contracts?.Current ?? StoreContracts.Catalog);
         return app;
     }
 

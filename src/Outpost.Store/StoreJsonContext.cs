@@ -67,6 +67,7 @@ namespace Outpost.Store;
 [JsonSerializable(typeof(Services.PublishRequest))]
 [JsonSerializable(typeof(Services.PublishResult))]
 [JsonSerializable(typeof(Services.ServiceEnvelope))]
+[JsonSerializable(typeof(Services.RegisteredContract))]
 [JsonSerializable(typeof(Services.AckRequest))]
 [JsonSerializable(typeof(Services.SubscriptionState))]
 [JsonSerializable(typeof(List<Outpost.Core.Contracts.ContractViolation>))]

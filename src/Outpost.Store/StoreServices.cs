@@ -24,6 +24,9 @@ public sealed class StoreServices : IStorageHealth
     /// <summary>Appends services' events, idempotently by producer.</summary>
     public Services.ServicePublisher Publisher { get; internal set; } = null!;
 
+    /// <summary>The event contracts: Outpost's and those services registered.</summary>
+    public Services.ServiceContracts Contracts { get; internal set; } = null!;
+
     /// <summary>Services' durable subscriptions.</summary>
     public Services.Subscriptions Subscriptions { get; internal set; } = null!;
 
@@ -47,7 +50,8 @@ internal sealed partial class StoreStartup(StoreServices services, LiveSettings 
         services.Devices = await DeviceRegistry.OpenAsync(log, options.Time, cancellationToken);
         services.Pairing = new DevicePairing(services.Devices, log, options.Time);
         services.Grants = await Services.ServiceGrants.OpenAsync(log, services.Devices, cancellationToken);
-        services.Publisher = new Services.ServicePublisher(log, StoreContracts.Catalog, options.StoreId);
+        services.Contracts = await Services.ServiceContracts.OpenAsync(log, StoreContracts.Catalog, cancellationToken);
+        services.Publisher = new Services.ServicePublisher(log, () => services.Contracts.Current, options.StoreId);
         services.Subscriptions = new Services.Subscriptions(log);
         services.Limiter = new FailureLimiter(options.Time);
         services.Terminal = new Outpost.Retail.Checkout.WatchedPaymentTerminal(options.PaymentTerminal);
@@ -64,6 +68,8 @@ internal sealed partial class StoreStartup(StoreServices services, LiveSettings 
         {
             await retail.DisposeAsync();
         }
+
+        services.Contracts?.Dispose();
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)

@@ -155,6 +155,49 @@ public sealed class ServiceEventsTests : IAsyncLifetime
         Assert.Equal(positions.First(p => p >= firstReadable), resumed[0].Position);
     }
 
+    [Fact]
+    public async Task A_service_registers_its_own_type_on_its_own_topic_and_its_events_are_checked_against_it()
+    {
+        var (service, _) = await EnrolAsync("food safety", publish: ["food-safety", "stock"], read: ["food-safety"]);
+        const string Schema = """{"type":"object","properties":{"fridge":{"type":"string"},"celsius":{"type":"number"}},"required":["fridge","celsius"],"additionalProperties":false}""";
+        using (var added = await service.PutAsync("/api/contracts/food-safety/FridgeTemperature/1", Json(Schema), Ct))
+        {
+            Assert.Equal(HttpStatusCode.Created, added.StatusCode);
+        }
+
+        using (var again = await service.PutAsync("/api/contracts/food-safety/FridgeTemperature/1", Json(Schema), Ct))
+        {
+            Assert.Equal(HttpStatusCode.OK, again.StatusCode); // the same schema again: nothing changes
+        }
+
+        await RefusedPutAsync(service, "/api/contracts/food-safety/FridgeTemperature/1", """{"type":"object"}""", HttpStatusCode.Conflict, "register v2");
+        await RefusedPutAsync(service, "/api/contracts/stock/ScaleReading/1", """{"type":"object"}""", HttpStatusCode.Forbidden, "carries Outpost's own event types");
+        await RefusedPutAsync(service, "/api/contracts/alarms/Alarm/1", """{"type":"object"}""", HttpStatusCode.Forbidden, "not one of them");
+        await RefusedPutAsync(service, "/api/contracts/food-safety/Bad/1", """{"type":"banana"}""", HttpStatusCode.BadRequest, "not a valid JSON Schema");
+
+        var reading = """{"producer":"probe-1","events":[{"seq":1,"topic":"food-safety","type":"FridgeTemperature","key":"fridge-2","payload":{"fridge":"fridge-2","celsius":3.5}}]}""";
+        Assert.Equal(HttpStatusCode.OK, (await service.PostAsync("/api/events", Json(reading), Ct)).StatusCode);
+        await RefusedAsync(service, reading.Replace("\"seq\":1", "\"seq\":2", StringComparison.Ordinal).Replace("3.5", "\"warm\"", StringComparison.Ordinal),
+            HttpStatusCode.UnprocessableEntity, "events[0].payload.celsius");
+
+        // Served beside Outpost's own contracts, and still known after a restart.
+        using var anonymous = _server.Client(token: null);
+        Assert.Contains("\"celsius\"", await anonymous.GetStringAsync("/contracts/food-safety/FridgeTemperature/1", Ct), StringComparison.Ordinal);
+        var directory = _server.Directory;
+        await _server.DisposeAsync();
+        _server = await StoreServer.StartAsync(directory: directory);
+        using var restarted = _server.Client(token: null);
+        Assert.Contains("\"celsius\"", await restarted.GetStringAsync("/contracts/food-safety/FridgeTemperature/1", Ct), StringComparison.Ordinal);
+    }
+
+    private static async Task RefusedPutAsync(HttpClient service, string path, string schema, HttpStatusCode status, string says)
+    {
+        using var response = await service.PutAsync(path, Json(schema), Ct);
+        var text = await response.Content.ReadAsStringAsync(Ct);
+        Assert.True(response.StatusCode == status, $"{(int)response.StatusCode} not {(int)status}: {text}");
+        Assert.Contains(says, text, StringComparison.Ordinal);
+    }
+
     private static async Task<List<(long Position, string Topic, string Type)>> ReadAsync(HttpClient service, string subscription, string query, int count)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(Ct);

@@ -1,10 +1,18 @@
 using System.Security.Claims;
+using System.Text.Json;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Outpost.Core.Log;
 using Outpost.Store.Devices;
 using static Outpost.Store.Devices.DeviceRoles;
 
 namespace Outpost.Store.Services;
+
+/// <summary>A registered event type of a service.</summary>
+/// <param name="Topic">Its topic.</param>
+/// <param name="Type">The type.</param>
+/// <param name="Version">Its version.</param>
+/// <param name="Href">Where its schema is served.</param>
+public sealed record RegisteredContract(string Topic, string Type, int Version, string Href);
 
 /// <summary>Enrolling a service from the back office.</summary>
 /// <param name="Name">Its name (1-64 characters), as the back office and HQ show it.</param>
@@ -42,6 +50,8 @@ public static class EventApi
                 new ServiceView(x.Service.Device.Id, x.Service.Device.Name, x.Service.Device.Revoked, x.Grant.Publish, x.Grant.Read, x.Service.LastSeen))]))
             .Roles(BackOffice).WithSummary("The enrolled services and their grants.");
 
+        api.MapPut("/contracts/{topic}/{type}/{version:int}", RegisterAsync).WithTags("Services").Roles(Service)
+            .WithSummary("Registers the JSON Schema of one of the service's own event types, at a version, on a topic it may publish to; a version never changes.");
         api.MapPost("/events", PublishAsync).WithTags("Services").Roles(Service)
             .WithSummary("Appends a service's events, idempotently by its producer's sequence; answers once they are durable.");
 
@@ -172,6 +182,22 @@ public static class EventApi
         {
             return TypedResults.Problem(ex.Message, statusCode: ex.Status, title: ex.Title,
                 extensions: ex.Errors.Count == 0 ? null : new Dictionary<string, object?> { ["errors"] = ex.Errors.ToList() });
+        }
+    }
+
+    private static async Task<Results<Created<RegisteredContract>, Ok<RegisteredContract>, ProblemHttpResult>> RegisterAsync(string topic, string type, int version, JsonElement schema,
+        ClaimsPrincipal user, StoreServices s, CancellationToken ct)
+    {
+        var service = user.DeviceId();
+        try
+        {
+            var done = await s.Contracts.RegisterAsync(service, s.Grants.Of(service), topic, type, version, schema, ct);
+            var answer = new RegisteredContract(topic, type, version, Outpost.Sync.Hosting.ContractEndpoints.Href(s.Contracts.Current.Find(topic, type, version)!));
+            return done == Registered.Added ? TypedResults.Created(answer.Href, answer) : TypedResults.Ok(answer);
+        }
+        catch (PublishRefusedException ex)
+        {
+            return TypedResults.Problem(ex.Message, statusCode: ex.Status, title: ex.Title);
         }
     }
 }

@@ -80,7 +80,7 @@ public sealed class PublishRefusedException : Exception
 /// the events are durable. Events are stamped with the store as their origin and the store as their scope, so they
 /// replicate to HQ exactly once, as the store's own do, on topics whose policy sends them up.
 /// </summary>
-public sealed class ServicePublisher(IEventLog log, ContractCatalog contracts, string storeId)
+public sealed class ServicePublisher(IEventLog log, Func<ContractCatalog> contracts, string storeId)
 {
     /// <summary>The most events one request may carry.</summary>
     public const int MaxEvents = 500;
@@ -127,7 +127,7 @@ public sealed class ServicePublisher(IEventLog log, ContractCatalog contracts, s
                     $"This service may not publish to '{e.Topic}'" + (grant.Publish.Count == 0 ? "; its grant names no topic to publish to." : $"; it may publish to {string.Join(", ", grant.Publish)}."));
             }
 
-            errors.AddRange(contracts.Check(e.Topic, e.Type, e.Version, e.Payload).Select(v => v with { Field = at + "." + v.Field }));
+            errors.AddRange(contracts().Check(e.Topic, e.Type, e.Version, e.Payload).Select(v => v with { Field = at + "." + v.Field }));
         }
 
         if (errors.Count > 0)

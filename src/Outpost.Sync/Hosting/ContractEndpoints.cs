@@ -25,17 +25,25 @@ public static class ContractEndpoints
     /// <summary>The media type of a schema.</summary>
     public const string SchemaMediaType = "application/schema+json";
 
-    /// <summary>Maps the two endpoints.</summary>
+    /// <summary>Maps the two endpoints for a fixed catalog.</summary>
     public static RouteGroupBuilder MapContracts(this IEndpointRouteBuilder app, ContractCatalog catalog)
+    {
+        ArgumentNullException.ThrowIfNull(catalog);
+        return app.MapContracts(() => catalog);
+    }
+
+    /// <summary>Maps the two endpoints for a catalog that grows (a store's, with the types its services register).</summary>
+    public static RouteGroupBuilder MapContracts(this IEndpointRouteBuilder app, Func<ContractCatalog> catalog)
     {
         ArgumentNullException.ThrowIfNull(app);
         ArgumentNullException.ThrowIfNull(catalog);
-        IReadOnlyList<ContractSummary> index = [.. catalog.All.Select(c => new ContractSummary(c.Topic, c.Type, c.Version, EventContract.Id(c.Topic, c.Type, c.Version), Href(c)))];
         var group = app.MapGroup("/contracts").WithTags("Contracts").AllowAnonymous();
-        group.MapGet("", () => TypedResults.Json(index, ContractsJsonContext.Default.IReadOnlyListContractSummary))
+        group.MapGet("", () => TypedResults.Json<IReadOnlyList<ContractSummary>>(
+                [.. catalog().All.Select(c => new ContractSummary(c.Topic, c.Type, c.Version, EventContract.Id(c.Topic, c.Type, c.Version), Href(c)))],
+                ContractsJsonContext.Default.IReadOnlyListContractSummary))
             .WithName("ListContracts").WithSummary("Every event type and version this node knows, with where its JSON Schema is.");
         group.MapGet("/{topic}/{type}/{version:int}", Results<ContentHttpResult, ProblemHttpResult> (string topic, string type, int version) =>
-                catalog.Find(topic, type, version) is { } contract
+                catalog().Find(topic, type, version) is { } contract
                     ? TypedResults.Text(contract.Schema, SchemaMediaType)
                     : TypedResults.Problem($"No contract for {type} v{version} on topic '{topic}': GET /contracts lists them.", statusCode: StatusCodes.Status404NotFound, title: "Unknown contract"))
             .WithName("GetContract").WithSummary("The JSON Schema (draft 2020-12) of an event type at a version.");
