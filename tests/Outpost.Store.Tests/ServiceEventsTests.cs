@@ -198,6 +198,35 @@ public sealed class ServiceEventsTests : IAsyncLifetime
         Assert.Contains(says, text, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Revoking_a_service_ends_its_open_subscription_at_once()
+    {
+        var (service, id) = await EnrolAsync("food safety", publish: ["stock"], read: ["stock"]);
+        await PublishOkAsync(service, "probe-1", 1, 1);
+        using var bound = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+        bound.CancelAfter(TimeSpan.FromSeconds(30));
+        using var response = await service.GetAsync("/api/subscriptions/monitor/events", HttpCompletionOption.ResponseHeadersRead, bound.Token);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        await using var body = await response.Content.ReadAsStreamAsync(bound.Token);
+        var items = System.Net.ServerSentEvents.SseParser.Create(body).EnumerateAsync(bound.Token).GetAsyncEnumerator(bound.Token);
+        Assert.True(await items.MoveNextAsync()); // the event published before: the stream is live
+
+        using var admin = _server.Client();
+        Assert.Equal(HttpStatusCode.NoContent, (await admin.DeleteAsync($"/api/devices/{id}", Ct)).StatusCode);
+        var ended = false;
+        try
+        {
+            ended = !await items.MoveNextAsync(); // ends well before the 15 s heartbeat, let alone the 30 s bound
+        }
+        catch (HttpIOException)
+        {
+            ended = true;
+        }
+
+        Assert.True(ended && !bound.IsCancellationRequested, "the revoked service's stream stayed open");
+        await items.DisposeAsync();
+    }
+
     private static async Task<List<(long Position, string Topic, string Type)>> ReadAsync(HttpClient service, string subscription, string query, int count)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(Ct);

@@ -316,15 +316,15 @@ public static class AdminApi
             return found;
         }
 
-        var down = string.Join(", ", topics.InDirection(TopicDirection.Down).Select(p => p.Topic));
+        string Down() => string.Join(", ", topics.InDirection(TopicDirection.Down).Select(p => p.Topic));
         if (!topics.IsDeclared(request.Topic))
         {
-            return [new ContractViolation("topic", $"No topic policy names '{request.Topic}', so no store would know what to do with it. HQ publishes on {down}.")];
+            return [new ContractViolation("topic", $"No topic policy names '{request.Topic}', so no store would know what to do with it. HQ publishes on {Down()}.")];
         }
 
         if (topics[request.Topic].Direction != TopicDirection.Down)
         {
-            return [new ContractViolation("topic", $"'{request.Topic}' is not sent down to the stores ({topics[request.Topic].Direction}). HQ publishes on {down}.")];
+            return [new ContractViolation("topic", $"'{request.Topic}' is not sent down to the stores ({topics[request.Topic].Direction}). HQ publishes on {Down()}.")];
         }
 
         return [.. contracts.Check(request.Topic, request.Type, request.Version, request.Payload)];

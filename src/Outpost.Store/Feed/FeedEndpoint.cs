@@ -26,24 +26,9 @@ public static class FeedEndpoint
     private static async IAsyncEnumerable<SseItem<string>> StreamAsync(StoreFeed feed, long? after, IReadOnlyList<string> channels, CancellationToken aborted, CancellationToken stopping,
         CancellationToken revoked, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(aborted, stopping, revoked, cancellationToken);
         var first = true;
-        await using var messages = feed.SubscribeAsync(after, channels, linked.Token).GetAsyncEnumerator(linked.Token);
-        while (true)
+        await foreach (var message in LiveStream.UntilEnded(token => feed.SubscribeAsync(after, channels, token), aborted, stopping, revoked, cancellationToken))
         {
-            try
-            {
-                if (!await messages.MoveNextAsync())
-                {
-                    yield break;
-                }
-            }
-            catch (OperationCanceledException)
-            {
-                yield break;
-            }
-
-            var message = messages.Current;
             yield return new SseItem<string>(message.Json, message.Channel)
             {
                 EventId = message.Seq.ToString(CultureInfo.InvariantCulture),

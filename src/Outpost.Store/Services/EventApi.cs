@@ -87,8 +87,8 @@ public static class EventApi
         }
 
         var filter = new ReadFilter { Topics = read!, Types = string.IsNullOrWhiteSpace(types) ? null : [.. types.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)] };
-        return TypedResults.ServerSentEvents(StreamAsync(s.Subscriptions, checkpoint, filter, read!, http.RequestAborted, s.Devices.UntilRevoked(service),
-            http.RequestServices.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping));
+        return TypedResults.ServerSentEvents(Feed.LiveStream.UntilEnded(token => s.Subscriptions.StreamAsync(checkpoint, filter, read!, token), http.RequestAborted,
+            http.RequestServices.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping, s.Devices.UntilRevoked(service)));
     }
 
     private static async Task<Results<Ok<SubscriptionState>, ProblemHttpResult>> AcknowledgeAsync(string name, AckRequest body, ClaimsPrincipal user, StoreServices s, IEventLog log, CancellationToken ct)
@@ -115,30 +115,6 @@ public static class EventApi
 
         var acknowledged = await log.GetCursorAsync(Subscriptions.Cursor(service, name), ct) ?? 0;
         return TypedResults.Ok(new SubscriptionState(name, acknowledged, log.Head, await s.Subscriptions.FirstReadableAsync(read!, ct)));
-    }
-
-    /// <summary>A subscription's stream, ended by the client, a revocation or the server's shutdown.</summary>
-    private static async IAsyncEnumerable<System.Net.ServerSentEvents.SseItem<string>> StreamAsync(Subscriptions subscriptions, long after, ReadFilter filter, IReadOnlyList<string> topics,
-        CancellationToken aborted, CancellationToken revoked, CancellationToken stopping, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)
-    {
-        using var ends = CancellationTokenSource.CreateLinkedTokenSource(aborted, revoked, stopping, cancellationToken);
-        await using var items = subscriptions.StreamAsync(after, filter, topics, ends.Token).GetAsyncEnumerator(ends.Token);
-        while (true)
-        {
-            try
-            {
-                if (!await items.MoveNextAsync())
-                {
-                    yield break;
-                }
-            }
-            catch (OperationCanceledException)
-            {
-                yield break;
-            }
-
-            yield return items.Current;
-        }
     }
 
     /// <summary>The topics a subscription reads: those asked for, each of which the grant must allow; all the grant allows when none are.</summary>
@@ -178,7 +154,7 @@ public static class EventApi
         {
             return TypedResults.Ok(await s.Publisher.PublishAsync(service, s.Grants.Of(service), body, ct));
         }
-        catch (PublishRefusedException ex)
+        catch (ServiceRefusedException ex)
         {
             return TypedResults.Problem(ex.Message, statusCode: ex.Status, title: ex.Title,
                 extensions: ex.Errors.Count == 0 ? null : new Dictionary<string, object?> { ["errors"] = ex.Errors.ToList() });
@@ -195,7 +171,7 @@ public static class EventApi
             var answer = new RegisteredContract(topic, type, version, Outpost.Sync.Hosting.ContractEndpoints.Href(s.Contracts.Current.Find(topic, type, version)!));
             return done == Registered.Added ? TypedResults.Created(answer.Href, answer) : TypedResults.Ok(answer);
         }
-        catch (PublishRefusedException ex)
+        catch (ServiceRefusedException ex)
         {
             return TypedResults.Problem(ex.Message, statusCode: ex.Status, title: ex.Title);
         }

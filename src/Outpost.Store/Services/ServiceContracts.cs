@@ -63,25 +63,25 @@ public sealed class ServiceContracts : IDisposable
     }
 
     /// <summary>Registers a service's event type at a version on one of the topics it may publish to.</summary>
-    /// <exception cref="PublishRefusedException">403: not its topic, or one of Outpost's; 409: another schema for that version; 400: not a JSON Schema.</exception>
+    /// <exception cref="ServiceRefusedException">403: not its topic, or one of Outpost's; 409: another schema for that version; 400: not a JSON Schema.</exception>
     public async Task<Registered> RegisterAsync(string serviceId, ServiceGrant grant, string topic, string type, int version, JsonElement schema, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(grant);
         if (!grant.Publish.Contains(topic))
         {
-            throw new PublishRefusedException(StatusCodes.Status403Forbidden, "Topic not granted",
+            throw new ServiceRefusedException(StatusCodes.Status403Forbidden, "Topic not granted",
                 $"This service may register types only on topics it may publish to; '{topic}' is not one of them" + (grant.Publish.Count == 0 ? "." : $" ({string.Join(", ", grant.Publish)})."));
         }
 
         if (_outpost.All.Any(c => c.Topic == topic))
         {
-            throw new PublishRefusedException(StatusCodes.Status403Forbidden, "Outpost's topic",
+            throw new ServiceRefusedException(StatusCodes.Status403Forbidden, "Outpost's topic",
                 $"'{topic}' carries Outpost's own event types: a service publishes those as they are and registers its own types on a topic of its own.");
         }
 
         if (type is not { Length: > 0 and <= 100 } || version is < 1 or > 1000)
         {
-            throw new PublishRefusedException("A type is 1-100 characters and a version 1 to 1000.");
+            throw new ServiceRefusedException("A type is 1-100 characters and a version 1 to 1000.");
         }
 
         EventContract contract;
@@ -91,7 +91,7 @@ public sealed class ServiceContracts : IDisposable
         }
         catch (ArgumentException ex)
         {
-            throw new PublishRefusedException(ex.Message.Split(" (Parameter", 2)[0]);
+            throw new ServiceRefusedException(ex.Message.Split(" (Parameter", 2)[0]);
         }
 
         await _gate.WaitAsync(cancellationToken);
@@ -101,7 +101,7 @@ public sealed class ServiceContracts : IDisposable
             {
                 return known.Schema == contract.Schema
                     ? Registered.Unchanged
-                    : throw new PublishRefusedException(StatusCodes.Status409Conflict, "Version exists",
+                    : throw new ServiceRefusedException(StatusCodes.Status409Conflict, "Version exists",
                         $"{type} v{version.ToString(CultureInfo.InvariantCulture)} on '{topic}' is registered with another schema, and a published version never changes: register v{(version + 1).ToString(CultureInfo.InvariantCulture)}.");
             }
 

@@ -29,11 +29,11 @@ public sealed record ServiceEvent(long Seq, string? Topic, string? Type, string?
 /// <param name="Positions">Where the written events are in the store's log (what a subscriber acknowledges).</param>
 public sealed record PublishResult(string Producer, long Through, int Appended, int Duplicates, IReadOnlyList<long> Positions);
 
-/// <summary>Why a publish was refused; nothing of it was written.</summary>
-public sealed class PublishRefusedException : Exception
+/// <summary>Why a service's request (a publish, a type to register) was refused; nothing of it was written.</summary>
+public sealed class ServiceRefusedException : Exception
 {
     /// <summary>Creates the exception.</summary>
-    public PublishRefusedException(int status, string title, string message, IReadOnlyList<ContractViolation>? errors = null)
+    public ServiceRefusedException(int status, string title, string message, IReadOnlyList<ContractViolation>? errors = null)
         : base(message)
     {
         Status = status;
@@ -42,19 +42,19 @@ public sealed class PublishRefusedException : Exception
     }
 
     /// <summary>Creates the exception (a 400).</summary>
-    public PublishRefusedException()
+    public ServiceRefusedException()
         : this(StatusCodes.Status400BadRequest, "Invalid request", "The request was refused.")
     {
     }
 
     /// <summary>Creates the exception (a 400).</summary>
-    public PublishRefusedException(string message)
+    public ServiceRefusedException(string message)
         : this(StatusCodes.Status400BadRequest, "Invalid request", message)
     {
     }
 
     /// <summary>Creates the exception (a 400).</summary>
-    public PublishRefusedException(string message, Exception innerException)
+    public ServiceRefusedException(string message, Exception innerException)
         : base(message, innerException)
     {
         Status = StatusCodes.Status400BadRequest;
@@ -88,7 +88,7 @@ public sealed class ServicePublisher(IEventLog log, Func<ContractCatalog> contra
     private readonly ConcurrentDictionary<string, SemaphoreSlim> _producers = new(StringComparer.Ordinal);
 
     /// <summary>Publishes a service's batch.</summary>
-    /// <exception cref="PublishRefusedException">Nothing was written; it says why.</exception>
+    /// <exception cref="ServiceRefusedException">Nothing was written; it says why.</exception>
     public async Task<PublishResult> PublishAsync(string serviceId, ServiceGrant grant, PublishRequest request, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(grant);
@@ -123,7 +123,7 @@ public sealed class ServicePublisher(IEventLog log, Func<ContractCatalog> contra
 
             if (!grant.Publish.Contains(e.Topic))
             {
-                throw new PublishRefusedException(StatusCodes.Status403Forbidden, "Topic not granted",
+                throw new ServiceRefusedException(StatusCodes.Status403Forbidden, "Topic not granted",
                     $"This service may not publish to '{e.Topic}'" + (grant.Publish.Count == 0 ? "; its grant names no topic to publish to." : $"; it may publish to {string.Join(", ", grant.Publish)}."));
             }
 
@@ -132,7 +132,7 @@ public sealed class ServicePublisher(IEventLog log, Func<ContractCatalog> contra
 
         if (errors.Count > 0)
         {
-            throw new PublishRefusedException(StatusCodes.Status422UnprocessableEntity, "Events refused",
+            throw new ServiceRefusedException(StatusCodes.Status422UnprocessableEntity, "Events refused",
                 "Nothing was published. " + string.Join(" ", errors.Take(5).Select(v => $"{v.Field}: {v.Message}")), errors);
         }
 
@@ -144,7 +144,7 @@ public sealed class ServicePublisher(IEventLog log, Func<ContractCatalog> contra
             var held = await log.GetCursorAsync(cursor, cancellationToken) ?? 0;
             if (first > held + 1)
             {
-                throw new PublishRefusedException(StatusCodes.Status409Conflict, "Sequence gap",
+                throw new ServiceRefusedException(StatusCodes.Status409Conflict, "Sequence gap",
                     $"The store holds producer '{producer}' through {held}, so the next event is {held + 1}, not {first}: send the events from {held + 1} again.");
             }
 
@@ -176,5 +176,5 @@ public sealed class ServicePublisher(IEventLog log, Func<ContractCatalog> contra
         }
     }
 
-    private static PublishRefusedException Invalid(string message) => new(StatusCodes.Status400BadRequest, "Invalid request", message);
+    private static ServiceRefusedException Invalid(string message) => new(StatusCodes.Status400BadRequest, "Invalid request", message);
 }
