@@ -21,6 +21,9 @@ function value(s, key) {
   return v ?? "";
 }
 
+// One collator for every comparison: localeCompare with options builds one per call, about 30 times slower a sort.
+const collate = new Intl.Collator(undefined, { numeric: true }).compare;
+
 function render() {
   const words = filter.value.trim().toLowerCase().split(/\s+/).filter(Boolean);
   const rows = stores
@@ -28,8 +31,8 @@ function render() {
     .filter(s => words.every(w => [s.storeId, s.region, s.version, s.error, s.lastLog?.message, ...s.alerts].join(" ").toLowerCase().includes(w)))
     .sort((a, b) => {
       const x = value(a, sort.key), y = value(b, sort.key);
-      const order = typeof x === "number" && typeof y === "number" ? x - y : String(x).localeCompare(String(y), undefined, { numeric: true });
-      return (sort.descending ? -order : order) || a.storeId.localeCompare(b.storeId, undefined, { numeric: true });
+      const order = typeof x === "number" && typeof y === "number" ? x - y : collate(String(x), String(y));
+      return (sort.descending ? -order : order) || collate(a.storeId, b.storeId);
     });
   body.innerHTML = rows.map(s => `<tr>
     <td>${escape(s.storeId)}</td><td>${escape(s.region)}</td>
@@ -246,5 +249,15 @@ document.querySelectorAll("#fleet th").forEach(th => th.addEventListener("click"
 }));
 filter.addEventListener("input", render);
 problems.addEventListener("change", render);
-let timer;
-askToken(document.getElementById("login"), document.getElementById("token"), () => { clearInterval(timer); refresh(); timer = setInterval(refresh, 5000); });
+// The next refresh is 5 s after the last one ended, never on top of it: on a slow machine a fixed interval would queue
+// refreshes faster than they finish and leave the page no time to answer a click.
+let timer, generation = 0;
+function follow() {
+  clearTimeout(timer);
+  const mine = ++generation;
+  (async function next() {
+    await refresh();
+    if (mine === generation) timer = setTimeout(next, 5000);
+  })();
+}
+askToken(document.getElementById("login"), document.getElementById("token"), follow);
