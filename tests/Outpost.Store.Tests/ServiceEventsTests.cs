@@ -57,6 +57,8 @@ public sealed class ServiceEventsTests : IAsyncLifetime
         await RefusedAsync(service, """{"producer":"scale 1","events":[]}""", HttpStatusCode.BadRequest, "'producer' is required");
         await RefusedAsync(service, """{"producer":"scale-1","events":[{"seq":1,"topic":"stock","type":"StockCounted","key":"k","payload":{"gtin":"1","quantity":1,"by":"s"}},{"seq":3,"topic":"stock","type":"StockCounted","key":"k","payload":{"gtin":"1","quantity":1,"by":"s"}}]}""",
             HttpStatusCode.BadRequest, "events[1].seq is 3");
+        await RefusedAsync(service, """{"producer":"scale-1","sparse":true,"events":[{"seq":9,"topic":"stock","type":"StockCounted","key":"k","payload":{"gtin":"1","quantity":1,"by":"s"}},{"seq":9,"topic":"stock","type":"StockCounted","key":"k","payload":{"gtin":"1","quantity":1,"by":"s"}}]}""",
+            HttpStatusCode.BadRequest, "events[1].seq is 9: a sparse producer's sequences");
         Assert.Equal(head, _server.Log.Head);
 
         // A till is no service; a service is no till; a revoked service is nobody.

@@ -9,8 +9,13 @@ namespace Outpost.Store.Services;
 
 /// <summary>A batch of events a service publishes.</summary>
 /// <param name="Producer">The producer's id, chosen by the service (for example one per process or device it bridges): 1-64 letters, digits, '.', '-', '_'.</param>
-/// <param name="Events">The events, with consecutive sequences.</param>
-public sealed record PublishRequest(string? Producer, IReadOnlyList<ServiceEvent>? Events);
+/// <param name="Events">The events, with consecutive sequences (increasing ones when <paramref name="Sparse"/>).</param>
+/// <param name="Sparse">
+/// The producer's sequences only increase, with gaps: a service that answers the events it reads numbers what it
+/// publishes by the position it answers, so a restart that answers the same event again sends the same number. The store
+/// cannot tell a lost event from a gap then, so a producer that numbers its own events leaves this false.
+/// </param>
+public sealed record PublishRequest(string? Producer, IReadOnlyList<ServiceEvent>? Events, bool Sparse = false);
 
 /// <summary>One event a service publishes.</summary>
 /// <param name="Seq">The producer's sequence: 1 for its first event, then one more for each (a retry sends the same again).</param>
@@ -76,7 +81,8 @@ public sealed class ServiceRefusedException : Exception
 /// Appends services' events to the store's log, idempotently: each producer numbers its events 1, 2, 3…, and the
 /// store keeps the last number it holds from that producer in a cursor moved in the very transaction that appends
 /// them. A retry of what the store already holds is answered as done and written again never; a number past the next
-/// one expected is refused (409, naming the one expected), so a lost event cannot go unnoticed. The answer comes once
+/// one expected is refused (409, naming the one expected), so a lost event cannot go unnoticed (unless the producer says
+/// its numbers are sparse: positions it answers, say). The answer comes once
 /// the events are durable. Events are stamped with the store as their origin and the store as their scope, so they
 /// replicate to HQ exactly once, as the store's own do, on topics whose policy sends them up.
 /// </summary>
@@ -110,9 +116,11 @@ public sealed class ServicePublisher(IEventLog log, Func<ContractCatalog> contra
         {
             var e = events[i];
             var at = $"events[{i.ToString(CultureInfo.InvariantCulture)}]";
-            if (e.Seq != first + i || first < 1)
+            if (first < 1 || (request.Sparse ? i > 0 && e.Seq <= events[i - 1].Seq : e.Seq != first + i))
             {
-                throw Invalid($"{at}.seq is {e.Seq}: a producer's sequences start at 1 and the events of a request are consecutive ({first + i} here).");
+                throw Invalid(request.Sparse
+                    ? $"{at}.seq is {e.Seq}: a sparse producer's sequences are 1 or more and increase from one event to the next."
+                    : $"{at}.seq is {e.Seq}: a producer's sequences start at 1 and the events of a request are consecutive ({first + i} here).");
             }
 
             if (string.IsNullOrWhiteSpace(e.Topic) || string.IsNullOrWhiteSpace(e.Type) || string.IsNullOrWhiteSpace(e.Key) || e.Payload.ValueKind == JsonValueKind.Undefined)
@@ -142,7 +150,7 @@ public sealed class ServicePublisher(IEventLog log, Func<ContractCatalog> contra
         try
         {
             var held = await log.GetCursorAsync(cursor, cancellationToken) ?? 0;
-            if (first > held + 1)
+            if (first > held + 1 && !request.Sparse)
             {
                 throw new ServiceRefusedException(StatusCodes.Status409Conflict, "Sequence gap",
                     $"The store holds producer '{producer}' through {held}, so the next event is {held + 1}, not {first}: send the events from {held + 1} again.");
