@@ -23,6 +23,7 @@ done
 [ -x /usr/bin/docker-registry ] || need_packages+=(docker-registry)     # ... and push them to a real registry
 [ -x /usr/bin/afl-fuzz ] || need_packages+=(afl++)                      # the fuzz tests drive SharpFuzz-instrumented parsers with afl-fuzz
 [ -e /usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1 ] || need_packages+=(faketime)  # simulated stores run as processes with wrong machine clocks
+[ -x /usr/sbin/mosquitto ] || need_packages+=(mosquitto)              # the store's MQTT bridge talks to a real broker
 command -v node >/dev/null 2>&1 || need_packages+=(nodejs)             # a service written in JavaScript uses the store's event API
 [ -x /usr/bin/prometheus ] || need_packages+=(prometheus)               # the shipped alert rules, scraped and evaluated for real ...
 [ -x /usr/bin/prometheus-alertmanager ] || need_packages+=(prometheus-alertmanager)  # ... and routed by Alertmanager to a webhook

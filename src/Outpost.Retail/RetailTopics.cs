@@ -2,6 +2,7 @@ using Outpost.Core.Topics;
 using Outpost.Retail.Inventory;
 using Outpost.Retail.Catalog;
 using Outpost.Retail.Checkout;
+using Outpost.Retail.Equipment;
 using Outpost.Retail.Loyalty;
 using Outpost.Retail.Pricing;
 using Outpost.Retail.Promotions;
@@ -28,6 +29,11 @@ public static class RetailTopics
         new TopicPolicy("gate", TopicDirection.Up, TopicPriority.Normal, RetentionPolicy.UntilDone(Grace)),
         new TopicPolicy(CheckoutEvents.ReceiptsTopic, TopicDirection.Up, TopicPriority.Normal, RetentionPolicy.UntilDone(Grace)),
         new TopicPolicy("telemetry", TopicDirection.Up, TopicPriority.Low, RetentionPolicy.Budget(64 * 1024 * 1024, TimeSpan.FromDays(1))),
+
+        // In-store equipment over MQTT (the store's MQTT bridge): readings at telemetry's priority under a budget of
+        // their own, so a chatty fryer cannot crowd out the rest; alarms ahead of them, under a smaller budget.
+        new TopicPolicy(EquipmentEvents.Topic, TopicDirection.Up, TopicPriority.Low, RetentionPolicy.Budget(32 * 1024 * 1024, TimeSpan.FromDays(1))),
+        new TopicPolicy(EquipmentEvents.AlarmsTopic, TopicDirection.Up, TopicPriority.Normal, RetentionPolicy.Budget(8 * 1024 * 1024, Grace)),
         new TopicPolicy(CatalogEvents.ProductsTopic, TopicDirection.Down, TopicPriority.High, RetentionPolicy.Compacted),
         new TopicPolicy(CatalogEvents.MenuTopic, TopicDirection.Down, TopicPriority.High, RetentionPolicy.Compacted),
         new TopicPolicy(PricingEvents.PricesTopic, TopicDirection.Down, TopicPriority.High, RetentionPolicy.Compacted),

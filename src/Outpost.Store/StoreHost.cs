@@ -61,6 +61,10 @@ public static class StoreHost
         services.AddSingleton<RequestTimings>();
         services.AddSingleton<StoreHealthReporter>();
         services.AddHostedService(provider => provider.GetRequiredService<StoreHealthReporter>());
+        Equipment.MqttBridge.Validate(options.Mqtt);
+        services.AddSingleton(provider => new Equipment.MqttBridge(options.Mqtt, provider.GetRequiredService<IEventLog>(), options.StoreId, options.Time,
+            provider.GetRequiredService<ILogger<Equipment.MqttBridge>>()));
+        services.AddHostedService(provider => provider.GetRequiredService<Equipment.MqttBridge>());
         services.AddSingleton<StoreFeed>();
         services.AddHostedService(provider => provider.GetRequiredService<StoreFeed>());
         services.AddAuthentication(DeviceAuthenticationHandler.SchemeName)
@@ -69,7 +73,7 @@ public static class StoreHost
         services.AddDeviceRateLimits(options.RateLimits);
         services.AddOpenApi();
         services.AddOpenTelemetry().WithMetrics(metrics => metrics
-            .AddMeter(CoreMetrics.MeterName, "Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel", "System.Runtime")
+            .AddMeter(CoreMetrics.MeterName, Equipment.MqttBridge.MeterName, "Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel", "System.Runtime")
 
             // A store's requests take milliseconds: buckets fine enough to read a 5 ms p99 off the histogram
             // (ASP.NET Core's default buckets start at 5 ms).

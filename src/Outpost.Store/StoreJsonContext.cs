@@ -70,6 +70,7 @@ namespace Outpost.Store;
 [JsonSerializable(typeof(Services.RegisteredContract))]
 [JsonSerializable(typeof(Services.AckRequest))]
 [JsonSerializable(typeof(Services.SubscriptionState))]
+[JsonSerializable(typeof(Equipment.MqttBridgeStatus))]
 [JsonSerializable(typeof(List<Outpost.Core.Contracts.ContractViolation>))]
 [JsonSerializable(typeof(ProblemDetails))]
 [JsonSerializable(typeof(HttpValidationProblemDetails))]

@@ -72,6 +72,9 @@ public sealed class StoreOptions
     /// <summary>How to reach HQ; with no <see cref="SyncClientOptions.Central"/> the store runs alone.</summary>
     public SyncClientOptions Sync { get; set; } = new();
 
+    /// <summary>The bridge to the store's MQTT broker for in-store equipment (section <c>Mqtt</c>); off without a broker.</summary>
+    public Equipment.MqttBridgeOptions Mqtt { get; } = new();
+
     /// <summary>How often topic retention runs.</summary>
     public TimeSpan RetentionInterval { get; set; } = TimeSpan.FromMinutes(5);
 

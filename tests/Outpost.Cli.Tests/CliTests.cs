@@ -94,6 +94,22 @@ public sealed class CliTests : IDisposable
     }
 
     [Fact]
+    public async Task A_store_whose_mqtt_settings_cannot_work_does_not_start_and_says_which()
+    {
+        Directory.CreateDirectory(_directory);
+        var settings = Path.Combine(_directory, "store.json");
+        await File.WriteAllTextAsync(settings, """{"Mqtt":{"Broker":"http://broker:1883","In":[{"Filter":"kitchen/#/temperature"}]}}""", Ct);
+        var (exit, output) = await RunAsync("store", "--id", "s-1", "--data", Path.Combine(_directory, "s-1"), "--settings", settings);
+        Assert.Equal(2, exit);
+        Assert.Contains("Mqtt:Broker is mqtt://host:port, not 'http://broker:1883/'", output, StringComparison.Ordinal);
+
+        await File.WriteAllTextAsync(settings, """{"Mqtt":{"Broker":"mqtt://127.0.0.1:1883","In":[{"Filter":"kitchen/#/temperature"}]}}""", Ct);
+        (exit, output) = await RunAsync("store", "--id", "s-1", "--data", Path.Combine(_directory, "s-1"), "--settings", settings);
+        Assert.Equal(2, exit);
+        Assert.Contains("Mqtt:In:0:Filter 'kitchen/#/temperature' is not an MQTT topic filter", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Bench_log_prints_each_figure_beside_the_raw_limit_and_writes_json()
     {
         var json = Path.Combine(_directory, "log.json");

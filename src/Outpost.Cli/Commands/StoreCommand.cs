@@ -128,6 +128,16 @@ internal static class StoreCommand
                 return null;
             }
 
+            try
+            {
+                Outpost.Store.Equipment.MqttBridge.Validate(options.Mqtt);
+            }
+            catch (InvalidOperationException ex)
+            {
+                output.WriteLine($"The MQTT bridge's settings (Mqtt, OUTPOST_STORE_Mqtt__*) are not usable: {ex.Message}");
+                return null;
+            }
+
             if (!StartupChecks.KnownTimeZone(options.TimeZone))
             {
                 output.WriteLine($"The time zone '{options.TimeZone}' (--time-zone, TimeZone, OUTPOST_STORE_TimeZone) is not known here: use an IANA id such as Europe/Paris.");

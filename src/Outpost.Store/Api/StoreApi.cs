@@ -27,6 +27,9 @@ public static class StoreApi
         MapDevices(api.MapGroup("/devices").WithTags("Devices"));
         PairingApi.Map(api);
         Services.EventApi.Map(api);
+        api.MapGet("/equipment/bridge", async (Equipment.MqttBridge bridge, CancellationToken ct) => TypedResults.Ok(await bridge.StatusAsync(ct)))
+            .WithTags("Equipment").Roles(BackOffice)
+            .WithSummary("The MQTT bridge for in-store equipment: connected or not, messages recorded, repeats recognised, messages parked and why, events sent out.");
         api.MapGet("/labels", async (bool? reprint, StoreServices s, CancellationToken ct) => TypedResults.Ok(await s.Retail.Labels.LabelsAsync(reprint == true, ct)))
             .WithTags("Labels").Roles(BackOffice, Handheld);
         api.MapPost("/labels/printed", async (IReadOnlyList<PrintedLabel> body, StoreServices s, CancellationToken ct) =>
