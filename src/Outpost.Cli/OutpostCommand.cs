@@ -18,6 +18,7 @@ public static class OutpostCommand
         root.Subcommands.Add(PkiCommand.Create(output));
         root.Subcommands.Add(PriceCommand.Create(output));
         root.Subcommands.Add(ContractsCommand.Create(output));
+        root.Subcommands.Add(FoodSafetyCommand.Create(output));
         root.Subcommands.Add(LogCommand.Create(output));
         root.Subcommands.Add(BenchCommand.Create(output));
         root.Subcommands.Add(Simulation.SimulateCommand.Create(output));

@@ -1,4 +1,5 @@
 using Outpost.Core.Contracts;
+using Outpost.Retail.Alarms;
 using Outpost.Retail.Catalog;
 using Outpost.Retail.Checkout;
 using Outpost.Retail.Equipment;
@@ -56,6 +57,8 @@ public static class RetailContracts
         EventContract.FromRecord(TelemetryEvents.Topic, TelemetryEvents.StoreLogged, 1, TelemetryJsonContext.Default.StoreLoggedV1),
         EventContract.FromRecord(TelemetryEvents.SecurityTopic, TelemetryEvents.SecurityAudit, 1, TelemetryJsonContext.Default.SecurityAuditV1),
         EventContract.FromRecord(ConfigEvents.Topic, ConfigEvents.ConfigSet, 1, ConfigJsonContext.Default.ConfigSetV1),
+        EventContract.FromRecord(AlarmEvents.Topic, AlarmEvents.AlarmRaised, 1, AlarmJsonContext.Default.AlarmRaisedV1),
+        EventContract.FromRecord(AlarmEvents.Topic, AlarmEvents.AlarmCleared, 1, AlarmJsonContext.Default.AlarmClearedV1),
         EventContract.FromRecord(EquipmentEvents.Topic, EquipmentEvents.Reading, 1, EquipmentJsonContext.Default.EquipmentMessageV1),
         EventContract.FromRecord(EquipmentEvents.Topic, EquipmentEvents.Parked, 1, EquipmentJsonContext.Default.EquipmentMessageParkedV1),
         EventContract.FromRecord(EquipmentEvents.AlarmsTopic, EquipmentEvents.Alarm, 1, EquipmentJsonContext.Default.EquipmentMessageV1),

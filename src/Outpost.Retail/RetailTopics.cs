@@ -1,4 +1,5 @@
 using Outpost.Core.Topics;
+using Outpost.Retail.Alarms;
 using Outpost.Retail.Inventory;
 using Outpost.Retail.Catalog;
 using Outpost.Retail.Checkout;
@@ -34,6 +35,12 @@ public static class RetailTopics
         // their own, so a chatty fryer cannot crowd out the rest; alarms ahead of them, under a smaller budget.
         new TopicPolicy(EquipmentEvents.Topic, TopicDirection.Up, TopicPriority.Low, RetentionPolicy.Budget(32 * 1024 * 1024, TimeSpan.FromDays(1))),
         new TopicPolicy(EquipmentEvents.AlarmsTopic, TopicDirection.Up, TopicPriority.Normal, RetentionPolicy.Budget(8 * 1024 * 1024, Grace)),
+
+        // Services' alarms (raised and cleared) go up ahead of telemetry and stay a month at the store, so the back office
+        // still shows an alarm raised weeks ago and never cleared; the food-safety service's HACCP records go up and are
+        // kept as long as sales.
+        new TopicPolicy(AlarmEvents.Topic, TopicDirection.Up, TopicPriority.High, RetentionPolicy.UntilDone(TimeSpan.FromDays(30))),
+        new TopicPolicy("haccp", TopicDirection.Up, TopicPriority.Normal, RetentionPolicy.UntilDone(Grace)),
         new TopicPolicy(CatalogEvents.ProductsTopic, TopicDirection.Down, TopicPriority.High, RetentionPolicy.Compacted),
         new TopicPolicy(CatalogEvents.MenuTopic, TopicDirection.Down, TopicPriority.High, RetentionPolicy.Compacted),
         new TopicPolicy(PricingEvents.PricesTopic, TopicDirection.Down, TopicPriority.High, RetentionPolicy.Compacted),

@@ -71,6 +71,7 @@ namespace Outpost.Store;
 [JsonSerializable(typeof(Services.AckRequest))]
 [JsonSerializable(typeof(Services.SubscriptionState))]
 [JsonSerializable(typeof(Equipment.MqttBridgeStatus))]
+[JsonSerializable(typeof(IReadOnlyList<Outpost.Retail.Alarms.OpenAlarm>))]
 [JsonSerializable(typeof(List<Outpost.Core.Contracts.ContractViolation>))]
 [JsonSerializable(typeof(ProblemDetails))]
 [JsonSerializable(typeof(HttpValidationProblemDetails))]

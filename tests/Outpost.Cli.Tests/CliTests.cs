@@ -110,6 +110,18 @@ public sealed class CliTests : IDisposable
     }
 
     [Fact]
+    public async Task The_food_safety_service_with_settings_that_cannot_work_does_not_start_and_says_which()
+    {
+        var (exit, output) = await RunAsync("food-safety", "--store", "not a url", "--token", "t");
+        Assert.Equal(2, exit);
+        Assert.Contains("The store 'not a url' (--store) is not an address", output, StringComparison.Ordinal);
+
+        (exit, output) = await RunAsync("food-safety", "--store", "http://127.0.0.1:9", "--token", "t", "--min", "5", "--max", "5");
+        Assert.Equal(2, exit);
+        Assert.Contains("--min below --max", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Bench_log_prints_each_figure_beside_the_raw_limit_and_writes_json()
     {
         var json = Path.Combine(_directory, "log.json");

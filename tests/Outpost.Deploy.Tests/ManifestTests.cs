@@ -6,7 +6,7 @@ namespace Outpost.Deploy.Tests;
 /// <summary>The Kubernetes manifests: valid against the API's types, and shaped as a store operator relies on.</summary>
 public sealed class ManifestTests
 {
-    public static TheoryData<string> Directories => ["store", "store-agent", "central", "postgres", "trial", "overlays/podman-store", "overlays/podman-hq"];
+    public static TheoryData<string> Directories => ["store", "store-agent", "food-safety", "central", "postgres", "trial", "overlays/podman-store", "overlays/podman-hq"];
 
     [Theory]
     [MemberData(nameof(Directories))]

@@ -58,6 +58,14 @@ public sealed class HqPagesTests(Browser browser) : IClassFixture<Browser>
                 Origin = new EventOrigin(NodeId.Parse("store-0042"), 1, HlcTimestamp.From(clock.Now.ToUnixTimeMilliseconds(), 0)),
                 Payload = "{}"u8.ToArray(),
             }, Ct);
+            // A service at store-0042 raised an alarm that is still open: the fleet page lists it.
+            await log.AppendAsync(new NewEvent
+            {
+                Topic = "alarms", Type = "AlarmRaised", Key = "food-safety:fridge-2", Scope = Scope.Store("store-0042"),
+                Origin = new EventOrigin(NodeId.Parse("store-0042"), 2, HlcTimestamp.From(clock.Now.ToUnixTimeMilliseconds(), 1)),
+                Payload = System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(new Outpost.Retail.Alarms.AlarmRaisedV1("food-safety", "fridge-2", "critical",
+                    "fridge-2 at 8.0 °C, outside 0–5 °C for 15 min", clock.Now.AddMinutes(-20)), Outpost.Retail.Alarms.AlarmJsonContext.Default.AlarmRaisedV1),
+            }, Ct);
             var parkedAtHq = false;
             for (var i = 0; i < 300 && !parkedAtHq; i++)
             {
@@ -79,6 +87,9 @@ public sealed class HqPagesTests(Browser browser) : IClassFixture<Browser>
             await Expect(page.Locator("#n-versions")).ToHaveTextAsync("1.4.2 ×1990 · unknown ×10");
             await Expect(page.Locator("#parked tbody tr")).ToHaveCountAsync(2);
             await Expect(page.Locator("#parked tbody tr", new() { HasText = "store-0042" }).Filter(new() { HasText = "SaleCompleted.v9" })).ToHaveCountAsync(2);
+            await Expect(page.Locator("#alarms tbody tr")).ToHaveCountAsync(1);
+            await Expect(page.Locator("#alarms tbody tr").First).ToContainTextAsync("store-0042");
+            await Expect(page.Locator("#alarms tbody tr").First).ToContainTextAsync("fridge-2 at 8.0 °C, outside 0–5 °C for 15 min");
             await Browser.ShotAsync(page, "hq-fleet");
 
             // Sort by backlog, largest first: the struggling store comes to the top.

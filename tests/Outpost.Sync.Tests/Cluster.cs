@@ -109,12 +109,13 @@ internal sealed class Cluster : IAsyncDisposable
     };
 
     /// <summary>Registers a store (unless given a credential) and starts its server, talking to HQ directly or through <paramref name="via"/>.</summary>
-    public async Task<StoreNode> StartStoreAsync(string storeId, string region, Uri? via = null, string? secret = null, Action<SyncClientOptions>? tweak = null)
+    public async Task<StoreNode> StartStoreAsync(string storeId, string region, Uri? via = null, string? secret = null, Action<SyncClientOptions>? tweak = null,
+        Action<StoreOptions>? configure = null)
     {
         secret ??= (await RegisterAsync(storeId, region)).Secret;
         var sync = FastSync(via ?? HqAddress, secret);
         tweak?.Invoke(sync);
-        var node = new StoreNode(storeId, Path.Combine(Directory, storeId), sync, Catalog, region);
+        var node = new StoreNode(storeId, Path.Combine(Directory, storeId), sync, Catalog, region, configure);
         await node.StartAsync();
         _stores.Add(node);
         return node;
@@ -182,7 +183,8 @@ internal sealed class Cluster : IAsyncDisposable
 }
 
 /// <summary>A store server started by a test.</summary>
-internal sealed class StoreNode(string storeId, string directory, SyncClientOptions sync, TopicCatalog? topics = null, string? region = null) : IAsyncDisposable
+internal sealed class StoreNode(string storeId, string directory, SyncClientOptions sync, TopicCatalog? topics = null, string? region = null,
+    Action<StoreOptions>? configure = null) : IAsyncDisposable
 {
     private WebApplication? _app;
 
@@ -203,7 +205,7 @@ internal sealed class StoreNode(string storeId, string directory, SyncClientOpti
 
     public async Task StartAsync()
     {
-        _app = StoreHost.Build(new StoreOptions
+        var options = new StoreOptions
         {
             StoreId = StoreId,
             DataDirectory = directory,
@@ -218,7 +220,9 @@ internal sealed class StoreNode(string storeId, string directory, SyncClientOpti
             // (StoreHealthTests, LogsUpTests, DeviceFleetTests).
             LogsUp = new LogsUpOptions { Level = LogLevel.None },
             HealthInterval = TimeSpan.FromDays(1),
-        });
+        };
+        configure?.Invoke(options);
+        _app = StoreHost.Build(options);
         await _app.StartAsync(TestContext.Current.CancellationToken);
     }
 

@@ -81,6 +81,7 @@ public static class AdminApi
         group.MapGet("/stores/{storeId}/health", StoreHealthAsync);
         group.MapGet("/stores/{storeId}/logs", StoreLogsAsync);
         group.MapGet("/tls", (Security.HqTlsState tls) => TypedResults.Ok(tls.Status()));
+        group.MapGet("/alarms", async (IEventLog log, CancellationToken cancellationToken) => TypedResults.Ok(await FleetAlarms.OpenAsync(log, cancellationToken)));
         group.MapGet("/parked", async (IEventLog log, CancellationToken cancellationToken) => TypedResults.Ok(await ParkedEvents.ReadAsync(log, cancellationToken)));
         group.MapMasterData();
         group.MapGet("/sales", SalesAsync);
@@ -366,5 +367,6 @@ public static class AdminApi
 [JsonSerializable(typeof(IReadOnlyList<CampaignRecord>))]
 [JsonSerializable(typeof(JsonElement))]
 [JsonSerializable(typeof(Security.HqTlsStatus))]
+[JsonSerializable(typeof(IReadOnlyList<StoreAlarm>))]
 [JsonSerializable(typeof(Microsoft.AspNetCore.Mvc.ProblemDetails))]
 public sealed partial class AdminJsonContext : JsonSerializerContext;

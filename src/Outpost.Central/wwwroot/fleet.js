@@ -67,6 +67,13 @@ function summarise() {
 // The read model's message, without the exception's type and stack (kept in the cell's tooltip).
 function reason(error) { return error.split(/\r?\n/)[0].replace(/^[\w.]+Exception: /, ""); }
 
+function renderAlarms(alarms) {
+  document.getElementById("alarms-section").hidden = alarms.length === 0;
+  document.querySelector("#alarms tbody").innerHTML = alarms.map(a => `<tr class="${a.severity === "critical" ? "off" : ""}">
+    <td title="${escape(a.since)}">${ago(a.since)}</td><td>${escape(a.store)}</td><td>${escape(a.subject)}</td>
+    <td>${escape(a.message)}</td><td class="muted">${escape(a.source)}</td></tr>`).join("");
+}
+
 function renderParked(parked) {
   document.getElementById("n-parked").textContent = parked.total;
   document.getElementById("parked-section").hidden = parked.total === 0;
@@ -228,13 +235,14 @@ body.addEventListener("click", e => {
 
 async function refresh() {
   try {
-    const [fleet, parked, rollouts, tls] = await Promise.all([api("admin/fleet"), api("admin/parked"), api("admin/rollouts"), api("admin/tls")]);
+    const [fleet, parked, rollouts, tls, alarms] = await Promise.all([api("admin/fleet"), api("admin/parked"), api("admin/rollouts"), api("admin/tls"), api("admin/alarms")]);
     renderTls(tls);
     stores = fleet;
     showError(null);
     summarise();
     render();
     renderParked(parked);
+    renderAlarms(alarms);
     renderRollouts(rollouts);
     await refreshDevices();
     document.getElementById("updated").textContent = "updated " + new Date().toLocaleTimeString();

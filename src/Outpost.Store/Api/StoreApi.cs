@@ -1,4 +1,5 @@
 using System.Security.Claims;
+using Outpost.Core.Log;
 using Outpost.Retail;
 using Outpost.Retail.Catalog;
 using Outpost.Retail.Checkout;
@@ -27,6 +28,9 @@ public static class StoreApi
         MapDevices(api.MapGroup("/devices").WithTags("Devices"));
         PairingApi.Map(api);
         Services.EventApi.Map(api);
+        api.MapGet("/alarms", async (IEventLog log, CancellationToken ct) => TypedResults.Ok(await OpenAlarmsAsync(log, ct)))
+            .WithTags("Equipment").Roles(BackOffice)
+            .WithSummary("The alarms services raised and have not cleared (a fridge too warm for too long), oldest first.");
         api.MapGet("/equipment/bridge", async (Equipment.MqttBridge bridge, CancellationToken ct) => TypedResults.Ok(await bridge.StatusAsync(ct)))
             .WithTags("Equipment").Roles(BackOffice)
             .WithSummary("The MQTT bridge for in-store equipment: connected or not, messages recorded, repeats recognised, messages parked and why, events sent out.");
@@ -250,6 +254,24 @@ public static class StoreApi
         catch (ArgumentException ex)
         {
             return Results.Problem(ex.Message.Split(" (Parameter", 2)[0], statusCode: StatusCodes.Status400BadRequest, title: "Invalid request");
+        }
+    }
+
+    /// <summary>The open alarms: the topic <c>alarms</c> read through (it keeps a month), folded by key.</summary>
+    private static async Task<IReadOnlyList<Outpost.Retail.Alarms.OpenAlarm>> OpenAlarmsAsync(IEventLog log, CancellationToken cancellationToken)
+    {
+        var events = new List<(string, string, long, ReadOnlyMemory<byte>)>();
+        var filter = ReadFilter.ForTopics(Outpost.Retail.Alarms.AlarmEvents.Topic);
+        for (var after = 0L; ;)
+        {
+            var page = await log.ReadAsync(after, filter, 1000, cancellationToken);
+            if (page.Events.Count == 0)
+            {
+                return Outpost.Retail.Alarms.AlarmEvents.Open(events);
+            }
+
+            events.AddRange(page.Events.Select(e => (e.Type, e.Key, e.Seq, e.Payload)));
+            after = page.Events[^1].Seq;
         }
     }
 }

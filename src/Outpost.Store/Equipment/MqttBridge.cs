@@ -154,7 +154,8 @@ public sealed partial class MqttBridge(MqttBridgeOptions options, IEventLog log,
                 delay = TimeSpan.FromSeconds(1);
                 LogConnected(logger, broker);
                 using var session = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
-                var sending = options.Out.Count > 0 ? SendAsync(client, session.Token) : Task.CompletedTask;
+                // With nothing to send out, the session lasts until the connection is lost.
+                var sending = options.Out.Count > 0 ? SendAsync(client, session.Token) : Task.Delay(Timeout.Infinite, session.Token);
                 await Task.WhenAny(lost.Task, sending);
                 await session.CancelAsync();
                 await sending.ContinueWith(_ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
@@ -204,7 +205,6 @@ public sealed partial class MqttBridge(MqttBridgeOptions options, IEventLog log,
         try
         {
             await RecordAsync(e.ApplicationMessage, stoppingToken);
-            await e.AcknowledgeAsync(stoppingToken);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
@@ -212,6 +212,17 @@ public sealed partial class MqttBridge(MqttBridgeOptions options, IEventLog log,
             _lastError = "could not record a message: " + ex.Message;
             LogNotRecorded(logger, e.ApplicationMessage.Topic, ex);
             await client.DisconnectAsync(new MqttClientDisconnectOptionsBuilder().Build(), CancellationToken.None);
+            return;
+        }
+
+        try
+        {
+            await e.AcknowledgeAsync(stoppingToken);
+        }
+        catch (MQTTnet.Exceptions.MqttCommunicationException)
+        {
+            // Recorded, but the connection went before the acknowledgement: the broker delivers it again, and its id
+            // makes it a repeat (a message without one is recorded twice: see the class's remarks).
         }
     }
 

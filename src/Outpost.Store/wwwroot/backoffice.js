@@ -17,6 +17,14 @@ async function devices() {
     el("td", { class: "muted" }, d.device.revoked ? "revoked" : d.lastSeen ? "seen " + new Date(d.lastSeen).toLocaleTimeString() : "never seen"),
     el("td", {}, d.device.revoked ? null : el("button", { class: "danger", onclick: () => attempt(() => api("/api/devices/" + d.device.id, { method: "DELETE" })).then(devices) }, "Revoke")))));
 }
+// Alarms services raise (a fridge too warm for too long): the open ones, oldest first, looked at again every 5 s.
+async function alarms() {
+  const open = await attempt(() => api("/api/alarms"));
+  if (!open) return;
+  $("no-alarms").hidden = open.length > 0;
+  $("alarms").replaceChildren(...open.map((a) => el("tr", { class: a.severity === "critical" ? "off" : "" },
+    el("td", {}, a.subject), el("td", {}, a.message), el("td", { class: "muted" }, `${a.source}, since ${new Date(a.since).toLocaleString()}`))));
+}
 async function unavailable() {
   const u = await attempt(() => api("/api/stock/unavailable"));
   if (u) $("unavailable").textContent = "Out now: " + ([...u.products, ...u.ingredients].join(", ") || "nothing");
@@ -50,6 +58,7 @@ feed((channel, data) => {
   if (channel === "connectivity") connectivity();
   if (channel === "availability") unavailable();
   if (data && data.saleId) $("sales").prepend(el("tr", {}, el("td", {}, new Date(data.localTime).toLocaleTimeString()), el("td", {}, data.tillId), el("td", { class: "num" }, money(data.total, data.currency))));
-}, () => { connectivity(); devices(); unavailable(); });
+}, () => { connectivity(); devices(); unavailable(); alarms(); });
 heartbeat();
 setInterval(connectivity, 5000);
+setInterval(alarms, 5000);
