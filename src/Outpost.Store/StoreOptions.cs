@@ -72,6 +72,12 @@ public sealed class StoreOptions
     /// <summary>How to reach HQ; with no <see cref="SyncClientOptions.Central"/> the store runs alone.</summary>
     public SyncClientOptions Sync { get; set; } = new();
 
+    /// <summary>
+    /// The most events a second a service's subscription is sent while it catches up from behind (0: no limit), so a
+    /// service far behind does not take the tills' share of the store's cores; caught up, events go as they are committed.
+    /// </summary>
+    public int ServiceCatchUpPerSecond { get; set; } = Services.Subscriptions.DefaultCatchUpPerSecond;
+
     /// <summary>The bridge to the store's MQTT broker for in-store equipment (section <c>Mqtt</c>); off without a broker.</summary>
     public Equipment.MqttBridgeOptions Mqtt { get; } = new();
 

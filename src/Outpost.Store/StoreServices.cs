@@ -52,7 +52,7 @@ internal sealed partial class StoreStartup(StoreServices services, LiveSettings 
         services.Grants = await Services.ServiceGrants.OpenAsync(log, services.Devices, cancellationToken);
         services.Contracts = await Services.ServiceContracts.OpenAsync(log, StoreContracts.Catalog, cancellationToken);
         services.Publisher = new Services.ServicePublisher(log, () => services.Contracts.Current, options.StoreId);
-        services.Subscriptions = new Services.Subscriptions(log);
+        services.Subscriptions = new Services.Subscriptions(log, options.ServiceCatchUpPerSecond, options.Time);
         services.Limiter = new FailureLimiter(options.Time);
         services.Terminal = new Outpost.Retail.Checkout.WatchedPaymentTerminal(options.PaymentTerminal);
         services.Retail = await RetailContexts.OpenAsync(log, store, options.Retail, services.Terminal, options.Time, cancellationToken, loggers);

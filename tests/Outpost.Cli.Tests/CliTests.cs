@@ -142,7 +142,7 @@ public sealed class CliTests : IDisposable
     {
         var json = Path.Combine(_directory, "store.json");
 
-        var (exit, output) = await RunAsync("bench", "store", "--devices", "2", "--seconds", "2", "--boards", "2", "--json", json);
+        var (exit, output) = await RunAsync("bench", "store", "--devices", "2", "--seconds", "2", "--boards", "2", "--lagging-service", "2000", "--json", json);
 
         Assert.True(exit == 0, output);
         Assert.Contains("store server: process ", output, StringComparison.Ordinal);
@@ -162,6 +162,27 @@ public sealed class CliTests : IDisposable
         }
 
         Assert.True(root.GetProperty("fanOutP99Ms").GetDouble() > 0);
+        Assert.Equal(2000, root.GetProperty("laggingEvents").GetInt32());
+        Assert.True(root.GetProperty("laggingCheckoutP99Ratio").GetDouble() > 0, output);
+        Assert.Contains("checkout p99 with a service 2,000 events behind / without", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Bench_services_publishes_through_the_api_and_mqtt_through_the_bridge_each_beside_its_limit()
+    {
+        var json = Path.Combine(_directory, "services.json");
+
+        var (exit, output) = await RunAsync("bench", "services", "--events", "2000", "--messages", "500", "--json", json);
+
+        Assert.True(exit == 0, output);
+        var root = JsonDocument.Parse(await File.ReadAllTextAsync(json, Ct)).RootElement;
+        foreach (var figure in new[] { "publishEventsPerSecond", "inProcessEventsPerSecond", "publishRatio", "publishP99Ms", "inProcessAppendP99Ms", "deliveryP99Ms",
+                     "mqttIntoLogPerSecond", "mqttBrokerLimitPerSecond" })
+        {
+            Assert.True(root.GetProperty(figure).GetDouble() > 0, $"{figure}: {output}");
+        }
+
+        Assert.Contains("MQTT -> log (bridge)", output, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -52,6 +52,27 @@ public sealed class RateLimitTests
     }
 
     [Fact]
+    public async Task A_service_has_a_bucket_of_its_own_size_and_is_still_limited()
+    {
+        await using var server = await StoreServer.StartAsync(configure: o => o.RateLimits = new() { Burst = 20, PerSecond = 5, ServiceBurst = 60, ServicePerSecond = 5 });
+        using var admin = server.Client();
+        using var enrolled = await admin.PostAsync("/api/services", new StringContent("""{"name":"bench","publish":[],"read":["stock"]}""", System.Text.Encoding.UTF8, "application/json"), Ct);
+        Assert.Equal(HttpStatusCode.Created, enrolled.StatusCode);
+        using var service = server.Client((await enrolled.Content.ReadFromJsonAsync<System.Text.Json.JsonElement>(Ct)).GetProperty("token").GetString());
+
+        var statuses = new List<HttpStatusCode>();
+        for (var i = 0; i < 100; i++)
+        {
+            using var response = await service.GetAsync("/api/subscriptions/monitor", Ct);
+            statuses.Add(response.StatusCode);
+        }
+
+        var served = statuses.Count(s => s == HttpStatusCode.OK);
+        Assert.InRange(served, 60, 80); // its own burst of 60 (a device's is 20 here), and what refilled
+        Assert.Equal(100 - served, statuses.Count(s => s == HttpStatusCode.TooManyRequests));
+    }
+
+    [Fact]
     public async Task With_the_shipped_limits_a_busy_till_and_a_burst_of_scans_are_never_refused()
     {
         await using var server = await StoreServer.StartAsync();

@@ -158,6 +158,25 @@ public sealed class ServiceEventsTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_subscription_far_behind_is_sent_at_the_catch_up_pace()
+    {
+        await _server.DisposeAndDeleteAsync();
+        _server = await StoreServer.StartAsync(configure: o => o.ServiceCatchUpPerSecond = 1000);
+        var (service, _) = await EnrolAsync("reader", publish: ["stock"], read: ["stock"]);
+        for (var i = 0; i < 4; i++)
+        {
+            await PublishOkAsync(service, "scale-1", 1 + i * 250, 250);
+        }
+
+        // 1,000 events behind at 1,000 a second, pages of 200: four waits of 0.2 s between the five pages. A lower
+        // bound only: a busy machine makes it slower, never faster.
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        var events = await ReadAsync(service, "catch-up", "topics=stock", 1000);
+        Assert.Equal(1000, events.Count);
+        Assert.True(watch.Elapsed >= TimeSpan.FromSeconds(0.7), $"1,000 events behind were delivered in {watch.Elapsed.TotalSeconds:F2} s at a pace of 1,000 a second");
+    }
+
+    [Fact]
     public async Task A_service_registers_its_own_type_on_its_own_topic_and_its_events_are_checked_against_it()
     {
         var (service, _) = await EnrolAsync("food safety", publish: ["food-safety", "stock"], read: ["food-safety"]);

@@ -60,9 +60,10 @@ internal static class BenchCommand
         var storeBoards = new Option<int>("--boards") { Description = "Menu boards on the live feed for the fan-out.", DefaultValueFactory = _ => 100 };
         var storeJson = new Option<FileInfo>("--json") { Description = "Where to write the result as JSON.", DefaultValueFactory = _ => new FileInfo(Path.Combine("bench-results", "store.json")) };
         var storePace = new Option<int>("--pace-ms") { Description = "Milliseconds a till waits after each answer before its next request (0: none, the server saturated).", DefaultValueFactory = _ => 100 };
+        var storeLagging = new Option<int>("--lagging-service") { Description = "Then: a service this many events behind reads its subscription while the tills work, beside a phase without it (0: not measured).", DefaultValueFactory = _ => 0 };
         var storeTracing = new Option<bool>("--tracing") { Description = "Trace every request in both processes and export the spans by OTLP to a receiver in this process (compare with a run without)." };
         var store = new Command("store", "One store server under its devices: price checks, basket updates and checkouts online and with the HQ link cut; SSE fan-out to menu boards.");
-        foreach (var option in new Option[] { storeDevices, storeSeconds, storeBoards, storeJson, storePace, storeTracing })
+        foreach (var option in new Option[] { storeDevices, storeSeconds, storeBoards, storeJson, storePace, storeTracing, storeLagging })
         {
             store.Options.Add(option);
         }
@@ -76,7 +77,8 @@ internal static class BenchCommand
             }
 
             var benchmark = new StoreBenchmark(output, Path.Combine(Path.GetTempPath(), "outpost-bench-" + Guid.NewGuid().ToString("N")[..8]), result.GetValue(storeDevices),
-                TimeSpan.FromSeconds(result.GetValue(storeSeconds)), result.GetValue(storeBoards), TimeSpan.FromMilliseconds(Math.Max(0, result.GetValue(storePace))), result.GetValue(storeTracing));
+                TimeSpan.FromSeconds(result.GetValue(storeSeconds)), result.GetValue(storeBoards), TimeSpan.FromMilliseconds(Math.Max(0, result.GetValue(storePace))), result.GetValue(storeTracing),
+                Math.Clamp(result.GetValue(storeLagging), 0, 10_000_000));
             return await RunAsync(benchmark.RunAsync, benchmark.Cleanup, BenchJsonContext.Default.StoreBenchResult, result.GetValue(storeJson)!, cancellationToken);
         });
 
@@ -148,10 +150,33 @@ internal static class BenchCommand
         pollers.SetAction(async (result, cancellationToken) =>
             await PollerFleet.RunChildAsync(output, result.GetValue(pollerStores)!, result.GetValue(pollerReceipts)!, cancellationToken));
 
+        var servicesEvents = new Option<int>("--events") { Description = "Events a service publishes through the API (in batches of 100).", DefaultValueFactory = _ => 100_000 };
+        var servicesMessages = new Option<int>("--messages") { Description = "MQTT messages through the bridge.", DefaultValueFactory = _ => 20_000 };
+        var servicesJson = new Option<FileInfo>("--json") { Description = "Where to write the result as JSON.", DefaultValueFactory = _ => new FileInfo(Path.Combine("bench-results", "services.json")) };
+        var services = new Command("services", "The store's event API and MQTT bridge: publish throughput and latency beside an in-process append, delivery to a subscriber, MQTT messages into the log beside the broker alone.");
+        foreach (var option in new Option[] { servicesEvents, servicesMessages, servicesJson })
+        {
+            services.Options.Add(option);
+        }
+
+        services.SetAction(async (result, cancellationToken) =>
+        {
+            if (result.GetValue(servicesEvents) is < 100 or > 10_000_000 || result.GetValue(servicesMessages) is < 100 or > 1_000_000)
+            {
+                output.WriteLine("--events 100-10,000,000, --messages 100-1,000,000.");
+                return 2;
+            }
+
+            var benchmark = new ServicesBenchmark(output, Path.Combine(Path.GetTempPath(), "outpost-bench-" + Guid.NewGuid().ToString("N")[..8]),
+                result.GetValue(servicesEvents) / 100 * 100, result.GetValue(servicesMessages));
+            return await RunAsync(benchmark.RunAsync, benchmark.Cleanup, BenchJsonContext.Default.ServicesBenchResult, result.GetValue(servicesJson)!, cancellationToken);
+        });
+
         var bench = new Command("bench", "End-to-end benchmarks; each prints its figure beside the physical limit measured in the same run.");
         bench.Subcommands.Add(log);
         bench.Subcommands.Add(sync);
         bench.Subcommands.Add(store);
+        bench.Subcommands.Add(services);
         bench.Subcommands.Add(hq);
         bench.Subcommands.Add(rollout);
         bench.Subcommands.Add(pollers);

@@ -63,6 +63,7 @@ internal sealed record LogBenchResult() : BenchResult("log")
 [JsonSerializable(typeof(LogBenchResult))]
 [JsonSerializable(typeof(SyncBenchResult))]
 [JsonSerializable(typeof(StoreBenchResult))]
+[JsonSerializable(typeof(ServicesBenchResult))]
 [JsonSerializable(typeof(HqBenchResult))]
 [JsonSerializable(typeof(RolloutBenchResult))]
 [JsonSerializable(typeof(IReadOnlyList<double>))]

@@ -229,6 +229,22 @@ internal sealed class LogBenchmark(TextWriter output, string directory, int even
         }
     }
 
+    /// <summary>Removes a benchmark's folder and what is in it, as far as it can (a leftover temp folder is harmless).</summary>
+    internal static void DeleteFolder(string directory)
+    {
+        SqliteConnection.ClearAllPools();
+        try
+        {
+            if (Directory.Exists(directory))
+            {
+                Directory.Delete(directory, recursive: true);
+            }
+        }
+        catch (IOException)
+        {
+        }
+    }
+
     internal static void DeleteDatabase(string path)
     {
         SqliteConnection.ClearAllPools();

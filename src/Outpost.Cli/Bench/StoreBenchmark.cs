@@ -22,7 +22,7 @@ namespace Outpost.Cli.Bench;
 /// The limits beside them, measured under the same load in the same run: a request that does nothing (the store's
 /// <c>/health/live</c>) and a durable one-row SQLite commit on the same disk.
 /// </summary>
-internal sealed class StoreBenchmark(TextWriter output, string directory, int devices, TimeSpan phase, int boards, TimeSpan pace, bool tracing = false)
+internal sealed class StoreBenchmark(TextWriter output, string directory, int devices, TimeSpan phase, int boards, TimeSpan pace, bool tracing = false, int laggingEvents = 0)
 {
     private const string StoreId = "bench-store";
     private const string AdminToken = "bench-admin";
@@ -114,6 +114,23 @@ internal sealed class StoreBenchmark(TextWriter output, string directory, int de
             output.WriteLine($"  checkout p99 / limit p99 under the same load: online {online["checkout"].P99 / online[Limit].P99:F2}, HQ link cut {offline["checkout"].P99 / offline[Limit].P99:F2}");
             var fanOut = await FanOutAsync(admin, address, cancellationToken);
             output.WriteLine($"  out-of-stock -> {boards} menu boards (SSE)        {fanOut}   (target p99 under 50 ms)");
+            // A service far behind, reading as fast as the store sends: the tills' figures beside a phase without it, just before.
+            double? laggingRatio = null, laggingCheckoutP99 = null, laggingBaselineP99 = null;
+            if (laggingEvents > 0)
+            {
+                using var lagging = await LaggingService.FillAsync(admin, laggingEvents, output, cancellationToken);
+                var baseline = await LoadAsync(tills, admin, store, phase, cancellationToken);
+                Print("no service", baseline);
+                lagging.Start();
+                var behind = await LoadAsync(tills, admin, store, phase, cancellationToken);
+                var read = await lagging.StopAsync();
+                Print("service behind", behind);
+                laggingBaselineP99 = baseline["checkout"].P99;
+                laggingCheckoutP99 = behind["checkout"].P99;
+                laggingRatio = laggingCheckoutP99 / laggingBaselineP99;
+                output.WriteLine($"  checkout p99 with a service {laggingEvents:N0} events behind / without: {laggingRatio:F2}   (it read {read:N0} events, {read / phase.TotalSeconds:N0} a second, during the phase)");
+            }
+
             foreach (var till in tills)
             {
                 till.Dispose();
@@ -143,6 +160,10 @@ internal sealed class StoreBenchmark(TextWriter output, string directory, int de
                 FanOutP99Ms = fanOut.P99,
                 Tracing = tracing,
                 SpansExported = sink?.Spans.Count ?? 0,
+                LaggingEvents = laggingEvents,
+                LaggingBaselineCheckoutP99Ms = laggingBaselineP99,
+                LaggingCheckoutP99Ms = laggingCheckoutP99,
+                LaggingCheckoutP99Ratio = laggingRatio,
             };
         }
         finally
@@ -151,17 +172,7 @@ internal sealed class StoreBenchmark(TextWriter output, string directory, int de
         }
     }
 
-    public void Cleanup()
-    {
-        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-        try
-        {
-            Directory.Delete(directory, recursive: true);
-        }
-        catch (IOException)
-        {
-        }
-    }
+    public void Cleanup() => LogBenchmark.DeleteFolder(directory);
 
     private void Print(string label, Dictionary<string, Figures> figures)
     {
@@ -427,6 +438,18 @@ internal sealed class StoreBenchmark(TextWriter output, string directory, int de
 internal sealed record StoreBenchResult() : BenchResult("store")
 {
     public required int Devices { get; init; }
+
+    /// <summary>With <c>--lagging-service</c>: how far behind the service was (0: not measured).</summary>
+    public int LaggingEvents { get; init; }
+
+    /// <summary>Checkout p99 in the phase just before the service started reading.</summary>
+    public double? LaggingBaselineCheckoutP99Ms { get; init; }
+
+    /// <summary>Checkout p99 while the service read from far behind.</summary>
+    public double? LaggingCheckoutP99Ms { get; init; }
+
+    /// <summary>The second over the first.</summary>
+    public double? LaggingCheckoutP99Ratio { get; init; }
 
     public required double PaceMs { get; init; }
 

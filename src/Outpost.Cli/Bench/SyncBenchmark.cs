@@ -117,14 +117,7 @@ internal sealed class SyncBenchmark(TextWriter output, string directory, int eve
     /// <summary>The outage phase makes the up link log each retry; the figures are what matters here.</summary>
     private static void Quiet(WebApplicationBuilder builder) => builder.Logging.SetMinimumLevel(LogLevel.Error);
 
-    public void Cleanup()
-    {
-        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-        if (Directory.Exists(directory))
-        {
-            Directory.Delete(directory, recursive: true);
-        }
-    }
+    public void Cleanup() => LogBenchmark.DeleteFolder(directory);
 
     /// <summary>A realistic sale: basket, till, cashier, lines with GTINs, quantities and prices, tender.</summary>
     private static byte[] SalePayload(int i)

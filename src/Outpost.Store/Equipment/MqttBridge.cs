@@ -1,4 +1,4 @@
-using System.Buffers;
+using System.Threading.Channels;
 using System.Diagnostics.Metrics;
 using System.Text.Json;
 using MQTTnet;
@@ -51,9 +51,9 @@ public sealed partial class MqttBridge(MqttBridgeOptions options, IEventLog log,
         "MQTT messages the bridge received, by outcome: recorded, repeat (recognised by its id, not recorded again), parked (unreadable, recorded with the reason).");
     private static readonly Counter<long> SentCounter = Meter.CreateCounter<long>("outpost.mqtt.sent", "{message}", "Log events the bridge published to MQTT.");
 
-    private readonly RecentIds _recent = new(Math.Max(1, options.RememberIds));
-    private readonly Queue<string> _latestParked = new();
-    private long _received, _recorded, _repeats, _withoutId, _parked, _sent, _sentThrough;
+    private readonly MqttRecorder _recorder = new(options, log, storeId, time);
+    private Channel<MqttApplicationMessageReceivedEventArgs> _inbox = Channel.CreateUnbounded<MqttApplicationMessageReceivedEventArgs>();
+    private long _sent, _sentThrough;
     private volatile bool _connected;
     private volatile string? _lastError;
 
@@ -61,15 +61,9 @@ public sealed partial class MqttBridge(MqttBridgeOptions options, IEventLog log,
     public async Task<MqttBridgeStatus> StatusAsync(CancellationToken cancellationToken)
     {
         var parkedInLog = await log.CountAsync(0, new ReadFilter { Topics = [EquipmentEvents.Topic], Types = [EquipmentEvents.Parked] }, cancellationToken);
-        string[] latest;
-        lock (_latestParked)
-        {
-            latest = [.. _latestParked.Reverse()];
-        }
-
-        return new MqttBridgeStatus(options.Broker is not null, _connected, options.Broker?.ToString(), Interlocked.Read(ref _received), Interlocked.Read(ref _recorded),
-            Interlocked.Read(ref _repeats), Interlocked.Read(ref _withoutId), Interlocked.Read(ref _parked), parkedInLog, Interlocked.Read(ref _sent),
-            Interlocked.Read(ref _sentThrough), latest, _lastError);
+        return new MqttBridgeStatus(options.Broker is not null, _connected, options.Broker?.ToString(), _recorder.Received, _recorder.Recorded,
+            _recorder.Repeats, _recorder.WithoutId, _recorder.Parked, parkedInLog, Interlocked.Read(ref _sent),
+            Interlocked.Read(ref _sentThrough), _recorder.LatestParked, _lastError);
     }
 
     /// <summary>Checks the configuration; what is wrong, in words.</summary>
@@ -113,7 +107,7 @@ public sealed partial class MqttBridge(MqttBridgeOptions options, IEventLog log,
             return;
         }
 
-        await RecallAsync(stoppingToken);
+        await _recorder.RecallAsync(stoppingToken);
         using var client = new MqttClientFactory().CreateMqttClient();
         var lost = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         client.DisconnectedAsync += e =>
@@ -122,7 +116,13 @@ public sealed partial class MqttBridge(MqttBridgeOptions options, IEventLog log,
             lost.TrySetResult();
             return Task.CompletedTask;
         };
-        client.ApplicationMessageReceivedAsync += e => ReceiveAsync(e, client, stoppingToken);
+        client.ApplicationMessageReceivedAsync += e =>
+        {
+            // Acknowledged to the broker only once recorded (RecordLoopAsync): a crash before that, and it comes again.
+            e.AutoAcknowledge = false;
+            _inbox.Writer.TryWrite(e);
+            return Task.CompletedTask;
+        };
         var connect = new MqttClientOptionsBuilder()
             .WithTcpServer(broker.Host, broker.IsDefaultPort || broker.Port <= 0 ? 1883 : broker.Port)
             .WithClientId(options.ClientId ?? "outpost-" + storeId)
@@ -137,6 +137,7 @@ public sealed partial class MqttBridge(MqttBridgeOptions options, IEventLog log,
             try
             {
                 lost = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                var inbox = _inbox = Channel.CreateUnbounded<MqttApplicationMessageReceivedEventArgs>(new UnboundedChannelOptions { SingleReader = true });
                 await client.ConnectAsync(connect, stoppingToken);
                 var subscribe = new MqttClientSubscribeOptionsBuilder();
                 foreach (var inbound in options.In)
@@ -154,14 +155,18 @@ public sealed partial class MqttBridge(MqttBridgeOptions options, IEventLog log,
                 delay = TimeSpan.FromSeconds(1);
                 LogConnected(logger, broker);
                 using var session = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
-                // With nothing to send out, the session lasts until the connection is lost.
+                // The session lasts until the connection is lost, or recording or sending fails.
+                var recording = RecordLoopAsync(inbox.Reader, session.Token);
                 var sending = options.Out.Count > 0 ? SendAsync(client, session.Token) : Task.Delay(Timeout.Infinite, session.Token);
-                await Task.WhenAny(lost.Task, sending);
+                await Task.WhenAny(lost.Task, recording, sending);
                 await session.CancelAsync();
-                await sending.ContinueWith(_ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
-                if (sending.Exception?.GetBaseException() is { } failed)
+                foreach (var part in new[] { recording, sending })
                 {
-                    throw failed;
+                    await part.ContinueWith(_ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+                    if (part.Exception?.GetBaseException() is { } failed)
+                    {
+                        throw failed;
+                    }
                 }
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -198,159 +203,55 @@ public sealed partial class MqttBridge(MqttBridgeOptions options, IEventLog log,
         }
     }
 
-    private async Task ReceiveAsync(MqttApplicationMessageReceivedEventArgs e, IMqttClient client, CancellationToken stoppingToken)
+    /// <summary>
+    /// Records what arrives, a batch at a time (what came while the last batch was being written), and acknowledges
+    /// each message to the broker once its batch is durable. A batch the log cannot take ends the session: its messages,
+    /// unacknowledged, come again in the next one.
+    /// </summary>
+    private async Task RecordLoopAsync(ChannelReader<MqttApplicationMessageReceivedEventArgs> inbox, CancellationToken cancellationToken)
     {
-        // Acknowledged to the broker only once recorded: a crash before that, and the broker delivers it again.
-        e.AutoAcknowledge = false;
-        try
+        var batch = new List<MqttApplicationMessageReceivedEventArgs>();
+        while (await inbox.WaitToReadAsync(cancellationToken))
         {
-            await RecordAsync(e.ApplicationMessage, stoppingToken);
-        }
-        catch (Exception ex) when (ex is not OperationCanceledException)
-        {
-            // Not recorded (the log refused or failed): unacknowledged, it comes again once the session is new.
-            _lastError = "could not record a message: " + ex.Message;
-            LogNotRecorded(logger, e.ApplicationMessage.Topic, ex);
-            await client.DisconnectAsync(new MqttClientDisconnectOptionsBuilder().Build(), CancellationToken.None);
-            return;
-        }
-
-        try
-        {
-            await e.AcknowledgeAsync(stoppingToken);
-        }
-        catch (MQTTnet.Exceptions.MqttCommunicationException)
-        {
-            // Recorded, but the connection went before the acknowledgement: the broker delivers it again, and its id
-            // makes it a repeat (a message without one is recorded twice: see the class's remarks).
-        }
-    }
-
-    /// <summary>Records one MQTT message: as a reading or an alarm, as a repeat of one recorded (nothing), or parked.</summary>
-    internal async Task RecordAsync(MqttApplicationMessage message, CancellationToken cancellationToken)
-    {
-        Interlocked.Increment(ref _received);
-        var topic = message.Topic;
-        var inbound = options.In.FirstOrDefault(x => MqttTopicFilterComparer.Compare(topic, x.Filter) == MqttTopicFilterCompareResult.IsMatch);
-        if (inbound is null)
-        {
-            return; // a session kept from an older configuration: not ours to record
-        }
-
-        var device = Device(topic, inbound);
-        var at = time.GetUtcNow();
-        var bytes = message.Payload.ToArray();
-        if (bytes.Length > options.MaxPayloadBytes)
-        {
-            await ParkAsync(device, topic, $"{bytes.Length} bytes, more than the bridge's limit of {options.MaxPayloadBytes}", bytes, at, cancellationToken);
-            return;
-        }
-
-        JsonElement payload;
-        try
-        {
-            using var document = JsonDocument.Parse(bytes);
-            payload = document.RootElement.Clone();
-        }
-        catch (JsonException ex)
-        {
-            await ParkAsync(device, topic, "not JSON: " + ex.Message, bytes, at, cancellationToken);
-            return;
-        }
-
-        if (payload.ValueKind != JsonValueKind.Object)
-        {
-            await ParkAsync(device, topic, $"a JSON object was expected, not {payload.ValueKind.ToString().ToLowerInvariant()}", bytes, at, cancellationToken);
-            return;
-        }
-
-        var id = message.UserProperties?.FirstOrDefault(p => p.Name == "message-id")?.ReadValueAsString()
-            ?? (payload.TryGetProperty("messageId", out var inPayload) && inPayload.ValueKind is JsonValueKind.String or JsonValueKind.Number ? inPayload.ToString() : null);
-        if (id is not null && _recent.Contains(device, id))
-        {
-            Interlocked.Increment(ref _repeats);
-            Messages.Add(1, new KeyValuePair<string, object?>("outcome", "repeat"));
-            return;
-        }
-
-        var recorded = new EquipmentMessageV1(device, topic, id, at, payload);
-        await log.AppendAsync(new NewEvent
-        {
-            Topic = inbound.Alarm ? EquipmentEvents.AlarmsTopic : EquipmentEvents.Topic,
-            Type = inbound.Alarm ? EquipmentEvents.Alarm : EquipmentEvents.Reading,
-            Key = device,
-            Scope = Scope.Store(storeId),
-            Payload = JsonSerializer.SerializeToUtf8Bytes(recorded, EquipmentJsonContext.Default.EquipmentMessageV1),
-            CorrelationId = "mqtt:" + device,
-        }, cancellationToken);
-        if (id is null)
-        {
-            Interlocked.Increment(ref _withoutId);
-        }
-        else
-        {
-            _recent.Add(device, id);
-        }
-
-        Interlocked.Increment(ref _recorded);
-        Messages.Add(1, new KeyValuePair<string, object?>("outcome", "recorded"));
-    }
-
-    private async Task ParkAsync(string device, string topic, string reason, byte[] bytes, DateTimeOffset at, CancellationToken cancellationToken)
-    {
-        var parked = new EquipmentMessageParkedV1(device, topic, reason, bytes.Length, Convert.ToBase64String(bytes, 0, Math.Min(bytes.Length, 256)), at);
-        await log.AppendAsync(new NewEvent
-        {
-            Topic = EquipmentEvents.Topic,
-            Type = EquipmentEvents.Parked,
-            Key = device,
-            Scope = Scope.Store(storeId),
-            Payload = JsonSerializer.SerializeToUtf8Bytes(parked, EquipmentJsonContext.Default.EquipmentMessageParkedV1),
-            CorrelationId = "mqtt:" + device,
-        }, cancellationToken);
-        Interlocked.Increment(ref _parked);
-        Messages.Add(1, new KeyValuePair<string, object?>("outcome", "parked"));
-        lock (_latestParked)
-        {
-            _latestParked.Enqueue($"{at:O} {topic}: {reason}");
-            if (_latestParked.Count > 20)
+            batch.Clear();
+            while (batch.Count < 500 && inbox.TryRead(out var received))
             {
-                _latestParked.Dequeue();
+                batch.Add(received);
             }
-        }
 
-        LogParked(logger, topic, reason);
-    }
-
-    private static string Device(string topic, MqttInbound inbound)
-    {
-        var levels = topic.Split('/');
-        var level = inbound.DeviceLevel ?? Array.IndexOf(inbound.Filter.Split('/'), "+");
-        return level >= 0 && level < levels.Length ? levels[level] : topic;
-    }
-
-    /// <summary>The ids of the messages recorded in the log's latest positions, so a repeat after a restart is recognised.</summary>
-    private async Task RecallAsync(CancellationToken cancellationToken)
-    {
-        var filter = new ReadFilter { Topics = [EquipmentEvents.Topic, EquipmentEvents.AlarmsTopic], Types = [EquipmentEvents.Reading, EquipmentEvents.Alarm] };
-        var after = Math.Max(0, log.Head - options.RecallPositions);
-        while (true)
-        {
-            var page = await log.ReadAsync(after, filter, 1000, cancellationToken);
-            foreach (var e in page.Events)
+            IReadOnlyList<MqttRecorder.Outcome> outcomes;
+            try
             {
-                if (e.Deserialize(EquipmentJsonContext.Default.EquipmentMessageV1) is { MessageId: { } id } m)
+                outcomes = await _recorder.RecordAsync([.. batch.Select(b => b.ApplicationMessage)], cancellationToken);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                LogNotRecorded(logger, batch.Count, ex);
+                throw new MqttBridgeException("could not record messages: " + ex.Message, ex);
+            }
+
+            for (var i = 0; i < batch.Count; i++)
+            {
+                if (outcomes[i] != MqttRecorder.Outcome.Ignored)
                 {
-                    _recent.Add(m.Device, id);
+                    Messages.Add(1, new KeyValuePair<string, object?>("outcome", outcomes[i].ToString().ToLowerInvariant()));
+                }
+
+                if (outcomes[i] == MqttRecorder.Outcome.Parked)
+                {
+                    LogParked(logger, batch[i].ApplicationMessage.Topic);
+                }
+
+                try
+                {
+                    await batch[i].AcknowledgeAsync(cancellationToken);
+                }
+                catch (MQTTnet.Exceptions.MqttCommunicationException)
+                {
+                    // Recorded, but the connection went before the acknowledgement: the broker delivers it again, and
+                    // its id makes it a repeat (a message without one is recorded twice: see docs/services.md).
                 }
             }
-
-            if (page.Events.Count == 0)
-            {
-                return;
-            }
-
-            after = page.Events[^1].Seq;
         }
     }
 
@@ -412,11 +313,11 @@ public sealed partial class MqttBridge(MqttBridgeOptions options, IEventLog log,
     [LoggerMessage(Level = LogLevel.Warning, Message = "MQTT bridge: {Broker} is not reachable; trying again in {Seconds} s: {Reason}")]
     private static partial void LogUnreachable(ILogger logger, Uri broker, double seconds, string reason);
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "MQTT bridge: a message on {Topic} could not be recorded; the broker will deliver it again")]
-    private static partial void LogNotRecorded(ILogger logger, string topic, Exception exception);
+    [LoggerMessage(Level = LogLevel.Error, Message = "MQTT bridge: {Count} message(s) could not be recorded; the broker will deliver them again")]
+    private static partial void LogNotRecorded(ILogger logger, int count, Exception exception);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "MQTT bridge parked a message on {Topic}: {Reason}")]
-    private static partial void LogParked(ILogger logger, string topic, string reason);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "MQTT bridge parked an unreadable message on {Topic} (GET /api/equipment/bridge says why)")]
+    private static partial void LogParked(ILogger logger, string topic);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "MQTT bridge: retention removed positions {After} to {Removed} before they went out to MQTT; going on after them")]
     private static partial void LogSkipped(ILogger logger, long after, long removed);
@@ -440,36 +341,5 @@ public sealed class MqttBridgeException : Exception
     public MqttBridgeException(string message, Exception innerException)
         : base(message, innerException)
     {
-    }
-}
-
-/// <summary>The message ids recorded lately, per device, the oldest forgotten first past a bound.</summary>
-internal sealed class RecentIds(int capacity)
-{
-    private readonly HashSet<string> _ids = new(StringComparer.Ordinal);
-    private readonly Queue<string> _order = new();
-
-    public bool Contains(string device, string id)
-    {
-        lock (_ids)
-        {
-            return _ids.Contains(device + "\n" + id);
-        }
-    }
-
-    public void Add(string device, string id)
-    {
-        var key = device + "\n" + id;
-        lock (_ids)
-        {
-            if (_ids.Add(key))
-            {
-                _order.Enqueue(key);
-                if (_order.Count > capacity)
-                {
-                    _ids.Remove(_order.Dequeue());
-                }
-            }
-        }
     }
 }

@@ -37,8 +37,18 @@ public sealed record SubscriptionState(string Name, long Acknowledged, long Head
 /// position. Checkpoints never hold back the log's retention: a service that falls behind past it is told so, with
 /// the first position it can still read (410), and is never skipped past events silently.
 /// </summary>
-public sealed class Subscriptions(IEventLog log)
+/// <param name="log">The store's log.</param>
+/// <param name="catchUpPerSecond">
+/// The most events a second one stream delivers while it catches up (its pages come full): a service far behind reads
+/// at this pace, so that its catch-up does not take the tills' share of the store's cores. A stream that is caught up
+/// delivers each event as it is committed.
+/// </param>
+/// <param name="time">The clock the pace is kept by.</param>
+public sealed class Subscriptions(IEventLog log, int catchUpPerSecond = Subscriptions.DefaultCatchUpPerSecond, TimeProvider? time = null)
 {
+    /// <summary>The catch-up pace by default (<c>ServiceCatchUpPerSecond</c>): a million events behind is some eight minutes.</summary>
+    public const int DefaultCatchUpPerSecond = 2000;
+
     /// <summary>Events read from the log at a time.</summary>
     public const int Page = 200;
 
@@ -103,6 +113,8 @@ public sealed class Subscriptions(IEventLog log)
         ArgumentNullException.ThrowIfNull(filter);
         var position = after;
         var quiet = System.Diagnostics.Stopwatch.StartNew();
+        var clock = time ?? TimeProvider.System;
+        var paced = clock.GetTimestamp();
         while (!cancellationToken.IsCancellationRequested)
         {
             var page = await log.ReadAsync(position, filter, Page, cancellationToken);
@@ -126,6 +138,17 @@ public sealed class Subscriptions(IEventLog log)
             if (page.Events.Count > 0)
             {
                 quiet.Restart();
+                if (page.Events.Count == Page && catchUpPerSecond > 0)
+                {
+                    // Behind: this page's share of a second at the catch-up pace, less what reading and sending it took.
+                    var rest = TimeSpan.FromSeconds(Page / (double)catchUpPerSecond) - clock.GetElapsedTime(paced);
+                    if (rest > TimeSpan.Zero)
+                    {
+                        await Task.Delay(rest, clock, cancellationToken);
+                    }
+                }
+
+                paced = clock.GetTimestamp();
                 continue;
             }
 
