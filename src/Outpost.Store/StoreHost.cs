@@ -71,7 +71,7 @@ public static class StoreHost
             .AddScheme<DeviceAuthenticationOptions, DeviceAuthenticationHandler>(DeviceAuthenticationHandler.SchemeName, auth => auth.AdminToken = options.AdminToken);
         services.AddAuthorization();
         services.AddDeviceRateLimits(options.RateLimits);
-        services.AddOpenApi();
+        services.AddStoreOpenApi();
         services.AddOpenTelemetry().WithMetrics(metrics => metrics
             .AddMeter(CoreMetrics.MeterName, Equipment.MqttBridge.MeterName, "Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel", "System.Runtime")
 

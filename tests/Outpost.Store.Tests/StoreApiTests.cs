@@ -322,6 +322,74 @@ public sealed class StoreApiTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task The_openapi_document_is_a_contract_a_client_can_be_generated_from()
+    {
+        using var anonymous = _server.Client(null);
+        var document = JsonDocument.Parse(await anonymous.GetStringAsync("/openapi/v1.json", Ct)).RootElement;
+        Assert.Equal(("Outpost store server", Outpost.Store.Api.StoreOpenApi.Version), (document.GetProperty("info").GetProperty("title").GetString(), document.GetProperty("info").GetProperty("version").GetString()));
+
+        var ids = new HashSet<string>(StringComparer.Ordinal);
+        var faults = new List<string>();
+        foreach (var path in document.GetProperty("paths").EnumerateObject())
+        {
+            foreach (var operation in path.Value.EnumerateObject().Where(o => o.Name is "get" or "post" or "put" or "delete" or "patch"))
+            {
+                var name = $"{operation.Name.ToUpperInvariant()} {path.Name}";
+                var op = operation.Value;
+                if (!op.TryGetProperty("operationId", out var id) || !ids.Add(id.GetString()!))
+                {
+                    faults.Add($"{name}: no operation id, or one another operation has");
+                }
+
+                if (!op.TryGetProperty("summary", out var summary) || string.IsNullOrWhiteSpace(summary.GetString()))
+                {
+                    faults.Add($"{name}: no summary");
+                }
+
+                var responses = op.GetProperty("responses");
+                foreach (var response in responses.EnumerateObject().Where(r => r.Name.StartsWith('2') && r.Name is not ("202" or "204")))
+                {
+                    // A typed answer: a schema with a reference, properties, items or a type other than a bare object.
+                    var typed = response.Value.TryGetProperty("content", out var content) && content.EnumerateObject().All(m =>
+                        m.Value.TryGetProperty("schema", out var schema) && (schema.TryGetProperty("$ref", out _) || schema.TryGetProperty("properties", out _)
+                            || schema.TryGetProperty("items", out _) || (schema.TryGetProperty("type", out var type) && type.ToString() != "object")));
+                    if (!typed)
+                    {
+                        faults.Add($"{name}: {response.Name} has no typed body");
+                    }
+                }
+
+                if (path.Name.StartsWith("/api/", StringComparison.Ordinal))
+                {
+                    foreach (var status in new[] { "400", "401", "403", "429", "500" })
+                    {
+                        if (!responses.TryGetProperty(status, out var error) || !error.GetProperty("content").TryGetProperty("application/problem+json", out _))
+                        {
+                            faults.Add($"{name}: no {status} as application/problem+json");
+                        }
+                    }
+                }
+            }
+        }
+
+        Assert.True(faults.Count == 0, string.Join("\n", faults));
+        Assert.Contains("postBasketsByIdLines", ids);
+
+        // And the errors are what the document says: problem details, every one.
+        var (till, _, _) = await _server.DeviceAsync("till");
+        using var unknown = await till.GetAsync("/api/products/0000000000000", Ct);
+        using var wrongRole = await till.GetAsync("/api/services", Ct);
+        using var malformed = await till.PostAsync("/api/baskets", new StringContent("{not json", System.Text.Encoding.UTF8, "application/json"), Ct);
+        using var noCredential = await anonymous.GetAsync("/api/baskets", Ct);
+        foreach (var (response, status) in new[] { (unknown, HttpStatusCode.NotFound), (wrongRole, HttpStatusCode.Forbidden), (malformed, HttpStatusCode.BadRequest), (noCredential, HttpStatusCode.Unauthorized) })
+        {
+            Assert.Equal(status, response.StatusCode);
+            Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+            Assert.Equal((int)status, JsonDocument.Parse(await response.Content.ReadAsStringAsync(Ct)).RootElement.GetProperty("status").GetInt32());
+        }
+    }
+
+    [Fact]
     public async Task Health_metrics_and_the_openapi_document_are_served()
     {
         using var client = _server.Client(null);

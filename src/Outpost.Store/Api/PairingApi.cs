@@ -60,14 +60,14 @@ internal static class PairingApi
             }
 
             return Results.Ok(new Paired(enrolled.Device, PageFor(enrolled.Device.Role), asBody ? enrolled.Token : null));
-        }).WithTags("Devices").AllowAnonymous();
+        }).WithTags("Devices").Produces<Paired>().AllowAnonymous();
 
         // Signing a page out forgets its cookie (the device stays enrolled until revoked in the back office).
         api.MapPost("/pair/sign-out", (HttpContext http) =>
         {
             http.Response.Cookies.Delete(DeviceAuthenticationHandler.CookieName, new CookieOptions { Path = "/", Secure = http.Request.IsHttps, SameSite = SameSiteMode.Strict, HttpOnly = true });
             return Results.NoContent();
-        }).WithTags("Devices").AllowAnonymous();
+        }).WithTags("Devices").Produces(StatusCodes.Status204NoContent).AllowAnonymous();
 
         api.MapGet("/whoami", (ClaimsPrincipal user) => TypedResults.Ok(new WhoAmI(user.DeviceId(), user.FindFirstValue(ClaimTypes.Name) ?? "", user.Role(), PageFor(user.Role()))))
             .WithTags("Devices").Roles([.. Enrollable]);

@@ -20,7 +20,7 @@ public static class StoreApi
         api.AddEndpointFilter(Errors);
         MapCatalog(api.MapGroup("/products").WithTags("Catalog and price check"));
         MapCheckout(api.MapGroup("/baskets").WithTags("Checkout"));
-        api.MapPost("/returns", ReturnAsync).WithTags("Checkout").Roles(Till, BackOffice);
+        api.MapPost("/returns", ReturnAsync).WithTags("Checkout").Produces<ReturnReceipt>().Roles(Till, BackOffice);
         MapOrders(api.MapGroup("/orders").WithTags("Orders"));
         api.MapGet("/menu", async (StoreServices s, CancellationToken ct) => TypedResults.Ok(await s.Retail.Menu.MenuAsync(ct))).WithTags("Orders").Roles([.. All]);
         MapInventory(api.MapGroup("/stock").WithTags("Inventory"));
@@ -46,7 +46,7 @@ public static class StoreApi
         api.MapPost("/gate/exit", async (GateExitRequest body, ClaimsPrincipal user, StoreServices s, CancellationToken ct) =>
             await s.Retail.Gate.ExitAsync(user.DeviceId(), Required(body?.VisitId, "visitId"), [.. (body!.Items ?? []).Select(i => (Required(i.Code, "items[].code"), i.Quantity))], ct) is { } sale
                 ? Results.Ok(sale)
-                : Results.NoContent()).WithTags("Walk-out gate").Roles(Handheld, BackOffice);
+                : Results.NoContent()).WithTags("Walk-out gate").Produces<SaleReceipt>().Produces(StatusCodes.Status204NoContent).Roles(Handheld, BackOffice);
         api.MapGet("/connectivity", (ConnectivityMonitor monitor) => TypedResults.Ok(monitor.Current)).WithTags("Connectivity").Roles(BackOffice);
         return app;
     }
@@ -55,7 +55,8 @@ public static class StoreApi
     {
         group.Roles([.. All]);
         group.MapGet("/{code}", async (string code, StoreServices s, TimeProvider time, CancellationToken ct) =>
-            await LabelAsync(s, code, time, ct) is { } label ? Results.Ok(label) : NotFound($"The store does not sell {code}, or has no price for it now."));
+            await LabelAsync(s, code, time, ct) is { } label ? Results.Ok(label) : NotFound($"The store does not sell {code}, or has no price for it now."))
+            .Produces<ProductLabel>();
         group.MapGet("/", async (string? q, StoreServices s, TimeProvider time, CancellationToken ct) =>
         {
             if (string.IsNullOrWhiteSpace(q) || q.Length > 64)
@@ -73,7 +74,7 @@ public static class StoreApi
             }
 
             return Results.Ok(labels);
-        });
+        }).Produces<List<ProductLabel>>();
     }
 
     private static void MapCheckout(RouteGroupBuilder group)
@@ -133,7 +134,7 @@ public static class StoreApi
             return TypedResults.Ok(await s.Retail.Orders.ListAsync(statuses, ct));
         }).Roles(Till, Kiosk, Kitchen, Signage, BackOffice);
         group.MapGet("/{id}", async (string id, StoreServices s, CancellationToken ct) =>
-            await s.Retail.Orders.GetAsync(id, ct) is { } order ? Results.Ok(order) : NotFound($"No order {id} in this store.")).Roles(Till, Kiosk, Kitchen, Signage, BackOffice);
+            await s.Retail.Orders.GetAsync(id, ct) is { } order ? Results.Ok(order) : NotFound($"No order {id} in this store.")).Produces<OrderView>().Roles(Till, Kiosk, Kitchen, Signage, BackOffice);
         group.MapPost("/{id}/status", async (string id, OrderStatusRequest body, ClaimsPrincipal user, StoreServices s, CancellationToken ct) =>
         {
             var status = Required(body?.Status, "status");
@@ -146,7 +147,7 @@ public static class StoreApi
             return allowed
                 ? Results.Ok(await s.Retail.Orders.MoveAsync(id, status, user.DeviceId(), ct))
                 : Results.Problem($"A {user.Role()} device cannot mark an order '{status}'.", statusCode: StatusCodes.Status403Forbidden, title: "Wrong role");
-        }).Roles(Kitchen, Till, BackOffice);
+        }).Produces<OrderView>().Roles(Kitchen, Till, BackOffice);
     }
 
     private static void MapInventory(RouteGroupBuilder group)
@@ -199,7 +200,7 @@ public static class StoreApi
 
             await s.Pairing.AuditAsync("DeviceRevoked", http.Connection.RemoteIpAddress?.ToString(), id, user.DeviceId(), "revoked in the back office; its credential and live feed end at once", ct);
             return Results.NoContent();
-        }).Roles(BackOffice);
+        }).Produces(StatusCodes.Status204NoContent).Roles(BackOffice);
         group.MapPost("/heartbeat", async (HeartbeatRequest? body, ClaimsPrincipal user, StoreServices s, CancellationToken ct) =>
         {
             if (body?.AppVersion is { Length: > 64 })
@@ -209,7 +210,7 @@ public static class StoreApi
 
             await s.Devices.HeartbeatAsync(user.DeviceId(), user.Role(), body?.AppVersion, ct);
             return Results.NoContent();
-        }).Roles([.. All, Service]);
+        }).Produces(StatusCodes.Status204NoContent).Roles([.. All, Service]);
     }
 
     private static async Task<ProductLabel?> LabelAsync(StoreServices s, string code, TimeProvider time, CancellationToken ct)

@@ -19,7 +19,8 @@ public static class FeedEndpoint
             var resume = http.Request.Headers["Last-Event-ID"].ToString() is { Length: > 0 } header ? header : http.Request.Query["lastEventId"].ToString();
             long? after = long.TryParse(resume, NumberStyles.None, CultureInfo.InvariantCulture, out var seq) ? seq : null;
             return TypedResults.ServerSentEvents(StreamAsync(feed, after, StoreFeed.ChannelsFor(user.Role()), http.RequestAborted, lifetime.ApplicationStopping, revoked));
-        }).WithTags("Live feed").Roles([.. DeviceRoles.All]);
+        }).WithTags("Live feed").Produces<string>(StatusCodes.Status200OK, "text/event-stream").Roles([.. DeviceRoles.All])
+            .WithSummary("The device's live feed as Server-Sent Events (what its role follows: prices, orders, availability, connectivity); resumes after Last-Event-ID.");
         return app;
     }
 

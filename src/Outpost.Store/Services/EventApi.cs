@@ -56,7 +56,7 @@ public static class EventApi
             .WithSummary("Appends a service's events, idempotently by its producer's sequence; answers once they are durable.");
 
         var subscriptions = api.MapGroup("/subscriptions/{name}").WithTags("Services");
-        subscriptions.MapGet("/events", SubscribeAsync).Roles(Service)
+        subscriptions.MapGet("/events", SubscribeAsync).Roles(Service).Produces<string>(StatusCodes.Status200OK, "text/event-stream")
             .WithSummary("Streams the subscription's events after its checkpoint as Server-Sent Events (id: position, event: type, data: the envelope), then each new one.");
         subscriptions.MapPost("/ack", AcknowledgeAsync).Roles(Service)
             .WithSummary("Acknowledges the subscription's events up to a position: they are never delivered to it again.");

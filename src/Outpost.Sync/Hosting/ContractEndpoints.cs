@@ -41,12 +41,12 @@ public static class ContractEndpoints
         group.MapGet("", () => TypedResults.Json<IReadOnlyList<ContractSummary>>(
                 [.. catalog().All.Select(c => new ContractSummary(c.Topic, c.Type, c.Version, EventContract.Id(c.Topic, c.Type, c.Version), Href(c)))],
                 ContractsJsonContext.Default.IReadOnlyListContractSummary))
-            .WithName("ListContracts").WithSummary("Every event type and version this node knows, with where its JSON Schema is.");
+            .Produces<IReadOnlyList<ContractSummary>>().WithName("ListContracts").WithSummary("Every event type and version this node knows, with where its JSON Schema is.");
         group.MapGet("/{topic}/{type}/{version:int}", Results<ContentHttpResult, ProblemHttpResult> (string topic, string type, int version) =>
                 catalog().Find(topic, type, version) is { } contract
                     ? TypedResults.Text(contract.Schema, SchemaMediaType)
                     : TypedResults.Problem($"No contract for {type} v{version} on topic '{topic}': GET /contracts lists them.", statusCode: StatusCodes.Status404NotFound, title: "Unknown contract"))
-            .WithName("GetContract").WithSummary("The JSON Schema (draft 2020-12) of an event type at a version.");
+            .Produces<string>(StatusCodes.Status200OK, SchemaMediaType).WithName("GetContract").WithSummary("The JSON Schema (draft 2020-12) of an event type at a version.");
         return group;
     }
 

@@ -17,14 +17,16 @@ public static class LogHealth
     /// </summary>
     public static IEndpointRouteBuilder MapLogHealth(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/health/live", () => TypedResults.Text("live"));
+        app.MapGet("/health/live", () => TypedResults.Text("live")).Produces<string>(StatusCodes.Status200OK, "text/plain")
+            .WithName("Live").WithSummary("Whether the process answers.");
         app.MapGet("/health/ready", (IEventLog log, IServiceProvider services) => (services.GetService<IStorageHealth>()?.Problem ?? log.StorageProblem) switch
         {
             { } full => Results.Problem(full, statusCode: StatusCodes.Status503ServiceUnavailable, title: "Disk full"),
             _ when log.CorruptRecordsSeen > 0 => Results.Text(
                 $"ready: log head {log.Head}; reads met {log.CorruptRecordsSeen} damaged record(s), stepped over and never served or replicated: run 'outpost log verify' on the log"),
             _ => Results.Text($"ready: log head {log.Head}"),
-        });
+        }).Produces<string>(StatusCodes.Status200OK, "text/plain").ProducesProblem(StatusCodes.Status503ServiceUnavailable)
+            .WithName("Ready").WithSummary("Whether the node can take work: its log's head, or why not (503).");
         return app;
     }
 }
