@@ -16,6 +16,14 @@ public static class Fleet
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
+    /// <summary>A free loopback port.</summary>
+    public static int FreePort()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
     public static HttpClient Client(string baseUrl, string? token = null)
     {
         var client = new HttpClient { BaseAddress = new Uri(baseUrl.TrimEnd('/') + "/"), Timeout = TimeSpan.FromSeconds(10) };

@@ -20,8 +20,8 @@ public sealed class GracefulStopTests(Images images, Browser browser) : IClassFi
     public async Task A_store_container_stopped_then_killed_under_load_keeps_every_acknowledged_sale_once_and_its_pages_reconnect()
     {
         Assert.NotEmpty(images.OutpostDigest);
-        var hqUrl = $"http://127.0.0.1:{FreePort()}";
-        var storeUrl = $"http://127.0.0.1:{FreePort()}";
+        var hqUrl = $"http://127.0.0.1:{Fleet.FreePort()}";
+        var storeUrl = $"http://127.0.0.1:{Fleet.FreePort()}";
         await using var hq = await Container.RunAsync("outpost-test-hq", ["-e", $"OUTPOST_ADMIN_TOKEN={AdminToken}"], "central", "--data", "/data", "--urls", hqUrl);
         await Fleet.WaitReadyAsync(hqUrl, TimeSpan.FromSeconds(60), hq.LogsAsync);
         using var hqAdmin = Fleet.Client(hqUrl, AdminToken);
@@ -123,12 +123,5 @@ public sealed class GracefulStopTests(Images images, Browser browser) : IClassFi
         }
 
         Assert.Fail($"Waited {limit.TotalSeconds:0} s for {what}.");
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        listener.Start();
-        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

@@ -361,7 +361,7 @@ public sealed class StoreApiTests : IAsyncLifetime
 
                 if (path.Name.StartsWith("/api/", StringComparison.Ordinal))
                 {
-                    foreach (var status in new[] { "400", "401", "403", "429", "500" })
+                    foreach (var status in new[] { "400", "401", "403", "429", "500", "default" })
                     {
                         if (!responses.TryGetProperty(status, out var error) || !error.GetProperty("content").TryGetProperty("application/problem+json", out _))
                         {

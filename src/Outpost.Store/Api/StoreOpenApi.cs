@@ -8,7 +8,8 @@ namespace Outpost.Store.Api;
 /// The store server's OpenAPI document (<c>/openapi/v1.json</c>) as a contract other teams generate clients from: a
 /// title and a version; every operation with an operation id (its own name, or one made of its method and route:
 /// <c>POST /api/baskets/{id}/lines</c> is <c>postBasketsByIdLines</c>) and a summary; every device endpoint with the
-/// errors every device endpoint may answer, each as <c>application/problem+json</c> (RFC 9457 ProblemDetails).
+/// errors every device endpoint may answer and a default for its own, each as <c>application/problem+json</c>
+/// (RFC 9457 ProblemDetails).
 /// </summary>
 public static class StoreOpenApi
 {
@@ -26,6 +27,7 @@ public static class StoreOpenApi
         ("403", "The device's role may not do this; the detail names the roles that may."),
         ("429", "Requests from this device come faster than the store accepts from one client; Retry-After says when to try again."),
         ("500", "The store server failed; nothing the client sent was at fault."),
+        ("default", "Any other error (404 unknown, 409 conflict, 410 gone, 422 refused, 503 unavailable), as problem details saying what and why."),
     ];
 
     /// <summary>Summaries of the endpoints that do not carry their own (<c>WithSummary</c> at the endpoint wins).</summary>
