@@ -38,8 +38,18 @@ public sealed class StoreDirectory(IEventLog log, TimeProvider time, ILogger<Sto
         while (true)
         {
             var generation = _cache.Generation;
-            var credential = _cache.Find(storeId) ?? await ReadCredentialAsync(storeId, generation, cancellationToken);
-            if (credential is null || !CryptographicOperations.FixedTimeEquals(credential.Hash, SHA256.HashData(Encoding.UTF8.GetBytes(secret))))
+            var presented = SHA256.HashData(Encoding.UTF8.GetBytes(secret));
+            var cached = _cache.Find(storeId);
+            var credential = cached ?? await ReadCredentialAsync(storeId, generation, cancellationToken);
+
+            // A secret the cache does not know may be one rotated on another node a moment ago, whose notification is
+            // still on its way: the table decides before the store is refused.
+            if (cached is not null && !CryptographicOperations.FixedTimeEquals(cached.Hash, presented))
+            {
+                credential = await ReadCredentialAsync(storeId, generation, cancellationToken);
+            }
+
+            if (credential is null || !CryptographicOperations.FixedTimeEquals(credential.Hash, presented))
             {
                 return new StoreAuthentication(null);
             }

@@ -29,6 +29,10 @@ public sealed class EventContract
     private const string TimeOfDayPattern = @"^\d{2}:\d{2}(:\d{2}(\.\d{1,7})?)?$";
 
     private static readonly EvaluationOptions Evaluation = new() { OutputFormat = OutputFormat.List };
+
+    // Valid or not, first: the flag output stops at the first failure and collects nothing. Only a payload that fails
+    // is evaluated again for the list of what is wrong.
+    private static readonly EvaluationOptions Verdict = new() { OutputFormat = OutputFormat.Flag };
     // Served as application/schema+json and kept as files, never embedded in HTML: patterns keep their '+' readable.
     private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
@@ -137,11 +141,12 @@ public sealed class EventContract
     /// <summary>What is wrong with a payload of this type and version; empty when nothing is.</summary>
     public IReadOnlyList<ContractViolation> Check(JsonElement payload)
     {
-        var results = _schema.Evaluate(payload, Evaluation);
-        if (results.IsValid)
+        if (_schema.Evaluate(payload, Verdict).IsValid)
         {
             return _read?.Invoke(payload) is { } unreadable ? [unreadable] : [];
         }
+
+        var results = _schema.Evaluate(payload, Evaluation);
 
         var found = new List<ContractViolation>();
         Collect(results, found);
