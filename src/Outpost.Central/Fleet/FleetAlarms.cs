@@ -25,7 +25,7 @@ public static class FleetAlarms
         ArgumentNullException.ThrowIfNull(log);
         var events = await log.ReadAllAsync(ReadFilter.ForTopics(AlarmEvents.Topic), cancellationToken: cancellationToken);
         return [.. events.GroupBy(e => e.Origin.Node.Value, StringComparer.Ordinal)
-            .SelectMany(store => AlarmEvents.Open(store.Select(e => (e.Type, e.Key, e.Seq, e.Payload)))
+            .SelectMany(store => AlarmEvents.Open(store)
                 .Select(a => new StoreAlarm(store.Key, a.Source, a.Subject, a.Severity, a.Message, a.Since)))
             .OrderBy(a => a.Since)];
     }

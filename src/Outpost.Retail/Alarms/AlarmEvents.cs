@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Outpost.Core.Events;
 
 namespace Outpost.Retail.Alarms;
 
@@ -23,19 +24,19 @@ public static class AlarmEvents
     public static string Key(string source, string subject) => source + ":" + subject;
 
     /// <summary>The alarms open after the given events of the topic, in order: per key, raised and not cleared since.</summary>
-    public static IReadOnlyList<OpenAlarm> Open(IEnumerable<(string Type, string Key, long Position, ReadOnlyMemory<byte> Payload)> events)
+    public static IReadOnlyList<OpenAlarm> Open(IEnumerable<StoredEvent> events)
     {
         ArgumentNullException.ThrowIfNull(events);
         var open = new Dictionary<string, OpenAlarm>(StringComparer.Ordinal);
-        foreach (var (type, key, position, payload) in events)
+        foreach (var e in events)
         {
-            if (type == AlarmRaised && JsonSerializer.Deserialize(payload.Span, AlarmJsonContext.Default.AlarmRaisedV1) is { } raised)
+            if (e.Type == AlarmRaised && e.Deserialize(AlarmJsonContext.Default.AlarmRaisedV1) is { } raised)
             {
-                open[key] = new OpenAlarm(raised.Source, raised.Subject, raised.Severity, raised.Message, raised.Since, position);
+                open[e.Key] = new OpenAlarm(raised.Source, raised.Subject, raised.Severity, raised.Message, raised.Since, e.Seq);
             }
-            else if (type == AlarmCleared)
+            else if (e.Type == AlarmCleared)
             {
-                open.Remove(key);
+                open.Remove(e.Key);
             }
         }
 

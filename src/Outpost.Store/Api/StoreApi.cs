@@ -28,7 +28,9 @@ public static class StoreApi
         MapDevices(api.MapGroup("/devices").WithTags("Devices"));
         PairingApi.Map(api);
         Services.EventApi.Map(api);
-        api.MapGet("/alarms", async (IEventLog log, CancellationToken ct) => TypedResults.Ok(await OpenAlarmsAsync(log, ct)))
+        // The topic is read through (it keeps a month, and alarms are few) and folded by key.
+        api.MapGet("/alarms", async (IEventLog log, CancellationToken ct) =>
+                TypedResults.Ok(Outpost.Retail.Alarms.AlarmEvents.Open(await log.ReadAllAsync(ReadFilter.ForTopics(Outpost.Retail.Alarms.AlarmEvents.Topic), cancellationToken: ct))))
             .WithTags("Equipment").Roles(BackOffice)
             .WithSummary("The alarms services raised and have not cleared (a fridge too warm for too long), oldest first.");
         api.MapGet("/equipment/bridge", async (Equipment.MqttBridge bridge, CancellationToken ct) => TypedResults.Ok(await bridge.StatusAsync(ct)))
@@ -255,24 +257,6 @@ public static class StoreApi
         catch (ArgumentException ex)
         {
             return Results.Problem(ex.Message.Split(" (Parameter", 2)[0], statusCode: StatusCodes.Status400BadRequest, title: "Invalid request");
-        }
-    }
-
-    /// <summary>The open alarms: the topic <c>alarms</c> read through (it keeps a month), folded by key.</summary>
-    private static async Task<IReadOnlyList<Outpost.Retail.Alarms.OpenAlarm>> OpenAlarmsAsync(IEventLog log, CancellationToken cancellationToken)
-    {
-        var events = new List<(string, string, long, ReadOnlyMemory<byte>)>();
-        var filter = ReadFilter.ForTopics(Outpost.Retail.Alarms.AlarmEvents.Topic);
-        for (var after = 0L; ;)
-        {
-            var page = await log.ReadAsync(after, filter, 1000, cancellationToken);
-            if (page.Events.Count == 0)
-            {
-                return Outpost.Retail.Alarms.AlarmEvents.Open(events);
-            }
-
-            events.AddRange(page.Events.Select(e => (e.Type, e.Key, e.Seq, e.Payload)));
-            after = page.Events[^1].Seq;
         }
     }
 }

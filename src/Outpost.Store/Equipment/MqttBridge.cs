@@ -1,11 +1,9 @@
-using System.Threading.Channels;
 using System.Diagnostics.Metrics;
-using System.Text.Json;
+using System.Threading.Channels;
 using MQTTnet;
 using MQTTnet.Formatter;
 using MQTTnet.Packets;
 using MQTTnet.Protocol;
-using Outpost.Core.Events;
 using Outpost.Core.Log;
 using Outpost.Retail.Equipment;
 
@@ -52,7 +50,7 @@ public sealed partial class MqttBridge(MqttBridgeOptions options, IEventLog log,
     private static readonly Counter<long> SentCounter = Meter.CreateCounter<long>("outpost.mqtt.sent", "{message}", "Log events the bridge published to MQTT.");
 
     private readonly MqttRecorder _recorder = new(options, log, storeId, time);
-    private Channel<MqttApplicationMessageReceivedEventArgs> _inbox = Channel.CreateUnbounded<MqttApplicationMessageReceivedEventArgs>();
+    private Channel<MqttApplicationMessageReceivedEventArgs>? _inbox; // the current session's; a new one per session
     private long _sent, _sentThrough;
     private volatile bool _connected;
     private volatile string? _lastError;
@@ -120,7 +118,7 @@ public sealed partial class MqttBridge(MqttBridgeOptions options, IEventLog log,
         {
             // Acknowledged to the broker only once recorded (RecordLoopAsync): a crash before that, and it comes again.
             e.AutoAcknowledge = false;
-            _inbox.Writer.TryWrite(e);
+            _inbox?.Writer.TryWrite(e);
             return Task.CompletedTask;
         };
         var connect = new MqttClientOptionsBuilder()

@@ -63,7 +63,7 @@ internal sealed class MqttRecorder(MqttBridgeOptions options, IEventLog log, str
     {
         var outcomes = new List<Outcome>(messages.Count);
         var events = new List<NewEvent>(messages.Count);
-        var ids = new List<(string Device, string Id)>();
+        var ids = new HashSet<(string Device, string Id)>();
         var parked = new List<string>();
         var withoutId = 0;
         var at = time.GetUtcNow();
